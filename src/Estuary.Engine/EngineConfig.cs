@@ -1,0 +1,46 @@
+// Every user-settable engine value, validated once (block size, KV budget, batch limits, policy, caching, threads).
+using Estuary.Engine.Scheduling;
+
+namespace Estuary.Engine;
+
+/// <summary>Engine settings.</summary>
+public sealed record EngineConfig
+{
+    /// <summary>B: tokens per KV block.</summary>
+    public int BlockSize { get; init; } = 16;
+    /// <summary>Explicit number of KV blocks (overrides the memory budget).</summary>
+    public int? NumKvBlocks { get; init; }
+    /// <summary>KV-cache memory budget in bytes (overrides the fraction).</summary>
+    public long? KvCacheMemoryBytes { get; init; }
+    /// <summary>Fraction of the machine's available memory given to the KV cache when no budget is set.</summary>
+    public double KvCacheMemoryFraction { get; init; } = 0.25;
+    /// <summary>Most sequences in one step.</summary>
+    public int MaxNumSeqs { get; init; } = 64;
+    /// <summary>Most tokens in one step (the chunked-prefill budget).</summary>
+    public int MaxNumBatchedTokens { get; init; } = 512;
+    /// <summary>Context limit (prompt + output); null = the model's.</summary>
+    public int? MaxModelLen { get; init; }
+    /// <summary>Admission/eviction policy.</summary>
+    public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.MaxUtilization;
+    /// <summary>Share full KV blocks between requests with the same prefix (enable_kv_cache_reuse).</summary>
+    public bool EnablePrefixCaching { get; init; } = true;
+    /// <summary>Split long prompts across steps.</summary>
+    public bool EnableChunkedPrefill { get; init; } = true;
+    /// <summary>CPU threads (null = all cores).</summary>
+    public int? NumThreads { get; init; }
+
+    /// <summary>Problems with the settings, each naming the field.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (BlockSize is < 1 or > 256) errors.Add($"block_size must be in [1, 256] (got {BlockSize})");
+        if (NumKvBlocks is < 1) errors.Add($"num_kv_blocks must be positive (got {NumKvBlocks})");
+        if (KvCacheMemoryBytes is < 1) errors.Add($"kv_cache_memory must be positive (got {KvCacheMemoryBytes})");
+        if (!(KvCacheMemoryFraction > 0 && KvCacheMemoryFraction <= 1)) errors.Add($"kv_cache_memory_fraction must be in (0, 1] (got {KvCacheMemoryFraction})");
+        if (MaxNumSeqs < 1) errors.Add($"max_num_seqs must be positive (got {MaxNumSeqs})");
+        if (MaxNumBatchedTokens < 1) errors.Add($"max_num_batched_tokens must be positive (got {MaxNumBatchedTokens})");
+        if (MaxModelLen is < 2) errors.Add($"max_model_len must be at least 2 (got {MaxModelLen})");
+        if (NumThreads is < 1) errors.Add($"num_threads must be positive (got {NumThreads})");
+        return errors;
+    }
+}

@@ -1,0 +1,57 @@
+// Turns a SchedulerOutput into the flat ForwardBatch arrays: token ids, positions, slot mapping, block tables, logits rows.
+// Invariant: a sequence gets a logits row only when this step computes its last known token (a finished prefill or a decode).
+using Estuary.Engine.Scheduling;
+using Estuary.Tensors;
+
+namespace Estuary.Engine.Execution;
+
+/// <summary>Fills a reusable <see cref="ForwardBatch"/>.</summary>
+internal sealed class BatchBuilder(ForwardBatch batch)
+{
+    /// <summary>The batch being filled.</summary>
+    public ForwardBatch Batch { get; } = batch;
+
+    /// <summary>For each logits row, the index into the scheduled list it belongs to.</summary>
+    public int[] LogitsOwners { get; } = new int[batch.LogitsRows.Length];
+
+    /// <summary>Fills the batch for <paramref name="output"/>.</summary>
+    public ForwardBatch Build(SchedulerOutput output)
+    {
+        var b = Batch;
+        int blockSize = b.BlockSize;
+        int t = 0, numLogits = 0;
+        var scheduled = output.Scheduled;
+        if (scheduled.Count > b.SeqLens.Length) throw new InvalidOperationException($"step has {scheduled.Count} sequences; batch capacity is {b.SeqLens.Length}");
+        if (output.NumBatchedTokens > b.TokenIds.Length) throw new InvalidOperationException($"step has {output.NumBatchedTokens} tokens; batch capacity is {b.TokenIds.Length}");
+        for (int s = 0; s < scheduled.Count; s++)
+        {
+            var (seq, numNew) = scheduled[s];
+            b.QueryStarts[s] = t;
+            int start = seq.NumComputedTokens;
+            for (int i = 0; i < numNew; i++)
+            {
+                int pos = start + i;
+                b.TokenIds[t] = seq.TokenAt(pos);
+                b.Positions[t] = pos;
+                b.SlotMapping[t] = seq.Blocks[pos / blockSize].Id * blockSize + pos % blockSize;
+                t++;
+            }
+            b.SeqLens[s] = start + numNew;
+            var table = b.BlockTables.AsSpan(s * b.MaxBlocksPerSeq, b.MaxBlocksPerSeq);
+            int numBlocks = Math.Min(seq.Blocks.Count, b.MaxBlocksPerSeq);
+            for (int i = 0; i < numBlocks; i++) table[i] = seq.Blocks[i].Id;
+            table[numBlocks..].Fill(-1);
+            if (start + numNew == seq.NumTokens)
+            {
+                b.LogitsRows[numLogits] = t - 1;
+                LogitsOwners[numLogits] = s;
+                numLogits++;
+            }
+        }
+        b.QueryStarts[scheduled.Count] = t;
+        b.NumTokens = t;
+        b.NumSeqs = scheduled.Count;
+        b.NumLogitsRows = numLogits;
+        return b;
+    }
+}

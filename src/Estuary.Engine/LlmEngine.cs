@@ -1,0 +1,268 @@
+// The synchronous engine: AddRequest, Step (schedule → build batch → forward → sample → stop checks), Abort.
+// Not thread-safe: one thread drives it (AsyncLlmEngine's loop, or Llm's offline loop).
+// Invariant: a finished or aborted request holds no KV blocks.
+using System.Diagnostics;
+using Estuary.Backend.Cpu;
+using Estuary.Engine.Execution;
+using Estuary.Engine.KvCache;
+using Estuary.Engine.Sampling;
+using Estuary.Engine.Scheduling;
+using Estuary.Models;
+using Estuary.Models.Config;
+using Estuary.Tensors;
+using Estuary.Tokenization;
+
+namespace Estuary.Engine;
+
+/// <summary>Continuous-batching generation engine over a paged KV cache.</summary>
+public sealed class LlmEngine : IDisposable
+{
+    private readonly ICausalLm _model;
+    private readonly KvCacheManager _kvCache;
+    private readonly Scheduler _scheduler;
+    private readonly ModelRunner _runner;
+    private readonly BatchBuilder _batchBuilder;
+    private readonly Sampler _sampler;
+    private readonly Dictionary<string, Sequence> _sequences = [];
+    private readonly int[] _eosIds;
+    private long _arrivals;
+    private long _steps;
+    private int _peakUsedBlocks;
+
+    /// <summary>Creates an engine over a loaded model.</summary>
+    public LlmEngine(ICausalLm model, TextTokenizer tokenizer, GenerationConfig generation, EngineConfig config)
+    {
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        _model = model;
+        Tokenizer = tokenizer;
+        Generation = generation;
+        Config = config;
+        var mc = model.Config;
+        MaxModelLen = Math.Min(config.MaxModelLen ?? mc.MaxPositions, mc.MaxPositions);
+        int blocksPerSeq = (MaxModelLen + config.BlockSize - 1) / config.BlockSize;
+        var probe = new KvCacheSpec(mc.NumLayers, 1, config.BlockSize, mc.NumKvHeads, mc.HeadDim);
+        NumKvBlocks = config.NumKvBlocks ?? KvBlocksFromMemory(config, probe, blocksPerSeq);
+        var spec = probe with { NumBlocks = NumKvBlocks };
+        _kvCache = new KvCacheManager(NumKvBlocks, config.BlockSize, config.EnablePrefixCaching);
+        int maxBatched = Math.Max(config.MaxNumBatchedTokens, config.EnableChunkedPrefill ? 1 : MaxModelLen);
+        _scheduler = new Scheduler(new SchedulerConfig(config.MaxNumSeqs, maxBatched, config.Policy, config.EnableChunkedPrefill), _kvCache);
+        _runner = new ModelRunner(model, spec, config.MaxNumSeqs);
+        _batchBuilder = new BatchBuilder(new ForwardBatch(maxBatched, config.MaxNumSeqs, blocksPerSeq, config.BlockSize));
+        var eos = new List<int>(generation.EosTokenIds);
+        foreach (var id in mc.EosTokenIds) if (!eos.Contains(id)) eos.Add(id);
+        if (eos.Count == 0) eos.Add(tokenizer.EosId);
+        _eosIds = [.. eos];
+        _sampler = new Sampler(mc.VocabSize, _eosIds);
+    }
+
+    /// <summary>Loads a model directory onto the CPU backend.</summary>
+    public static LlmEngine Load(string modelDir, EngineConfig? config = null, IProgress<int>? layerLoaded = null)
+    {
+        config ??= new EngineConfig();
+        var tokenizer = TextTokenizer.Load(modelDir);
+        var generation = GenerationConfig.Load(modelDir);
+        var backend = new CpuBackend(config.NumThreads);
+        var model = ModelLoader.Load(modelDir, backend, layerLoaded);
+        try
+        {
+            return new LlmEngine(model, tokenizer, generation, config) { ModelDirectory = modelDir };
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tokenizer.</summary>
+    public TextTokenizer Tokenizer { get; }
+    /// <summary>Defaults from generation_config.json.</summary>
+    public GenerationConfig Generation { get; }
+    /// <summary>Engine settings.</summary>
+    public EngineConfig Config { get; }
+    /// <summary>Model settings.</summary>
+    public ModelConfig ModelConfig => _model.Config;
+    /// <summary>The loaded model.</summary>
+    public ICausalLm Model => _model;
+    /// <summary>Where the model was loaded from, if from disk.</summary>
+    public string? ModelDirectory { get; init; }
+    /// <summary>Context limit (prompt + output).</summary>
+    public int MaxModelLen { get; }
+    /// <summary>KV blocks in the pool.</summary>
+    public int NumKvBlocks { get; }
+    /// <summary>EOS ids that stop generation (unless ignored).</summary>
+    public IReadOnlyList<int> EosTokenIds => _eosIds;
+    /// <summary>Whether any request is unfinished.</summary>
+    public bool HasUnfinishedRequests => _scheduler.HasUnfinished;
+
+    /// <summary>Occupancy snapshot.</summary>
+    public EngineStats Stats => new(NumKvBlocks, _kvCache.NumFreeBlocks, _peakUsedBlocks, _scheduler.NumRunning,
+        _scheduler.NumWaiting, _scheduler.NumPreemptions, _steps);
+
+    /// <summary>Sampling defaults from generation_config.json (greedy when do_sample is false).</summary>
+    public SamplingParams DefaultSamplingParams(int? maxTokens = null) => new()
+    {
+        Temperature = Generation.DoSample ? Generation.Temperature : 0,
+        TopK = Generation.DoSample ? Generation.TopK : 0,
+        TopP = Generation.DoSample ? Generation.TopP : 1,
+        RepetitionPenalty = Generation.RepetitionPenalty,
+        MaxTokens = maxTokens ?? Generation.MaxNewTokens,
+    };
+
+    /// <summary>Checks a request without queuing it; returns the problems, each naming the field (thread-safe).</summary>
+    public IReadOnlyList<string> ValidateRequest(IReadOnlyList<int> promptIds, SamplingParams sampling)
+    {
+        var errors = new List<string>(sampling.Validate());
+        if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
+        foreach (var id in promptIds)
+        {
+            if ((uint)id >= (uint)ModelConfig.VocabSize)
+            {
+                errors.Add($"prompt token id {id} is outside the vocabulary [0, {ModelConfig.VocabSize})");
+                break;
+            }
+        }
+        if (promptIds.Count >= MaxModelLen)
+            errors.Add($"prompt is {promptIds.Count} tokens; the context length is {MaxModelLen}, leaving no room to generate");
+        else
+        {
+            int need = Config.Policy == SchedulingPolicy.GuaranteedNoEvict ? promptIds.Count + EffectiveMaxTokens(promptIds.Count, sampling) : promptIds.Count + 1;
+            if (_kvCache.BlocksFor(need) > NumKvBlocks)
+                errors.Add($"request needs {_kvCache.BlocksFor(need)} KV blocks but the cache has only {NumKvBlocks}");
+        }
+        return errors;
+    }
+
+    /// <summary>Queues a request; throws <see cref="ArgumentException"/> naming the problem for bad input.</summary>
+    public Sequence AddRequest(string requestId, int[] promptIds, SamplingParams sampling)
+    {
+        var errors = ValidateRequest(promptIds, sampling);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        if (_sequences.ContainsKey(requestId)) throw new ArgumentException($"request id '{requestId}' is already in use");
+        var stopIds = new HashSet<int>(sampling.StopTokenIds);
+        if (!sampling.IgnoreEos) stopIds.UnionWith(_eosIds);
+        var stop = new StopChecker(Tokenizer.CreateDetokenizer(sampling.SkipSpecialTokens), sampling.Stop, stopIds);
+        var seq = new Sequence(requestId, [.. promptIds], sampling, _arrivals++, EffectiveMaxTokens(promptIds.Length, sampling), stop)
+        {
+            BadWordIds = EncodeBadWords(sampling.BadWords),
+        };
+        _sequences.Add(requestId, seq);
+        _scheduler.Add(seq);
+        return seq;
+    }
+
+    /// <summary>Cancels a request and frees its blocks at once; returns false if it is unknown or already finished.</summary>
+    public bool Abort(string requestId)
+    {
+        if (!_sequences.Remove(requestId, out var seq)) return false;
+        seq.FinishReason = FinishReason.Abort;
+        _scheduler.Finish(seq);
+        return true;
+    }
+
+    /// <summary>Runs one step; returns the outputs of every request that produced text or tokens or finished.</summary>
+    public IReadOnlyList<RequestOutput> Step()
+    {
+        var results = new List<RequestOutput>();
+        var plan = _scheduler.Schedule();
+        foreach (var seq in plan.FinishedForCapacity) results.Add(Finish(seq, FinishReason.Length, seq.Stop.Flush()));
+        if (plan.Scheduled.Count == 0) return results;
+        _steps++;
+        _peakUsedBlocks = Math.Max(_peakUsedBlocks, _kvCache.NumUsedBlocks);
+        var batch = _batchBuilder.Build(plan);
+        var logits = _runner.Execute(batch);
+        foreach (var (seq, numNew) in plan.Scheduled)
+        {
+            seq.NumComputedTokens += numNew;
+            _kvCache.CacheFullBlocks(seq);
+        }
+        int vocab = _runner.VocabSize;
+        for (int r = 0; r < batch.NumLogitsRows; r++)
+        {
+            var seq = plan.Scheduled[_batchBuilder.LogitsOwners[r]].Sequence;
+            Debug.Assert(seq.NumComputedTokens == seq.NumTokens);
+            var sample = _sampler.Sample(seq, logits.Span.Slice(r * vocab, vocab));
+            seq.AppendToken(sample.TokenId);
+            bool atLimit = seq.NumOutputTokens >= seq.MaxTokens || seq.NumTokens >= MaxModelLen;
+            var (delta, reason) = seq.Stop.OnToken(sample.TokenId, atLimit);
+            var logprobs = seq.Sampling.Logprobs.HasValue ? new[] { sample } : null;
+            if (reason is { } why) results.Add(Finish(seq, why, delta, sample.TokenId, logprobs));
+            else results.Add(Output(seq, delta, [sample.TokenId], logprobs, finished: false));
+        }
+        return results;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _runner.Dispose();
+        _model.Dispose();
+        _model.Backend.Dispose();
+    }
+
+    private RequestOutput Finish(Sequence seq, FinishReason reason, string delta, int? newToken = null, SampleResult[]? logprobs = null)
+    {
+        seq.FinishReason = reason;
+        _scheduler.Finish(seq);
+        _sequences.Remove(seq.RequestId);
+        return Output(seq, delta, newToken.HasValue ? [newToken.Value] : [], logprobs, finished: true);
+    }
+
+    private static RequestOutput Output(Sequence seq, string delta, int[] newTokens, SampleResult[]? logprobs, bool finished) => new()
+    {
+        RequestId = seq.RequestId,
+        NewText = delta,
+        NewTokenIds = newTokens,
+        NewLogprobs = logprobs,
+        Finished = finished,
+        FinishReason = finished ? seq.FinishReason : null,
+        NumPromptTokens = seq.NumPromptTokens,
+        NumOutputTokens = seq.NumOutputTokens,
+        NumCachedTokens = seq.NumCachedTokens,
+    };
+
+    private int EffectiveMaxTokens(int promptLength, SamplingParams sampling) =>
+        Math.Max(1, Math.Min(sampling.MaxTokens ?? int.MaxValue, MaxModelLen - promptLength));
+
+    private int[][] EncodeBadWords(IReadOnlyList<string> words)
+    {
+        if (words.Count == 0) return [];
+        var result = new List<int[]>();
+        foreach (var w in words)
+        {
+            // As vLLM does: the word alone and with a leading space, since either may follow other text.
+            foreach (var variant in new[] { w, " " + w.TrimStart() })
+            {
+                var ids = Tokenizer.Encode(variant, addSpecialTokens: false);
+                if (ids.Length > 0 && !result.Exists(r => r.AsSpan().SequenceEqual(ids))) result.Add(ids);
+            }
+        }
+        return [.. result];
+    }
+
+    private static int KvBlocksFromMemory(EngineConfig config, KvCacheSpec onePerBlock, int blocksPerSeq)
+    {
+        long bytesPerBlock = onePerBlock.TotalBytes();
+        long budget = config.KvCacheMemoryBytes ?? (long)(AvailableMemoryBytes() * config.KvCacheMemoryFraction);
+        long fromBudget = Math.Max(1, budget / bytesPerBlock);
+        long useful = (long)config.MaxNumSeqs * blocksPerSeq; // more blocks than every sequence at full length could never be used
+        return (int)Math.Min(Math.Min(fromBudget, useful), int.MaxValue);
+    }
+
+    private static long AvailableMemoryBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/meminfo"))
+            {
+                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    }
+}

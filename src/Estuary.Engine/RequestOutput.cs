@@ -1,0 +1,27 @@
+// What a request yields after a step: its new text and tokens, and once finished, why.
+using Estuary.Engine.Sampling;
+
+namespace Estuary.Engine;
+
+/// <summary>Incremental output of one request.</summary>
+public sealed record RequestOutput
+{
+    /// <summary>The request.</summary>
+    public required string RequestId { get; init; }
+    /// <summary>Text produced since the previous output (stop strings never included).</summary>
+    public required string NewText { get; init; }
+    /// <summary>Token ids produced since the previous output.</summary>
+    public required IReadOnlyList<int> NewTokenIds { get; init; }
+    /// <summary>Log-probabilities of the new tokens (when requested).</summary>
+    public IReadOnlyList<SampleResult>? NewLogprobs { get; init; }
+    /// <summary>Whether the request is done.</summary>
+    public bool Finished { get; init; }
+    /// <summary>Why it finished.</summary>
+    public FinishReason? FinishReason { get; init; }
+    /// <summary>Prompt length.</summary>
+    public int NumPromptTokens { get; init; }
+    /// <summary>Generated tokens so far.</summary>
+    public int NumOutputTokens { get; init; }
+    /// <summary>Prompt tokens served from the prefix cache.</summary>
+    public int NumCachedTokens { get; init; }
+}

@@ -1,0 +1,8 @@
+// The token the sampler chose for one sequence, with log-probabilities when requested.
+namespace Estuary.Engine.Sampling;
+
+/// <summary>A sampled token.</summary>
+/// <param name="TokenId">The chosen id.</param>
+/// <param name="Logprob">Its log-probability under the raw model distribution (NaN when not requested).</param>
+/// <param name="TopLogprobs">The most likely tokens, best first (null when not requested).</param>
+public readonly record struct SampleResult(int TokenId, float Logprob, TokenLogprob[]? TopLogprobs);

@@ -1,0 +1,72 @@
+// Per-request sampling and stopping settings; Validate() returns messages naming the field (the server's 400s).
+namespace Estuary.Engine;
+
+/// <summary>How one request samples and when it stops.</summary>
+public sealed record SamplingParams
+{
+    /// <summary>0 = greedy.</summary>
+    public float Temperature { get; init; } = 1.0f;
+    /// <summary>Keep the k most likely tokens (0 or -1 = all).</summary>
+    public int TopK { get; init; }
+    /// <summary>Nucleus mass, in (0, 1].</summary>
+    public float TopP { get; init; } = 1.0f;
+    /// <summary>Drop tokens with p &lt; MinP · p_max, in [0, 1].</summary>
+    public float MinP { get; init; }
+    /// <summary>HF repetition penalty over prompt and output tokens (1 = off).</summary>
+    public float RepetitionPenalty { get; init; } = 1.0f;
+    /// <summary>OpenAI presence penalty over output tokens, in [-2, 2].</summary>
+    public float PresencePenalty { get; init; }
+    /// <summary>OpenAI frequency penalty over output tokens, in [-2, 2].</summary>
+    public float FrequencyPenalty { get; init; }
+    /// <summary>Maximum new tokens (null = until the context is full).</summary>
+    public int? MaxTokens { get; init; } = 16;
+    /// <summary>EOS and stop ids are banned until this many tokens were generated.</summary>
+    public int MinTokens { get; init; }
+    /// <summary>Seed of this request's own random generator (null = random).</summary>
+    public long? Seed { get; init; }
+    /// <summary>Extra token ids that end the request.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    /// <summary>Strings that end the request; they are not part of the output text.</summary>
+    public IReadOnlyList<string> Stop { get; init; } = [];
+    /// <summary>Strings the model may not produce (their token sequences are banned).</summary>
+    public IReadOnlyList<string> BadWords { get; init; } = [];
+    /// <summary>Keep generating past EOS.</summary>
+    public bool IgnoreEos { get; init; }
+    /// <summary>Number of top log-probabilities to return per token (null = none).</summary>
+    public int? Logprobs { get; init; }
+    /// <summary>Leave special tokens out of the text.</summary>
+    public bool SkipSpecialTokens { get; init; } = true;
+
+    /// <summary>Greedy decoding with no limit but <paramref name="maxTokens"/>.</summary>
+    public static SamplingParams Greedy(int? maxTokens = 16) => new() { Temperature = 0, MaxTokens = maxTokens };
+
+    /// <summary>Whether the request picks the argmax.</summary>
+    public bool IsGreedy => Temperature < 1e-5f;
+
+    /// <summary>Problems with the settings, each naming the field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!(Temperature >= 0) || float.IsInfinity(Temperature)) errors.Add($"temperature must be a finite number >= 0 (got {Temperature})");
+        if (TopK < -1) errors.Add($"top_k must be -1, 0 or positive (got {TopK})");
+        if (!(TopP > 0 && TopP <= 1)) errors.Add($"top_p must be in (0, 1] (got {TopP})");
+        if (!(MinP >= 0 && MinP <= 1)) errors.Add($"min_p must be in [0, 1] (got {MinP})");
+        if (!(RepetitionPenalty > 0) || float.IsInfinity(RepetitionPenalty)) errors.Add($"repetition_penalty must be > 0 (got {RepetitionPenalty})");
+        if (!(PresencePenalty >= -2 && PresencePenalty <= 2)) errors.Add($"presence_penalty must be in [-2, 2] (got {PresencePenalty})");
+        if (!(FrequencyPenalty >= -2 && FrequencyPenalty <= 2)) errors.Add($"frequency_penalty must be in [-2, 2] (got {FrequencyPenalty})");
+        if (MaxTokens is < 1) errors.Add($"max_tokens must be at least 1 (got {MaxTokens})");
+        if (MinTokens < 0) errors.Add($"min_tokens must be >= 0 (got {MinTokens})");
+        if (MaxTokens.HasValue && MinTokens > MaxTokens) errors.Add($"min_tokens ({MinTokens}) must not exceed max_tokens ({MaxTokens})");
+        if (Logprobs is < 0 or > 20) errors.Add($"logprobs must be in [0, 20] (got {Logprobs})");
+        foreach (var s in Stop)
+            if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
+        return errors;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> listing every problem.</summary>
+    public void EnsureValid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+    }
+}

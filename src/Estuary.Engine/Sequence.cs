@@ -1,0 +1,69 @@
+// One request's tokens and engine state: computed-token count, KV blocks, block hashes, RNG, detokenizer and stop state.
+// Invariant: NumComputedTokens ≤ NumTokens; Blocks hold KV for the first NumComputedTokens tokens.
+using Estuary.Engine.KvCache;
+using Estuary.Engine.Sampling;
+
+namespace Estuary.Engine;
+
+/// <summary>A generation request as the engine tracks it.</summary>
+public sealed class Sequence
+{
+    private readonly List<int> _tokens;
+
+    internal Sequence(string requestId, int[] promptIds, SamplingParams sampling, long arrivalIndex, int maxTokens, StopChecker stop)
+    {
+        RequestId = requestId;
+        Sampling = sampling;
+        NumPromptTokens = promptIds.Length;
+        _tokens = new List<int>(promptIds.Length + Math.Min(maxTokens, 4096));
+        _tokens.AddRange(promptIds);
+        ArrivalIndex = arrivalIndex;
+        MaxTokens = maxTokens;
+        Rng = new Random(sampling.Seed.HasValue ? unchecked((int)(sampling.Seed.Value ^ (sampling.Seed.Value >> 32))) : Random.Shared.Next());
+        Stop = stop;
+    }
+
+    /// <summary>Caller's id.</summary>
+    public string RequestId { get; }
+    /// <summary>Sampling settings.</summary>
+    public SamplingParams Sampling { get; }
+    /// <summary>Effective output limit (max_tokens capped by the context length).</summary>
+    public int MaxTokens { get; }
+    /// <summary>Prompt length.</summary>
+    public int NumPromptTokens { get; }
+    /// <summary>Prompt plus output length.</summary>
+    public int NumTokens => _tokens.Count;
+    /// <summary>Generated tokens so far.</summary>
+    public int NumOutputTokens => _tokens.Count - NumPromptTokens;
+    /// <summary>Tokens whose KV is in the cache.</summary>
+    public int NumComputedTokens { get; internal set; }
+    /// <summary>Tokens served from the prefix cache at the last admission.</summary>
+    public int NumCachedTokens { get; internal set; }
+    /// <summary>Lifecycle state.</summary>
+    public SequenceStatus Status { get; internal set; } = SequenceStatus.Waiting;
+    /// <summary>Why it finished, once finished.</summary>
+    public FinishReason? FinishReason { get; internal set; }
+    /// <summary>How often it was preempted.</summary>
+    public int NumPreemptions { get; internal set; }
+    /// <summary>Arrival order (lower = older = higher priority).</summary>
+    public long ArrivalIndex { get; }
+
+    /// <summary>Token at position <paramref name="i"/> of prompt + output.</summary>
+    public int TokenAt(int i) => _tokens[i];
+    /// <summary>Prompt ids.</summary>
+    public IReadOnlyList<int> PromptIds => _tokens.GetRange(0, NumPromptTokens);
+    /// <summary>Generated ids.</summary>
+    public IReadOnlyList<int> OutputIds => _tokens.GetRange(NumPromptTokens, NumOutputTokens);
+    /// <summary>All tokens (prompt + output), read-only.</summary>
+    internal List<int> Tokens => _tokens;
+
+    internal List<KvBlock> Blocks { get; } = [];
+    internal List<BlockHash> BlockHashes { get; } = [];
+    internal int NumBlocksOfferedToCache { get; set; }
+    internal Random Rng { get; }
+    internal StopChecker Stop { get; }
+    internal bool IsFinished => Status == SequenceStatus.Finished;
+    internal int[][] BadWordIds { get; init; } = [];
+
+    internal void AppendToken(int tokenId) => _tokens.Add(tokenId);
+}

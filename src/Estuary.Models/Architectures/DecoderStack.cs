@@ -1,0 +1,34 @@
+// Shared wiring of a pre-norm decoder stack from a WeightMap; architectures differ only in the choices passed in.
+using Estuary.Models.Config;
+using Estuary.Models.Layers;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models.Architectures;
+
+/// <summary>Builds embedding → L decoder layers → norm → head.</summary>
+internal static class DecoderStack
+{
+    public static CausalLm Build(ModelConfig config, WeightMap weights, IBackend backend, RotaryEmbedding? rope,
+        float[]? alibiSlopes, bool normHead, IProgress<int>? layerLoaded, IDisposable? owner)
+    {
+        var attention = new AttentionParams(config.NumHeads, config.NumKvHeads, config.HeadDim,
+            1.0f / MathF.Sqrt(config.HeadDim), alibiSlopes);
+        var embedding = new Embedding(backend, weights.Embedding());
+        var layers = new DecoderLayer[config.NumLayers];
+        for (int l = 0; l < config.NumLayers; l++)
+        {
+            var (q, k, v) = weights.Qkv(l);
+            var attn = new Attention(backend, new Linear(backend, q), new Linear(backend, k), new Linear(backend, v),
+                new Linear(backend, weights.OProj(l)), attention, rope);
+            var mlp = new GatedMlp(backend, new Linear(backend, weights.GateProj(l)), new Linear(backend, weights.UpProj(l)),
+                new Linear(backend, weights.DownProj(l)));
+            layers[l] = new DecoderLayer(backend, new RmsNorm(backend, weights.InputNorm(l), config.RmsNormEps), attn,
+                new RmsNorm(backend, weights.PostAttentionNorm(l), config.RmsNormEps), mlp);
+            layerLoaded?.Report(l + 1);
+        }
+        var finalNorm = new RmsNorm(backend, weights.FinalNorm(), config.RmsNormEps);
+        var head = new LmHead(backend, weights.LmHead(), normHead);
+        return new CausalLm(config, backend, embedding, layers, finalNorm, head, owner);
+    }
+}

@@ -1,0 +1,21 @@
+// Llama: RoPE, separate q/k/v projections with grouped-query attention, tied or untied embeddings.
+using Estuary.Models.Config;
+using Estuary.Models.Layers;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models.Architectures;
+
+/// <summary>Builds a Llama-family model.</summary>
+public static class LlamaForCausalLM
+{
+    /// <summary>Architecture name in config.json.</summary>
+    public const string Name = "LlamaForCausalLM";
+
+    /// <summary>Wires the layers from <paramref name="weights"/>.</summary>
+    public static CausalLm Create(ModelConfig config, WeightMap weights, IBackend backend, IProgress<int>? layerLoaded, IDisposable? owner)
+    {
+        var rope = new RotaryEmbedding(backend, new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta));
+        return DecoderStack.Build(config, weights, backend, rope, alibiSlopes: null, normHead: false, layerLoaded, owner);
+    }
+}

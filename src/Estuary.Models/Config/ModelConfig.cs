@@ -1,0 +1,150 @@
+// The architecture-level settings of a checkpoint, read once from config.json and validated.
+// Invariant: every field is consistent (heads divide hidden, kv heads divide heads) or construction throws naming the field.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Estuary.Models.Config;
+
+/// <summary>Model architecture settings from a Hugging Face <c>config.json</c>.</summary>
+public sealed record ModelConfig
+{
+    /// <summary>The architecture class name (first of <c>architectures</c>).</summary>
+    public required string Architecture { get; init; }
+    /// <summary><c>model_type</c>.</summary>
+    public required string ModelType { get; init; }
+    /// <summary>H.</summary>
+    public required int HiddenSize { get; init; }
+    /// <summary>I.</summary>
+    public required int IntermediateSize { get; init; }
+    /// <summary>L.</summary>
+    public required int NumLayers { get; init; }
+    /// <summary>Hq.</summary>
+    public required int NumHeads { get; init; }
+    /// <summary>Hkv.</summary>
+    public required int NumKvHeads { get; init; }
+    /// <summary>D.</summary>
+    public required int HeadDim { get; init; }
+    /// <summary>V.</summary>
+    public required int VocabSize { get; init; }
+    /// <summary>RMSNorm epsilon (added to the mean square).</summary>
+    public required float RmsNormEps { get; init; }
+    /// <summary>RoPE base.</summary>
+    public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>RoPE or ALiBi.</summary>
+    public required PositionEncoding PositionEncoding { get; init; }
+    /// <summary>Longest sequence (prompt + output) the model supports.</summary>
+    public required int MaxPositions { get; init; }
+    /// <summary>Whether the output projection reuses the embedding table.</summary>
+    public bool TieWordEmbeddings { get; init; }
+    /// <summary>Whether lm_head rows are L2-normalised before use (Baichuan2 NormHead).</summary>
+    public bool NormHead { get; init; }
+    /// <summary>Whether q, k, v are one fused checkpoint tensor (Baichuan's W_pack).</summary>
+    public bool FusedQkv { get; init; }
+    /// <summary>Stored dtype name (<c>torch_dtype</c>), informational.</summary>
+    public string TorchDtype { get; init; } = "float32";
+    /// <summary>BOS id from the config, if any.</summary>
+    public int? BosTokenId { get; init; }
+    /// <summary>EOS ids from the config (may be several).</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+    /// <summary>The raw JSON, for keys other layers need (e.g. <c>quantization_config</c>).</summary>
+    public JsonObject Raw { get; init; } = [];
+
+    /// <summary>Reads and validates <c>config.json</c> in <paramref name="modelDir"/>.</summary>
+    public static ModelConfig Load(string modelDir)
+    {
+        var path = Path.Combine(modelDir, "config.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"config.json not found in model directory '{modelDir}'", path);
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: invalid JSON ({e.Message})", e);
+        }
+        return Parse(json, path);
+    }
+
+    /// <summary>Builds a config from parsed JSON; <paramref name="source"/> names the file in errors.</summary>
+    public static ModelConfig Parse(JsonObject json, string source = "config.json")
+    {
+        var reader = new ConfigReader(json, source);
+        var arch = reader.ArchitectureName();
+        var modelType = reader.String("model_type") ?? "";
+        int hidden = reader.RequiredInt("hidden_size");
+        int heads = reader.RequiredInt("num_attention_heads");
+        int kvHeads = reader.Int("num_key_value_heads") ?? heads;
+        int headDim = reader.Int("head_dim") ?? (heads > 0 ? hidden / heads : 0);
+        bool baichuan = arch == "BaichuanForCausalLM";
+        if (!baichuan && arch != "LlamaForCausalLM")
+            throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: LlamaForCausalLM, BaichuanForCausalLM)");
+        var act = reader.String("hidden_act") ?? "silu";
+        if (act != "silu") throw new NotSupportedException($"{source}: hidden_act '{act}' is not supported (only silu)");
+        int? maxPos = reader.Int("max_position_embeddings");
+        int? modelMaxLen = reader.Int("model_max_length");
+        var config = new ModelConfig
+        {
+            Architecture = arch,
+            ModelType = modelType,
+            HiddenSize = hidden,
+            IntermediateSize = reader.RequiredInt("intermediate_size"),
+            NumLayers = reader.RequiredInt("num_hidden_layers"),
+            NumHeads = heads,
+            NumKvHeads = kvHeads,
+            HeadDim = headDim,
+            VocabSize = reader.RequiredInt("vocab_size"),
+            RmsNormEps = (float)(reader.Double("rms_norm_eps") ?? 1e-6),
+            RopeTheta = reader.Double("rope_theta") ?? 10000.0,
+            PositionEncoding = baichuan ? BaichuanPositionEncoding(reader, maxPos) : PositionEncoding.Rope,
+            MaxPositions = maxPos ?? modelMaxLen ?? 4096,
+            TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
+            NormHead = baichuan,
+            FusedQkv = baichuan,
+            TorchDtype = reader.String("torch_dtype") ?? "float32",
+            BosTokenId = reader.Int("bos_token_id"),
+            EosTokenIds = reader.IntOrList("eos_token_id"),
+            Raw = json,
+        };
+        config.Validate(source);
+        return config;
+    }
+
+    // Baichuan2 ships one architecture name for two position encodings. The real 7B config carries
+    // max_position_embeddings (its RoPE cache length); the real 13B config has only model_max_length (ALiBi has
+    // no position table). An explicit "position_encoding" key ("rope"/"alibi") overrides the rule.
+    private static PositionEncoding BaichuanPositionEncoding(ConfigReader reader, int? maxPositionEmbeddings)
+    {
+        var explicitValue = reader.String("position_encoding") ?? reader.String("position_embedding");
+        if (explicitValue != null)
+        {
+            return explicitValue.ToLowerInvariant() switch
+            {
+                "rope" => PositionEncoding.Rope,
+                "alibi" => PositionEncoding.Alibi,
+                _ => throw new InvalidDataException($"position_encoding '{explicitValue}' must be 'rope' or 'alibi'"),
+            };
+        }
+        return maxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
+    }
+
+    private void Validate(string source)
+    {
+        static void Positive(int value, string field, string source)
+        {
+            if (value <= 0) throw new InvalidDataException($"{source}: {field} must be positive (got {value})");
+        }
+        Positive(HiddenSize, "hidden_size", source);
+        Positive(IntermediateSize, "intermediate_size", source);
+        Positive(NumLayers, "num_hidden_layers", source);
+        Positive(NumHeads, "num_attention_heads", source);
+        Positive(NumKvHeads, "num_key_value_heads", source);
+        Positive(HeadDim, "head_dim", source);
+        Positive(VocabSize, "vocab_size", source);
+        Positive(MaxPositions, "max_position_embeddings", source);
+        if (NumHeads % NumKvHeads != 0)
+            throw new InvalidDataException($"{source}: num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads ({NumKvHeads})");
+        if (PositionEncoding == PositionEncoding.Rope && HeadDim % 2 != 0)
+            throw new InvalidDataException($"{source}: head_dim ({HeadDim}) must be even for RoPE");
+    }
+}

@@ -1,0 +1,32 @@
+// Multi-head attention with GQA over the paged KV cache; RoPE or ALiBi is a constructor choice.
+using Estuary.Tensors;
+
+namespace Estuary.Models.Layers;
+
+/// <summary>Self-attention of one decoder layer.</summary>
+public sealed class Attention(IBackend backend, ILinear qProj, ILinear kProj, ILinear vProj, ILinear oProj,
+    AttentionParams parameters, RotaryEmbedding? rotary)
+{
+    /// <summary>[Hq·D, H].</summary>
+    public ILinear QProj { get; set; } = qProj;
+    /// <summary>[Hkv·D, H].</summary>
+    public ILinear KProj { get; set; } = kProj;
+    /// <summary>[Hkv·D, H].</summary>
+    public ILinear VProj { get; set; } = vProj;
+    /// <summary>[H, Hq·D].</summary>
+    public ILinear OProj { get; set; } = oProj;
+    /// <summary>Heads, scale, ALiBi slopes.</summary>
+    public AttentionParams Parameters { get; } = parameters;
+
+    /// <summary>y[T, H] = attention(x[T, H]); q, k, v, attn are scratch of [T, Hq·D], [T, Hkv·D], [T, Hkv·D], [T, Hq·D].</summary>
+    public void Forward(DeviceTensor x, KvLayer kv, ForwardBatch batch, AttentionScratch s, DeviceTensor y)
+    {
+        QProj.Forward(x, s.Q);                                   // [T, Hq·D]
+        KProj.Forward(x, s.K);                                   // [T, Hkv·D]
+        VProj.Forward(x, s.V);                                   // [T, Hkv·D]
+        rotary?.Apply(s.Q, Parameters.NumHeads, s.K, Parameters.NumKvHeads, batch);
+        backend.WriteKv(s.K, s.V, kv, batch);                    // → cache slots
+        backend.PagedAttention(s.Q, kv, batch, Parameters, s.Out); // [T, Hq·D]
+        OProj.Forward(s.Out, y);                                 // [T, H]
+    }
+}

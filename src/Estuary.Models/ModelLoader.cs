@@ -1,0 +1,29 @@
+// Loads a Hugging Face model directory onto a backend: config → checkpoint → WeightMap → architecture builder.
+// Invariant: on failure everything opened is disposed; on success the model owns the checkpoint reader.
+using Estuary.Models.Config;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models;
+
+/// <summary>Loads models from disk.</summary>
+public static class ModelLoader
+{
+    /// <summary>Loads <paramref name="modelDir"/>; <paramref name="layerLoaded"/> receives the number of layers wired so far.</summary>
+    public static CausalLm Load(string modelDir, IBackend backend, IProgress<int>? layerLoaded = null)
+    {
+        if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"model directory '{modelDir}' does not exist");
+        var config = ModelConfig.Load(modelDir);
+        var builder = ModelRegistry.Get(config.Architecture);
+        var reader = CheckpointIndex.Open(modelDir);
+        try
+        {
+            return builder(config, new WeightMap(reader, config), backend, layerLoaded, reader);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// Maps config.json architecture names to model builders.
+using Estuary.Models.Architectures;
+using Estuary.Models.Config;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models;
+
+/// <summary>Architecture name → builder.</summary>
+public static class ModelRegistry
+{
+    /// <summary>Builds a model from weights.</summary>
+    public delegate CausalLm Builder(ModelConfig config, WeightMap weights, IBackend backend, IProgress<int>? layerLoaded, IDisposable? owner);
+
+    private static readonly Dictionary<string, Builder> s_builders = new(StringComparer.Ordinal)
+    {
+        [LlamaForCausalLM.Name] = LlamaForCausalLM.Create,
+        [BaichuanForCausalLM.Name] = BaichuanForCausalLM.Create,
+    };
+
+    /// <summary>Supported architecture names.</summary>
+    public static IReadOnlyCollection<string> Architectures => s_builders.Keys;
+
+    /// <summary>The builder for <paramref name="architecture"/>; throws naming the supported ones if unknown.</summary>
+    public static Builder Get(string architecture) => s_builders.TryGetValue(architecture, out var b)
+        ? b
+        : throw new NotSupportedException($"unknown architecture '{architecture}' (supported: {string.Join(", ", s_builders.Keys)})");
+}
