@@ -1,0 +1,101 @@
+// Bad requests fail clearly without side effects; aborts and cancelled streams free KV blocks at once; streaming deltas add up.
+using Estuary.Testing;
+
+namespace Estuary.Engine.Tests;
+
+public class RequestLifecycleTests
+{
+    [Fact]
+    public void PromptLongerThanTheContextIsRejectedWithoutSideEffects()
+    {
+        using var engine = LlmEngine.Load(Fixtures.Path("stories260k"));
+        var tooLong = Enumerable.Repeat(300, engine.MaxModelLen + 5).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => engine.AddRequest("long", tooLong, SamplingParams.Greedy(4)));
+        Assert.Contains("context length", e.Message);
+        Assert.False(engine.HasUnfinishedRequests);
+        Assert.Equal(engine.NumKvBlocks, engine.Stats.NumFreeKvBlocks);
+        Assert.Throws<ArgumentException>(() => engine.AddRequest("bad-id", [1, 99999], SamplingParams.Greedy(4)));
+        Assert.Throws<ArgumentException>(() => engine.AddRequest("empty", [], SamplingParams.Greedy(4)));
+        var badParams = Assert.Throws<ArgumentException>(() => engine.AddRequest("p", [1, 2], new SamplingParams { TopP = 5 }));
+        Assert.Contains("top_p", badParams.Message);
+    }
+
+    [Fact]
+    public void GenerationStopsAtTheContextLimit()
+    {
+        using var engine = LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { MaxModelLen = 40 });
+        engine.AddRequest("r", [1, 400, 500], SamplingParams.Greedy(null) with { IgnoreEos = true });
+        RequestOutput? last = null;
+        while (engine.HasUnfinishedRequests) foreach (var o in engine.Step()) last = o;
+        Assert.Equal(FinishReason.Length, last!.FinishReason);
+        Assert.Equal(37, last.NumOutputTokens);
+    }
+
+    [Fact]
+    public void AbortFreesBlocksImmediately()
+    {
+        using var engine = LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { BlockSize = 4 });
+        engine.AddRequest("a", [1, 400, 500, 300, 301, 302], SamplingParams.Greedy(100) with { IgnoreEos = true });
+        engine.AddRequest("b", [1, 401, 501], SamplingParams.Greedy(100) with { IgnoreEos = true });
+        for (int i = 0; i < 10; i++) engine.Step();
+        Assert.True(engine.Stats.NumFreeKvBlocks < engine.NumKvBlocks);
+        Assert.True(engine.Abort("a"));
+        Assert.True(engine.Abort("b"));
+        Assert.False(engine.Abort("b"));
+        Assert.False(engine.HasUnfinishedRequests);
+        Assert.Equal(engine.NumKvBlocks, engine.Stats.NumFreeKvBlocks);
+    }
+
+    [Fact]
+    public async Task StreamingDeltasAddUpToTheOfflineText()
+    {
+        var reference = ReferenceCases.Load("stories260k")[1];
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(Fixtures.Path("stories260k")));
+        var sampling = SamplingParams.Greedy(reference.GreedyIds.Length) with { IgnoreEos = true };
+        var streams = Enumerable.Range(0, 4).Select(async _ =>
+        {
+            var text = new System.Text.StringBuilder();
+            var ids = new List<int>();
+            await foreach (var o in engine.Generate(reference.PromptIds, sampling))
+            {
+                text.Append(o.NewText);
+                ids.AddRange(o.NewTokenIds);
+            }
+            return (text.ToString(), ids);
+        }).ToArray();
+        var results = await Task.WhenAll(streams);
+        var expectedText = engine.Engine.Tokenizer.Decode(reference.GreedyIds);
+        foreach (var (text, ids) in results)
+        {
+            Assert.Equal(reference.GreedyIds, ids);
+            Assert.Equal(expectedText, text);
+        }
+    }
+
+    [Fact]
+    public async Task CancellingAStreamFreesItsBlocks()
+    {
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { BlockSize = 4 }));
+        using var cts = new CancellationTokenSource();
+        int received = 0;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var o in engine.Generate([1, 400, 500], SamplingParams.Greedy(400) with { IgnoreEos = true }, cancellationToken: cts.Token))
+            {
+                if (++received == 5) await cts.CancelAsync();
+            }
+        });
+        // The abort is applied by the loop thread between steps; wait for it (bounded).
+        for (int i = 0; i < 200 && engine.Stats.NumFreeKvBlocks != engine.Stats.NumKvBlocks; i++) await Task.Delay(10);
+        Assert.Equal(engine.Stats.NumKvBlocks, engine.Stats.NumFreeKvBlocks);
+        Assert.Equal(0, engine.Stats.NumRunning);
+    }
+
+    [Fact]
+    public void AsyncRejectsBadInputBeforeStreaming()
+    {
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(Fixtures.Path("stories260k")));
+        var e = Assert.Throws<ArgumentException>(() => engine.Generate(new int[600], SamplingParams.Greedy(4)));
+        Assert.Contains("context length", e.Message);
+    }
+}
