@@ -57,6 +57,18 @@ public class ModelFolderTests
     }
 
     [Fact]
+    public void Heldout_text_encodes_to_the_reference_token_count_and_round_trips()
+    {
+        // 60 KB of English and Chinese: the perplexity protocol's num_tokens is sp.encode of the whole file.
+        var tok = TestData.FolderTokenizer("baichuan2-bible-256");
+        var perplexity = TestData.Json("baichuan2-bible-256", "reference.json").RootElement.GetProperty("perplexity");
+        var text = File.ReadAllText(Estuary.Testing.Fixtures.Path("baichuan2-bible-256", "heldout.txt"));
+        var ids = tok.Encode(text);
+        Assert.Equal(perplexity.GetProperty("num_tokens").GetInt32(), ids.Length);
+        Assert.Equal(text, tok.Decode(ids));
+    }
+
+    [Fact]
     public void Folder_policies_come_from_tokenizer_config()
     {
         var stories = TestData.FolderTokenizer("stories260k");
