@@ -152,9 +152,29 @@ public sealed class TextTokenizer
         return _model.Types[id] is PieceType.Control or PieceType.Unknown;
     }
 
-    /// <summary>Creates a streaming detokenizer for one output sequence.</summary>
+    /// <summary>
+    /// Creates a streaming detokenizer for one output sequence decoded on its own: its deltas concatenate to
+    /// <see cref="Decode"/> of the generated ids (so a leading dummy-prefix space is dropped).
+    /// </summary>
     public IncrementalDetokenizer CreateDetokenizer(bool skipSpecialTokens = true) =>
         new(new PieceDecoder(_decodeTable, skipSpecialTokens));
+
+    /// <summary>
+    /// Creates a streaming detokenizer for the continuation of <paramref name="promptIds"/>: the prompt is decoded
+    /// silently first, so the deltas are the text the continuation adds to the prompt's text (a generated "▁he"
+    /// after "because" yields " he", which a standalone decode would strip).
+    /// </summary>
+    public IncrementalDetokenizer CreateDetokenizer(ReadOnlySpan<int> promptIds, bool skipSpecialTokens = true)
+    {
+        var decoder = new PieceDecoder(_decodeTable, skipSpecialTokens);
+        var discarded = new StringBuilder();
+        foreach (var id in promptIds)
+        {
+            decoder.Add(id, discarded);
+            discarded.Clear();
+        }
+        return new IncrementalDetokenizer(decoder);
+    }
 
     private void CheckId(int id)
     {

@@ -1,0 +1,25 @@
+// Role names shared by the chat formats and their validation. Invariant: roles are compared ordinally, lower case.
+namespace Estuary.Tokenization;
+
+internal static class ChatRoles
+{
+    public const string System = "system";
+    public const string User = "user";
+    public const string Assistant = "assistant";
+
+    /// <summary>Throws a clear ArgumentException for an empty list, a null message or an unknown role.</summary>
+    public static void Validate(IReadOnlyList<ChatMessage> messages, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(messages, paramName);
+        if (messages.Count == 0) throw new ArgumentException("a chat prompt needs at least one message", paramName);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i] ?? throw new ArgumentException($"message {i} is null", paramName);
+            if (m.Content is null) throw new ArgumentException($"message {i} has null content", paramName);
+            if (m.Role is not (System or User or Assistant))
+                throw new ArgumentException($"message {i} has unknown role '{m.Role}'; valid roles are system, user, assistant", paramName);
+            if (m.Role == System && i != 0)
+                throw new ArgumentException($"message {i}: a system message is only allowed as the first message", paramName);
+        }
+    }
+}
