@@ -142,7 +142,7 @@ public sealed class LlmEngine : IDisposable
         if (_sequences.ContainsKey(requestId)) throw new ArgumentException($"request id '{requestId}' is already in use");
         var stopIds = new HashSet<int>(sampling.StopTokenIds);
         if (!sampling.IgnoreEos) stopIds.UnionWith(_eosIds);
-        var stop = new StopChecker(Tokenizer.CreateDetokenizer(sampling.SkipSpecialTokens), sampling.Stop, stopIds);
+        var stop = new StopChecker(Tokenizer.CreateDetokenizer(promptIds, sampling.SkipSpecialTokens), sampling.Stop, stopIds);
         var seq = new Sequence(requestId, [.. promptIds], sampling, _arrivals++, EffectiveMaxTokens(promptIds.Length, sampling), stop)
         {
             BadWordIds = EncodeBadWords(sampling.BadWords),

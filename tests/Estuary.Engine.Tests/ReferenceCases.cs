@@ -4,7 +4,7 @@ using Estuary.Testing;
 
 namespace Estuary.Engine.Tests;
 
-internal sealed record ReferenceCase(string Name, int[] PromptIds, int[] GreedyIds);
+internal sealed record ReferenceCase(string Name, int[] PromptIds, int[] GreedyIds, string GreedyText);
 
 internal static class ReferenceCases
 {
@@ -14,7 +14,8 @@ internal static class ReferenceCases
         var result = new List<ReferenceCase>();
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
             result.Add(new ReferenceCase(c.GetProperty("name").GetString()!, Ints(c.GetProperty("prompt_ids")),
-                Ints(c.GetProperty("greedy").GetProperty("generated_ids"))));
+                Ints(c.GetProperty("greedy").GetProperty("generated_ids")),
+                c.GetProperty("greedy").GetProperty("generated_text").GetString()!));
         return result;
     }
 
