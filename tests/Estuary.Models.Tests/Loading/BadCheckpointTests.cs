@@ -55,6 +55,10 @@ public class BadCheckpointTests
         Safetensors("""{"w": {"dtype": "F8_E4M3", "shape": [4], "data_offsets": [0, 4]}}""", new byte[4], "'w'", "F8_E4M3");
 
     [Fact]
+    public void Safetensors_non_numeric_offsets() =>
+        Safetensors("""{"w": {"dtype": "U8", "shape": [4], "data_offsets": ["0", 4]}}""", new byte[4], "'w'", "data_offsets");
+
+    [Fact]
     public void Safetensors_negative_dimension() =>
         Safetensors("""{"w": {"dtype": "U8", "shape": [-4], "data_offsets": [0, 4]}}""", new byte[4], "'w'", "shape");
 

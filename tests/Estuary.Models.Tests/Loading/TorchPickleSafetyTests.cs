@@ -63,6 +63,9 @@ public class TorchPickleSafetyTests
     {
         AssertRefused([0x80, 2, (byte)'X', 10, 0, 0, 0, (byte)'a'], "truncated");
         AssertRefused(new PickleBuilder().Proto(2).Int(7).Stop(), "expected a dict");
+        // Well-formed opcodes, wrong shapes of data: Razorvine's own errors become CheckpointExceptions.
+        AssertRefused(new PickleBuilder().Proto(2).Op((byte)'R').Stop(), "malformed");
+        AssertRefused(new PickleBuilder().Proto(2).Global("torch._utils", "_rebuild_tensor_v2").Mark().Str("x").Tuple().Reduce().Stop(), "_rebuild_tensor");
     }
 
     [Fact]
