@@ -172,6 +172,7 @@ public sealed class SafetensorsReader : ICheckpointReader
         }
 
         if (!v.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2
+            || offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
             || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end))
             throw new CheckpointException($"{path}: tensor '{name}' has no valid \"data_offsets\" [begin, end]");
         if (begin < 0 || end < begin || end > dataLength)

@@ -45,13 +45,14 @@ internal sealed class TorchUnpickler : Unpickler
             {
                 root = unpickler.loads(pickle);
             }
-            catch (CheckpointException)
+            catch (CheckpointException e) when (!e.Message.StartsWith(where, StringComparison.Ordinal))
             {
-                throw;
+                // Raised by an allowed constructor, which does not know the file.
+                throw new CheckpointException($"{where}: {e.Message}", e);
             }
-            catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException or ArgumentException
-                                         or FormatException or OverflowException or IndexOutOfRangeException or NullReferenceException)
+            catch (Exception e) when (e is not CheckpointException and not OutOfMemoryException)
             {
+                // Razorvine reports malformed input with assorted exception types (bad casts, stack underflow, ...).
                 throw new CheckpointException($"{where}: malformed checkpoint pickle: {e.Message}", e);
             }
         }
