@@ -1,1 +1,28 @@
-namespace Estuary.Cli; internal static class Program { private static int Main() => 0; }
+// The estuary command line: composes the commands and turns user errors into one-line messages.
+using System.CommandLine;
+using Estuary.Cli.Commands;
+using Estuary.Cli.Hosting;
+using Estuary.Models.Loading;
+
+namespace Estuary.Cli;
+
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("Estuary: run open LLMs from .NET");
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(ChatCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        try
+        {
+            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is UsageException or ArgumentException or CheckpointException or FileNotFoundException
+                                      or DirectoryNotFoundException or InvalidDataException or NotSupportedException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+// `estuary bench cpu`: the engine-core speed report (decode vs bandwidth bound, batched decode, prompt processing vs FMA peak).
+using System.CommandLine;
+using System.Runtime.Intrinsics.X86;
+using Estuary.Cli.Bench;
+using Estuary.Cli.Hosting;
+using Spectre.Console;
+
+namespace Estuary.Cli.Commands;
+
+/// <summary>Builds the bench command family.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Benchmarks");
+        bench.Subcommands.Add(CreateCpu());
+        return bench;
+    }
+
+    private static Command CreateCpu()
+    {
+        var engineOptions = new EngineOptions();
+        var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens per decode measurement", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch") { Description = "Concurrent sequences for the batched-decode measurement", DefaultValueFactory = _ => 8 };
+        var promptLength = new Option<int>("--prompt-len") { Description = "Prompt length for the prompt-processing measurement", DefaultValueFactory = _ => 512 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per measurement (the median is reported)", DefaultValueFactory = _ => 3 };
+        var command = new Command("cpu", "Decode and prompt speed on the CPU next to the machine's bandwidth bound and FMA peak");
+        engineOptions.AddTo(command);
+        foreach (var o in new Option[] { decodeTokens, batch, promptLength, repeats }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            var config = engineOptions.ToConfig(r);
+            int p = r.GetValue(promptLength);
+            config = config with { MaxNumBatchedTokens = Math.Max(config.MaxNumBatchedTokens, p), MaxNumSeqs = Math.Max(config.MaxNumSeqs, r.GetValue(batch)), EnablePrefixCaching = false };
+            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), config);
+            int threads = config.NumThreads ?? Environment.ProcessorCount;
+            var result = CpuBenchmark.Run(engine, threads, r.GetValue(decodeTokens), r.GetValue(batch), p, Math.Max(1, r.GetValue(repeats)));
+            var table = new Table().AddColumns("measure", "value");
+            table.AddRow("threads", $"{threads} (AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512 {Avx512F.IsSupported})");
+            table.AddRow("copy bandwidth (read+write)", $"{result.CopyBandwidth / 1e9:F2} GB/s");
+            table.AddRow("FMA peak (fp32)", $"{result.FmaPeak / 1e9:F1} GFLOP/s");
+            table.AddRow("weight bytes read per token", $"{result.WeightBytesPerToken / 1e6:F1} MB");
+            table.AddRow("decode bound (bandwidth / bytes)", $"{result.DecodeBoundTokensPerSecond:F2} tok/s");
+            table.AddRow("decode, 1 sequence", $"{result.DecodeTokensPerSecond:F2} tok/s ({result.DecodeFractionOfBound:P0} of bound)");
+            table.AddRow($"decode, {result.BatchSize} sequences", $"{result.BatchDecodeTokensPerSecond:F2} tok/s ({result.BatchSpeedup:F2}× one sequence)");
+            table.AddRow($"prompt, {result.PromptLength} tokens", $"{result.PromptTokensPerSecond:F1} tok/s, {result.PrefillFlopsPerSecond / 1e9:F1} GFLOP/s ({result.PrefillFractionOfPeak:P0} of FMA peak)");
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,62 @@
+// `estuary chat`: an interactive terminal chat with streamed replies in the model's chat format (/reset, /exit).
+using System.CommandLine;
+using Estuary.Cli.Hosting;
+using Estuary.Tokenization;
+
+namespace Estuary.Cli.Commands;
+
+/// <summary>Builds the chat command.</summary>
+internal static class ChatCommand
+{
+    public static Command Create()
+    {
+        var engineOptions = new EngineOptions();
+        var samplingOptions = new SamplingOptions();
+        var system = new Option<string?>("--system") { Description = "System prompt" };
+        var chatFormat = new Option<string?>("--chat-format") { Description = "Override the chat format: baichuan2 or llama2" };
+        var command = new Command("chat", "Chat with a model in the terminal");
+        engineOptions.AddTo(command);
+        samplingOptions.AddTo(command);
+        command.Options.Add(system);
+        command.Options.Add(chatFormat);
+        command.SetAction(r =>
+        {
+            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r));
+            var sampling = samplingOptions.Build(r, engine);
+            var format = ChatFormats.ForModel(engineOptions.ModelDirectory(r), engine.Tokenizer, r.GetValue(chatFormat));
+            var history = new List<ChatMessage>();
+            if (r.GetValue(system) is { Length: > 0 } sys) history.Add(new ChatMessage("system", sys));
+            int baseCount = history.Count;
+            Console.Error.WriteLine($"chat format {format.Name}; /reset clears the history, /exit or end of input quits");
+            int turn = 0;
+            while (true)
+            {
+                Console.Write("> ");
+                var line = Console.ReadLine();
+                if (line == null || line.Trim() == "/exit") break;
+                if (line.Trim() == "/reset")
+                {
+                    history.RemoveRange(baseCount, history.Count - baseCount);
+                    continue;
+                }
+                if (line.Length == 0) continue;
+                history.Add(new ChatMessage("user", line));
+                var ids = format.BuildPrompt(history, sampling.MaxTokens ?? 0);
+                var reply = new System.Text.StringBuilder();
+                engine.AddRequest($"chat-{turn++}", ids, sampling);
+                while (engine.HasUnfinishedRequests)
+                {
+                    foreach (var o in engine.Step())
+                    {
+                        Console.Write(o.NewText);
+                        reply.Append(o.NewText);
+                    }
+                }
+                Console.WriteLine();
+                history.Add(new ChatMessage("assistant", reply.ToString()));
+            }
+            return 0;
+        });
+        return command;
+    }
+}

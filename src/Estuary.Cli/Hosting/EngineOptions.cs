@@ -1,0 +1,49 @@
+// The model and engine options shared by every command that loads a model, and their mapping to EngineConfig.
+using System.CommandLine;
+using Estuary.Engine;
+using Estuary.Engine.Scheduling;
+
+namespace Estuary.Cli.Hosting;
+
+/// <summary>--model and engine tuning options.</summary>
+internal sealed class EngineOptions
+{
+    public Option<string?> Model { get; } = new("--model", "-m") { Description = "Hugging Face model directory (default: the embedded stories260K model)" };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads (default: all cores)" };
+    public Option<int?> MaxModelLen { get; } = new("--max-model-len") { Description = "Context limit in tokens (default: the model's)" };
+    public Option<int> BlockSize { get; } = new("--block-size") { Description = "Tokens per KV block", DefaultValueFactory = _ => 16 };
+    public Option<int?> NumKvBlocks { get; } = new("--num-kv-blocks") { Description = "Explicit number of KV blocks" };
+    public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "KV-cache budget, e.g. 2GiB or 512MB (default: a fraction of free memory)" };
+    public Option<double> KvCacheMemoryFraction { get; } = new("--kv-cache-memory-fraction") { Description = "Fraction of free memory for the KV cache", DefaultValueFactory = _ => 0.25 };
+    public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Most sequences per step", DefaultValueFactory = _ => 64 };
+    public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
+    public Option<string> Policy { get; } = new("--scheduling-policy") { Description = "max_utilization or guaranteed_no_evict", DefaultValueFactory = _ => "max_utilization" };
+    public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching })
+            command.Options.Add(o);
+    }
+
+    public string ModelDirectory(ParseResult r) => DefaultModel.Resolve(r.GetValue(Model));
+
+    public EngineConfig ToConfig(ParseResult r) => new()
+    {
+        NumThreads = r.GetValue(Threads),
+        MaxModelLen = r.GetValue(MaxModelLen),
+        BlockSize = r.GetValue(BlockSize),
+        NumKvBlocks = r.GetValue(NumKvBlocks),
+        KvCacheMemoryBytes = r.GetValue(KvCacheMemory) is { } s ? ByteSize.Parse(s, "--kv-cache-memory") : null,
+        KvCacheMemoryFraction = r.GetValue(KvCacheMemoryFraction),
+        MaxNumSeqs = r.GetValue(MaxNumSeqs),
+        MaxNumBatchedTokens = r.GetValue(MaxNumBatchedTokens),
+        Policy = r.GetValue(Policy) switch
+        {
+            "max_utilization" => SchedulingPolicy.MaxUtilization,
+            "guaranteed_no_evict" => SchedulingPolicy.GuaranteedNoEvict,
+            var other => throw new UsageException($"--scheduling-policy must be max_utilization or guaranteed_no_evict (got '{other}')"),
+        },
+        EnablePrefixCaching = !r.GetValue(NoPrefixCaching),
+    };
+}

@@ -1,0 +1,41 @@
+// Loads an engine with a progress bar on stderr (so --json output on stdout stays clean) and one summary line.
+using Estuary.Engine;
+using Estuary.Models.Config;
+using Spectre.Console;
+
+namespace Estuary.Cli.Hosting;
+
+/// <summary>Engine loading with progress.</summary>
+internal static class ModelLoading
+{
+    public static IAnsiConsole ErrorConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    public static LlmEngine Load(string modelDir, EngineConfig config, bool quiet = false)
+    {
+        if (!Directory.Exists(modelDir)) throw new UsageException($"model directory '{modelDir}' does not exist");
+        int layers = ModelConfig.Load(modelDir).NumLayers;
+        LlmEngine? engine = null;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        if (quiet || Console.IsErrorRedirected)
+        {
+            engine = LlmEngine.Load(modelDir, config);
+        }
+        else
+        {
+            ErrorConsole.Progress().AutoClear(true).Start(ctx =>
+            {
+                var task = ctx.AddTask($"Loading {Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd('/'))}", maxValue: layers);
+                engine = LlmEngine.Load(modelDir, config, new SyncProgress<int>(n => task.Value = n));
+                task.Value = layers;
+            });
+        }
+        if (!quiet)
+        {
+            var mc = engine!.ModelConfig;
+            Console.Error.WriteLine($"loaded {mc.Architecture} ({mc.NumLayers} layers, hidden {mc.HiddenSize}, {mc.PositionEncoding}) " +
+                $"{engine.Model.WeightBytes / 1e6:F1} MB of weights in {started.Elapsed.TotalSeconds:F2} s; " +
+                $"KV cache {engine.NumKvBlocks} blocks × {config.BlockSize} tokens; {engine.Model.Backend.Name} backend");
+        }
+        return engine!;
+    }
+}
