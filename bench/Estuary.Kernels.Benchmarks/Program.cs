@@ -1,0 +1,55 @@
+// Stopwatch microbenchmarks of the CPU backend: memory bandwidth, FMA peak, decode matvec and prefill GEMM throughput.
+// Run in Release on an idle machine: dotnet run -c Release --project bench/Estuary.Kernels.Benchmarks [-- threads]
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using Estuary.Backend.Cpu;
+using Estuary.Tensors;
+
+// Arguments: [threads] [sections...] with sections among peak, decode, prefill (default: all).
+int threads = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+var only = args.Skip(1).ToHashSet();
+bool Run(string section) => only.Count == 0 || only.Contains(section);
+Console.WriteLine($"threads {threads}, Vector256 accelerated {Vector256.IsHardwareAccelerated}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}");
+var rows = new List<(string Name, string Value)>();
+
+double copy = Bench.MemcpyGBs(256 << 20);
+rows.Add(("memcpy 256 MiB (read+write GB/s)", $"{copy:F1}"));
+double read1 = Bench.ReadGBs(256 << 20, 1), readN = Bench.ReadGBs(256 << 20, threads);
+rows.Add(("stream read 256 MiB, 1 thread (GB/s)", $"{read1:F1}"));
+rows.Add(($"stream read 256 MiB, {threads} threads (GB/s)", $"{readN:F1}"));
+double fma1 = Bench.FmaPeakGFlops(1), fmaN = Bench.FmaPeakGFlops(threads);
+rows.Add(("FMA peak Vector256, 1 thread (GFLOP/s)", $"{fma1:F1}"));
+rows.Add(($"FMA peak Vector256, {threads} threads (GFLOP/s)", $"{fmaN:F1}"));
+
+using var cpu = new CpuBackend(threads);
+using var cpu1 = new CpuBackend(1);
+foreach (var (n, k) in Run("decode") ? new[] { (5632, 2048), (2048, 5632), (32000, 2048) } : [])
+{
+    var w = Bench.Weight(n, k, DType.BF16);
+    double t1 = Bench.MatMulSeconds(cpu, w, 1);
+    double t8 = Bench.MatMulSeconds(cpu, w, 8);
+    double gbs = w.ByteLength / t1 / 1e9;
+    rows.Add(($"BF16 matvec T=1 w[{n},{k}] (GB/s, % of read bw)", $"{gbs:F1} ({100 * gbs / readN:F0}%)  {t1 * 1e3:F2} ms"));
+    rows.Add(($"BF16 T=8 w[{n},{k}] (speedup vs 8×T=1)", $"{8 * t1 / t8:F2}x  {t8 * 1e3:F2} ms"));
+    w.Storage.Dispose();
+}
+foreach (var dt in Run("prefill") ? new[] { DType.BF16, DType.F32 } : [])
+{
+    foreach (var (n, k) in new[] { (2048, 2048), (5632, 2048) })
+    {
+        var w = Bench.Weight(n, k, dt);
+        double s = Bench.MatMulSeconds(cpu, w, 512);
+        double gf = 2.0 * 512 * n * k / s / 1e9;
+        rows.Add(($"{dt} prefill T=512 w[{n},{k}] (GFLOP/s, % of FMA peak)", $"{gf:F1} ({100 * gf / fmaN:F0}%)  {s * 1e3:F1} ms"));
+        s = Bench.MatMulSeconds(cpu1, w, 512);
+        gf = 2.0 * 512 * n * k / s / 1e9;
+        rows.Add(($"  same, 1 thread (GFLOP/s, % of 1-thread peak)", $"{gf:F1} ({100 * gf / fma1:F0}%)  {s * 1e3:F1} ms"));
+        w.Storage.Dispose();
+    }
+}
+
+int width = rows.Max(r => r.Name.Length);
+Console.WriteLine();
+Console.WriteLine($"| {"measurement".PadRight(width)} | value |");
+Console.WriteLine($"| {new string('-', width)} | ----- |");
+foreach (var (name, value) in rows) Console.WriteLine($"| {name.PadRight(width)} | {value} |");

@@ -1,0 +1,208 @@
+// PagedAttention and WriteKv: a hand-built case vs dense causal attention, random mixed batches vs the scalar twin, invariances, errors.
+using Estuary.Backend.Cpu;
+using Estuary.Backend.Cpu.Kernels.Reference;
+using Estuary.Tensors;
+
+namespace Estuary.BackendCpu.Tests;
+
+public sealed class AttentionTests : IDisposable
+{
+    private readonly CpuBackend _cpu = new(2);
+
+    public void Dispose() => _cpu.Dispose();
+
+    /// <summary>
+    /// Two sequences, block size 4, blocks scattered non-contiguously, GQA 4:2, ALiBi: sequence 0 prefills 6 tokens in one step;
+    /// sequence 1 first prefills 9 tokens, then decodes position 9 in a step mixed with sequence 0's prefill.
+    /// Compared with dense causal attention computed here from the unpaged K/V.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MatchesDenseCausalAttention(bool alibi)
+    {
+        const int hq = 4, hkv = 2, d = 8, bs = 4;
+        float[]? slopes = alibi ? [0.5f, 0.25f, 0.125f, 0.0625f] : null;
+        var p = new AttentionParams(hq, hkv, d, 1f / MathF.Sqrt(d), slopes);
+        using var cache = _cpu.AllocateKvCache(new KvCacheSpec(NumLayers: 2, NumBlocks: 8, BlockSize: bs, NumKvHeads: hkv, HeadDim: d));
+        var kv = new KvLayer(cache, 1);
+        int[][] tables = [[5, 2], [7, 0, 3]];
+        int[] lens = [6, 10];
+        // Dense per-sequence K, V [len, Hkv, D] and Q [len, Hq, D].
+        var k = lens.Select((n, s) => TestData.Random(n * hkv * d, 10 + s)).ToArray();
+        var v = lens.Select((n, s) => TestData.Random(n * hkv * d, 20 + s)).ToArray();
+        var q = lens.Select((n, s) => TestData.Random(n * hq * d, 30 + s, 2f)).ToArray();
+
+        // Step 1: sequence 1's first 9 tokens (positions 0..8) go to the cache.
+        var pre = Batch([(1, 0, 9)], tables, lens, bs);
+        _cpu.WriteKv(Rows(k[1], 0, 9, hkv * d), Rows(v[1], 0, 9, hkv * d), kv, pre);
+
+        // Step 2: sequence 0 prefill (positions 0..5) + sequence 1 decode (position 9), in one call.
+        var b = Batch([(0, 0, 6), (1, 9, 1)], tables, lens, bs);
+        var kStep = Concat(k[0], 0, 6, k[1], 9, 1, hkv * d);
+        var vStep = Concat(v[0], 0, 6, v[1], 9, 1, hkv * d);
+        var qStep = Concat(q[0], 0, 6, q[1], 9, 1, hq * d);
+        _cpu.WriteKv(TestData.Upload(_cpu, kStep, 7, hkv * d), TestData.Upload(_cpu, vStep, 7, hkv * d), kv, b);
+        var o = _cpu.Allocate(7, hq * d);
+        _cpu.PagedAttention(TestData.Upload(_cpu, qStep, 7, hq * d), kv, b, p, o);
+        var got = TestData.Download(_cpu, o);
+
+        var expected = new float[7 * hq * d];
+        (int seq, int pos)[] rows = [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (1, 9)];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var (s, pos) = rows[r];
+            for (int h = 0; h < hq; h++)
+                Dense(q[s].AsSpan((pos * hq + h) * d, d), k[s], v[s], h / 2, hkv, d, pos, p.Scale, slopes?[h] ?? 0, expected.AsSpan((r * hq + h) * d, d));
+        }
+        TestData.AssertClose(expected, got, 2e-5f, 1e-2f, "attention vs dense");
+        // The first row attends only to itself: its output is exactly its own value row.
+        for (int h = 0; h < hq; h++)
+            TestData.AssertClose(v[0].AsSpan(h / 2 * d, d), got.AsSpan(h * d, d), 1e-6f, 1e-3f, "row 0 = v0");
+    }
+
+    [Theory]
+    [InlineData(8, 8, 16, 16, false)]
+    [InlineData(6, 2, 12, 5, true)]
+    [InlineData(4, 1, 19, 3, true)]
+    public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi)
+    {
+        var rng = new Random(hq * 100 + d);
+        int numBlocks = 64, maxBlocks = 16;
+        float[]? slopes = alibi ? Enumerable.Range(0, hq).Select(h => MathF.Pow(2, -(h + 1))).ToArray() : null;
+        var p = new AttentionParams(hq, hkv, d, 1f / MathF.Sqrt(d), slopes);
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, numBlocks, bs, hkv, d));
+        // Fill the whole cache with random keys/values so every slot read is defined.
+        TestData.Random(cache.Keys(0).Length, 1).CopyTo(cache.Keys(0), 0);
+        TestData.Random(cache.Values(0).Length, 2).CopyTo(cache.Values(0), 0);
+        // Sequences: prefill chunk at an offset, two decodes, a fresh prefill; block ids a random permutation.
+        (int start, int count)[] seqs = [(7, 9), (30, 1), (0, 13), (44, 1)];
+        var perm = Enumerable.Range(0, numBlocks).OrderBy(_ => rng.Next()).ToArray();
+        int tokens = seqs.Sum(s => s.count);
+        var b = new ForwardBatch(tokens, seqs.Length, maxBlocks, bs) { NumSeqs = seqs.Length, NumTokens = tokens };
+        int row = 0, next = 0;
+        for (int s = 0; s < seqs.Length; s++)
+        {
+            b.QueryStarts[s] = row;
+            int len = seqs[s].start + seqs[s].count;
+            b.SeqLens[s] = len;
+            for (int i = 0; i < (len + bs - 1) / bs; i++) b.BlockTables[s * maxBlocks + i] = perm[next++];
+            for (int i = 0; i < seqs[s].count; i++) b.Positions[row++] = seqs[s].start + i;
+        }
+        b.QueryStarts[seqs.Length] = row;
+        var q = TestData.Random(tokens * hq * d, 3, 3f);
+        var expected = new float[q.Length];
+        PagedAttentionReference.Run(q, cache.Keys(0), cache.Values(0), b, p, expected);
+        var o = _cpu.Allocate(tokens, hq * d);
+        _cpu.PagedAttention(TestData.Upload(_cpu, q, tokens, hq * d), new KvLayer(cache, 0), b, p, o);
+        TestData.AssertClose(expected, TestData.Download(_cpu, o), 2e-5f, 1e-2f, "attention vs reference");
+
+        // Batch invariance: each row alone (as a one-token "sequence" with the same table) gives identical bits.
+        var all = TestData.Download(_cpu, o);
+        using var one = new CpuBackend(1);
+        for (int s = 0, r = 0; s < seqs.Length; s++)
+        {
+            for (int i = 0; i < seqs[s].count; i++, r++)
+            {
+                var b1 = new ForwardBatch(1, 1, maxBlocks, bs) { NumSeqs = 1, NumTokens = 1 };
+                b1.QueryStarts[1] = 1;
+                b1.Positions[0] = b.Positions[r];
+                b.BlockTable(s).CopyTo(b1.BlockTables);
+                var o1 = one.Allocate(1, hq * d);
+                one.PagedAttention(TestData.Upload(one, q.AsSpan(r * hq * d, hq * d).ToArray(), 1, hq * d), new KvLayer(cache, 0), b1, p, o1);
+                var got = TestData.Download(one, o1);
+                for (int j = 0; j < got.Length; j++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(all[r * hq * d + j]), BitConverter.SingleToInt32Bits(got[j]));
+            }
+        }
+    }
+
+    [Fact]
+    public void WriteKvSkipsNegativeSlotsAndRejectsOutOfRange()
+    {
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 2, 4, 1, 3));
+        var b = new ForwardBatch(3, 1, 2, 4);
+        b.SlotMapping[0] = 5; b.SlotMapping[1] = -1; b.SlotMapping[2] = 0;
+        var k = TestData.Upload(_cpu, [1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 3);
+        var v = TestData.Upload(_cpu, [-1, -2, -3, -4, -5, -6, -7, -8, -9], 3, 3);
+        _cpu.WriteKv(k, v, new KvLayer(cache, 0), b);
+        var expectedK = new float[24];
+        new float[] { 7, 8, 9 }.CopyTo(expectedK, 0);
+        new float[] { 1, 2, 3 }.CopyTo(expectedK, 15);
+        Assert.Equal(expectedK, cache.Keys(0));
+        Assert.Equal(expectedK.Select(x => -x).ToArray(), cache.Values(0));
+        b.SlotMapping[1] = 8;
+        Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.WriteKv(k, v, new KvLayer(cache, 0), b));
+    }
+
+    [Fact]
+    public void RejectsBadGeometryAndBlockTables()
+    {
+        using var cache = _cpu.AllocateKvCache(new KvCacheSpec(1, 4, 4, 2, 8));
+        var kv = new KvLayer(cache, 0);
+        var b = new ForwardBatch(1, 1, 2, 4) { NumSeqs = 1, NumTokens = 1 };
+        b.QueryStarts[1] = 1;
+        b.Positions[0] = 5; // needs blocks 0 and 1
+        b.BlockTables[0] = 1; b.BlockTables[1] = 4; // 4 is outside the cache
+        var q = _cpu.Allocate(1, 32);
+        var o = _cpu.Allocate(1, 32);
+        var ok = new AttentionParams(4, 2, 8, 0.3f);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.PagedAttention(q, kv, b, ok, o));
+        Assert.Contains("block 4", ex.Message);
+        b.BlockTables[1] = 3;
+        _cpu.PagedAttention(q, kv, b, ok, o);
+        b.Positions[0] = 8; // needs a third block; the table holds two
+        Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.PagedAttention(q, kv, b, ok, o));
+        b.Positions[0] = 1;
+        Assert.Throws<ArgumentException>(() => _cpu.PagedAttention(q, kv, b, new AttentionParams(3, 2, 8, 0.3f), o));
+        Assert.Throws<ArgumentException>(() => _cpu.PagedAttention(q, kv, b, new AttentionParams(4, 2, 8, 0.3f, [1f]), o));
+        Assert.Throws<ArgumentException>(() => _cpu.PagedAttention(q, kv, b, ok, _cpu.Allocate(1, 16)));
+    }
+
+    private static void Dense(ReadOnlySpan<float> q, float[] k, float[] v, int kvh, int hkv, int d, int pos, float scale, float slope, Span<float> o)
+    {
+        var w = new double[pos + 1];
+        for (int j = 0; j <= pos; j++)
+        {
+            double dot = 0;
+            for (int i = 0; i < d; i++) dot += q[i] * k[(j * hkv + kvh) * d + i];
+            w[j] = dot * scale + slope * j;
+        }
+        double max = w.Max(), sum = 0;
+        for (int j = 0; j <= pos; j++) sum += w[j] = Math.Exp(w[j] - max);
+        for (int i = 0; i < d; i++)
+        {
+            double acc = 0;
+            for (int j = 0; j <= pos; j++) acc += w[j] * v[(j * hkv + kvh) * d + i];
+            o[i] = (float)(acc / sum);
+        }
+    }
+
+    private static ForwardBatch Batch((int seq, int start, int count)[] parts, int[][] tables, int[] lens, int bs)
+    {
+        int tokens = parts.Sum(p => p.count);
+        var b = new ForwardBatch(tokens, parts.Length, 4, bs) { NumSeqs = parts.Length, NumTokens = tokens };
+        int row = 0;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var (seq, start, count) = parts[i];
+            b.QueryStarts[i] = row;
+            b.SeqLens[i] = lens[seq];
+            tables[seq].CopyTo(b.BlockTables, i * 4);
+            for (int j = 0; j < count; j++, row++)
+            {
+                int pos = start + j;
+                b.Positions[row] = pos;
+                b.SlotMapping[row] = tables[seq][pos / bs] * bs + pos % bs;
+            }
+        }
+        b.QueryStarts[parts.Length] = row;
+        return b;
+    }
+
+    private DeviceTensor Rows(float[] data, int start, int count, int cols) =>
+        TestData.Upload(_cpu, data.AsSpan(start * cols, count * cols).ToArray(), count, cols);
+
+    private static float[] Concat(float[] a, int aStart, int aCount, float[] b, int bStart, int bCount, int cols) =>
+        [.. a.AsSpan(aStart * cols, aCount * cols), .. b.AsSpan(bStart * cols, bCount * cols)];
+}

@@ -1,0 +1,158 @@
+// RmsNorm, Rope, SiluMul, Embedding, Add, ScaleColumns, GatherRows, Upload/Download vs scalar twins, incl. tails and many rows.
+using Estuary.Backend.Cpu;
+using Estuary.Backend.Cpu.Kernels.Reference;
+using Estuary.Tensors;
+
+namespace Estuary.BackendCpu.Tests;
+
+public sealed class RowOpTests : IDisposable
+{
+    private readonly CpuBackend _cpu = new(2);
+
+    public void Dispose() => _cpu.Dispose();
+
+    public static TheoryData<DType, int, int> DTypeShapes()
+    {
+        var data = new TheoryData<DType, int, int>();
+        foreach (var dt in TestData.FloatDTypes)
+        {
+            data.Add(dt, 1, 5);
+            data.Add(dt, 3, 64);
+            data.Add(dt, 300, 257); // > 32K elements: split across threads
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(DTypeShapes))]
+    public void RmsNormMatchesReference(DType dtype, int tokens, int h)
+    {
+        var x = TestData.Random(tokens * h, h, 3f);
+        var gamma = TestData.MakeWeight(TestData.Random(h, 2).Select(g => 1 + g * 0.2f).ToArray(), dtype, h);
+        var expected = new float[x.Length];
+        RmsNormReference.Run(x, tokens, gamma, 1e-6f, expected);
+        var y = _cpu.Allocate(tokens, h);
+        _cpu.RmsNorm(TestData.Upload(_cpu, x, tokens, h), gamma, 1e-6f, y);
+        TestData.AssertClose(expected, TestData.Download(_cpu, y), 1e-5f, 1e-3f, "rmsnorm");
+    }
+
+    [Fact]
+    public void RmsNormInPlaceAndEpsInsideTheSqrt()
+    {
+        var gamma = TestData.MakeWeight([1f, 1f], DType.F32, 2);
+        var x = TestData.Upload(_cpu, [0f, 0f, 3f, 4f], 2, 2);
+        _cpu.RmsNorm(x, gamma, 0.5f, x);
+        var got = TestData.Download(_cpu, x);
+        Assert.Equal([0f, 0f], got[..2]); // 0 / sqrt(0 + eps) = 0 (eps keeps it finite)
+        float inv = 1f / MathF.Sqrt(12.5f + 0.5f);
+        Assert.Equal(3f * inv, got[2], 6);
+        Assert.Equal(4f * inv, got[3], 6);
+        Assert.Throws<ArgumentException>(() => _cpu.RmsNorm(x, TestData.MakeWeight([1f, 1f, 1f], DType.F32, 3), 1e-6f, x));
+    }
+
+    [Theory]
+    [InlineData(1, 4, 16)]
+    [InlineData(5, 3, 20)]
+    [InlineData(200, 8, 64)]
+    public void RopeMatchesRotateHalfReference(int tokens, int heads, int d)
+    {
+        var table = new RopeTable(d, 4096, 10000);
+        var b = new ForwardBatch(tokens, 1, 1, 16);
+        for (int t = 0; t < tokens; t++) b.Positions[t] = (t * 37 + 3) % 4096;
+        var x = TestData.Random(tokens * heads * d, d);
+        var expected = (float[])x.Clone();
+        RopeReference.Run(expected, tokens, heads, table, b.Positions);
+        var xt = TestData.Upload(_cpu, x, tokens, heads * d);
+        _cpu.Rope(xt, heads, table, b);
+        TestData.AssertClose(expected, TestData.Download(_cpu, xt), 1e-5f, 1e-2f, "rope");
+    }
+
+    [Fact]
+    public void RopeAtPositionZeroIsIdentityAndRejectsBadPositions()
+    {
+        var table = new RopeTable(8, 16, 10000);
+        var b = new ForwardBatch(2, 1, 1, 16);
+        var x = TestData.Random(2 * 16, 1);
+        var xt = TestData.Upload(_cpu, x, 2, 16);
+        _cpu.Rope(xt, 2, table, b);
+        Assert.Equal(x, TestData.Download(_cpu, xt));
+        b.Positions[1] = 16;
+        Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.Rope(xt, 2, table, b));
+        Assert.Throws<ArgumentException>(() => _cpu.Rope(xt, 3, table, b));
+    }
+
+    [Theory]
+    [InlineData(1, 7)]
+    [InlineData(4, 172)]
+    [InlineData(300, 255)]
+    public void SiluMulMatchesReference(int tokens, int n)
+    {
+        var g = TestData.Random(tokens * n, 1, 30f); // wide range: exp over/underflow at the ends
+        var u = TestData.Random(tokens * n, 2, 2f);
+        var expected = new float[g.Length];
+        ElementwiseReference.SiluMul(g, u, expected);
+        var y = _cpu.Allocate(tokens, n);
+        _cpu.SiluMul(TestData.Upload(_cpu, g, tokens, n), TestData.Upload(_cpu, u, tokens, n), y);
+        TestData.AssertClose(expected, TestData.Download(_cpu, y), 1e-5f, 1e-6f, "silu·up");
+    }
+
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void EmbeddingMatchesReference(DType dtype)
+    {
+        const int vocab = 50, h = 67;
+        var table = TestData.MakeWeight(TestData.Random(vocab * h, 9), dtype, vocab, h);
+        int[] ids = [3, 0, 49, 3, 17];
+        var expected = new float[ids.Length * h];
+        ElementwiseReference.Embedding(table, ids, expected);
+        var y = _cpu.Allocate(ids.Length, h);
+        _cpu.Embedding(table, ids, y);
+        Assert.Equal(expected, TestData.Download(_cpu, y)); // widening is exact
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.Embedding(table, [50], _cpu.Allocate(1, h)));
+        Assert.Contains("50", ex.Message);
+    }
+
+    [Fact]
+    public void AddScaleColumnsAndGatherRowsMatchReference()
+    {
+        const int tokens = 130, n = 301;
+        var a = TestData.Random(tokens * n, 1);
+        var b = TestData.Random(tokens * n, 2);
+        var scales = TestData.Random(n, 3);
+        var expected = (float[])a.Clone();
+        ElementwiseReference.Add(expected, b);
+        ElementwiseReference.ScaleColumns(expected, scales);
+        var at = TestData.Upload(_cpu, a, tokens, n);
+        _cpu.Add(at, TestData.Upload(_cpu, b, tokens, n));
+        _cpu.ScaleColumns(at, scales);
+        var got = TestData.Download(_cpu, at);
+        Assert.Equal(expected, got); // same float operations in the same order: exact
+
+        int[] rows = [129, 0, 64, 64];
+        var gathered = new float[rows.Length * n];
+        ElementwiseReference.GatherRows(got, n, rows, gathered);
+        var y = _cpu.Allocate(rows.Length, n);
+        _cpu.GatherRows(at, rows, y);
+        Assert.Equal(gathered, TestData.Download(_cpu, y));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.GatherRows(at, [130], _cpu.Allocate(1, n)));
+        Assert.Throws<ArgumentException>(() => _cpu.Add(at, _cpu.Allocate(tokens, n - 1)));
+        Assert.Throws<ArgumentException>(() => _cpu.ScaleColumns(at, scales.AsSpan(1)));
+    }
+
+    [Fact]
+    public void TensorsAllocateZeroedSliceAndCheckSizes()
+    {
+        var t = (CpuTensor)_cpu.Allocate(3, 4);
+        Assert.All(t.Span.ToArray(), v => Assert.Equal(0f, v));
+        _cpu.Upload(Enumerable.Range(0, 12).Select(i => (float)i).ToArray(), t);
+        var s = (CpuTensor)t.SliceRows(1, 2);
+        Assert.Equal([4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f], s.Span.ToArray());
+        Assert.Throws<ArgumentException>(() => _cpu.Upload(new float[11], t));
+        Assert.Throws<ArgumentException>(() => _cpu.Download(t, new float[13]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => t.SliceRows(2, 2));
+        Assert.Throws<NotSupportedException>(() => _cpu.Allocate(1, 1, DType.BF16));
+        Assert.Equal("cpu", _cpu.Name);
+    }
+}
