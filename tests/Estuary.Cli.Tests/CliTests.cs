@@ -1,0 +1,89 @@
+// The estuary command line end to end (in process): generate on the embedded default model and on fixtures, and clear errors.
+using System.Text.Json;
+using Estuary.Testing;
+
+namespace Estuary.Cli.Tests;
+
+public class CliTests
+{
+    private static readonly object s_consoleLock = new();
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        lock (s_consoleLock)
+        {
+            var (oldOut, oldErr) = (Console.Out, Console.Error);
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+            try
+            {
+                int code = (int)typeof(Program).GetMethod("Main", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                    .Invoke(null, [args])!;
+                return (code, stdout.ToString(), stderr.ToString());
+            }
+            finally
+            {
+                Console.SetOut(oldOut);
+                Console.SetError(oldErr);
+            }
+        }
+    }
+
+    [Fact]
+    public void GenerateJsonOnTheEmbeddedModelMatchesTheReference()
+    {
+        using var reference = Fixtures.Json("stories260k", "reference.json");
+        var cases = reference.RootElement.GetProperty("cases").EnumerateArray().Take(3).ToArray();
+        var args = new List<string> { "generate", "--json", "--max-tokens", "24", "--ignore-eos" };
+        foreach (var c in cases) args.AddRange(["--prompt", c.GetProperty("prompt").GetString()!]);
+        var (code, output, error) = Run([.. args]);
+        Assert.True(code == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(cases.Length, lines.Length);
+        for (int i = 0; i < cases.Length; i++)
+        {
+            using var line = JsonDocument.Parse(lines[i]);
+            var promptIds = line.RootElement.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32());
+            var outputIds = line.RootElement.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32());
+            Assert.Equal(cases[i].GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()), promptIds);
+            Assert.Equal(cases[i].GetProperty("greedy").GetProperty("generated_ids").EnumerateArray().Take(24).Select(e => e.GetInt32()), outputIds);
+            Assert.False(string.IsNullOrEmpty(line.RootElement.GetProperty("text").GetString()));
+        }
+    }
+
+    [Fact]
+    public void GeneratePromptIdsOnABaichuanFixture()
+    {
+        using var reference = Fixtures.Json("baichuan2-tiny-alibi", "reference.json");
+        var c = reference.RootElement.GetProperty("cases")[0];
+        var ids = string.Join(",", c.GetProperty("prompt_ids").EnumerateArray().Select(e => e.GetInt32()));
+        var (code, output, error) = Run("generate", "--model", Fixtures.Path("baichuan2-tiny-alibi"), "--prompt-ids", ids,
+            "--temperature", "0", "--repetition-penalty", "1", "--max-tokens", "12", "--ignore-eos", "--json");
+        Assert.True(code == 0, error);
+        using var line = JsonDocument.Parse(output);
+        Assert.Equal(c.GetProperty("greedy").GetProperty("generated_ids").EnumerateArray().Take(12).Select(e => e.GetInt32()),
+            line.RootElement.GetProperty("output_ids").EnumerateArray().Select(e => e.GetInt32()));
+    }
+
+    [Fact]
+    public void PlainGenerateStreamsPromptAndContinuation()
+    {
+        var (code, output, _) = Run("generate", "--prompt", "Once upon a time", "--max-tokens", "20");
+        Assert.Equal(0, code);
+        Assert.StartsWith("Once upon a time, there was a little girl", output);
+    }
+
+    [Theory]
+    [InlineData("does not exist", "generate", "--model", "/nonexistent/model")]
+    [InlineData("not an integer", "generate", "--prompt-ids", "1,x,3")]
+    [InlineData("top_p", "generate", "--top-p", "7")]
+    [InlineData("context length", "generate", "--max-model-len", "8", "--prompt", "Once upon a time there was a cat and a dog")]
+    public void BadInputGivesAClearErrorAndExitCode2(string expected, params string[] args)
+    {
+        var (code, _, error) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+    }
+}
