@@ -19,11 +19,5 @@ internal static class ReferenceCases
         return result;
     }
 
-    public static int[] Ints(JsonElement e)
-    {
-        var r = new int[e.GetArrayLength()];
-        int i = 0;
-        foreach (var x in e.EnumerateArray()) r[i++] = x.GetInt32();
-        return r;
-    }
+    public static int[] Ints(JsonElement e) => Fixtures.Ints(e);
 }

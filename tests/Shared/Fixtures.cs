@@ -16,6 +16,24 @@ internal static class Fixtures
     /// <summary>Parses a fixture JSON file.</summary>
     public static JsonDocument Json(params string[] parts) => JsonDocument.Parse(File.ReadAllBytes(Path(parts)));
 
+    /// <summary>A JSON array of integers.</summary>
+    public static int[] Ints(JsonElement e)
+    {
+        var r = new int[e.GetArrayLength()];
+        int i = 0;
+        foreach (var x in e.EnumerateArray()) r[i++] = x.GetInt32();
+        return r;
+    }
+
+    /// <summary>A JSON array of numbers as floats.</summary>
+    public static float[] Floats(JsonElement e)
+    {
+        var r = new float[e.GetArrayLength()];
+        int i = 0;
+        foreach (var x in e.EnumerateArray()) r[i++] = x.GetSingle();
+        return r;
+    }
+
     private static string FindRoot()
     {
         var env = Environment.GetEnvironmentVariable("ESTUARY_FIXTURES");

@@ -73,19 +73,7 @@ public class ReferenceLogitsTests
         return best;
     }
 
-    internal static int[] Ints(JsonElement e)
-    {
-        var r = new int[e.GetArrayLength()];
-        int i = 0;
-        foreach (var x in e.EnumerateArray()) r[i++] = x.GetInt32();
-        return r;
-    }
+    internal static int[] Ints(JsonElement e) => Fixtures.Ints(e);
 
-    internal static float[] Floats(JsonElement e)
-    {
-        var r = new float[e.GetArrayLength()];
-        int i = 0;
-        foreach (var x in e.EnumerateArray()) r[i++] = x.GetSingle();
-        return r;
-    }
+    internal static float[] Floats(JsonElement e) => Fixtures.Floats(e);
 }
