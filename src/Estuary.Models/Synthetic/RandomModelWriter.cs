@@ -78,10 +78,18 @@ public static class RandomModelWriter
         WriteJson(outDir, "special_tokens_map.json", BuildSpecialTokensMap(shape));
     }
 
-    /// <summary>The <c>config.json</c> that <see cref="Write"/> writes for <paramref name="shape"/> and <paramref name="dtype"/>.</summary>
+    /// <summary>
+    /// The <c>config.json</c> that <see cref="Write"/> writes for <paramref name="shape"/> and <paramref name="dtype"/>, as parsed back
+    /// from its text (so it reads exactly like the file, e.g. through <see cref="ModelConfig.Parse"/>).
+    /// </summary>
     public static JsonObject BuildConfig(ModelShape shape, DType dtype)
     {
         ArgumentNullException.ThrowIfNull(shape);
+        return (JsonObject)JsonNode.Parse(ConfigObject(shape, dtype).ToJsonString())!;
+    }
+
+    private static JsonObject ConfigObject(ModelShape shape, DType dtype)
+    {
         if (shape.Family == ModelFamily.Llama)
         {
             return new JsonObject
@@ -239,7 +247,7 @@ public static class RandomModelWriter
         ModelConfig parsed;
         try
         {
-            parsed = ModelConfig.Parse((JsonObject)config.DeepClone(), $"shape '{shape.Name}'");
+            parsed = ModelConfig.Parse(config, $"shape '{shape.Name}'");
         }
         catch (InvalidDataException e)
         {
