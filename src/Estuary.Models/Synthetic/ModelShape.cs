@@ -1,0 +1,52 @@
+// The architecture sizes of a model to write with random weights, in the terms of its Hugging Face config.json.
+// Invariant: a Baichuan shape has as many kv heads as heads; its position encoding follows from MaxPositionEmbeddings as the loader decides it.
+using Estuary.Models.Config;
+
+namespace Estuary.Models.Synthetic;
+
+/// <summary>Sizes of a decoder-only model; see <see cref="ModelShapes"/> for named presets.</summary>
+public sealed record ModelShape
+{
+    /// <summary>Preset name (e.g. <c>llama2-7b</c>).</summary>
+    public required string Name { get; init; }
+    /// <summary>Architecture layout.</summary>
+    public required ModelFamily Family { get; init; }
+    /// <summary><c>hidden_size</c>.</summary>
+    public required int HiddenSize { get; init; }
+    /// <summary><c>intermediate_size</c>.</summary>
+    public required int IntermediateSize { get; init; }
+    /// <summary><c>num_hidden_layers</c>.</summary>
+    public required int NumLayers { get; init; }
+    /// <summary><c>num_attention_heads</c>.</summary>
+    public required int NumHeads { get; init; }
+    /// <summary><c>num_key_value_heads</c> (written for Llama only; Baichuan has no grouped-query attention).</summary>
+    public required int NumKvHeads { get; init; }
+    /// <summary><c>vocab_size</c>.</summary>
+    public required int VocabSize { get; init; }
+    /// <summary><c>max_position_embeddings</c>; for Baichuan its presence selects RoPE, its absence ALiBi.</summary>
+    public int? MaxPositionEmbeddings { get; init; }
+    /// <summary><c>model_max_length</c> (Baichuan configs carry it).</summary>
+    public int? ModelMaxLength { get; init; }
+    /// <summary><c>rms_norm_eps</c>.</summary>
+    public required double RmsNormEps { get; init; }
+    /// <summary><c>rope_theta</c> (written for Llama only).</summary>
+    public double RopeTheta { get; init; } = 10000.0;
+
+    /// <summary>Head size D = hidden / heads.</summary>
+    public int HeadDim => HiddenSize / NumHeads;
+
+    /// <summary>The position encoding the loader will pick for this shape's config.</summary>
+    public PositionEncoding PositionEncoding =>
+        Family == ModelFamily.Llama || MaxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
+
+    /// <summary>Number of parameters (untied embedding and lm_head).</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long h = HiddenSize, kv = (long)NumKvHeads * HeadDim, q = (long)NumHeads * HeadDim;
+            long perLayer = 2 * h + h * (q + 2 * kv) + q * h + 3 * h * IntermediateSize;
+            return 2L * VocabSize * h + h + NumLayers * perLayer;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+// Named model shapes: real Llama / Baichuan2 sizes for benchmarks and tiny ones for tests.
+// Invariant: every preset parses with ModelConfig and gets the position encoding its name promises.
+namespace Estuary.Models.Synthetic;
+
+/// <summary>Presets for <see cref="RandomModelWriter"/>.</summary>
+public static class ModelShapes
+{
+    private static readonly ModelShape[] s_all =
+    [
+        Llama("tinyllama-1.1b", hidden: 2048, layers: 22, heads: 32, kvHeads: 4, intermediate: 5632, vocab: 32000, positions: 2048),
+        Llama("llama2-7b", hidden: 4096, layers: 32, heads: 32, kvHeads: 32, intermediate: 11008, vocab: 32000, positions: 4096),
+        Baichuan("baichuan2-7b", hidden: 4096, layers: 32, heads: 32, intermediate: 11008, vocab: 125696, maxLength: 4096, rope: true),
+        Baichuan("baichuan2-13b", hidden: 5120, layers: 40, heads: 40, intermediate: 13696, vocab: 125696, maxLength: 4096, rope: false),
+        Llama("tiny-llama", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512),
+        Baichuan("tiny-baichuan-rope", hidden: 128, layers: 2, heads: 4, intermediate: 256, vocab: 512, maxLength: 512, rope: true),
+        // Six heads: ALiBi slopes for a head count that is not a power of two, as in Baichuan2-13B's 40.
+        Baichuan("tiny-baichuan-alibi", hidden: 96, layers: 2, heads: 6, intermediate: 256, vocab: 512, maxLength: 512, rope: false),
+    ];
+
+    /// <summary>All presets, real sizes first.</summary>
+    public static IReadOnlyList<ModelShape> All => s_all;
+
+    /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama2-7b</c>, <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
+    /// <c>tiny-llama</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. s_all.Select(s => s.Name)];
+
+    /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
+    /// <exception cref="ArgumentException">no preset has that name; the message lists the valid names.</exception>
+    public static ModelShape Get(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return s_all.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"unknown model shape '{name}'; valid names: {string.Join(", ", Names)}", nameof(name));
+    }
+
+    private static ModelShape Llama(string name, int hidden, int layers, int heads, int kvHeads, int intermediate, int vocab, int positions) => new()
+    {
+        Name = name,
+        Family = ModelFamily.Llama,
+        HiddenSize = hidden,
+        IntermediateSize = intermediate,
+        NumLayers = layers,
+        NumHeads = heads,
+        NumKvHeads = kvHeads,
+        VocabSize = vocab,
+        MaxPositionEmbeddings = positions,
+        RmsNormEps = 1e-5,
+        RopeTheta = 10000.0,
+    };
+
+    // Baichuan2-7B's config has max_position_embeddings (RoPE); 13B's has only model_max_length (ALiBi).
+    private static ModelShape Baichuan(string name, int hidden, int layers, int heads, int intermediate, int vocab, int maxLength, bool rope) => new()
+    {
+        Name = name,
+        Family = ModelFamily.Baichuan,
+        HiddenSize = hidden,
+        IntermediateSize = intermediate,
+        NumLayers = layers,
+        NumHeads = heads,
+        NumKvHeads = heads,
+        VocabSize = vocab,
+        MaxPositionEmbeddings = rope ? maxLength : null,
+        ModelMaxLength = maxLength,
+        RmsNormEps = 1e-6,
+    };
+}

@@ -1,0 +1,358 @@
+// Writes a random-weight checkpoint folder in the real Hugging Face layout (config, generation config, tokenizer configs, safetensors).
+// Invariant: weights are generated and streamed one chunk at a time (memory bounded by a small buffer, whatever the model size),
+// deterministically from (seed, tensor name); an existing non-empty folder is only touched when overwrite is asked for.
+using System.Buffers.Binary;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Estuary.Models.Config;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models.Synthetic;
+
+/// <summary>Writes model folders with random weights at a given <see cref="ModelShape"/>, for benchmarks and tests.</summary>
+public static class RandomModelWriter
+{
+    /// <summary>Hugging Face's default <c>max_shard_size</c> ("5GB" = 5·10⁹ bytes).</summary>
+    public const long DefaultMaxShardBytes = 5_000_000_000;
+
+    /// <summary>Standard deviation of the random linear and embedding weights (Hugging Face's <c>initializer_range</c>).</summary>
+    public const float WeightStd = 0.02f;
+
+    private const int ChunkElements = 1 << 16;
+
+    // Files this writer (and the tokenizer writer beside it) produce, and checkpoint files that would shadow or confuse them.
+    private static readonly string[] s_ownedPatterns =
+    [
+        "config.json", "generation_config.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "tokenizer.json",
+        "model.safetensors", "model.safetensors.index.json", "model-*-of-*.safetensors", "pytorch_model.bin", "pytorch_model.bin.index.json",
+        "pytorch_model-*-of-*.bin",
+    ];
+
+    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
+
+    /// <summary>
+    /// Writes <c>config.json</c>, <c>generation_config.json</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and the
+    /// weights of <paramref name="shape"/> in <paramref name="dtype"/> (F32, F16 or BF16) to <paramref name="outDir"/>: a single
+    /// <c>model.safetensors</c> when all weights fit in <paramref name="maxShardBytes"/>, else <c>model-0000N-of-0000M.safetensors</c> shards
+    /// plus <c>model.safetensors.index.json</c>. Linear and embedding weights are ≈ N(0, 0.02²), norm gains ≈ 1 + N(0, 0.02²), drawn from
+    /// a generator seeded by (<paramref name="seed"/>, tensor name). <paramref name="progress"/> gets (tensors written, tensor count).
+    /// Writes no <c>tokenizer.model</c> (see <c>Estuary.Engine.Synthetic.MakeModel</c>).
+    /// </summary>
+    /// <param name="shape">Model sizes.</param>
+    /// <param name="dtype">Stored element type.</param>
+    /// <param name="outDir">Output folder; created if missing.</param>
+    /// <param name="seed">Random seed; the same seed writes identical bytes.</param>
+    /// <param name="maxShardBytes">Largest shard (data bytes) before the weights are split.</param>
+    /// <param name="progress">Receives (done, total) after each tensor.</param>
+    /// <param name="overwrite">Allow a non-empty <paramref name="outDir"/>: checkpoint and tokenizer files in it are deleted first
+    /// (other files are left alone).</param>
+    /// <exception cref="ArgumentException">the dtype is not a float type, or the shape does not make a valid config.</exception>
+    /// <exception cref="IOException"><paramref name="outDir"/> is not empty and <paramref name="overwrite"/> is false, or is a file.</exception>
+    public static void Write(ModelShape shape, DType dtype, string outDir, int seed, long maxShardBytes = DefaultMaxShardBytes,
+                             IProgress<(int Done, int Total)>? progress = null, bool overwrite = false)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentException.ThrowIfNullOrEmpty(outDir);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxShardBytes);
+        if (dtype is not (DType.F32 or DType.F16 or DType.BF16))
+            throw new ArgumentException($"dtype {dtype} is not supported for random weights (use F32, F16 or BF16)", nameof(dtype));
+
+        var config = BuildConfig(shape, dtype);
+        CheckConfig(shape, config);
+        PrepareDirectory(outDir, overwrite);
+
+        int done = 0, count = 0;
+        var tensors = Tensors(shape, dtype, seed, () => progress?.Report((++done, count)));
+        count = tensors.Count;
+        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
+        long total = tensors.Sum(t => t.ByteLength);
+        if (total <= maxShardBytes)
+            SafetensorsWriter.WriteFile(Path.Combine(outDir, "model.safetensors"), tensors, metadata);
+        else
+            ShardedSafetensorsWriter.WriteDirectory(outDir, tensors, maxShardBytes, metadata);
+
+        WriteJson(outDir, "config.json", config);
+        WriteJson(outDir, "generation_config.json", BuildGenerationConfig(shape));
+        WriteJson(outDir, "tokenizer_config.json", BuildTokenizerConfig(shape));
+        WriteJson(outDir, "special_tokens_map.json", BuildSpecialTokensMap(shape));
+    }
+
+    /// <summary>
+    /// The <c>config.json</c> that <see cref="Write"/> writes for <paramref name="shape"/> and <paramref name="dtype"/>, as parsed back
+    /// from its text (so it reads exactly like the file, e.g. through <see cref="ModelConfig.Parse"/>).
+    /// </summary>
+    public static JsonObject BuildConfig(ModelShape shape, DType dtype)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return (JsonObject)JsonNode.Parse(ConfigObject(shape, dtype).ToJsonString())!;
+    }
+
+    private static JsonObject ConfigObject(ModelShape shape, DType dtype)
+    {
+        if (shape.Family == ModelFamily.Llama)
+        {
+            return new JsonObject
+            {
+                ["architectures"] = new JsonArray("LlamaForCausalLM"),
+                ["model_type"] = "llama",
+                ["hidden_size"] = shape.HiddenSize,
+                ["intermediate_size"] = shape.IntermediateSize,
+                ["num_hidden_layers"] = shape.NumLayers,
+                ["num_attention_heads"] = shape.NumHeads,
+                ["num_key_value_heads"] = shape.NumKvHeads,
+                ["vocab_size"] = shape.VocabSize,
+                ["max_position_embeddings"] = shape.MaxPositionEmbeddings ?? shape.ModelMaxLength ?? 4096,
+                ["rms_norm_eps"] = shape.RmsNormEps,
+                ["rope_theta"] = shape.RopeTheta,
+                ["rope_scaling"] = null,
+                ["hidden_act"] = "silu",
+                ["attention_bias"] = false,
+                ["mlp_bias"] = false,
+                ["attention_dropout"] = 0.0,
+                ["initializer_range"] = WeightStd,
+                ["pretraining_tp"] = 1,
+                ["tie_word_embeddings"] = false,
+                ["bos_token_id"] = 1,
+                ["eos_token_id"] = 2,
+                ["torch_dtype"] = dtype.TorchName(),
+                ["use_cache"] = true,
+                ["transformers_version"] = "4.40.0",
+            };
+        }
+        var config = new JsonObject
+        {
+            ["_from_model_config"] = true,
+            ["architectures"] = new JsonArray("BaichuanForCausalLM"),
+            ["auto_map"] = new JsonObject
+            {
+                ["AutoConfig"] = "configuration_baichuan.BaichuanConfig",
+                ["AutoModelForCausalLM"] = "modeling_baichuan.BaichuanForCausalLM",
+            },
+            ["tokenizer_class"] = "BaichuanTokenizer",
+            ["bos_token_id"] = 1,
+            ["eos_token_id"] = 2,
+            ["pad_token_id"] = 0,
+            ["gradient_checkpointing"] = false,
+            ["hidden_act"] = "silu",
+            ["hidden_size"] = shape.HiddenSize,
+            ["initializer_range"] = WeightStd,
+            ["intermediate_size"] = shape.IntermediateSize,
+            ["model_type"] = "baichuan",
+            ["num_attention_heads"] = shape.NumHeads,
+            ["num_hidden_layers"] = shape.NumLayers,
+            ["rms_norm_eps"] = shape.RmsNormEps,
+            ["tie_word_embeddings"] = false,
+            ["torch_dtype"] = dtype.TorchName(),
+            ["transformers_version"] = "4.29.2",
+            ["use_cache"] = true,
+            ["vocab_size"] = shape.VocabSize,
+            ["z_loss_weight"] = 0,
+        };
+        // The loader (like the real configs) tells RoPE from ALiBi by the presence of max_position_embeddings.
+        if (shape.MaxPositionEmbeddings is int positions) config["max_position_embeddings"] = positions;
+        config["model_max_length"] = shape.ModelMaxLength ?? shape.MaxPositionEmbeddings ?? 4096;
+        return config;
+    }
+
+    private static JsonObject BuildGenerationConfig(ModelShape shape) => shape.Family == ModelFamily.Llama
+        ? new JsonObject
+        {
+            ["bos_token_id"] = 1,
+            ["eos_token_id"] = 2,
+            ["do_sample"] = false,
+            ["max_length"] = shape.MaxPositionEmbeddings ?? 4096,
+            ["transformers_version"] = "4.40.0",
+        }
+        : new JsonObject
+        {
+            // Baichuan2-Chat's generation_config.json.
+            ["pad_token_id"] = 0,
+            ["bos_token_id"] = 1,
+            ["eos_token_id"] = 2,
+            ["user_token_id"] = 195,
+            ["assistant_token_id"] = 196,
+            ["max_new_tokens"] = 2048,
+            ["temperature"] = 0.3,
+            ["top_k"] = 5,
+            ["top_p"] = 0.85,
+            ["repetition_penalty"] = 1.05,
+            ["do_sample"] = true,
+            ["transformers_version"] = "4.29.2",
+        };
+
+    private static JsonObject BuildTokenizerConfig(ModelShape shape)
+    {
+        int maxLength = shape.ModelMaxLength ?? shape.MaxPositionEmbeddings ?? 4096;
+        if (shape.Family == ModelFamily.Llama)
+        {
+            return new JsonObject
+            {
+                ["add_bos_token"] = true,
+                ["add_eos_token"] = false,
+                ["bos_token"] = "<s>",
+                ["eos_token"] = "</s>",
+                ["unk_token"] = "<unk>",
+                ["pad_token"] = null,
+                ["clean_up_tokenization_spaces"] = false,
+                ["legacy"] = true,
+                ["model_max_length"] = maxLength,
+                ["sp_model_kwargs"] = new JsonObject(),
+                ["spaces_between_special_tokens"] = false,
+                ["tokenizer_class"] = "LlamaTokenizer",
+                ["use_default_system_prompt"] = false,
+            };
+        }
+        return new JsonObject
+        {
+            ["add_bos_token"] = false,
+            ["add_eos_token"] = false,
+            ["auto_map"] = new JsonObject { ["AutoTokenizer"] = new JsonArray("tokenization_baichuan.BaichuanTokenizer", null) },
+            ["bos_token"] = AddedToken("<s>", withType: true),
+            ["clean_up_tokenization_spaces"] = false,
+            ["eos_token"] = AddedToken("</s>", withType: true),
+            ["model_max_length"] = maxLength,
+            ["pad_token"] = AddedToken("<unk>", withType: true),
+            ["sp_model_kwargs"] = new JsonObject(),
+            ["tokenizer_class"] = "BaichuanTokenizer",
+            ["unk_token"] = AddedToken("<unk>", withType: true),
+        };
+    }
+
+    private static JsonObject BuildSpecialTokensMap(ModelShape shape) => shape.Family == ModelFamily.Llama
+        ? new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["unk_token"] = "<unk>" }
+        : new JsonObject
+        {
+            ["bos_token"] = AddedToken("<s>", withType: false),
+            ["eos_token"] = AddedToken("</s>", withType: false),
+            ["pad_token"] = AddedToken("<unk>", withType: false),
+            ["unk_token"] = AddedToken("<unk>", withType: false),
+        };
+
+    private static JsonObject AddedToken(string content, bool withType)
+    {
+        var token = new JsonObject();
+        if (withType) token["__type"] = "AddedToken";
+        token["content"] = content;
+        token["lstrip"] = false;
+        token["normalized"] = true;
+        token["rstrip"] = false;
+        token["single_word"] = true;
+        return token;
+    }
+
+    // Validates the shape through the loader's own parser, so a preset that loads wrongly fails before anything is written.
+    private static void CheckConfig(ModelShape shape, JsonObject config)
+    {
+        ModelConfig parsed;
+        try
+        {
+            parsed = ModelConfig.Parse(config, $"shape '{shape.Name}'");
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ArgumentException($"shape '{shape.Name}' does not make a valid config: {e.Message}", nameof(shape), e);
+        }
+        if (parsed.PositionEncoding != shape.PositionEncoding)
+            throw new ArgumentException($"shape '{shape.Name}' would load as {parsed.PositionEncoding}, not {shape.PositionEncoding}", nameof(shape));
+        if (shape.Family == ModelFamily.Baichuan && shape.NumKvHeads != shape.NumHeads)
+            throw new ArgumentException($"shape '{shape.Name}': Baichuan has no grouped-query attention (kv heads must equal heads)", nameof(shape));
+        if (shape.HiddenSize % shape.NumHeads != 0)
+            throw new ArgumentException($"shape '{shape.Name}': hidden size {shape.HiddenSize} is not a multiple of {shape.NumHeads} heads", nameof(shape));
+    }
+
+    private static void PrepareDirectory(string outDir, bool overwrite)
+    {
+        if (File.Exists(outDir)) throw new IOException($"output path '{outDir}' is a file, not a folder");
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+        {
+            if (!overwrite)
+                throw new IOException($"output folder '{outDir}' is not empty; choose an empty folder or pass overwrite: true to replace the model in it");
+            foreach (var pattern in s_ownedPatterns)
+            {
+                foreach (var file in Directory.EnumerateFiles(outDir, pattern)) File.Delete(file);
+            }
+        }
+        Directory.CreateDirectory(outDir);
+    }
+
+    private static void WriteJson(string outDir, string name, JsonObject json)
+    {
+        string path = Path.Combine(outDir, name);
+        string temp = Path.Combine(outDir, $".{name}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temp, json.ToJsonString(s_indented) + "\n");
+        File.Move(temp, path, overwrite: true);
+    }
+
+    // The checkpoint's tensors in Hugging Face state-dict order, each streaming its own random data when written.
+    private static List<TensorToWrite> Tensors(ModelShape s, DType dtype, int seed, Action written)
+    {
+        long h = s.HiddenSize, q = (long)s.NumHeads * s.HeadDim, kv = (long)s.NumKvHeads * s.HeadDim, inter = s.IntermediateSize;
+        var list = new List<TensorToWrite>();
+        void Linear(string name, params long[] dims) => list.Add(Random(name, dtype, new Shape(dims), seed, 0f, WeightStd, written));
+        void Norm(string name) => list.Add(Random(name, dtype, new Shape(h), seed, 1f, WeightStd, written));
+
+        Linear("model.embed_tokens.weight", s.VocabSize, h);
+        for (int i = 0; i < s.NumLayers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            if (s.Family == ModelFamily.Baichuan)
+            {
+                Linear(p + "self_attn.W_pack.weight", q + 2 * kv, h);
+            }
+            else
+            {
+                Linear(p + "self_attn.q_proj.weight", q, h);
+                Linear(p + "self_attn.k_proj.weight", kv, h);
+                Linear(p + "self_attn.v_proj.weight", kv, h);
+            }
+            Linear(p + "self_attn.o_proj.weight", h, q);
+            Linear(p + "mlp.gate_proj.weight", inter, h);
+            Linear(p + "mlp.up_proj.weight", inter, h);
+            Linear(p + "mlp.down_proj.weight", h, inter);
+            Norm(p + "input_layernorm.weight");
+            Norm(p + "post_attention_layernorm.weight");
+        }
+        Norm("model.norm.weight");
+        Linear("lm_head.weight", s.VocabSize, h);
+        return list;
+    }
+
+    private static TensorToWrite Random(string name, DType dtype, Shape shape, int seed, float mean, float std, Action written) =>
+        new(name, dtype, shape, stream =>
+        {
+            var rng = new WeightRandom(seed, name);
+            var values = new float[ChunkElements];
+            var bytes = new byte[ChunkElements * dtype.SizeOf()];
+            for (long done = 0; done < shape.NumElements; done += ChunkElements)
+            {
+                int n = (int)Math.Min(ChunkElements, shape.NumElements - done);
+                rng.FillNormal(values.AsSpan(0, n), mean, std);
+                stream.Write(bytes.AsSpan(0, Encode(values.AsSpan(0, n), dtype, bytes)));
+            }
+            written();
+        });
+
+    // Little-endian encoding of values in dtype; returns the byte count.
+    private static int Encode(ReadOnlySpan<float> values, DType dtype, Span<byte> bytes)
+    {
+        switch (dtype)
+        {
+            case DType.F32:
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes[(4 * i)..], values[i]);
+                return 4 * values.Length;
+            case DType.F16:
+                for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteHalfLittleEndian(bytes[(2 * i)..], (Half)values[i]);
+                return 2 * values.Length;
+            default:
+                for (int i = 0; i < values.Length; i++)
+                {
+                    // bfloat16 by round-to-nearest-even on the upper 16 bits (values here are finite).
+                    uint bits = BitConverter.SingleToUInt32Bits(values[i]);
+                    bits += 0x7FFFu + ((bits >> 16) & 1);
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes[(2 * i)..], (ushort)(bits >> 16));
+                }
+                return 2 * values.Length;
+        }
+    }
+}
