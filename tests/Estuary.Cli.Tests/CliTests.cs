@@ -8,11 +8,14 @@ public class CliTests
 {
     private static readonly object s_consoleLock = new();
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static (int Code, string Out, string Err) Run(params string[] args) => RunWithInput("", args);
+
+    private static (int Code, string Out, string Err) RunWithInput(string input, params string[] args)
     {
         lock (s_consoleLock)
         {
-            var (oldOut, oldErr) = (Console.Out, Console.Error);
+            var (oldOut, oldErr, oldIn) = (Console.Out, Console.Error, Console.In);
+            Console.SetIn(new StringReader(input));
             using var stdout = new StringWriter();
             using var stderr = new StringWriter();
             Console.SetOut(stdout);
@@ -27,6 +30,7 @@ public class CliTests
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldErr);
+                Console.SetIn(oldIn);
             }
         }
     }
@@ -73,6 +77,16 @@ public class CliTests
         var (code, output, _) = Run("generate", "--prompt", "Once upon a time", "--max-tokens", "20");
         Assert.Equal(0, code);
         Assert.StartsWith("Once upon a time, there was a little girl", output);
+    }
+
+    [Fact]
+    public void ChatKeepsHistoryAndStreamsReplies()
+    {
+        var (code, output, error) = RunWithInput("你是谁?\n再说一遍\n/reset\nhello\n", "chat", "--model", Fixtures.Path("baichuan2-tiny-rope"),
+            "--max-tokens", "6", "--temperature", "0");
+        Assert.True(code == 0, error);
+        Assert.Contains("baichuan2", error); // the chat format picked from the model
+        Assert.Equal(6, output.Split("> ").Length); // five prompts shown: three replies, one reset, then end of input
     }
 
     [Theory]
