@@ -21,12 +21,12 @@ public sealed class Attention(IBackend backend, ILinear qProj, ILinear kProj, IL
     /// <summary>y[T, H] = attention(x[T, H]); q, k, v, attn are scratch of [T, Hq·D], [T, Hkv·D], [T, Hkv·D], [T, Hq·D].</summary>
     public void Forward(DeviceTensor x, KvLayer kv, ForwardBatch batch, AttentionScratch s, DeviceTensor y)
     {
-        QProj.Forward(x, s.Q);                                   // [T, Hq·D]
-        KProj.Forward(x, s.K);                                   // [T, Hkv·D]
-        VProj.Forward(x, s.V);                                   // [T, Hkv·D]
+        QProj.Forward(x, s.Q, batch);                                   // [T, Hq·D]
+        KProj.Forward(x, s.K, batch);                                   // [T, Hkv·D]
+        VProj.Forward(x, s.V, batch);                                   // [T, Hkv·D]
         rotary?.Apply(s.Q, Parameters.NumHeads, s.K, Parameters.NumKvHeads, batch);
         backend.WriteKv(s.K, s.V, kv, batch);                    // → cache slots
         backend.PagedAttention(s.Q, kv, batch, Parameters, s.Out); // [T, Hq·D]
-        OProj.Forward(s.Out, y);                                 // [T, H]
+        OProj.Forward(s.Out, y, batch);                                 // [T, H]
     }
 }

@@ -22,7 +22,7 @@ public sealed class DecoderLayer(IBackend backend, RmsNorm inputNorm, Attention 
         Attention.Forward(s.Normed, kv, batch, s.Attention, s.Delta);      // [T, H]
         backend.Add(x, s.Delta);
         PostAttentionNorm.Forward(x, s.Normed);                           // [T, H]
-        Mlp.Forward(s.Normed, s.Gate, s.Up, s.Act, s.Delta);              // [T, H]
+        Mlp.Forward(s.Normed, s.Gate, s.Up, s.Act, s.Delta, batch);         // [T, H]
         backend.Add(x, s.Delta);
     }
 }

@@ -14,11 +14,11 @@ public sealed class GatedMlp(IBackend backend, ILinear gate, ILinear up, ILinear
     public ILinear Down { get; set; } = down;
 
     /// <summary>y[T, H] = down(silu(gate(x)) · up(x)); gate, up, act are [T, I] scratch.</summary>
-    public void Forward(DeviceTensor x, DeviceTensor gate, DeviceTensor up, DeviceTensor act, DeviceTensor y)
+    public void Forward(DeviceTensor x, DeviceTensor gate, DeviceTensor up, DeviceTensor act, DeviceTensor y, ForwardBatch batch)
     {
-        Gate.Forward(x, gate);           // [T, I]
-        Up.Forward(x, up);               // [T, I]
+        Gate.Forward(x, gate, batch);           // [T, I]
+        Up.Forward(x, up, batch);               // [T, I]
         backend.SiluMul(gate, up, act);  // [T, I]
-        Down.Forward(act, y);            // [T, H]
+        Down.Forward(act, y, batch);            // [T, H]
     }
 }

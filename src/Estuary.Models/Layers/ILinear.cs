@@ -15,6 +15,7 @@ public interface ILinear
     /// <summary>Resident bytes of the weights.</summary>
     long WeightBytes { get; }
 
-    /// <summary>y[T, N] = x[T, K] · Wᵀ.</summary>
-    void Forward(DeviceTensor x, DeviceTensor y);
+    /// <summary>y[T, N] = x[T, K] · Wᵀ; <paramref name="batch"/> describes the rows (per-row adapters, positions) and is
+    /// null when the rows are not the step's tokens (the LM head over gathered rows).</summary>
+    void Forward(DeviceTensor x, DeviceTensor y, ForwardBatch? batch);
 }

@@ -19,5 +19,5 @@ public sealed class Linear(IBackend backend, Weight weight) : ILinear
     public long WeightBytes => Weight.ByteLength;
 
     /// <inheritdoc />
-    public void Forward(DeviceTensor x, DeviceTensor y) => backend.MatMul(x, Weight, y); // [T, K] → [T, N]
+    public void Forward(DeviceTensor x, DeviceTensor y, ForwardBatch? batch) => backend.MatMul(x, Weight, y); // [T, K] → [T, N]
 }

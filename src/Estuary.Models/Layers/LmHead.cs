@@ -31,7 +31,7 @@ public sealed class LmHead
     /// <summary>logits[S, V] from hidden[S, H].</summary>
     public void Forward(DeviceTensor hidden, DeviceTensor logits)
     {
-        Linear.Forward(hidden, logits);
+        Linear.Forward(hidden, logits, batch: null);
         if (_inverseRowNorms != null) _backend.ScaleColumns(logits, _inverseRowNorms);
     }
 
