@@ -7,6 +7,8 @@ using System.Runtime.Intrinsics.X86;
 using Estuary.Backend.Cpu;
 using Estuary.Tensors;
 
+namespace Estuary.Kernels.Benchmarks;
+
 /// <summary>Stopwatch microbenchmarks.</summary>
 internal static class Bench
 {
