@@ -7,6 +7,8 @@ using System.Runtime.Intrinsics.X86;
 using Estuary.Backend.Cpu;
 using Estuary.Tensors;
 
+namespace Estuary.Kernels.Benchmarks;
+
 /// <summary>Stopwatch microbenchmarks.</summary>
 internal static class Bench
 {
@@ -112,23 +114,44 @@ internal static class Bench
         return new Weight("bench", dtype, new Shape(n, k), storage, 0);
     }
 
-    /// <summary>Best time of MatMul with T tokens; the weight exceeds the caches, so T=1 measures streaming.</summary>
-    public static double MatMulSeconds(CpuBackend cpu, Weight w, int tokens)
+    /// <summary>
+    /// Best time of MatMul with T tokens. Calls cycle through <paramref name="ws"/> (copies of one shape) so that with enough copies
+    /// every call streams its weight from DRAM instead of finding it in the last-level cache.
+    /// </summary>
+    public static double MatMulSeconds(CpuBackend cpu, Weight[] ws, int tokens)
     {
+        var w = ws[0];
         var x = cpu.Allocate(tokens, w.Cols);
         var y = cpu.Allocate(tokens, w.Rows);
         var data = new float[tokens * w.Cols];
         for (int i = 0; i < data.Length; i++) data[i] = (i % 7) * 0.1f - 0.3f;
         cpu.Upload(data, x);
-        for (int i = 0; i < 3; i++) cpu.MatMul(x, w, y);
-        int reps = tokens > 16 ? 5 : 20;
+        foreach (var wi in ws) cpu.MatMul(x, wi, y);
+        int reps = tokens > 16 ? 5 : Math.Max(20, 2 * ws.Length);
         double best = double.MaxValue;
         for (int r = 0; r < reps; r++)
         {
             var sw = Stopwatch.StartNew();
-            cpu.MatMul(x, w, y);
+            cpu.MatMul(x, ws[r % ws.Length], y);
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
         return best;
+    }
+
+    /// <summary>Enough copies of a random [n, k] weight to cover about 384 MiB (at least one).</summary>
+    public static Weight[] Copies(int n, int k, DType dtype)
+    {
+        long bytes = (long)n * k * dtype.SizeOf();
+        var first = Weight(n, k, dtype);
+        int count = (int)Math.Max(1, (384L << 20) / bytes);
+        var all = new Weight[count];
+        all[0] = first;
+        for (int i = 1; i < count; i++)
+        {
+            var storage = new NativeWeightStorage(bytes);
+            first.Bytes.CopyTo(storage.Bytes);
+            all[i] = new Weight("bench", dtype, first.Shape, storage, 0);
+        }
+        return all;
     }
 }

@@ -28,9 +28,6 @@ public sealed class CpuTensor : DeviceTensor
     /// <summary>The elements [Rows, Cols], row-major.</summary>
     public Span<float> Span => Data.AsSpan(Offset, Length);
 
-    /// <summary>Reference to element [0, 0] (kernels index it with Unsafe.Add after validating shapes).</summary>
-    internal ref float Ref => ref Data[Offset];
-
     /// <summary>Row <paramref name="row"/> as a span of Cols floats.</summary>
     public Span<float> Row(int row)
     {

@@ -60,7 +60,7 @@ internal sealed class MatMulJob : ParallelJob
         {
             int r0 = chunk * _rowsPerChunk, r1 = Math.Min(_n, r0 + _rowsPerChunk);
             for (int r = r0; r < r1; r += MatMulKernel.RowGroup)
-                Run(w, w.DType, r, Math.Min(MatMulKernel.RowGroup, r1 - r), 0, _t);
+                Run(w, w.DType, r, Math.Min(MatMulKernel.RowGroup, r1 - r), 0, _t, prefetch: true);
             return;
         }
         int tb = chunk / _numPanels, p = chunk % _numPanels;
@@ -77,14 +77,14 @@ internal sealed class MatMulJob : ParallelJob
         MatMulKernel.Tile<F32Load>(ref X(t0), tc, _k, ref Unsafe.As<float, byte>(ref panel), nb, ref Y(t0, n0), _n, _simd);
     }
 
-    private unsafe void Run(Weight w, DType dtype, int n0, int nb, int t0, int tc)
+    private unsafe void Run(Weight w, DType dtype, int n0, int nb, int t0, int tc, bool prefetch = false)
     {
         ref byte wr = ref Unsafe.AsRef<byte>((void*)(w.Pointer + (nint)((long)n0 * _k * dtype.SizeOf()))); // [nb, K]
         switch (dtype)
         {
-            case DType.F32: MatMulKernel.Tile<F32Load>(ref X(t0), tc, _k, ref wr, nb, ref Y(t0, n0), _n, _simd); break;
-            case DType.F16: MatMulKernel.Tile<F16Load>(ref X(t0), tc, _k, ref wr, nb, ref Y(t0, n0), _n, _simd); break;
-            case DType.BF16: MatMulKernel.Tile<BF16Load>(ref X(t0), tc, _k, ref wr, nb, ref Y(t0, n0), _n, _simd); break;
+            case DType.F32: MatMulKernel.Tile<F32Load>(ref X(t0), tc, _k, ref wr, nb, ref Y(t0, n0), _n, _simd, prefetch); break;
+            case DType.F16: MatMulKernel.Tile<F16Load>(ref X(t0), tc, _k, ref wr, nb, ref Y(t0, n0), _n, _simd, prefetch); break;
+            case DType.BF16: MatMulKernel.Tile<BF16Load>(ref X(t0), tc, _k, ref wr, nb, ref Y(t0, n0), _n, _simd, prefetch); break;
             default: throw new NotSupportedException($"MatMul: weight '{w.Name}' has dtype {w.DType}; supported: F32, F16, BF16");
         }
     }

@@ -3,11 +3,12 @@
 // reduction, then the k-tail in order — whatever T, tile shape, regime, thread count or weight dtype path; so rows are bit-identical.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Estuary.Backend.Cpu.Kernels;
 
 /// <summary>Dot-product-form matmul micro-kernels (4 weight rows × 4/2/1 tokens) and the tiling around them.</summary>
-internal static class MatMulKernel
+internal static unsafe class MatMulKernel
 {
     /// <summary>Up to this many tokens weights are streamed straight from storage (decode); above, F16/BF16 blocks are widened into a panel.</summary>
     public const int DirectMaxTokens = 16;
@@ -22,7 +23,8 @@ internal static class MatMulKernel
     /// <param name="x">[T, K] row-major.</param>
     /// <param name="w">[nb, K] rows of TW elements.</param>
     /// <param name="y">[T, ldy]; column 0 is this block's first output.</param>
-    public static void Tile<TW>(ref float x, int tokens, int k, ref byte w, int nb, ref float y, int ldy, bool simd)
+    /// <param name="prefetchNext">Streaming (decode) regime: while a group of 4 rows is read, prefetch the 4 rows after it.</param>
+    public static void Tile<TW>(ref float x, int tokens, int k, ref byte w, int nb, ref float y, int ldy, bool simd, bool prefetchNext = false)
         where TW : struct, IWeightLoad
     {
         nint ws = (nint)k * TW.ElementSize; // bytes per weight row
@@ -39,9 +41,11 @@ internal static class MatMulKernel
                 {
                     ref byte wr = ref Unsafe.AddByteOffset(ref w, r * ws);
                     ref float yr = ref Unsafe.Add(ref yt, r);
-                    if (tc == 4) Micro4x4<TW>(ref xt, k, ref wr, ws, ref yr, ldy);
-                    else if (tc == 2) Micro4x2<TW>(ref xt, k, ref wr, ws, ref yr, ldy);
-                    else Micro4x1<TW>(ref xt, k, ref wr, ws, ref yr);
+                    // Only the first token tile streams the rows from memory; later tiles find them in L1.
+                    bool pf = prefetchNext && t == 0;
+                    if (tc == 4) Micro4x4<TW>(ref xt, k, ref wr, ws, ref yr, ldy, pf);
+                    else if (tc == 2) Micro4x2<TW>(ref xt, k, ref wr, ws, ref yr, ldy, pf);
+                    else Micro4x1<TW>(ref xt, k, ref wr, ws, ref yr, pf);
                 }
             }
             for (; r < nb; r++)
@@ -99,12 +103,28 @@ internal static class MatMulKernel
         return r;
     }
 
+    /// <summary>
+    /// Prefetches the slice of the next 4-row group that matches step i of the current one: the group reads 4·8·size bytes per
+    /// step, and the next group's [4, K] block is contiguous, so one step covers 32·size bytes of it (1 line for 16-bit, 2 for F32).
+    /// Rows of 2K–4K bytes end before the hardware prefetchers ramp up; this keeps the stream going across rows and pages.
+    /// Prefetch never faults, so running past the end of the weight is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch<TW>(byte* next, nuint i)
+        where TW : struct, IWeightLoad
+    {
+        if (!Sse.IsSupported) return;
+        byte* p = next + i * 4 * (nuint)TW.ElementSize;
+        Sse.Prefetch0(p);
+        if (TW.ElementSize == 4) Sse.Prefetch0(p + 64);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Reduce(float l0, float l1, float l2, float l3, float l4, float l5, float l6, float l7) =>
         ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7));
 
     /// <summary>4 weight rows × 4 tokens: 16 accumulators (fits the 16/32 ymm registers with the 4 widened rows and one x).</summary>
-    private static void Micro4x4<TW>(ref float x, int k, ref byte w, nint ws, ref float y, int ldy)
+    private static void Micro4x4<TW>(ref float x, int k, ref byte w, nint ws, ref float y, int ldy, bool prefetch)
         where TW : struct, IWeightLoad
     {
         ref float x0 = ref x;                                 // [K]
@@ -119,9 +139,12 @@ internal static class MatMulKernel
         Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
         Vector256<float> a20 = default, a21 = default, a22 = default, a23 = default;
         Vector256<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        // The following 4 rows, contiguous [4, K]; only taken when streaming native weight memory (never a managed panel).
+        byte* next = prefetch ? (byte*)Unsafe.AsPointer(ref w) + 4 * ws : null;
         nuint k8 = (nuint)(k & ~7);
         for (nuint i = 0; i < k8; i += 8)
         {
+            if (prefetch) Prefetch<TW>(next, i);
             // Hot spot: 4 weight loads (widened) + 4 activation loads feed 16 FMAs.
             Vector256<float> b0 = TW.Load8(ref w0, i), b1 = TW.Load8(ref w1, i), b2 = TW.Load8(ref w2, i), b3 = TW.Load8(ref w3, i);
             Vector256<float> v = Vector256.LoadUnsafe(ref x0, i);
@@ -151,7 +174,7 @@ internal static class MatMulKernel
     }
 
     /// <summary>4 weight rows × 2 tokens.</summary>
-    private static void Micro4x2<TW>(ref float x, int k, ref byte w, nint ws, ref float y, int ldy)
+    private static void Micro4x2<TW>(ref float x, int k, ref byte w, nint ws, ref float y, int ldy, bool prefetch)
         where TW : struct, IWeightLoad
     {
         ref float x0 = ref x;                                 // [K]
@@ -162,9 +185,12 @@ internal static class MatMulKernel
         ref byte w3 = ref Unsafe.AddByteOffset(ref w, 3 * ws);
         Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
         Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        // The following 4 rows, contiguous [4, K]; only taken when streaming native weight memory (never a managed panel).
+        byte* next = prefetch ? (byte*)Unsafe.AsPointer(ref w) + 4 * ws : null;
         nuint k8 = (nuint)(k & ~7);
         for (nuint i = 0; i < k8; i += 8)
         {
+            if (prefetch) Prefetch<TW>(next, i);
             // Hot spot (decode, 2 sequences): each widened weight vector feeds 2 FMAs.
             Vector256<float> b0 = TW.Load8(ref w0, i), b1 = TW.Load8(ref w1, i), b2 = TW.Load8(ref w2, i), b3 = TW.Load8(ref w3, i);
             Vector256<float> v = Vector256.LoadUnsafe(ref x0, i);
@@ -182,7 +208,7 @@ internal static class MatMulKernel
     }
 
     /// <summary>4 weight rows × 1 token (T = 1 decode: pure weight streaming).</summary>
-    private static void Micro4x1<TW>(ref float x, int k, ref byte w, nint ws, ref float y)
+    private static void Micro4x1<TW>(ref float x, int k, ref byte w, nint ws, ref float y, bool prefetch)
         where TW : struct, IWeightLoad
     {
         ref byte w0 = ref w;                                  // [K] of TW
@@ -190,9 +216,12 @@ internal static class MatMulKernel
         ref byte w2 = ref Unsafe.AddByteOffset(ref w, 2 * ws);
         ref byte w3 = ref Unsafe.AddByteOffset(ref w, 3 * ws);
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        // The following 4 rows, contiguous [4, K]; only taken when streaming native weight memory (never a managed panel).
+        byte* next = prefetch ? (byte*)Unsafe.AsPointer(ref w) + 4 * ws : null;
         nuint k8 = (nuint)(k & ~7);
         for (nuint i = 0; i < k8; i += 8)
         {
+            if (prefetch) Prefetch<TW>(next, i);
             // Hot spot (single decode): memory-bound stream of 4 weight rows.
             Vector256<float> v = Vector256.LoadUnsafe(ref x, i);
             a0 = Vector256.FusedMultiplyAdd(v, TW.Load8(ref w0, i), a0);
