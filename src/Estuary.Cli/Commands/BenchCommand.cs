@@ -14,6 +14,9 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks");
         bench.Subcommands.Add(CreateCpu());
+        bench.Subcommands.Add(BenchServeCommand.Create());
+        bench.Subcommands.Add(BenchPlotCommand.Create());
+        bench.Subcommands.Add(BenchOfflineCommand.Create());
         return bench;
     }
 

@@ -1,0 +1,93 @@
+// Drives an OpenAI-compatible server (ours, vLLM, …) with streamed chat or completions requests; counts from `usage`.
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Estuary.Bench.Stats;
+using Estuary.Bench.Workloads;
+using Estuary.Tokenization;
+
+namespace Estuary.Bench.Clients;
+
+/// <summary>OpenAI dialect.</summary>
+public sealed class OpenAiBenchClient(HttpClient http, Uri baseUri, string model, bool chat, TextTokenizer tokenizer, string? apiKey = null) : IBenchClient
+{
+    /// <inheritdoc />
+    public string Name => chat ? "openai-chat" : "openai-completions";
+
+    /// <inheritdoc />
+    public async Task<RequestResult> SendAsync(BenchRequest request, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = model,
+            ["max_tokens"] = request.OutputLength,
+            ["ignore_eos"] = true,
+            ["temperature"] = 0,
+            ["stream"] = true,
+            ["stream_options"] = new JsonObject { ["include_usage"] = true },
+        };
+        if (chat) body["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = request.Prompt });
+        else body["prompt"] = request.Prompt;
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, chat ? "v1/chat/completions" : "v1/completions"))
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        if (apiKey != null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        var timer = new StreamTimer(clock);
+        int? promptTokens = null, completionTokens = null;
+        try
+        {
+            using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                return Failed(request, timer, $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await foreach (var data in SseReader.ReadDataAsync(stream, cancellationToken).ConfigureAwait(false))
+            {
+                using var doc = JsonDocument.Parse(data);
+                var root = doc.RootElement;
+                if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0)
+                {
+                    var c = choices[0];
+                    string? delta = chat
+                        ? c.TryGetProperty("delta", out var d) && d.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : null
+                        : c.TryGetProperty("text", out var t) ? t.GetString() : null;
+                    timer.OnText(delta);
+                }
+                if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
+                {
+                    promptTokens = usage.GetProperty("prompt_tokens").GetInt32();
+                    completionTokens = usage.GetProperty("completion_tokens").GetInt32();
+                }
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or IOException or KeyNotFoundException)
+        {
+            return Failed(request, timer, e.Message);
+        }
+        return new RequestResult
+        {
+            Index = request.Index,
+            Success = timer.Ttft != null,
+            Error = timer.Ttft == null ? "no text received" : null,
+            PromptTokens = promptTokens ?? request.PromptIds.Length,
+            OutputTokens = completionTokens ?? tokenizer.Encode(timer.Text, addSpecialTokens: false).Length,
+            CountsFromServer = completionTokens != null,
+            Ttft = timer.Ttft ?? 0,
+            Latency = timer.Elapsed,
+            InterTokenLatencies = timer.Itl,
+            StartOffset = timer.StartOffset,
+            Text = timer.Text,
+        };
+    }
+
+    internal static RequestResult Failed(BenchRequest request, StreamTimer timer, string error) => new()
+    {
+        Index = request.Index,
+        Success = false,
+        Error = error.Length > 300 ? error[..300] : error,
+        Latency = timer.Elapsed,
+        StartOffset = timer.StartOffset,
+    };
+}

@@ -1,0 +1,40 @@
+// Engine throughput without HTTP (vLLM's benchmark_throughput): N requests submitted at once, stepped to completion.
+using System.Diagnostics;
+using Estuary.Bench.Workloads;
+using Estuary.Engine;
+
+namespace Estuary.Bench.Running;
+
+/// <summary>Offline throughput of one engine.</summary>
+public sealed record OfflineResult(int NumRequests, double Seconds, long PromptTokens, long OutputTokens, int PeakUsedKvBlocks,
+    int NumKvBlocks, long Preemptions, long Steps)
+{
+    /// <summary>Requests per second.</summary>
+    public double RequestsPerSecond => NumRequests / Seconds;
+    /// <summary>Generated tokens per second.</summary>
+    public double OutputTokensPerSecond => OutputTokens / Seconds;
+    /// <summary>Prompt + generated tokens per second.</summary>
+    public double TotalTokensPerSecond => (PromptTokens + OutputTokens) / Seconds;
+
+    /// <summary>Submits every request, steps until all finish, and reports.</summary>
+    public static OfflineResult Run(LlmEngine engine, IReadOnlyList<BenchRequest> work, IProgress<int>? finished = null)
+    {
+        long before = engine.Stats.NumPreemptions, stepsBefore = engine.Stats.NumSteps;
+        var sw = Stopwatch.StartNew();
+        foreach (var r in work)
+            engine.AddRequest($"offline-{r.Index}-{Guid.NewGuid():N}", r.PromptIds, SamplingParams.Greedy(r.OutputLength) with { IgnoreEos = true });
+        long output = 0;
+        int done = 0;
+        while (engine.HasUnfinishedRequests)
+        {
+            foreach (var o in engine.Step())
+            {
+                output += o.NewTokenIds.Count;
+                if (o.Finished) finished?.Report(++done);
+            }
+        }
+        var stats = engine.Stats;
+        return new OfflineResult(work.Count, sw.Elapsed.TotalSeconds, work.Sum(r => (long)r.PromptIds.Length), output,
+            stats.PeakUsedKvBlocks, stats.NumKvBlocks, stats.NumPreemptions - before, stats.NumSteps - stepsBefore);
+    }
+}

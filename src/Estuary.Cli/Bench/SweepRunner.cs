@@ -1,0 +1,61 @@
+// Runs a sweep level by level with a live progress bar and prints the metrics table (vLLM benchmark_serving's columns).
+using Estuary.Bench.Clients;
+using Estuary.Bench.Output;
+using Estuary.Bench.Running;
+using Estuary.Bench.Stats;
+using Estuary.Cli.Hosting;
+using Spectre.Console;
+
+namespace Estuary.Cli.Bench;
+
+/// <summary>Sweep execution and reporting.</summary>
+internal static class SweepRunner
+{
+    public static async Task<BenchRun> RunAsync(IBenchClient client, SweepSettings s, string label, string target, string model, CancellationToken ct)
+    {
+        var started = DateTime.UtcNow;
+        if (s.Warmup > 0) await BenchRunner.WarmupAsync(client, s.Work, s.Warmup, ct);
+        var levels = new List<LevelResult>();
+        var console = ModelLoading.ErrorConsole;
+        await console.Progress().AutoClear(true).StartAsync(async ctx =>
+        {
+            foreach (var c in s.Levels)
+            {
+                var task = ctx.AddTask(s.RequestRate is { } rate ? $"{label} @ {rate} req/s" : $"{label} concurrency {c}", maxValue: s.Work.Count);
+                levels.Add(await BenchRunner.RunLevelAsync(client, s.Work, c, s.RequestRate, s.Seed, new SyncProgress<int>(n => task.Value = n), ct));
+            }
+        });
+        var run = new BenchRun
+        {
+            Label = label,
+            Api = client.Name,
+            Target = target,
+            Model = model,
+            InputLength = s.InputLength,
+            OutputLength = s.OutputLength,
+            NumPrompts = s.Work.Count,
+            Machine = MachineInfo.Describe(),
+            StartedUtc = started,
+            Levels = levels,
+        };
+        Print(run);
+        return run;
+    }
+
+    public static void Print(BenchRun run)
+    {
+        var table = new Table().Title($"{run.Label}: {run.InputLength} in / {run.OutputLength} out, {run.NumPrompts} requests per level");
+        table.AddColumns("conc.", "ok/fail", "req/s", "out tok/s", "total tok/s", "TTFT mean/p50/p99 ms", "TPOT mean/p50/p99 ms", "ITL p50/p99 ms", "E2E mean/p99 ms");
+        foreach (var l in run.Levels)
+        {
+            table.AddRow(l.RequestRate is { } r ? $"{r}/s" : l.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{l.Completed}/{l.Failed}",
+                $"{l.RequestThroughput:F2}", $"{l.OutputThroughput:F1}", $"{l.TotalTokenThroughput:F1}",
+                $"{l.TtftMs.Mean:F0}/{l.TtftMs.Median:F0}/{l.TtftMs.P99:F0}", $"{l.TpotMs.Mean:F1}/{l.TpotMs.Median:F1}/{l.TpotMs.P99:F1}",
+                $"{l.ItlMs.Median:F1}/{l.ItlMs.P99:F1}", $"{l.E2eMs.Mean:F0}/{l.E2eMs.P99:F0}");
+        }
+        AnsiConsole.Write(table);
+        foreach (var l in run.Levels)
+            foreach (var e in l.Requests.Where(x => !x.Success).Select(x => x.Error).Distinct().Take(3))
+                Console.Error.WriteLine($"failed request at concurrency {l.Concurrency}: {e}");
+    }
+}

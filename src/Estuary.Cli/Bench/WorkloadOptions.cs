@@ -1,0 +1,69 @@
+// Workload and sweep options shared by `bench serve`, `bench compare` and `bench offline`.
+using System.CommandLine;
+using System.Globalization;
+using Estuary.Bench.Output;
+using Estuary.Bench.Workloads;
+using Estuary.Cli.Hosting;
+using Estuary.Tokenization;
+
+namespace Estuary.Cli.Bench;
+
+/// <summary>--input-len, --output-len, --num-prompts, --concurrency, --request-rate, --seed, --warmup, --prompts-file, --out.</summary>
+internal sealed class WorkloadOptions
+{
+    public Option<int> InputLength { get; } = new("--input-len") { Description = "Prompt tokens per request", DefaultValueFactory = _ => 512 };
+    public Option<int> OutputLength { get; } = new("--output-len") { Description = "Output tokens per request (ignore_eos)", DefaultValueFactory = _ => 128 };
+    public Option<int> NumPrompts { get; } = new("--num-prompts") { Description = "Requests per level (default: 2 × concurrency, at least 8)" };
+    public Option<string> Concurrency { get; } = new("--concurrency") { Description = "Comma-separated sweep, e.g. 1,2,4,8,16,32,64", DefaultValueFactory = _ => "1,2,4,8" };
+    public Option<double?> RequestRate { get; } = new("--request-rate") { Description = "Poisson arrivals at this many requests/s instead of a concurrency sweep" };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Workload and arrival seed", DefaultValueFactory = _ => 0 };
+    public Option<int> Warmup { get; } = new("--warmup") { Description = "Warm-up requests before measuring", DefaultValueFactory = _ => 1 };
+    public Option<string?> PromptsFile { get; } = new("--prompts-file") { Description = "JSONL prompts ({\"prompt\", \"output_len\"?}) instead of random ones" };
+    public Option<string?> Out { get; } = new("--out") { Description = "Directory for JSON, CSV and the PNG chart" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { InputLength, OutputLength, NumPrompts, Concurrency, RequestRate, Seed, Warmup, PromptsFile, Out })
+            command.Options.Add(o);
+    }
+
+    public SweepSettings Read(ParseResult r, TextTokenizer tokenizer)
+    {
+        var levels = ParseLevels(r.GetValue(Concurrency)!);
+        int n = r.GetValue(NumPrompts) is > 0 and var given ? given : Math.Max(8, 2 * levels.Max());
+        IReadOnlyList<BenchRequest> work = r.GetValue(PromptsFile) is { } file
+            ? JsonlWorkload.Read(file, tokenizer, r.GetValue(OutputLength), n)
+            : RandomWorkload.Build(tokenizer, n, r.GetValue(InputLength), r.GetValue(OutputLength), r.GetValue(Seed));
+        return new SweepSettings(work, r.GetValue(RequestRate) is { } rate ? [0] : levels, r.GetValue(RequestRate), r.GetValue(Seed),
+            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength));
+    }
+
+    public void WriteOutputs(ParseResult r, BenchRun run)
+    {
+        if (r.GetValue(Out) is not { } dir) return;
+        var stem = Sanitize(run.Label);
+        var json = ResultWriter.Write(dir, stem, run);
+        var png = Path.Combine(dir, stem + ".png");
+        ThroughputChart.Save(png, [run]);
+        Console.Error.WriteLine($"wrote {json}, {stem}-levels.csv, {stem}-requests.csv and {png}");
+    }
+
+    public static int[] ParseLevels(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var levels = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out levels[i]) || levels[i] < 1)
+                throw new UsageException($"--concurrency: '{parts[i]}' is not a positive integer");
+        }
+        if (levels.Length == 0) throw new UsageException("--concurrency: no levels given");
+        return levels;
+    }
+
+    public static string Sanitize(string label)
+    {
+        var chars = label.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray();
+        return new string(chars);
+    }
+}

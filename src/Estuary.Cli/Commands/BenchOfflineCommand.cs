@@ -1,0 +1,44 @@
+// `estuary bench offline`: engine throughput without HTTP — N requests at once; requests/s, tokens/s, peak KV blocks, preemptions.
+using System.CommandLine;
+using Estuary.Bench.Running;
+using Estuary.Bench.Workloads;
+using Estuary.Cli.Hosting;
+using Spectre.Console;
+
+namespace Estuary.Cli.Commands;
+
+/// <summary>Builds `bench offline`.</summary>
+internal static class BenchOfflineCommand
+{
+    public static Command Create()
+    {
+        var engineOptions = new EngineOptions();
+        var inputLength = new Option<int>("--input-len") { Description = "Prompt tokens per request", DefaultValueFactory = _ => 512 };
+        var outputLength = new Option<int>("--output-len") { Description = "Output tokens per request (ignore_eos)", DefaultValueFactory = _ => 128 };
+        var numPrompts = new Option<int>("--num-prompts") { Description = "Requests submitted at once", DefaultValueFactory = _ => 16 };
+        var seed = new Option<int>("--seed") { Description = "Prompt seed", DefaultValueFactory = _ => 0 };
+        var command = new Command("offline", "Engine throughput without HTTP");
+        engineOptions.AddTo(command);
+        foreach (var o in new Option[] { inputLength, outputLength, numPrompts, seed }) command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r));
+            var work = RandomWorkload.Build(engine.Tokenizer, r.GetValue(numPrompts), r.GetValue(inputLength), r.GetValue(outputLength), r.GetValue(seed));
+            OfflineResult? result = null;
+            ModelLoading.ErrorConsole.Progress().AutoClear(true).Start(ctx =>
+            {
+                var task = ctx.AddTask("requests", maxValue: work.Count);
+                result = OfflineResult.Run(engine, work, new SyncProgress<int>(n => task.Value = n));
+            });
+            var t = new Table().AddColumns("measure", "value");
+            t.AddRow("requests", $"{result!.NumRequests} × {r.GetValue(inputLength)} in / {r.GetValue(outputLength)} out");
+            t.AddRow("elapsed", $"{result.Seconds:F2} s in {result.Steps} steps");
+            t.AddRow("throughput", $"{result.RequestsPerSecond:F3} req/s, {result.OutputTokensPerSecond:F1} output tok/s, {result.TotalTokensPerSecond:F1} total tok/s");
+            t.AddRow("KV blocks", $"peak {result.PeakUsedKvBlocks} of {result.NumKvBlocks}");
+            t.AddRow("preemptions", $"{result.Preemptions}");
+            AnsiConsole.Write(t);
+            return 0;
+        });
+        return command;
+    }
+}
