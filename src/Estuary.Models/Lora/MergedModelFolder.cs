@@ -93,7 +93,7 @@ internal sealed class MergedModelFolder(string target, bool overwrite, IReadOnly
             if (n.StartsWith('.') || n.EndsWith(".index.json", StringComparison.OrdinalIgnoreCase)) continue;
             if (s_weightExtensions.Contains(file.Extension.ToLowerInvariant()) || file.Length > MaxCopiedFileBytes) continue;
             if (n == "config.json") WriteConfig(file.FullName, Path.Combine(dest, n), dtype);
-            else file.CopyTo(Path.Combine(dest, n));
+            else file.CopyTo(Path.Combine(dest, n)).IsReadOnly = false; // a read-only source (a store, a fixture) must not make the output read-only
         }
     }
 
