@@ -82,7 +82,14 @@ public sealed class LoraSet : IDisposable
     {
         var names = ids.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
         var plan = new List<(LinearSite, LoraFactors?[])>();
-        var used = adapters.Select(_ => new HashSet<string>(StringComparer.Ordinal)).ToArray();
+        var known = sites.Select(x => x.Module).ToHashSet(StringComparer.Ordinal);
+        for (int i = 0; i < adapters.Count; i++)
+        {
+            var extra = adapters[i].Modules.Keys.FirstOrDefault(k => !known.Contains(k));
+            if (extra != null)
+                throw new CheckpointException($"LoRA adapter '{names[i]}' adapts '{extra}', which is not an attention or MLP projection of this model " +
+                    $"({model.Config.Architecture}, {model.Config.NumLayers} layers); unmerged serving supports those only — merge the adapter instead");
+        }
         foreach (var site in sites)
         {
             ILinear linear = site.Get();
@@ -95,7 +102,6 @@ public sealed class LoraSet : IDisposable
                         throw new CheckpointException($"LoRA adapter '{names[i]}' targets '{site.Module}' but has no lora_A/lora_B for it (trained on another model?)");
                     continue;
                 }
-                used[i].Add(site.Module);
                 if (m.A.Cols != linear.InFeatures || m.B.Rows != site.ModuleRows)
                     throw new CheckpointException($"LoRA adapter '{names[i]}': shape mismatch for '{site.Module}': lora_A {m.A.Shape} and lora_B {m.B.Shape} " +
                         $"do not fit the model's [{site.ModuleRows}, {linear.InFeatures}] weight");
@@ -103,13 +109,6 @@ public sealed class LoraSet : IDisposable
                 (factors ??= new LoraFactors?[adapters.Count + 1])[i + 1] = new LoraFactors(m.A, b, m.Scale);
             }
             if (factors != null) plan.Add((site, factors));
-        }
-        for (int i = 0; i < adapters.Count; i++)
-        {
-            var extra = adapters[i].Modules.Keys.FirstOrDefault(k => !used[i].Contains(k));
-            if (extra != null)
-                throw new CheckpointException($"LoRA adapter '{names[i]}' adapts '{extra}', which is not an attention or MLP projection of this model " +
-                    $"({model.Config.Architecture}, {model.Config.NumLayers} layers); unmerged serving supports those only — merge the adapter instead");
         }
         return plan;
     }
