@@ -1,7 +1,6 @@
 // The adapter-side counterpart of WeightMap: which checkpoint module (and which rows of it) each linear of a loaded model is.
 // PEFT module names of the decoder linears live here and in LoraAdapter only. Fused W_pack maps to q, k, v as row ranges.
 using Estuary.Models.Config;
-using Estuary.Models.Layers;
 
 namespace Estuary.Models.Lora;
 

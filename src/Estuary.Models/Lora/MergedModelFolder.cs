@@ -3,7 +3,6 @@
 // Invariant: the target path holds either its old contents or the complete merged model, never a mix or a partial write.
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Estuary.Models.Loading;
 using Estuary.Tensors;
 
 namespace Estuary.Models.Lora;
