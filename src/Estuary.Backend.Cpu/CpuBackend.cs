@@ -227,6 +227,21 @@ public sealed class CpuBackend : IBackend
         RunRows(RowOp.ScaleColumns, yt.Rows, yt.Cols, yt, _scales, 0, yt, Vector256.IsHardwareAccelerated, 0);
     }
 
+    /// <inheritdoc />
+    public void AddRows(DeviceTensor x, ReadOnlySpan<int> rows, float scale, DeviceTensor y)
+    {
+        var xt = Cpu(x, nameof(AddRows), nameof(x));
+        var yt = Cpu(y, nameof(AddRows), nameof(y));
+        if (xt.Rows != rows.Length || xt.Cols != yt.Cols)
+            throw new ArgumentException($"AddRows: x {xt.Shape} must be [{rows.Length}, {yt.Cols}] to add into y {yt.Shape}");
+        if (Overlap(xt, yt)) throw new ArgumentException("AddRows: x and y overlap; the source must be a separate buffer");
+        for (int i = 0; i < rows.Length; i++)
+        {
+            if ((uint)rows[i] >= (uint)yt.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"AddRows: row {rows[i]} outside y {yt.Shape}");
+            RowOpsKernels.AddScaled(xt.Row(i), scale, yt.Row(rows[i]));
+        }
+    }
+
     /// <summary>Stops the worker threads.</summary>
     public void Dispose() => _pool.Dispose();
 

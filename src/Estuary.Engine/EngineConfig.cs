@@ -28,6 +28,8 @@ public sealed record EngineConfig
     public bool EnableChunkedPrefill { get; init; } = true;
     /// <summary>CPU threads (null = all cores).</summary>
     public int? NumThreads { get; init; }
+    /// <summary>Most LoRA adapters loaded at once (all of them may run in one step).</summary>
+    public int MaxLoras { get; init; } = 16;
 
     /// <summary>Problems with the settings, each naming the field.</summary>
     public IReadOnlyList<string> Validate()
@@ -41,6 +43,7 @@ public sealed record EngineConfig
         if (MaxNumBatchedTokens < 1) errors.Add($"max_num_batched_tokens must be positive (got {MaxNumBatchedTokens})");
         if (MaxModelLen is < 2) errors.Add($"max_model_len must be at least 2 (got {MaxModelLen})");
         if (NumThreads is < 1) errors.Add($"num_threads must be positive (got {NumThreads})");
+        if (MaxLoras < 1) errors.Add($"max_loras must be positive (got {MaxLoras})");
         return errors;
     }
 }

@@ -9,9 +9,10 @@ public sealed class Llm(LlmEngine engine) : IDisposable
     /// <summary>The engine.</summary>
     public LlmEngine Engine { get; } = engine;
 
-    /// <summary>Loads a model directory.</summary>
-    public static Llm Load(string modelDir, EngineConfig? config = null, IProgress<int>? layerLoaded = null) =>
-        new(LlmEngine.Load(modelDir, config, layerLoaded));
+    /// <summary>Loads a model directory, with optional LoRA adapters (name → folder) chosen per request by <see cref="SamplingParams.LoraName"/>.</summary>
+    public static Llm Load(string modelDir, EngineConfig? config = null, IProgress<int>? layerLoaded = null,
+        IReadOnlyDictionary<string, string>? loras = null) =>
+        new(LlmEngine.Load(modelDir, config, layerLoaded, loras));
 
     /// <summary>Encodes text prompts (with the tokenizer's BOS/EOS settings) and generates.</summary>
     public IReadOnlyList<GenerationResult> Generate(IReadOnlyList<string> prompts, SamplingParams sampling)

@@ -9,6 +9,7 @@ using Estuary.Engine.Sampling;
 using Estuary.Engine.Scheduling;
 using Estuary.Models;
 using Estuary.Models.Config;
+using Estuary.Models.Lora;
 using Estuary.Tensors;
 using Estuary.Tokenization;
 
@@ -25,16 +26,20 @@ public sealed class LlmEngine : IDisposable
     private readonly Sampler _sampler;
     private readonly Dictionary<string, Sequence> _sequences = [];
     private readonly int[] _eosIds;
+    private readonly LoraSet? _loras;
     private long _arrivals;
     private long _steps;
     private int _peakUsedBlocks;
 
-    /// <summary>Creates an engine over a loaded model.</summary>
-    public LlmEngine(ICausalLm model, TextTokenizer tokenizer, GenerationConfig generation, EngineConfig config)
+    /// <summary>Creates an engine over a loaded model; <paramref name="loras"/> (already attached to it) is owned and disposed by the engine.</summary>
+    public LlmEngine(ICausalLm model, TextTokenizer tokenizer, GenerationConfig generation, EngineConfig config, LoraSet? loras = null)
     {
         var errors = config.Validate();
+        if (loras != null && loras.Count > config.MaxLoras)
+            errors = [.. errors, $"{loras.Count} LoRA adapters are loaded but max_loras is {config.MaxLoras}"];
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
         _model = model;
+        _loras = loras;
         Tokenizer = tokenizer;
         Generation = generation;
         Config = config;
@@ -56,20 +61,29 @@ public sealed class LlmEngine : IDisposable
         _sampler = new Sampler(mc.VocabSize, _eosIds);
     }
 
-    /// <summary>Loads a model directory onto the CPU backend.</summary>
-    public static LlmEngine Load(string modelDir, EngineConfig? config = null, IProgress<int>? layerLoaded = null)
+    /// <summary>
+    /// Loads a model directory onto the CPU backend, with the LoRA adapters <paramref name="loras"/> (name → PEFT adapter folder)
+    /// served unmerged: a request picks one with <see cref="SamplingParams.LoraName"/>.
+    /// </summary>
+    public static LlmEngine Load(string modelDir, EngineConfig? config = null, IProgress<int>? layerLoaded = null,
+        IReadOnlyDictionary<string, string>? loras = null)
     {
         config ??= new EngineConfig();
+        if (loras is { Count: > 0 } && loras.Count > config.MaxLoras)
+            throw new ArgumentException($"{loras.Count} LoRA adapters requested but max_loras is {config.MaxLoras}");
         var tokenizer = TextTokenizer.Load(modelDir);
         var generation = GenerationConfig.Load(modelDir);
         var backend = new CpuBackend(config.NumThreads);
         var model = ModelLoader.Load(modelDir, backend, layerLoaded);
+        LoraSet? set = null;
         try
         {
-            return new LlmEngine(model, tokenizer, generation, config) { ModelDirectory = modelDir };
+            if (loras is { Count: > 0 }) set = LoraSet.Attach(model, [.. loras]);
+            return new LlmEngine(model, tokenizer, generation, config, set) { ModelDirectory = modelDir };
         }
         catch
         {
+            set?.Dispose();
             model.Dispose();
             throw;
         }
@@ -93,6 +107,8 @@ public sealed class LlmEngine : IDisposable
     public int NumKvBlocks { get; }
     /// <summary>EOS ids that stop generation (unless ignored).</summary>
     public IReadOnlyList<int> EosTokenIds => _eosIds;
+    /// <summary>Names of the loaded LoRA adapters (empty when none).</summary>
+    public IReadOnlyList<string> LoraNames => _loras?.Names ?? [];
     /// <summary>Whether any request is unfinished.</summary>
     public bool HasUnfinishedRequests => _scheduler.HasUnfinished;
 
@@ -114,6 +130,8 @@ public sealed class LlmEngine : IDisposable
     public IReadOnlyList<string> ValidateRequest(IReadOnlyList<int> promptIds, SamplingParams sampling)
     {
         var errors = new List<string>(sampling.Validate());
+        if (sampling.LoraName is { } lora && !(_loras?.TryGetId(lora, out _) ?? false))
+            errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
         foreach (var id in promptIds)
         {
@@ -146,6 +164,7 @@ public sealed class LlmEngine : IDisposable
         var seq = new Sequence(requestId, [.. promptIds], sampling, _arrivals++, EffectiveMaxTokens(promptIds.Length, sampling), stop)
         {
             BadWordIds = EncodeBadWords(sampling.BadWords),
+            LoraId = sampling.LoraName is { } lora && _loras!.TryGetId(lora, out int loraId) ? loraId : 0,
         };
         _sequences.Add(requestId, seq);
         _scheduler.Add(seq);
@@ -198,6 +217,7 @@ public sealed class LlmEngine : IDisposable
     {
         _runner.Dispose();
         _model.Dispose();
+        _loras?.Dispose();
         _model.Backend.Dispose();
     }
 

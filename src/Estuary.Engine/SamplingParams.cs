@@ -36,6 +36,8 @@ public sealed record SamplingParams
     public int? Logprobs { get; init; }
     /// <summary>Leave special tokens out of the text.</summary>
     public bool SkipSpecialTokens { get; init; } = true;
+    /// <summary>Name of a loaded LoRA adapter to generate with (null = the base model).</summary>
+    public string? LoraName { get; init; }
 
     /// <summary>Greedy decoding with no limit but <paramref name="maxTokens"/>.</summary>
     public static SamplingParams Greedy(int? maxTokens = 16) => new() { Temperature = 0, MaxTokens = maxTokens };

@@ -64,6 +64,8 @@ public sealed class Sequence
     internal StopChecker Stop { get; }
     internal bool IsFinished => Status == SequenceStatus.Finished;
     internal int[][] BadWordIds { get; init; } = [];
+    /// <summary>LoRA adapter id of every token (0 = base model); also seeds the prefix hashes so adapters never share KV.</summary>
+    internal int LoraId { get; init; }
 
     internal void AppendToken(int tokenId) => _tokens.Add(tokenId);
 }

@@ -17,6 +17,7 @@ public sealed class ForwardBatch
         SeqLens = new int[maxSeqs];
         BlockTables = new int[maxSeqs * maxBlocksPerSeq];
         LogitsRows = new int[maxSeqs];
+        LoraIds = new int[maxTokens];
         MaxBlocksPerSeq = maxBlocksPerSeq;
         BlockSize = blockSize;
     }
@@ -56,6 +57,9 @@ public sealed class ForwardBatch
 
     /// <summary>[S'] rows of the hidden state whose logits are sampled (the last token of sequences that finish their prompt or decode).</summary>
     public int[] LogitsRows { get; }
+
+    /// <summary>[T] adapter of each token's sequence: 0 = the base model, k = the k-th loaded LoRA adapter.</summary>
+    public int[] LoraIds { get; }
 
     /// <summary>Block table of sequence <paramref name="s"/>.</summary>
     public ReadOnlySpan<int> BlockTable(int s) => BlockTables.AsSpan(s * MaxBlocksPerSeq, MaxBlocksPerSeq);

@@ -49,4 +49,7 @@ public interface IBackend : IDisposable
 
     /// <summary>y[T, N] *= scales[N] (NormHead's per-row 1/‖w‖ applied to the logits).</summary>
     void ScaleColumns(DeviceTensor y, ReadOnlySpan<float> scales);
+
+    /// <summary>y[rows[i], :] += scale · x[i, :]; x [n, N], y [T, N] (a LoRA delta added into its adapter's rows).</summary>
+    void AddRows(DeviceTensor x, ReadOnlySpan<int> rows, float scale, DeviceTensor y);
 }

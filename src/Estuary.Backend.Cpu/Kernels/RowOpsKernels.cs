@@ -30,4 +30,19 @@ internal static class RowOpsKernels
         }
         for (; i < (nuint)n; i++) Unsafe.Add(ref row, i) *= Unsafe.Add(ref scales, i);
     }
+
+    /// <summary>y[i] += scale · x[i] for i &lt; x.Length (LoRA deltas into their rows).</summary>
+    public static void AddScaled(ReadOnlySpan<float> x, float scale, Span<float> y)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(scale);
+            ref float xr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+            ref float yr = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+            for (; i + 8 <= x.Length; i += 8)
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref xr, (nuint)i), s, Vector256.LoadUnsafe(ref yr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        }
+        for (; i < x.Length; i++) y[i] = MathF.FusedMultiplyAdd(x[i], scale, y[i]);
+    }
 }

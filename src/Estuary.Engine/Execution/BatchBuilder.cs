@@ -34,6 +34,7 @@ internal sealed class BatchBuilder(ForwardBatch batch)
                 b.TokenIds[t] = seq.TokenAt(pos);
                 b.Positions[t] = pos;
                 b.SlotMapping[t] = seq.Blocks[pos / blockSize].Id * blockSize + pos % blockSize;
+                b.LoraIds[t] = seq.LoraId;
                 t++;
             }
             b.SeqLens[s] = start + numNew;

@@ -7,6 +7,12 @@ namespace Estuary.Engine.KvCache;
 /// <summary>Identity of a full block's token prefix.</summary>
 internal readonly record struct BlockHash(UInt128 Value)
 {
+    /// <summary>
+    /// The parent of a sequence's first block: none for the base model, a per-adapter value otherwise, so the same tokens under
+    /// different LoRA adapters (whose KV differs) never share blocks.
+    /// </summary>
+    public static BlockHash? Root(int loraId) => loraId == 0 ? null : new BlockHash(UInt128.MaxValue - (UInt128)(uint)loraId);
+
     /// <summary>Hash of a block holding <paramref name="tokens"/> after the prefix <paramref name="parent"/>.</summary>
     public static BlockHash Compute(BlockHash? parent, ReadOnlySpan<int> tokens)
     {
