@@ -31,6 +31,19 @@ public sealed record EngineConfig
     /// <summary>Most LoRA adapters loaded at once (all of them may run in one step).</summary>
     public int MaxLoras { get; init; } = 16;
 
+    /// <summary>
+    /// The plain Hugging Face + Flask deployment as a baseline: one request at a time in arrival order, its whole prompt in one
+    /// step, its KV cache reserved in full at admission (prompt + max_tokens) and no sharing between requests. Same model, same
+    /// kernels; only scheduling and batching differ, so a comparison isolates what continuous batching and paged KV buy.
+    /// </summary>
+    public EngineConfig AsNaiveBaseline() => this with
+    {
+        MaxNumSeqs = 1,
+        EnableChunkedPrefill = false,
+        EnablePrefixCaching = false,
+        Policy = SchedulingPolicy.GuaranteedNoEvict,
+    };
+
     /// <summary>Problems with the settings, each naming the field.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -92,4 +92,14 @@ public class GreedyGenerationTests
         Assert.Equal(0, stats.NumPreemptions);
         Assert.True(stats.PeakUsedKvBlocks <= 12);
     }
+
+    [Fact]
+    public void NaiveBaselineServesOneRequestAtATimeWithTheSameOutputs()
+    {
+        var (_, stats) = Run("baichuan2-tiny-rope", new EngineConfig().AsNaiveBaseline());
+        Assert.Equal(0, stats.NumPreemptions);
+        var cases = ReferenceCases.Load("baichuan2-tiny-rope");
+        int longest = cases.Max(c => c.PromptIds.Length + c.GreedyIds.Length);
+        Assert.True(stats.PeakUsedKvBlocks <= (longest + 15) / 16, $"peak {stats.PeakUsedKvBlocks} blocks: more than one request held KV at once");
+    }
 }
