@@ -17,6 +17,7 @@ internal static class Program
         root.Subcommands.Add(MakeModelCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(MergeLoraCommand.Create());
+        root.Subcommands.Add(MakeLoraCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -16,13 +16,14 @@ public sealed record OfflineResult(int NumRequests, double Seconds, long PromptT
     /// <summary>Prompt + generated tokens per second.</summary>
     public double TotalTokensPerSecond => (PromptTokens + OutputTokens) / Seconds;
 
-    /// <summary>Submits every request, steps until all finish, and reports.</summary>
-    public static OfflineResult Run(LlmEngine engine, IReadOnlyList<BenchRequest> work, IProgress<int>? finished = null)
+    /// <summary>Submits every request (with the adapter <paramref name="loraFor"/> picks, if any), steps until all finish, and reports.</summary>
+    public static OfflineResult Run(LlmEngine engine, IReadOnlyList<BenchRequest> work, IProgress<int>? finished = null,
+        Func<BenchRequest, string?>? loraFor = null)
     {
         long before = engine.Stats.NumPreemptions, stepsBefore = engine.Stats.NumSteps;
         var sw = Stopwatch.StartNew();
         foreach (var r in work)
-            engine.AddRequest($"offline-{r.Index}-{Guid.NewGuid():N}", r.PromptIds, SamplingParams.Greedy(r.OutputLength) with { IgnoreEos = true });
+            engine.AddRequest($"offline-{r.Index}-{Guid.NewGuid():N}", r.PromptIds, SamplingParams.Greedy(r.OutputLength) with { IgnoreEos = true, LoraName = loraFor?.Invoke(r) });
         long output = 0;
         int done = 0;
         while (engine.HasUnfinishedRequests)

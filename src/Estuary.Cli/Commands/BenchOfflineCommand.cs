@@ -17,18 +17,22 @@ internal static class BenchOfflineCommand
         var outputLength = new Option<int>("--output-len") { Description = "Output tokens per request (ignore_eos)", DefaultValueFactory = _ => 128 };
         var numPrompts = new Option<int>("--num-prompts") { Description = "Requests submitted at once", DefaultValueFactory = _ => 16 };
         var seed = new Option<int>("--seed") { Description = "Prompt seed", DefaultValueFactory = _ => 0 };
+        var mixLoras = new Option<bool>("--mix-loras") { Description = "Spread the requests round-robin over the loaded --lora adapters" };
         var command = new Command("offline", "Engine throughput without HTTP");
         engineOptions.AddTo(command);
-        foreach (var o in new Option[] { inputLength, outputLength, numPrompts, seed }) command.Options.Add(o);
+        foreach (var o in new Option[] { inputLength, outputLength, numPrompts, seed, mixLoras }) command.Options.Add(o);
         command.SetAction(r =>
         {
-            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r));
+            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var work = RandomWorkload.Build(engine.Tokenizer, r.GetValue(numPrompts), r.GetValue(inputLength), r.GetValue(outputLength), r.GetValue(seed));
             OfflineResult? result = null;
             ModelLoading.ErrorConsole.Progress().AutoClear(true).Start(ctx =>
             {
                 var task = ctx.AddTask("requests", maxValue: work.Count);
-                result = OfflineResult.Run(engine, work, new SyncProgress<int>(n => task.Value = n));
+                var names = engineOptions.Loras(r)?.Keys.ToArray() ?? [];
+                if (r.GetValue(mixLoras) && names.Length == 0) throw new UsageException("--mix-loras needs at least one --lora NAME=DIR");
+                result = OfflineResult.Run(engine, work, new SyncProgress<int>(n => task.Value = n),
+                    r.GetValue(mixLoras) ? req => names[req.Index % names.Length] : null);
             });
             var t = new Table().AddColumns("measure", "value");
             t.AddRow("requests", $"{result!.NumRequests} × {r.GetValue(inputLength)} in / {r.GetValue(outputLength)} out");

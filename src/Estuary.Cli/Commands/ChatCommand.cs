@@ -21,7 +21,7 @@ internal static class ChatCommand
         command.Options.Add(chatFormat);
         command.SetAction(r =>
         {
-            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r));
+            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var sampling = samplingOptions.Build(r, engine);
             var format = ChatFormats.ForModel(engineOptions.ModelDirectory(r), engine.Tokenizer, r.GetValue(chatFormat));
             var history = new List<ChatMessage>();

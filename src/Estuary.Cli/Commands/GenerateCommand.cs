@@ -26,7 +26,7 @@ internal static class GenerateCommand
         foreach (var o in new Option[] { prompt, promptIds, chat, chatFormat, json }) command.Options.Add(o);
         command.SetAction(r =>
         {
-            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r));
+            using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var sampling = samplingOptions.Build(r, engine);
             var texts = r.GetValue(prompt) ?? [];
             var idLists = r.GetValue(promptIds) ?? [];

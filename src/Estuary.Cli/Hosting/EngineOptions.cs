@@ -19,10 +19,12 @@ internal sealed class EngineOptions
     public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
     public Option<string> Policy { get; } = new("--scheduling-policy") { Description = "max_utilization or guaranteed_no_evict", DefaultValueFactory = _ => "max_utilization" };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
+    public Option<string[]> Lora { get; } = new("--lora") { Description = "Serve a PEFT LoRA adapter unmerged: NAME=DIR (repeatable)" };
+    public Option<int> MaxLoras { get; } = new("--max-loras") { Description = "Most adapters loaded at once", DefaultValueFactory = _ => 16 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching })
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, Lora, MaxLoras })
             command.Options.Add(o);
     }
 
@@ -45,5 +47,21 @@ internal sealed class EngineOptions
             var other => throw new UsageException($"--scheduling-policy must be max_utilization or guaranteed_no_evict (got '{other}')"),
         },
         EnablePrefixCaching = !r.GetValue(NoPrefixCaching),
+        MaxLoras = r.GetValue(MaxLoras),
     };
+
+    /// <summary>Adapters from --lora NAME=DIR.</summary>
+    public IReadOnlyDictionary<string, string>? Loras(ParseResult r)
+    {
+        var values = r.GetValue(Lora);
+        if (values == null || values.Length == 0) return null;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var v in values)
+        {
+            int eq = v.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || eq == v.Length - 1) throw new UsageException($"--lora: '{v}' must be NAME=DIR");
+            if (!result.TryAdd(v[..eq], v[(eq + 1)..])) throw new UsageException($"--lora: adapter name '{v[..eq]}' given twice");
+        }
+        return result;
+    }
 }

@@ -10,7 +10,7 @@ internal static class ModelLoading
 {
     public static IAnsiConsole ErrorConsole { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
-    public static LlmEngine Load(string modelDir, EngineConfig config, bool quiet = false)
+    public static LlmEngine Load(string modelDir, EngineConfig config, bool quiet = false, IReadOnlyDictionary<string, string>? loras = null)
     {
         if (!Directory.Exists(modelDir)) throw new UsageException($"model directory '{modelDir}' does not exist");
         int layers = ModelConfig.Load(modelDir).NumLayers;
@@ -18,14 +18,14 @@ internal static class ModelLoading
         var started = System.Diagnostics.Stopwatch.StartNew();
         if (quiet || Console.IsErrorRedirected)
         {
-            engine = LlmEngine.Load(modelDir, config);
+            engine = LlmEngine.Load(modelDir, config, loras: loras);
         }
         else
         {
             ErrorConsole.Progress().AutoClear(true).Start(ctx =>
             {
                 var task = ctx.AddTask($"Loading {Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd('/'))}", maxValue: layers);
-                engine = LlmEngine.Load(modelDir, config, new SyncProgress<int>(n => task.Value = n));
+                engine = LlmEngine.Load(modelDir, config, new SyncProgress<int>(n => task.Value = n), loras);
                 task.Value = layers;
             });
         }

@@ -16,10 +16,11 @@ internal sealed class SamplingOptions
     public Option<long?> Seed { get; } = new("--seed") { Description = "Random seed of each request" };
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
     public Option<string[]> Stop { get; } = new("--stop") { Description = "Stop string (repeatable)", AllowMultipleArgumentsPerToken = false };
+    public Option<string?> UseLora { get; } = new("--use-lora") { Description = "Generate with this loaded adapter (see --lora NAME=DIR)" };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, Seed, IgnoreEos, Stop })
+        foreach (var o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, Seed, IgnoreEos, Stop, UseLora })
             command.Options.Add(o);
     }
 
@@ -31,7 +32,7 @@ internal sealed class SamplingOptions
         if (r.GetValue(TopP) is { } tp) p = p with { TopP = tp };
         if (r.GetValue(MinP) is { } mp) p = p with { MinP = mp };
         if (r.GetValue(RepetitionPenalty) is { } rp) p = p with { RepetitionPenalty = rp };
-        p = p with { Seed = r.GetValue(Seed), IgnoreEos = r.GetValue(IgnoreEos), Stop = r.GetValue(Stop) ?? [] };
+        p = p with { Seed = r.GetValue(Seed), IgnoreEos = r.GetValue(IgnoreEos), Stop = r.GetValue(Stop) ?? [], LoraName = r.GetValue(UseLora) };
         var errors = p.Validate();
         if (errors.Count > 0) throw new UsageException(string.Join("; ", errors));
         return p;

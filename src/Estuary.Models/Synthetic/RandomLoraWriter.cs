@@ -1,0 +1,78 @@
+// Writes a random PEFT LoRA adapter (adapter_config.json + F32 adapter_model.safetensors) for a model folder, for benchmarks.
+// Invariant: key names, shapes and config are exactly what PEFT writes for a causal LM, so merge-lora and --lora read it as a real one.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Estuary.Models.Config;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models.Synthetic;
+
+/// <summary>Random LoRA adapters at a model's shapes.</summary>
+public static class RandomLoraWriter
+{
+    /// <summary>
+    /// Writes an adapter of rank <paramref name="rank"/> targeting every attention and MLP projection of the model in
+    /// <paramref name="modelDir"/> (Baichuan: W_pack, o_proj, gate/up/down_proj; Llama: q/k/v/o_proj, gate/up/down_proj).
+    /// A ~ N(0, 1/K), B ~ N(0, 0.02²), so the adapter visibly changes outputs. Returns the number of adapted modules.
+    /// </summary>
+    public static int Write(string modelDir, string outDir, int rank, float alpha, int seed)
+    {
+        if (rank < 1) throw new ArgumentOutOfRangeException(nameof(rank), "rank must be at least 1");
+        var config = ModelConfig.Load(modelDir);
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+            throw new IOException($"output directory '{outDir}' is not empty");
+        Directory.CreateDirectory(outDir);
+        int h = config.HiddenSize, q = config.NumHeads * config.HeadDim, kv = config.NumKvHeads * config.HeadDim, i = config.IntermediateSize;
+        var modules = config.FusedQkv
+            ? new (string Path, string Name, int In, int Out)[] { ("self_attn", "W_pack", h, q + 2 * kv), ("self_attn", "o_proj", q, h) }
+            : [("self_attn", "q_proj", h, q), ("self_attn", "k_proj", h, kv), ("self_attn", "v_proj", h, kv), ("self_attn", "o_proj", q, h)];
+        modules = [.. modules, ("mlp", "gate_proj", h, i), ("mlp", "up_proj", h, i), ("mlp", "down_proj", i, h)];
+        var tensors = new List<TensorToWrite>();
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            foreach (var (path, name, fanIn, fanOut) in modules)
+            {
+                var prefix = $"base_model.model.model.layers.{layer}.{path}.{name}";
+                int tensorSeed = HashCode.Combine(seed, layer, name);
+                tensors.Add(Random(prefix + ".lora_A.weight", rank, fanIn, 1.0f / MathF.Sqrt(fanIn), tensorSeed));
+                tensors.Add(Random(prefix + ".lora_B.weight", fanOut, rank, 0.02f, tensorSeed + 1));
+            }
+        }
+        SafetensorsWriter.WriteFile(Path.Combine(outDir, "adapter_model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        var adapterConfig = new JsonObject
+        {
+            ["peft_type"] = "LORA",
+            ["task_type"] = "CAUSAL_LM",
+            ["r"] = rank,
+            ["lora_alpha"] = alpha,
+            ["lora_dropout"] = 0.0,
+            ["target_modules"] = new JsonArray(modules.Select(m => (JsonNode)JsonValue.Create(m.Name)!).ToArray()),
+            ["fan_in_fan_out"] = false,
+            ["bias"] = "none",
+            ["use_rslora"] = false,
+            ["modules_to_save"] = null,
+            ["base_model_name_or_path"] = Path.GetFullPath(modelDir),
+            ["inference_mode"] = true,
+        };
+        File.WriteAllText(Path.Combine(outDir, "adapter_config.json"), adapterConfig.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return modules.Length * config.NumLayers;
+    }
+
+    private static TensorToWrite Random(string name, int rows, int cols, float std, int seed) =>
+        new(name, DType.F32, new Shape(rows, cols), stream =>
+        {
+            var rng = new Random(seed);
+            var row = new byte[cols * 4];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                {
+                    // Sum of uniforms: cheap, bounded, close enough to normal for a benchmark adapter.
+                    float v = (float)((rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 1.5) * 2.0) * std;
+                    BitConverter.TryWriteBytes(row.AsSpan(c * 4), v);
+                }
+                stream.Write(row);
+            }
+        });
+}
