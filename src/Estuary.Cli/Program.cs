@@ -15,6 +15,7 @@ internal static class Program
         root.Subcommands.Add(ChatCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(MakeModelCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
