@@ -18,6 +18,7 @@ internal static class Program
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(MergeLoraCommand.Create());
         root.Subcommands.Add(MakeLoraCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

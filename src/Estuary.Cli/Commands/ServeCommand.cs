@@ -1,0 +1,72 @@
+// `estuary serve`: loads one model (progress bar), serves /inference, OpenAI /v1 and Triton /v2 over one engine, logs one ready
+// line, and on Ctrl-C/SIGTERM stops accepting, finishes or aborts in-flight requests within the timeout, and exits 0.
+using System.CommandLine;
+using Estuary.Cli.Hosting;
+using Estuary.Engine;
+using Estuary.Server;
+using Estuary.Tokenization;
+
+namespace Estuary.Cli.Commands;
+
+/// <summary>Builds the serve command.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var engineOptions = new EngineOptions();
+        var host = new Option<string>("--host") { Description = "Address to listen on (an IP, localhost, or 0.0.0.0)", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => 8000 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1, /v2 and /inference (default: $ESTUARY_API_KEY)" };
+        var servedName = new Option<string?>("--served-model-name") { Description = "Model id shown by /v1/models (default: the model folder's name)" };
+        var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait beyond --max-num-seqs running ones; more get 503", DefaultValueFactory = _ => 256 };
+        var excludeInput = new Option<bool>("--exclude-input-in-output") { Description = "Triton: leave the prompt out of text_output unless a request says otherwise" };
+        var enableChunked = new Option<bool>("--enable-chunked-prefill") { Description = "Split long prompts across steps (the default)" };
+        var disableChunked = new Option<bool>("--disable-chunked-prefill") { Description = "Run every prompt in one step" };
+        var chatFormat = new Option<string?>("--chat-format") { Description = "Override the chat format: baichuan2 or llama2" };
+        var maxBody = new Option<string>("--max-request-body") { Description = "Largest request body accepted (413 beyond)", DefaultValueFactory = _ => "4MiB" };
+        var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown", DefaultValueFactory = _ => 10 };
+        var command = new Command("serve", "Serve a model over HTTP: /inference, OpenAI /v1, Triton /v2, /metrics");
+        engineOptions.AddTo(command);
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, chatFormat, maxBody, shutdownTimeout })
+            command.Options.Add(o);
+        command.SetAction(r =>
+        {
+            if (r.GetValue(enableChunked) && r.GetValue(disableChunked))
+                throw new UsageException("--enable-chunked-prefill and --disable-chunked-prefill contradict each other");
+            var dir = engineOptions.ModelDirectory(r);
+            var config = engineOptions.ToConfig(r) with { EnableChunkedPrefill = !r.GetValue(disableChunked) };
+            var options = new ServerOptions
+            {
+                Host = r.GetValue(host)!,
+                Port = r.GetValue(port),
+                ApiKey = r.GetValue(apiKey) ?? NullIfEmpty(Environment.GetEnvironmentVariable("ESTUARY_API_KEY")),
+                ServedModelName = r.GetValue(servedName) ?? Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')),
+                MaxQueue = r.GetValue(maxQueue),
+                ExcludeInputInOutput = r.GetValue(excludeInput),
+                MaxRequestBodyBytes = ByteSize.Parse(r.GetValue(maxBody)!, "--max-request-body"),
+                ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(shutdownTimeout))),
+            };
+            var optionErrors = options.Validate();
+            if (optionErrors.Count > 0) throw new UsageException(string.Join("; ", optionErrors));
+            if (r.GetValue(chatFormat) is { } name && !ChatFormats.Names.Contains(name))
+                throw new UsageException($"--chat-format must be one of {string.Join(", ", ChatFormats.Names)} (got '{name}')");
+            using var engine = new AsyncLlmEngine(ModelLoading.Load(dir, config));
+            var format = ChatFormats.ForModel(dir, engine.Engine.Tokenizer, r.GetValue(chatFormat));
+            return Serve(engine, format, options).GetAwaiter().GetResult();
+        });
+        return command;
+    }
+
+    private static async Task<int> Serve(AsyncLlmEngine engine, IChatFormat format, ServerOptions options)
+    {
+        await using var server = EstuaryServer.Create(engine, format, options);
+        await server.StartAsync();
+        Console.Error.WriteLine($"serving '{options.ServedModelName}' on {string.Join(", ", server.Addresses)} " +
+            $"(/inference, OpenAI /v1, Triton /v2, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}); Ctrl-C stops");
+        await server.WaitForShutdownAsync();
+        Console.Error.WriteLine("stopped");
+        return 0;
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

@@ -1,0 +1,173 @@
+// The OpenAI-compatible API: GET /v1/models, POST /v1/chat/completions and /v1/completions, whole or as SSE chunks ending in
+// "data: [DONE]". Invariant: n choices are n engine requests (seed+i when seeded) sharing the prompt's cached blocks, and a
+// client that disconnects aborts all of them.
+using System.Text;
+using Estuary.Engine;
+using Estuary.Server.Apis.Shared;
+using Estuary.Server.Generation;
+using Estuary.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Estuary.Server.Apis.OpenAi;
+
+internal static class OpenAiApi
+{
+    private static readonly long s_started = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", (ServedModel model) => TypedResults.Json(new ModelList([Card(model)]), ApiJson.Options));
+        app.MapGet("/v1/models/{id}", (string id, ServedModel model) =>
+        {
+            model.CheckModel(id);
+            return TypedResults.Json(Card(model), ApiJson.Options);
+        });
+        app.MapPost("/v1/chat/completions", ChatCompletions);
+        app.MapPost("/v1/completions", Completions);
+        return app;
+    }
+
+    private static ModelCard Card(ServedModel model) => new(model.Name, s_started, model.MaxModelLen);
+
+    private static async Task<IResult> ChatCompletions(HttpContext context, ServedModel model)
+    {
+        var ct = context.RequestAborted;
+        var r = await JsonBody.ReadAsync<ChatCompletionRequest>(context.Request, ct);
+        model.CheckModel(r.Model);
+        var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
+        if (r.TopLogprobs is not null && r.Logprobs != true)
+            throw RequestException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs");
+        var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
+        var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
+        var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null);
+        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages");
+        OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
+        int n = r.N ?? 1;
+        using var admission = model.Admit(n);
+        var streams = new List<IAsyncEnumerable<RequestOutput>>(n);
+        for (int i = 0; i < n; i++) streams.Add(model.Start(promptIds, OpenAiSampling.ForChoice(sampling, i), "messages", ct));
+        var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var tokenizer = model.Tokenizer;
+
+        if (r.Stream != true)
+        {
+            var texts = new StringBuilder[n];
+            var reasons = new string?[n];
+            var logprobs = new List<ChatTokenLogprob>?[n];
+            int completionTokens = 0;
+            for (int i = 0; i < n; i++) (texts[i], logprobs[i]) = (new StringBuilder(), sampling.Logprobs.HasValue ? [] : null);
+            await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
+            {
+                texts[i].Append(o.NewText);
+                foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(tokenizer, s));
+                if (o.Finished)
+                {
+                    reasons[i] = ServedModel.ReasonName(o.FinishReason);
+                    completionTokens += o.NumOutputTokens;
+                }
+            }
+            var choices = new ChatChoice[n];
+            for (int i = 0; i < n; i++)
+                choices[i] = new ChatChoice(i, new ChatMessageOut(texts[i].ToString()), logprobs[i] is { } l ? new ChatLogprobs(l) : null, reasons[i] ?? "abort");
+            return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens)), ApiJson.Options);
+        }
+
+        var sse = new SseWriter(context.Response);
+        for (int i = 0; i < n; i++)
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
+        int generated = 0;
+        await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
+        {
+            if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
+            var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
+            var reason = o.Finished ? ServedModel.ReasonName(o.FinishReason) : null;
+            if (o.Finished) generated += o.NumOutputTokens;
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta(null, o.NewText), lp, reason)], null), ApiJson.Options, ct);
+        }
+        if (r.StreamOptions?.IncludeUsage == true)
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], Usage(promptIds.Length * n, generated)), ApiJson.Options, ct);
+        await sse.WriteDoneAsync(ct);
+        return TypedResults.Empty;
+    }
+
+    private static async Task<IResult> Completions(HttpContext context, ServedModel model)
+    {
+        var ct = context.RequestAborted;
+        var r = await JsonBody.ReadAsync<CompletionRequest>(context.Request, ct);
+        model.CheckModel(r.Model);
+        var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
+        var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs);
+        foreach (var p in prompts) OpenAiSampling.CheckContext(model, p.Ids.Length, r.MaxTokens, "max_tokens");
+        int n = r.N ?? 1;
+        int total = prompts.Count * n;
+        if (total > OpenAiSampling.MaxChoices)
+            throw RequestException.BadRequest($"prompts × n is {total}; at most {OpenAiSampling.MaxChoices} choices per request", "n");
+        using var admission = model.Admit(total);
+        var streams = new List<IAsyncEnumerable<RequestOutput>>(total);
+        foreach (var p in prompts)
+            for (int i = 0; i < n; i++) streams.Add(model.Start(p.Ids, OpenAiSampling.ForChoice(sampling, i), "prompt", ct));
+        var id = "cmpl-" + Guid.NewGuid().ToString("N");
+        long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var tokenizer = model.Tokenizer;
+        int promptTokens = prompts.Sum(p => p.Ids.Length) * n;
+        string Echo(int choice) => r.Echo == true ? prompts[choice / n].Text : "";
+
+        if (r.Stream != true)
+        {
+            var texts = new StringBuilder[total];
+            var reasons = new string?[total];
+            var logprobs = new CompletionLogprobs?[total];
+            int completionTokens = 0;
+            for (int i = 0; i < total; i++)
+            {
+                texts[i] = new StringBuilder(Echo(i));
+                logprobs[i] = sampling.Logprobs.HasValue ? new CompletionLogprobs([], [], [], []) : null;
+            }
+            await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
+            {
+                foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
+                texts[i].Append(o.NewText);
+                if (o.Finished)
+                {
+                    reasons[i] = ServedModel.ReasonName(o.FinishReason);
+                    completionTokens += o.NumOutputTokens;
+                }
+            }
+            var choices = new CompletionChoice[total];
+            for (int i = 0; i < total; i++) choices[i] = new CompletionChoice(i, texts[i].ToString(), logprobs[i], reasons[i] ?? "abort");
+            return TypedResults.Json(new Completion(id, created, model.Name, choices, Usage(promptTokens, completionTokens)), ApiJson.Options);
+        }
+
+        var sse = new SseWriter(context.Response);
+        var offsets = new int[total];
+        for (int i = 0; i < total && r.Echo == true; i++)
+        {
+            offsets[i] = Echo(i).Length;
+            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), null, null)], null), ApiJson.Options, ct);
+        }
+        int generated = 0;
+        await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
+        {
+            if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
+            CompletionLogprobs? lp = null;
+            if (o.NewLogprobs is { } ls)
+            {
+                lp = new CompletionLogprobs([], [], [], []);
+                foreach (var s in ls) OpenAiLogprobs.AddForCompletion(lp, tokenizer, s, offsets[i]);
+            }
+            offsets[i] += o.NewText.Length;
+            if (o.Finished) generated += o.NumOutputTokens;
+            var choice = new CompletionChoice(i, o.NewText, lp, o.Finished ? ServedModel.ReasonName(o.FinishReason) : null);
+            await sse.WriteAsync(new Completion(id, created, model.Name, [choice], null), ApiJson.Options, ct);
+        }
+        if (r.StreamOptions?.IncludeUsage == true)
+            await sse.WriteAsync(new Completion(id, created, model.Name, [], Usage(promptTokens, generated)), ApiJson.Options, ct);
+        await sse.WriteDoneAsync(ct);
+        return TypedResults.Empty;
+    }
+
+    private static Usage Usage(int prompt, int completion) => new(prompt, completion, prompt + completion);
+}

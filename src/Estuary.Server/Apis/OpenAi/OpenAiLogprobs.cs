@@ -1,0 +1,37 @@
+// Renders the engine's per-token log-probabilities in OpenAI's two shapes (chat "content" entries, legacy completions arrays).
+// Invariant: a token's text is its SentencePiece piece with '▁' shown as a space, so adjacent tokens read as the text does.
+using System.Text;
+using Estuary.Engine.Sampling;
+using Estuary.Tokenization;
+
+namespace Estuary.Server.Apis.OpenAi;
+
+internal static class OpenAiLogprobs
+{
+    public static string TokenText(TextTokenizer tokenizer, int id) => tokenizer.IdToPiece(id).Replace('\u2581', ' ');
+
+    public static ChatTokenLogprob ForChat(TextTokenizer tokenizer, SampleResult s)
+    {
+        var top = new List<TopLogprob>();
+        foreach (var t in s.TopLogprobs ?? [])
+        {
+            var text = TokenText(tokenizer, t.TokenId);
+            top.Add(new TopLogprob(text, t.Logprob, Bytes(text)));
+        }
+        var token = TokenText(tokenizer, s.TokenId);
+        return new ChatTokenLogprob(token, s.Logprob, Bytes(token), top);
+    }
+
+    /// <summary>Appends one token to a legacy completions logprobs object; <paramref name="offset"/> is the token's text offset.</summary>
+    public static void AddForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, SampleResult s, int offset)
+    {
+        into.Tokens.Add(TokenText(tokenizer, s.TokenId));
+        into.TokenLogprobs.Add(s.Logprob);
+        var top = new Dictionary<string, float>();
+        foreach (var t in s.TopLogprobs ?? []) top.TryAdd(TokenText(tokenizer, t.TokenId), t.Logprob);
+        into.TopLogprobs.Add(top);
+        into.TextOffset.Add(offset);
+    }
+
+    private static int[] Bytes(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+}

@@ -1,0 +1,48 @@
+// The request bodies of /v1/chat/completions and /v1/completions (OpenAI fields plus vLLM extras), as received.
+// Invariant: plain data; unknown fields are ignored, wrong types fail in JsonBody naming the field; OpenAiSampling validates values.
+using System.Text.Json;
+
+namespace Estuary.Server.Apis.OpenAi;
+
+internal abstract class SamplingRequest
+{
+    public string? Model { get; init; }
+    public int? MaxTokens { get; init; }
+    public float? Temperature { get; init; }
+    public float? TopP { get; init; }
+    public int? N { get; init; }
+    public JsonElement? Stop { get; init; }
+    public long? Seed { get; init; }
+    public float? PresencePenalty { get; init; }
+    public float? FrequencyPenalty { get; init; }
+    public bool? Stream { get; init; }
+    public StreamOptions? StreamOptions { get; init; }
+    public string? User { get; init; }
+    public int? TopK { get; init; }
+    public float? MinP { get; init; }
+    public float? RepetitionPenalty { get; init; }
+    public bool? IgnoreEos { get; init; }
+    public int? MinTokens { get; init; }
+    public bool? SkipSpecialTokens { get; init; }
+    public List<int>? StopTokenIds { get; init; }
+}
+
+internal sealed class StreamOptions
+{
+    public bool? IncludeUsage { get; init; }
+}
+
+internal sealed class ChatCompletionRequest : SamplingRequest
+{
+    public List<Shared.ChatMessageDto?>? Messages { get; init; }
+    public int? MaxCompletionTokens { get; init; }
+    public bool? Logprobs { get; init; }
+    public int? TopLogprobs { get; init; }
+}
+
+internal sealed class CompletionRequest : SamplingRequest
+{
+    public JsonElement? Prompt { get; init; }
+    public int? Logprobs { get; init; }
+    public bool? Echo { get; init; }
+}

@@ -1,0 +1,60 @@
+// The response bodies of the OpenAI API family, field for field as OpenAI sends them (snake_case, nulls written).
+// Invariant: plain data, serialized with ApiJson.Options.
+using System.Text.Json.Serialization;
+
+namespace Estuary.Server.Apis.OpenAi;
+
+internal sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
+
+internal sealed record ModelList(IReadOnlyList<ModelCard> Data)
+{
+    public string Object => "list";
+}
+
+internal sealed record ModelCard(string Id, long Created, int MaxModelLen)
+{
+    public string Object => "model";
+    public string OwnedBy => "estuary";
+}
+
+internal sealed record ChatCompletion(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, Usage Usage)
+{
+    public string Object => "chat.completion";
+    public string? SystemFingerprint => null;
+}
+
+internal sealed record ChatChoice(int Index, ChatMessageOut Message, ChatLogprobs? Logprobs, string? FinishReason);
+
+internal sealed record ChatMessageOut(string Content)
+{
+    public string Role => "assistant";
+    public string? Refusal => null;
+}
+
+internal sealed record ChatCompletionChunk(string Id, long Created, string Model, IReadOnlyList<ChatChunkChoice> Choices, Usage? Usage)
+{
+    public string Object => "chat.completion.chunk";
+    public string? SystemFingerprint => null;
+}
+
+internal sealed record ChatChunkChoice(int Index, ChatDelta Delta, ChatLogprobs? Logprobs, string? FinishReason);
+
+internal sealed record ChatDelta(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+
+internal sealed record ChatLogprobs(IReadOnlyList<ChatTokenLogprob> Content);
+
+internal sealed record ChatTokenLogprob(string Token, float Logprob, IReadOnlyList<int> Bytes, IReadOnlyList<TopLogprob> TopLogprobs);
+
+internal sealed record TopLogprob(string Token, float Logprob, IReadOnlyList<int> Bytes);
+
+internal sealed record Completion(string Id, long Created, string Model, IReadOnlyList<CompletionChoice> Choices, Usage? Usage)
+{
+    public string Object => "text_completion";
+    public string? SystemFingerprint => null;
+}
+
+internal sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason);
+
+internal sealed record CompletionLogprobs(List<string> Tokens, List<float> TokenLogprobs, List<Dictionary<string, float>> TopLogprobs, List<int> TextOffset);

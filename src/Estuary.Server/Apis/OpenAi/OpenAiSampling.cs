@@ -1,0 +1,65 @@
+// Turns an OpenAI request's fields into SamplingParams over the model's generation_config.json defaults, with 400s naming the field.
+// Invariant: explicit max_tokens must fit the context with the prompt (vLLM's rule); absent, the engine caps it at the context.
+using System.Text.Json;
+using Estuary.Engine;
+using Estuary.Server.Generation;
+
+namespace Estuary.Server.Apis.OpenAi;
+
+internal static class OpenAiSampling
+{
+    public const int MaxChoices = 64;
+
+    public static SamplingParams Build(ServedModel model, SamplingRequest r, int? maxTokens, int? logprobs)
+    {
+        var p = model.Core.DefaultSamplingParams(maxTokens);
+        if (r.Temperature is { } t) p = p with { Temperature = t };
+        if (r.TopP is { } tp) p = p with { TopP = tp };
+        if (r.TopK is { } k) p = p with { TopK = k };
+        if (r.MinP is { } mp) p = p with { MinP = mp };
+        if (r.RepetitionPenalty is { } rp) p = p with { RepetitionPenalty = rp };
+        if (r.PresencePenalty is { } pp) p = p with { PresencePenalty = pp };
+        if (r.FrequencyPenalty is { } fp) p = p with { FrequencyPenalty = fp };
+        if (r.MinTokens is { } mt) p = p with { MinTokens = mt };
+        if (r.SkipSpecialTokens is { } skip) p = p with { SkipSpecialTokens = skip };
+        p = p with
+        {
+            Seed = r.Seed,
+            IgnoreEos = r.IgnoreEos ?? false,
+            Stop = StringOrList(r.Stop, "stop"),
+            StopTokenIds = r.StopTokenIds ?? [],
+            Logprobs = logprobs,
+        };
+        if (r.N is < 1 or > MaxChoices) throw RequestException.BadRequest($"n must be in [1, {MaxChoices}] (got {r.N})", "n");
+        var errors = p.Validate();
+        if (errors.Count > 0) throw RequestException.FromValidation(errors, "prompt");
+        return p;
+    }
+
+    /// <summary>vLLM's rule: an explicit max_tokens plus the prompt must fit in the context.</summary>
+    public static void CheckContext(ServedModel model, int promptLength, int? maxTokens, string field)
+    {
+        if (maxTokens is { } m && promptLength < model.MaxModelLen && promptLength + m > model.MaxModelLen)
+            throw RequestException.BadRequest(
+                $"{field} is {m} but the prompt has {promptLength} tokens and the context length is {model.MaxModelLen}; " +
+                $"at most {model.MaxModelLen - promptLength} tokens can be generated", field);
+    }
+
+    /// <summary>A stop field: absent/null, one string, or a list of strings.</summary>
+    public static IReadOnlyList<string> StringOrList(JsonElement? value, string field)
+    {
+        if (value is not { } v || v.ValueKind == JsonValueKind.Null) return [];
+        if (v.ValueKind == JsonValueKind.String) return [v.GetString()!];
+        if (v.ValueKind != JsonValueKind.Array) throw RequestException.BadRequest($"'{field}' must be a string or a list of strings", field);
+        var list = new List<string>();
+        foreach (var item in v.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String) throw RequestException.BadRequest($"'{field}' must be a string or a list of strings", field);
+            list.Add(item.GetString()!);
+        }
+        return list;
+    }
+
+    /// <summary>Seeded choices get seed, seed+1, … so n choices differ yet each is reproducible.</summary>
+    public static SamplingParams ForChoice(SamplingParams p, int choice) => p.Seed is { } s ? p with { Seed = s + choice } : p;
+}

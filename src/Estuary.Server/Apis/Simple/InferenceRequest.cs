@@ -1,0 +1,10 @@
+// Body of POST /inference: the conversation and, optionally, which served model answers.
+using Estuary.Server.Apis.Shared;
+
+namespace Estuary.Server.Apis.Simple;
+
+internal sealed class InferenceRequest
+{
+    public List<ChatMessageDto?>? Messages { get; init; }
+    public string? Model { get; init; }
+}

@@ -1,0 +1,98 @@
+// Composes the HTTP server: Kestrel on one address, error handling, API-key check, and the API families (health, /inference,
+// OpenAI /v1, Triton /v2, /metrics) all over one AsyncLlmEngine. Invariant: composition only; behaviour lives in the Map* classes.
+using System.Net;
+using Estuary.Engine;
+using Estuary.Server.Apis;
+using Estuary.Server.Apis.OpenAi;
+using Estuary.Server.Apis.Simple;
+using Estuary.Server.Apis.Triton;
+using Estuary.Server.Generation;
+using Estuary.Server.Http;
+using Estuary.Server.Metrics;
+using Estuary.Tokenization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Estuary.Server;
+
+/// <summary>The estuary HTTP server: the simple, OpenAI and Triton APIs over one engine.</summary>
+public sealed class EstuaryServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EstuaryServer(WebApplication app) => _app = app;
+
+    /// <summary>
+    /// Builds a server over <paramref name="engine"/> (which the caller keeps owning and disposes after the server stopped).
+    /// <paramref name="configureLogging"/> replaces the default console logging (warnings and errors only).
+    /// </summary>
+    /// <exception cref="ArgumentException">an option is invalid; the message names it.</exception>
+    public static EstuaryServer Create(AsyncLlmEngine engine, IChatFormat chatFormat, ServerOptions options,
+        Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(chatFormat);
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        var address = ParseHost(options.Host);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.Listen(address, options.Port);
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Logging.ClearProviders();
+        if (configureLogging is not null) configureLogging(builder.Logging);
+        else builder.Logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+
+        var metrics = new ServerMetrics(() => engine.Stats);
+        builder.Services.AddSingleton(metrics);
+        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics));
+        builder.Services.AddSingleton(options);
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        if (options.ApiKey is { } key) app.UseMiddleware<ApiKeyMiddleware>(key);
+        app.MapHealthApi();
+        app.MapInferenceApi();
+        app.MapOpenAiApi();
+        app.MapTritonApi();
+        app.MapMetrics("/metrics", metrics.Registry);
+        return new EstuaryServer(app);
+    }
+
+    /// <summary>The bound addresses (with the real port when <see cref="ServerOptions.Port"/> was 0), once started.</summary>
+    public IReadOnlyList<string> Addresses =>
+        [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+
+    /// <summary>Fires when the server has stopped accepting requests and begun shutting down.</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>Starts listening.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    /// <summary>Waits until Ctrl-C, SIGTERM or <see cref="StopAsync"/> stopped the server (in-flight requests finished or aborted).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    /// <summary>Stops accepting, lets in-flight requests finish within the shutdown timeout, then aborts the rest.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private static IPAddress ParseHost(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        _ when IPAddress.TryParse(host, out var ip) => ip,
+        _ => throw new ArgumentException($"host must be an IP address or 'localhost' (got '{host}')"),
+    };
+}

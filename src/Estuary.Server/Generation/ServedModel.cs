@@ -1,0 +1,120 @@
+// The one engine every API family submits to: model name, chat format, admission (the --max-queue limit) and per-request metrics.
+// Invariant: every stream handed out records exactly one finish (its reason, or "abort" when the client went away).
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Estuary.Engine;
+using Estuary.Server.Metrics;
+using Estuary.Tokenization;
+
+namespace Estuary.Server.Generation;
+
+internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat, string name, int maxQueue, ServerMetrics metrics)
+{
+    private int _inFlight;
+
+    public AsyncLlmEngine Engine { get; } = engine;
+    public LlmEngine Core => Engine.Engine;
+    public TextTokenizer Tokenizer => Core.Tokenizer;
+    public IChatFormat ChatFormat { get; } = chatFormat;
+    public string Name { get; } = name;
+    public int MaxModelLen => Core.MaxModelLen;
+
+    /// <summary>Number of admitted requests not yet finished.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// Claims room for <paramref name="count"/> requests, or returns null when running + queued would exceed
+    /// max_num_seqs + max_queue (the caller answers 503).
+    /// </summary>
+    public Admission? TryAdmit(int count)
+    {
+        int limit = Core.Config.MaxNumSeqs + maxQueue;
+        while (true)
+        {
+            int current = Volatile.Read(ref _inFlight);
+            if (current + count > limit)
+            {
+                metrics.Rejected.Inc();
+                return null;
+            }
+            if (Interlocked.CompareExchange(ref _inFlight, current + count, current) == current) return new Admission(this, count);
+        }
+    }
+
+    /// <summary>Admits <paramref name="count"/> requests or throws the 503 every API family answers when the queue is full.</summary>
+    public Admission Admit(int count) => TryAdmit(count) ?? throw new RequestException(503,
+        $"the server is busy ({InFlight} requests running or queued); retry later", code: "queue_full");
+
+    /// <summary>Throws a 404 naming the "model" field unless <paramref name="requested"/> is absent or this model's name.</summary>
+    public void CheckModel(string? requested)
+    {
+        if (requested is not null && requested != Name)
+            throw new RequestException(404, $"the model '{requested}' does not exist; this server serves '{Name}'", "model", "model_not_found");
+    }
+
+    public void Release(int count) => Interlocked.Add(ref _inFlight, -count);
+
+    /// <summary>Tokens of a chat conversation in the model's format; bad roles or order are a 400 on <paramref name="field"/>.</summary>
+    public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field)
+    {
+        try
+        {
+            return ChatFormat.BuildPrompt(messages, maxNewTokens);
+        }
+        catch (ArgumentException e)
+        {
+            throw RequestException.BadRequest(e.Message.Split(" (Parameter", 2)[0], field);
+        }
+    }
+
+    /// <summary>Validates (400 naming the field) and queues one request; enumerate the result to stream it.</summary>
+    public IAsyncEnumerable<RequestOutput> Start(int[] promptIds, SamplingParams sampling, string promptField, CancellationToken cancellationToken)
+    {
+        var errors = Core.ValidateRequest(promptIds, sampling);
+        if (errors.Count > 0) throw RequestException.FromValidation(errors, promptField);
+        var started = Stopwatch.GetTimestamp();
+        IAsyncEnumerable<RequestOutput> stream;
+        try
+        {
+            stream = Engine.Generate(promptIds, sampling, cancellationToken: cancellationToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new RequestException(503, "the server is shutting down", code: "shutting_down");
+        }
+        return Track(stream, started, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<RequestOutput> Track(IAsyncEnumerable<RequestOutput> stream, long started,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        double? firstToken = null;
+        int outputTokens = 0;
+        string reason = "abort";
+        try
+        {
+            await foreach (var output in stream.WithCancellation(cancellationToken))
+            {
+                if (firstToken is null && output.NewTokenIds.Count > 0)
+                {
+                    firstToken = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    metrics.RecordFirstToken(firstToken.Value, output.NumPromptTokens, output.NumCachedTokens);
+                }
+                outputTokens = output.NumOutputTokens;
+                if (output.Finished) reason = ReasonName(output.FinishReason);
+                yield return output;
+            }
+        }
+        finally
+        {
+            metrics.RecordFinish(reason, Stopwatch.GetElapsedTime(started).TotalSeconds, firstToken, outputTokens);
+        }
+    }
+
+    public static string ReasonName(FinishReason? reason) => reason switch
+    {
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        _ => "abort",
+    };
+}

@@ -1,0 +1,191 @@
+// The OpenAI API through the official OpenAI .NET SDK (chat, streamed and not, models) and raw HTTP (legacy completions, errors).
+#pragma warning disable OPENAI001 // Seed is marked experimental in the SDK
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Models;
+
+namespace Estuary.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class OpenAiApiTests(ServerFixture fx)
+{
+    private static OpenAIClientOptions Options(HttpClient client) =>
+        new() { Endpoint = new Uri(client.BaseAddress!, "/v1"), NetworkTimeout = TimeSpan.FromSeconds(30) };
+
+    private ChatClient Chat(HttpClient client, string model) => new(model, new ApiKeyCredential("unused"), Options(client));
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task SdkChatCompletionReportsTextUsageAndLength()
+    {
+        var chat = Chat(fx.Client, "stories260k");
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("Tell me a story")],
+            new ChatCompletionOptions { MaxOutputTokenCount = 12, Temperature = 0 });
+        Assert.False(string.IsNullOrEmpty(completion.Content[0].Text));
+        Assert.Equal(ChatFinishReason.Length, completion.FinishReason);
+        Assert.Equal(12, completion.Usage.OutputTokenCount);
+        Assert.True(completion.Usage.InputTokenCount > 4);
+        Assert.Equal(completion.Usage.InputTokenCount + 12, completion.Usage.TotalTokenCount);
+        Assert.Equal("stories260k", completion.Model);
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
+    public async Task SdkStreamedChatEqualsNonStreamedForTheSameSeed()
+    {
+        var chat = Chat(fx.Client, "stories260k");
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 40, Temperature = 0.9f, Seed = 1234 };
+        ChatCompletion whole = await chat.CompleteChatAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Once upon a time")], options);
+        var streamed = new StringBuilder();
+        ChatTokenUsage? usage = null;
+        ChatFinishReason? reason = null;
+        int updates = 0;
+        await foreach (var update in chat.CompleteChatStreamingAsync([new SystemChatMessage("Be brief."), new UserChatMessage("Once upon a time")], options))
+        {
+            updates++;
+            foreach (var part in update.ContentUpdate) streamed.Append(part.Text);
+            usage ??= update.Usage;
+            reason ??= update.FinishReason;
+        }
+        Assert.Equal(whole.Content[0].Text, streamed.ToString());
+        Assert.True(updates > 3);
+        Assert.Equal(whole.FinishReason, reason);
+        Assert.NotNull(usage); // the SDK asks for stream_options.include_usage
+        Assert.Equal(whole.Usage.OutputTokenCount, usage!.OutputTokenCount);
+    }
+
+    [Fact]
+    public async Task SdkChatWorksInChineseOnBaichuan2()
+    {
+        var chat = Chat(fx.BaichuanClient, "baichuan2-tiny");
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("你是谁?")],
+            new ChatCompletionOptions { MaxOutputTokenCount = 16, Temperature = 0.3f, Seed = 5 });
+        Assert.True(completion.Usage.OutputTokenCount is > 0 and <= 16);
+        Assert.NotNull(completion.Content[0].Text);
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Baichuan);
+    }
+
+    [Fact]
+    public async Task SdkListsTheServedModelAndRejectsUnknownOnes()
+    {
+        var models = new OpenAIModelClient(new ApiKeyCredential("unused"), Options(fx.Client));
+        OpenAIModelCollection list = await models.GetModelsAsync();
+        Assert.Equal("stories260k", Assert.Single(list).Id);
+        var e = await Assert.ThrowsAsync<ClientResultException>(() => Chat(fx.Client, "gpt-4o").CompleteChatAsync([new UserChatMessage("hi")]));
+        Assert.Equal(404, e.Status);
+    }
+
+    [Fact]
+    public async Task CompletionsAcceptStringListAndTokenIdPrompts()
+    {
+        using var one = await fx.Client.PostAsync("/v1/completions", Json("{\"model\":\"stories260k\",\"prompt\":\"Once upon a time\",\"max_tokens\":8,\"temperature\":0}"));
+        using var oneDoc = JsonDocument.Parse(await one.Content.ReadAsStringAsync());
+        var text = oneDoc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString();
+        Assert.Equal("text_completion", oneDoc.RootElement.GetProperty("object").GetString());
+        Assert.Equal(8, oneDoc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        Assert.Equal("length", oneDoc.RootElement.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
+
+        var ids = fx.Stories.Engine.Tokenizer.Encode("Once upon a time");
+        using var byIds = await fx.Client.PostAsync("/v1/completions", Json($"{{\"prompt\":[{string.Join(',', ids)}],\"max_tokens\":8,\"temperature\":0}}"));
+        using var idsDoc = JsonDocument.Parse(await byIds.Content.ReadAsStringAsync());
+        Assert.Equal(text, idsDoc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+
+        using var many = await fx.Client.PostAsync("/v1/completions", Json("{\"prompt\":[\"Once upon a time\",\"The cat\"],\"max_tokens\":8,\"temperature\":0,\"n\":2}"));
+        using var manyDoc = JsonDocument.Parse(await many.Content.ReadAsStringAsync());
+        var choices = manyDoc.RootElement.GetProperty("choices");
+        Assert.Equal(4, choices.GetArrayLength());
+        Assert.Equal(text, choices[0].GetProperty("text").GetString());
+        Assert.Equal(text, choices[1].GetProperty("text").GetString()); // greedy: both choices of prompt 0 agree
+        Assert.Equal(32, manyDoc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
+    public async Task CompletionsStopStringsLogprobsAndSeededChoices()
+    {
+        using var response = await fx.Client.PostAsync("/v1/completions", Json(
+            "{\"prompt\":\"Once upon a time\",\"max_tokens\":30,\"temperature\":1,\"seed\":3,\"n\":2,\"logprobs\":2,\"stop\":[\".\"],\"user\":\"u1\",\"frobnicate\":true}"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        foreach (var choice in doc.RootElement.GetProperty("choices").EnumerateArray())
+        {
+            Assert.DoesNotContain(".", choice.GetProperty("text").GetString());
+            var lp = choice.GetProperty("logprobs");
+            Assert.Equal(lp.GetProperty("tokens").GetArrayLength(), lp.GetProperty("token_logprobs").GetArrayLength());
+            Assert.All(lp.GetProperty("token_logprobs").EnumerateArray(), x => Assert.True(x.GetSingle() <= 0));
+            Assert.All(lp.GetProperty("top_logprobs").EnumerateArray(), x => Assert.Equal(2, x.EnumerateObject().Count()));
+        }
+        // Seeded: the same request again gives the same choices.
+        using var again = await fx.Client.PostAsync("/v1/completions", Json(
+            "{\"prompt\":\"Once upon a time\",\"max_tokens\":30,\"temperature\":1,\"seed\":3,\"n\":2,\"logprobs\":2,\"stop\":[\".\"]}"));
+        using var doc2 = JsonDocument.Parse(await again.Content.ReadAsStringAsync());
+        for (int i = 0; i < 2; i++)
+            Assert.Equal(doc.RootElement.GetProperty("choices")[i].GetProperty("text").GetString(), doc2.RootElement.GetProperty("choices")[i].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task StreamedCompletionsEndWithDoneAndUsage()
+    {
+        const string body = "{\"prompt\":\"The dog\",\"max_tokens\":20,\"temperature\":0.7,\"seed\":9}";
+        using var whole = await fx.Client.PostAsync("/v1/completions", Json(body));
+        using var wholeDoc = JsonDocument.Parse(await whole.Content.ReadAsStringAsync());
+        var events = await Sse.ReadAsync(fx.Client, "/v1/completions", body.TrimEnd('}') + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        Assert.Equal("[DONE]", events[^1]);
+        var text = new StringBuilder();
+        JsonElement? usage = null;
+        foreach (var e in events.SkipLast(1))
+        {
+            using var doc = JsonDocument.Parse(e);
+            foreach (var c in doc.RootElement.GetProperty("choices").EnumerateArray()) text.Append(c.GetProperty("text").GetString());
+            if (doc.RootElement.GetProperty("usage").ValueKind == JsonValueKind.Object) usage = doc.RootElement.GetProperty("usage").Clone();
+        }
+        Assert.Equal(wholeDoc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString(), text.ToString());
+        Assert.Equal(wholeDoc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32(), usage!.Value.GetProperty("completion_tokens").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":-1}", 400, "temperature")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":0}", 400, "top_p")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":1.5}", 400, "top_p")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}", 400, "max_tokens")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}", 400, "max_tokens")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"}", 400, "max_tokens")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"tool\",\"content\":\"hi\"}]}", 400, "messages[0].role")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":0}", 400, "n")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":5}", 400, "stop")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"nope\"}", 404, "model")]
+    [InlineData("/v1/completions", "{\"prompt\":{\"a\":1}}", 400, "prompt")]
+    [InlineData("/v1/completions", "{\"prompt\":[]}", 400, "prompt")]
+    [InlineData("/v1/completions", "{\"prompt\":[1, 99999]}", 400, "prompt")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"logprobs\":50}", 400, "logprobs")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"seed\":\"x\"}", 400, "seed")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",", 400, null)]
+    public async Task BadRequestsGetOpenAiErrorsNamingTheField(string path, string body, int status, string? param)
+    {
+        using var response = await fx.Client.PostAsync(path, Json(body));
+        Assert.Equal(status, (int)response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = doc.RootElement.GetProperty("error");
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("type").GetString()));
+        Assert.True(error.TryGetProperty("code", out _));
+        if (param is null) Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
+        else Assert.Equal(param, error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task APromptLongerThanTheContextIs400()
+    {
+        var longPrompt = string.Join(' ', Enumerable.Repeat("Once upon a time there was a cat.", 200));
+        using var response = await fx.Client.PostAsync("/v1/completions", Json(JsonSerializer.Serialize(new { prompt = longPrompt })));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("prompt", doc.RootElement.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains("context", doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+}

@@ -1,0 +1,164 @@
+// Hundreds of bad requests (every documented bad case, truncated bodies, random bytes, oversized bodies, wrong methods) and
+// mid-stream hang-ups: the server never answers 5xx, still answers a good request identically, and every KV block is free again.
+using System.Net;
+using System.Text;
+using Estuary.Server;
+
+namespace Estuary.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class RobustnessTests(ServerFixture fx)
+{
+    private static readonly (string Path, string Body)[] s_valid =
+    [
+        ("/inference", "{\"messages\":[{\"role\":\"user\",\"content\":\"你是谁?\"}]}"),
+        ("/v1/chat/completions", "{\"model\":\"stories260k\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,\"stop\":[\"x\"]}"),
+        ("/v1/completions", "{\"prompt\":[\"a\",\"b\"],\"max_tokens\":5,\"logprobs\":1,\"stream\":true}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"你是谁?\",\"max_tokens\":5,\"bad_words\":\"\",\"stop_words\":\"\",\"end_id\":2}"),
+    ];
+
+    private static readonly (string Path, string Body)[] s_bad =
+    [
+        ("/inference", "{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}"),
+        ("/inference", "{\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"}]}"),
+        ("/inference", "{\"messages\":[{\"role\":\"user\"}]}"),
+        ("/inference", "{\"messages\":[null]}"),
+        ("/inference", "[]"),
+        ("/inference", "null"),
+        ("/inference", "\"text\""),
+        ("/inference", ""),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":-0.5}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":1e39}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":0}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":-1}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":-3}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":999999}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1.5}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":1000}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_logprobs\":3}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":99}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"presence_penalty\":5}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"frequency_penalty\":-5}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"repetition_penalty\":0}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"min_p\":2}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_k\":-7}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"min_tokens\":50,\"max_tokens\":5}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[\"\"]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":[1,2]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop_token_ids\":[\"a\"]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{}}]}]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":{\"x\":1}}]}"),
+        ("/v1/chat/completions", "{\"messages\":{}}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"seed\":1e30}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"other\"}"),
+        ("/v1/completions", "{\"prompt\":[[1,2],[\"a\"]]}"),
+        ("/v1/completions", "{\"prompt\":[-1]}"),
+        ("/v1/completions", "{\"prompt\":[1.5]}"),
+        ("/v1/completions", "{\"prompt\":true}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":0}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"logprobs\":-1}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"n\":40,\"max_tokens\":2,\"echo\":1}"),
+        ("/v1/completions", "{\"prompt\":[\"a\",\"b\",\"c\"],\"n\":30}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"beam_width\":2}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"end_id\":-4}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"random_seed\":-1}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"bad_words\":[1]}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":5}"),
+        ("/v2/models/nope/generate", "{\"text_input\":\"hi\"}"),
+        ("/v2/models/ensemble/generate_stream", "{\"text_input\":\"hi\",\"temperature\":-1}"),
+    ];
+
+    [Fact]
+    public async Task HundredsOfBadRequestsNeverBreakTheServer()
+    {
+        var client = fx.Client;
+        using var reference = await client.PostAsync("/v1/completions", Json("{\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0}"));
+        var expected = await reference.Content.ReadAsStringAsync();
+
+        var requests = new List<(string Path, HttpContent Content)>();
+        foreach (var (path, body) in s_bad) requests.Add((path, Json(body)));
+        foreach (var (path, body) in s_valid)
+            for (int cut = 1; cut < body.Length; cut += Math.Max(1, body.Length / 12)) requests.Add((path, Json(body[..cut]))); // truncated
+        var random = new Random(20251125);
+        for (int i = 0; i < 120; i++)
+        {
+            var bytes = new byte[random.Next(0, 300)];
+            random.NextBytes(bytes);
+            requests.Add((s_valid[i % s_valid.Length].Path, new ByteArrayContent(bytes)));
+        }
+        requests.Add(("/v1/chat/completions", Json("{\"messages\":[" + string.Concat(Enumerable.Repeat("[", 5000)) + "]}"))); // deep nesting
+        Assert.True(requests.Count > 200, $"only {requests.Count} requests");
+
+        var statuses = new List<HttpStatusCode>();
+        var failures = new List<string>();
+        foreach (var chunk in requests.Chunk(16))
+        {
+            var responses = await Task.WhenAll(chunk.Select(r => client.PostAsync(r.Path, r.Content)));
+            foreach (var response in responses)
+            {
+                statuses.Add(response.StatusCode);
+                if ((int)response.StatusCode is < 400 or >= 500)
+                    failures.Add($"{response.RequestMessage!.RequestUri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                response.Dispose();
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Contains(HttpStatusCode.NotFound, statuses);
+
+        // Wrong methods and unknown paths are 404/405, never 5xx.
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.GetAsync("/v1/chat/completions")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/nothing")).StatusCode);
+
+        await HangUpMidStreamAsync(client);
+
+        using var after = await client.PostAsync("/v1/completions", Json("{\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0}"));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(Choices(expected), Choices(await after.Content.ReadAsStringAsync()));
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
+    public async Task OversizedBodiesAre413()
+    {
+        var client = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", MaxRequestBodyBytes = 4096 });
+        var big = "{\"prompt\":\"" + new string('a', 20_000) + "\"}";
+        using var declared = await client.PostAsync("/v1/completions", Json(big));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
+        // Without a Content-Length (chunked upload), the limit trips while reading.
+        var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
+        chunked.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/ensemble/generate") { Content = chunked };
+        request.Headers.TransferEncodingChunked = true;
+        using var streamed = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        using var ok = await client.PostAsync("/v1/completions", Json("{\"prompt\":\"hi\",\"max_tokens\":2}"));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+
+    private static async Task HangUpMidStreamAsync(HttpClient client)
+    {
+        var streams = new List<HttpResponseMessage>();
+        foreach (var (path, body) in new[]
+        {
+            ("/inference?streaming=true", "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell a long story\"}]}"),
+            ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":400,\"ignore_eos\":true,\"stream\":true,\"n\":3}"),
+            ("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":400,\"ignore_eos\":true,\"stream\":true}"),
+            ("/v2/models/ensemble/generate_stream", "{\"text_input\":\"hi\",\"max_tokens\":400}"),
+            ("/v1/completions", "{\"prompt\":\"b\",\"max_tokens\":400,\"ignore_eos\":true}"),
+        })
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(body) };
+            streams.Add(await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead));
+        }
+        foreach (var s in streams) s.Dispose();
+    }
+
+    private static string Choices(string json)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        return doc.RootElement.GetProperty("choices").GetRawText();
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}
