@@ -58,13 +58,20 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        await StopServersAsync();
+        Stories?.Dispose();
+        Baichuan?.Dispose();
+    }
+
+    /// <summary>Stops every server this fixture started (engines are the caller's).</summary>
+    public async Task StopServersAsync()
+    {
         foreach (var server in _servers)
         {
             await server.StopAsync();
             await server.DisposeAsync();
         }
-        Stories.Dispose();
-        Baichuan.Dispose();
+        _servers.Clear();
     }
 }
 

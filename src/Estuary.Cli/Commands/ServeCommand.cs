@@ -50,7 +50,7 @@ internal static class ServeCommand
             if (optionErrors.Count > 0) throw new UsageException(string.Join("; ", optionErrors));
             if (r.GetValue(chatFormat) is { } name && !ChatFormats.Names.Contains(name))
                 throw new UsageException($"--chat-format must be one of {string.Join(", ", ChatFormats.Names)} (got '{name}')");
-            using var engine = new AsyncLlmEngine(ModelLoading.Load(dir, config));
+            using var engine = new AsyncLlmEngine(ModelLoading.Load(dir, config, loras: engineOptions.Loras(r)));
             var format = ChatFormats.ForModel(dir, engine.Engine.Tokenizer, r.GetValue(chatFormat));
             return Serve(engine, format, options).GetAwaiter().GetResult();
         });

@@ -45,11 +45,23 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     public Admission Admit(int count) => TryAdmit(count) ?? throw new RequestException(503,
         $"the server is busy ({InFlight} requests running or queued); retry later", code: "queue_full");
 
-    /// <summary>Throws a 404 naming the "model" field unless <paramref name="requested"/> is absent or this model's name.</summary>
-    public void CheckModel(string? requested)
+    /// <summary>Adapter names served next to the base model.</summary>
+    public IReadOnlyList<string> Adapters => Core.LoraNames;
+
+    /// <summary>Throws a 404 naming the "model" field unless <paramref name="requested"/> is absent, this model's name or an adapter's.</summary>
+    public void CheckModel(string? requested) => ResolveLora(requested);
+
+    /// <summary>
+    /// The LoRA adapter a request's "model" selects: null for the base model (absent or its name), the adapter's name, or a 404
+    /// naming every served model.
+    /// </summary>
+    public string? ResolveLora(string? requested)
     {
-        if (requested is not null && requested != Name)
-            throw new RequestException(404, $"the model '{requested}' does not exist; this server serves '{Name}'", "model", "model_not_found");
+        if (requested is null || requested == Name) return null;
+        foreach (var adapter in Adapters)
+            if (adapter == requested) return adapter;
+        var served = string.Join("', '", [Name, .. Adapters]);
+        throw new RequestException(404, $"the model '{requested}' does not exist; this server serves '{served}'", "model", "model_not_found");
     }
 
     public void Release(int count) => Interlocked.Add(ref _inFlight, -count);

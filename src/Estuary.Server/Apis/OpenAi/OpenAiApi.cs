@@ -18,30 +18,30 @@ internal static class OpenAiApi
 
     public static IEndpointRouteBuilder MapOpenAiApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/models", (ServedModel model) => TypedResults.Json(new ModelList([Card(model)]), ApiJson.Options));
+        app.MapGet("/v1/models", (ServedModel model) => TypedResults.Json(new ModelList([Card(model), .. model.Adapters.Select(a => Card(model, a))]), ApiJson.Options));
         app.MapGet("/v1/models/{id}", (string id, ServedModel model) =>
         {
-            model.CheckModel(id);
-            return TypedResults.Json(Card(model), ApiJson.Options);
+            var adapter = model.ResolveLora(id);
+            return TypedResults.Json(adapter is null ? Card(model) : Card(model, adapter), ApiJson.Options);
         });
         app.MapPost("/v1/chat/completions", ChatCompletions);
         app.MapPost("/v1/completions", Completions);
         return app;
     }
 
-    private static ModelCard Card(ServedModel model) => new(model.Name, s_started, model.MaxModelLen);
+    private static ModelCard Card(ServedModel model, string? adapter = null) => new(adapter ?? model.Name, s_started, model.MaxModelLen);
 
     private static async Task<IResult> ChatCompletions(HttpContext context, ServedModel model)
     {
         var ct = context.RequestAborted;
         var r = await JsonBody.ReadAsync<ChatCompletionRequest>(context.Request, ct);
-        model.CheckModel(r.Model);
+        var lora = model.ResolveLora(r.Model);
         var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
         if (r.TopLogprobs is not null && r.Logprobs != true)
             throw RequestException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
-        var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null);
+        var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null) with { LoraName = lora };
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages");
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
@@ -97,9 +97,9 @@ internal static class OpenAiApi
     {
         var ct = context.RequestAborted;
         var r = await JsonBody.ReadAsync<CompletionRequest>(context.Request, ct);
-        model.CheckModel(r.Model);
+        var lora = model.ResolveLora(r.Model);
         var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
-        var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs);
+        var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs) with { LoraName = lora };
         foreach (var p in prompts) OpenAiSampling.CheckContext(model, p.Ids.Length, r.MaxTokens, "max_tokens");
         int n = r.N ?? 1;
         int total = prompts.Count * n;

@@ -24,9 +24,10 @@ internal static class InferenceApi
         var ct = context.RequestAborted;
         bool streaming = ParseStreaming(context.Request.Query["streaming"].ToString());
         var request = await JsonBody.ReadAsync<InferenceRequest>(context.Request, ct);
-        model.CheckModel(request.Model);
+        var lora = model.ResolveLora(request.Model);
         var messages = ChatMessageDto.ToMessages(request.Messages, "messages");
-        var sampling = model.Core.DefaultSamplingParams();
+        if (request.MaxTokens is <= 0) throw RequestException.BadRequest($"max_tokens must be at least 1 (got {request.MaxTokens})", "max_tokens");
+        var sampling = model.Core.DefaultSamplingParams(request.MaxTokens) with { LoraName = lora, IgnoreEos = request.IgnoreEos ?? false };
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages");
         using var admission = model.Admit(1);
         var stream = model.Start(promptIds, sampling, "messages", ct);

@@ -33,22 +33,25 @@ internal static class TritonApi
         return app;
     }
 
-    private static void Check(ServedModel served, string model)
+    // The path's model: the served model, its alias "ensemble", or a LoRA adapter's name (returned, null for the base model).
+    private static string? Check(ServedModel served, string model)
     {
-        if (model != Alias && model != served.Name)
-            throw new RequestException(StatusCodes.Status404NotFound, $"Request for unknown model: '{model}' is not found", "model");
+        if (model == Alias || model == served.Name) return null;
+        foreach (var adapter in served.Adapters)
+            if (adapter == model) return adapter;
+        throw new RequestException(StatusCodes.Status404NotFound, $"Request for unknown model: '{model}' is not found", "model");
     }
 
     private static async Task<IResult> Generate(string modelName, HttpContext context, ServedModel model, bool stream)
     {
-        Check(model, modelName);
+        var lora = Check(model, modelName);
         var ct = context.RequestAborted;
         var r = await JsonBody.ReadAsync<TritonGenerateRequest>(context.Request, ct);
         if (r.TextInput is null) throw RequestException.BadRequest("'text_input' is required", "text_input");
         if (r.BeamWidth is { } beams && beams != 1)
             throw RequestException.BadRequest($"beam_width must be 1: beam search is not supported (got {beams})", "beam_width");
         var promptIds = model.Tokenizer.Encode(r.TextInput);
-        var sampling = Sampling(model, r);
+        var sampling = Sampling(model, r) with { LoraName = lora };
         bool exclude = r.ExcludeInputInOutput ?? context.RequestServices.GetRequiredService<ServerOptions>().ExcludeInputInOutput;
         using var admission = model.Admit(1);
         var outputs = model.Start(promptIds, sampling, "text_input", ct);
