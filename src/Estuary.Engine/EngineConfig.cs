@@ -28,6 +28,8 @@ public sealed record EngineConfig
     public bool EnableChunkedPrefill { get; init; } = true;
     /// <summary>CPU threads (null = all cores).</summary>
     public int? NumThreads { get; init; }
+    /// <summary>Weight quantization at load: INT8 on the fly, or require a pre-quantized AWQ checkpoint.</summary>
+    public Estuary.Models.Quantization.QuantizationMode Quantization { get; init; }
 
     /// <summary>Problems with the settings, each naming the field.</summary>
     public IReadOnlyList<string> Validate()

@@ -63,7 +63,7 @@ public sealed class LlmEngine : IDisposable
         var tokenizer = TextTokenizer.Load(modelDir);
         var generation = GenerationConfig.Load(modelDir);
         var backend = new CpuBackend(config.NumThreads);
-        var model = ModelLoader.Load(modelDir, backend, layerLoaded);
+        var model = ModelLoader.Load(modelDir, backend, layerLoaded, config.Quantization);
         try
         {
             return new LlmEngine(model, tokenizer, generation, config) { ModelDirectory = modelDir };
