@@ -16,6 +16,7 @@ internal static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(MakeModelCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
