@@ -28,9 +28,10 @@ internal static class QuantizeCommand
         var samples = new Option<int>("--calib-samples") { Description = "Calibration windows", DefaultValueFactory = _ => 128 };
         var seqLen = new Option<int>("--calib-seqlen") { Description = "Tokens per calibration window (capped at the model's positions)", DefaultValueFactory = _ => 512 };
         var noClip = new Option<bool>("--no-clip") { Description = "Skip AWQ's clipping-range search" };
+        var grid = new Option<int>("--scale-grid") { Description = "Grid points for the scaling exponent α (1 = α 0 only, i.e. plain RTN)", DefaultValueFactory = _ => 20 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for calibration (default: all cores)" };
         var command = new Command("quantize", "Write a weight-only INT8 or AWQ INT4 copy of a model");
-        foreach (var o in new Option[] { modelDir, outputDir, method, wBit, groupSize, zeroPoint, calib, samples, seqLen, noClip, threads }) command.Options.Add(o);
+        foreach (var o in new Option[] { modelDir, outputDir, method, wBit, groupSize, zeroPoint, calib, samples, seqLen, noClip, grid, threads }) command.Options.Add(o);
         command.SetAction(r =>
         {
             string src = r.GetValue(modelDir)!, dst = r.GetValue(outputDir)!;
@@ -43,7 +44,7 @@ internal static class QuantizeCommand
                     Progress("Quantizing layers (INT8)", layers, p => QuantizedCheckpointWriter.WriteInt8(src, dst, p));
                     break;
                 case "awq":
-                    var options = new AwqOptions { Bits = r.GetValue(wBit), GroupSize = r.GetValue(groupSize), ZeroPoint = r.GetValue(zeroPoint), SearchClip = !r.GetValue(noClip) };
+                    var options = new AwqOptions { Bits = r.GetValue(wBit), GroupSize = r.GetValue(groupSize), ZeroPoint = r.GetValue(zeroPoint), SearchClip = !r.GetValue(noClip), ScaleGrid = r.GetValue(grid) };
                     if (options.Validate() is { Count: > 0 } errors) throw new UsageException(string.Join("; ", errors));
                     RunAwq(src, dst, options, r.GetValue(calib) ?? DefaultCalibration, r.GetValue(samples), r.GetValue(seqLen), r.GetValue(threads), layers);
                     break;
