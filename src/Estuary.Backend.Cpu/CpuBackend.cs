@@ -2,10 +2,12 @@
 // Invariant: one call at a time (not thread-safe); activations are F32 CpuTensors; weights stay in their stored dtype.
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Estuary.Backend.Cpu.Jobs;
 using Estuary.Backend.Cpu.Kernels;
 using Estuary.Backend.Cpu.Threading;
 using Estuary.Tensors;
+using Estuary.Tensors.Quantization;
 
 namespace Estuary.Backend.Cpu;
 
@@ -18,6 +20,7 @@ public sealed class CpuBackend : IBackend
 {
     private readonly WorkerPool _pool;
     private readonly MatMulJob _matMul;
+    private readonly QuantizedMatMulJob _quantizedMatMul;
     private readonly AttentionJob _attention;
     private readonly RowJob _rows = new();
     private float[] _gamma = [];  // [H] widened RmsNorm gamma, grown on demand
@@ -30,6 +33,7 @@ public sealed class CpuBackend : IBackend
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(numThreads), $"thread count must be positive, got {n}");
         _pool = new WorkerPool(n);
         _matMul = new MatMulJob(n);
+        _quantizedMatMul = new QuantizedMatMulJob(n);
         _attention = new AttentionJob(n);
     }
 
@@ -99,6 +103,21 @@ public sealed class CpuBackend : IBackend
         int chunks = _matMul.Prepare(xt, w, yt, Vector256.IsHardwareAccelerated, _pool.NumThreads);
         try { _pool.Run(_matMul, chunks); }
         finally { _matMul.Clear(); }
+    }
+
+    /// <inheritdoc />
+    public void MatMul(DeviceTensor x, QuantizedWeight w, DeviceTensor y)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        var xt = Cpu(x, nameof(MatMul), nameof(x));
+        var yt = Cpu(y, nameof(MatMul), nameof(y));
+        if (xt.Cols != w.Cols || yt.Rows != xt.Rows || yt.Cols != w.Rows)
+            throw new ArgumentException($"MatMul: x {xt.Shape} · w[{w.Rows}, {w.Cols}]ᵀ → y {yt.Shape} do not match (quantized weight '{w.Name}')");
+        if (Overlap(xt, yt)) throw new ArgumentException("MatMul: x and y overlap; the output must be a separate buffer");
+        if (xt.Rows == 0) return;
+        int chunks = _quantizedMatMul.Prepare(xt, w, yt, Avx2.IsSupported && Fma.IsSupported, _pool.NumThreads);
+        try { _pool.Run(_quantizedMatMul, chunks); }
+        finally { _quantizedMatMul.Clear(); }
     }
 
     /// <inheritdoc />

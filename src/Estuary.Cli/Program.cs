@@ -19,6 +19,7 @@ internal static class Program
         root.Subcommands.Add(MergeLoraCommand.Create());
         root.Subcommands.Add(MakeLoraCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

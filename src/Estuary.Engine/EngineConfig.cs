@@ -43,6 +43,8 @@ public sealed record EngineConfig
         EnablePrefixCaching = false,
         Policy = SchedulingPolicy.GuaranteedNoEvict,
     };
+    /// <summary>Weight quantization at load: INT8 on the fly, or require a pre-quantized AWQ checkpoint.</summary>
+    public Estuary.Models.Quantization.QuantizationMode Quantization { get; init; }
 
     /// <summary>Problems with the settings, each naming the field.</summary>
     public IReadOnlyList<string> Validate()

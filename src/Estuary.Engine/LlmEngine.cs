@@ -74,7 +74,7 @@ public sealed class LlmEngine : IDisposable
         var tokenizer = TextTokenizer.Load(modelDir);
         var generation = GenerationConfig.Load(modelDir);
         var backend = new CpuBackend(config.NumThreads);
-        var model = ModelLoader.Load(modelDir, backend, layerLoaded);
+        var model = ModelLoader.Load(modelDir, backend, layerLoaded, config.Quantization);
         LoraSet? set = null;
         try
         {

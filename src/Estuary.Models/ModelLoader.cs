@@ -2,6 +2,7 @@
 // Invariant: on failure everything opened is disposed; on success the model owns the checkpoint reader.
 using Estuary.Models.Config;
 using Estuary.Models.Loading;
+using Estuary.Models.Quantization;
 using Estuary.Tensors;
 
 namespace Estuary.Models;
@@ -9,8 +10,9 @@ namespace Estuary.Models;
 /// <summary>Loads models from disk.</summary>
 public static class ModelLoader
 {
-    /// <summary>Loads <paramref name="modelDir"/>; <paramref name="layerLoaded"/> receives the number of layers wired so far.</summary>
-    public static CausalLm Load(string modelDir, IBackend backend, IProgress<int>? layerLoaded = null)
+    /// <summary>Loads <paramref name="modelDir"/>; <paramref name="layerLoaded"/> receives the number of layers wired so far;
+    /// <paramref name="quantization"/> quantizes on the fly (INT8) or insists on a pre-quantized checkpoint (AWQ).</summary>
+    public static CausalLm Load(string modelDir, IBackend backend, IProgress<int>? layerLoaded = null, QuantizationMode quantization = QuantizationMode.None)
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"model directory '{modelDir}' does not exist");
         var config = ModelConfig.Load(modelDir);
@@ -18,7 +20,9 @@ public static class ModelLoader
         var reader = CheckpointIndex.Open(modelDir);
         try
         {
-            return builder(config, new WeightMap(reader, config), backend, layerLoaded, reader);
+            var model = builder(config, new WeightMap(reader, config), backend, layerLoaded, reader);
+            ModelQuantizer.Apply(model, quantization);
+            return model;
         }
         catch
         {

@@ -26,6 +26,9 @@ public interface IBackend : IDisposable
     /// <summary>y[T, N] = x[T, K] · w[N, K]ᵀ.</summary>
     void MatMul(DeviceTensor x, Weight w, DeviceTensor y);
 
+    /// <summary>y[T, N] = x[T, K] · w[N, K]ᵀ with w quantized (INT8/INT4), dequantized inside the kernel.</summary>
+    void MatMul(DeviceTensor x, Quantization.QuantizedWeight w, DeviceTensor y);
+
     /// <summary>y[T, H] = x / sqrt(mean(x²) + eps) · gamma[H].</summary>
     void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y);
 

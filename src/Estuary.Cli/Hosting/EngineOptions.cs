@@ -2,6 +2,7 @@
 using System.CommandLine;
 using Estuary.Engine;
 using Estuary.Engine.Scheduling;
+using Estuary.Models.Quantization;
 
 namespace Estuary.Cli.Hosting;
 
@@ -18,13 +19,14 @@ internal sealed class EngineOptions
     public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Most sequences per step", DefaultValueFactory = _ => 64 };
     public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
     public Option<string> Policy { get; } = new("--scheduling-policy") { Description = "max_utilization or guaranteed_no_evict", DefaultValueFactory = _ => "max_utilization" };
+    public Option<string> Quantization { get; } = new("--quantization") { Description = "none, int8 (quantize linears on the fly) or awq (require an AWQ checkpoint)", DefaultValueFactory = _ => "none" };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
     public Option<string[]> Lora { get; } = new("--lora") { Description = "Serve a PEFT LoRA adapter unmerged: NAME=DIR (repeatable)" };
     public Option<int> MaxLoras { get; } = new("--max-loras") { Description = "Most adapters loaded at once", DefaultValueFactory = _ => 16 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, Lora, MaxLoras })
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, Lora, MaxLoras, Quantization })
             command.Options.Add(o);
     }
 
@@ -48,6 +50,13 @@ internal sealed class EngineOptions
         },
         EnablePrefixCaching = !r.GetValue(NoPrefixCaching),
         MaxLoras = r.GetValue(MaxLoras),
+        Quantization = r.GetValue(Quantization) switch
+        {
+            "none" => QuantizationMode.None,
+            "int8" => QuantizationMode.Int8,
+            "awq" => QuantizationMode.Awq,
+            var other => throw new UsageException($"--quantization must be none, int8 or awq (got '{other}')"),
+        },
     };
 
     /// <summary>Adapters from --lora NAME=DIR.</summary>

@@ -2,6 +2,7 @@
 using Estuary.Models.Config;
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;
+using Estuary.Models.Quantization;
 using Estuary.Tensors;
 
 namespace Estuary.Models.Architectures;
@@ -16,13 +17,12 @@ internal static class DecoderStack
             1.0f / MathF.Sqrt(config.HeadDim), alibiSlopes);
         var embedding = new Embedding(backend, weights.Embedding());
         var layers = new DecoderLayer[config.NumLayers];
+        var linears = new LinearLoader(config, weights, backend); // dense, or quantized when config.json says so
         for (int l = 0; l < config.NumLayers; l++)
         {
-            var (q, k, v) = weights.Qkv(l);
-            var attn = new Attention(backend, new Linear(backend, q), new Linear(backend, k), new Linear(backend, v),
-                new Linear(backend, weights.OProj(l)), attention, rope);
-            var mlp = new GatedMlp(backend, new Linear(backend, weights.GateProj(l)), new Linear(backend, weights.UpProj(l)),
-                new Linear(backend, weights.DownProj(l)));
+            var (q, k, v) = linears.Qkv(l);
+            var attn = new Attention(backend, q, k, v, linears.OProj(l), attention, rope);
+            var mlp = new GatedMlp(backend, linears.Gate(l), linears.Up(l), linears.Down(l));
             layers[l] = new DecoderLayer(backend, new RmsNorm(backend, weights.InputNorm(l), config.RmsNormEps), attn,
                 new RmsNorm(backend, weights.PostAttentionNorm(l), config.RmsNormEps), mlp);
             layerLoaded?.Report(l + 1);

@@ -61,6 +61,33 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
     /// <summary>[H, I].</summary>
     public Weight DownProj(int layer) => Get($"model.layers.{layer}.mlp.down_proj.weight", H, config.IntermediateSize);
 
+    /// <summary>
+    /// Checkpoint module name (tensor name without ".weight") of a linear of <paramref name="layer"/>, for quantized loaders that read
+    /// <c>module.qweight</c> and the like. <see cref="LinearRole.Qkv"/> is Baichuan's fused module; Q/K/V exist only when unfused.
+    /// </summary>
+    public string Module(int layer, LinearRole role) => role switch
+    {
+        LinearRole.Qkv when config.FusedQkv => $"model.layers.{layer}.self_attn.W_pack",
+        LinearRole.Q when !config.FusedQkv => $"model.layers.{layer}.self_attn.q_proj",
+        LinearRole.K when !config.FusedQkv => $"model.layers.{layer}.self_attn.k_proj",
+        LinearRole.V when !config.FusedQkv => $"model.layers.{layer}.self_attn.v_proj",
+        LinearRole.O => $"model.layers.{layer}.self_attn.o_proj",
+        LinearRole.Gate => $"model.layers.{layer}.mlp.gate_proj",
+        LinearRole.Up => $"model.layers.{layer}.mlp.up_proj",
+        LinearRole.Down => $"model.layers.{layer}.mlp.down_proj",
+        _ => throw new ArgumentException($"{role} is not a linear of this {(config.FusedQkv ? "fused" : "unfused")}-qkv model", nameof(role)),
+    };
+
+    /// <summary>A tensor of any dtype by full name, checked against <paramref name="dtype"/> and <paramref name="expected"/> (quantized modules).</summary>
+    public Weight Tensor(string name, DType dtype, params long[] expected)
+    {
+        if (!reader.Contains(name)) throw new CheckpointException($"tensor '{name}' is missing from the checkpoint");
+        var info = reader.GetInfo(name);
+        if (!info.Shape.Equals(new Shape(expected)) || info.DType != dtype)
+            throw new CheckpointException($"tensor '{name}' is {info.DType} {info.Shape}, expected {dtype} {new Shape(expected)}");
+        return reader.Load(name);
+    }
+
     private Weight Get(string name, params long[] expected)
     {
         if (!reader.Contains(name)) throw new CheckpointException($"tensor '{name}' is missing from the checkpoint");

@@ -1,0 +1,175 @@
+// Writes quantized Hugging Face directories: our INT8 format (module.weight I8 + module.weight_scale F16) and AutoAWQ GEMM
+// (module.qweight/qzeros I32 + module.scales F16, other tensors F16). Invariant: tensors are produced layer by layer inside the
+// writer's callbacks, so at most one layer's float weights are in memory; non-weight files are copied, config.json gains quantization_config.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Estuary.Models.Config;
+using Estuary.Models.Loading;
+using Estuary.Tensors;
+
+namespace Estuary.Models.Quantization;
+
+/// <summary>Writes quantized checkpoints.</summary>
+public static class QuantizedCheckpointWriter
+{
+    private const long MaxShardBytes = 4L << 30;
+
+    /// <summary>Writes <paramref name="modelDir"/> with every decoder-block linear as INT8 per channel (embeddings, norms, lm_head as stored).</summary>
+    public static void WriteInt8(string modelDir, string outDir, IProgress<int>? layerDone = null)
+    {
+        var config = ModelConfig.Load(modelDir);
+        using var reader = CheckpointIndex.Open(modelDir);
+        var map = new WeightMap(reader, config);
+        var modules = ModuleLayers(config, map);
+        var tensors = new List<(int Layer, TensorToWrite Tensor)>();
+        foreach (var name in reader.Names)
+        {
+            if (ModuleOf(name, modules) is { } m)
+            {
+                var info = reader.GetInfo(name);
+                int n = checked((int)info.Shape[0]), k = checked((int)info.Shape[1]);
+                var cache = new Lazy<(sbyte[] Q, Half[] S)>(() => Int8Module(reader.Load(name), n, k));
+                tensors.Add((m.Layer, new TensorToWrite(name, DType.I8, new Shape(n, k), s => s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cache.Value.Q.AsSpan())))));
+                tensors.Add((m.Layer, new TensorToWrite(m.Module + QuantizedCheckpoint.Int8Scale, DType.F16, new Shape(n), s =>
+                {
+                    s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cache.Value.S.AsSpan()));
+                    if (m.Last) layerDone?.Report(m.Layer + 1);
+                })));
+            }
+            else tensors.Add((LayerOf(name), TensorToWrite.FromWeight(reader.Load(name))));
+        }
+        Write(modelDir, outDir, config, new QuantizationConfig { Method = QuantizationConfig.Int8Method, Bits = 8, GroupSize = -1 }, tensors, null);
+    }
+
+    /// <summary>Writes <paramref name="modelDir"/> AWQ-quantized (scales searched from <paramref name="stats"/>) in AutoAWQ's GEMM format.</summary>
+    public static void WriteAwq(string modelDir, string outDir, AwqOptions options, LayerActivations[] stats, IBackend backend, IProgress<int>? layerDone = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(stats);
+        var config = ModelConfig.Load(modelDir);
+        using var reader = CheckpointIndex.Open(modelDir);
+        var map = new WeightMap(reader, config);
+        var modules = ModuleLayers(config, map);
+        var layers = new AwqLayerQuantizer(config, map, new AwqSearch(backend, options), options);
+        AwqLayerResult? current = null;
+        AwqLayerResult Layer(int l)
+        {
+            if (current?.Layer != l)
+            {
+                current = layers.Quantize(l, stats[l]);
+                layerDone?.Report(l + 1);
+            }
+            return current;
+        }
+        var tensors = new List<(int Layer, TensorToWrite Tensor)>();
+        foreach (var name in reader.Names)
+        {
+            var info = reader.GetInfo(name);
+            if (ModuleOf(name, modules) is { } m)
+            {
+                long n = info.Shape[0], k = info.Shape[1];
+                int groups = (int)(k / options.GroupSize);
+                tensors.Add((m.Layer, new TensorToWrite(m.Module + QuantizedCheckpoint.QWeight, DType.I32, new Shape(k, n / 8), s => s.Write(Bytes(Layer(m.Layer).Modules[m.Module].QWeight)))));
+                tensors.Add((m.Layer, new TensorToWrite(m.Module + QuantizedCheckpoint.QZeros, DType.I32, new Shape(groups, n / 8), s => s.Write(Bytes(Layer(m.Layer).Modules[m.Module].QZeros)))));
+                tensors.Add((m.Layer, new TensorToWrite(m.Module + QuantizedCheckpoint.Scales, DType.F16, new Shape(groups, n), s => s.Write(Bytes(Layer(m.Layer).Modules[m.Module].Scales)))));
+            }
+            else if (info.DType is DType.F32 or DType.BF16 or DType.F16)
+            {
+                int layer = LayerOf(name);
+                tensors.Add((layer, new TensorToWrite(name, DType.F16, info.Shape, s =>
+                {
+                    // Norms of a quantized layer carry the folded 1/s; everything else is converted as stored.
+                    float[]? folded = layer >= 0 && Layer(layer).Norms.TryGetValue(name, out var g) ? g : null;
+                    var w = reader.Load(name);
+                    var half = new Half[w.Shape.NumElements];
+                    for (long i = 0; i < half.LongLength; i++) half[i] = (Half)(folded?[i] ?? w.GetFloat(i));
+                    s.Write(Bytes(half));
+                })));
+            }
+            else tensors.Add((LayerOf(name), TensorToWrite.FromWeight(reader.Load(name))));
+        }
+        var quant = new QuantizationConfig { Method = QuantizationConfig.AwqMethod, Bits = 4, GroupSize = options.GroupSize, ZeroPoint = true };
+        Write(modelDir, outDir, config, quant, tensors, "float16");
+    }
+
+    private static ReadOnlySpan<byte> Bytes<T>(T[] a) where T : struct => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan());
+
+    private static (sbyte[] Q, Half[] S) Int8Module(Weight w, int n, int k)
+    {
+        var q = new sbyte[(long)n * k];
+        var s = new Half[n];
+        var row = new float[k];
+        for (int r = 0; r < n; r++)
+        {
+            w.ReadRow(r, row);
+            s[r] = Int8Quantizer.QuantizeRow(row, q.AsSpan(r * k, k));
+        }
+        return (q, s);
+    }
+
+    /// <summary>Quantized modules: module name → (layer, whether it is the layer's last module).</summary>
+    private static Dictionary<string, (int Layer, bool Last)> ModuleLayers(ModelConfig config, WeightMap map)
+    {
+        var result = new Dictionary<string, (int, bool)>(StringComparer.Ordinal);
+        foreach (var (layer, role) in Roles(config))
+            result[map.Module(layer, role)] = (layer, role == LinearRole.Down);
+        return result;
+    }
+
+    internal static IEnumerable<(int Layer, LinearRole Role)> Roles(ModelConfig config)
+    {
+        for (int l = 0; l < config.NumLayers; l++)
+        {
+            if (config.FusedQkv) yield return (l, LinearRole.Qkv);
+            else { yield return (l, LinearRole.Q); yield return (l, LinearRole.K); yield return (l, LinearRole.V); }
+            yield return (l, LinearRole.O);
+            yield return (l, LinearRole.Gate);
+            yield return (l, LinearRole.Up);
+            yield return (l, LinearRole.Down);
+        }
+    }
+
+    private static (string Module, int Layer, bool Last)? ModuleOf(string tensor, Dictionary<string, (int Layer, bool Last)> modules)
+    {
+        if (!tensor.EndsWith(".weight", StringComparison.Ordinal)) return null;
+        string module = tensor[..^".weight".Length];
+        return modules.TryGetValue(module, out var v) ? (module, v.Layer, v.Last) : null;
+    }
+
+    /// <summary>The decoder layer a tensor belongs to, or -1 (embeddings, final norm, head).</summary>
+    private static int LayerOf(string name)
+    {
+        const string prefix = "model.layers.";
+        if (!name.StartsWith(prefix, StringComparison.Ordinal)) return -1;
+        int end = name.IndexOf('.', prefix.Length);
+        return end > 0 && int.TryParse(name.AsSpan(prefix.Length, end - prefix.Length), out int l) ? l : -1;
+    }
+
+    private static void Write(string modelDir, string outDir, ModelConfig config, QuantizationConfig quant,
+        List<(int Layer, TensorToWrite Tensor)> tensors, string? torchDtype)
+    {
+        if (Path.GetFullPath(modelDir).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
+            throw new ArgumentException("--output-dir must differ from --model-dir");
+        Directory.CreateDirectory(outDir);
+        foreach (var file in Directory.GetFiles(modelDir))
+        {
+            string name = Path.GetFileName(file);
+            // Tokenizer, generation defaults, custom modelling code and licences; not weights, not test data.
+            bool keep = name.StartsWith("tokenizer", StringComparison.Ordinal) || name is "special_tokens_map.json" or "generation_config.json" or "added_tokens.json"
+                || name.EndsWith(".py", StringComparison.Ordinal) || name.StartsWith("LICENSE", StringComparison.Ordinal) || name.StartsWith("README", StringComparison.Ordinal);
+            if (!keep) continue;
+            File.Copy(file, Path.Combine(outDir, name), overwrite: true);
+        }
+        // Layer by layer (non-layer tensors first), so one layer's float weights are processed at a time.
+        var ordered = tensors.OrderBy(t => t.Layer).Select(t => t.Tensor).ToList();
+        long total = ordered.Sum(t => t.ByteLength);
+        if (total <= MaxShardBytes)
+            SafetensorsWriter.WriteFile(Path.Combine(outDir, "model.safetensors"), ordered, new Dictionary<string, string> { ["format"] = "pt" });
+        else
+            ShardedSafetensorsWriter.WriteDirectory(outDir, ordered, MaxShardBytes, new Dictionary<string, string> { ["format"] = "pt" });
+        var json = (JsonObject)config.Raw.DeepClone();
+        json["quantization_config"] = quant.ToJson();
+        if (torchDtype is not null) json["torch_dtype"] = torchDtype;
+        File.WriteAllText(Path.Combine(outDir, "config.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

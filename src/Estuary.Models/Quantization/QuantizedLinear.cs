@@ -1,0 +1,25 @@
+// A linear layer over a weight-only quantized weight; the backend dequantizes inside its matmul, so no float copy exists at run time.
+using Estuary.Models.Layers;
+using Estuary.Tensors;
+using Estuary.Tensors.Quantization;
+
+namespace Estuary.Models.Quantization;
+
+/// <summary>y = x·deq(W)ᵀ with W stored as INT8 or INT4.</summary>
+public sealed class QuantizedLinear(IBackend backend, QuantizedWeight weight) : ILinear
+{
+    /// <summary>[N, K] packed.</summary>
+    public QuantizedWeight Weight { get; } = weight;
+
+    /// <inheritdoc />
+    public int InFeatures => Weight.Cols;
+
+    /// <inheritdoc />
+    public int OutFeatures => Weight.Rows;
+
+    /// <inheritdoc />
+    public long WeightBytes => Weight.ByteLength;
+
+    /// <inheritdoc />
+    public void Forward(DeviceTensor x, DeviceTensor y, ForwardBatch? batch) => backend.MatMul(x, Weight, y); // [T, K] → [T, N]
+}
