@@ -17,7 +17,10 @@ public static class ModelLoader
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"model directory '{modelDir}' does not exist");
         var config = ModelConfig.Load(modelDir);
         var builder = ModelRegistry.Get(config.Architecture);
-        var reader = CheckpointIndex.Open(modelDir);
+        // Float weights are copied into process memory (faster to stream than the mapped file); weights quantized at load are
+        // re-encoded from the mapping directly, so the float copy would only add a second model's worth of memory.
+        ICheckpointReader reader = CheckpointIndex.Open(modelDir);
+        if (quantization == QuantizationMode.None) reader = new ResidentCheckpointReader(reader);
         try
         {
             var model = builder(config, new WeightMap(reader, config), backend, layerLoaded, reader);

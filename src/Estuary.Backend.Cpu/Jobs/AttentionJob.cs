@@ -26,6 +26,7 @@ internal sealed class AttentionJob : ParallelJob
     public AttentionJob(int threads) => _scores = new float[threads][];
 
     /// <summary>Row → sequence map to fill (length ≥ T).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int[] RowSeq(int tokens)
     {
         if (_rowSeq.Length < tokens) _rowSeq = new int[Math.Max(tokens, 2 * _rowSeq.Length)];
@@ -33,6 +34,7 @@ internal sealed class AttentionJob : ParallelJob
     }
 
     /// <summary>Fills the job and returns its chunk count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Prepare(CpuTensor q, float[] k, float[] v, ForwardBatch b, AttentionParams p, CpuTensor o, int maxPos, bool simd, int threads)
     {
         _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _b = b; _p = p;
@@ -43,11 +45,13 @@ internal sealed class AttentionJob : ParallelJob
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Clear()
     {
         _q = []; _o = []; _k = []; _v = []; _b = null; _p = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
         var b = _b!;

@@ -29,6 +29,7 @@ internal sealed class MatMulJob : ParallelJob
     public MatMulJob(int threads) => _panels = new float[threads][];
 
     /// <summary>Fills the job and returns its chunk count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Prepare(CpuTensor x, Weight w, CpuTensor y, bool simd, int threads)
     {
         _x = x.Data; _xOff = x.Offset; _y = y.Data; _yOff = y.Offset; _w = w;
@@ -48,11 +49,13 @@ internal sealed class MatMulJob : ParallelJob
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Clear()
     {
         _x = []; _y = []; _w = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
         var w = _w!;
@@ -77,6 +80,7 @@ internal sealed class MatMulJob : ParallelJob
         MatMulKernel.Tile<F32Load>(ref X(t0), tc, _k, ref Unsafe.As<float, byte>(ref panel), nb, ref Y(t0, n0), _n, _simd);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void Run(Weight w, DType dtype, int n0, int nb, int t0, int tc, bool prefetch = false)
     {
         ref byte wr = ref Unsafe.AsRef<byte>((void*)(w.Pointer + (nint)((long)n0 * _k * dtype.SizeOf()))); // [nb, K]
@@ -93,6 +97,7 @@ internal sealed class MatMulJob : ParallelJob
 
     private ref float Y(int t, int n) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_y), _yOff + (nint)t * _n + n);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float[] Scratch(int worker, int length)
     {
         var s = _panels[worker];

@@ -27,6 +27,7 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     public QuantizedMatMulJob(int threads) => _panels = new float[threads][];
 
     /// <summary>Fills the job and returns its chunk count; <paramref name="simd"/> means AVX2 + FMA.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Prepare(CpuTensor x, QuantizedWeight w, CpuTensor y, bool simd, int threads)
     {
         _x = x.Data; _xOff = x.Offset; _y = y.Data; _yOff = y.Offset; _w = w;
@@ -45,11 +46,13 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Clear()
     {
         _x = []; _y = []; _w = null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
         var w = _w!;
@@ -80,6 +83,7 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     }
 
     /// <summary>Rows [r0, r1) for one token: 4-row micro-kernels, then single rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Direct(QuantizedWeight w, float* s, float* o, float* x, float* y, int r0, int r1, bool prefetch)
     {
         byte* data = (byte*)w.Data;
@@ -106,6 +110,7 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
 
     private ref float Y(int t, int n) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_y), _yOff + (nint)t * _n + n);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float[] Scratch(int worker, int length)
     {
         var s = _panels[worker];

@@ -35,6 +35,7 @@ internal sealed class RowJob : ParallelJob
     private bool _simd;
 
     /// <summary>Fills the job; returns the chunk count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Prepare(RowOp op, int rows, int cols, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, bool simd, int threads)
     {
         _op = op; _rows = rows; _cols = cols; _simd = simd;
@@ -47,20 +48,24 @@ internal sealed class RowJob : ParallelJob
     }
 
     /// <summary>Extra arguments of RmsNorm.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetEps(float eps) => _eps = eps;
 
     /// <summary>Extra arguments of Rope.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetRope(RopeTable table, int heads, int[] positions)
     {
         _rope = table; _heads = heads; _headDim = table.HeadDim; _positions = positions;
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Clear()
     {
         _a = []; _b = []; _c = []; _rope = null; _positions = [];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
         int r0 = chunk * _rowsPerChunk, r1 = Math.Min(_rows, r0 + _rowsPerChunk);

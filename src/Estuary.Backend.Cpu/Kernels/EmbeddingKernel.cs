@@ -8,6 +8,7 @@ namespace Estuary.Backend.Cpu.Kernels;
 internal static class EmbeddingKernel
 {
     /// <summary>dst[Cols] = w[row, :] widened; the caller validated row and dst length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Row(Weight w, int row, ref float dst, bool simd)
     {
         int cols = w.Cols;

@@ -17,6 +17,7 @@ internal static unsafe class MatMulKernel
     public const int RowGroup = 4;
 
     /// <summary>Rows of a widened panel for the blocked (prefill) regime: about 192 KiB of F32 so it stays in L2, a multiple of 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int PanelRows(int k) => Math.Clamp(192 * 1024 / (4 * Math.Max(k, 1)) / RowGroup * RowGroup, RowGroup, 64);
 
     /// <summary>y[0..T, 0..nb) = x · w[0..nb)ᵀ. Tokens outer (tiles of 4, 2, 1), rows inner (groups of 4, then singles).</summary>
@@ -24,6 +25,7 @@ internal static unsafe class MatMulKernel
     /// <param name="w">[nb, K] rows of TW elements.</param>
     /// <param name="y">[T, ldy]; column 0 is this block's first output.</param>
     /// <param name="prefetchNext">Streaming (decode) regime: while a group of 4 rows is read, prefetch the 4 rows after it.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<TW>(ref float x, int tokens, int k, ref byte w, int nb, ref float y, int ldy, bool simd, bool prefetchNext = false)
         where TW : struct, IWeightLoad
     {
@@ -62,6 +64,7 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>One dot product, SIMD: same lane order as the micro-kernels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot<TW>(ref float x, ref byte w, int k)
         where TW : struct, IWeightLoad
     {
@@ -73,6 +76,7 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>Portable fallback: emulates the 8 SIMD lanes with scalar FMAs so results match the vector path bit for bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotScalar<TW>(ref float x, ref byte w, int k)
         where TW : struct, IWeightLoad
     {
@@ -124,6 +128,7 @@ internal static unsafe class MatMulKernel
         ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7));
 
     /// <summary>4 weight rows × 4 tokens: 16 accumulators (fits the 16/32 ymm registers with the 4 widened rows and one x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Micro4x4<TW>(ref float x, int k, ref byte w, nint ws, ref float y, int ldy, bool prefetch)
         where TW : struct, IWeightLoad
     {
@@ -174,6 +179,7 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>4 weight rows × 2 tokens.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Micro4x2<TW>(ref float x, int k, ref byte w, nint ws, ref float y, int ldy, bool prefetch)
         where TW : struct, IWeightLoad
     {
@@ -208,6 +214,7 @@ internal static unsafe class MatMulKernel
     }
 
     /// <summary>4 weight rows × 1 token (T = 1 decode: pure weight streaming).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Micro4x1<TW>(ref float x, int k, ref byte w, nint ws, ref float y, bool prefetch)
         where TW : struct, IWeightLoad
     {

@@ -16,6 +16,7 @@ internal static class PagedAttentionKernel
     /// <param name="slotStride">Hkv · D.</param>
     /// <param name="scores">Scratch, at least pos + 1 floats.</param>
     /// <param name="o">[D] output.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend(ref float q, ref float kCache, ref float vCache, ReadOnlySpan<int> blockTable, int blockSize,
         int headOffset, int slotStride, int d, int pos, float scale, float slope, Span<float> scores, ref float o, bool simd)
     {

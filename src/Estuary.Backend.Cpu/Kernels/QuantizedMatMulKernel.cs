@@ -20,6 +20,7 @@ internal static unsafe class QuantizedMatMulKernel
     /// <param name="s">[4, K/G] scales (row stride <paramref name="numGroups"/>).</param>
     /// <param name="o">[4, K/G] offsets −z·s.</param>
     /// <param name="prefetch">Prefetch the next 4 rows (contiguous after these) while streaming these.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Int4Rows4(float* x, byte* w, nint rowBytes, float* s, float* o, int numGroups, int groupSize, float* y, bool prefetch)
     {
         Vector256<int> mask = Vector256.Create(15);
@@ -57,6 +58,7 @@ internal static unsafe class QuantizedMatMulKernel
     }
 
     /// <summary>One INT4 row × one token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Int4Row(float* x, byte* w, float* s, float* o, int numGroups, int groupSize)
     {
         Vector256<int> mask = Vector256.Create(15);
@@ -76,6 +78,7 @@ internal static unsafe class QuantizedMatMulKernel
     }
 
     /// <summary>y[0..4) = x · deq(w rows 0..3)ᵀ for one token; INT8 rows of K bytes, one scale per row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Int8Rows4(float* x, sbyte* w, nint k, float* s, float* y, bool prefetch)
     {
         Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -100,6 +103,7 @@ internal static unsafe class QuantizedMatMulKernel
     }
 
     /// <summary>One INT8 row × one token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Int8Row(float* x, sbyte* w, nint k, float s)
     {
         Vector256<float> a = default, sv = Vector256.Create(s);
@@ -109,6 +113,7 @@ internal static unsafe class QuantizedMatMulKernel
     }
 
     /// <summary>dst[K] = deq(row <paramref name="row"/>), exactly (vectorised when AVX2 is there; same values either way).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeRow(QuantizedWeight w, int row, float* dst, bool simd)
     {
         int k = w.Cols, ng = w.NumGroups, gs = w.GroupSize;

@@ -8,6 +8,7 @@ namespace Estuary.Backend.Cpu.Kernels;
 internal static class RmsNormKernel
 {
     /// <summary>y[H] = x[H] · rsqrt(mean(x²) + eps) · gamma[H]; x and y may alias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row(ref float x, ref float gamma, int h, float eps, ref float y, bool simd)
     {
         float ss = VectorMath.SumSquares(ref x, h, simd);

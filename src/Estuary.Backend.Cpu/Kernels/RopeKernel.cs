@@ -8,6 +8,7 @@ namespace Estuary.Backend.Cpu.Kernels;
 internal static class RopeKernel
 {
     /// <summary>x[heads·D] rotated in place with cos/sin rows [D/2] of the token's position.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row(ref float x, int heads, int d, ref float cos, ref float sin, bool simd)
     {
         int half = d / 2;

@@ -8,6 +8,7 @@ namespace Estuary.Backend.Cpu.Kernels;
 internal static class RowOpsKernels
 {
     /// <summary>x[i] += y[i] for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(ref float x, ref float y, int n, bool simd)
     {
         nuint i = 0;
@@ -20,6 +21,7 @@ internal static class RowOpsKernels
     }
 
     /// <summary>row[i] *= scales[i] for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Mul(ref float row, ref float scales, int n, bool simd)
     {
         nuint i = 0;
@@ -32,6 +34,7 @@ internal static class RowOpsKernels
     }
 
     /// <summary>y[i] += scale · x[i] for i &lt; x.Length (LoRA deltas into their rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled(ReadOnlySpan<float> x, float scale, Span<float> y)
     {
         int i = 0;

@@ -8,6 +8,7 @@ namespace Estuary.Backend.Cpu.Kernels;
 internal static class SiluMulKernel
 {
     /// <summary>y[i] = silu(gate[i]) · up[i] for i &lt; n; y may alias gate or up.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(ref float gate, ref float up, ref float y, int n, bool simd)
     {
         nuint i = 0;

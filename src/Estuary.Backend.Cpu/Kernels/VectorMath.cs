@@ -8,6 +8,7 @@ namespace Estuary.Backend.Cpu.Kernels;
 internal static class VectorMath
 {
     /// <summary>Σ a[i]·b[i] over n elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(ref float a, ref float b, int n, bool simd)
     {
         nuint i = 0;
@@ -25,9 +26,11 @@ internal static class VectorMath
     }
 
     /// <summary>Σ a[i]² over n elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SumSquares(ref float a, int n, bool simd) => Dot(ref a, ref a, n, simd);
 
     /// <summary>max a[i] over n ≥ 1 elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max(ref float a, int n, bool simd)
     {
         nuint i = 0;
@@ -44,6 +47,7 @@ internal static class VectorMath
     }
 
     /// <summary>a[i] = exp(a[i] - shift) in place; returns Σ a[i] afterwards.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftSum(ref float a, int n, float shift, bool simd)
     {
         nuint i = 0;
@@ -71,6 +75,7 @@ internal static class VectorMath
     }
 
     /// <summary>y[i] += alpha · x[i] over n elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Axpy(float alpha, ref float x, ref float y, int n, bool simd)
     {
         nuint i = 0;
@@ -85,6 +90,7 @@ internal static class VectorMath
     }
 
     /// <summary>y[i] *= alpha over n elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale(ref float y, float alpha, int n, bool simd)
     {
         nuint i = 0;

@@ -83,6 +83,7 @@ internal static class Widen
         : Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
 
     /// <summary>dst[0..n) = widened row[0..n); vectorised when <paramref name="simd"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row<TW>(ref byte row, int n, ref float dst, bool simd)
         where TW : struct, IWeightLoad
     {
