@@ -240,6 +240,8 @@ public sealed class LlmEngine : IDisposable
         NumPromptTokens = seq.NumPromptTokens,
         NumOutputTokens = seq.NumOutputTokens,
         NumCachedTokens = seq.NumCachedTokens,
+        QueueSeconds = seq.FirstScheduledTimestamp == 0 ? null
+            : System.Diagnostics.Stopwatch.GetElapsedTime(seq.ArrivalTimestamp, seq.FirstScheduledTimestamp).TotalSeconds,
     };
 
     private int EffectiveMaxTokens(int promptLength, SamplingParams sampling) =>

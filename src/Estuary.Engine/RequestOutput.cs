@@ -22,6 +22,8 @@ public sealed record RequestOutput
     public int NumPromptTokens { get; init; }
     /// <summary>Generated tokens so far.</summary>
     public int NumOutputTokens { get; init; }
+    /// <summary>Seconds from arrival to the first admission into the running batch (null until admitted).</summary>
+    public double? QueueSeconds { get; init; }
     /// <summary>Prompt tokens served from the prefix cache.</summary>
     public int NumCachedTokens { get; init; }
 }

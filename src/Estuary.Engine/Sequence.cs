@@ -45,6 +45,10 @@ public sealed class Sequence
     public FinishReason? FinishReason { get; internal set; }
     /// <summary>How often it was preempted.</summary>
     public int NumPreemptions { get; internal set; }
+    /// <summary>Stopwatch timestamp of the request's arrival.</summary>
+    public long ArrivalTimestamp { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    /// <summary>Stopwatch timestamp of its first admission to the running batch (0 until then).</summary>
+    public long FirstScheduledTimestamp { get; internal set; }
     /// <summary>Arrival order (lower = older = higher priority).</summary>
     public long ArrivalIndex { get; }
 

@@ -98,4 +98,18 @@ public class RequestLifecycleTests
         var e = Assert.Throws<ArgumentException>(() => engine.Generate(new int[600], SamplingParams.Greedy(4)));
         Assert.Contains("context length", e.Message);
     }
+
+    [Fact]
+    public void QueueTimeIsMeasuredFromArrivalToFirstAdmission()
+    {
+        using var engine = LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { MaxNumSeqs = 1 });
+        engine.AddRequest("first", [1, 400, 500], SamplingParams.Greedy(20) with { IgnoreEos = true });
+        engine.AddRequest("second", [1, 401, 501], SamplingParams.Greedy(20) with { IgnoreEos = true });
+        var queue = new Dictionary<string, double>();
+        while (engine.HasUnfinishedRequests)
+            foreach (var o in engine.Step())
+                if (o.QueueSeconds is { } q) queue.TryAdd(o.RequestId, q);
+        Assert.True(queue["second"] > queue["first"], $"second waited {queue["second"]} s, first {queue["first"]} s");
+        Assert.True(queue["first"] >= 0);
+    }
 }

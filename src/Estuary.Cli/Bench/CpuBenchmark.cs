@@ -7,7 +7,7 @@ using Estuary.Models;
 namespace Estuary.Cli.Bench;
 
 /// <summary>Results of one CPU benchmark run.</summary>
-internal sealed record CpuBenchmarkResult(double CopyBandwidth, double FmaPeak, long WeightBytesPerToken, double DecodeTokensPerSecond,
+internal sealed record CpuBenchmarkResult(double CopyBandwidth, double FmaPeak, double FmaPeak256, long WeightBytesPerToken, double DecodeTokensPerSecond,
     double BatchDecodeTokensPerSecond, int BatchSize, double PromptTokensPerSecond, int PromptLength, double PrefillFlops)
 {
     public double DecodeBoundTokensPerSecond => CopyBandwidth / WeightBytesPerToken;
@@ -24,13 +24,14 @@ internal static class CpuBenchmark
     {
         double copy = MachineProbe.CopyBandwidth(threads);
         double peak = MachineProbe.FmaPeak(threads);
+        double peak256 = MachineProbe.FmaPeak256(threads);
         var model = (CausalLm)engine.Model;
         long bytesPerToken = model.WeightBytes - (ReferenceEquals(model.Head.Weight, model.Embedding.Table) ? 0 : model.Embedding.Table.ByteLength);
         var rng = new Random(7);
         double decode = Median(repeats, () => DecodeRate(engine, 1, decodeTokens, rng));
         double batch = Median(repeats, () => DecodeRate(engine, batchSize, decodeTokens, rng));
         double prompt = Median(repeats, () => PromptRate(engine, promptLength, rng));
-        return new CpuBenchmarkResult(copy, peak, bytesPerToken, decode, batch, batchSize, prompt, promptLength, PrefillFlops(model, promptLength));
+        return new CpuBenchmarkResult(copy, peak, peak256, bytesPerToken, decode, batch, batchSize, prompt, promptLength, PrefillFlops(model, promptLength));
     }
 
     // Decode tokens/s over `tokens` steps once every sequence has finished its (short) prompt.

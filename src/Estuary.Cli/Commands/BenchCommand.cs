@@ -1,5 +1,6 @@
 // `estuary bench cpu`: the engine-core speed report (decode vs bandwidth bound, batched decode, prompt processing vs FMA peak).
 using System.CommandLine;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Estuary.Cli.Bench;
 using Estuary.Cli.Hosting;
@@ -41,7 +42,7 @@ internal static class BenchCommand
             var table = new Table().AddColumns("measure", "value");
             table.AddRow("threads", $"{threads} (AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512 {Avx512F.IsSupported})");
             table.AddRow("copy bandwidth (read+write)", $"{result.CopyBandwidth / 1e9:F2} GB/s");
-            table.AddRow("FMA peak (fp32)", $"{result.FmaPeak / 1e9:F1} GFLOP/s");
+            table.AddRow("FMA peak (fp32, widest vectors)", $"{result.FmaPeak / 1e9:F1} GFLOP/s{(Vector512.IsHardwareAccelerated ? $" (Vector512; Vector256: {result.FmaPeak256 / 1e9:F1})" : "")}");
             table.AddRow("weight bytes read per token", $"{result.WeightBytesPerToken / 1e6:F1} MB");
             table.AddRow("decode bound (bandwidth / bytes)", $"{result.DecodeBoundTokensPerSecond:F2} tok/s");
             table.AddRow("decode, 1 sequence", $"{result.DecodeTokensPerSecond:F2} tok/s ({result.DecodeFractionOfBound:P0} of bound)");

@@ -87,6 +87,7 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache)
             if (!kvCache.TryAllocateSlots(seq, toReserve, cached)) break;
             _waiting.RemoveFirst();
             seq.Status = SequenceStatus.Running;
+            if (seq.FirstScheduledTimestamp == 0) seq.FirstScheduledTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
             _running.Add(seq);
             _output.Scheduled.Add(new ScheduledSequence(seq, numNew));
             budget -= numNew;

@@ -101,6 +101,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         double? firstToken = null;
+        double? queue = null;
         int outputTokens = 0;
         string reason = "abort";
         try
@@ -112,6 +113,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
                     firstToken = Stopwatch.GetElapsedTime(started).TotalSeconds;
                     metrics.RecordFirstToken(firstToken.Value, output.NumPromptTokens, output.NumCachedTokens);
                 }
+                queue ??= output.QueueSeconds;
                 outputTokens = output.NumOutputTokens;
                 if (output.Finished) reason = ReasonName(output.FinishReason);
                 yield return output;
@@ -119,7 +121,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         }
         finally
         {
-            metrics.RecordFinish(reason, Stopwatch.GetElapsedTime(started).TotalSeconds, firstToken, outputTokens);
+            metrics.RecordFinish(reason, Stopwatch.GetElapsedTime(started).TotalSeconds, firstToken, outputTokens, queue);
         }
     }
 

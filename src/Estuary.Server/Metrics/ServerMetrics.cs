@@ -69,15 +69,14 @@ internal sealed class ServerMetrics
         _cachedPromptTokens.Inc(cachedTokens);
     }
 
-    public void RecordFinish(string reason, double e2eSeconds, double? firstTokenSeconds, int outputTokens)
+    public void RecordFinish(string reason, double e2eSeconds, double? firstTokenSeconds, int outputTokens, double? queueSeconds)
     {
+        if (queueSeconds is { } q) _queue.Observe(q); // arrival → first admission to the running batch, as the engine measured it
         _finished.WithLabels(reason).Inc();
         _e2e.Observe(e2eSeconds);
         _generationTokens.Inc(outputTokens);
         if (firstTokenSeconds is not { } ttft) return;
         double perToken = outputTokens > 1 ? (e2eSeconds - ttft) / (outputTokens - 1) : 0;
         if (outputTokens > 1) _tpot.Observe(perToken);
-        // The engine does not report when a request was first scheduled; its first step took about one decode interval.
-        _queue.Observe(Math.Max(0, ttft - perToken));
     }
 }
