@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchServeCommand.Create());
         bench.Subcommands.Add(BenchPlotCommand.Create());
         bench.Subcommands.Add(BenchOfflineCommand.Create());
+        bench.Subcommands.Add(BenchCompareCommand.Create());
         return bench;
     }
 

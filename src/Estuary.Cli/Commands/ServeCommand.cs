@@ -27,6 +27,8 @@ internal static class ServeCommand
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Serve a model over HTTP: /inference, OpenAI /v1, Triton /v2, /metrics");
         engineOptions.AddTo(command);
+        var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
+        command.Options.Add(engineKind);
         foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, chatFormat, maxBody, shutdownTimeout })
             command.Options.Add(o);
         command.SetAction(r =>
@@ -35,6 +37,12 @@ internal static class ServeCommand
                 throw new UsageException("--enable-chunked-prefill and --disable-chunked-prefill contradict each other");
             var dir = engineOptions.ModelDirectory(r);
             var config = engineOptions.ToConfig(r) with { EnableChunkedPrefill = !r.GetValue(disableChunked) };
+            config = r.GetValue(engineKind) switch
+            {
+                "continuous" => config,
+                "naive" => config.AsNaiveBaseline(),
+                var other => throw new UsageException($"--engine must be continuous or naive (got '{other}')"),
+            };
             var options = new ServerOptions
             {
                 Host = r.GetValue(host)!,

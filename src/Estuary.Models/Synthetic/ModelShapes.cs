@@ -8,6 +8,8 @@ public static class ModelShapes
     private static readonly ModelShape[] s_all =
     [
         Llama("tinyllama-1.1b", hidden: 2048, layers: 22, heads: 32, kvHeads: 4, intermediate: 5632, vocab: 32000, positions: 2048),
+        // llama2.c's 110M model: hidden 768, 12 layers, 12 heads, intermediate 2048, Llama-2 vocabulary; the serving-benchmark model.
+        Llama("llama-110m", hidden: 768, layers: 12, heads: 12, kvHeads: 12, intermediate: 2048, vocab: 32000, positions: 1024),
         Llama("llama2-7b", hidden: 4096, layers: 32, heads: 32, kvHeads: 32, intermediate: 11008, vocab: 32000, positions: 4096),
         Baichuan("baichuan2-7b", hidden: 4096, layers: 32, heads: 32, intermediate: 11008, vocab: 125696, maxLength: 4096, rope: true),
         Baichuan("baichuan2-13b", hidden: 5120, layers: 40, heads: 40, intermediate: 13696, vocab: 125696, maxLength: 4096, rope: false),
@@ -20,7 +22,7 @@ public static class ModelShapes
     /// <summary>All presets, real sizes first.</summary>
     public static IReadOnlyList<ModelShape> All => s_all;
 
-    /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama2-7b</c>, <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
+    /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama-110m</c>, <c>llama2-7b</c>, <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
     /// <c>tiny-llama</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_all.Select(s => s.Name)];
 
