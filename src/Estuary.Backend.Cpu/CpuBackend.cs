@@ -20,6 +20,7 @@ public sealed class CpuBackend : IBackend
 {
     private readonly WorkerPool _pool;
     private readonly MatMulJob _matMul;
+    private readonly PackedMatMulJob _packedMatMul;
     private readonly QuantizedMatMulJob _quantizedMatMul;
     private readonly AttentionJob _attention;
     private readonly RowJob _rows = new();
@@ -33,6 +34,7 @@ public sealed class CpuBackend : IBackend
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(numThreads), $"thread count must be positive, got {n}");
         _pool = new WorkerPool(n);
         _matMul = new MatMulJob(n);
+        _packedMatMul = new PackedMatMulJob(n);
         _quantizedMatMul = new QuantizedMatMulJob(n);
         _attention = new AttentionJob(n);
     }
@@ -100,9 +102,36 @@ public sealed class CpuBackend : IBackend
             throw new ArgumentException($"MatMul: x {xt.Shape} · w{w.Shape}ᵀ → y {yt.Shape} do not match (want x [T, {w.Cols}], y [T, {w.Rows}]; weight '{w.Name}')");
         if (Overlap(xt, yt)) throw new ArgumentException("MatMul: x and y overlap; the output must be a separate buffer");
         if (xt.Rows == 0 || w.Rows == 0) return;
+        if (w.Layout == WeightLayout.Interleaved16)
+        {
+            unsafe
+            {
+                fixed (float* px = &xt.Row(0)[0])
+                fixed (float* py = &yt.Row(0)[0])
+                {
+                    int n = _packedMatMul.Prepare(xt, px, w, yt, py, Vector256.IsHardwareAccelerated, _pool.NumThreads);
+                    try { _pool.Run(_packedMatMul, n); }
+                    finally { _packedMatMul.Clear(); }
+                }
+            }
+            return;
+        }
         int chunks = _matMul.Prepare(xt, w, yt, Vector256.IsHardwareAccelerated, _pool.NumThreads);
         try { _pool.Run(_matMul, chunks); }
         finally { _matMul.Clear(); }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Rearranges 2-D float weights into <see cref="WeightLayout.Interleaved16"/> (new native memory, same bytes), which the
+    /// outer-product kernels read 16 outputs at a time; weights with fewer than 16 rows stay as they are.
+    /// </remarks>
+    public Weight PrepareLinear(Weight w)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (w.Layout != WeightLayout.RowMajor || w.Shape.Rank != 2 || w.Rows < PackedMatMulKernel.Block) return w;
+        CheckFloatWeight(w, nameof(PrepareLinear));
+        return WeightPacking.Interleave16(w);
     }
 
     /// <inheritdoc />

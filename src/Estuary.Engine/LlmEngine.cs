@@ -73,7 +73,8 @@ public sealed class LlmEngine : IDisposable
             throw new ArgumentException($"{loras.Count} LoRA adapters requested but max_loras is {config.MaxLoras}");
         var tokenizer = TextTokenizer.Load(modelDir);
         var generation = GenerationConfig.Load(modelDir);
-        var backend = new CpuBackend(config.NumThreads);
+        IBackend backend = new CpuBackend(config.NumThreads);
+        if (Diagnostics.ProfilingBackend.Enabled) backend = new Diagnostics.ProfilingBackend(backend, Console.Error);
         var model = ModelLoader.Load(modelDir, backend, layerLoaded, config.Quantization);
         LoraSet? set = null;
         try

@@ -26,6 +26,12 @@ public interface IBackend : IDisposable
     /// <summary>y[T, N] = x[T, K] · w[N, K]ᵀ.</summary>
     void MatMul(DeviceTensor x, Weight w, DeviceTensor y);
 
+    /// <summary>
+    /// <paramref name="w"/> [N, K] in the layout this backend's MatMul reads fastest, as a new weight in memory of its own (the
+    /// caller may then release the original), or <paramref name="w"/> itself when it is already best as it is.
+    /// </summary>
+    Weight PrepareLinear(Weight w) => w;
+
     /// <summary>y[T, N] = x[T, K] · w[N, K]ᵀ with w quantized (INT8/INT4), dequantized inside the kernel.</summary>
     void MatMul(DeviceTensor x, Quantization.QuantizedWeight w, DeviceTensor y);
 

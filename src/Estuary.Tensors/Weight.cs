@@ -1,6 +1,21 @@
 // A read-only weight tensor kept in its stored dtype (F32/F16/BF16), pointing into a WeightStorage without copying.
-// Linear weights are [N, K] row-major (y = x·wᵀ); 1-D weights (norms) are [K] with Rows = 1.
+// Linear weights are [N, K] (y = x·wᵀ), row-major as stored or rearranged by a backend (see WeightLayout); 1-D weights
+// (norms) are [K] with Rows = 1. Element accessors (GetFloat, ReadRow) always speak row-major indices, whatever the layout.
 namespace Estuary.Tensors;
+
+/// <summary>How a 2-D weight's elements are arranged in memory.</summary>
+public enum WeightLayout
+{
+    /// <summary>[N, K] row-major, as checkpoints store it.</summary>
+    RowMajor,
+
+    /// <summary>
+    /// Blocks of 16 output rows interleaved by input feature: for b &lt; N/16, element (k, j) of block b, i.e. w[16b + j, k], is at
+    /// b·16K + 16k + j, so a matmul reads 16 outputs' weights for one k as one contiguous vector; the N mod 16 tail rows follow
+    /// row-major. Same bytes as row-major, rearranged.
+    /// </summary>
+    Interleaved16,
+}
 
 /// <summary>A read-only weight in its stored dtype, viewed without copying.</summary>
 public sealed unsafe class Weight
@@ -9,8 +24,10 @@ public sealed unsafe class Weight
     private readonly long _offset;
 
     /// <summary>Creates a view of <paramref name="storage"/> starting at <paramref name="byteOffset"/>.</summary>
-    public Weight(string name, DType dtype, Shape shape, WeightStorage storage, long byteOffset)
+    public Weight(string name, DType dtype, Shape shape, WeightStorage storage, long byteOffset, WeightLayout layout = WeightLayout.RowMajor)
     {
+        if (layout != WeightLayout.RowMajor && shape.Rank != 2)
+            throw new ArgumentException($"weight '{name}': layout {layout} needs a 2-D weight, got {shape}", nameof(layout));
         if (shape.Rank is < 1 or > 2)
             throw new ArgumentException($"weight '{name}' has rank {shape.Rank}; only 1-D and 2-D weights are supported", nameof(shape));
         long bytes = shape.NumElements * dtype.SizeOf();
@@ -21,7 +38,11 @@ public sealed unsafe class Weight
         Shape = shape;
         _storage = storage;
         _offset = byteOffset;
+        Layout = layout;
     }
+
+    /// <summary>Memory arrangement of the elements.</summary>
+    public WeightLayout Layout { get; }
 
     /// <summary>Checkpoint name (for error messages).</summary>
     public string Name { get; }
@@ -55,18 +76,33 @@ public sealed unsafe class Weight
     {
         if (Shape.Rank != 2 || start < 0 || count < 0 || start + count > Rows)
             throw new ArgumentOutOfRangeException(nameof(start), $"rows [{start}, {start + count}) outside weight '{Name}' {Shape}");
+        if (Layout != WeightLayout.RowMajor)
+            throw new InvalidOperationException($"weight '{Name}' is in layout {Layout}; slice it before the backend rearranges it");
         return new Weight(name ?? $"{Name}[{start}:{start + count}]", DType, new Shape(count, Cols), _storage,
             _offset + (long)start * Cols * DType.SizeOf());
     }
 
     /// <summary>Element i (row-major) widened to float (tests, reference kernels, load-time transforms).</summary>
-    public float GetFloat(long i) => DType switch
+    public float GetFloat(long i)
     {
-        DType.F32 => ((float*)Pointer)[i],
-        DType.F16 => (float)((Half*)Pointer)[i],
-        DType.BF16 => BitConverter.Int32BitsToSingle(((ushort*)Pointer)[i] << 16),
-        _ => throw new InvalidOperationException($"weight '{Name}' has non-float dtype {DType}"),
-    };
+        long p = StoredIndex(i);
+        return DType switch
+        {
+            DType.F32 => ((float*)Pointer)[p],
+            DType.F16 => (float)((Half*)Pointer)[p],
+            DType.BF16 => BitConverter.Int32BitsToSingle(((ushort*)Pointer)[p] << 16),
+            _ => throw new InvalidOperationException($"weight '{Name}' has non-float dtype {DType}"),
+        };
+    }
+
+    /// <summary>Where row-major element <paramref name="i"/> is stored under <see cref="Layout"/>.</summary>
+    public long StoredIndex(long i)
+    {
+        if (Layout == WeightLayout.RowMajor) return i;
+        long k = Cols, r = i / k, c = i - r * k;
+        long blockedRows = Rows / 16 * 16;
+        return r < blockedRows ? (r / 16) * 16 * k + c * 16 + (r % 16) : i;
+    }
 
     /// <summary>Row <paramref name="row"/> widened to float into <paramref name="dst"/> (length Cols).</summary>
     public void ReadRow(int row, Span<float> dst)

@@ -17,6 +17,9 @@ internal interface IWeightLoad
 
     /// <summary>Element k widened.</summary>
     static abstract float Load1(ref byte row, nuint k);
+
+    /// <summary>The 16 elements at <paramref name="p"/> widened (AVX-512 kernels only).</summary>
+    static abstract unsafe Vector512<float> Load16(byte* p);
 }
 
 /// <summary>F32 weights: plain loads.</summary>
@@ -29,6 +32,9 @@ internal readonly struct F32Load : IWeightLoad
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(ref byte row, nuint k) => Unsafe.Add(ref Unsafe.As<byte, float>(ref row), k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(byte* p) => Vector512.Load((float*)p);
 }
 
 /// <summary>BF16 weights: zero-extend to 32 bits and shift left 16.</summary>
@@ -46,6 +52,10 @@ internal readonly struct BF16Load : IWeightLoad
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(ref byte row, nuint k) =>
         BitConverter.UInt32BitsToSingle((uint)Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), k) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(byte* p) =>
+        Vector512.ShiftLeft(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)p)), 16).AsSingle();
 }
 
 /// <summary>F16 weights: branch-free bit path (exponent rebias by a multiply with 2^112; Inf/NaN patched) — .NET exposes no F16C intrinsic.</summary>
@@ -68,6 +78,9 @@ internal readonly struct F16Load : IWeightLoad
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Load1(ref byte row, nuint k) =>
         (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), k));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(byte* p) => Vector512.Create(Load8(ref *p, 0), Load8(ref *p, 8));
 }
 
 /// <summary>Shared widening helpers.</summary>

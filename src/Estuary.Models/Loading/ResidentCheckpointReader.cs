@@ -37,6 +37,16 @@ public sealed class ResidentCheckpointReader(ICheckpointReader inner) : ICheckpo
         return copy;
     }
 
+    /// <summary>
+    /// Frees the copy of <paramref name="name"/> once nothing uses it any more (the backend rearranged it into memory of its own);
+    /// a later <see cref="Load"/> copies it again.
+    /// </summary>
+    public void Release(string name)
+    {
+        if (!_loaded.Remove(name, out var w)) return;
+        if (w.Storage is NativeWeightStorage s && _storages.Remove(s)) s.Dispose();
+    }
+
     /// <summary>Frees the copies and closes the checkpoint.</summary>
     public void Dispose()
     {

@@ -22,7 +22,9 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
         if (_quant is null)
         {
             var (q, k, v) = weights.Qkv(layer);
-            return (new Linear(backend, q), new Linear(backend, k), new Linear(backend, v));
+            var fused = config.FusedQkv ? [weights.Module(layer, LinearRole.Qkv)]
+                : new[] { weights.Module(layer, LinearRole.Q), weights.Module(layer, LinearRole.K), weights.Module(layer, LinearRole.V) };
+            return Dense([q, k, v], fused) is [var lq, var lk, var lv] ? (lq, lk, lv) : throw new InvalidOperationException();
         }
         if (config.FusedQkv)
         {
@@ -36,16 +38,30 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
     }
 
     /// <summary>[H, Hq·D].</summary>
-    public ILinear OProj(int layer) => _quant is null ? new Linear(backend, weights.OProj(layer)) : Quantized(weights.Module(layer, LinearRole.O), H, QDim);
+    public ILinear OProj(int layer) => _quant is null ? Dense(weights.OProj(layer), weights.Module(layer, LinearRole.O)) : Quantized(weights.Module(layer, LinearRole.O), H, QDim);
 
     /// <summary>[I, H].</summary>
-    public ILinear Gate(int layer) => _quant is null ? new Linear(backend, weights.GateProj(layer)) : Quantized(weights.Module(layer, LinearRole.Gate), I, H);
+    public ILinear Gate(int layer) => _quant is null ? Dense(weights.GateProj(layer), weights.Module(layer, LinearRole.Gate)) : Quantized(weights.Module(layer, LinearRole.Gate), I, H);
 
     /// <summary>[I, H].</summary>
-    public ILinear Up(int layer) => _quant is null ? new Linear(backend, weights.UpProj(layer)) : Quantized(weights.Module(layer, LinearRole.Up), I, H);
+    public ILinear Up(int layer) => _quant is null ? Dense(weights.UpProj(layer), weights.Module(layer, LinearRole.Up)) : Quantized(weights.Module(layer, LinearRole.Up), I, H);
 
     /// <summary>[H, I].</summary>
-    public ILinear Down(int layer) => _quant is null ? new Linear(backend, weights.DownProj(layer)) : Quantized(weights.Module(layer, LinearRole.Down), H, I);
+    public ILinear Down(int layer) => _quant is null ? Dense(weights.DownProj(layer), weights.Module(layer, LinearRole.Down)) : Quantized(weights.Module(layer, LinearRole.Down), H, I);
+
+    private Linear Dense(Weight w, string module) => Dense([w], [module])[0];
+
+    // Dense layers over the backend's preferred layout. Only weights copied into process memory are rearranged (a new copy is
+    // made, then the stored-layout copy of the checkpoint tensors is freed, so the model is held once); weights read through the
+    // file mapping are about to be quantized at load or belong to a transform that reads them as stored.
+    private Linear[] Dense(Weight[] ws, string[] modules)
+    {
+        if (weights.Reader is not ResidentCheckpointReader resident) return [.. ws.Select(w => new Linear(backend, w))];
+        var prepared = ws.Select(backend.PrepareLinear).ToArray();
+        if (prepared.Zip(ws).All(p => !ReferenceEquals(p.First, p.Second)))
+            foreach (var m in modules) resident.Release(m + ".weight");
+        return [.. prepared.Select(w => new Linear(backend, w))];
+    }
 
     private QuantizedLinear Quantized(string module, int n, int k, int start = 0, int? count = null, string? name = null)
     {

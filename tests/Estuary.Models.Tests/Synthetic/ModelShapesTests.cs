@@ -43,7 +43,8 @@ public class ModelShapesTests
         var e = Assert.Throws<ArgumentException>(() => ModelShapes.Get("gpt-5"));
         Assert.Contains("gpt-5", e.Message);
         Assert.All(ModelShapes.Names, n => Assert.Contains(n, e.Message));
-        Assert.Equal(7, ModelShapes.Names.Count);
+        Assert.Equal(8, ModelShapes.Names.Count);
+        Assert.Contains("llama-110m", ModelShapes.Names);
         Assert.Equal(125696, ModelShapes.Get("baichuan2-13b").VocabSize);
         Assert.Null(ModelShapes.Get("baichuan2-13b").MaxPositionEmbeddings);
         Assert.Equal(4096, ModelShapes.Get("baichuan2-13b").ModelMaxLength);

@@ -1,0 +1,177 @@
+// Parallel driver of PackedMatMulKernel for Interleaved16 weights [N, K]: chunks are groups of 16-output blocks (decode: the
+// weights stream from memory once, every token of the step reuses each vector) or (token block, 4-block group) pairs (prefill:
+// the group is widened to F32 one K-slice at a time into an L1-sized panel that every token tile of the block reuses).
+// Invariant: each output element is produced by exactly one chunk as one in-order FMA chain, so results do not depend on threads.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Estuary.Backend.Cpu.Kernels;
+using Estuary.Backend.Cpu.Threading;
+using Estuary.Tensors;
+
+namespace Estuary.Backend.Cpu.Jobs;
+
+/// <summary>One packed MatMul call's state; preallocated by the backend and refilled per call.</summary>
+internal sealed unsafe class PackedMatMulJob : ParallelJob
+{
+    /// <summary>Up to this many tokens the weights are read straight from storage; above, K-slices are widened into a panel.</summary>
+    public const int DirectMaxTokens = 16;
+
+    private const int Group = 4;          // blocks per Vector512 micro tile
+    private const int PanelK = 128;       // k per widened slice: 4 blocks × 128 × 16 floats = 32 KiB, stays in L1
+    private const int TokenBlock = 128;   // tokens per prefill chunk
+
+    private readonly float[][] _panels;   // [threads][Group · PanelK · 16]
+    private float* _x, _y;                // x [T, K], y [T, N]
+    private Weight? _w;
+    private int _t, _k, _n, _blocks, _tail;
+    private bool _wide, _simd, _direct;
+    private int _unitBlocks;              // blocks per output unit (Group with AVX-512, else 1)
+    private int _units;                   // output units, the tail rows (if any) counting as one more
+    private int _unitsPerChunk;           // direct regime
+
+    public PackedMatMulJob(int threads)
+    {
+        _panels = new float[threads][];
+        for (int i = 0; i < threads; i++) _panels[i] = GC.AllocateArray<float>(Group * PanelK * PackedMatMulKernel.Block, pinned: true);
+    }
+
+    /// <summary>True when the machine runs the Vector512 kernels.</summary>
+    public static bool Wide => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+
+    /// <summary>Fills the job and returns its chunk count; <paramref name="px"/>, <paramref name="py"/> point to x[0, 0] and y[0, 0]
+    /// and must stay fixed until the job has run.</summary>
+    public int Prepare(CpuTensor x, float* px, Weight w, CpuTensor y, float* py, bool simd, int threads)
+    {
+        _x = px;
+        _y = py;
+        _w = w;
+        _t = x.Rows; _k = x.Cols; _n = w.Rows;
+        _simd = simd && Fma.IsSupported;
+        _wide = _simd && Wide;
+        _blocks = _n / PackedMatMulKernel.Block;
+        _tail = _n - _blocks * PackedMatMulKernel.Block;
+        _unitBlocks = _wide ? Group : 1;
+        _units = (_blocks + _unitBlocks - 1) / _unitBlocks + (_tail > 0 ? 1 : 0);
+        _direct = _t <= DirectMaxTokens || !_simd;
+        if (_direct)
+        {
+            // About 4 chunks per thread so a thread slowed by another process hands work to the others.
+            _unitsPerChunk = Math.Max(1, (_units + 4 * threads - 1) / (4 * threads));
+            return (_units + _unitsPerChunk - 1) / _unitsPerChunk;
+        }
+        return _units * ((_t + TokenBlock - 1) / TokenBlock);
+    }
+
+    /// <summary>Drops references to the call's buffers.</summary>
+    public void Clear()
+    {
+        _x = null; _y = null; _w = null;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void Execute(int chunk, int worker)
+    {
+        switch (_w!.DType)
+        {
+            case DType.BF16: Execute<BF16Load>(chunk, worker); break;
+            case DType.F16: Execute<F16Load>(chunk, worker); break;
+            case DType.F32: Execute<F32Load>(chunk, worker); break;
+            default: throw new NotSupportedException($"MatMul: weight '{_w.Name}' has dtype {_w.DType}; supported: F32, F16, BF16");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Execute<TW>(int chunk, int worker)
+        where TW : struct, IWeightLoad
+    {
+        if (_direct)
+        {
+            int u0 = chunk * _unitsPerChunk, u1 = Math.Min(_units, u0 + _unitsPerChunk);
+            for (int u = u0; u < u1; u++) Direct<TW>(u, 0, _t);
+            return;
+        }
+        int tb = chunk / _units, unit = chunk % _units;
+        int t0 = tb * TokenBlock, tc = Math.Min(TokenBlock, _t - t0);
+        Blocked<TW>(unit, t0, tc, worker);
+    }
+
+    // Output unit u over tokens [t0, t0 + tc), weights read in their stored dtype over the whole of K.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Direct<TW>(int u, int t0, int tc)
+        where TW : struct, IWeightLoad
+    {
+        int b0 = u * _unitBlocks;
+        float* x = _x + (nint)t0 * _k;
+        if (b0 >= _blocks)
+        {
+            Tail<TW>(x, tc, _y + (nint)t0 * _n, 0, _k, accumulate: false);
+            return;
+        }
+        int nb = Math.Min(_unitBlocks, _blocks - b0);
+        nint bs = (nint)_k * PackedMatMulKernel.Block * TW.ElementSize; // bytes per block
+        byte* w = (byte*)_w!.Pointer + b0 * bs;
+        float* y = _y + (nint)t0 * _n + b0 * PackedMatMulKernel.Block;
+        if (!_simd)
+        {
+            for (int b = 0; b < nb; b++)
+                PackedMatMulKernel.Scalar<TW>(x, _k, tc, w + b * bs, PackedMatMulKernel.Block, 1, PackedMatMulKernel.Block,
+                    y + b * PackedMatMulKernel.Block, _n, 0, _k, accumulate: false);
+            return;
+        }
+        if (nb == Group && _wide)
+        {
+            PackedMatMulKernel.Tiles4x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false);
+            return;
+        }
+        for (int b = 0; b < nb; b++)
+            PackedMatMulKernel.Tiles1x256<TW>(x, _k, tc, w + b * bs, y + b * PackedMatMulKernel.Block, _n, 0, _k, accumulate: false);
+    }
+
+    // Output unit u over tokens [t0, t0 + tc), one K-slice at a time: the unit's blocks are widened into this worker's F32 panel
+    // ([nb][PanelK][16]), then every token tile runs over the slice, parking its partial sums in y between slices.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Blocked<TW>(int u, int t0, int tc, int worker)
+        where TW : struct, IWeightLoad
+    {
+        int b0 = u * _unitBlocks;
+        float* x = _x + (nint)t0 * _k;
+        float* y = _y + (nint)t0 * _n + b0 * PackedMatMulKernel.Block;
+        if (b0 >= _blocks)
+        {
+            Tail<TW>(x, tc, _y + (nint)t0 * _n, 0, _k, accumulate: false);
+            return;
+        }
+        int nb = Math.Min(_unitBlocks, _blocks - b0);
+        nint bs = (nint)_k * PackedMatMulKernel.Block * TW.ElementSize;
+        byte* w = (byte*)_w!.Pointer + b0 * bs;
+        fixed (float* panel = _panels[worker])
+        {
+            for (int k0 = 0; k0 < _k; k0 += PanelK)
+            {
+                int kc = Math.Min(PanelK, _k - k0);
+                int len = kc * PackedMatMulKernel.Block; // elements per block slice
+                for (int b = 0; b < nb; b++)
+                    Widen.Row<TW>(ref *(w + b * bs + (nint)k0 * PackedMatMulKernel.Block * TW.ElementSize), len, ref panel[b * len], simd: true);
+                // The panel indexed by absolute k: element k of block b at panel + b·len + 16·(k − k0).
+                byte* p = (byte*)(panel - (nint)k0 * PackedMatMulKernel.Block);
+                nint pbs = (nint)len * sizeof(float);
+                bool acc = k0 > 0;
+                if (nb == Group && _wide)
+                    PackedMatMulKernel.Tiles4x512<F32Load>(x, _k, tc, p, pbs, y, _n, k0, k0 + kc, acc);
+                else
+                    for (int b = 0; b < nb; b++)
+                        PackedMatMulKernel.Tiles1x256<F32Load>(x, _k, tc, p + b * pbs, y + b * PackedMatMulKernel.Block, _n, k0, k0 + kc, acc);
+            }
+        }
+    }
+
+    // The N mod 16 tail rows, stored row-major after the blocks: scalar in-order chains.
+    private void Tail<TW>(float* x, int tc, float* yRow, int k0, int k1, bool accumulate)
+        where TW : struct, IWeightLoad
+    {
+        int r0 = _blocks * PackedMatMulKernel.Block;
+        byte* w = (byte*)_w!.Pointer + (nint)r0 * _k * TW.ElementSize;
+        PackedMatMulKernel.Scalar<TW>(x, _k, tc, w, 1, _k, _tail, yRow + r0, _n, k0, k1, accumulate);
+    }
+}

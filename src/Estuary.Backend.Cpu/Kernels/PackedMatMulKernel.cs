@@ -1,0 +1,213 @@
+// y[T, N] = x[T, K] · w[N, K]ᵀ for weights in WeightLayout.Interleaved16: outer-product micro-kernels — one vector holds 16
+// outputs' weights for one k, the token's x[t, k] is broadcast — so there are no horizontal sums and no weight reuse limits.
+// Invariant (batch invariance): every y[t, n] is one FMA chain over k = 0..K-1 in order, starting from +0, whatever T, tile shape,
+// K-blocking (a partial sum parked in y continues the same chain), vector width (512, 256 or scalar), threads or weight dtype.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Estuary.Backend.Cpu.Kernels;
+
+/// <summary>Tokens per micro tile as a type, so each tile height compiles to its own straight-line kernel.</summary>
+internal interface ITokenCount
+{
+    static abstract int M { get; }
+}
+
+internal readonly struct Tokens1 : ITokenCount { public static int M => 1; }
+internal readonly struct Tokens2 : ITokenCount { public static int M => 2; }
+internal readonly struct Tokens3 : ITokenCount { public static int M => 3; }
+internal readonly struct Tokens4 : ITokenCount { public static int M => 4; }
+internal readonly struct Tokens5 : ITokenCount { public static int M => 5; }
+internal readonly struct Tokens6 : ITokenCount { public static int M => 6; }
+
+/// <summary>Micro-kernels over Interleaved16 weights; addresses are raw (weights are native memory, activations pinned arrays).</summary>
+internal static unsafe class PackedMatMulKernel
+{
+    /// <summary>Outputs per interleaved block.</summary>
+    public const int Block = 16;
+
+    /// <summary>Most tokens per micro tile (24 accumulators = 4 blocks × 6 tokens of the 32 zmm registers).</summary>
+    public const int MaxTile = 6;
+
+    /// <summary>
+    /// 4 blocks (64 outputs) × TM tokens with Vector512, k in [k0, k1). Element k of block b is at w + b·bs + 16·k·size;
+    /// x[t, k] at x + t·ldx + k; y[t, j] at y + t·ldy + j. Partial sums are read from y when <paramref name="accumulate"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Micro4x512<TW, TM>(float* x, nint ldx, byte* w, nint bs, float* y, nint ldy, nint k0, nint k1, bool accumulate)
+        where TW : struct, IWeightLoad where TM : struct, ITokenCount
+    {
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default; // a{token}{block}
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+        Vector512<float> a40 = default, a41 = default, a42 = default, a43 = default;
+        Vector512<float> a50 = default, a51 = default, a52 = default, a53 = default;
+        float* y0 = y, y1 = y + ldy, y2 = y + 2 * ldy, y3 = y + 3 * ldy, y4 = y + 4 * ldy, y5 = y + 5 * ldy;
+        if (accumulate)
+        {
+            a00 = Vector512.Load(y0); a01 = Vector512.Load(y0 + 16); a02 = Vector512.Load(y0 + 32); a03 = Vector512.Load(y0 + 48);
+            if (TM.M > 1) { a10 = Vector512.Load(y1); a11 = Vector512.Load(y1 + 16); a12 = Vector512.Load(y1 + 32); a13 = Vector512.Load(y1 + 48); }
+            if (TM.M > 2) { a20 = Vector512.Load(y2); a21 = Vector512.Load(y2 + 16); a22 = Vector512.Load(y2 + 32); a23 = Vector512.Load(y2 + 48); }
+            if (TM.M > 3) { a30 = Vector512.Load(y3); a31 = Vector512.Load(y3 + 16); a32 = Vector512.Load(y3 + 32); a33 = Vector512.Load(y3 + 48); }
+            if (TM.M > 4) { a40 = Vector512.Load(y4); a41 = Vector512.Load(y4 + 16); a42 = Vector512.Load(y4 + 32); a43 = Vector512.Load(y4 + 48); }
+            if (TM.M > 5) { a50 = Vector512.Load(y5); a51 = Vector512.Load(y5 + 16); a52 = Vector512.Load(y5 + 32); a53 = Vector512.Load(y5 + 48); }
+        }
+        float* x0 = x, x1 = x + ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx, x4 = x + 4 * ldx, x5 = x + 5 * ldx;
+        byte* w0 = w, w1 = w + bs, w2 = w + 2 * bs, w3 = w + 3 * bs;
+        nint step = Block * TW.ElementSize;
+        for (nint k = k0; k < k1; k++)
+        {
+            // Hot spot: 4 weight vectors (64 outputs at k) feed TM·4 FMAs; each token costs one broadcast.
+            nint o = k * step;
+            Vector512<float> b0 = TW.Load16(w0 + o), b1 = TW.Load16(w1 + o), b2 = TW.Load16(w2 + o), b3 = TW.Load16(w3 + o);
+            Vector512<float> v = Vector512.Create(x0[k]);
+            a00 = Vector512.FusedMultiplyAdd(v, b0, a00); a01 = Vector512.FusedMultiplyAdd(v, b1, a01);
+            a02 = Vector512.FusedMultiplyAdd(v, b2, a02); a03 = Vector512.FusedMultiplyAdd(v, b3, a03);
+            if (TM.M > 1)
+            {
+                v = Vector512.Create(x1[k]);
+                a10 = Vector512.FusedMultiplyAdd(v, b0, a10); a11 = Vector512.FusedMultiplyAdd(v, b1, a11);
+                a12 = Vector512.FusedMultiplyAdd(v, b2, a12); a13 = Vector512.FusedMultiplyAdd(v, b3, a13);
+            }
+            if (TM.M > 2)
+            {
+                v = Vector512.Create(x2[k]);
+                a20 = Vector512.FusedMultiplyAdd(v, b0, a20); a21 = Vector512.FusedMultiplyAdd(v, b1, a21);
+                a22 = Vector512.FusedMultiplyAdd(v, b2, a22); a23 = Vector512.FusedMultiplyAdd(v, b3, a23);
+            }
+            if (TM.M > 3)
+            {
+                v = Vector512.Create(x3[k]);
+                a30 = Vector512.FusedMultiplyAdd(v, b0, a30); a31 = Vector512.FusedMultiplyAdd(v, b1, a31);
+                a32 = Vector512.FusedMultiplyAdd(v, b2, a32); a33 = Vector512.FusedMultiplyAdd(v, b3, a33);
+            }
+            if (TM.M > 4)
+            {
+                v = Vector512.Create(x4[k]);
+                a40 = Vector512.FusedMultiplyAdd(v, b0, a40); a41 = Vector512.FusedMultiplyAdd(v, b1, a41);
+                a42 = Vector512.FusedMultiplyAdd(v, b2, a42); a43 = Vector512.FusedMultiplyAdd(v, b3, a43);
+            }
+            if (TM.M > 5)
+            {
+                v = Vector512.Create(x5[k]);
+                a50 = Vector512.FusedMultiplyAdd(v, b0, a50); a51 = Vector512.FusedMultiplyAdd(v, b1, a51);
+                a52 = Vector512.FusedMultiplyAdd(v, b2, a52); a53 = Vector512.FusedMultiplyAdd(v, b3, a53);
+            }
+        }
+        a00.Store(y0); a01.Store(y0 + 16); a02.Store(y0 + 32); a03.Store(y0 + 48);
+        if (TM.M > 1) { a10.Store(y1); a11.Store(y1 + 16); a12.Store(y1 + 32); a13.Store(y1 + 48); }
+        if (TM.M > 2) { a20.Store(y2); a21.Store(y2 + 16); a22.Store(y2 + 32); a23.Store(y2 + 48); }
+        if (TM.M > 3) { a30.Store(y3); a31.Store(y3 + 16); a32.Store(y3 + 32); a33.Store(y3 + 48); }
+        if (TM.M > 4) { a40.Store(y4); a41.Store(y4 + 16); a42.Store(y4 + 32); a43.Store(y4 + 48); }
+        if (TM.M > 5) { a50.Store(y5); a51.Store(y5 + 16); a52.Store(y5 + 32); a53.Store(y5 + 48); }
+    }
+
+    /// <summary>1 block (16 outputs, two Vector256 halves) × TM tokens: machines without AVX-512, and a weight's last 1–3 blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Micro1x256<TW, TM>(float* x, nint ldx, byte* w, float* y, nint ldy, nint k0, nint k1, bool accumulate)
+        where TW : struct, IWeightLoad where TM : struct, ITokenCount
+    {
+        Vector256<float> l0 = default, h0 = default, l1 = default, h1 = default, l2 = default, h2 = default; // {low,high}{token}
+        Vector256<float> l3 = default, h3 = default, l4 = default, h4 = default, l5 = default, h5 = default;
+        float* y0 = y, y1 = y + ldy, y2 = y + 2 * ldy, y3 = y + 3 * ldy, y4 = y + 4 * ldy, y5 = y + 5 * ldy;
+        if (accumulate)
+        {
+            l0 = Vector256.Load(y0); h0 = Vector256.Load(y0 + 8);
+            if (TM.M > 1) { l1 = Vector256.Load(y1); h1 = Vector256.Load(y1 + 8); }
+            if (TM.M > 2) { l2 = Vector256.Load(y2); h2 = Vector256.Load(y2 + 8); }
+            if (TM.M > 3) { l3 = Vector256.Load(y3); h3 = Vector256.Load(y3 + 8); }
+            if (TM.M > 4) { l4 = Vector256.Load(y4); h4 = Vector256.Load(y4 + 8); }
+            if (TM.M > 5) { l5 = Vector256.Load(y5); h5 = Vector256.Load(y5 + 8); }
+        }
+        float* x0 = x, x1 = x + ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx, x4 = x + 4 * ldx, x5 = x + 5 * ldx;
+        nint step = Block * TW.ElementSize, half = 8 * TW.ElementSize;
+        for (nint k = k0; k < k1; k++)
+        {
+            byte* p = w + k * step;
+            Vector256<float> bl = TW.Load8(ref *p, 0), bh = TW.Load8(ref *(p + half), 0);
+            Vector256<float> v = Vector256.Create(x0[k]);
+            l0 = Vector256.FusedMultiplyAdd(v, bl, l0); h0 = Vector256.FusedMultiplyAdd(v, bh, h0);
+            if (TM.M > 1) { v = Vector256.Create(x1[k]); l1 = Vector256.FusedMultiplyAdd(v, bl, l1); h1 = Vector256.FusedMultiplyAdd(v, bh, h1); }
+            if (TM.M > 2) { v = Vector256.Create(x2[k]); l2 = Vector256.FusedMultiplyAdd(v, bl, l2); h2 = Vector256.FusedMultiplyAdd(v, bh, h2); }
+            if (TM.M > 3) { v = Vector256.Create(x3[k]); l3 = Vector256.FusedMultiplyAdd(v, bl, l3); h3 = Vector256.FusedMultiplyAdd(v, bh, h3); }
+            if (TM.M > 4) { v = Vector256.Create(x4[k]); l4 = Vector256.FusedMultiplyAdd(v, bl, l4); h4 = Vector256.FusedMultiplyAdd(v, bh, h4); }
+            if (TM.M > 5) { v = Vector256.Create(x5[k]); l5 = Vector256.FusedMultiplyAdd(v, bl, l5); h5 = Vector256.FusedMultiplyAdd(v, bh, h5); }
+        }
+        l0.Store(y0); h0.Store(y0 + 8);
+        if (TM.M > 1) { l1.Store(y1); h1.Store(y1 + 8); }
+        if (TM.M > 2) { l2.Store(y2); h2.Store(y2 + 8); }
+        if (TM.M > 3) { l3.Store(y3); h3.Store(y3 + 8); }
+        if (TM.M > 4) { l4.Store(y4); h4.Store(y4 + 8); }
+        if (TM.M > 5) { l5.Store(y5); h5.Store(y5 + 8); }
+    }
+
+    /// <summary>
+    /// Portable path: <paramref name="outputs"/> outputs whose weight for k is at w + k·kStride + j·jStride (elements), each one
+    /// scalar FMA chain in k order — the same chain the vector kernels compute lane by lane. Serves blocks without SIMD and the
+    /// N mod 16 tail rows (kStride 1, jStride K).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scalar<TW>(float* x, nint ldx, int tokens, byte* w, nint kStride, nint jStride, int outputs, float* y, nint ldy,
+        nint k0, nint k1, bool accumulate)
+        where TW : struct, IWeightLoad
+    {
+        for (int t = 0; t < tokens; t++)
+        {
+            float* xt = x + t * ldx;
+            for (int j = 0; j < outputs; j++)
+            {
+                float acc = accumulate ? y[t * ldy + j] : 0f;
+                for (nint k = k0; k < k1; k++)
+                    acc = MathF.FusedMultiplyAdd(xt[k], TW.Load1(ref *w, (nuint)(k * kStride + j * jStride)), acc);
+                y[t * ldy + j] = acc;
+            }
+        }
+    }
+
+    /// <summary>Runs the 4-block Vector512 kernel over <paramref name="tokens"/> tokens in balanced tiles of at most 6.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tiles4x512<TW>(float* x, nint ldx, int tokens, byte* w, nint bs, float* y, nint ldy, nint k0, nint k1, bool accumulate)
+        where TW : struct, IWeightLoad
+    {
+        int tiles = (tokens + MaxTile - 1) / MaxTile;
+        for (int t = 0, i = 0; t < tokens; i++)
+        {
+            int m = (tokens - t + (tiles - i) - 1) / (tiles - i); // balanced: 8 → 4 + 4, 16 → 6 + 5 + 5
+            float* xt = x + t * ldx, yt = y + t * ldy;
+            switch (m)
+            {
+                case 6: Micro4x512<TW, Tokens6>(xt, ldx, w, bs, yt, ldy, k0, k1, accumulate); break;
+                case 5: Micro4x512<TW, Tokens5>(xt, ldx, w, bs, yt, ldy, k0, k1, accumulate); break;
+                case 4: Micro4x512<TW, Tokens4>(xt, ldx, w, bs, yt, ldy, k0, k1, accumulate); break;
+                case 3: Micro4x512<TW, Tokens3>(xt, ldx, w, bs, yt, ldy, k0, k1, accumulate); break;
+                case 2: Micro4x512<TW, Tokens2>(xt, ldx, w, bs, yt, ldy, k0, k1, accumulate); break;
+                default: Micro4x512<TW, Tokens1>(xt, ldx, w, bs, yt, ldy, k0, k1, accumulate); break;
+            }
+            t += m;
+        }
+    }
+
+    /// <summary>Runs the 1-block Vector256 kernel over <paramref name="tokens"/> tokens in balanced tiles of at most 6.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tiles1x256<TW>(float* x, nint ldx, int tokens, byte* w, float* y, nint ldy, nint k0, nint k1, bool accumulate)
+        where TW : struct, IWeightLoad
+    {
+        int tiles = (tokens + MaxTile - 1) / MaxTile;
+        for (int t = 0, i = 0; t < tokens; i++)
+        {
+            int m = (tokens - t + (tiles - i) - 1) / (tiles - i);
+            float* xt = x + t * ldx, yt = y + t * ldy;
+            switch (m)
+            {
+                case 6: Micro1x256<TW, Tokens6>(xt, ldx, w, yt, ldy, k0, k1, accumulate); break;
+                case 5: Micro1x256<TW, Tokens5>(xt, ldx, w, yt, ldy, k0, k1, accumulate); break;
+                case 4: Micro1x256<TW, Tokens4>(xt, ldx, w, yt, ldy, k0, k1, accumulate); break;
+                case 3: Micro1x256<TW, Tokens3>(xt, ldx, w, yt, ldy, k0, k1, accumulate); break;
+                case 2: Micro1x256<TW, Tokens2>(xt, ldx, w, yt, ldy, k0, k1, accumulate); break;
+                default: Micro1x256<TW, Tokens1>(xt, ldx, w, yt, ldy, k0, k1, accumulate); break;
+            }
+            t += m;
+        }
+    }
+}

@@ -1,0 +1,100 @@
+// An IBackend decorator that times every operation (wall clock, the call returns when the kernel is done on the CPU backend)
+// and prints a table of where a run spent its time when disposed. Enabled with ESTUARY_PROFILE=1; off by default.
+using System.Diagnostics;
+using Estuary.Tensors;
+using Estuary.Tensors.Quantization;
+
+namespace Estuary.Engine.Diagnostics;
+
+/// <summary>Times each backend operation by name and reports the totals on <see cref="Dispose"/>.</summary>
+public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBackend
+{
+    private readonly Dictionary<string, (long Ticks, long Calls)> _totals = [];
+
+    /// <summary>True when the ESTUARY_PROFILE environment variable is set to 1.</summary>
+    public static bool Enabled => Environment.GetEnvironmentVariable("ESTUARY_PROFILE") == "1";
+
+    /// <inheritdoc />
+    public string Name => inner.Name;
+
+    private void Time(string op, Action a)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        a();
+        long dt = Stopwatch.GetTimestamp() - t0;
+        _totals[op] = _totals.TryGetValue(op, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
+    }
+
+    /// <inheritdoc />
+    public DeviceTensor Allocate(int rows, int cols, DType dtype = DType.F32) => inner.Allocate(rows, cols, dtype);
+    /// <inheritdoc />
+    public IKvCacheStorage AllocateKvCache(KvCacheSpec spec) => inner.AllocateKvCache(spec);
+    /// <inheritdoc />
+    public void Upload(ReadOnlySpan<float> src, DeviceTensor dst) => inner.Upload(src, dst);
+    /// <inheritdoc />
+    public void Download(DeviceTensor src, Span<float> dst) => inner.Download(src, dst);
+    /// <inheritdoc />
+    public void Embedding(Weight table, ReadOnlySpan<int> ids, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Embedding(table, ids, y);
+        Add("Embedding", t0);
+    }
+    /// <inheritdoc />
+    public void MatMul(DeviceTensor x, Weight w, DeviceTensor y) => Time(x.Rows > 16 ? "MatMul (T>16)" : "MatMul (T<=16)", () => inner.MatMul(x, w, y));
+    /// <inheritdoc />
+    public void MatMul(DeviceTensor x, QuantizedWeight w, DeviceTensor y) => Time("MatMul quantized", () => inner.MatMul(x, w, y));
+    /// <inheritdoc />
+    public void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y) => Time("RmsNorm", () => inner.RmsNorm(x, gamma, eps, y));
+    /// <inheritdoc />
+    public void Add(DeviceTensor x, DeviceTensor y) => Time("Add", () => inner.Add(x, y));
+    /// <inheritdoc />
+    public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y) => Time("SiluMul", () => inner.SiluMul(gate, up, y));
+    /// <inheritdoc />
+    public void Rope(DeviceTensor x, int numHeads, RopeTable table, ForwardBatch b) => Time("Rope", () => inner.Rope(x, numHeads, table, b));
+    /// <inheritdoc />
+    public void WriteKv(DeviceTensor k, DeviceTensor v, KvLayer kv, ForwardBatch b) => Time("WriteKv", () => inner.WriteKv(k, v, kv, b));
+    /// <inheritdoc />
+    public void PagedAttention(DeviceTensor q, KvLayer kv, ForwardBatch b, AttentionParams p, DeviceTensor o) =>
+        Time("PagedAttention", () => inner.PagedAttention(q, kv, b, p, o));
+    /// <inheritdoc />
+    public void GatherRows(DeviceTensor x, ReadOnlySpan<int> rows, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.GatherRows(x, rows, y);
+        Add("GatherRows", t0);
+    }
+    /// <inheritdoc />
+    public void ScaleColumns(DeviceTensor y, ReadOnlySpan<float> scales)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.ScaleColumns(y, scales);
+        Add("ScaleColumns", t0);
+    }
+    /// <inheritdoc />
+    public void AddRows(DeviceTensor x, ReadOnlySpan<int> rows, float scale, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.AddRows(x, rows, scale, y);
+        Add("AddRows", t0);
+    }
+
+    private void Add(string op, long t0)
+    {
+        long dt = Stopwatch.GetTimestamp() - t0;
+        _totals[op] = _totals.TryGetValue(op, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
+    }
+
+    /// <summary>Prints the per-operation totals, largest first, then disposes the wrapped backend.</summary>
+    public void Dispose()
+    {
+        double all = _totals.Values.Sum(v => (double)v.Ticks) / Stopwatch.Frequency;
+        report.WriteLine($"backend time by operation ({all:F2} s in all):");
+        foreach (var (op, (ticks, calls)) in _totals.OrderByDescending(kv => kv.Value.Ticks))
+        {
+            double s = (double)ticks / Stopwatch.Frequency;
+            report.WriteLine($"  {op,-18} {s,9:F3} s {100 * s / Math.Max(all, 1e-12),6:F1}% {calls,9} calls");
+        }
+        inner.Dispose();
+    }
+}
