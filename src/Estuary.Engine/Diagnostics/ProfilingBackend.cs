@@ -43,6 +43,8 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     /// <inheritdoc />
     public void MatMul(DeviceTensor x, Weight w, DeviceTensor y) => Time(x.Rows > 16 ? "MatMul (T>16)" : "MatMul (T<=16)", () => inner.MatMul(x, w, y));
     /// <inheritdoc />
+    public Weight PrepareLinear(Weight w) => inner.PrepareLinear(w);
+    /// <inheritdoc />
     public void MatMul(DeviceTensor x, QuantizedWeight w, DeviceTensor y) => Time("MatMul quantized", () => inner.MatMul(x, w, y));
     /// <inheritdoc />
     public void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y) => Time("RmsNorm", () => inner.RmsNorm(x, gamma, eps, y));

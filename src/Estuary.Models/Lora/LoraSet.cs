@@ -106,7 +106,9 @@ public sealed class LoraSet : IDisposable
                     throw new CheckpointException($"LoRA adapter '{names[i]}': shape mismatch for '{site.Module}': lora_A {m.A.Shape} and lora_B {m.B.Shape} " +
                         $"do not fit the model's [{site.ModuleRows}, {linear.InFeatures}] weight");
                 var b = site.RowStart == 0 && linear.OutFeatures == site.ModuleRows ? m.B : m.B.SliceRows(site.RowStart, linear.OutFeatures);
-                (factors ??= new LoraFactors?[adapters.Count + 1])[i + 1] = new LoraFactors(m.A, b, m.Scale);
+                // Both factors in the backend's matmul layout (a copy; the adapter file stays mapped for merges and inspection).
+                (factors ??= new LoraFactors?[adapters.Count + 1])[i + 1] =
+                    new LoraFactors(model.Backend.PrepareLinear(m.A), model.Backend.PrepareLinear(b), m.Scale);
             }
             if (factors != null) plan.Add((site, factors));
         }
