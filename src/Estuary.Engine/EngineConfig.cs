@@ -30,6 +30,8 @@ public sealed record EngineConfig
     public int? NumThreads { get; init; }
     /// <summary>Most LoRA adapters loaded at once (all of them may run in one step).</summary>
     public int MaxLoras { get; init; } = 16;
+    /// <summary>Serve LoRA factors in the model's dtype (vLLM's --lora-dtype auto) instead of as stored (exact, the default).</summary>
+    public bool LoraInModelDType { get; init; }
 
     /// <summary>
     /// The plain Hugging Face + Flask deployment as a baseline: one request at a time in arrival order, its whole prompt in one

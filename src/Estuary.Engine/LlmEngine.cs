@@ -79,7 +79,7 @@ public sealed class LlmEngine : IDisposable
         LoraSet? set = null;
         try
         {
-            if (loras is { Count: > 0 }) set = LoraSet.Attach(model, [.. loras]);
+            if (loras is { Count: > 0 }) set = LoraSet.Attach(model, [.. loras], config.LoraInModelDType);
             return new LlmEngine(model, tokenizer, generation, config, set) { ModelDirectory = modelDir };
         }
         catch

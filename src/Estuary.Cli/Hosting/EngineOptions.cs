@@ -22,11 +22,12 @@ internal sealed class EngineOptions
     public Option<string> Quantization { get; } = new("--quantization") { Description = "none, int8 (quantize linears on the fly) or awq (require an AWQ checkpoint)", DefaultValueFactory = _ => "none" };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
     public Option<string[]> Lora { get; } = new("--lora") { Description = "Serve a PEFT LoRA adapter unmerged: NAME=DIR (repeatable)" };
+    public Option<string> LoraDType { get; } = new("--lora-dtype") { Description = "LoRA factors as stored ('adapter', exact) or in the model's dtype ('auto', as vLLM: fewer bytes per step)", DefaultValueFactory = _ => "adapter" };
     public Option<int> MaxLoras { get; } = new("--max-loras") { Description = "Most adapters loaded at once", DefaultValueFactory = _ => 16 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, Lora, MaxLoras, Quantization })
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, Lora, LoraDType, MaxLoras, Quantization })
             command.Options.Add(o);
     }
 
@@ -50,6 +51,12 @@ internal sealed class EngineOptions
         },
         EnablePrefixCaching = !r.GetValue(NoPrefixCaching),
         MaxLoras = r.GetValue(MaxLoras),
+        LoraInModelDType = r.GetValue(LoraDType) switch
+        {
+            "adapter" => false,
+            "auto" => true,
+            var other => throw new UsageException($"--lora-dtype must be adapter or auto (got '{other}')"),
+        },
         Quantization = r.GetValue(Quantization) switch
         {
             "none" => QuantizationMode.None,

@@ -50,6 +50,20 @@ internal static unsafe class FloatRows
         }
     }
 
+    /// <summary>A copy of <paramref name="w"/> (row-major) stored as <paramref name="dtype"/>, in native memory of its own.</summary>
+    public static Weight Convert(Weight w, DType dtype)
+    {
+        var storage = new NativeWeightStorage(w.Shape.NumElements * dtype.SizeOf(), zeroed: false);
+        var row = new float[w.Cols];
+        long rowBytes = (long)w.Cols * dtype.SizeOf();
+        for (int r = 0; r < w.Rows; r++)
+        {
+            Read(w, (long)r * w.Cols, row);
+            Write(row, dtype, new Span<byte>((byte*)storage.Pointer + r * rowBytes, checked((int)rowBytes)));
+        }
+        return new Weight(w.Name, dtype, w.Shape, storage, 0);
+    }
+
     private static ushort ToBf16(float value)
     {
         uint bits = BitConverter.SingleToUInt32Bits(value);

@@ -2,6 +2,7 @@
 // Invariant: adapter ids are 1..n in load order (0 = the base model); the adapters' weight files stay mapped until Dispose.
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;
+using Estuary.Tensors;
 
 namespace Estuary.Models.Lora;
 
@@ -32,7 +33,9 @@ public sealed class LoraSet : IDisposable
     /// LoRA linear. Only attention and MLP projections can be served unmerged; adapters with full replacement tensors
     /// (modules_to_save, biases) or fan_in_fan_out must be merged instead. On failure the model is left unchanged.
     /// </summary>
-    public static LoraSet Attach(CausalLm model, IReadOnlyList<KeyValuePair<string, string>> adapters)
+    /// <param name="modelDType">Serve the factors in the base weights' dtype (vLLM's <c>--lora-dtype auto</c>): an F32 adapter on a
+    /// BF16 model streams half the bytes per step, at the cost of rounding the factors; off by default (factors as stored, exact).</param>
+    public static LoraSet Attach(CausalLm model, IReadOnlyList<KeyValuePair<string, string>> adapters, bool modelDType = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(adapters);
@@ -49,7 +52,7 @@ public sealed class LoraSet : IDisposable
                 CheckServable(name, adapter);
             }
             var sites = LoraWeightMap.Sites(model);
-            var plan = Plan(model, sites, opened, ids);
+            var plan = Plan(model, sites, opened, ids, modelDType);
             var workspace = new LoraWorkspace(model.Backend);
             foreach (var (site, factors) in plan) site.Set(new LoraLinear(model.Backend, site.Get(), factors, workspace));
             return new LoraSet([.. opened], ids);
@@ -76,9 +79,18 @@ public sealed class LoraSet : IDisposable
             throw new NotSupportedException($"LoRA adapter '{name}' adapts a weight stored [in, out] (fan_in_fan_out or an embedding); merge it instead");
     }
 
+    // A factor as served: in the backend's matmul layout, and when asked in the base weight's dtype (vLLM's lora_dtype "auto": an
+    // F32 adapter on a BF16 model is read as BF16, halving the bytes every decode step streams). Quantized bases keep the stored dtype.
+    private static Weight Serving(IBackend backend, Weight factor, ILinear linear, bool modelDType)
+    {
+        var dtype = modelDType && linear is Linear { Weight.DType: var d } ? d : factor.DType;
+        var w = factor.DType == dtype ? factor : FloatRows.Convert(factor, dtype);
+        return backend.PrepareLinear(w);
+    }
+
     // For every site some adapter touches: the factors per adapter id (index 0 unused). Checks shapes and coverage first.
     private static List<(LinearSite Site, LoraFactors?[] Factors)> Plan(CausalLm model, IReadOnlyList<LinearSite> sites,
-        List<LoraAdapter> adapters, Dictionary<string, int> ids)
+        List<LoraAdapter> adapters, Dictionary<string, int> ids, bool modelDType)
     {
         var names = ids.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
         var plan = new List<(LinearSite, LoraFactors?[])>();
@@ -106,9 +118,8 @@ public sealed class LoraSet : IDisposable
                     throw new CheckpointException($"LoRA adapter '{names[i]}': shape mismatch for '{site.Module}': lora_A {m.A.Shape} and lora_B {m.B.Shape} " +
                         $"do not fit the model's [{site.ModuleRows}, {linear.InFeatures}] weight");
                 var b = site.RowStart == 0 && linear.OutFeatures == site.ModuleRows ? m.B : m.B.SliceRows(site.RowStart, linear.OutFeatures);
-                // Both factors in the backend's matmul layout (a copy; the adapter file stays mapped for merges and inspection).
                 (factors ??= new LoraFactors?[adapters.Count + 1])[i + 1] =
-                    new LoraFactors(model.Backend.PrepareLinear(m.A), model.Backend.PrepareLinear(b), m.Scale);
+                    new LoraFactors(Serving(model.Backend, m.A, linear, modelDType), Serving(model.Backend, b, linear, modelDType), m.Scale);
             }
             if (factors != null) plan.Add((site, factors));
         }

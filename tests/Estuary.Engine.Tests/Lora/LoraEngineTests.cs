@@ -30,6 +30,24 @@ public sealed class LoraEngineTests : IDisposable
     }
 
     [Fact]
+    public void FactorsInTheModelDTypeStillGiveTheReferenceGreedyIdsButAreNotBitExact()
+    {
+        // The fixture base is 16-bit and its adapter F32: --lora-dtype auto rounds the factors, as vLLM does by default.
+        var cases = ReferenceCases.Load("lora");
+        using var exact = Llm.Load(s_base, Config(), loras: new Dictionary<string, string> { ["bible"] = s_adapter });
+        using var rounded = Llm.Load(s_base, Config() with { LoraInModelDType = true }, loras: new Dictionary<string, string> { ["bible"] = s_adapter });
+        var a = exact.Generate([.. cases.Select(c => c.PromptIds)], Greedy("bible") with { Logprobs = 1 });
+        var b = rounded.Generate([.. cases.Select(c => c.PromptIds)], Greedy("bible") with { Logprobs = 1 });
+        bool anyDifferent = false;
+        for (int i = 0; i < cases.Count; i++)
+        {
+            Assert.Equal(cases[i].GreedyIds, b[i].OutputIds);
+            anyDifferent |= !a[i].Logprobs!.Select(l => l.Logprob).SequenceEqual(b[i].Logprobs!.Select(l => l.Logprob));
+        }
+        Assert.True(anyDifferent, "rounded factors should change some logprob (else the option did nothing)");
+    }
+
+    [Fact]
     public void BaseAndTwoAdaptersRunInOneBatch()
     {
         var adapterCases = ReferenceCases.Load("lora");
