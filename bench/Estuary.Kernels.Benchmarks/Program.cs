@@ -85,6 +85,22 @@ if (Run("packed"))
     }
 }
 
+if (Run("lora"))
+{
+    // LoRA factor shapes at decode (4 rows per adapter, rank 64): down-projection by A, up-projection by B.
+    foreach (var (n, k) in new[] { (64, 2048), (2048, 64), (64, 5632), (5632, 64), (256, 64) })
+    {
+        var raw = Bench.Weight(n, k, DType.BF16);
+        Weight[] w = [cpu.PrepareLinear(raw)];
+        foreach (int tokens in new[] { 4, 16 })
+        {
+            double s = Bench.MatMulSeconds(cpu, w, tokens);
+            double s1 = Bench.MatMulSeconds(cpu1, w, tokens);
+            rows.Add(($"lora BF16 T={tokens} w[{n},{k}] 2 threads / 1 thread (µs)", $"{s * 1e6:F1} / {s1 * 1e6:F1}"));
+        }
+    }
+}
+
 int width = rows.Max(r => r.Name.Length);
 Console.WriteLine();
 Console.WriteLine($"| {"measurement".PadRight(width)} | value |");

@@ -19,7 +19,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
 
     private const int Group = 4;          // blocks per Vector512 micro tile
     private const int PanelK = 128;       // k per widened slice: 4 blocks × 128 × 16 floats = 32 KiB, stays in L1
-    private const int TokenBlock = 128;   // tokens per prefill chunk
+    private const int TokenBlock = 128;   // tokens per prefill chunk (at most)
 
     private readonly float[][] _panels;   // [threads][Group · PanelK · 16]
     private float* _x, _y;                // x [T, K], y [T, N]
@@ -29,6 +29,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
     private int _unitBlocks;              // blocks per output unit (Group with AVX-512, else 1)
     private int _units;                   // output units, the tail rows (if any) counting as one more
     private int _unitsPerChunk;           // direct regime
+    private int _tokenBlock;              // blocked regime: tokens per chunk
 
     public PackedMatMulJob(int threads)
     {
@@ -51,16 +52,19 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         _wide = _simd && Wide;
         _blocks = _n / PackedMatMulKernel.Block;
         _tail = _n - _blocks * PackedMatMulKernel.Block;
+        _direct = _t <= DirectMaxTokens || !_simd;
         _unitBlocks = _wide ? Group : 1;
         _units = (_blocks + _unitBlocks - 1) / _unitBlocks + (_tail > 0 ? 1 : 0);
-        _direct = _t <= DirectMaxTokens || !_simd;
         if (_direct)
         {
             // About 4 chunks per thread so a thread slowed by another process hands work to the others.
             _unitsPerChunk = Math.Max(1, (_units + 4 * threads - 1) / (4 * threads));
             return (_units + _unitsPerChunk - 1) / _unitsPerChunk;
         }
-        return _units * ((_t + TokenBlock - 1) / TokenBlock);
+        // Few output units: smaller token blocks so every thread gets chunks (each chunk widens its own panel slices).
+        _tokenBlock = TokenBlock;
+        while (_units * ((_t + _tokenBlock - 1) / _tokenBlock) < 2 * threads && _tokenBlock > 24) _tokenBlock /= 2;
+        return _units * ((_t + _tokenBlock - 1) / _tokenBlock);
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
@@ -92,7 +96,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
             return;
         }
         int tb = chunk / _units, unit = chunk % _units;
-        int t0 = tb * TokenBlock, tc = Math.Min(TokenBlock, _t - t0);
+        int t0 = tb * _tokenBlock, tc = Math.Min(_tokenBlock, _t - t0);
         Blocked<TW>(unit, t0, tc, worker);
     }
 
