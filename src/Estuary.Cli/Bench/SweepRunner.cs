@@ -21,8 +21,9 @@ internal static class SweepRunner
         {
             foreach (var c in s.Levels)
             {
-                var task = ctx.AddTask(s.RequestRate is { } rate ? $"{label} @ {rate} req/s" : $"{label} concurrency {c}", maxValue: s.Work.Count);
-                levels.Add(await BenchRunner.RunLevelAsync(client, s.Work, c, s.RequestRate, s.Seed, new SyncProgress<int>(n => task.Value = n), ct));
+                var work = s.WorkFor(c);
+                var task = ctx.AddTask(s.RequestRate is { } rate ? $"{label} @ {rate} req/s" : $"{label} concurrency {c}", maxValue: work.Count);
+                levels.Add(await BenchRunner.RunLevelAsync(client, work, c, s.RequestRate, s.Seed, new SyncProgress<int>(n => task.Value = n), ct));
             }
         });
         var run = new BenchRun
@@ -44,7 +45,9 @@ internal static class SweepRunner
 
     public static void Print(BenchRun run)
     {
-        var table = new Table().Title($"{run.Label}: {run.InputLength} in / {run.OutputLength} out, {run.NumPrompts} requests per level");
+        var perLevel = run.Levels.Select(l => l.Requests.Count).Distinct().ToArray();
+        var table = new Table().Title($"{run.Label}: {run.InputLength} in / {run.OutputLength} out, " +
+            (perLevel.Length == 1 ? $"{perLevel[0]} requests per level" : "2 × concurrency (at least 8) requests per level"));
         table.AddColumns("conc.", "ok/fail", "req/s", "out tok/s", "total tok/s", "TTFT mean/p50/p99 ms", "TPOT mean/p50/p99 ms", "ITL p50/p99 ms", "E2E mean/p99 ms");
         foreach (var l in run.Levels)
         {

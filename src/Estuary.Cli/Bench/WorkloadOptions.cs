@@ -13,7 +13,7 @@ internal sealed class WorkloadOptions
 {
     public Option<int> InputLength { get; } = new("--input-len") { Description = "Prompt tokens per request", DefaultValueFactory = _ => 512 };
     public Option<int> OutputLength { get; } = new("--output-len") { Description = "Output tokens per request (ignore_eos)", DefaultValueFactory = _ => 128 };
-    public Option<int> NumPrompts { get; } = new("--num-prompts") { Description = "Requests per level (default: 2 × concurrency, at least 8)" };
+    public Option<int> NumPrompts { get; } = new("--num-prompts") { Description = "Requests per level (default: each level runs 2 × its concurrency, at least 8)" };
     public Option<string> Concurrency { get; } = new("--concurrency") { Description = "Comma-separated sweep, e.g. 1,2,4,8,16,32,64", DefaultValueFactory = _ => "1,2,4,8" };
     public Option<double?> RequestRate { get; } = new("--request-rate") { Description = "Poisson arrivals at this many requests/s instead of a concurrency sweep" };
     public Option<int> Seed { get; } = new("--seed") { Description = "Workload and arrival seed", DefaultValueFactory = _ => 0 };
@@ -30,12 +30,13 @@ internal sealed class WorkloadOptions
     public SweepSettings Read(ParseResult r, TextTokenizer tokenizer)
     {
         var levels = ParseLevels(r.GetValue(Concurrency)!);
-        int n = r.GetValue(NumPrompts) is > 0 and var given ? given : Math.Max(8, 2 * levels.Max());
+        bool perLevel = r.GetValue(NumPrompts) is not > 0;
+        int n = r.GetValue(NumPrompts) is > 0 and var given ? given : SweepSettings.DefaultPrompts(levels.Max());
         IReadOnlyList<BenchRequest> work = r.GetValue(PromptsFile) is { } file
             ? JsonlWorkload.Read(file, tokenizer, r.GetValue(OutputLength), n)
             : RandomWorkload.Build(tokenizer, n, r.GetValue(InputLength), r.GetValue(OutputLength), r.GetValue(Seed));
         return new SweepSettings(work, r.GetValue(RequestRate) is { } rate ? [0] : levels, r.GetValue(RequestRate), r.GetValue(Seed),
-            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength));
+            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength)) { PerLevelDefault = perLevel };
     }
 
     public void WriteOutputs(ParseResult r, BenchRun run)
