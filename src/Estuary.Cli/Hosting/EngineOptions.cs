@@ -18,16 +18,17 @@ internal sealed class EngineOptions
     public Option<double> KvCacheMemoryFraction { get; } = new("--kv-cache-memory-fraction") { Description = "Fraction of free memory for the KV cache", DefaultValueFactory = _ => 0.25 };
     public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Most sequences per step", DefaultValueFactory = _ => 64 };
     public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
-    public Option<string> Policy { get; } = new("--scheduling-policy") { Description = "max_utilization or guaranteed_no_evict", DefaultValueFactory = _ => "max_utilization" };
+    public Option<string> Policy { get; } = new("--scheduling-policy", "--scheduler-policy") { Description = "max_utilization or guaranteed_no_evict (--scheduler-policy is an alias)", DefaultValueFactory = _ => "max_utilization" };
     public Option<string> Quantization { get; } = new("--quantization") { Description = "none, int8 (quantize linears on the fly) or awq (require an AWQ checkpoint)", DefaultValueFactory = _ => "none" };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
+    public Option<bool?> EnablePrefixCaching { get; } = new("--enable-prefix-caching") { Description = "KV-cache reuse between requests with a common prefix: on by default; '--enable-prefix-caching false' turns it off", Arity = ArgumentArity.ZeroOrOne };
     public Option<string[]> Lora { get; } = new("--lora") { Description = "Serve a PEFT LoRA adapter unmerged: NAME=DIR (repeatable)" };
     public Option<string> LoraDType { get; } = new("--lora-dtype") { Description = "LoRA factors as stored ('adapter', exact) or in the model's dtype ('auto', as vLLM: fewer bytes per step)", DefaultValueFactory = _ => "adapter" };
     public Option<int> MaxLoras { get; } = new("--max-loras") { Description = "Most adapters loaded at once", DefaultValueFactory = _ => 16 };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, Lora, LoraDType, MaxLoras, Quantization })
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, EnablePrefixCaching, Lora, LoraDType, MaxLoras, Quantization })
             command.Options.Add(o);
     }
 
@@ -49,7 +50,12 @@ internal sealed class EngineOptions
             "guaranteed_no_evict" => SchedulingPolicy.GuaranteedNoEvict,
             var other => throw new UsageException($"--scheduling-policy must be max_utilization or guaranteed_no_evict (got '{other}')"),
         },
-        EnablePrefixCaching = !r.GetValue(NoPrefixCaching),
+        EnablePrefixCaching = (r.GetValue(EnablePrefixCaching), r.GetValue(NoPrefixCaching)) switch
+        {
+            (true, true) => throw new UsageException("--enable-prefix-caching and --no-prefix-caching contradict each other"),
+            ({ } on, _) => on,
+            (null, var off) => !off,
+        },
         MaxLoras = r.GetValue(MaxLoras),
         LoraInModelDType = r.GetValue(LoraDType) switch
         {
