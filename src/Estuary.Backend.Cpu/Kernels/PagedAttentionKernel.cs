@@ -125,14 +125,15 @@ internal static unsafe class PagedAttentionKernel
     private static void Values(float* p, int n, float* vCache, ReadOnlySpan<int> blockTable, int blockSize, int headOffset, int slotStride,
         int d, float* o, bool simd)
     {
+        var keys = new KeyCursor(vCache, blockTable, blockSize, headOffset, slotStride);
         if (simd && Vector512.IsHardwareAccelerated && d == 64)
         {
             Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, f0 = default, f1 = default, f2 = default, f3 = default;
             int j = 0;
             for (; j + 1 < n; j += 2)
             {
-                float* v = Row(vCache, blockTable, blockSize, headOffset, slotStride, j);
-                float* w = Row(vCache, blockTable, blockSize, headOffset, slotStride, j + 1);
+                float* v = keys.Next();
+                float* w = keys.Next();
                 var pj = Vector512.Create(p[j]);
                 var pk = Vector512.Create(p[j + 1]);
                 e0 = Vector512.FusedMultiplyAdd(pj, Vector512.Load(v), e0); e1 = Vector512.FusedMultiplyAdd(pj, Vector512.Load(v + 16), e1);
@@ -142,7 +143,7 @@ internal static unsafe class PagedAttentionKernel
             }
             if (j < n)
             {
-                float* v = Row(vCache, blockTable, blockSize, headOffset, slotStride, j);
+                float* v = keys.Next();
                 var pj = Vector512.Create(p[j]);
                 e0 = Vector512.FusedMultiplyAdd(pj, Vector512.Load(v), e0); e1 = Vector512.FusedMultiplyAdd(pj, Vector512.Load(v + 16), e1);
                 e2 = Vector512.FusedMultiplyAdd(pj, Vector512.Load(v + 32), e2); e3 = Vector512.FusedMultiplyAdd(pj, Vector512.Load(v + 48), e3);
@@ -155,14 +156,33 @@ internal static unsafe class PagedAttentionKernel
         new Span<float>(o, d).Clear();
         new Span<float>(odd, d).Clear();
         for (int j = 0; j < n; j++)
-        {
-            float* v = Row(vCache, blockTable, blockSize, headOffset, slotStride, j);
-            VectorMath.Axpy(p[j], ref *v, ref *((j & 1) == 0 ? o : odd), d, simd);
-        }
+            VectorMath.Axpy(p[j], ref *keys.Next(), ref *((j & 1) == 0 ? o : odd), d, simd);
         for (int c = 0; c < d; c++) o[c] += odd[c];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* Row(float* cache, ReadOnlySpan<int> blockTable, int blockSize, int headOffset, int slotStride, int j) =>
-        cache + ((nint)blockTable[j / blockSize] * blockSize + j % blockSize) * slotStride + headOffset;
+    /// <summary>Walks a sequence's cache rows (one head) in key order through its block table, without a division per key.</summary>
+    private ref struct KeyCursor
+    {
+        private readonly float* _cache;
+        private readonly ReadOnlySpan<int> _table;
+        private readonly int _blockSize, _headOffset, _slotStride;
+        private int _block, _slot;
+
+        public KeyCursor(float* cache, ReadOnlySpan<int> blockTable, int blockSize, int headOffset, int slotStride)
+        {
+            _cache = cache; _table = blockTable; _blockSize = blockSize; _headOffset = headOffset; _slotStride = slotStride;
+            _slot = blockSize;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float* Next()
+        {
+            if (_slot == _blockSize)
+            {
+                _slot = 0;
+                _block++;
+            }
+            return _cache + ((nint)_table[_block - 1] * _blockSize + _slot++) * _slotStride + _headOffset;
+        }
+    }
 }
