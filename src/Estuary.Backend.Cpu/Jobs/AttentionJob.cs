@@ -1,7 +1,6 @@
-// Parallel driver of PagedAttentionKernel over (query row, head) pairs; the backend validated shapes and block tables first.
-// Invariant: each (row, head) output is written by exactly one chunk; per-worker score scratch is grown, never shared.
+// Parallel driver of PagedAttentionKernel over (sequence, KV head, row tile) triples; the backend validated shapes and block tables.
+// Invariant: each (row, head) output is written by exactly one chunk; per-worker scratch (scores, key panel) is grown, never shared.
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Estuary.Backend.Cpu.Kernels;
 using Estuary.Backend.Cpu.Threading;
 using Estuary.Tensors;
@@ -9,10 +8,14 @@ using Estuary.Tensors;
 namespace Estuary.Backend.Cpu.Jobs;
 
 /// <summary>One PagedAttention call's state; preallocated and refilled per call.</summary>
-internal sealed class AttentionJob : ParallelJob
+internal sealed unsafe class AttentionJob : ParallelJob
 {
-    private readonly float[][] _scores; // [threads][maxPos + 1]
+    private const int RowTile = 32;     // query rows per chunk: each chunk gathers its keys once for RowTile rows × the GQA group
+
+    private readonly float[][] _scores; // [threads][PaddedKeys(maxPos + 1)]
+    private readonly float[][] _keysT;  // [threads][D · PaddedKeys(maxPos + 1)] transposed key panel
     private int[] _rowSeq = [];         // [T] sequence of each query row
+    private int[] _chunks = [];         // [chunks, 4]: sequence, kv head, first row, end row
     private float[] _q = [];            // [T, Hq·D] at _qOff
     private int _qOff;
     private float[] _o = [];            // [T, Hq·D] at _oOff
@@ -20,10 +23,14 @@ internal sealed class AttentionJob : ParallelJob
     private float[] _k = [], _v = [];   // [NumBlocks, B, Hkv, D]
     private ForwardBatch? _b;
     private AttentionParams? _p;
-    private int _items, _itemsPerChunk, _maxPos;
+    private int _maxPos;
     private bool _simd;
 
-    public AttentionJob(int threads) => _scores = new float[threads][];
+    public AttentionJob(int threads)
+    {
+        _scores = new float[threads][];
+        _keysT = new float[threads][];
+    }
 
     /// <summary>Row → sequence map to fill (length ≥ T).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -33,15 +40,32 @@ internal sealed class AttentionJob : ParallelJob
         return _rowSeq;
     }
 
-    /// <summary>Fills the job and returns its chunk count.</summary>
+    /// <summary>Fills the job and returns its chunk count: (sequence, KV head, tile of up to 32 rows) triples.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Prepare(CpuTensor q, float[] k, float[] v, ForwardBatch b, AttentionParams p, CpuTensor o, int maxPos, bool simd, int threads)
     {
         _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _b = b; _p = p;
         _maxPos = maxPos; _simd = simd;
-        _items = q.Rows * p.NumHeads;
-        _itemsPerChunk = Math.Max(1, _items / (8 * threads));
-        return (_items + _itemsPerChunk - 1) / _itemsPerChunk;
+        int count = 0;
+        for (int s = 0; s < b.NumSeqs; s++)
+        {
+            int rows = b.QueryStarts[s + 1] - b.QueryStarts[s];
+            count += (rows + RowTile - 1) / RowTile * p.NumKvHeads;
+        }
+        if (_chunks.Length < 4 * count) _chunks = new int[Math.Max(4 * count, 2 * _chunks.Length)];
+        int c = 0;
+        for (int s = 0; s < b.NumSeqs; s++)
+        {
+            for (int r = b.QueryStarts[s]; r < b.QueryStarts[s + 1]; r += RowTile)
+            {
+                for (int h = 0; h < p.NumKvHeads; h++, c++)
+                {
+                    _chunks[4 * c] = s; _chunks[4 * c + 1] = h; _chunks[4 * c + 2] = r;
+                    _chunks[4 * c + 3] = Math.Min(r + RowTile, b.QueryStarts[s + 1]);
+                }
+            }
+        }
+        return count;
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
@@ -57,21 +81,28 @@ internal sealed class AttentionJob : ParallelJob
         var b = _b!;
         var p = _p!;
         int d = p.HeadDim, hq = p.NumHeads, group = hq / p.NumKvHeads;
+        int s = _chunks[4 * chunk], kvh = _chunks[4 * chunk + 1], r0 = _chunks[4 * chunk + 2], r1 = _chunks[4 * chunk + 3];
+        int keys = 0;
+        for (int r = r0; r < r1; r++) keys = Math.Max(keys, b.Positions[r] + 1);
+        int l = PagedAttentionKernel.PaddedKeys(keys);
+        int maxL = PagedAttentionKernel.PaddedKeys(_maxPos + 1);
         var scores = _scores[worker];
-        if (scores is null || scores.Length <= _maxPos) _scores[worker] = scores = new float[Math.Max(_maxPos + 1, 256)];
-        ref float q0 = ref MemoryMarshal.GetArrayDataReference(_q);
-        ref float o0 = ref MemoryMarshal.GetArrayDataReference(_o);
-        ref float k0 = ref MemoryMarshal.GetArrayDataReference(_k);
-        ref float v0 = ref MemoryMarshal.GetArrayDataReference(_v);
-        int i1 = Math.Min(_items, (chunk + 1) * _itemsPerChunk);
-        for (int i = chunk * _itemsPerChunk; i < i1; i++)
+        if (scores is null || scores.Length < maxL) _scores[worker] = scores = GC.AllocateArray<float>(Math.Max(maxL, 256), pinned: true);
+        var keysT = _keysT[worker];
+        if (keysT is null || keysT.Length < d * maxL) _keysT[worker] = keysT = GC.AllocateArray<float>(Math.Max(d * maxL, 4096), pinned: true);
+        var table = b.BlockTable(s);
+        fixed (float* q0 = _q, o0 = _o, k0 = _k, v0 = _v, sc = scores, kT = keysT)
         {
-            int row = i / hq, h = i % hq, kvh = h / group;
-            int s = _rowSeq[row];
-            nint qo = (nint)row * hq * d + (nint)h * d; // element [row, h, 0] of [T, Hq, D]
-            PagedAttentionKernel.Attend(ref Unsafe.Add(ref q0, _qOff + qo), ref k0, ref v0, b.BlockTable(s), b.BlockSize,
-                kvh * d, p.NumKvHeads * d, d, b.Positions[row], p.Scale, p.AlibiSlopes is { } sl ? sl[h] : 0f,
-                scores, ref Unsafe.Add(ref o0, _oOff + qo), _simd);
+            PagedAttentionKernel.GatherKeysTransposed(k0, table, b.BlockSize, kvh * d, p.NumKvHeads * d, d, keys, kT);
+            for (int r = r0; r < r1; r++)
+            {
+                for (int h = kvh * group; h < (kvh + 1) * group; h++)
+                {
+                    nint at = (nint)r * hq * d + (nint)h * d; // element [row, h, 0] of [T, Hq, D]
+                    PagedAttentionKernel.Attend(q0 + _qOff + at, kT, l, v0, table, b.BlockSize, kvh * d, p.NumKvHeads * d, d,
+                        b.Positions[r], p.Scale, p.AlibiSlopes is { } sl ? sl[h] : 0f, sc, o0 + _oOff + at, _simd);
+                }
+            }
         }
     }
 }
