@@ -17,14 +17,6 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     /// <inheritdoc />
     public string Name => inner.Name;
 
-    private void Time(string op, Action a)
-    {
-        long t0 = Stopwatch.GetTimestamp();
-        a();
-        long dt = Stopwatch.GetTimestamp() - t0;
-        _totals[op] = _totals.TryGetValue(op, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
-    }
-
     /// <inheritdoc />
     public DeviceTensor Allocate(int rows, int cols, DType dtype = DType.F32) => inner.Allocate(rows, cols, dtype);
     /// <inheritdoc />
@@ -41,24 +33,63 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
         Add("Embedding", t0);
     }
     /// <inheritdoc />
-    public void MatMul(DeviceTensor x, Weight w, DeviceTensor y) => Time(x.Rows > 16 ? "MatMul (T>16)" : "MatMul (T<=16)", () => inner.MatMul(x, w, y));
+    public void MatMul(DeviceTensor x, Weight w, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.MatMul(x, w, y);
+        Add(x.Rows > 16 ? "MatMul (T>16)" : "MatMul (T<=16)", t0);
+    }
     /// <inheritdoc />
     public Weight PrepareLinear(Weight w) => inner.PrepareLinear(w);
     /// <inheritdoc />
-    public void MatMul(DeviceTensor x, QuantizedWeight w, DeviceTensor y) => Time("MatMul quantized", () => inner.MatMul(x, w, y));
+    public void MatMul(DeviceTensor x, QuantizedWeight w, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.MatMul(x, w, y);
+        Add("MatMul quantized", t0);
+    }
     /// <inheritdoc />
-    public void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y) => Time("RmsNorm", () => inner.RmsNorm(x, gamma, eps, y));
+    public void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.RmsNorm(x, gamma, eps, y);
+        Add("RmsNorm", t0);
+    }
     /// <inheritdoc />
-    public void Add(DeviceTensor x, DeviceTensor y) => Time("Add", () => inner.Add(x, y));
+    public void Add(DeviceTensor x, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Add(x, y);
+        Add("Add", t0);
+    }
     /// <inheritdoc />
-    public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y) => Time("SiluMul", () => inner.SiluMul(gate, up, y));
+    public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.SiluMul(gate, up, y);
+        Add("SiluMul", t0);
+    }
     /// <inheritdoc />
-    public void Rope(DeviceTensor x, int numHeads, RopeTable table, ForwardBatch b) => Time("Rope", () => inner.Rope(x, numHeads, table, b));
+    public void Rope(DeviceTensor x, int numHeads, RopeTable table, ForwardBatch b)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.Rope(x, numHeads, table, b);
+        Add("Rope", t0);
+    }
     /// <inheritdoc />
-    public void WriteKv(DeviceTensor k, DeviceTensor v, KvLayer kv, ForwardBatch b) => Time("WriteKv", () => inner.WriteKv(k, v, kv, b));
+    public void WriteKv(DeviceTensor k, DeviceTensor v, KvLayer kv, ForwardBatch b)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.WriteKv(k, v, kv, b);
+        Add("WriteKv", t0);
+    }
     /// <inheritdoc />
-    public void PagedAttention(DeviceTensor q, KvLayer kv, ForwardBatch b, AttentionParams p, DeviceTensor o) =>
-        Time("PagedAttention", () => inner.PagedAttention(q, kv, b, p, o));
+    public void PagedAttention(DeviceTensor q, KvLayer kv, ForwardBatch b, AttentionParams p, DeviceTensor o)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.PagedAttention(q, kv, b, p, o);
+        Add("PagedAttention", t0);
+    }
     /// <inheritdoc />
     public void GatherRows(DeviceTensor x, ReadOnlySpan<int> rows, DeviceTensor y)
     {

@@ -81,11 +81,13 @@ public sealed class LoraSet : IDisposable
 
     // A factor as served: in the backend's matmul layout, and when asked in the base weight's dtype (vLLM's lora_dtype "auto": an
     // F32 adapter on a BF16 model is read as BF16, halving the bytes every decode step streams). Quantized bases keep the stored dtype.
-    private static Weight Serving(IBackend backend, Weight factor, ILinear linear, bool modelDType)
+    // A fused W_pack's lora_A serves the q, k and v sites: it is prepared once (cache keyed by the adapter's tensor).
+    private static Weight Serving(IBackend backend, Weight factor, ILinear linear, bool modelDType, Dictionary<Weight, Weight> prepared)
     {
+        if (prepared.TryGetValue(factor, out var done)) return done;
         var dtype = modelDType && linear is Linear { Weight.DType: var d } ? d : factor.DType;
         var w = factor.DType == dtype ? factor : FloatRows.Convert(factor, dtype);
-        return backend.PrepareLinear(w);
+        return prepared[factor] = backend.PrepareLinear(w);
     }
 
     // For every site some adapter touches: the factors per adapter id (index 0 unused). Checks shapes and coverage first.
@@ -94,6 +96,7 @@ public sealed class LoraSet : IDisposable
     {
         var names = ids.OrderBy(p => p.Value).Select(p => p.Key).ToArray();
         var plan = new List<(LinearSite, LoraFactors?[])>();
+        var prepared = new Dictionary<Weight, Weight>(ReferenceEqualityComparer.Instance);
         var known = sites.Select(x => x.Module).ToHashSet(StringComparer.Ordinal);
         for (int i = 0; i < adapters.Count; i++)
         {
@@ -119,7 +122,7 @@ public sealed class LoraSet : IDisposable
                         $"do not fit the model's [{site.ModuleRows}, {linear.InFeatures}] weight");
                 var b = site.RowStart == 0 && linear.OutFeatures == site.ModuleRows ? m.B : m.B.SliceRows(site.RowStart, linear.OutFeatures);
                 (factors ??= new LoraFactors?[adapters.Count + 1])[i + 1] =
-                    new LoraFactors(Serving(model.Backend, m.A, linear, modelDType), Serving(model.Backend, b, linear, modelDType), m.Scale);
+                    new LoraFactors(Serving(model.Backend, m.A, linear, modelDType, prepared), Serving(model.Backend, b, linear, modelDType, prepared), m.Scale);
             }
             if (factors != null) plan.Add((site, factors));
         }
