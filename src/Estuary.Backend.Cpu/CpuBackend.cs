@@ -213,13 +213,17 @@ public sealed class CpuBackend : IBackend
         int width = spec.NumKvHeads * spec.HeadDim;
         if (kt.Cols != width || vt.Cols != width || kt.Rows != vt.Rows || kt.Rows > b.SlotMapping.Length)
             throw new ArgumentException($"WriteKv: k {kt.Shape} and v {vt.Shape} must both be [T, {spec.NumKvHeads}·{spec.HeadDim}] with T ≤ {b.SlotMapping.Length}");
-        float[] kc = cache.Keys(kv.Layer), vc = cache.Values(kv.Layer); // [NumBlocks, B, Hkv, D]
+        float[] kc = cache.Keys(kv.Layer), vc = cache.Values(kv.Layer); // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]
+        int bs = spec.BlockSize;
         for (int t = 0; t < kt.Rows; t++)
         {
             int slot = b.SlotMapping[t];
             if (slot < 0) continue;
             if (slot >= cache.NumSlots) throw new ArgumentOutOfRangeException(nameof(b), $"WriteKv: slot {slot} of row {t} outside the cache's {cache.NumSlots} slots");
-            kt.Row(t).CopyTo(kc.AsSpan(slot * width, width));
+            // K element i = h·D + d of the row goes to [block, h, d, offset] = block·Hkv·D·B + i·B + offset.
+            var row = kt.Row(t);
+            long kBase = (long)(slot / bs) * width * bs + slot % bs;
+            for (int i = 0; i < width; i++) kc[kBase + (long)i * bs] = row[i];
             vt.Row(t).CopyTo(vc.AsSpan(slot * width, width));
         }
     }

@@ -1,10 +1,11 @@
-// Paged KV cache in managed memory: per layer one K and one V float[] laid out [NumBlocks, B, Hkv, D] (F32).
-// Invariant: every array holds exactly NumBlocks·B·Hkv·D floats; a token's slot = block·B + offset indexes its [Hkv, D] row.
+// Paged KV cache in managed memory: per layer one K float[] laid out [NumBlocks, Hkv, D, B] (keys transposed inside each block, so
+// attention reads 16 keys' element d as one vector) and one V float[] laid out [NumBlocks, B, Hkv, D] (F32).
+// Invariant: every array holds exactly NumBlocks·B·Hkv·D floats; each block is contiguous in both; a token's slot = block·B + offset.
 using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
 
-/// <summary>CPU-resident paged KV cache: K and V per layer, each [NumBlocks, B, Hkv, D] F32.</summary>
+/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], F32.</summary>
 public sealed class CpuKvCacheStorage : IKvCacheStorage
 {
     private float[][]? _k; // [L][NumBlocks · B · Hkv · D]
@@ -24,7 +25,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         _v = new float[spec.NumLayers][];
         for (int l = 0; l < spec.NumLayers; l++)
         {
-            // Layout per layer: [NumBlocks, B, Hkv, D] F32, row-major; slot s starts at s · Hkv · D.
+            // K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], F32, row-major; see KeyIndex and ValueIndex.
             _k[l] = new float[perLayer];
             _v[l] = new float[perLayer];
         }
@@ -36,11 +37,26 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>Number of token slots (NumBlocks · B).</summary>
     public int NumSlots => Spec.NumBlocks * Spec.BlockSize;
 
-    /// <summary>K of <paramref name="layer"/>: [NumBlocks, B, Hkv, D].</summary>
+    /// <summary>K of <paramref name="layer"/>: [NumBlocks, Hkv, D, B].</summary>
     public float[] Keys(int layer) => Layers(_k)[CheckLayer(layer)];
 
     /// <summary>V of <paramref name="layer"/>: [NumBlocks, B, Hkv, D].</summary>
     public float[] Values(int layer) => Layers(_v)[CheckLayer(layer)];
+
+    /// <summary>Index in <see cref="Keys"/> of element <paramref name="d"/> of head <paramref name="head"/>'s key at <paramref name="slot"/>.</summary>
+    public static long KeyIndex(KvCacheSpec spec, int slot, int head, int d)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        int block = slot / spec.BlockSize, offset = slot % spec.BlockSize;
+        return (((long)block * spec.NumKvHeads + head) * spec.HeadDim + d) * spec.BlockSize + offset;
+    }
+
+    /// <summary>Index in <see cref="Values"/> of element <paramref name="d"/> of head <paramref name="head"/>'s value at <paramref name="slot"/>.</summary>
+    public static long ValueIndex(KvCacheSpec spec, int slot, int head, int d)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return ((long)slot * spec.NumKvHeads + head) * spec.HeadDim + d;
+    }
 
     /// <inheritdoc />
     public void Dispose()

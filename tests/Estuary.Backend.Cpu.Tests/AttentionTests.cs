@@ -67,6 +67,7 @@ public sealed class AttentionTests : IDisposable
     [InlineData(4, 1, 19, 3, true)]
     [InlineData(8, 2, 64, 16, true)]  // D = 64: values summed in registers
     [InlineData(4, 4, 64, 8, false)]
+    [InlineData(8, 8, 64, 32, false)] // two key units per block
     public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi)
     {
         var rng = new Random(hq * 100 + d);
@@ -130,11 +131,21 @@ public sealed class AttentionTests : IDisposable
         var k = TestData.Upload(_cpu, [1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 3);
         var v = TestData.Upload(_cpu, [-1, -2, -3, -4, -5, -6, -7, -8, -9], 3, 3);
         _cpu.WriteKv(k, v, new KvLayer(cache, 0), b);
+        // V [NumBlocks, B, Hkv, D]: slot s's row at s·3. K [NumBlocks, Hkv, D, B]: slot s = (block, offset), element d at
+        // block·12 + d·4 + offset.
+        var expectedV = new float[24];
+        new float[] { -7, -8, -9 }.CopyTo(expectedV, 0);
+        new float[] { -1, -2, -3 }.CopyTo(expectedV, 15);
+        Assert.Equal(expectedV, cache.Values(0));
         var expectedK = new float[24];
-        new float[] { 7, 8, 9 }.CopyTo(expectedK, 0);
-        new float[] { 1, 2, 3 }.CopyTo(expectedK, 15);
+        expectedK[0] = 7; expectedK[4] = 8; expectedK[8] = 9;     // slot 0: block 0, offset 0
+        expectedK[13] = 1; expectedK[17] = 2; expectedK[21] = 3;  // slot 5: block 1, offset 1
         Assert.Equal(expectedK, cache.Keys(0));
-        Assert.Equal(expectedK.Select(x => -x).ToArray(), cache.Values(0));
+        for (int d = 0; d < 3; d++)
+        {
+            Assert.Equal(expectedK[CpuKvCacheStorage.KeyIndex(cache.Spec, 5, 0, d)], d + 1f);
+            Assert.Equal(expectedV[CpuKvCacheStorage.ValueIndex(cache.Spec, 5, 0, d)], -(d + 1f));
+        }
         b.SlotMapping[1] = 8;
         Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.WriteKv(k, v, new KvLayer(cache, 0), b));
     }

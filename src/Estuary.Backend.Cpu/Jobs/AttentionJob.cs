@@ -10,17 +10,18 @@ namespace Estuary.Backend.Cpu.Jobs;
 /// <summary>One PagedAttention call's state; preallocated and refilled per call.</summary>
 internal sealed unsafe class AttentionJob : ParallelJob
 {
-    private const int RowTile = 32;     // query rows per chunk: each chunk gathers its keys once for RowTile rows × the GQA group
+    private const int RowTile = 32;     // query rows per chunk: each chunk locates (or gathers) its keys once for RowTile rows × the GQA group
 
     private readonly float[][] _scores; // [threads][PaddedKeys(maxPos + 1)]
-    private readonly float[][] _keysT;  // [threads][D · PaddedKeys(maxPos + 1)] transposed key panel
+    private readonly float[][] _keysT;  // [threads][D · PaddedKeys(maxPos + 1)] transposed key panel (block sizes not a multiple of 16)
+    private readonly nint[][] _units;   // [threads][PaddedKeys(maxPos + 1) / 16] key unit addresses
     private int[] _rowSeq = [];         // [T] sequence of each query row
     private int[] _chunks = [];         // [chunks, 4]: sequence, kv head, first row, end row
     private float[] _q = [];            // [T, Hq·D] at _qOff
     private int _qOff;
     private float[] _o = [];            // [T, Hq·D] at _oOff
     private int _oOff;
-    private float[] _k = [], _v = [];   // [NumBlocks, B, Hkv, D]
+    private float[] _k = [], _v = [];   // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]
     private ForwardBatch? _b;
     private AttentionParams? _p;
     private int _maxPos;
@@ -30,6 +31,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
     {
         _scores = new float[threads][];
         _keysT = new float[threads][];
+        _units = new nint[threads][];
     }
 
     /// <summary>Row → sequence map to fill (length ≥ T).</summary>
@@ -88,18 +90,35 @@ internal sealed unsafe class AttentionJob : ParallelJob
         int maxL = PagedAttentionKernel.PaddedKeys(_maxPos + 1);
         var scores = _scores[worker];
         if (scores is null || scores.Length < maxL) _scores[worker] = scores = GC.AllocateArray<float>(Math.Max(maxL, 256), pinned: true);
+        var units = _units[worker];
+        if (units is null || units.Length < maxL / PagedAttentionKernel.KeyUnit)
+            _units[worker] = units = GC.AllocateArray<nint>(Math.Max(maxL / PagedAttentionKernel.KeyUnit, 64), pinned: true);
+        bool direct = PagedAttentionKernel.ReadsCacheDirectly(b.BlockSize);
         var keysT = _keysT[worker];
-        if (keysT is null || keysT.Length < d * maxL) _keysT[worker] = keysT = GC.AllocateArray<float>(Math.Max(d * maxL, 4096), pinned: true);
+        if (!direct && (keysT is null || keysT.Length < d * maxL))
+            _keysT[worker] = keysT = GC.AllocateArray<float>(Math.Max(d * maxL, 4096), pinned: true);
         var table = b.BlockTable(s);
         fixed (float* q0 = _q, o0 = _o, k0 = _k, v0 = _v, sc = scores, kT = keysT)
+        fixed (nint* u = units)
         {
-            PagedAttentionKernel.GatherKeysTransposed(k0, table, b.BlockSize, kvh * d, p.NumKvHeads * d, d, keys, kT);
+            float** unitPtrs = (float**)u;
+            nint stride;
+            if (direct)
+            {
+                PagedAttentionKernel.CacheKeyUnits(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, unitPtrs);
+                stride = b.BlockSize;
+            }
+            else
+            {
+                PagedAttentionKernel.GatherKeyUnits(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, kT, unitPtrs);
+                stride = l;
+            }
             for (int r = r0; r < r1; r++)
             {
                 for (int h = kvh * group; h < (kvh + 1) * group; h++)
                 {
                     nint at = (nint)r * hq * d + (nint)h * d; // element [row, h, 0] of [T, Hq, D]
-                    PagedAttentionKernel.Attend(q0 + _qOff + at, kT, l, v0, table, b.BlockSize, kvh * d, p.NumKvHeads * d, d,
+                    PagedAttentionKernel.Attend(q0 + _qOff + at, unitPtrs, stride, v0, table, b.BlockSize, kvh * d, p.NumKvHeads * d, d,
                         b.Positions[r], p.Scale, p.AlibiSlopes is { } sl ? sl[h] : 0f, sc, o0 + _oOff + at, _simd);
                 }
             }

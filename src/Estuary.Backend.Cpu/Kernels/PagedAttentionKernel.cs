@@ -1,10 +1,11 @@
-// Causal attention over a paged F32 KV cache [NumBlocks, B, Hkv, D], with optional ALiBi, for the query rows of one sequence and
-// one KV head (all query heads of its GQA group). The keys the rows need are first gathered into a transposed panel kT[D, L]
-// (L rounded up to 64), so a score for 64 keys at once is D broadcast-FMAs into 4 vectors — no horizontal sums; values are
-// accumulated with the output row held in registers.
+// Causal attention over a paged F32 KV cache (K [NumBlocks, Hkv, D, B], keys transposed inside each block; V [NumBlocks, B, Hkv, D]),
+// with optional ALiBi, for the query rows of one sequence and one KV head (all query heads of its GQA group). Keys are read in units
+// of 16: element d of 16 consecutive keys is one contiguous vector in the cache when B is a multiple of 16 (otherwise the keys are
+// first gathered into a transposed panel kT[D, L], L rounded up to 64), so a score for 64 keys at once is D broadcast-FMAs into 4
+// vectors — no horizontal sums and no copying; values are accumulated with the output row held in registers.
 // Invariant (batch invariance): a row's output depends only on its query, its position and the cache — score(j) is one FMA chain
 // over d in order, then ·scale + slope·j; the softmax and the value sums run in fixed orders over keys 0..pos — whatever the
-// other rows, heads, sequences, threads or vector width (the scalar path computes the same chains).
+// other rows, heads, sequences, threads, block size or vector width (the scalar path computes the same chains).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -13,53 +14,73 @@ namespace Estuary.Backend.Cpu.Kernels;
 /// <summary>Paged attention kernels; the backend parallelises over (sequence, KV head, row tile).</summary>
 internal static unsafe class PagedAttentionKernel
 {
-    /// <summary>Keys per score tile (4 vectors of 16).</summary>
+    /// <summary>Keys per unit: one Vector512 (or two Vector256) of scores.</summary>
+    public const int KeyUnit = 16;
+
+    /// <summary>Keys per score tile (4 units).</summary>
     public const int KeyTile = 64;
 
-    /// <summary>Panel columns for <paramref name="keys"/> keys.</summary>
+    /// <summary>Keys rounded up to whole score tiles (the scores scratch and panel width).</summary>
     public static int PaddedKeys(int keys) => (keys + KeyTile - 1) / KeyTile * KeyTile;
 
+    /// <summary>Whether keys are read straight from the cache (B a multiple of 16) rather than through a gathered panel.</summary>
+    public static bool ReadsCacheDirectly(int blockSize) => blockSize % KeyUnit == 0;
+
     /// <summary>
-    /// kT[d, j] = K[slot(j), head, d] for keys j &lt; <paramref name="keys"/>, zero for j up to the padded width; slot(j) from the
-    /// block table. <paramref name="kT"/> holds D · PaddedKeys(keys) floats.
+    /// units[u] = address of element 0 of keys 16u..16u+15 (head <paramref name="kvHead"/>) in the cache, for u &lt; PaddedKeys(keys)/16
+    /// (units past the last key repeat the last one); element d of those keys is at units[u] + d·B. Needs B a multiple of 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GatherKeysTransposed(float* kCache, ReadOnlySpan<int> blockTable, int blockSize, int headOffset, int slotStride,
-        int d, int keys, float* kT)
+    public static void CacheKeyUnits(float* kCache, ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d,
+        int keys, float** units)
     {
-        int l = PaddedKeys(keys);
-        float** rows = stackalloc float*[16];
-        for (int j0 = 0; j0 < l; j0 += 16)
+        int used = (keys + KeyUnit - 1) / KeyUnit, padded = PaddedKeys(keys) / KeyUnit;
+        int unitsPerBlock = blockSize / KeyUnit;
+        nint headBlock = (nint)d * blockSize; // floats of one head in one block: [D, B]
+        for (int u = 0; u < used; u++)
         {
-            // 16 keys at a time: reads 16 rows of D (L1-resident), writes D runs of 16 contiguous floats.
-            int count = Math.Max(0, Math.Min(16, keys - j0));
-            for (int i = 0; i < count; i++)
-            {
-                int j = j0 + i;
-                nint slot = (nint)blockTable[j / blockSize] * blockSize + j % blockSize;
-                rows[i] = kCache + slot * slotStride + headOffset;
-            }
-            for (int c = 0; c < d; c++)
-            {
-                float* dst = kT + (nint)c * l + j0;
-                int i = 0;
-                for (; i < count; i++) dst[i] = rows[i][c];
-                for (; i < 16; i++) dst[i] = 0f;
-            }
+            int block = u / unitsPerBlock, offset = u % unitsPerBlock * KeyUnit;
+            units[u] = kCache + ((nint)blockTable[block] * numKvHeads + kvHead) * headBlock + offset;
         }
+        for (int u = used; u < padded; u++) units[u] = units[used - 1];
     }
 
     /// <summary>
-    /// o[D] = softmax_j(q·k_j·scale + slope·j) · v_j over keys j = 0..pos, the keys read from the transposed panel
-    /// (<paramref name="l"/> columns) and the values from the paged cache.
+    /// kT[d, j] = K[slot(j), head, d] for keys j &lt; <paramref name="keys"/>, zero up to the padded width, and units[u] = kT + 16u
+    /// (element d of a unit at + d·PaddedKeys(keys)); for block sizes that are not a multiple of 16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GatherKeyUnits(float* kCache, ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d,
+        int keys, float* kT, float** units)
+    {
+        int l = PaddedKeys(keys);
+        nint headBlock = (nint)d * blockSize;
+        for (int j = 0; j < l; j++)
+        {
+            if (j < keys)
+            {
+                float* k = kCache + ((nint)blockTable[j / blockSize] * numKvHeads + kvHead) * headBlock + j % blockSize;
+                for (int c = 0; c < d; c++) kT[(nint)c * l + j] = k[(nint)c * blockSize];
+            }
+            else
+            {
+                for (int c = 0; c < d; c++) kT[(nint)c * l + j] = 0f;
+            }
+        }
+        for (int u = 0; u < l / KeyUnit; u++) units[u] = kT + u * KeyUnit;
+    }
+
+    /// <summary>
+    /// o[D] = softmax_j(q·k_j·scale + slope·j) · v_j over keys j = 0..pos, the keys read through <paramref name="units"/> (element d
+    /// of unit u at units[u] + d·<paramref name="stride"/>) and the values from the paged cache.
     /// </summary>
     /// <param name="scores">Scratch, at least PaddedKeys(pos + 1) floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Attend(float* q, float* kT, int l, float* vCache, ReadOnlySpan<int> blockTable, int blockSize, int headOffset,
-        int slotStride, int d, int pos, float scale, float slope, float* scores, float* o, bool simd)
+    public static void Attend(float* q, float** units, nint stride, float* vCache, ReadOnlySpan<int> blockTable, int blockSize,
+        int headOffset, int slotStride, int d, int pos, float scale, float slope, float* scores, float* o, bool simd)
     {
         int n = pos + 1;
-        Scores(q, kT, l, d, n, scores, simd);
+        Scores(q, units, stride, d, n, scores, simd);
         for (int j = 0; j < n; j++) scores[j] = scores[j] * scale + slope * j;
         float max = VectorMath.Max(ref *scores, n, simd);
         float sum = VectorMath.ExpShiftSum(ref *scores, n, max, simd);
@@ -67,25 +88,25 @@ internal static unsafe class PagedAttentionKernel
         VectorMath.Scale(ref *o, 1f / sum, d, simd);
     }
 
-    // s[j] = Σ_d q[d]·kT[d, j] for j < n rounded up to 64, each an in-order FMA chain over d from +0.
+    // s[j] = Σ_d q[d]·k_j[d] for j < n rounded up to 64, each an in-order FMA chain over d from +0.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores(float* q, float* kT, int l, int d, int n, float* s, bool simd)
+    private static void Scores(float* q, float** units, nint stride, int d, int n, float* s, bool simd)
     {
         int tiles = (n + KeyTile - 1) / KeyTile;
         if (simd && Vector512.IsHardwareAccelerated)
         {
             for (int t = 0; t < tiles; t++)
             {
-                float* k = kT + t * KeyTile;
+                float* k0 = units[4 * t], k1 = units[4 * t + 1], k2 = units[4 * t + 2], k3 = units[4 * t + 3];
                 Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int c = 0; c < d; c++, k += l)
+                for (nint c = 0, at = 0; c < d; c++, at += stride)
                 {
-                    // Hot spot: one broadcast query element × 64 keys.
+                    // Hot spot: one broadcast query element × 64 keys (4 cache lines when read from the cache).
                     var qc = Vector512.Create(q[c]);
-                    a0 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k), a0);
-                    a1 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k + 16), a1);
-                    a2 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k + 32), a2);
-                    a3 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k + 48), a3);
+                    a0 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k0 + at), a0);
+                    a1 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k1 + at), a1);
+                    a2 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k2 + at), a2);
+                    a3 = Vector512.FusedMultiplyAdd(qc, Vector512.Load(k3 + at), a3);
                 }
                 float* st = s + t * KeyTile;
                 a0.Store(st); a1.Store(st + 16); a2.Store(st + 32); a3.Store(st + 48);
@@ -96,15 +117,15 @@ internal static unsafe class PagedAttentionKernel
         {
             for (int t = 0; t < 2 * tiles; t++)
             {
-                float* k = kT + t * (KeyTile / 2);
+                float* k0 = units[2 * t], k1 = units[2 * t + 1];
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int c = 0; c < d; c++, k += l)
+                for (nint c = 0, at = 0; c < d; c++, at += stride)
                 {
                     var qc = Vector256.Create(q[c]);
-                    a0 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k), a0);
-                    a1 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k + 8), a1);
-                    a2 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k + 16), a2);
-                    a3 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k + 24), a3);
+                    a0 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k0 + at), a0);
+                    a1 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k0 + at + 8), a1);
+                    a2 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k1 + at), a2);
+                    a3 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(k1 + at + 8), a3);
                 }
                 float* st = s + t * (KeyTile / 2);
                 a0.Store(st); a1.Store(st + 8); a2.Store(st + 16); a3.Store(st + 24);
@@ -113,8 +134,9 @@ internal static unsafe class PagedAttentionKernel
         }
         for (int j = 0; j < tiles * KeyTile; j++)
         {
+            float* k = units[j / KeyUnit] + j % KeyUnit;
             float acc = 0f;
-            for (int c = 0; c < d; c++) acc = MathF.FusedMultiplyAdd(q[c], kT[(nint)c * l + j], acc);
+            for (nint c = 0; c < d; c++) acc = MathF.FusedMultiplyAdd(q[c], k[c * stride], acc);
             s[j] = acc;
         }
     }

@@ -6,7 +6,7 @@ namespace Estuary.Backend.Cpu.Kernels.Reference;
 /// <summary>Obviously-correct paged attention for tests (double accumulation).</summary>
 internal static class PagedAttentionReference
 {
-    /// <summary>o[T, Hq·D] from q[T, Hq·D] and the layer's K/V caches [NumBlocks, B, Hkv, D].</summary>
+    /// <summary>o[T, Hq·D] from q[T, Hq·D] and the layer's K cache [NumBlocks, Hkv, D, B] and V cache [NumBlocks, B, Hkv, D].</summary>
     public static void Run(ReadOnlySpan<float> q, float[] kCache, float[] vCache, ForwardBatch b, AttentionParams p, Span<float> o)
     {
         int d = p.HeadDim, hq = p.NumHeads, hkv = p.NumKvHeads, bs = b.BlockSize;
@@ -24,7 +24,7 @@ internal static class PagedAttentionReference
                     {
                         int slot = b.BlockTables[s * b.MaxBlocksPerSeq + j / bs] * bs + j % bs;
                         double dot = 0;
-                        for (int i = 0; i < d; i++) dot += (double)q[(row * hq + h) * d + i] * kCache[(slot * hkv + kvh) * d + i];
+                        for (int i = 0; i < d; i++) dot += (double)q[(row * hq + h) * d + i] * kCache[((slot / bs * hkv + kvh) * d + i) * bs + slot % bs];
                         scores[j] = dot * p.Scale + (p.AlibiSlopes is { } a ? a[h] * (double)j : 0);
                         max = Math.Max(max, scores[j]);
                     }
