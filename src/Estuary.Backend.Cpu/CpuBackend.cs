@@ -213,18 +213,30 @@ public sealed class CpuBackend : IBackend
         int width = spec.NumKvHeads * spec.HeadDim;
         if (kt.Cols != width || vt.Cols != width || kt.Rows != vt.Rows || kt.Rows > b.SlotMapping.Length)
             throw new ArgumentException($"WriteKv: k {kt.Shape} and v {vt.Shape} must both be [T, {spec.NumKvHeads}·{spec.HeadDim}] with T ≤ {b.SlotMapping.Length}");
-        float[] kc = cache.Keys(kv.Layer), vc = cache.Values(kv.Layer); // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]
+        Array ka = cache.KeyArray(kv.Layer), va = cache.ValueArray(kv.Layer); // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]
         int bs = spec.BlockSize;
         for (int t = 0; t < kt.Rows; t++)
         {
             int slot = b.SlotMapping[t];
             if (slot < 0) continue;
             if (slot >= cache.NumSlots) throw new ArgumentOutOfRangeException(nameof(b), $"WriteKv: slot {slot} of row {t} outside the cache's {cache.NumSlots} slots");
-            // K element i = h·D + d of the row goes to [block, h, d, offset] = block·Hkv·D·B + i·B + offset.
-            var row = kt.Row(t);
-            long kBase = (long)(slot / bs) * width * bs + slot % bs;
-            for (int i = 0; i < width; i++) kc[kBase + (long)i * bs] = row[i];
-            vt.Row(t).CopyTo(vc.AsSpan(slot * width, width));
+            // K element i = h·D + d of the row goes to [block, h, d, offset] = block·Hkv·D·B + i·B + offset; V's row is contiguous.
+            Span<float> kRow = kt.Row(t), vRow = vt.Row(t);
+            long kBase = (long)(slot / bs) * width * bs + slot % bs, vBase = (long)slot * width;
+            if (ka is float[] kf)
+            {
+                for (int i = 0; i < width; i++) kf[kBase + (long)i * bs] = kRow[i];
+                vRow.CopyTo(((float[])va).AsSpan((int)vBase, width));
+            }
+            else
+            {
+                ushort[] ku = (ushort[])ka, vu = (ushort[])va;
+                for (int i = 0; i < width; i++)
+                {
+                    ku[kBase + (long)i * bs] = CpuKvCacheStorage.Narrow(kRow[i], spec.DType);
+                    vu[vBase + i] = CpuKvCacheStorage.Narrow(vRow[i], spec.DType);
+                }
+            }
         }
     }
 
@@ -249,7 +261,7 @@ public sealed class CpuBackend : IBackend
         if (Overlap(qt, ot)) throw new ArgumentException("PagedAttention: q and o overlap; the output must be a separate buffer");
         int maxPos = ValidateAttentionBatch(b, tokens, spec, _attention.RowSeq(tokens));
         if (tokens == 0) return;
-        int chunks = _attention.Prepare(qt, cache.Keys(kv.Layer), cache.Values(kv.Layer), b, p, ot, maxPos,
+        int chunks = _attention.Prepare(qt, cache.KeyArray(kv.Layer), cache.ValueArray(kv.Layer), spec.DType, b, p, ot, maxPos,
             Vector256.IsHardwareAccelerated, _pool.NumThreads);
         try { _pool.Run(_attention, chunks); }
         finally { _attention.Clear(); }

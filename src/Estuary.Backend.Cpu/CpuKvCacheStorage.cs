@@ -1,15 +1,17 @@
-// Paged KV cache in managed memory: per layer one K float[] laid out [NumBlocks, Hkv, D, B] (keys transposed inside each block, so
-// attention reads 16 keys' element d as one vector) and one V float[] laid out [NumBlocks, B, Hkv, D] (F32).
-// Invariant: every array holds exactly NumBlocks·B·Hkv·D floats; each block is contiguous in both; a token's slot = block·B + offset.
+// Paged KV cache in managed memory: per layer one K array laid out [NumBlocks, Hkv, D, B] (keys transposed inside each block, so
+// attention reads element d of 16 keys as one vector) and one V array laid out [NumBlocks, B, Hkv, D], in the spec's dtype
+// (float[] for F32, ushort[] bit patterns for BF16 and F16; values are rounded to nearest-even when written).
+// Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
+using System.Runtime.InteropServices;
 using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
 
-/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], F32.</summary>
+/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], F32, BF16 or F16.</summary>
 public sealed class CpuKvCacheStorage : IKvCacheStorage
 {
-    private float[][]? _k; // [L][NumBlocks · B · Hkv · D]
-    private float[][]? _v; // [L][NumBlocks · B · Hkv · D]
+    private Array[]? _k; // [L] float[] or ushort[] of NumBlocks · B · Hkv · D
+    private Array[]? _v; // [L] float[] or ushort[] of NumBlocks · B · Hkv · D
 
     /// <summary>Allocates zeroed K and V arrays for every layer.</summary>
     public CpuKvCacheStorage(KvCacheSpec spec)
@@ -17,17 +19,19 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.NumLayers <= 0 || spec.NumBlocks <= 0 || spec.BlockSize <= 0 || spec.NumKvHeads <= 0 || spec.HeadDim <= 0)
             throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache spec must be positive in every dimension: {spec}");
+        if (!KvCacheSpec.IsSupported(spec.DType))
+            throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache dtype {spec.DType} is not supported by the CPU backend (F32, BF16 or F16)");
         long perLayer = (long)spec.NumBlocks * spec.BlockSize * spec.NumKvHeads * spec.HeadDim;
         if (perLayer > Array.MaxLength)
-            throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache layer of {perLayer} floats exceeds the CPU backend's per-array limit {Array.MaxLength}; use fewer blocks");
+            throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache layer of {perLayer} elements exceeds the CPU backend's per-array limit {Array.MaxLength}; use fewer blocks");
         Spec = spec;
-        _k = new float[spec.NumLayers][];
-        _v = new float[spec.NumLayers][];
+        _k = new Array[spec.NumLayers];
+        _v = new Array[spec.NumLayers];
         for (int l = 0; l < spec.NumLayers; l++)
         {
-            // K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], F32, row-major; see KeyIndex and ValueIndex.
-            _k[l] = new float[perLayer];
-            _v[l] = new float[perLayer];
+            // K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], row-major; see KeyIndex and ValueIndex.
+            _k[l] = spec.DType == DType.F32 ? new float[perLayer] : new ushort[perLayer];
+            _v[l] = spec.DType == DType.F32 ? new float[perLayer] : new ushort[perLayer];
         }
     }
 
@@ -37,13 +41,32 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>Number of token slots (NumBlocks · B).</summary>
     public int NumSlots => Spec.NumBlocks * Spec.BlockSize;
 
-    /// <summary>K of <paramref name="layer"/>: [NumBlocks, Hkv, D, B].</summary>
-    public float[] Keys(int layer) => Layers(_k)[CheckLayer(layer)];
+    /// <summary>K of <paramref name="layer"/> in an F32 cache: [NumBlocks, Hkv, D, B].</summary>
+    public float[] Keys(int layer) => F32(KeyArray(layer));
 
-    /// <summary>V of <paramref name="layer"/>: [NumBlocks, B, Hkv, D].</summary>
-    public float[] Values(int layer) => Layers(_v)[CheckLayer(layer)];
+    /// <summary>V of <paramref name="layer"/> in an F32 cache: [NumBlocks, B, Hkv, D].</summary>
+    public float[] Values(int layer) => F32(ValueArray(layer));
 
-    /// <summary>Index in <see cref="Keys"/> of element <paramref name="d"/> of head <paramref name="head"/>'s key at <paramref name="slot"/>.</summary>
+    /// <summary>K of <paramref name="layer"/>: [NumBlocks, Hkv, D, B], float[] or ushort[] by dtype.</summary>
+    public Array KeyArray(int layer) => Layers(_k)[CheckLayer(layer)];
+
+    /// <summary>V of <paramref name="layer"/>: [NumBlocks, B, Hkv, D], float[] or ushort[] by dtype.</summary>
+    public Array ValueArray(int layer) => Layers(_v)[CheckLayer(layer)];
+
+    /// <summary>K of <paramref name="layer"/> widened to F32 (a copy; for tests and references).</summary>
+    public float[] ReadKeys(int layer) => Widen(KeyArray(layer));
+
+    /// <summary>V of <paramref name="layer"/> widened to F32 (a copy; for tests and references).</summary>
+    public float[] ReadValues(int layer) => Widen(ValueArray(layer));
+
+    /// <summary>Overwrites K and V of <paramref name="layer"/> (each [NumBlocks·B·Hkv·D] in the cache's own layouts), rounding to the dtype.</summary>
+    public void Fill(int layer, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
+    {
+        Store(KeyArray(layer), keys);
+        Store(ValueArray(layer), values);
+    }
+
+    /// <summary>Index in the K array of element <paramref name="d"/> of head <paramref name="head"/>'s key at <paramref name="slot"/>.</summary>
     public static long KeyIndex(KvCacheSpec spec, int slot, int head, int d)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -51,12 +74,30 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         return (((long)block * spec.NumKvHeads + head) * spec.HeadDim + d) * spec.BlockSize + offset;
     }
 
-    /// <summary>Index in <see cref="Values"/> of element <paramref name="d"/> of head <paramref name="head"/>'s value at <paramref name="slot"/>.</summary>
+    /// <summary>Index in the V array of element <paramref name="d"/> of head <paramref name="head"/>'s value at <paramref name="slot"/>.</summary>
     public static long ValueIndex(KvCacheSpec spec, int slot, int head, int d)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return ((long)slot * spec.NumKvHeads + head) * spec.HeadDim + d;
     }
+
+    /// <summary>The stored bits of <paramref name="value"/> in a 16-bit KV dtype (round to nearest even; NaN stays NaN).</summary>
+    public static ushort Narrow(float value, DType dtype) => dtype switch
+    {
+        DType.BF16 => float.IsNaN(value)
+            ? (ushort)((BitConverter.SingleToUInt32Bits(value) >> 16) | 0x40)
+            : (ushort)((BitConverter.SingleToUInt32Bits(value) + 0x7FFF + ((BitConverter.SingleToUInt32Bits(value) >> 16) & 1)) >> 16),
+        DType.F16 => BitConverter.HalfToUInt16Bits((Half)value),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), $"{dtype} is not a 16-bit KV dtype"),
+    };
+
+    /// <summary>The float a 16-bit KV element holds.</summary>
+    public static float WidenElement(ushort bits, DType dtype) => dtype switch
+    {
+        DType.BF16 => BitConverter.UInt32BitsToSingle((uint)bits << 16),
+        DType.F16 => (float)BitConverter.UInt16BitsToHalf(bits),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), $"{dtype} is not a 16-bit KV dtype"),
+    };
 
     /// <inheritdoc />
     public void Dispose()
@@ -65,7 +106,31 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         _v = null;
     }
 
-    private static float[][] Layers(float[][]? arrays) => arrays ?? throw new ObjectDisposedException(nameof(CpuKvCacheStorage));
+    private float[] F32(Array a) => a as float[]
+        ?? throw new InvalidOperationException($"the KV cache is stored as {Spec.DType}; use ReadKeys/ReadValues for F32 copies");
+
+    private float[] Widen(Array a)
+    {
+        if (a is float[] f) return (float[])f.Clone();
+        var u = (ushort[])a;
+        var result = new float[u.Length];
+        for (int i = 0; i < u.Length; i++) result[i] = WidenElement(u[i], Spec.DType);
+        return result;
+    }
+
+    private void Store(Array a, ReadOnlySpan<float> src)
+    {
+        if (src.Length != a.Length) throw new ArgumentException($"KV fill of {src.Length} elements for a layer of {a.Length}");
+        if (a is float[] f)
+        {
+            src.CopyTo(f);
+            return;
+        }
+        var u = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference((ushort[])a), a.Length);
+        for (int i = 0; i < u.Length; i++) u[i] = Narrow(src[i], Spec.DType);
+    }
+
+    private static Array[] Layers(Array[]? arrays) => arrays ?? throw new ObjectDisposedException(nameof(CpuKvCacheStorage));
 
     private int CheckLayer(int layer) => (uint)layer < (uint)Spec.NumLayers
         ? layer

@@ -46,7 +46,8 @@ public sealed class LlmEngine : IDisposable
         var mc = model.Config;
         MaxModelLen = Math.Min(config.MaxModelLen ?? mc.MaxPositions, mc.MaxPositions);
         int blocksPerSeq = (MaxModelLen + config.BlockSize - 1) / config.BlockSize;
-        var probe = new KvCacheSpec(mc.NumLayers, 1, config.BlockSize, mc.NumKvHeads, mc.HeadDim);
+        var kvDType = config.KvCacheDType ?? DType.F32; // 'auto': the activation dtype, F32 on the CPU (exact against the references)
+        var probe = new KvCacheSpec(mc.NumLayers, 1, config.BlockSize, mc.NumKvHeads, mc.HeadDim, kvDType);
         NumKvBlocks = config.NumKvBlocks ?? KvBlocksFromMemory(config, probe, blocksPerSeq);
         var spec = probe with { NumBlocks = NumKvBlocks };
         _kvCache = new KvCacheManager(NumKvBlocks, config.BlockSize, config.EnablePrefixCaching);

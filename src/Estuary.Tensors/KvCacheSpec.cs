@@ -1,12 +1,16 @@
-// The geometry of a paged KV cache: per layer, K and V each laid out as [NumBlocks, B, Hkv, D].
+// The geometry of a paged KV cache: layers × blocks of B token slots × KV heads × head dim, and the element type it is stored in
+// (the layout inside a block is the backend's business).
 namespace Estuary.Tensors;
 
-/// <summary>Paged KV-cache geometry.</summary>
-public sealed record KvCacheSpec(int NumLayers, int NumBlocks, int BlockSize, int NumKvHeads, int HeadDim)
+/// <summary>Paged KV-cache geometry and storage dtype (F32, BF16 or F16).</summary>
+public sealed record KvCacheSpec(int NumLayers, int NumBlocks, int BlockSize, int NumKvHeads, int HeadDim, DType DType = DType.F32)
 {
-    /// <summary>Bytes of K+V for one token across all layers, at 4 bytes per element.</summary>
-    public long BytesPerToken(int bytesPerElement = 4) => 2L * NumLayers * NumKvHeads * HeadDim * bytesPerElement;
+    /// <summary>Bytes of K+V for one token across all layers.</summary>
+    public long BytesPerToken() => 2L * NumLayers * NumKvHeads * HeadDim * DType.SizeOf();
 
     /// <summary>Bytes of the whole cache.</summary>
-    public long TotalBytes(int bytesPerElement = 4) => BytesPerToken(bytesPerElement) * NumBlocks * BlockSize;
+    public long TotalBytes() => BytesPerToken() * NumBlocks * BlockSize;
+
+    /// <summary>Whether <paramref name="dtype"/> can hold a KV cache (a floating type).</summary>
+    public static bool IsSupported(DType dtype) => dtype is DType.F32 or DType.BF16 or DType.F16;
 }

@@ -62,22 +62,27 @@ public sealed class AttentionTests : IDisposable
     }
 
     [Theory]
-    [InlineData(8, 8, 16, 16, false)]
-    [InlineData(6, 2, 12, 5, true)]
-    [InlineData(4, 1, 19, 3, true)]
-    [InlineData(8, 2, 64, 16, true)]  // D = 64: values summed in registers
-    [InlineData(4, 4, 64, 8, false)]
-    [InlineData(8, 8, 64, 32, false)] // two key units per block
-    public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi)
+    [InlineData(8, 8, 16, 16, false, DType.F32)]
+    [InlineData(6, 2, 12, 5, true, DType.F32)]
+    [InlineData(4, 1, 19, 3, true, DType.F32)]
+    [InlineData(8, 2, 64, 16, true, DType.F32)]  // D = 64: values summed in registers
+    [InlineData(4, 4, 64, 8, false, DType.F32)]
+    [InlineData(8, 8, 64, 32, false, DType.F32)] // two key units per block
+    [InlineData(8, 2, 64, 16, true, DType.BF16)]
+    [InlineData(4, 4, 64, 32, false, DType.BF16)]
+    [InlineData(6, 2, 12, 5, true, DType.BF16)]  // gathered keys, values through the any-D path
+    [InlineData(8, 2, 64, 16, false, DType.F16)]
+    [InlineData(4, 1, 19, 3, true, DType.F16)]
+    public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi, DType dtype)
     {
         var rng = new Random(hq * 100 + d);
         int numBlocks = 128, maxBlocks = 32;
         float[]? slopes = alibi ? Enumerable.Range(0, hq).Select(h => MathF.Pow(2, -(h + 1))).ToArray() : null;
         var p = new AttentionParams(hq, hkv, d, 1f / MathF.Sqrt(d), slopes);
-        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, numBlocks, bs, hkv, d));
-        // Fill the whole cache with random keys/values so every slot read is defined.
-        TestData.Random(cache.Keys(0).Length, 1).CopyTo(cache.Keys(0), 0);
-        TestData.Random(cache.Values(0).Length, 2).CopyTo(cache.Values(0), 0);
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, numBlocks, bs, hkv, d, dtype));
+        // Fill the whole cache with random keys/values so every slot read is defined (rounded to the cache's dtype).
+        int elements = numBlocks * bs * hkv * d;
+        cache.Fill(0, TestData.Random(elements, 1), TestData.Random(elements, 2));
         // Sequences: prefill chunk at an offset, two decodes, a fresh prefill; block ids a random permutation.
         // 40 rows span two 32-row tiles; position 70 reaches a second 64-key score tile.
         (int start, int count)[] seqs = [(7, 9), (30, 1), (0, 40), (70, 1)];
@@ -96,7 +101,8 @@ public sealed class AttentionTests : IDisposable
         b.QueryStarts[seqs.Length] = row;
         var q = TestData.Random(tokens * hq * d, 3, 3f);
         var expected = new float[q.Length];
-        PagedAttentionReference.Run(q, cache.Keys(0), cache.Values(0), b, p, expected);
+        // The reference reads the stored (rounded) elements widened, so only the kernel's F32 arithmetic is under test.
+        PagedAttentionReference.Run(q, cache.ReadKeys(0), cache.ReadValues(0), b, p, expected);
         var o = _cpu.Allocate(tokens, hq * d);
         _cpu.PagedAttention(TestData.Upload(_cpu, q, tokens, hq * d), new KvLayer(cache, 0), b, p, o);
         // F32 scores are D-term sums against a double reference: the absolute floor grows with D (8e-7 at D = 64).
@@ -120,6 +126,30 @@ public sealed class AttentionTests : IDisposable
                     Assert.Equal(BitConverter.SingleToInt32Bits(all[r * hq * d + j]), BitConverter.SingleToInt32Bits(got[j]));
             }
         }
+    }
+
+    [Theory]
+    [InlineData(DType.BF16)]
+    [InlineData(DType.F16)]
+    public void WriteKvRoundsToNearestEvenIn16BitCaches(DType dtype)
+    {
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 2, 16, 1, 4, dtype));
+        var b = new ForwardBatch(1, 1, 2, 16);
+        b.SlotMapping[0] = 17; // block 1, offset 1
+        // BF16 keeps 8 significant bits: 1 + 2^-8 is a tie → 1 (even); 1 + 3·2^-8 is a tie → 1 + 2^-6 (even); F16 keeps 11.
+        float[] row = [1f + MathF.Pow(2, -8), 1f + 3 * MathF.Pow(2, -8), -2.5f, 1f + MathF.Pow(2, -11)];
+        float[] bf16 = [1f, 1f + MathF.Pow(2, -6), -2.5f, 1f];
+        float[] f16 = [1f + MathF.Pow(2, -8), 1f + 3 * MathF.Pow(2, -8), -2.5f, 1f]; // 1 + 2^-11 is an F16 tie → 1
+        var expected = dtype == DType.BF16 ? bf16 : f16;
+        _cpu.WriteKv(TestData.Upload(_cpu, row, 1, 4), TestData.Upload(_cpu, row.Select(x => -x).ToArray(), 1, 4), new KvLayer(cache, 0), b);
+        float[] keys = cache.ReadKeys(0), values = cache.ReadValues(0);
+        for (int d = 0; d < 4; d++)
+        {
+            Assert.Equal(expected[d], keys[CpuKvCacheStorage.KeyIndex(cache.Spec, 17, 0, d)]);
+            Assert.Equal(-expected[d], values[CpuKvCacheStorage.ValueIndex(cache.Spec, 17, 0, d)]);
+        }
+        Assert.Equal(8, keys.Count(x => x != 0) + values.Count(x => x != 0)); // nothing else written
+        Assert.Throws<InvalidOperationException>(() => cache.Keys(0));     // no F32 view of a 16-bit cache
     }
 
     [Fact]

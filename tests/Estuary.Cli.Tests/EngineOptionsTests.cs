@@ -39,6 +39,17 @@ public class EngineOptionsTests
     }
 
     [Fact]
+    public void KvCacheDTypeIsAutoByDefaultAndAcceptsSixteenBitTypes()
+    {
+        Assert.Null(Parse().KvCacheDType);
+        Assert.Equal(Estuary.Tensors.DType.BF16, Parse("--kv-cache-dtype", "bfloat16").KvCacheDType);
+        Assert.Equal(Estuary.Tensors.DType.F16, Parse("--kv-cache-dtype", "fp16").KvCacheDType);
+        Assert.Equal(Estuary.Tensors.DType.F32, Parse("--kv-cache-dtype", "float32").KvCacheDType);
+        var e = Assert.Throws<UsageException>(() => Parse("--kv-cache-dtype", "fp8"));
+        Assert.Contains("--kv-cache-dtype", e.Message);
+    }
+
+    [Fact]
     public void LoraDTypeAcceptsAdapterOrAuto()
     {
         Assert.False(Parse().LoraInModelDType);

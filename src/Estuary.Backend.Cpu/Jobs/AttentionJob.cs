@@ -1,6 +1,7 @@
 // Parallel driver of PagedAttentionKernel over (sequence, KV head, row tile) triples; the backend validated shapes and block tables.
 // Invariant: each (row, head) output is written by exactly one chunk; per-worker scratch (scores, key panel) is grown, never shared.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Estuary.Backend.Cpu.Kernels;
 using Estuary.Backend.Cpu.Threading;
 using Estuary.Tensors;
@@ -21,7 +22,8 @@ internal sealed unsafe class AttentionJob : ParallelJob
     private int _qOff;
     private float[] _o = [];            // [T, Hq·D] at _oOff
     private int _oOff;
-    private float[] _k = [], _v = [];   // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]
+    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]: float[] or ushort[]
+    private DType _dtype;
     private ForwardBatch? _b;
     private AttentionParams? _p;
     private int _maxPos;
@@ -44,9 +46,9 @@ internal sealed unsafe class AttentionJob : ParallelJob
 
     /// <summary>Fills the job and returns its chunk count: (sequence, KV head, tile of up to 32 rows) triples.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Prepare(CpuTensor q, float[] k, float[] v, ForwardBatch b, AttentionParams p, CpuTensor o, int maxPos, bool simd, int threads)
+    public int Prepare(CpuTensor q, Array k, Array v, DType dtype, ForwardBatch b, AttentionParams p, CpuTensor o, int maxPos, bool simd, int threads)
     {
-        _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _b = b; _p = p;
+        _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _dtype = dtype; _b = b; _p = p;
         _maxPos = maxPos; _simd = simd;
         int count = 0;
         for (int s = 0; s < b.NumSeqs; s++)
@@ -74,11 +76,23 @@ internal sealed unsafe class AttentionJob : ParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Clear()
     {
-        _q = []; _o = []; _k = []; _v = []; _b = null; _p = null;
+        _q = []; _o = []; _k = Array.Empty<float>(); _v = Array.Empty<float>(); _b = null; _p = null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
+    {
+        switch (_dtype)
+        {
+            case DType.BF16: Execute<BF16Load>(chunk, worker); break;
+            case DType.F16: Execute<F16Load>(chunk, worker); break;
+            default: Execute<F32Load>(chunk, worker); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Execute<TW>(int chunk, int worker)
+        where TW : struct, IWeightLoad
     {
         var b = _b!;
         var p = _p!;
@@ -98,28 +112,27 @@ internal sealed unsafe class AttentionJob : ParallelJob
         if (!direct && (keysT is null || keysT.Length < d * maxL))
             _keysT[worker] = keysT = GC.AllocateArray<float>(Math.Max(d * maxL, 4096), pinned: true);
         var table = b.BlockTable(s);
-        fixed (float* q0 = _q, o0 = _o, k0 = _k, v0 = _v, sc = scores, kT = keysT)
+        int headOffset = kvh * d, slotStride = p.NumKvHeads * d; // V elements
+        fixed (float* q0 = _q, o0 = _o, sc = scores, kT = keysT)
+        fixed (byte* k0 = &MemoryMarshal.GetArrayDataReference(_k), v0 = &MemoryMarshal.GetArrayDataReference(_v))
         fixed (nint* u = units)
         {
-            float** unitPtrs = (float**)u;
-            nint stride;
-            if (direct)
-            {
-                PagedAttentionKernel.CacheKeyUnits(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, unitPtrs);
-                stride = b.BlockSize;
-            }
-            else
-            {
-                PagedAttentionKernel.GatherKeyUnits(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, kT, unitPtrs);
-                stride = l;
-            }
+            byte** unitPtrs = (byte**)u;
+            if (direct) PagedAttentionKernel.CacheKeyUnits<TW>(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, unitPtrs);
+            else PagedAttentionKernel.GatherKeyUnits<TW>(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, kT, unitPtrs);
             for (int r = r0; r < r1; r++)
             {
                 for (int h = kvh * group; h < (kvh + 1) * group; h++)
                 {
                     nint at = (nint)r * hq * d + (nint)h * d; // element [row, h, 0] of [T, Hq, D]
-                    PagedAttentionKernel.Attend(q0 + _qOff + at, unitPtrs, stride, v0, table, b.BlockSize, kvh * d, p.NumKvHeads * d, d,
-                        b.Positions[r], p.Scale, p.AlibiSlopes is { } sl ? sl[h] : 0f, sc, o0 + _oOff + at, _simd);
+                    float slope = p.AlibiSlopes is { } sl ? sl[h] : 0f;
+                    float* qr = q0 + _qOff + at, orow = o0 + _oOff + at;
+                    if (direct)
+                        PagedAttentionKernel.Attend<TW, TW>(qr, unitPtrs, b.BlockSize, v0, table, b.BlockSize, headOffset, slotStride, d,
+                            b.Positions[r], p.Scale, slope, sc, orow, _simd);
+                    else
+                        PagedAttentionKernel.Attend<F32Load, TW>(qr, unitPtrs, l, v0, table, b.BlockSize, headOffset, slotStride, d,
+                            b.Positions[r], p.Scale, slope, sc, orow, _simd);
                 }
             }
         }
