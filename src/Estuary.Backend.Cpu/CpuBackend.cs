@@ -213,20 +213,23 @@ public sealed class CpuBackend : IBackend
         int width = spec.NumKvHeads * spec.HeadDim;
         if (kt.Cols != width || vt.Cols != width || kt.Rows != vt.Rows || kt.Rows > b.SlotMapping.Length)
             throw new ArgumentException($"WriteKv: k {kt.Shape} and v {vt.Shape} must both be [T, {spec.NumKvHeads}·{spec.HeadDim}] with T ≤ {b.SlotMapping.Length}");
-        Array ka = cache.KeyArray(kv.Layer), va = cache.ValueArray(kv.Layer); // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]
+        Array ka = cache.KeyArray(kv.Layer), va = cache.ValueArray(kv.Layer); // K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]
         int bs = spec.BlockSize;
         for (int t = 0; t < kt.Rows; t++)
         {
             int slot = b.SlotMapping[t];
             if (slot < 0) continue;
             if (slot >= cache.NumSlots) throw new ArgumentOutOfRangeException(nameof(b), $"WriteKv: slot {slot} of row {t} outside the cache's {cache.NumSlots} slots");
-            // K element i = h·D + d of the row goes to [block, h, d, offset] = block·Hkv·D·B + i·B + offset; V's row is contiguous.
+            // Element i = h·D + d of the row: K goes to [block, h, d, offset] = block·Hkv·D·B + i·B + offset, V to
+            // [block, h, offset, d] = block·Hkv·B·D + h·B·D + offset·D + d.
             Span<float> kRow = kt.Row(t), vRow = vt.Row(t);
-            long kBase = (long)(slot / bs) * width * bs + slot % bs, vBase = (long)slot * width;
+            int d = spec.HeadDim;
+            long blockBase = (long)(slot / bs) * width * bs, kBase = blockBase + slot % bs, vBase = blockBase + (long)(slot % bs) * d;
             if (ka is float[] kf)
             {
+                var vf = (float[])va;
                 for (int i = 0; i < width; i++) kf[kBase + (long)i * bs] = kRow[i];
-                vRow.CopyTo(((float[])va).AsSpan((int)vBase, width));
+                for (int h = 0; h < spec.NumKvHeads; h++) vRow.Slice(h * d, d).CopyTo(vf.AsSpan((int)(vBase + (long)h * bs * d), d));
             }
             else
             {
@@ -234,7 +237,7 @@ public sealed class CpuBackend : IBackend
                 for (int i = 0; i < width; i++)
                 {
                     ku[kBase + (long)i * bs] = CpuKvCacheStorage.Narrow(kRow[i], spec.DType);
-                    vu[vBase + i] = CpuKvCacheStorage.Narrow(vRow[i], spec.DType);
+                    vu[vBase + (long)(i / d) * bs * d + i % d] = CpuKvCacheStorage.Narrow(vRow[i], spec.DType);
                 }
             }
         }

@@ -1,5 +1,6 @@
 // Paged KV cache in managed memory: per layer one K array laid out [NumBlocks, Hkv, D, B] (keys transposed inside each block, so
-// attention reads element d of 16 keys as one vector) and one V array laid out [NumBlocks, B, Hkv, D], in the spec's dtype
+// attention reads element d of 16 keys as one vector) and one V array laid out [NumBlocks, Hkv, B, D] (one head's values of a block
+// contiguous, so a sequence's values stream in 4 KiB runs instead of one row per page), in the spec's dtype
 // (float[] for F32, ushort[] bit patterns for BF16 and F16; values are rounded to nearest-even when written).
 // Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
 using System.Runtime.InteropServices;
@@ -7,7 +8,7 @@ using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
 
-/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], F32, BF16 or F16.</summary>
+/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], F32, BF16 or F16.</summary>
 public sealed class CpuKvCacheStorage : IKvCacheStorage
 {
     private Array[]? _k; // [L] float[] or ushort[] of NumBlocks · B · Hkv · D
@@ -29,7 +30,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         _v = new Array[spec.NumLayers];
         for (int l = 0; l < spec.NumLayers; l++)
         {
-            // K [NumBlocks, Hkv, D, B] and V [NumBlocks, B, Hkv, D], row-major; see KeyIndex and ValueIndex.
+            // K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], row-major; see KeyIndex and ValueIndex.
             _k[l] = spec.DType == DType.F32 ? new float[perLayer] : new ushort[perLayer];
             _v[l] = spec.DType == DType.F32 ? new float[perLayer] : new ushort[perLayer];
         }
@@ -44,13 +45,13 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>K of <paramref name="layer"/> in an F32 cache: [NumBlocks, Hkv, D, B].</summary>
     public float[] Keys(int layer) => F32(KeyArray(layer));
 
-    /// <summary>V of <paramref name="layer"/> in an F32 cache: [NumBlocks, B, Hkv, D].</summary>
+    /// <summary>V of <paramref name="layer"/> in an F32 cache: [NumBlocks, Hkv, B, D].</summary>
     public float[] Values(int layer) => F32(ValueArray(layer));
 
     /// <summary>K of <paramref name="layer"/>: [NumBlocks, Hkv, D, B], float[] or ushort[] by dtype.</summary>
     public Array KeyArray(int layer) => Layers(_k)[CheckLayer(layer)];
 
-    /// <summary>V of <paramref name="layer"/>: [NumBlocks, B, Hkv, D], float[] or ushort[] by dtype.</summary>
+    /// <summary>V of <paramref name="layer"/>: [NumBlocks, Hkv, B, D], float[] or ushort[] by dtype.</summary>
     public Array ValueArray(int layer) => Layers(_v)[CheckLayer(layer)];
 
     /// <summary>K of <paramref name="layer"/> widened to F32 (a copy; for tests and references).</summary>
@@ -78,7 +79,8 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     public static long ValueIndex(KvCacheSpec spec, int slot, int head, int d)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return ((long)slot * spec.NumKvHeads + head) * spec.HeadDim + d;
+        int block = slot / spec.BlockSize, offset = slot % spec.BlockSize;
+        return (((long)block * spec.NumKvHeads + head) * spec.BlockSize + offset) * spec.HeadDim + d;
     }
 
     /// <summary>The stored bits of <paramref name="value"/> in a 16-bit KV dtype (round to nearest even; NaN stays NaN).</summary>

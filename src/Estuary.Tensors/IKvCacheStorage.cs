@@ -1,7 +1,7 @@
 // The KV cache memory a backend allocates for a model; layers are addressed by index.
 namespace Estuary.Tensors;
 
-/// <summary>Backend-owned paged KV-cache memory: per layer K and V, each [NumBlocks, B, Hkv, D].</summary>
+/// <summary>Backend-owned paged KV-cache memory: per layer K and V for NumBlocks blocks of B slots × Hkv heads × D (layout the backend's).</summary>
 public interface IKvCacheStorage : IDisposable
 {
     /// <summary>Geometry.</summary>

@@ -153,6 +153,31 @@ public sealed class AttentionTests : IDisposable
     }
 
     [Fact]
+    public void WriteKvLaysOutHeadsBlockMajor()
+    {
+        // 2 blocks of B = 4, Hkv = 2, D = 3. K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]; slot 6 = block 1, offset 2.
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 2, 4, 2, 3));
+        var b = new ForwardBatch(1, 1, 2, 4);
+        b.SlotMapping[0] = 6;
+        _cpu.WriteKv(TestData.Upload(_cpu, [1, 2, 3, 4, 5, 6], 1, 6), TestData.Upload(_cpu, [-1, -2, -3, -4, -5, -6], 1, 6), new KvLayer(cache, 0), b);
+        var keys = cache.Keys(0);
+        var values = cache.Values(0);
+        for (int h = 0; h < 2; h++)
+        {
+            for (int d = 0; d < 3; d++)
+            {
+                float x = h * 3 + d + 1;
+                Assert.Equal(x, keys[((1 * 2 + h) * 3 + d) * 4 + 2]);
+                Assert.Equal(-x, values[((1 * 2 + h) * 4 + 2) * 3 + d]);
+                Assert.Equal(((1 * 2 + h) * 3 + d) * 4 + 2, CpuKvCacheStorage.KeyIndex(cache.Spec, 6, h, d));
+                Assert.Equal(((1 * 2 + h) * 4 + 2) * 3 + d, CpuKvCacheStorage.ValueIndex(cache.Spec, 6, h, d));
+            }
+        }
+        Assert.Equal(6, keys.Count(x => x != 0));
+        Assert.Equal(6, values.Count(x => x != 0));
+    }
+
+    [Fact]
     public void WriteKvSkipsNegativeSlotsAndRejectsOutOfRange()
     {
         using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 2, 4, 1, 3));
@@ -161,7 +186,7 @@ public sealed class AttentionTests : IDisposable
         var k = TestData.Upload(_cpu, [1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 3);
         var v = TestData.Upload(_cpu, [-1, -2, -3, -4, -5, -6, -7, -8, -9], 3, 3);
         _cpu.WriteKv(k, v, new KvLayer(cache, 0), b);
-        // V [NumBlocks, B, Hkv, D]: slot s's row at s·3. K [NumBlocks, Hkv, D, B]: slot s = (block, offset), element d at
+        // V [NumBlocks, Hkv, B, D] with Hkv = 1: slot s's row at s·3. K [NumBlocks, Hkv, D, B]: slot s = (block, offset), element d at
         // block·12 + d·4 + offset.
         var expectedV = new float[24];
         new float[] { -7, -8, -9 }.CopyTo(expectedV, 0);

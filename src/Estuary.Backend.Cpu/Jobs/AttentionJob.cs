@@ -22,7 +22,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
     private int _qOff;
     private float[] _o = [];            // [T, Hq·D] at _oOff
     private int _oOff;
-    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [NumBlocks, Hkv, D, B], V [NumBlocks, B, Hkv, D]: float[] or ushort[]
+    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]: float[] or ushort[]
     private DType _dtype;
     private ForwardBatch? _b;
     private AttentionParams? _p;
@@ -112,7 +112,6 @@ internal sealed unsafe class AttentionJob : ParallelJob
         if (!direct && (keysT is null || keysT.Length < d * maxL))
             _keysT[worker] = keysT = GC.AllocateArray<float>(Math.Max(d * maxL, 4096), pinned: true);
         var table = b.BlockTable(s);
-        int headOffset = kvh * d, slotStride = p.NumKvHeads * d; // V elements
         fixed (float* q0 = _q, o0 = _o, sc = scores, kT = keysT)
         fixed (byte* k0 = &MemoryMarshal.GetArrayDataReference(_k), v0 = &MemoryMarshal.GetArrayDataReference(_v))
         fixed (nint* u = units)
@@ -128,10 +127,10 @@ internal sealed unsafe class AttentionJob : ParallelJob
                     float slope = p.AlibiSlopes is { } sl ? sl[h] : 0f;
                     float* qr = q0 + _qOff + at, orow = o0 + _oOff + at;
                     if (direct)
-                        PagedAttentionKernel.Attend<TW, TW>(qr, unitPtrs, b.BlockSize, v0, table, b.BlockSize, headOffset, slotStride, d,
+                        PagedAttentionKernel.Attend<TW, TW>(qr, unitPtrs, b.BlockSize, v0, table, b.BlockSize, p.NumKvHeads, kvh, d,
                             b.Positions[r], p.Scale, slope, sc, orow, _simd);
                     else
-                        PagedAttentionKernel.Attend<F32Load, TW>(qr, unitPtrs, l, v0, table, b.BlockSize, headOffset, slotStride, d,
+                        PagedAttentionKernel.Attend<F32Load, TW>(qr, unitPtrs, l, v0, table, b.BlockSize, p.NumKvHeads, kvh, d,
                             b.Positions[r], p.Scale, slope, sc, orow, _simd);
                 }
             }

@@ -1,4 +1,4 @@
-// Causal attention over a paged KV cache (K [NumBlocks, Hkv, D, B], keys transposed inside each block; V [NumBlocks, B, Hkv, D]; F32,
+// Causal attention over a paged KV cache (K [NumBlocks, Hkv, D, B], keys transposed inside each block; V [NumBlocks, Hkv, B, D]; F32,
 // BF16 or F16 elements widened on load), with optional ALiBi, for the query rows of one sequence and one KV head (all query heads of
 // its GQA group). Keys are read in units of 16: element d of 16 consecutive keys is one contiguous run in the cache when B is a
 // multiple of 16 (otherwise the keys are first gathered into an F32 panel kT[D, L], L rounded up to 64), so a score for 64 keys at
@@ -81,7 +81,7 @@ internal static unsafe class PagedAttentionKernel
     /// <param name="scores">Scratch, at least PaddedKeys(pos + 1) floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend<TK, TV>(float* q, byte** units, nint stride, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
-        int headOffset, int slotStride, int d, int pos, float scale, float slope, float* scores, float* o, bool simd)
+        int numKvHeads, int kvHead, int d, int pos, float scale, float slope, float* scores, float* o, bool simd)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
         int n = pos + 1;
@@ -89,7 +89,7 @@ internal static unsafe class PagedAttentionKernel
         for (int j = 0; j < n; j++) scores[j] = scores[j] * scale + slope * j;
         float max = VectorMath.Max(ref *scores, n, simd);
         float sum = VectorMath.ExpShiftSum(ref *scores, n, max, simd);
-        Values<TV>(scores, n, vCache, blockTable, blockSize, headOffset, slotStride, d, o, simd);
+        Values<TV>(scores, n, vCache, blockTable, blockSize, numKvHeads, kvHead, d, o, simd);
         VectorMath.Scale(ref *o, 1f / sum, d, simd);
     }
 
@@ -151,11 +151,12 @@ internal static unsafe class PagedAttentionKernel
     // o[c] = Σ_j p_j·v_j[c]: even keys into one accumulator, odd keys into another (each an in-order FMA chain from +0), then
     // o = even + odd. Two chains per element keep the FMA pipes busy when D is only a few vectors.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Values<TW>(float* p, int n, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize, int headOffset, int slotStride,
+    private static void Values<TW>(float* p, int n, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead,
         int d, float* o, bool simd)
         where TW : struct, IWeightLoad
     {
-        var keys = new KeyCursor(vCache, blockTable, blockSize, headOffset * TW.ElementSize, slotStride * TW.ElementSize);
+        nint row = (nint)d * TW.ElementSize, headBlock = blockSize * row; // bytes of one value row, of one head's [B, D] in a block
+        var keys = new KeyCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
         if (simd && Vector512.IsHardwareAccelerated && d == 64)
         {
             const int Es16 = 16; // elements per vector
@@ -206,18 +207,19 @@ internal static unsafe class PagedAttentionKernel
         for (; c < (nuint)n; c++) y[c] = MathF.FusedMultiplyAdd(a, TW.Load1(ref *x, c), y[c]);
     }
 
-    /// <summary>Walks a sequence's cache rows (one head) in key order through its block table, without a division per key.</summary>
+    /// <summary>Walks a sequence's value rows (one head) in key order through its block table, without a division per key.</summary>
     private ref struct KeyCursor
     {
         private readonly byte* _cache;
         private readonly ReadOnlySpan<int> _table;
         private readonly int _blockSize;
-        private readonly nint _headOffset, _slotStride; // bytes
+        private readonly nint _blockBytes, _headOffset, _rowBytes; // one block of all heads; this head in a block; one row
         private int _block, _slot;
+        private byte* _head; // this head's [B, D] in the current block
 
-        public KeyCursor(byte* cache, ReadOnlySpan<int> blockTable, int blockSize, nint headOffset, nint slotStride)
+        public KeyCursor(byte* cache, ReadOnlySpan<int> blockTable, int blockSize, nint blockBytes, nint headOffset, nint rowBytes)
         {
-            _cache = cache; _table = blockTable; _blockSize = blockSize; _headOffset = headOffset; _slotStride = slotStride;
+            _cache = cache; _table = blockTable; _blockSize = blockSize; _blockBytes = blockBytes; _headOffset = headOffset; _rowBytes = rowBytes;
             _slot = blockSize;
         }
 
@@ -227,9 +229,9 @@ internal static unsafe class PagedAttentionKernel
             if (_slot == _blockSize)
             {
                 _slot = 0;
-                _block++;
+                _head = _cache + _table[_block++] * _blockBytes + _headOffset;
             }
-            return _cache + ((nint)_table[_block - 1] * _blockSize + _slot++) * _slotStride + _headOffset;
+            return _head + _slot++ * _rowBytes;
         }
     }
 }

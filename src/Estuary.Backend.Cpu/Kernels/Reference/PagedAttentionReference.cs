@@ -6,7 +6,7 @@ namespace Estuary.Backend.Cpu.Kernels.Reference;
 /// <summary>Obviously-correct paged attention for tests (double accumulation).</summary>
 internal static class PagedAttentionReference
 {
-    /// <summary>o[T, Hq·D] from q[T, Hq·D] and the layer's K cache [NumBlocks, Hkv, D, B] and V cache [NumBlocks, B, Hkv, D].</summary>
+    /// <summary>o[T, Hq·D] from q[T, Hq·D] and the layer's K cache [NumBlocks, Hkv, D, B] and V cache [NumBlocks, Hkv, B, D].</summary>
     public static void Run(ReadOnlySpan<float> q, float[] kCache, float[] vCache, ForwardBatch b, AttentionParams p, Span<float> o)
     {
         int d = p.HeadDim, hq = p.NumHeads, hkv = p.NumKvHeads, bs = b.BlockSize;
@@ -36,7 +36,7 @@ internal static class PagedAttentionReference
                         for (int j = 0; j <= pos; j++)
                         {
                             int slot = b.BlockTables[s * b.MaxBlocksPerSeq + j / bs] * bs + j % bs;
-                            acc += scores[j] * vCache[(slot * hkv + kvh) * d + i];
+                            acc += scores[j] * vCache[((slot / bs * hkv + kvh) * bs + slot % bs) * d + i];
                         }
                         o[(row * hq + h) * d + i] = (float)(acc / sum);
                     }
