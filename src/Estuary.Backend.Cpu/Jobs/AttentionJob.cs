@@ -13,7 +13,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
 {
     private const int RowTile = 32;     // query rows per chunk: each chunk locates (or gathers) its keys once for RowTile rows × the GQA group
 
-    private readonly float[][] _scores; // [threads][PaddedKeys(maxPos + 1)]
+    private readonly float[][] _scores; // [threads][4 · PaddedKeys(maxPos + 1)]
     private readonly float[][] _keysT;  // [threads][D · PaddedKeys(maxPos + 1)] transposed key panel (block sizes not a multiple of 16)
     private readonly nint[][] _units;   // [threads][PaddedKeys(maxPos + 1) / 16] key unit addresses
     private int[] _rowSeq = [];         // [T] sequence of each query row
@@ -102,8 +102,8 @@ internal sealed unsafe class AttentionJob : ParallelJob
         for (int r = r0; r < r1; r++) keys = Math.Max(keys, b.Positions[r] + 1);
         int l = PagedAttentionKernel.PaddedKeys(keys);
         int maxL = PagedAttentionKernel.PaddedKeys(_maxPos + 1);
-        var scores = _scores[worker];
-        if (scores is null || scores.Length < maxL) _scores[worker] = scores = GC.AllocateArray<float>(Math.Max(maxL, 256), pinned: true);
+        var scores = _scores[worker]; // [4, maxL]: one row per query of a group
+        if (scores is null || scores.Length < 4 * maxL) _scores[worker] = scores = GC.AllocateArray<float>(Math.Max(4 * maxL, 1024), pinned: true);
         var units = _units[worker];
         if (units is null || units.Length < maxL / PagedAttentionKernel.KeyUnit)
             _units[worker] = units = GC.AllocateArray<nint>(Math.Max(maxL / PagedAttentionKernel.KeyUnit, 64), pinned: true);
@@ -119,19 +119,34 @@ internal sealed unsafe class AttentionJob : ParallelJob
             byte** unitPtrs = (byte**)u;
             if (direct) PagedAttentionKernel.CacheKeyUnits<TW>(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, unitPtrs);
             else PagedAttentionKernel.GatherKeyUnits<TW>(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, kT, unitPtrs);
+            // The chunk's queries, (row, head) in order, in groups of up to 4 that share each key and value load.
+            float** qs = stackalloc float*[4];
+            float** os = stackalloc float*[4];
+            float** ss = stackalloc float*[4];
+            int* pos = stackalloc int[4];
+            float* slopes = stackalloc float[4];
+            for (int i = 0; i < 4; i++) ss[i] = sc + i * maxL;
+            int count = 0;
+            nint stride = direct ? b.BlockSize : l;
             for (int r = r0; r < r1; r++)
             {
                 for (int h = kvh * group; h < (kvh + 1) * group; h++)
                 {
                     nint at = (nint)r * hq * d + (nint)h * d; // element [row, h, 0] of [T, Hq, D]
-                    float slope = p.AlibiSlopes is { } sl ? sl[h] : 0f;
-                    float* qr = q0 + _qOff + at, orow = o0 + _oOff + at;
-                    if (direct)
-                        PagedAttentionKernel.Attend<TW, TW>(qr, unitPtrs, b.BlockSize, v0, table, b.BlockSize, p.NumKvHeads, kvh, d,
-                            b.Positions[r], p.Scale, slope, sc, orow, _simd);
-                    else
-                        PagedAttentionKernel.Attend<F32Load, TW>(qr, unitPtrs, l, v0, table, b.BlockSize, p.NumKvHeads, kvh, d,
-                            b.Positions[r], p.Scale, slope, sc, orow, _simd);
+                    qs[count] = q0 + _qOff + at;
+                    os[count] = o0 + _oOff + at;
+                    pos[count] = b.Positions[r];
+                    slopes[count] = p.AlibiSlopes is { } sl ? sl[h] : 0f;
+                    if (++count == 4 || (r == r1 - 1 && h == (kvh + 1) * group - 1))
+                    {
+                        if (direct)
+                            PagedAttentionKernel.AttendGroup<TW, TW>(count, qs, os, pos, slopes, unitPtrs, stride, v0, table, b.BlockSize,
+                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd);
+                        else
+                            PagedAttentionKernel.AttendGroup<F32Load, TW>(count, qs, os, pos, slopes, unitPtrs, stride, v0, table, b.BlockSize,
+                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd);
+                        count = 0;
+                    }
                 }
             }
         }

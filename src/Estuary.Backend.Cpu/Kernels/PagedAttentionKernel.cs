@@ -86,11 +86,68 @@ internal static unsafe class PagedAttentionKernel
     {
         int n = pos + 1;
         Scores<TK>(q, units, stride, d, n, scores, simd);
-        for (int j = 0; j < n; j++) scores[j] = scores[j] * scale + slope * j;
-        float max = VectorMath.Max(ref *scores, n, simd);
-        float sum = VectorMath.ExpShiftSum(ref *scores, n, max, simd);
+        float sum = Softmax(scores, n, scale, slope, simd);
         Values<TV>(scores, n, vCache, blockTable, blockSize, numKvHeads, kvHead, d, o, simd);
         VectorMath.Scale(ref *o, 1f / sum, d, simd);
+    }
+
+    /// <summary>
+    /// Attention for <paramref name="count"/> (1–4) query vectors of one KV head (rows and heads of its GQA group) that share the
+    /// keys: each key vector loaded once serves every query (scores), each value row every pair of queries (values). Every output
+    /// is bit-identical to <see cref="Attend{TK, TV}"/> of its query alone: the same chains in the same orders.
+    /// </summary>
+    /// <param name="q">[count] query vectors (D floats each).</param>
+    /// <param name="o">[count] outputs (D floats each).</param>
+    /// <param name="pos">[count] positions (a query attends keys 0..pos).</param>
+    /// <param name="slope">[count] ALiBi slopes (0 without ALiBi).</param>
+    /// <param name="scores">[count] scratch rows of at least PaddedKeys(max pos + 1) floats.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AttendGroup<TK, TV>(int count, float** q, float** o, int* pos, float* slope, byte** units, nint stride, byte* vCache,
+        ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d, float scale, float** scores, bool simd)
+        where TK : struct, IWeightLoad where TV : struct, IWeightLoad
+    {
+        if (!(simd && Vector512.IsHardwareAccelerated) || count == 1)
+        {
+            for (int i = 0; i < count; i++)
+                Attend<TK, TV>(q[i], units, stride, vCache, blockTable, blockSize, numKvHeads, kvHead, d, pos[i], scale, slope[i], scores[i], o[i], simd);
+            return;
+        }
+        int nMax = 0;
+        for (int i = 0; i < count; i++) nMax = Math.Max(nMax, pos[i] + 1);
+        switch (count)
+        {
+            case 2: ScoresShared<TK, Queries2>(q, units, stride, d, nMax, scores); break;
+            case 3: ScoresShared<TK, Queries3>(q, units, stride, d, nMax, scores); break;
+            default: ScoresShared<TK, Queries4>(q, units, stride, d, nMax, scores); break;
+        }
+        float* inv = stackalloc float[4];
+        for (int i = 0; i < count; i++) inv[i] = 1f / Softmax(scores[i], pos[i] + 1, scale, slope[i], simd);
+        int first = 0;
+        if (d == 64)
+        {
+            for (; first + 2 <= count; first += 2)
+                ValuesPair<TV>(scores[first], pos[first] + 1, scores[first + 1], pos[first + 1] + 1, vCache, blockTable, blockSize, numKvHeads,
+                    kvHead, o[first], o[first + 1]);
+        }
+        for (int i = first; i < count; i++) Values<TV>(scores[i], pos[i] + 1, vCache, blockTable, blockSize, numKvHeads, kvHead, d, o[i], simd);
+        for (int i = 0; i < count; i++) VectorMath.Scale(ref *o[i], inv[i], d, simd);
+    }
+
+    // s[j] = s[j]·scale + slope·j (a multiply, a multiply, an add: no fusing, the same bits on every path), then the max is
+    // subtracted and exponentiated in place; returns Σ_j exp.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Softmax(float* s, int n, float scale, float slope, bool simd)
+    {
+        int j = 0;
+        if (simd && Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> vs = Vector512.Create(scale), vm = Vector512.Create(slope), step = Vector512.Create(16f);
+            Vector512<float> jv = Vector512.Create(0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (; j + 16 <= n; j += 16, jv += step) (Vector512.Load(s + j) * vs + vm * jv).Store(s + j);
+        }
+        for (; j < n; j++) s[j] = s[j] * scale + slope * j;
+        float max = VectorMath.Max(ref *s, n, simd);
+        return VectorMath.ExpShiftSum(ref *s, n, max, simd);
     }
 
     // s[j] = Σ_d q[d]·k_j[d] for j < n rounded up to 64, each an in-order FMA chain over d from +0.
@@ -146,6 +203,132 @@ internal static unsafe class PagedAttentionKernel
             for (nint c = 0; c < d; c++) acc = MathF.FusedMultiplyAdd(q[c], TW.Load1(ref k, (nuint)(c * stride + j % KeyUnit)), acc);
             s[j] = acc;
         }
+    }
+
+    // s_i[j] = Σ_d q_i[d]·k_j[d] for TQ.M queries and j < n rounded up to 64: the Scores chains, each key vector loaded once for
+    // all queries (4 units × up to 4 queries = 16 accumulators).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoresShared<TK, TQ>(float** q, byte** units, nint stride, int d, int n, float** s)
+        where TK : struct, IWeightLoad where TQ : struct, IQueryCount
+    {
+        int tiles = (n + KeyTile - 1) / KeyTile;
+        nint step = stride * TK.ElementSize;
+        float* q0 = q[0], q1 = q[1], q2 = TQ.M > 2 ? q[2] : q[1], q3 = TQ.M > 3 ? q[3] : q[1];
+        for (int t = 0; t < tiles; t++)
+        {
+            byte* k0 = units[4 * t], k1 = units[4 * t + 1], k2 = units[4 * t + 2], k3 = units[4 * t + 3];
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+            for (nint c = 0, at = 0; c < d; c++, at += step)
+            {
+                // Hot spot (prefill, GQA decode): 64 keys' element c loaded once, FMA'd into every query's 4 score vectors.
+                Vector512<float> v0 = TK.Load16(k0 + at), v1 = TK.Load16(k1 + at), v2 = TK.Load16(k2 + at), v3 = TK.Load16(k3 + at);
+                var b = Vector512.Create(q0[c]);
+                a00 = Vector512.FusedMultiplyAdd(b, v0, a00); a01 = Vector512.FusedMultiplyAdd(b, v1, a01);
+                a02 = Vector512.FusedMultiplyAdd(b, v2, a02); a03 = Vector512.FusedMultiplyAdd(b, v3, a03);
+                b = Vector512.Create(q1[c]);
+                a10 = Vector512.FusedMultiplyAdd(b, v0, a10); a11 = Vector512.FusedMultiplyAdd(b, v1, a11);
+                a12 = Vector512.FusedMultiplyAdd(b, v2, a12); a13 = Vector512.FusedMultiplyAdd(b, v3, a13);
+                if (TQ.M > 2)
+                {
+                    b = Vector512.Create(q2[c]);
+                    a20 = Vector512.FusedMultiplyAdd(b, v0, a20); a21 = Vector512.FusedMultiplyAdd(b, v1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(b, v2, a22); a23 = Vector512.FusedMultiplyAdd(b, v3, a23);
+                }
+                if (TQ.M > 3)
+                {
+                    b = Vector512.Create(q3[c]);
+                    a30 = Vector512.FusedMultiplyAdd(b, v0, a30); a31 = Vector512.FusedMultiplyAdd(b, v1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(b, v2, a32); a33 = Vector512.FusedMultiplyAdd(b, v3, a33);
+                }
+            }
+            int o = t * KeyTile;
+            a00.Store(s[0] + o); a01.Store(s[0] + o + 16); a02.Store(s[0] + o + 32); a03.Store(s[0] + o + 48);
+            a10.Store(s[1] + o); a11.Store(s[1] + o + 16); a12.Store(s[1] + o + 32); a13.Store(s[1] + o + 48);
+            if (TQ.M > 2) { a20.Store(s[2] + o); a21.Store(s[2] + o + 16); a22.Store(s[2] + o + 32); a23.Store(s[2] + o + 48); }
+            if (TQ.M > 3) { a30.Store(s[3] + o); a31.Store(s[3] + o + 16); a32.Store(s[3] + o + 32); a33.Store(s[3] + o + 48); }
+        }
+    }
+
+    // Values for two queries at D = 64 over a shared walk of the value rows: per query the even/odd chains of Values (so each
+    // output is bit-identical to Values alone); keys both queries use are loaded once, then the longer query finishes alone.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ValuesPair<TW>(float* p, int n, float* r, int m, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
+        int numKvHeads, int kvHead, float* o, float* u)
+        where TW : struct, IWeightLoad
+    {
+        const int D = 64;
+        int es = TW.ElementSize;
+        nint row = (nint)D * es, headBlock = blockSize * row;
+        var keys = new KeyCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+        Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, f0 = default, f1 = default, f2 = default, f3 = default;
+        Vector512<float> g0 = default, g1 = default, g2 = default, g3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
+        int shared = Math.Min(n, m) & ~1, j = 0;
+        for (; j < shared; j += 2)
+        {
+            byte* v = keys.Next();
+            byte* w = keys.Next();
+            Vector512<float> v0 = TW.Load16(v), v1 = TW.Load16(v + 16 * es), v2 = TW.Load16(v + 32 * es), v3 = TW.Load16(v + 48 * es);
+            var pj = Vector512.Create(p[j]);
+            var rj = Vector512.Create(r[j]);
+            e0 = Vector512.FusedMultiplyAdd(pj, v0, e0); e1 = Vector512.FusedMultiplyAdd(pj, v1, e1);
+            e2 = Vector512.FusedMultiplyAdd(pj, v2, e2); e3 = Vector512.FusedMultiplyAdd(pj, v3, e3);
+            g0 = Vector512.FusedMultiplyAdd(rj, v0, g0); g1 = Vector512.FusedMultiplyAdd(rj, v1, g1);
+            g2 = Vector512.FusedMultiplyAdd(rj, v2, g2); g3 = Vector512.FusedMultiplyAdd(rj, v3, g3);
+            v0 = TW.Load16(w); v1 = TW.Load16(w + 16 * es); v2 = TW.Load16(w + 32 * es); v3 = TW.Load16(w + 48 * es);
+            pj = Vector512.Create(p[j + 1]);
+            rj = Vector512.Create(r[j + 1]);
+            f0 = Vector512.FusedMultiplyAdd(pj, v0, f0); f1 = Vector512.FusedMultiplyAdd(pj, v1, f1);
+            f2 = Vector512.FusedMultiplyAdd(pj, v2, f2); f3 = Vector512.FusedMultiplyAdd(pj, v3, f3);
+            h0 = Vector512.FusedMultiplyAdd(rj, v0, h0); h1 = Vector512.FusedMultiplyAdd(rj, v1, h1);
+            h2 = Vector512.FusedMultiplyAdd(rj, v2, h2); h3 = Vector512.FusedMultiplyAdd(rj, v3, h3);
+        }
+        // The longer query goes on alone from key `shared` (even, so its chains see the same parity as in Values).
+        bool first = n >= m;
+        float* x = first ? p : r;
+        int len = first ? n : m;
+        Vector512<float> x0 = first ? e0 : g0, x1 = first ? e1 : g1, x2 = first ? e2 : g2, x3 = first ? e3 : g3;
+        Vector512<float> y0 = first ? f0 : h0, y1 = first ? f1 : h1, y2 = first ? f2 : h2, y3 = first ? f3 : h3;
+        int shorter = first ? m : n;
+        for (; j + 1 < len; j += 2)
+        {
+            byte* v = keys.Next();
+            byte* w = keys.Next();
+            var pj = Vector512.Create(x[j]);
+            var pk = Vector512.Create(x[j + 1]);
+            Vector512<float> v0 = TW.Load16(v), v1 = TW.Load16(v + 16 * es), v2 = TW.Load16(v + 32 * es), v3 = TW.Load16(v + 48 * es);
+            if (j < shorter)
+            {
+                // Only when the shorter query is odd: its last key is this pair's first.
+                float* z = first ? r : p;
+                var zj = Vector512.Create(z[j]);
+                if (first) { g0 = Vector512.FusedMultiplyAdd(zj, v0, g0); g1 = Vector512.FusedMultiplyAdd(zj, v1, g1); g2 = Vector512.FusedMultiplyAdd(zj, v2, g2); g3 = Vector512.FusedMultiplyAdd(zj, v3, g3); }
+                else { e0 = Vector512.FusedMultiplyAdd(zj, v0, e0); e1 = Vector512.FusedMultiplyAdd(zj, v1, e1); e2 = Vector512.FusedMultiplyAdd(zj, v2, e2); e3 = Vector512.FusedMultiplyAdd(zj, v3, e3); }
+            }
+            x0 = Vector512.FusedMultiplyAdd(pj, v0, x0); x1 = Vector512.FusedMultiplyAdd(pj, v1, x1);
+            x2 = Vector512.FusedMultiplyAdd(pj, v2, x2); x3 = Vector512.FusedMultiplyAdd(pj, v3, x3);
+            y0 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w), y0); y1 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w + 16 * es), y1);
+            y2 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w + 32 * es), y2); y3 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w + 48 * es), y3);
+        }
+        if (j < len)
+        {
+            byte* v = keys.Next();
+            Vector512<float> v0 = TW.Load16(v), v1 = TW.Load16(v + 16 * es), v2 = TW.Load16(v + 32 * es), v3 = TW.Load16(v + 48 * es);
+            if (j < shorter)
+            {
+                float* z = first ? r : p;
+                var zj = Vector512.Create(z[j]);
+                if (first) { g0 = Vector512.FusedMultiplyAdd(zj, v0, g0); g1 = Vector512.FusedMultiplyAdd(zj, v1, g1); g2 = Vector512.FusedMultiplyAdd(zj, v2, g2); g3 = Vector512.FusedMultiplyAdd(zj, v3, g3); }
+                else { e0 = Vector512.FusedMultiplyAdd(zj, v0, e0); e1 = Vector512.FusedMultiplyAdd(zj, v1, e1); e2 = Vector512.FusedMultiplyAdd(zj, v2, e2); e3 = Vector512.FusedMultiplyAdd(zj, v3, e3); }
+            }
+            var pj = Vector512.Create(x[j]);
+            x0 = Vector512.FusedMultiplyAdd(pj, v0, x0); x1 = Vector512.FusedMultiplyAdd(pj, v1, x1);
+            x2 = Vector512.FusedMultiplyAdd(pj, v2, x2); x3 = Vector512.FusedMultiplyAdd(pj, v3, x3);
+        }
+        if (first) { e0 = x0; e1 = x1; e2 = x2; e3 = x3; f0 = y0; f1 = y1; f2 = y2; f3 = y3; }
+        else { g0 = x0; g1 = x1; g2 = x2; g3 = x3; h0 = y0; h1 = y1; h2 = y2; h3 = y3; }
+        (e0 + f0).Store(o); (e1 + f1).Store(o + 16); (e2 + f2).Store(o + 32); (e3 + f3).Store(o + 48);
+        (g0 + h0).Store(u); (g1 + h1).Store(u + 16); (g2 + h2).Store(u + 32); (g3 + h3).Store(u + 48);
     }
 
     // o[c] = Σ_j p_j·v_j[c]: even keys into one accumulator, odd keys into another (each an in-order FMA chain from +0), then
@@ -235,3 +418,16 @@ internal static unsafe class PagedAttentionKernel
         }
     }
 }
+
+/// <summary>How many queries share one key walk (a JIT-time constant).</summary>
+internal interface IQueryCount
+{
+    /// <summary>Queries (2–4).</summary>
+    static abstract int M { get; }
+}
+
+internal readonly struct Queries2 : IQueryCount { public static int M => 2; }
+
+internal readonly struct Queries3 : IQueryCount { public static int M => 3; }
+
+internal readonly struct Queries4 : IQueryCount { public static int M => 4; }
