@@ -14,14 +14,15 @@ internal static class SweepRunner
     public static async Task<BenchRun> RunAsync(IBenchClient client, SweepSettings s, string label, string target, string model, CancellationToken ct)
     {
         var started = DateTime.UtcNow;
-        if (s.Warmup > 0) await BenchRunner.WarmupAsync(client, s.Work, s.Warmup, ct);
+        if (s.Warmup > 0) await BenchRunner.WarmupAsync(client, s.WarmupWork, s.Warmup, ct);
         var levels = new List<LevelResult>();
         var console = ModelLoading.ErrorConsole;
         await console.Progress().AutoClear(true).StartAsync(async ctx =>
         {
-            foreach (var c in s.Levels)
+            for (int i = 0; i < s.Levels.Length; i++)
             {
-                var work = s.WorkFor(c);
+                int c = s.Levels[i];
+                var work = s.WorkForLevel(i);
                 var task = ctx.AddTask(s.RequestRate is { } rate ? $"{label} @ {rate} req/s" : $"{label} concurrency {c}", maxValue: work.Count);
                 levels.Add(await BenchRunner.RunLevelAsync(client, work, c, s.RequestRate, s.Seed, new SyncProgress<int>(n => task.Value = n), ct));
             }
@@ -34,7 +35,7 @@ internal static class SweepRunner
             Model = model,
             InputLength = s.InputLength,
             OutputLength = s.OutputLength,
-            NumPrompts = s.Work.Count,
+            NumPrompts = levels.Sum(l => l.Requests.Count),
             Machine = MachineInfo.Describe(),
             StartedUtc = started,
             Levels = levels,

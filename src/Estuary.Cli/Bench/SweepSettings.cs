@@ -1,4 +1,6 @@
-// A parsed workload plus the levels to run it at.
+// A parsed workload plus the levels to run it at. Random workloads give the warm-up and every level prompts of their own, so a
+// server's prefix cache never serves a later level (or the first measured request) from prompts it has already seen — a
+// continuous-batching server with prefix caching would otherwise skip prefills the baseline has to do.
 using Estuary.Bench.Workloads;
 
 namespace Estuary.Cli.Bench;
@@ -7,13 +9,31 @@ namespace Estuary.Cli.Bench;
 internal sealed record SweepSettings(IReadOnlyList<BenchRequest> Work, int[] Levels, double? RequestRate, int Seed, int Warmup,
     int InputLength, int OutputLength)
 {
-    /// <summary>No --num-prompts given: each level runs the first max(8, 2 × concurrency) requests of <see cref="Work"/>.</summary>
-    public bool PerLevelDefault { get; init; }
+    /// <summary>--num-prompts: requests per level; null = max(8, 2 × concurrency) per level.</summary>
+    public int? PromptsPerLevel { get; init; }
 
-    /// <summary>Requests when no --num-prompts is given, for a level (and, over the largest level, the workload's size).</summary>
+    /// <summary><see cref="Work"/> holds the warm-up's prompts, then each level's own, in level order (random workloads).</summary>
+    public bool DisjointLevels { get; init; }
+
+    /// <summary>Requests when no --num-prompts is given, for a level.</summary>
     public static int DefaultPrompts(int concurrency) => Math.Max(8, 2 * concurrency);
 
-    /// <summary>The requests level <paramref name="concurrency"/> runs.</summary>
-    public IReadOnlyList<BenchRequest> WorkFor(int concurrency) =>
-        PerLevelDefault && RequestRate is null ? [.. Work.Take(DefaultPrompts(concurrency))] : Work;
+    /// <summary>Random prompts to generate so that the warm-up and every level get their own.</summary>
+    public static int PromptsNeeded(int[] levels, int? perLevel, int warmup, bool rateMode) =>
+        Math.Max(0, warmup) + (rateMode ? perLevel ?? DefaultPrompts(levels.Max()) : levels.Sum(c => perLevel ?? DefaultPrompts(c)));
+
+    /// <summary>The requests the warm-up cycles through.</summary>
+    public IReadOnlyList<BenchRequest> WarmupWork => DisjointLevels ? [.. Work.Take(Math.Max(1, Warmup))] : Work;
+
+    /// <summary>The requests level <paramref name="index"/> (of <see cref="Levels"/>) runs.</summary>
+    public IReadOnlyList<BenchRequest> WorkForLevel(int index)
+    {
+        if (!DisjointLevels)
+            return PromptsPerLevel is null && RequestRate is null ? [.. Work.Take(DefaultPrompts(Levels[index]))] : Work;
+        int offset = Math.Max(0, Warmup);
+        for (int i = 0; i < index; i++) offset += Count(Levels[i]);
+        return [.. Work.Skip(offset).Take(Count(Levels[index]))];
+    }
+
+    private int Count(int concurrency) => RequestRate is not null ? Work.Count - Math.Max(0, Warmup) : PromptsPerLevel ?? DefaultPrompts(concurrency);
 }

@@ -30,13 +30,16 @@ internal sealed class WorkloadOptions
     public SweepSettings Read(ParseResult r, TextTokenizer tokenizer)
     {
         var levels = ParseLevels(r.GetValue(Concurrency)!);
-        bool perLevel = r.GetValue(NumPrompts) is not > 0;
-        int n = r.GetValue(NumPrompts) is > 0 and var given ? given : SweepSettings.DefaultPrompts(levels.Max());
+        int? perLevel = r.GetValue(NumPrompts) is > 0 and var given ? given : null;
+        bool rateMode = r.GetValue(RequestRate) is not null;
+        // A prompts file is what it is (levels reuse its first prompts); random prompts are drawn fresh for the warm-up and each level.
+        bool fromFile = r.GetValue(PromptsFile) is not null;
         IReadOnlyList<BenchRequest> work = r.GetValue(PromptsFile) is { } file
-            ? JsonlWorkload.Read(file, tokenizer, r.GetValue(OutputLength), n)
-            : RandomWorkload.Build(tokenizer, n, r.GetValue(InputLength), r.GetValue(OutputLength), r.GetValue(Seed));
-        return new SweepSettings(work, r.GetValue(RequestRate) is { } rate ? [0] : levels, r.GetValue(RequestRate), r.GetValue(Seed),
-            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength)) { PerLevelDefault = perLevel };
+            ? JsonlWorkload.Read(file, tokenizer, r.GetValue(OutputLength), perLevel ?? SweepSettings.DefaultPrompts(levels.Max()))
+            : RandomWorkload.Build(tokenizer, SweepSettings.PromptsNeeded(levels, perLevel, r.GetValue(Warmup), rateMode), r.GetValue(InputLength),
+                r.GetValue(OutputLength), r.GetValue(Seed));
+        return new SweepSettings(work, rateMode ? [0] : levels, r.GetValue(RequestRate), r.GetValue(Seed),
+            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength)) { PromptsPerLevel = perLevel, DisjointLevels = !fromFile };
     }
 
     public void WriteOutputs(ParseResult r, BenchRun run)

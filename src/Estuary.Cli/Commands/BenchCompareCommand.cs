@@ -42,10 +42,11 @@ internal static class BenchCompareCommand
                 int inputLength = Math.Min(r.GetValue(w.InputLength), maxLen - outputLength - 16);
                 if (inputLength < 1) throw new UsageException($"--output-len {outputLength} leaves no room for a prompt in the {maxLen}-token context");
                 if (inputLength != r.GetValue(w.InputLength)) Console.Error.WriteLine($"note: input length {inputLength} (the model's context is {maxLen} tokens)");
-                int n = r.GetValue(w.NumPrompts) is > 0 and var given ? given : SweepSettings.DefaultPrompts(levels.Max());
+                int? perLevel = r.GetValue(w.NumPrompts) is > 0 and var given ? given : null;
+                int n = SweepSettings.PromptsNeeded(levels, perLevel, r.GetValue(w.Warmup), rateMode: false);
                 var work = Estuary.Bench.Workloads.RandomWorkload.Build(tokenizer, n, inputLength, outputLength, r.GetValue(w.Seed));
                 var sweep = new SweepSettings(work, levels, null, r.GetValue(w.Seed), r.GetValue(w.Warmup), inputLength, outputLength)
-                    { PerLevelDefault = r.GetValue(w.NumPrompts) is not > 0 };
+                    { PromptsPerLevel = perLevel, DisjointLevels = true };
                 StepTimes? times = null;
                 var cont = await RunOne(dir, config, "estuary-continuous", sweep, r.GetValue(api)!, tokenizer, ct, e => times = StepTimes.Measure(e, inputLength, Math.Min(16, levels.Max())));
                 var naive = await RunOne(dir, config.AsNaiveBaseline(), "naive-one-at-a-time", sweep, r.GetValue(api)!, tokenizer, ct, null);
