@@ -1,6 +1,7 @@
-// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout. Chunks are groups of 64-output units (one token
-// with AVX-512: fused decode kernels stream the packed integers once) or (token block, unit) pairs (the unit's K-slices are turned
-// into an L1 F32 panel of integers that every token tile reuses; scales are applied after the sums).
+// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout. With AVX-512 and at most 16 tokens, chunks are
+// groups of 64-output units run by the fused kernels (the packed integers stream from memory once; tiles of up to 4 tokens share
+// each converted vector). Otherwise chunks are (token block, unit) pairs: the unit's K-slices become an L1 F32 panel of integers
+// that every token tile reuses, and the scales are applied after the sums.
 // Invariant: every output is produced by exactly one chunk with QuantizedMatMulReference.RunExact's operations, so results do not
 // depend on the batch, the threads or the vector width.
 using System.Runtime.CompilerServices;
@@ -16,6 +17,8 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     private const int Unit = QuantizedWeight.UnitRows; // outputs per unit (4 blocks)
     private const int PanelK = 128;                    // k per panel slice: 4 blocks × 128 × 16 floats = 32 KiB
     private const int TokenBlock = 128;                // tokens per batched chunk (at most)
+    private const int FusedMaxTokens = 16;             // up to this many tokens (AVX-512) the integers are used from registers
+    private const int FusedTile = 4;                   // tokens per fused tile
 
     private readonly float[][] _panels;    // [threads][4 · PanelK · 16] integers as floats
     private readonly float[][] _groupAcc;  // [threads][TokenBlock · 64] INT4 per-group sums
@@ -56,7 +59,7 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
             if (_xsum.Length < len) _xsum = GC.AllocateArray<float>(Math.Max(len, 2 * _xsum.Length), pinned: true);
             fixed (float* xs = _xsum) QuantizedPanelKernel.GroupSums(px, tokens, _k, w.GroupSize, xs);
         }
-        _fused = tokens == 1 && width == SimdWidth.Vector512;
+        _fused = tokens <= FusedMaxTokens && width == SimdWidth.Vector512;
         if (_fused)
         {
             // About 4 chunks per thread so a thread slowed by another process hands work to the others.
@@ -88,7 +91,8 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         Batched(unit, t0, Math.Min(_tokenBlock, _t - t0), worker);
     }
 
-    // Unit u for the one token, straight from the packed integers.
+    // Unit u for all tokens (at most FusedMaxTokens), straight from the packed integers, in balanced tiles of at most 4 tokens
+    // (later tiles re-read the unit's integers from cache).
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fused(int u, int worker)
     {
@@ -96,22 +100,46 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         int n0 = u * Unit;
         bool partial = n0 + Unit > _n;
         fixed (float* spill = _unitOut[worker])
+        fixed (float* xsum = _xsum)
         {
             float* y = partial ? spill : _y + n0;
+            nint ldy = partial ? Unit : _n;
             nint bs = (nint)w.BlockBytes;
             byte* wu = (byte*)w.Data + (nint)u * QuantizedPanelKernel.UnitBlocks * bs;
             nint sbs = (nint)_groups * QuantizedWeight.BlockRows; // scale floats per block
             float* s = (float*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-            if (w.Scheme == QuantScheme.Int4Group)
+            float* c = (float*)w.OffsetsPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
+            bool int4 = w.Scheme == QuantScheme.Int4Group;
+            int tiles = (_t + FusedTile - 1) / FusedTile;
+            for (int t = 0, i = 0; t < _t; i++)
             {
-                float* c = (float*)w.OffsetsPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-                fixed (float* xs = _xsum) QuantizedDecodeKernel.Int4x4(_x, wu, bs, s, c, sbs, xs, _groups, w.GroupSize, y);
+                int m = (_t - t + (tiles - i) - 1) / (tiles - i); // balanced: 6 → 3 + 3, 16 → 4 × 4
+                float* x = _x + (nint)t * _k, yt = y + t * ldy, xs = xsum + (nint)t * _groups;
+                if (int4)
+                {
+                    switch (m)
+                    {
+                        case 4: QuantizedDecodeKernel.Int4Tile<Tokens4>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        case 3: QuantizedDecodeKernel.Int4Tile<Tokens3>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        case 2: QuantizedDecodeKernel.Int4Tile<Tokens2>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        default: QuantizedDecodeKernel.Int4Tile<Tokens1>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                    }
+                }
+                else
+                {
+                    switch (m)
+                    {
+                        case 4: QuantizedDecodeKernel.Int8Tile<Tokens4>(x, _k, wu, bs, _k, s, yt, ldy); break;
+                        case 3: QuantizedDecodeKernel.Int8Tile<Tokens3>(x, _k, wu, bs, _k, s, yt, ldy); break;
+                        case 2: QuantizedDecodeKernel.Int8Tile<Tokens2>(x, _k, wu, bs, _k, s, yt, ldy); break;
+                        default: QuantizedDecodeKernel.Int8Tile<Tokens1>(x, _k, wu, bs, _k, s, yt, ldy); break;
+                    }
+                }
+                t += m;
             }
-            else
-            {
-                QuantizedDecodeKernel.Int8x4(_x, wu, bs, _k, s, y);
-            }
-            if (partial) new ReadOnlySpan<float>(spill, _n - n0).CopyTo(new Span<float>(_y + n0, _n - n0));
+            if (partial)
+                for (int t = 0; t < _t; t++)
+                    new ReadOnlySpan<float>(spill + t * Unit, _n - n0).CopyTo(new Span<float>(_y + (nint)t * _n + n0, _n - n0));
         }
     }
 

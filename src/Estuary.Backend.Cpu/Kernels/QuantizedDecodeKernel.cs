@@ -1,5 +1,5 @@
-// Single-token decode over quantized weights (QuantizedWeight's interleaved layout): 4 blocks = 64 outputs per call, Vector512,
-// each 16-lane weight vector turned into floats in registers and used by one FMA — the weights stream from memory once.
+// Decode over quantized weights (QuantizedWeight's interleaved layout): 4 blocks = 64 outputs × up to 4 tokens per call, Vector512,
+// each 16-lane weight vector turned into floats in registers and used by one FMA per token — the weights stream from memory once.
 // Invariant: every lane computes exactly QuantizedMatMulReference.RunExact's chain (integer weights as exact floats, scales applied
 // after the k sums), the same operations the panel path performs, so one token's outputs equal a batched call's bit for bit.
 using System.Runtime.CompilerServices;
@@ -8,7 +8,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Estuary.Backend.Cpu.Kernels;
 
-/// <summary>Fused dequantize-and-multiply kernels for one token (AVX-512 only).</summary>
+/// <summary>Fused dequantize-and-multiply kernels for tiles of 1–4 tokens (AVX-512 only).</summary>
 internal static unsafe class QuantizedDecodeKernel
 {
     /// <summary>Float value of each centred nibble: table[q] = q − 8 (vpermps reads only the low 4 bits of each index).</summary>
@@ -16,103 +16,133 @@ internal static unsafe class QuantizedDecodeKernel
         Vector512.Create(-8f, -7f, -6f, -5f, -4f, -3f, -2f, -1f, 0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
 
     /// <summary>
-    /// y[0..64) = x · W[unit]ᵀ for INT4 groups. Block b's packed words start at w + b·bs (8 k per 64 bytes); its scales and centred
-    /// offsets for group g at s + b·sbs + 16·g and c + b·sbs + 16·g; xsum[g] = Σ x over group g (in order).
+    /// INT4 for TM tokens (1–4; x[t, k] at x + t·ldx + k) and the unit's 64 outputs (y[t, j] at y + t·ldy + j); X_g[t] at
+    /// xsum + t·ldxs + g. Each 16-weight vector is turned into floats once and used by TM FMAs.
     /// </summary>
-    /// <param name="x">[K] activations.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Int4x4(float* x, byte* w, nint bs, float* s, float* c, nint sbs, float* xsum, int numGroups, int groupSize, float* y)
+    public static void Int4Tile<TM>(float* x, nint ldx, byte* w, nint bs, float* s, float* c, nint sbs, float* xsum, nint ldxs,
+        int numGroups, int groupSize, float* y, nint ldy)
+        where TM : struct, ITokenCount
     {
         Vector512<float> table = CenteredNibbles;
-        Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default;
         byte* w0 = w, w1 = w + bs, w2 = w + 2 * bs, w3 = w + 3 * bs;
+        float* x0 = x, x1 = x + ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx;
         for (int g = 0; g < numGroups; g++)
         {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default; // a{token}{block}
+            Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+            Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+            Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
             nint kEnd = (nint)(g + 1) * groupSize;
             for (nint k = (nint)g * groupSize; k < kEnd; k += 8)
             {
-                // Hot spot (single-sequence decode): 4 × 64 bytes → 512 weights; per 16 weights one shift, one vpermps, one FMA.
                 nint o = 8 * k;
                 Vector512<int> v0 = Vector512.Load((int*)(w0 + o)), v1 = Vector512.Load((int*)(w1 + o));
                 Vector512<int> v2 = Vector512.Load((int*)(w2 + o)), v3 = Vector512.Load((int*)(w3 + o));
-                float* xk = x + k;
-                Vector512<float> xb = Vector512.Create(xk[0]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Avx512F.PermuteVar16x32(table, v0), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Avx512F.PermuteVar16x32(table, v1), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Avx512F.PermuteVar16x32(table, v2), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Avx512F.PermuteVar16x32(table, v3), a3);
-                xb = Vector512.Create(xk[1]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 4), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 4), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 4), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 4), a3);
-                xb = Vector512.Create(xk[2]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 8), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 8), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 8), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 8), a3);
-                xb = Vector512.Create(xk[3]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 12), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 12), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 12), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 12), a3);
-                xb = Vector512.Create(xk[4]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 16), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 16), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 16), a3);
-                xb = Vector512.Create(xk[5]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 20), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 20), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 20), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 20), a3);
-                xb = Vector512.Create(xk[6]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 24), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 24), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 24), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 24), a3);
-                xb = Vector512.Create(xk[7]);
-                a0 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v0, 28), a0);
-                a1 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v1, 28), a1);
-                a2 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v2, 28), a2);
-                a3 = Vector512.FusedMultiplyAdd(xb, Nibble(table, v3, 28), a3);
+                for (nint i = k; i < k + 8; i++)
+                {
+                    // Hot spot (small-batch decode): nibble i of 64 rows → 4 vectors, each feeding TM FMAs; then the next nibble.
+                    Vector512<float> d0 = Avx512F.PermuteVar16x32(table, v0), d1 = Avx512F.PermuteVar16x32(table, v1);
+                    Vector512<float> d2 = Avx512F.PermuteVar16x32(table, v2), d3 = Avx512F.PermuteVar16x32(table, v3);
+                    v0 = Avx512F.ShiftRightLogical(v0, 4); v1 = Avx512F.ShiftRightLogical(v1, 4);
+                    v2 = Avx512F.ShiftRightLogical(v2, 4); v3 = Avx512F.ShiftRightLogical(v3, 4);
+                    Vector512<float> xb = Vector512.Create(x0[i]);
+                    a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                    a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                    if (TM.M > 1)
+                    {
+                        xb = Vector512.Create(x1[i]);
+                        a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                        a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                    }
+                    if (TM.M > 2)
+                    {
+                        xb = Vector512.Create(x2[i]);
+                        a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                        a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                    }
+                    if (TM.M > 3)
+                    {
+                        xb = Vector512.Create(x3[i]);
+                        a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                        a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                    }
+                }
             }
-            // y = fma(a, s_g, y); y = fma(X_g, c_g, y) — QuantizedPanelKernel.CombineGroup's order.
-            nint gv = 16 * (nint)g;
-            Vector512<float> xs = Vector512.Create(xsum[g]);
-            y0 = Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + gv), Vector512.FusedMultiplyAdd(a0, Vector512.Load(s + gv), y0));
-            y1 = Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + sbs + gv), Vector512.FusedMultiplyAdd(a1, Vector512.Load(s + sbs + gv), y1));
-            y2 = Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + 2 * sbs + gv), Vector512.FusedMultiplyAdd(a2, Vector512.Load(s + 2 * sbs + gv), y2));
-            y3 = Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + 3 * sbs + gv), Vector512.FusedMultiplyAdd(a3, Vector512.Load(s + 3 * sbs + gv), y3));
+            bool first = g == 0;
+            float* sg = s + 16 * (nint)g, cg = c + 16 * (nint)g, xs = xsum + g;
+            Combine4(y, a00, a01, a02, a03, sg, cg, sbs, xs[0], first);
+            if (TM.M > 1) Combine4(y + ldy, a10, a11, a12, a13, sg, cg, sbs, xs[ldxs], first);
+            if (TM.M > 2) Combine4(y + 2 * ldy, a20, a21, a22, a23, sg, cg, sbs, xs[2 * ldxs], first);
+            if (TM.M > 3) Combine4(y + 3 * ldy, a30, a31, a32, a33, sg, cg, sbs, xs[3 * ldxs], first);
         }
-        y0.Store(y); y1.Store(y + 16); y2.Store(y + 32); y3.Store(y + 48);
     }
 
     /// <summary>
-    /// y[0..64) = x · W[unit]ᵀ for INT8 per channel: block b's bytes at w + b·bs (16 per k), its 16 scales at s + 16·b.
+    /// INT8 for TM tokens (1–4; x[t, k] at x + t·ldx + k) and the unit's 64 outputs (y[t, j] at y + t·ldy + j), s the unit's 64
+    /// scales. Each 16-weight vector is converted once and used by TM FMAs.
     /// </summary>
-    /// <param name="x">[K] activations.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Int8x4(float* x, byte* w, nint bs, nint k, float* s, float* y)
+    public static void Int8Tile<TM>(float* x, nint ldx, byte* w, nint bs, nint k, float* s, float* y, nint ldy)
+        where TM : struct, ITokenCount
     {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default; // a{token}{block}
+        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
         byte* w0 = w, w1 = w + bs, w2 = w + 2 * bs, w3 = w + 3 * bs;
-        for (nint i = 0; i < k; i += 2)
+        float* x0 = x, x1 = x + ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx;
+        for (nint i = 0; i < k; i++)
         {
-            // Hot spot (single-sequence decode): 4 × 16 bytes per k; per 16 weights one vpmovsxbd, one convert, one FMA.
+            // Hot spot (small-batch decode): 4 × 16 bytes at k → 4 vectors, each feeding TM FMAs.
             nint o = 16 * i;
-            Vector512<float> xb = Vector512.Create(x[i]);
-            a0 = Vector512.FusedMultiplyAdd(xb, Bytes(w0 + o), a0);
-            a1 = Vector512.FusedMultiplyAdd(xb, Bytes(w1 + o), a1);
-            a2 = Vector512.FusedMultiplyAdd(xb, Bytes(w2 + o), a2);
-            a3 = Vector512.FusedMultiplyAdd(xb, Bytes(w3 + o), a3);
-            xb = Vector512.Create(x[i + 1]);
-            a0 = Vector512.FusedMultiplyAdd(xb, Bytes(w0 + o + 16), a0);
-            a1 = Vector512.FusedMultiplyAdd(xb, Bytes(w1 + o + 16), a1);
-            a2 = Vector512.FusedMultiplyAdd(xb, Bytes(w2 + o + 16), a2);
-            a3 = Vector512.FusedMultiplyAdd(xb, Bytes(w3 + o + 16), a3);
+            Vector512<float> d0 = Bytes(w0 + o), d1 = Bytes(w1 + o), d2 = Bytes(w2 + o), d3 = Bytes(w3 + o);
+            Vector512<float> xb = Vector512.Create(x0[i]);
+            a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+            a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+            if (TM.M > 1)
+            {
+                xb = Vector512.Create(x1[i]);
+                a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+            }
+            if (TM.M > 2)
+            {
+                xb = Vector512.Create(x2[i]);
+                a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+            }
+            if (TM.M > 3)
+            {
+                xb = Vector512.Create(x3[i]);
+                a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+            }
         }
+        Scale4(y, a00, a01, a02, a03, s);
+        if (TM.M > 1) Scale4(y + ldy, a10, a11, a12, a13, s);
+        if (TM.M > 2) Scale4(y + 2 * ldy, a20, a21, a22, a23, s);
+        if (TM.M > 3) Scale4(y + 3 * ldy, a30, a31, a32, a33, s);
+    }
+
+    // One token's 64 outputs after a group: y = fma(a, s, y or +0); y = fma(X, c, y).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Combine4(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
+        float* s, float* c, nint sbs, float xsum, bool first)
+    {
+        Vector512<float> xs = Vector512.Create(xsum);
+        Vector512<float> y0 = first ? default : Vector512.Load(y), y1 = first ? default : Vector512.Load(y + 16);
+        Vector512<float> y2 = first ? default : Vector512.Load(y + 32), y3 = first ? default : Vector512.Load(y + 48);
+        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c), Vector512.FusedMultiplyAdd(a0, Vector512.Load(s), y0)).Store(y);
+        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + sbs), Vector512.FusedMultiplyAdd(a1, Vector512.Load(s + sbs), y1)).Store(y + 16);
+        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + 2 * sbs), Vector512.FusedMultiplyAdd(a2, Vector512.Load(s + 2 * sbs), y2)).Store(y + 32);
+        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + 3 * sbs), Vector512.FusedMultiplyAdd(a3, Vector512.Load(s + 3 * sbs), y3)).Store(y + 48);
+    }
+
+    // One token's 64 outputs at the end of K: y = a·s.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scale4(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, float* s)
+    {
         (a0 * Vector512.Load(s)).Store(y);
         (a1 * Vector512.Load(s + 16)).Store(y + 16);
         (a2 * Vector512.Load(s + 32)).Store(y + 32);
