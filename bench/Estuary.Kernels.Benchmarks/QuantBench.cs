@@ -22,11 +22,11 @@ internal static class QuantBench
             if (scheme == QuantScheme.Int8PerChannel)
             {
                 for (int i = 0; i < k; i++) q8[i] = (sbyte)rng.Next(-127, 128);
-                w.SetRowInt8(r, q8, 0.01f);
+                w.SetRowInt8(r, q8, (float)(Half)0.01f);
                 continue;
             }
             for (int i = 0; i < k; i++) q4[i] = (byte)rng.Next(16);
-            for (int g = 0; g < s.Length; g++) { s[g] = 0.01f; z[g] = (byte)rng.Next(16); }
+            for (int g = 0; g < s.Length; g++) { s[g] = (float)(Half)0.01f; z[g] = (byte)rng.Next(16); }
             w.SetRowInt4(r, q4, s, z);
         }
         return w;
@@ -70,9 +70,14 @@ internal static class QuantBench
         var c = new QuantizedWeight(w.Name, w.Scheme, w.Rows, w.Cols, w.GroupSize);
         long bytes = w.PaddedRows / QuantizedWeight.BlockRows * w.BlockBytes;
         Buffer.MemoryCopy((void*)w.Data, (void*)c.Data, bytes, bytes);
-        long floats = (long)w.PaddedRows * w.NumGroups;
-        Buffer.MemoryCopy((void*)w.ScalesPointer, (void*)c.ScalesPointer, 4 * floats, 4 * floats);
-        if (w.Scheme == QuantScheme.Int4Group) Buffer.MemoryCopy((void*)w.OffsetsPointer, (void*)c.OffsetsPointer, 4 * floats, 4 * floats);
+        if (w.Scheme == QuantScheme.Int8PerChannel)
+        {
+            Buffer.MemoryCopy((void*)w.ScalesPointer, (void*)c.ScalesPointer, 4L * w.PaddedRows, 4L * w.PaddedRows);
+            return c;
+        }
+        long entries = (long)w.PaddedRows * w.NumGroups;
+        Buffer.MemoryCopy((void*)w.ScalesPointer, (void*)c.ScalesPointer, 2 * entries, 2 * entries);
+        Buffer.MemoryCopy((void*)w.ZerosPointer, (void*)c.ZerosPointer, entries, entries);
         return c;
     }
 }

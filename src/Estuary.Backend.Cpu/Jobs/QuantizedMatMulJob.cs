@@ -106,9 +106,10 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
             nint ldy = partial ? Unit : _n;
             nint bs = (nint)w.BlockBytes;
             byte* wu = (byte*)w.Data + (nint)u * QuantizedPanelKernel.UnitBlocks * bs;
-            nint sbs = (nint)_groups * QuantizedWeight.BlockRows; // scale floats per block
-            float* s = (float*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-            float* c = (float*)w.OffsetsPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
+            nint sbs = (nint)_groups * QuantizedWeight.BlockRows; // INT4 scales (and zero points) per block
+            float* s8 = (float*)w.ScalesPointer + n0;             // INT8: the unit's 64 scales
+            ushort* s = (ushort*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
+            byte* z = (byte*)w.ZerosPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
             bool int4 = w.Scheme == QuantScheme.Int4Group;
             int tiles = (_t + FusedTile - 1) / FusedTile;
             for (int t = 0, i = 0; t < _t; i++)
@@ -119,20 +120,20 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
                 {
                     switch (m)
                     {
-                        case 4: QuantizedDecodeKernel.Int4Tile<Tokens4>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
-                        case 3: QuantizedDecodeKernel.Int4Tile<Tokens3>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
-                        case 2: QuantizedDecodeKernel.Int4Tile<Tokens2>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
-                        default: QuantizedDecodeKernel.Int4Tile<Tokens1>(x, _k, wu, bs, s, c, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        case 4: QuantizedDecodeKernel.Int4Tile<Tokens4>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        case 3: QuantizedDecodeKernel.Int4Tile<Tokens3>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        case 2: QuantizedDecodeKernel.Int4Tile<Tokens2>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        default: QuantizedDecodeKernel.Int4Tile<Tokens1>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
                     }
                 }
                 else
                 {
                     switch (m)
                     {
-                        case 4: QuantizedDecodeKernel.Int8Tile<Tokens4>(x, _k, wu, bs, _k, s, yt, ldy); break;
-                        case 3: QuantizedDecodeKernel.Int8Tile<Tokens3>(x, _k, wu, bs, _k, s, yt, ldy); break;
-                        case 2: QuantizedDecodeKernel.Int8Tile<Tokens2>(x, _k, wu, bs, _k, s, yt, ldy); break;
-                        default: QuantizedDecodeKernel.Int8Tile<Tokens1>(x, _k, wu, bs, _k, s, yt, ldy); break;
+                        case 4: QuantizedDecodeKernel.Int8Tile<Tokens4>(x, _k, wu, bs, _k, s8, yt, ldy); break;
+                        case 3: QuantizedDecodeKernel.Int8Tile<Tokens3>(x, _k, wu, bs, _k, s8, yt, ldy); break;
+                        case 2: QuantizedDecodeKernel.Int8Tile<Tokens2>(x, _k, wu, bs, _k, s8, yt, ldy); break;
+                        default: QuantizedDecodeKernel.Int8Tile<Tokens1>(x, _k, wu, bs, _k, s8, yt, ldy); break;
                     }
                 }
                 t += m;
@@ -157,7 +158,9 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         nint bs = (nint)w.BlockBytes;
         byte* wu = (byte*)w.Data + (nint)u * QuantizedPanelKernel.UnitBlocks * bs;
         nint sbs = (nint)_groups * QuantizedWeight.BlockRows;
-        float* s = (float*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
+        float* s8 = (float*)w.ScalesPointer + n0;
+        ushort* s = (ushort*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
+        byte* z = (byte*)w.ZerosPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
         float* x = _x + (nint)t0 * _k;
         fixed (float* panel = _panels[worker])
         fixed (float* acc = _groupAcc[worker])
@@ -182,12 +185,11 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
                 Tiles(x, tc, p, pbs, acc, Unit, k0, k0 + kc, accumulate: !groupStart);
                 if ((k0 + kc) % w.GroupSize == 0)
                 {
-                    float* c = (float*)w.OffsetsPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-                    QuantizedPanelKernel.CombineGroup(acc, Unit, y, ldy, tc, s + 16 * g, c + 16 * g, sbs, xsum + (nint)t0 * _groups + g, _groups,
+                    QuantizedPanelKernel.CombineGroup(acc, Unit, y, ldy, tc, s + 16 * g, z + 16 * g, sbs, xsum + (nint)t0 * _groups + g, _groups,
                         first: g == 0, _width);
                 }
             }
-            if (!int4) QuantizedPanelKernel.ScaleRows(y, ldy, tc, s);
+            if (!int4) QuantizedPanelKernel.ScaleRows(y, ldy, tc, s8);
             if (partial)
                 for (int t = 0; t < tc; t++)
                     new ReadOnlySpan<float>(spill + t * Unit, _n - n0).CopyTo(new Span<float>(_y + (nint)(t0 + t) * _n + n0, _n - n0));

@@ -5,6 +5,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Estuary.Tensors.Quantization;
 
 namespace Estuary.Backend.Cpu.Kernels;
 
@@ -16,11 +17,12 @@ internal static unsafe class QuantizedDecodeKernel
         Vector512.Create(-8f, -7f, -6f, -5f, -4f, -3f, -2f, -1f, 0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f);
 
     /// <summary>
-    /// INT4 for TM tokens (1–4; x[t, k] at x + t·ldx + k) and the unit's 64 outputs (y[t, j] at y + t·ldy + j); X_g[t] at
-    /// xsum + t·ldxs + g. Each 16-weight vector is turned into floats once and used by TM FMAs.
+    /// INT4 for TM tokens (1–4; x[t, k] at x + t·ldx + k) and the unit's 64 outputs (y[t, j] at y + t·ldy + j). Block b's packed
+    /// words start at w + b·bs (8 k per 64 bytes); its F16 scales and zero points for group g at s + b·sbs + 16·g and z + b·sbs + 16·g;
+    /// X_g[t] = Σ x[t, k∈g] at xsum + t·ldxs + g. Each 16-weight vector is turned into floats once and used by TM FMAs.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Int4Tile<TM>(float* x, nint ldx, byte* w, nint bs, float* s, float* c, nint sbs, float* xsum, nint ldxs,
+    public static void Int4Tile<TM>(float* x, nint ldx, byte* w, nint bs, ushort* s, byte* z, nint sbs, float* xsum, nint ldxs,
         int numGroups, int groupSize, float* y, nint ldy)
         where TM : struct, ITokenCount
     {
@@ -70,11 +72,16 @@ internal static unsafe class QuantizedDecodeKernel
                 }
             }
             bool first = g == 0;
-            float* sg = s + 16 * (nint)g, cg = c + 16 * (nint)g, xs = xsum + g;
-            Combine4(y, a00, a01, a02, a03, sg, cg, sbs, xs[0], first);
-            if (TM.M > 1) Combine4(y + ldy, a10, a11, a12, a13, sg, cg, sbs, xs[ldxs], first);
-            if (TM.M > 2) Combine4(y + 2 * ldy, a20, a21, a22, a23, sg, cg, sbs, xs[2 * ldxs], first);
-            if (TM.M > 3) Combine4(y + 3 * ldy, a30, a31, a32, a33, sg, cg, sbs, xs[3 * ldxs], first);
+            // The group's scales s and centred offsets c = (8 − z)·s of the 4 blocks (shared by the tile's tokens).
+            ushort* sg = s + 16 * (nint)g;
+            byte* zg = z + 16 * (nint)g;
+            Vector512<float> s0 = Scales(sg), s1 = Scales(sg + sbs), s2 = Scales(sg + 2 * sbs), s3 = Scales(sg + 3 * sbs);
+            Vector512<float> c0 = Offsets(zg, s0), c1 = Offsets(zg + sbs, s1), c2 = Offsets(zg + 2 * sbs, s2), c3 = Offsets(zg + 3 * sbs, s3);
+            float* xs = xsum + g;
+            Combine4(y, a00, a01, a02, a03, s0, s1, s2, s3, c0, c1, c2, c3, xs[0], first);
+            if (TM.M > 1) Combine4(y + ldy, a10, a11, a12, a13, s0, s1, s2, s3, c0, c1, c2, c3, xs[ldxs], first);
+            if (TM.M > 2) Combine4(y + 2 * ldy, a20, a21, a22, a23, s0, s1, s2, s3, c0, c1, c2, c3, xs[2 * ldxs], first);
+            if (TM.M > 3) Combine4(y + 3 * ldy, a30, a31, a32, a33, s0, s1, s2, s3, c0, c1, c2, c3, xs[3 * ldxs], first);
         }
     }
 
@@ -128,16 +135,26 @@ internal static unsafe class QuantizedDecodeKernel
     // One token's 64 outputs after a group: y = fma(a, s, y or +0); y = fma(X, c, y).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Combine4(float* y, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-        float* s, float* c, nint sbs, float xsum, bool first)
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3, float xsum, bool first)
     {
         Vector512<float> xs = Vector512.Create(xsum);
         Vector512<float> y0 = first ? default : Vector512.Load(y), y1 = first ? default : Vector512.Load(y + 16);
         Vector512<float> y2 = first ? default : Vector512.Load(y + 32), y3 = first ? default : Vector512.Load(y + 48);
-        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c), Vector512.FusedMultiplyAdd(a0, Vector512.Load(s), y0)).Store(y);
-        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + sbs), Vector512.FusedMultiplyAdd(a1, Vector512.Load(s + sbs), y1)).Store(y + 16);
-        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + 2 * sbs), Vector512.FusedMultiplyAdd(a2, Vector512.Load(s + 2 * sbs), y2)).Store(y + 32);
-        Vector512.FusedMultiplyAdd(xs, Vector512.Load(c + 3 * sbs), Vector512.FusedMultiplyAdd(a3, Vector512.Load(s + 3 * sbs), y3)).Store(y + 48);
+        Vector512.FusedMultiplyAdd(xs, c0, Vector512.FusedMultiplyAdd(a0, s0, y0)).Store(y);
+        Vector512.FusedMultiplyAdd(xs, c1, Vector512.FusedMultiplyAdd(a1, s1, y1)).Store(y + 16);
+        Vector512.FusedMultiplyAdd(xs, c2, Vector512.FusedMultiplyAdd(a2, s2, y2)).Store(y + 32);
+        Vector512.FusedMultiplyAdd(xs, c3, Vector512.FusedMultiplyAdd(a3, s3, y3)).Store(y + 48);
     }
+
+    /// <summary>16 F16 scales widened exactly.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Scales(ushort* s) => F16Load.Load16((byte*)s);
+
+    /// <summary>Centred offsets (8 − z)·s for 16 zero points (bytes) and their scales: one rounding, as QuantizedWeight defines.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Offsets(byte* z, Vector512<float> s) =>
+        (Vector512.Create((float)QuantizedWeight.Int4Center) - Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(z)))) * s;
 
     // One token's 64 outputs at the end of K: y = a·s.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -103,31 +103,38 @@ internal static unsafe class QuantizedPanelKernel
 
     /// <summary>
     /// INT4 group combine for tokens [0, tokens) and the unit's 64 outputs: y = fma(a, s, y_prev); y = fma(X, c, y), where y_prev is
-    /// +0 for the first group. a[t, j] at a + t·lda + j, y at y + t·ldy + j; s, c at s + b·sbs + (j mod 16) for block b = j / 16;
-    /// X[t] at xsum + t·ldx.
+    /// +0 for the first group and c = (8 − z)·s. a[t, j] at a + t·lda + j, y at y + t·ldy + j; the F16 scale and zero point of
+    /// output j at s + b·sbs + (j mod 16) and z + b·sbs + (j mod 16) for block b = j / 16; X[t] at xsum + t·ldx.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void CombineGroup(float* a, nint lda, float* y, nint ldy, int tokens, float* s, float* c, nint sbs, float* xsum, nint ldx,
+    public static void CombineGroup(float* a, nint lda, float* y, nint ldy, int tokens, ushort* s, byte* z, nint sbs, float* xsum, nint ldx,
         bool first, SimdWidth width)
     {
-        for (int t = 0; t < tokens; t++)
+        for (int b = 0; b < UnitBlocks; b++)
         {
-            float* at = a + t * lda, yt = y + t * ldy;
-            float xs = xsum[t * ldx];
-            for (int b = 0; b < UnitBlocks; b++)
+            ushort* sb = s + b * sbs;
+            byte* zb = z + b * sbs;
+            if (width == SimdWidth.Vector512)
             {
-                float* sb = s + b * sbs, cb = c + b * sbs, ab = at + 16 * b, yb = yt + 16 * b;
-                if (width == SimdWidth.Vector512)
+                Vector512<float> sv = QuantizedDecodeKernel.Scales(sb), cv = QuantizedDecodeKernel.Offsets(zb, sv);
+                for (int t = 0; t < tokens; t++)
                 {
+                    float* yb = y + t * ldy + 16 * b;
                     Vector512<float> prev = first ? Vector512<float>.Zero : Vector512.Load(yb);
-                    Vector512<float> v = Vector512.FusedMultiplyAdd(Vector512.Load(ab), Vector512.Load(sb), prev);
-                    Vector512.FusedMultiplyAdd(Vector512.Create(xs), Vector512.Load(cb), v).Store(yb);
-                    continue;
+                    Vector512<float> v = Vector512.FusedMultiplyAdd(Vector512.Load(a + t * lda + 16 * b), sv, prev);
+                    Vector512.FusedMultiplyAdd(Vector512.Create(xsum[t * ldx]), cv, v).Store(yb);
                 }
-                for (int j = 0; j < 16; j++)
+                continue;
+            }
+            for (int j = 0; j < 16; j++)
+            {
+                float sj = (float)BitConverter.UInt16BitsToHalf(sb[j]);
+                float cj = (QuantizedWeight.Int4Center - zb[j]) * sj;
+                for (int t = 0; t < tokens; t++)
                 {
-                    float v = MathF.FusedMultiplyAdd(ab[j], sb[j], first ? 0f : yb[j]);
-                    yb[j] = MathF.FusedMultiplyAdd(xs, cb[j], v);
+                    float* yj = y + t * ldy + 16 * b + j;
+                    float v = MathF.FusedMultiplyAdd(a[t * lda + 16 * b + j], sj, first ? 0f : *yj);
+                    *yj = MathF.FusedMultiplyAdd(xsum[t * ldx], cj, v);
                 }
             }
         }

@@ -1,5 +1,6 @@
 // A weight-only quantized [N, K] matrix in the CPU kernels' interleaved layout (16 output rows per block, k-major inside a block,
-// rows padded with zeros to whole 64-row units), plus per-row/per-group F32 scales and offsets laid out as 16-lane vectors.
+// rows padded with zeros to whole 64-row units), plus scales (F32 per row for INT8; F16 per row and group for INT4, with byte zero
+// points) laid out as 16-lane vectors.
 // Invariant: the value of every element is DequantizeElement (q·s, or (q − z)·s), and the kernels compute the factored sums that
 // the CPU backend's QuantizedMatMulReference.RunExact spells out; K is a multiple of 16 and of the group size.
 using System.Runtime.CompilerServices;
@@ -12,8 +13,9 @@ namespace Estuary.Tensors.Quantization;
 /// Block b holds rows 16b..16b+15 (row 16b+j is lane j):
 /// INT8 — byte 16·k + j is q[16b+j, k] (16 bytes per k);
 /// INT4 — 32-bit word 16·c + j (little endian, bytes 64c + 4j ..) holds q[16b+j, 8c+i] in bits 4i..4i+3 (64 bytes per 8 k).
-/// Scales (and INT4 offsets) are [PaddedRows/16, K/G, 16] F32: entry (b, g, j) belongs to row 16b+j, group g. The INT4 offset is
-/// the centred one, (8 − z)·s, so that (q − z)·s = (q − 8)·s + (8 − z)·s. Padding rows have q = 0 and scale 0.
+/// INT8 scales are [PaddedRows] F32. INT4 scales (F16 values, as checkpoints store them) and zero points (bytes) are
+/// [PaddedRows/16, K/G, 16]: entry (b, g, j) belongs to row 16b+j, group g. The kernels use the centred offset c = (8 − z)·s (one
+/// F32 multiply), so that (q − z)·s = (q − 8)·s + c. Padding rows have q = 0 and scale 0.
 /// </summary>
 public sealed unsafe class QuantizedWeight
 {
@@ -27,9 +29,9 @@ public sealed unsafe class QuantizedWeight
     public const int Int4Center = 8;
 
     private readonly NativeWeightStorage _data;
-    private readonly float[] _scales;  // [PaddedRows/16, K/G, 16], pinned
-    private readonly float[] _offsets; // [PaddedRows/16, K/G, 16] (8 − z)·s, pinned (empty for INT8)
-    private readonly byte[] _zeros;    // [N, K/G] zero points (empty for INT8)
+    private readonly float[] _scales;      // INT8: [PaddedRows], pinned (empty for INT4)
+    private readonly ushort[] _halfScales; // INT4: [PaddedRows/16, K/G, 16] F16 bits, pinned (empty for INT8)
+    private readonly byte[] _zeros;        // INT4: [PaddedRows/16, K/G, 16] zero points, pinned (empty for INT8)
 
     /// <summary>Allocates a zeroed quantized weight; fill it with <see cref="SetRowInt8"/> or <see cref="SetRowInt4"/>.</summary>
     public QuantizedWeight(string name, QuantScheme scheme, int rows, int cols, int groupSize)
@@ -47,9 +49,10 @@ public sealed unsafe class QuantizedWeight
         PaddedRows = (rows + UnitRows - 1) / UnitRows * UnitRows;
         BlockBytes = scheme == QuantScheme.Int8PerChannel ? (long)BlockRows * cols : (long)BlockRows * cols / 2;
         _data = new NativeWeightStorage(PaddedRows / BlockRows * BlockBytes);
-        _scales = GC.AllocateArray<float>(PaddedRows * NumGroups, pinned: true);
-        _offsets = scheme == QuantScheme.Int4Group ? GC.AllocateArray<float>(PaddedRows * NumGroups, pinned: true) : [];
-        _zeros = scheme == QuantScheme.Int4Group ? new byte[(long)rows * NumGroups] : [];
+        bool int4 = scheme == QuantScheme.Int4Group;
+        _scales = int4 ? [] : GC.AllocateArray<float>(PaddedRows, pinned: true);
+        _halfScales = int4 ? GC.AllocateArray<ushort>(PaddedRows * NumGroups, pinned: true) : [];
+        _zeros = int4 ? GC.AllocateArray<byte>(PaddedRows * NumGroups, pinned: true) : [];
     }
 
     /// <summary>Name for error messages (the checkpoint module).</summary>
@@ -79,14 +82,16 @@ public sealed unsafe class QuantizedWeight
     /// <summary>Pointer to block 0 of the packed integers (64-byte aligned).</summary>
     public nint Data => _data.Pointer;
 
-    /// <summary>Pointer to the [PaddedRows/16, K/G, 16] scales (pinned for the weight's lifetime).</summary>
-    public nint ScalesPointer => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scales));
+    /// <summary>Pointer to the scales, pinned for the weight's lifetime: INT8 [PaddedRows] F32; INT4 [PaddedRows/16, K/G, 16] F16.</summary>
+    public nint ScalesPointer => Scheme == QuantScheme.Int8PerChannel
+        ? (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scales))
+        : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halfScales));
 
-    /// <summary>Pointer to the [PaddedRows/16, K/G, 16] centred offsets (8 − z)·s (INT4; pinned; not to be read for INT8).</summary>
-    public nint OffsetsPointer => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_offsets));
+    /// <summary>Pointer to the INT4 zero points [PaddedRows/16, K/G, 16] (bytes, pinned; not to be read for INT8).</summary>
+    public nint ZerosPointer => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
 
-    /// <summary>Resident bytes: packed integers plus scales, offsets and zero points.</summary>
-    public long ByteLength => _data.ByteLength + 4L * (_scales.Length + _offsets.Length) + _zeros.Length;
+    /// <summary>Resident bytes: packed integers plus scales and zero points.</summary>
+    public long ByteLength => _data.ByteLength + 4L * _scales.Length + 2L * _halfScales.Length + _zeros.Length;
 
     /// <summary>Stores row <paramref name="row"/> of an INT8 weight: q [K] in [-127, 127] and its scale.</summary>
     public void SetRowInt8(int row, ReadOnlySpan<sbyte> q, float scale)
@@ -96,10 +101,13 @@ public sealed unsafe class QuantizedWeight
         sbyte* block = (sbyte*)BlockPointer(row);
         int lane = row % BlockRows;
         for (int k = 0; k < Cols; k++) block[(long)BlockRows * k + lane] = q[k];
-        _scales[VectorIndex(row, 0)] = scale;
+        _scales[row] = scale;
     }
 
-    /// <summary>Stores row <paramref name="row"/> of an INT4 weight: q [K] in [0, 15], and per group the scale and the zero point.</summary>
+    /// <summary>
+    /// Stores row <paramref name="row"/> of an INT4 weight: q [K] in [0, 15], and per group the scale (an F16 value, as AWQ
+    /// checkpoints and our quantizer produce) and the zero point.
+    /// </summary>
     public void SetRowInt4(int row, ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeros)
     {
         if (Scheme != QuantScheme.Int4Group) throw new InvalidOperationException($"'{Name}' is {Scheme}, not INT4");
@@ -118,9 +126,11 @@ public sealed unsafe class QuantizedWeight
         for (int g = 0; g < NumGroups; g++)
         {
             if (zeros[g] > 15) throw new ArgumentOutOfRangeException(nameof(zeros), $"'{Name}' row {row}: zero point {zeros[g]} out of range");
-            _zeros[(long)row * NumGroups + g] = zeros[g];
-            _scales[VectorIndex(row, g)] = scales[g];
-            _offsets[VectorIndex(row, g)] = (Int4Center - zeros[g]) * scales[g]; // exact for F16-valued scales
+            var half = (Half)scales[g];
+            if ((float)half != scales[g] && !float.IsNaN(scales[g]))
+                throw new ArgumentException($"'{Name}' row {row} group {g}: scale {scales[g]} is not an F16 value", nameof(scales));
+            _zeros[VectorIndex(row, g)] = zeros[g];
+            _halfScales[VectorIndex(row, g)] = BitConverter.HalfToUInt16Bits(half);
         }
     }
 
@@ -134,13 +144,16 @@ public sealed unsafe class QuantizedWeight
     }
 
     /// <summary>The zero point of [row, group] (0 for INT8).</summary>
-    public int GetZero(int row, int group) => Scheme == QuantScheme.Int8PerChannel ? 0 : _zeros[(long)row * NumGroups + group];
+    public int GetZero(int row, int group) => Scheme == QuantScheme.Int8PerChannel ? 0 : _zeros[VectorIndex(row, group)];
 
     /// <summary>The scale of [row, group].</summary>
-    public float GetScale(int row, int group) => _scales[VectorIndex(row, group)];
+    public float GetScale(int row, int group) => Scheme == QuantScheme.Int8PerChannel
+        ? _scales[row]
+        : (float)BitConverter.UInt16BitsToHalf(_halfScales[VectorIndex(row, group)]);
 
-    /// <summary>The centred offset (8 − z)·s of [row, group] as stored (INT4; 0 for INT8).</summary>
-    public float GetCenteredOffset(int row, int group) => Scheme == QuantScheme.Int8PerChannel ? 0f : _offsets[VectorIndex(row, group)];
+    /// <summary>The centred offset (8 − z)·s of [row, group] as the kernels compute it (one F32 multiply; 0 for INT8).</summary>
+    public float GetCenteredOffset(int row, int group) =>
+        Scheme == QuantScheme.Int8PerChannel ? 0f : (Int4Center - GetZero(row, group)) * GetScale(row, group);
 
     /// <summary>The dequantized element [row, col]: q·s (INT8) or (q − z)·s (INT4), rounded once.</summary>
     public float DequantizeElement(int row, int col)
@@ -161,7 +174,7 @@ public sealed unsafe class QuantizedWeight
 
     private byte* BlockPointer(int row) => (byte*)_data.Pointer + row / BlockRows * BlockBytes;
 
-    // Index of (row, group) in the [PaddedRows/16, K/G, 16] scale and offset arrays.
+    // Index of (row, group) in the INT4 [PaddedRows/16, K/G, 16] scale and zero-point arrays.
     private int VectorIndex(int row, int group) => (row / BlockRows * NumGroups + group) * BlockRows + row % BlockRows;
 
     private void CheckRow(int row, int length)

@@ -213,6 +213,10 @@ public sealed class QuantizedMatMulTests : IDisposable
         var ex = Assert.Throws<ArgumentException>(() => _cpu.MatMul(_cpu.Allocate(1, 16), w, _cpu.Allocate(1, 8)));
         Assert.Contains("test", ex.Message);
         Assert.Throws<ArgumentException>(() => new QuantizedWeight("bad", QuantScheme.Int4Group, 4, 40, 20));
+        // INT4 scales are stored as F16: a scale F16 cannot hold exactly is refused rather than rounded.
+        var e = Assert.Throws<ArgumentException>(() => w.SetRowInt4(0, new byte[32], [0.1f, 0.25f], [0, 0]));
+        Assert.Contains("F16", e.Message);
+        w.SetRowInt4(0, new byte[32], [(float)(Half)0.1f, 0.25f], [0, 0]);
     }
 
     [Fact]
