@@ -41,34 +41,198 @@ internal static unsafe class QuantizedDecodeKernel
                 nint o = 8 * k;
                 Vector512<int> v0 = Vector512.Load((int*)(w0 + o)), v1 = Vector512.Load((int*)(w1 + o));
                 Vector512<int> v2 = Vector512.Load((int*)(w2 + o)), v3 = Vector512.Load((int*)(w3 + o));
-                for (nint i = k; i < k + 8; i++)
+                // Hot spot (decode): 4 × 64 bytes = 8 k × 64 rows; per 16 weights one vpermps, one shift (nibbles 1–7), TM FMAs.
+                // nibble 0: k + 0
+                Vector512<float> d0 = Avx512F.PermuteVar16x32(table, v0), d1 = Avx512F.PermuteVar16x32(table, v1);
+                Vector512<float> d2 = Avx512F.PermuteVar16x32(table, v2), d3 = Avx512F.PermuteVar16x32(table, v3);
+                Vector512<float> xb = Vector512.Create(x0[k]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
                 {
-                    // Hot spot (small-batch decode): nibble i of 64 rows → 4 vectors, each feeding TM FMAs; then the next nibble.
-                    Vector512<float> d0 = Avx512F.PermuteVar16x32(table, v0), d1 = Avx512F.PermuteVar16x32(table, v1);
-                    Vector512<float> d2 = Avx512F.PermuteVar16x32(table, v2), d3 = Avx512F.PermuteVar16x32(table, v3);
-                    v0 = Avx512F.ShiftRightLogical(v0, 4); v1 = Avx512F.ShiftRightLogical(v1, 4);
-                    v2 = Avx512F.ShiftRightLogical(v2, 4); v3 = Avx512F.ShiftRightLogical(v3, 4);
-                    Vector512<float> xb = Vector512.Create(x0[i]);
-                    a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
-                    a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
-                    if (TM.M > 1)
-                    {
-                        xb = Vector512.Create(x1[i]);
-                        a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
-                        a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
-                    }
-                    if (TM.M > 2)
-                    {
-                        xb = Vector512.Create(x2[i]);
-                        a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
-                        a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
-                    }
-                    if (TM.M > 3)
-                    {
-                        xb = Vector512.Create(x3[i]);
-                        a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
-                        a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
-                    }
+                    xb = Vector512.Create(x1[k + 0]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 0]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 0]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 1: k + 1
+                d0 = Nibble(table, v0, 4); d1 = Nibble(table, v1, 4);
+                d2 = Nibble(table, v2, 4); d3 = Nibble(table, v3, 4);
+                xb = Vector512.Create(x0[k + 1]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 1]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 1]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 1]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 2: k + 2
+                d0 = Nibble(table, v0, 8); d1 = Nibble(table, v1, 8);
+                d2 = Nibble(table, v2, 8); d3 = Nibble(table, v3, 8);
+                xb = Vector512.Create(x0[k + 2]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 2]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 2]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 2]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 3: k + 3
+                d0 = Nibble(table, v0, 12); d1 = Nibble(table, v1, 12);
+                d2 = Nibble(table, v2, 12); d3 = Nibble(table, v3, 12);
+                xb = Vector512.Create(x0[k + 3]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 3]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 3]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 3]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 4: k + 4
+                d0 = Nibble(table, v0, 16); d1 = Nibble(table, v1, 16);
+                d2 = Nibble(table, v2, 16); d3 = Nibble(table, v3, 16);
+                xb = Vector512.Create(x0[k + 4]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 4]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 4]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 4]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 5: k + 5
+                d0 = Nibble(table, v0, 20); d1 = Nibble(table, v1, 20);
+                d2 = Nibble(table, v2, 20); d3 = Nibble(table, v3, 20);
+                xb = Vector512.Create(x0[k + 5]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 5]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 5]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 5]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 6: k + 6
+                d0 = Nibble(table, v0, 24); d1 = Nibble(table, v1, 24);
+                d2 = Nibble(table, v2, 24); d3 = Nibble(table, v3, 24);
+                xb = Vector512.Create(x0[k + 6]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 6]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 6]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 6]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
+                }
+                // nibble 7: k + 7
+                d0 = Nibble(table, v0, 28); d1 = Nibble(table, v1, 28);
+                d2 = Nibble(table, v2, 28); d3 = Nibble(table, v3, 28);
+                xb = Vector512.Create(x0[k + 7]);
+                a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
+                a02 = Vector512.FusedMultiplyAdd(xb, d2, a02); a03 = Vector512.FusedMultiplyAdd(xb, d3, a03);
+                if (TM.M > 1)
+                {
+                    xb = Vector512.Create(x1[k + 7]);
+                    a10 = Vector512.FusedMultiplyAdd(xb, d0, a10); a11 = Vector512.FusedMultiplyAdd(xb, d1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(xb, d2, a12); a13 = Vector512.FusedMultiplyAdd(xb, d3, a13);
+                }
+                if (TM.M > 2)
+                {
+                    xb = Vector512.Create(x2[k + 7]);
+                    a20 = Vector512.FusedMultiplyAdd(xb, d0, a20); a21 = Vector512.FusedMultiplyAdd(xb, d1, a21);
+                    a22 = Vector512.FusedMultiplyAdd(xb, d2, a22); a23 = Vector512.FusedMultiplyAdd(xb, d3, a23);
+                }
+                if (TM.M > 3)
+                {
+                    xb = Vector512.Create(x3[k + 7]);
+                    a30 = Vector512.FusedMultiplyAdd(xb, d0, a30); a31 = Vector512.FusedMultiplyAdd(xb, d1, a31);
+                    a32 = Vector512.FusedMultiplyAdd(xb, d2, a32); a33 = Vector512.FusedMultiplyAdd(xb, d3, a33);
                 }
             }
             bool first = g == 0;
