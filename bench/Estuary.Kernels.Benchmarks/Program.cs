@@ -5,7 +5,7 @@ using Estuary.Backend.Cpu;
 using Estuary.Kernels.Benchmarks;
 using Estuary.Tensors;
 
-// Arguments: [threads] [sections...] with sections among peak, decode, prefill (default: all).
+// Arguments: [threads] [sections...] with sections among peak, decode, prefill, packed, quant, lora (default: all).
 int threads = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 var only = args.Skip(1).ToHashSet();
 bool Run(string section) => only.Count == 0 || only.Contains(section);
@@ -82,6 +82,43 @@ if (Run("packed"))
         }
         w[0].Storage.Dispose();
         raw.Storage.Dispose();
+    }
+}
+
+if (Run("quant") || only.Contains("quant1"))
+{
+    // quant1: single-token rows only (quicker).
+    int[] quantTokens = only.Contains("quant1") ? [1] : [1, 4, 16, 128];
+    // Quantized weights (INT8 per channel, INT4 g128) against packed BF16, decode shapes of TinyLlama-1.1B, streamed from DRAM
+    // (copies cycled); G weights/s is what single-sequence decode needs: about 1 G weights per token.
+    foreach (var dt in only.Contains("quant1") ? [] : new[] { DType.BF16, DType.F16 })
+    {
+        // The head [V, H] stays in its float dtype (AutoAWQ checkpoints store it as F16): what every decode step adds.
+        var head = Bench.Copies(32000, 2048, dt).Select(cpu.PrepareLinear).ToArray();
+        double th = Bench.MatMulSeconds(cpu, head, 1);
+        rows.Add(($"quant: lm_head {dt} T=1 w[32000,2048] interleaved cold (GB/s)", $"{2.0 * 32000 * 2048 / th / 1e9:F1}  {th * 1e3:F3} ms"));
+        foreach (var wi in head) wi.Storage.Dispose();
+    }
+    foreach (var (n, k) in new[] { (5632, 2048), (2048, 5632), (2048, 2048), (256, 2048) })
+    {
+        var bf16 = Bench.Copies(n, k, DType.BF16).Select(cpu.PrepareLinear).ToArray();
+        double tb = Bench.MatMulSeconds(cpu, bf16, 1);
+        rows.Add(($"quant: BF16 T=1 w[{n},{k}] cold (G weights/s; GB/s)", $"{(double)n * k / tb / 1e9:F1}; {2.0 * n * k / tb / 1e9:F1}  {tb * 1e3:F3} ms"));
+        foreach (var wi in bf16) wi.Storage.Dispose();
+        foreach (var scheme in new[] { Estuary.Tensors.Quantization.QuantScheme.Int8PerChannel, Estuary.Tensors.Quantization.QuantScheme.Int4Group })
+        {
+            var ws = QuantBench.Copies(scheme, n, k);
+            foreach (int tokens in quantTokens)
+            {
+                double t = QuantBench.MatMulSeconds(cpu, ws, tokens);
+                string label = scheme == Estuary.Tensors.Quantization.QuantScheme.Int8PerChannel ? "INT8" : "INT4";
+                rows.Add(($"quant: {label} T={tokens} w[{n},{k}] cold (G weights/s; GB/s; GFLOP/s)",
+                    $"{(double)n * k / t / 1e9:F1}; {ws[0].ByteLength / t / 1e9:F1}; {2.0 * tokens * n * k / t / 1e9:F1}  {t * 1e3:F3} ms ({tb / t * tokens:F2}x BF16 T=1 per token)"));
+            }
+            // Warm (one copy, cache-resident after the first call): the kernel's compute rate without DRAM.
+            double warm = QuantBench.MatMulSeconds(cpu, ws[..1], 1);
+            rows.Add(($"quant:   same, T=1 warm single copy (G weights/s)", $"{(double)n * k / warm / 1e9:F1}  {warm * 1e3:F3} ms"));
+        }
     }
 }
 

@@ -144,9 +144,16 @@ public sealed class CpuBackend : IBackend
             throw new ArgumentException($"MatMul: x {xt.Shape} · w[{w.Rows}, {w.Cols}]ᵀ → y {yt.Shape} do not match (quantized weight '{w.Name}')");
         if (Overlap(xt, yt)) throw new ArgumentException("MatMul: x and y overlap; the output must be a separate buffer");
         if (xt.Rows == 0) return;
-        int chunks = _quantizedMatMul.Prepare(xt, w, yt, Avx2.IsSupported && Fma.IsSupported, _pool.NumThreads);
-        try { _pool.Run(_quantizedMatMul, chunks); }
-        finally { _quantizedMatMul.Clear(); }
+        unsafe
+        {
+            fixed (float* px = &xt.Row(0)[0])
+            fixed (float* py = &yt.Row(0)[0])
+            {
+                int chunks = _quantizedMatMul.Prepare(xt.Rows, px, w, py, SimdWidths.Best, _pool.NumThreads);
+                try { _pool.Run(_quantizedMatMul, chunks); }
+                finally { _quantizedMatMul.Clear(); }
+            }
+        }
     }
 
     /// <inheritdoc />

@@ -114,6 +114,29 @@ public sealed class MatMulTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public unsafe void SixteenLaneWideningIsExactForEvery16BitPattern(DType dtype)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // AVX-512 kernels only
+        var bits = new ushort[65536];
+        for (int i = 0; i < bits.Length; i++) bits[i] = (ushort)i;
+        fixed (ushort* p = bits)
+        {
+            for (int i = 0; i < bits.Length; i += 16)
+            {
+                var v = dtype == DType.F16 ? F16Load.Load16((byte*)(p + i)) : BF16Load.Load16((byte*)(p + i));
+                for (int j = 0; j < 16; j++)
+                {
+                    float expected = dtype == DType.F16 ? (float)BitConverter.UInt16BitsToHalf((ushort)(i + j)) : BitConverter.UInt32BitsToSingle((uint)(i + j) << 16);
+                    if (float.IsNaN(expected)) Assert.True(float.IsNaN(v[j]), $"pattern 0x{i + j:X4} should widen to NaN");
+                    else Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(v[j]));
+                }
+            }
+        }
+    }
+
     [Fact]
     public void ShapeMismatchThrowsNamingTheOpAndShapes()
     {

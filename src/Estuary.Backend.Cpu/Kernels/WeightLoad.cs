@@ -79,8 +79,17 @@ internal readonly struct F16Load : IWeightLoad
     public static float Load1(ref byte row, nuint k) =>
         (float)BitConverter.UInt16BitsToHalf(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), k));
 
+    /// <summary>The same bit path on 16 lanes at once (about half the instructions of two 8-lane loads).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe Vector512<float> Load16(byte* p) => Vector512.Create(Load8(ref *p, 0), Load8(ref *p, 8));
+    public static unsafe Vector512<float> Load16(byte* p)
+    {
+        Vector512<uint> h = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)p));
+        Vector512<uint> em = h & Vector512.Create(0x7FFFu);
+        Vector512<float> mag = Vector512.ShiftLeft(em, 13).AsSingle() * Vector512.Create(Widen.TwoPow112);
+        Vector512<uint> infNan = Vector512.GreaterThan(em, Vector512.Create(0x7BFFu)) & Vector512.Create(0x7F800000u);
+        Vector512<uint> sign = Vector512.ShiftLeft(h, 16) & Vector512.Create(0x80000000u);
+        return (mag.AsUInt32() | infNan | sign).AsSingle();
+    }
 }
 
 /// <summary>Shared widening helpers.</summary>

@@ -49,6 +49,20 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
     /// <summary>[H, I].</summary>
     public ILinear Down(int layer) => _quant is null ? Dense(weights.DownProj(layer), weights.Module(layer, LinearRole.Down)) : Quantized(weights.Module(layer, LinearRole.Down), H, I);
 
+    /// <summary>
+    /// [V, H] output projection in the backend's preferred layout when it is a tensor of its own copied into process memory (the
+    /// stored copy is then freed); a tied head (the embedding table, read row by row) or a mapped one is returned as stored.
+    /// </summary>
+    public Weight LmHead()
+    {
+        const string name = "lm_head.weight";
+        var w = weights.LmHead();
+        if (weights.Reader is not ResidentCheckpointReader resident || !resident.Contains(name)) return w;
+        var prepared = backend.PrepareLinear(w);
+        if (!ReferenceEquals(prepared, w)) resident.Release(name);
+        return prepared;
+    }
+
     private Linear Dense(Weight w, string module) => Dense([w], [module])[0];
 
     // Dense layers over the backend's preferred layout. Only weights copied into process memory are rearranged (a new copy is

@@ -1,21 +1,37 @@
-// A weight-only quantized [N, K] matrix in the CPU kernels' packed layout, plus per-row/per-group F32 scales and offsets.
-// Invariant: the dequantized value of every element is exactly DequantizeElement (q·s, or fma(q, s, o) with o = -z·s), which the
-// kernels reproduce bit for bit; K is a multiple of 16 and of the group size.
+// A weight-only quantized [N, K] matrix in the CPU kernels' interleaved layout (16 output rows per block, k-major inside a block,
+// rows padded with zeros to whole 64-row units), plus scales (F32 per row for INT8; F16 per row and group for INT4, with byte zero
+// points) laid out as 16-lane vectors.
+// Invariant: the value of every element is DequantizeElement (q·s, or (q − z)·s), and the kernels compute the factored sums that
+// the CPU backend's QuantizedMatMulReference.RunExact spells out; K is a multiple of 16 and of the group size.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Estuary.Tensors.Quantization;
 
 /// <summary>
-/// A quantized linear weight y = x·Wᵀ, W [N, K]. Layout of row n (<see cref="RowBytes"/> bytes at n·RowBytes):
-/// INT8 — K signed bytes in column order; INT4 — K/2 bytes in blocks of 16 columns: byte 8b+i holds column 16b+i in its low nibble
-/// and column 16b+8+i in its high nibble (so one 8-byte load widens to two 8-column vectors).
-/// Scales and offsets are [N, K/G] F32; the dequantized element is q·s (INT8) or fma(q, s, o) (INT4, o = -z·s).
+/// A quantized linear weight y = x·Wᵀ, W [N, K], stored as <see cref="PaddedRows"/>/16 blocks of <see cref="BlockBytes"/> bytes.
+/// Block b holds rows 16b..16b+15 (row 16b+j is lane j):
+/// INT8 — byte 16·k + j is q[16b+j, k] (16 bytes per k);
+/// INT4 — 32-bit word 16·c + j (little endian, bytes 64c + 4j ..) holds q[16b+j, 8c+i] in bits 4i..4i+3 (64 bytes per 8 k).
+/// INT8 scales are [PaddedRows] F32. INT4 scales (F16 values, as checkpoints store them) and zero points (bytes) are
+/// [PaddedRows/16, K/G, 16]: entry (b, g, j) belongs to row 16b+j, group g. The kernels use the centred offset c = (8 − z)·s (one
+/// F32 multiply), so that (q − z)·s = (q − 8)·s + c. Padding rows have q = 0 and scale 0.
 /// </summary>
 public sealed unsafe class QuantizedWeight
 {
+    /// <summary>Rows per interleaved block (one 16-lane vector).</summary>
+    public const int BlockRows = 16;
+
+    /// <summary>Rows are padded to a multiple of this (the CPU kernels' 4-block unit).</summary>
+    public const int UnitRows = 64;
+
+    /// <summary>The kernels multiply by q − 8 ∈ [−8, 7] (INT4), so the offset term is (8 − z)·s.</summary>
+    public const int Int4Center = 8;
+
     private readonly NativeWeightStorage _data;
-    private readonly float[] _scales;  // [N, K/G]
-    private readonly float[] _offsets; // [N, K/G] (empty for INT8)
+    private readonly float[] _scales;      // INT8: [PaddedRows], pinned (empty for INT4)
+    private readonly ushort[] _halfScales; // INT4: [PaddedRows/16, K/G, 16] F16 bits, pinned (empty for INT8)
+    private readonly byte[] _zeros;        // INT4: [PaddedRows/16, K/G, 16] zero points, pinned (empty for INT8)
 
     /// <summary>Allocates a zeroed quantized weight; fill it with <see cref="SetRowInt8"/> or <see cref="SetRowInt4"/>.</summary>
     public QuantizedWeight(string name, QuantScheme scheme, int rows, int cols, int groupSize)
@@ -30,10 +46,13 @@ public sealed unsafe class QuantizedWeight
         Rows = rows;
         Cols = cols;
         GroupSize = groupSize;
-        RowBytes = scheme == QuantScheme.Int8PerChannel ? cols : cols / 2;
-        _data = new NativeWeightStorage((long)rows * RowBytes);
-        _scales = new float[(long)rows * NumGroups];
-        _offsets = scheme == QuantScheme.Int4Group ? new float[(long)rows * NumGroups] : [];
+        PaddedRows = (rows + UnitRows - 1) / UnitRows * UnitRows;
+        BlockBytes = scheme == QuantScheme.Int8PerChannel ? (long)BlockRows * cols : (long)BlockRows * cols / 2;
+        _data = new NativeWeightStorage(PaddedRows / BlockRows * BlockBytes);
+        bool int4 = scheme == QuantScheme.Int4Group;
+        _scales = int4 ? [] : GC.AllocateArray<float>(PaddedRows, pinned: true);
+        _halfScales = int4 ? GC.AllocateArray<ushort>(PaddedRows * NumGroups, pinned: true) : [];
+        _zeros = int4 ? GC.AllocateArray<byte>(PaddedRows * NumGroups, pinned: true) : [];
     }
 
     /// <summary>Name for error messages (the checkpoint module).</summary>
@@ -54,75 +73,93 @@ public sealed unsafe class QuantizedWeight
     /// <summary>K/G.</summary>
     public int NumGroups => Cols / GroupSize;
 
-    /// <summary>Packed bytes per row.</summary>
-    public int RowBytes { get; }
+    /// <summary>N rounded up to a multiple of <see cref="UnitRows"/>: the rows stored.</summary>
+    public int PaddedRows { get; }
 
-    /// <summary>Pointer to row 0 of the packed integers ([N, RowBytes], 64-byte aligned).</summary>
+    /// <summary>Bytes per 16-row block: 16·K (INT8) or 8·K (INT4).</summary>
+    public long BlockBytes { get; }
+
+    /// <summary>Pointer to block 0 of the packed integers (64-byte aligned).</summary>
     public nint Data => _data.Pointer;
 
-    /// <summary>[N, K/G] scales.</summary>
-    public ReadOnlySpan<float> Scales => _scales;
+    /// <summary>Pointer to the scales, pinned for the weight's lifetime: INT8 [PaddedRows] F32; INT4 [PaddedRows/16, K/G, 16] F16.</summary>
+    public nint ScalesPointer => Scheme == QuantScheme.Int8PerChannel
+        ? (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scales))
+        : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halfScales));
 
-    /// <summary>[N, K/G] offsets −z·s (empty for INT8).</summary>
-    public ReadOnlySpan<float> Offsets => _offsets;
+    /// <summary>Pointer to the INT4 zero points [PaddedRows/16, K/G, 16] (bytes, pinned; not to be read for INT8).</summary>
+    public nint ZerosPointer => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
 
-    /// <summary>Resident bytes: packed integers plus scales and offsets.</summary>
-    public long ByteLength => _data.ByteLength + 4L * (_scales.Length + _offsets.Length);
+    /// <summary>Resident bytes: packed integers plus scales and zero points.</summary>
+    public long ByteLength => _data.ByteLength + 4L * _scales.Length + 2L * _halfScales.Length + _zeros.Length;
 
     /// <summary>Stores row <paramref name="row"/> of an INT8 weight: q [K] in [-127, 127] and its scale.</summary>
     public void SetRowInt8(int row, ReadOnlySpan<sbyte> q, float scale)
     {
         if (Scheme != QuantScheme.Int8PerChannel) throw new InvalidOperationException($"'{Name}' is {Scheme}, not INT8");
         CheckRow(row, q.Length);
-        MemoryMarshal.AsBytes(q).CopyTo(RowSpan(row));
+        sbyte* block = (sbyte*)BlockPointer(row);
+        int lane = row % BlockRows;
+        for (int k = 0; k < Cols; k++) block[(long)BlockRows * k + lane] = q[k];
         _scales[row] = scale;
     }
 
-    /// <summary>Stores row <paramref name="row"/> of an INT4 weight: q [K] in [0, 15], and per group the scale and the zero point.</summary>
+    /// <summary>
+    /// Stores row <paramref name="row"/> of an INT4 weight: q [K] in [0, 15], and per group the scale (an F16 value, as AWQ
+    /// checkpoints and our quantizer produce) and the zero point.
+    /// </summary>
     public void SetRowInt4(int row, ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zeros)
     {
         if (Scheme != QuantScheme.Int4Group) throw new InvalidOperationException($"'{Name}' is {Scheme}, not INT4");
         CheckRow(row, q.Length);
         if (scales.Length != NumGroups || zeros.Length != NumGroups)
             throw new ArgumentException($"'{Name}': {scales.Length} scales and {zeros.Length} zeros for {NumGroups} groups");
-        var dst = RowSpan(row);
-        for (int b = 0; b < Cols / 16; b++)
+        foreach (byte v in q)
+            if (v > 15) throw new ArgumentOutOfRangeException(nameof(q), $"'{Name}' row {row}: 4-bit value out of range");
+        uint* words = (uint*)BlockPointer(row) + row % BlockRows;
+        for (int c = 0; c < Cols / 8; c++)
         {
-            for (int i = 0; i < 8; i++)
-            {
-                byte lo = q[16 * b + i], hi = q[16 * b + 8 + i];
-                if ((lo | hi) > 15) throw new ArgumentOutOfRangeException(nameof(q), $"'{Name}' row {row}: 4-bit value out of range");
-                dst[8 * b + i] = (byte)(lo | (hi << 4));
-            }
+            uint word = 0;
+            for (int i = 0; i < 8; i++) word |= (uint)q[8 * c + i] << (4 * i);
+            words[BlockRows * c] = word;
         }
         for (int g = 0; g < NumGroups; g++)
         {
             if (zeros[g] > 15) throw new ArgumentOutOfRangeException(nameof(zeros), $"'{Name}' row {row}: zero point {zeros[g]} out of range");
-            _scales[(long)row * NumGroups + g] = scales[g];
-            _offsets[(long)row * NumGroups + g] = -zeros[g] * scales[g]; // exact for F16-valued scales and z ≤ 15
+            var half = (Half)scales[g];
+            if ((float)half != scales[g] && !float.IsNaN(scales[g]))
+                throw new ArgumentException($"'{Name}' row {row} group {g}: scale {scales[g]} is not an F16 value", nameof(scales));
+            _zeros[VectorIndex(row, g)] = zeros[g];
+            _halfScales[VectorIndex(row, g)] = BitConverter.HalfToUInt16Bits(half);
         }
     }
 
     /// <summary>The stored integer of element [row, col] (signed for INT8).</summary>
     public int GetQ(int row, int col)
     {
-        var r = RowSpan(row);
-        if (Scheme == QuantScheme.Int8PerChannel) return (sbyte)r[col];
-        int b = col / 16, i = col % 16;
-        byte v = r[8 * b + (i & 7)];
-        return i < 8 ? v & 15 : v >> 4;
+        CheckElement(row, col);
+        if (Scheme == QuantScheme.Int8PerChannel) return ((sbyte*)BlockPointer(row))[(long)BlockRows * col + row % BlockRows];
+        uint word = ((uint*)BlockPointer(row))[(long)BlockRows * (col / 8) + row % BlockRows];
+        return (int)(word >> (4 * (col % 8))) & 15;
     }
 
-    /// <summary>The zero point of [row, group] (0 for INT8), recovered from the offset.</summary>
-    public int GetZero(int row, int group) =>
-        Scheme == QuantScheme.Int8PerChannel ? 0 : (int)MathF.Round(-_offsets[(long)row * NumGroups + group] / _scales[(long)row * NumGroups + group]);
+    /// <summary>The zero point of [row, group] (0 for INT8).</summary>
+    public int GetZero(int row, int group) => Scheme == QuantScheme.Int8PerChannel ? 0 : _zeros[VectorIndex(row, group)];
 
-    /// <summary>The dequantized element [row, col], exactly as the kernels compute it.</summary>
+    /// <summary>The scale of [row, group].</summary>
+    public float GetScale(int row, int group) => Scheme == QuantScheme.Int8PerChannel
+        ? _scales[row]
+        : (float)BitConverter.UInt16BitsToHalf(_halfScales[VectorIndex(row, group)]);
+
+    /// <summary>The centred offset (8 − z)·s of [row, group] as the kernels compute it (one F32 multiply; 0 for INT8).</summary>
+    public float GetCenteredOffset(int row, int group) =>
+        Scheme == QuantScheme.Int8PerChannel ? 0f : (Int4Center - GetZero(row, group)) * GetScale(row, group);
+
+    /// <summary>The dequantized element [row, col]: q·s (INT8) or (q − z)·s (INT4), rounded once.</summary>
     public float DequantizeElement(int row, int col)
     {
-        long g = (long)row * NumGroups + col / GroupSize;
-        float q = GetQ(row, col);
-        return Scheme == QuantScheme.Int8PerChannel ? q * _scales[g] : MathF.FusedMultiplyAdd(q, _scales[g], _offsets[g]);
+        int g = col / GroupSize;
+        return (GetQ(row, col) - GetZero(row, g)) * GetScale(row, g);
     }
 
     /// <summary>Row <paramref name="row"/> dequantized into <paramref name="dst"/> [K].</summary>
@@ -135,11 +172,20 @@ public sealed unsafe class QuantizedWeight
     /// <inheritdoc />
     public override string ToString() => $"{Name} {Scheme} [{Rows}, {Cols}] g{GroupSize}";
 
-    private Span<byte> RowSpan(int row) => new((byte*)_data.Pointer + (long)row * RowBytes, RowBytes);
+    private byte* BlockPointer(int row) => (byte*)_data.Pointer + row / BlockRows * BlockBytes;
+
+    // Index of (row, group) in the INT4 [PaddedRows/16, K/G, 16] scale and zero-point arrays.
+    private int VectorIndex(int row, int group) => (row / BlockRows * NumGroups + group) * BlockRows + row % BlockRows;
 
     private void CheckRow(int row, int length)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), $"'{Name}': row {row} outside [0, {Rows})");
         if (length != Cols) throw new ArgumentException($"'{Name}': row of {length} values, expected {Cols}");
+    }
+
+    private void CheckElement(int row, int col)
+    {
+        if ((uint)row >= (uint)Rows || (uint)col >= (uint)Cols)
+            throw new ArgumentOutOfRangeException(nameof(row), $"'{Name}': element [{row}, {col}] outside [{Rows}, {Cols}]");
     }
 }

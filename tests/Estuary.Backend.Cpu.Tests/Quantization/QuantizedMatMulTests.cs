@@ -1,5 +1,10 @@
-// Quantized MatMul (INT8 per channel, INT4 groups) vs its scalar twin, decode vs panel regimes bit-identical, thread invariance, errors.
+// Quantized MatMul (INT8 per channel, INT4 groups): accuracy against the double-precision dequantized product, bit-for-bit agreement
+// with the defined operation order (RunExact) at every vector width, decode vs batched regimes and thread counts bit-identical, the
+// interleaved storage layout, errors.
+using System.Runtime.Intrinsics.X86;
 using Estuary.Backend.Cpu;
+using Estuary.Backend.Cpu.Jobs;
+using Estuary.Backend.Cpu.Kernels;
 using Estuary.Backend.Cpu.Kernels.Reference;
 using Estuary.Tensors.Quantization;
 
@@ -43,7 +48,9 @@ public sealed class QuantizedMatMulTests : IDisposable
         var data = new TheoryData<QuantScheme, int, int, int, int>();
         foreach (var scheme in new[] { QuantScheme.Int8PerChannel, QuantScheme.Int4Group })
         {
-            foreach (var (t, n, k, g) in new[] { (1, 1, 16, 16), (1, 7, 32, 16), (2, 8, 128, 32), (3, 37, 256, 128), (4, 64, 64, 64), (5, 13, 96, 32), (20, 70, 256, 128), (300, 9, 128, 128) })
+            // N below, at and past the 64-row unit (padding), G below / at / above the 128-k panel slice (192: slices of 96).
+            foreach (var (t, n, k, g) in new[] { (1, 1, 16, 16), (1, 7, 32, 16), (2, 8, 128, 32), (3, 37, 256, 128), (4, 64, 64, 64),
+                         (5, 13, 96, 32), (20, 70, 256, 128), (300, 9, 128, 128), (1, 130, 384, 192), (17, 128, 512, 256), (1, 200, 1024, 128) })
                 data.Add(scheme, t, n, k, g);
         }
         return data;
@@ -65,23 +72,137 @@ public sealed class QuantizedMatMulTests : IDisposable
     }
 
     [Theory]
+    [MemberData(nameof(Shapes))]
+    public void FollowsTheDefinedOperationOrderBitForBit(QuantScheme scheme, int tokens, int n, int k, int groupSize)
+    {
+        var w = RandomWeight(scheme, n, k, groupSize, n * 17 + k);
+        var x = TestData.Random(tokens * k, 5 + tokens + n);
+        var expected = new float[tokens * n];
+        QuantizedMatMulReference.RunExact(x, tokens, w, expected);
+        var y = _cpu.Allocate(tokens, n);
+        _cpu.MatMul(TestData.Upload(_cpu, x, tokens, k), w, y);
+        var actual = TestData.Download(_cpu, y);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]),
+                $"{scheme} T={tokens} N={n} K={k} G={groupSize} [{i}]: {expected[i]} vs {actual[i]}");
+    }
+
+    public static TheoryData<QuantScheme, int> WidthCases()
+    {
+        var data = new TheoryData<QuantScheme, int>();
+        foreach (var scheme in new[] { QuantScheme.Int8PerChannel, QuantScheme.Int4Group })
+            foreach (int tokens in new[] { 1, 3, 20 })
+                data.Add(scheme, tokens);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(WidthCases))]
+    public unsafe void EveryVectorWidthGivesTheDefinedBits(QuantScheme scheme, int tokens)
+    {
+        // The job run directly (one worker), at each width this machine has: scalar fallback, Vector256, Vector512.
+        const int n = 90, k = 384, g = 128;
+        var w = RandomWeight(scheme, n, k, g, 21);
+        var x = TestData.Random(tokens * k, 22);
+        var expected = new float[tokens * n];
+        QuantizedMatMulReference.RunExact(x, tokens, w, expected);
+        var widths = new List<SimdWidth> { SimdWidth.Scalar };
+        if (Avx2.IsSupported && Fma.IsSupported) widths.Add(SimdWidth.Vector256);
+        if (SimdWidths.Best == SimdWidth.Vector512) widths.Add(SimdWidth.Vector512);
+        var job = new QuantizedMatMulJob(1);
+        foreach (var width in widths)
+        {
+            var y = GC.AllocateArray<float>(tokens * n, pinned: true);
+            y.AsSpan().Fill(float.NaN); // every output must be written
+            fixed (float* px = x)
+            fixed (float* py = y)
+            {
+                int chunks = job.Prepare(tokens, px, w, py, width, threads: 1);
+                for (int c = 0; c < chunks; c++) job.Execute(c, 0);
+                job.Clear();
+            }
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(y[i]),
+                    $"{scheme} {width} T={tokens} [{i}]: {expected[i]} vs {y[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(QuantScheme.Int8PerChannel)]
+    [InlineData(QuantScheme.Int4Group)]
+    public void InterleavedStorageKeepsEveryElement(QuantScheme scheme)
+    {
+        // 70 rows: two 64-row units, the second padded; q, zero point and value of every element read back as set.
+        const int n = 70, k = 64, g = 32;
+        var rng = new Random(9);
+        var w = new QuantizedWeight("layout", scheme, n, k, g);
+        Assert.Equal(128, w.PaddedRows);
+        var q = new int[n, k];
+        var z = new int[n, k / g];
+        var s = new float[n, k / g];
+        for (int r = 0; r < n; r++)
+        {
+            if (scheme == QuantScheme.Int8PerChannel)
+            {
+                var row = new sbyte[k];
+                for (int c = 0; c < k; c++) q[r, c] = row[c] = (sbyte)rng.Next(-127, 128);
+                s[r, 0] = s[r, 1] = (float)(Half)(0.01f + r);
+                w.SetRowInt8(r, row, s[r, 0]);
+                continue;
+            }
+            var bytes = new byte[k];
+            for (int c = 0; c < k; c++) q[r, c] = bytes[c] = (byte)rng.Next(16);
+            var zr = new byte[k / g];
+            var sr = new float[k / g];
+            for (int gi = 0; gi < k / g; gi++) { z[r, gi] = zr[gi] = (byte)rng.Next(16); s[r, gi] = sr[gi] = (float)(Half)(0.5f + r + gi); }
+            w.SetRowInt4(r, bytes, sr, zr);
+        }
+        for (int r = 0; r < n; r++)
+        {
+            for (int c = 0; c < k; c++)
+            {
+                Assert.Equal(q[r, c], w.GetQ(r, c));
+                Assert.Equal((q[r, c] - z[r, c / g]) * (double)s[r, c / g], w.DequantizeElement(r, c));
+            }
+            for (int gi = 0; gi < k / g; gi++)
+            {
+                Assert.Equal(z[r, gi], w.GetZero(r, gi));
+                if (scheme == QuantScheme.Int4Group) Assert.Equal((8 - z[r, gi]) * s[r, gi], w.GetCenteredOffset(r, gi));
+            }
+        }
+        unsafe
+        {
+            // Row 17 is lane 1 of block 1; its value at k = 9 sits in block 1's k-major storage.
+            byte* block1 = (byte*)w.Data + w.BlockBytes;
+            if (scheme == QuantScheme.Int8PerChannel) Assert.Equal(q[17, 9], ((sbyte*)block1)[16 * 9 + 1]);
+            else Assert.Equal(q[17, 9], (int)((((uint*)block1)[16 * 1 + 1] >> 4) & 15));
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => w.GetQ(n, 0));
+    }
+
+    [Theory]
     [InlineData(QuantScheme.Int8PerChannel)]
     [InlineData(QuantScheme.Int4Group)]
     public void RowsAreBitIdenticalWhateverTheBatchAndThreads(QuantScheme scheme)
     {
-        // Decode (registers) and prefill (dequantized panel) regimes, 1 or 3 threads: every row must come out the same bits.
-        const int n = 45, k = 256, tokens = 40;
+        // Decode (fused, registers) and batched (integer panel) regimes, 1 or 3 threads: every row must come out the same bits.
+        const int n = 145, k = 256, tokens = 40;
         var w = RandomWeight(scheme, n, k, 64, 5);
         var x = TestData.Random(tokens * k, 11);
         var all = _cpu.Allocate(tokens, n);
         _cpu.MatMul(TestData.Upload(_cpu, x, tokens, k), w, all);
         var batched = TestData.Download(_cpu, all);
         using var single = new CpuBackend(1);
-        for (int t = 0; t < tokens; t += 7)
+        foreach (int count in new[] { 1, 2, 5, 16, 17 })
         {
-            var y1 = single.Allocate(1, n);
-            single.MatMul(TestData.Upload(single, x[(t * k)..((t + 1) * k)], 1, k), w, y1);
-            Assert.Equal(batched.AsSpan(t * n, n).ToArray(), TestData.Download(single, y1));
+            for (int t = 0; t + count <= tokens; t += count + 6)
+            {
+                var part = single.Allocate(count, n);
+                single.MatMul(TestData.Upload(single, x[(t * k)..((t + count) * k)], count, k), w, part);
+                var got = TestData.Download(single, part);
+                for (int i = 0; i < got.Length; i++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits(batched[t * n + i]), BitConverter.SingleToInt32Bits(got[i]));
+            }
         }
     }
 
@@ -92,6 +213,10 @@ public sealed class QuantizedMatMulTests : IDisposable
         var ex = Assert.Throws<ArgumentException>(() => _cpu.MatMul(_cpu.Allocate(1, 16), w, _cpu.Allocate(1, 8)));
         Assert.Contains("test", ex.Message);
         Assert.Throws<ArgumentException>(() => new QuantizedWeight("bad", QuantScheme.Int4Group, 4, 40, 20));
+        // INT4 scales are stored as F16: a scale F16 cannot hold exactly is refused rather than rounded.
+        var e = Assert.Throws<ArgumentException>(() => w.SetRowInt4(0, new byte[32], [0.1f, 0.25f], [0, 0]));
+        Assert.Contains("F16", e.Message);
+        w.SetRowInt4(0, new byte[32], [(float)(Half)0.1f, 0.25f], [0, 0]);
     }
 
     [Fact]
