@@ -150,21 +150,24 @@ internal static class Bench
     /// Best time of MatMul with T tokens. Calls cycle through <paramref name="ws"/> (copies of one shape) so that with enough copies
     /// every call streams its weight from DRAM instead of finding it in the last-level cache.
     /// </summary>
-    public static double MatMulSeconds(CpuBackend cpu, Weight[] ws, int tokens)
+    public static double MatMulSeconds(CpuBackend cpu, Weight[] ws, int tokens) =>
+        BestMatMulSeconds(cpu, ws[0].Rows, ws[0].Cols, ws.Length, tokens, (x, i, y) => cpu.MatMul(x, ws[i], y));
+
+    /// <summary>Best time of <paramref name="matMul"/>(x [T, cols], copy index, y [T, rows]), cycling through <paramref name="copies"/> copies.</summary>
+    public static double BestMatMulSeconds(CpuBackend cpu, int rows, int cols, int copies, int tokens, Action<DeviceTensor, int, DeviceTensor> matMul)
     {
-        var w = ws[0];
-        var x = cpu.Allocate(tokens, w.Cols);
-        var y = cpu.Allocate(tokens, w.Rows);
-        var data = new float[tokens * w.Cols];
+        var x = cpu.Allocate(tokens, cols);
+        var y = cpu.Allocate(tokens, rows);
+        var data = new float[tokens * cols];
         for (int i = 0; i < data.Length; i++) data[i] = (i % 7) * 0.1f - 0.3f;
         cpu.Upload(data, x);
-        foreach (var wi in ws) cpu.MatMul(x, wi, y);
-        int reps = tokens > 16 ? 5 : Math.Max(20, 2 * ws.Length);
+        for (int i = 0; i < copies; i++) matMul(x, i, y);
+        int reps = tokens > 16 ? 5 : Math.Max(20, 2 * copies);
         double best = double.MaxValue;
         for (int r = 0; r < reps; r++)
         {
             var sw = Stopwatch.StartNew();
-            cpu.MatMul(x, ws[r % ws.Length], y);
+            matMul(x, r % copies, y);
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
         return best;

@@ -44,25 +44,8 @@ internal static class QuantBench
     }
 
     /// <summary>Best time of MatMul with T tokens, cycling through the copies.</summary>
-    public static double MatMulSeconds(CpuBackend cpu, QuantizedWeight[] ws, int tokens)
-    {
-        var w = ws[0];
-        var x = cpu.Allocate(tokens, w.Cols);
-        var y = cpu.Allocate(tokens, w.Rows);
-        var data = new float[tokens * w.Cols];
-        for (int i = 0; i < data.Length; i++) data[i] = (i % 7) * 0.1f - 0.3f;
-        cpu.Upload(data, x);
-        foreach (var wi in ws) cpu.MatMul(x, wi, y);
-        int reps = tokens > 16 ? 5 : Math.Max(20, 2 * ws.Length);
-        double best = double.MaxValue;
-        for (int r = 0; r < reps; r++)
-        {
-            var sw = Stopwatch.StartNew();
-            cpu.MatMul(x, ws[r % ws.Length], y);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-        return best;
-    }
+    public static double MatMulSeconds(CpuBackend cpu, QuantizedWeight[] ws, int tokens) =>
+        Bench.BestMatMulSeconds(cpu, ws[0].Rows, ws[0].Cols, ws.Length, tokens, (x, i, y) => cpu.MatMul(x, ws[i], y));
 
     // Same integers and scales in new memory (a bench-only raw copy of the packed buffers).
     private static unsafe QuantizedWeight CopyOf(QuantizedWeight w)

@@ -3,7 +3,6 @@
 // contiguous, so a sequence's values stream in 4 KiB runs instead of one row per page), in the spec's dtype
 // (float[] for F32, ushort[] bit patterns for BF16 and F16; values are rounded to nearest-even when written).
 // Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
-using System.Runtime.InteropServices;
 using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
@@ -128,7 +127,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
             src.CopyTo(f);
             return;
         }
-        var u = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference((ushort[])a), a.Length);
+        var u = (ushort[])a;
         for (int i = 0; i < u.Length; i++) u[i] = Narrow(src[i], Spec.DType);
     }
 

@@ -251,7 +251,7 @@ internal static unsafe class PagedAttentionKernel
     }
 
     // Values for two queries at D = 64 over a shared walk of the value rows: per query the even/odd chains of Values (so each
-    // output is bit-identical to Values alone); keys both queries use are loaded once, then the longer query finishes alone.
+    // output is bit-identical to Values alone); every value row is loaded once for both queries.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ValuesPair<TW>(float* p, int n, float* r, int m, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
         int numKvHeads, int kvHead, float* o, float* u)
@@ -260,7 +260,7 @@ internal static unsafe class PagedAttentionKernel
         const int D = 64;
         int es = TW.ElementSize;
         nint row = (nint)D * es, headBlock = blockSize * row;
-        var keys = new KeyCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+        var keys = new ValueCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
         Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, f0 = default, f1 = default, f2 = default, f3 = default;
         Vector512<float> g0 = default, g1 = default, g2 = default, g3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
         int shared = Math.Min(n, m) & ~1, j = 0;
@@ -283,50 +283,26 @@ internal static unsafe class PagedAttentionKernel
             h0 = Vector512.FusedMultiplyAdd(rj, v0, h0); h1 = Vector512.FusedMultiplyAdd(rj, v1, h1);
             h2 = Vector512.FusedMultiplyAdd(rj, v2, h2); h3 = Vector512.FusedMultiplyAdd(rj, v3, h3);
         }
-        // The longer query goes on alone from key `shared` (even, so its chains see the same parity as in Values).
-        bool first = n >= m;
-        float* x = first ? p : r;
-        int len = first ? n : m;
-        Vector512<float> x0 = first ? e0 : g0, x1 = first ? e1 : g1, x2 = first ? e2 : g2, x3 = first ? e3 : g3;
-        Vector512<float> y0 = first ? f0 : h0, y1 = first ? f1 : h1, y2 = first ? f2 : h2, y3 = first ? f3 : h3;
-        int shorter = first ? m : n;
-        for (; j + 1 < len; j += 2)
-        {
-            byte* v = keys.Next();
-            byte* w = keys.Next();
-            var pj = Vector512.Create(x[j]);
-            var pk = Vector512.Create(x[j + 1]);
-            Vector512<float> v0 = TW.Load16(v), v1 = TW.Load16(v + 16 * es), v2 = TW.Load16(v + 32 * es), v3 = TW.Load16(v + 48 * es);
-            if (j < shorter)
-            {
-                // Only when the shorter query is odd: its last key is this pair's first.
-                float* z = first ? r : p;
-                var zj = Vector512.Create(z[j]);
-                if (first) { g0 = Vector512.FusedMultiplyAdd(zj, v0, g0); g1 = Vector512.FusedMultiplyAdd(zj, v1, g1); g2 = Vector512.FusedMultiplyAdd(zj, v2, g2); g3 = Vector512.FusedMultiplyAdd(zj, v3, g3); }
-                else { e0 = Vector512.FusedMultiplyAdd(zj, v0, e0); e1 = Vector512.FusedMultiplyAdd(zj, v1, e1); e2 = Vector512.FusedMultiplyAdd(zj, v2, e2); e3 = Vector512.FusedMultiplyAdd(zj, v3, e3); }
-            }
-            x0 = Vector512.FusedMultiplyAdd(pj, v0, x0); x1 = Vector512.FusedMultiplyAdd(pj, v1, x1);
-            x2 = Vector512.FusedMultiplyAdd(pj, v2, x2); x3 = Vector512.FusedMultiplyAdd(pj, v3, x3);
-            y0 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w), y0); y1 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w + 16 * es), y1);
-            y2 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w + 32 * es), y2); y3 = Vector512.FusedMultiplyAdd(pk, TW.Load16(w + 48 * es), y3);
-        }
-        if (j < len)
+        // Keys from `shared` (even) on, one at a time: even keys into the even chains (e, g), odd into the odd ones (f, h), as in
+        // Values; a query takes part while j < its own length. At most a few keys (rows of one chunk differ by a few positions).
+        for (; j < Math.Max(n, m); j++)
         {
             byte* v = keys.Next();
             Vector512<float> v0 = TW.Load16(v), v1 = TW.Load16(v + 16 * es), v2 = TW.Load16(v + 32 * es), v3 = TW.Load16(v + 48 * es);
-            if (j < shorter)
+            bool even = (j & 1) == 0;
+            if (j < n)
             {
-                float* z = first ? r : p;
-                var zj = Vector512.Create(z[j]);
-                if (first) { g0 = Vector512.FusedMultiplyAdd(zj, v0, g0); g1 = Vector512.FusedMultiplyAdd(zj, v1, g1); g2 = Vector512.FusedMultiplyAdd(zj, v2, g2); g3 = Vector512.FusedMultiplyAdd(zj, v3, g3); }
-                else { e0 = Vector512.FusedMultiplyAdd(zj, v0, e0); e1 = Vector512.FusedMultiplyAdd(zj, v1, e1); e2 = Vector512.FusedMultiplyAdd(zj, v2, e2); e3 = Vector512.FusedMultiplyAdd(zj, v3, e3); }
+                var pj = Vector512.Create(p[j]);
+                if (even) { e0 = Vector512.FusedMultiplyAdd(pj, v0, e0); e1 = Vector512.FusedMultiplyAdd(pj, v1, e1); e2 = Vector512.FusedMultiplyAdd(pj, v2, e2); e3 = Vector512.FusedMultiplyAdd(pj, v3, e3); }
+                else { f0 = Vector512.FusedMultiplyAdd(pj, v0, f0); f1 = Vector512.FusedMultiplyAdd(pj, v1, f1); f2 = Vector512.FusedMultiplyAdd(pj, v2, f2); f3 = Vector512.FusedMultiplyAdd(pj, v3, f3); }
             }
-            var pj = Vector512.Create(x[j]);
-            x0 = Vector512.FusedMultiplyAdd(pj, v0, x0); x1 = Vector512.FusedMultiplyAdd(pj, v1, x1);
-            x2 = Vector512.FusedMultiplyAdd(pj, v2, x2); x3 = Vector512.FusedMultiplyAdd(pj, v3, x3);
+            if (j < m)
+            {
+                var rj = Vector512.Create(r[j]);
+                if (even) { g0 = Vector512.FusedMultiplyAdd(rj, v0, g0); g1 = Vector512.FusedMultiplyAdd(rj, v1, g1); g2 = Vector512.FusedMultiplyAdd(rj, v2, g2); g3 = Vector512.FusedMultiplyAdd(rj, v3, g3); }
+                else { h0 = Vector512.FusedMultiplyAdd(rj, v0, h0); h1 = Vector512.FusedMultiplyAdd(rj, v1, h1); h2 = Vector512.FusedMultiplyAdd(rj, v2, h2); h3 = Vector512.FusedMultiplyAdd(rj, v3, h3); }
+            }
         }
-        if (first) { e0 = x0; e1 = x1; e2 = x2; e3 = x3; f0 = y0; f1 = y1; f2 = y2; f3 = y3; }
-        else { g0 = x0; g1 = x1; g2 = x2; g3 = x3; h0 = y0; h1 = y1; h2 = y2; h3 = y3; }
         (e0 + f0).Store(o); (e1 + f1).Store(o + 16); (e2 + f2).Store(o + 32); (e3 + f3).Store(o + 48);
         (g0 + h0).Store(u); (g1 + h1).Store(u + 16); (g2 + h2).Store(u + 32); (g3 + h3).Store(u + 48);
     }
@@ -339,7 +315,7 @@ internal static unsafe class PagedAttentionKernel
         where TW : struct, IWeightLoad
     {
         nint row = (nint)d * TW.ElementSize, headBlock = blockSize * row; // bytes of one value row, of one head's [B, D] in a block
-        var keys = new KeyCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+        var keys = new ValueCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
         if (simd && Vector512.IsHardwareAccelerated && d == 64)
         {
             const int Es16 = 16; // elements per vector
@@ -391,7 +367,7 @@ internal static unsafe class PagedAttentionKernel
     }
 
     /// <summary>Walks a sequence's value rows (one head) in key order through its block table, without a division per key.</summary>
-    private ref struct KeyCursor
+    private ref struct ValueCursor
     {
         private readonly byte* _cache;
         private readonly ReadOnlySpan<int> _table;
@@ -400,7 +376,7 @@ internal static unsafe class PagedAttentionKernel
         private int _block, _slot;
         private byte* _head; // this head's [B, D] in the current block
 
-        public KeyCursor(byte* cache, ReadOnlySpan<int> blockTable, int blockSize, nint blockBytes, nint headOffset, nint rowBytes)
+        public ValueCursor(byte* cache, ReadOnlySpan<int> blockTable, int blockSize, nint blockBytes, nint headOffset, nint rowBytes)
         {
             _cache = cache; _table = blockTable; _blockSize = blockSize; _blockBytes = blockBytes; _headOffset = headOffset; _rowBytes = rowBytes;
             _slot = blockSize;
