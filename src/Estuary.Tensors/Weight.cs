@@ -44,6 +44,12 @@ public sealed unsafe class Weight
     /// <summary>Memory arrangement of the elements.</summary>
     public WeightLayout Layout { get; }
 
+    /// <summary>
+    /// True when a backend has checked that no element is Inf or NaN (set when it rearranges an F16 weight), which lets its kernels
+    /// widen F16 without the Inf/NaN fix-up; false means unknown.
+    /// </summary>
+    public bool KnownFinite { get; init; }
+
     /// <summary>Checkpoint name (for error messages).</summary>
     public string Name { get; }
 

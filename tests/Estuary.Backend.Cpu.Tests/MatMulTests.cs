@@ -138,6 +138,35 @@ public sealed class MatMulTests : IDisposable
     }
 
     [Fact]
+    public unsafe void FiniteF16WideningMatchesTheFullPathOnEveryFinitePattern()
+    {
+        var finite = Enumerable.Range(0, 65536).Where(i => (i & 0x7C00) != 0x7C00).Select(i => (ushort)i).ToArray(); // 63 488 patterns
+        Assert.Equal(0, finite.Length % 16);
+        fixed (ushort* p = finite)
+        {
+            Assert.True(F16FiniteLoad.AllFinite(p, finite.Length));
+            for (int i = 0; i < finite.Length; i += 16)
+            {
+                for (int half = 0; half < 16; half += 8)
+                {
+                    var v8 = F16FiniteLoad.Load8(ref *(byte*)p, (nuint)(i + half));
+                    for (int j = 0; j < 8; j++)
+                        Assert.Equal(BitConverter.SingleToInt32Bits((float)BitConverter.UInt16BitsToHalf(finite[i + half + j])), BitConverter.SingleToInt32Bits(v8[j]));
+                }
+                if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) continue;
+                var v = F16FiniteLoad.Load16((byte*)(p + i));
+                for (int j = 0; j < 16; j++)
+                    Assert.Equal(BitConverter.SingleToInt32Bits((float)BitConverter.UInt16BitsToHalf(finite[i + j])), BitConverter.SingleToInt32Bits(v[j]));
+            }
+        }
+        var withInf = new ushort[100];
+        withInf[77] = 0xFC00; // −Inf
+        fixed (ushort* p = withInf) Assert.False(F16FiniteLoad.AllFinite(p, withInf.Length));
+        withInf[77] = 0x7E01; // NaN, in the scalar tail of a 100-element check
+        fixed (ushort* p = withInf) Assert.False(F16FiniteLoad.AllFinite(p, withInf.Length));
+    }
+
+    [Fact]
     public void ShapeMismatchThrowsNamingTheOpAndShapes()
     {
         var w = TestData.MakeWeight(new float[12], DType.F32, 3, 4);

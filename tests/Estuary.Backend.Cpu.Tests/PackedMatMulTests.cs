@@ -46,6 +46,39 @@ public sealed class PackedMatMulTests : IDisposable
         Assert.Contains("Interleaved16", e.Message);
     }
 
+    [Fact]
+    public void PreparedF16WeightIsMarkedFiniteOnlyWithoutInfOrNaN_AndInfStillPropagates()
+    {
+        const int n = 64, k = 40;
+        var values = TestData.Random(n * k, 5);
+        var finite = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
+        Assert.True(finite.KnownFinite);
+        Assert.False(_cpu.PrepareLinear(TestData.MakeWeight(values, DType.BF16, n, k)).KnownFinite);
+
+        values[3 * k + 7] = float.PositiveInfinity; // row 3
+        var inf = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
+        Assert.False(inf.KnownFinite);
+        var x = Enumerable.Repeat(0.5f, k).ToArray();
+        var y = new float[n];
+        _cpu.Download(Run(x, inf, n, k), y);
+        Assert.Equal(float.PositiveInfinity, y[3]);
+        Assert.True(float.IsFinite(y[4]));
+        // The finite weight's fast path gives the same outputs as the general F16 path on a copy marked unknown.
+        var unknown = new Weight("unknown", finite.DType, finite.Shape, finite.Storage, 0, WeightLayout.Interleaved16);
+        var a = new float[n];
+        var b = new float[n];
+        _cpu.Download(Run(x, finite, n, k), a);
+        _cpu.Download(Run(x, unknown, n, k), b);
+        Assert.Equal(b, a);
+    }
+
+    private DeviceTensor Run(float[] x, Weight w, int n, int k)
+    {
+        var y = _cpu.Allocate(1, n);
+        _cpu.MatMul(TestData.Upload(_cpu, x, 1, k), w, y);
+        return y;
+    }
+
     public static TheoryData<DType, int, int, int> Shapes()
     {
         var data = new TheoryData<DType, int, int, int>();

@@ -79,6 +79,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         switch (_w!.DType)
         {
             case DType.BF16: Execute<BF16Load>(chunk, worker); break;
+            case DType.F16 when _w.KnownFinite: Execute<F16FiniteLoad>(chunk, worker); break;
             case DType.F16: Execute<F16Load>(chunk, worker); break;
             case DType.F32: Execute<F32Load>(chunk, worker); break;
             default: throw new NotSupportedException($"MatMul: weight '{_w.Name}' has dtype {_w.DType}; supported: F32, F16, BF16");

@@ -27,7 +27,8 @@ internal static unsafe class WeightPacking
         });
         long tailOffset = blocks * blockBytes;
         Buffer.MemoryCopy(src + tailOffset, dst + tailOffset, w.ByteLength - tailOffset, w.ByteLength - tailOffset);
-        return new Weight(w.Name, w.DType, w.Shape, storage, 0, WeightLayout.Interleaved16);
+        bool finite = w.DType == DType.F16 && F16FiniteLoad.AllFinite((ushort*)dst, w.Shape.NumElements);
+        return new Weight(w.Name, w.DType, w.Shape, storage, 0, WeightLayout.Interleaved16) { KnownFinite = finite };
     }
 
     // d[16k + j] = s[j·K + k] for the 16 rows of one block.

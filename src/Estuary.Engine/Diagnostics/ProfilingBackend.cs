@@ -10,6 +10,7 @@ namespace Estuary.Engine.Diagnostics;
 public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBackend
 {
     private readonly Dictionary<string, (long Ticks, long Calls)> _totals = [];
+    private long _firstStart, _lastEnd;
 
     /// <summary>True when the ESTUARY_PROFILE environment variable is set to 1.</summary>
     public static bool Enabled => Environment.GetEnvironmentVariable("ESTUARY_PROFILE") == "1";
@@ -37,7 +38,7 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.MatMul(x, w, y);
-        Add(x.Rows > 16 ? "MatMul (T>16)" : "MatMul (T<=16)", t0);
+        Add(x.Rows > 16 ? "MatMul (T>16)" : $"MatMul (T<=16) [{w.Rows},{w.Cols}]", t0);
     }
     /// <inheritdoc />
     public Weight PrepareLinear(Weight w) => inner.PrepareLinear(w);
@@ -46,7 +47,7 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.MatMul(x, w, y);
-        Add("MatMul quantized", t0);
+        Add(x.Rows > 16 ? "MatMul quantized (T>16)" : $"MatMul quantized (T<=16) [{w.Rows},{w.Cols}]", t0);
     }
     /// <inheritdoc />
     public void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y)
@@ -114,7 +115,9 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
 
     private void Add(string op, long t0)
     {
-        long dt = Stopwatch.GetTimestamp() - t0;
+        long now = Stopwatch.GetTimestamp(), dt = now - t0;
+        if (_firstStart == 0) _firstStart = t0;
+        _lastEnd = now;
         _totals[op] = _totals.TryGetValue(op, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
     }
 
@@ -122,7 +125,8 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     public void Dispose()
     {
         double all = _totals.Values.Sum(v => (double)v.Ticks) / Stopwatch.Frequency;
-        report.WriteLine($"backend time by operation ({all:F2} s in all):");
+        double span = (double)(_lastEnd - _firstStart) / Stopwatch.Frequency;
+        report.WriteLine($"backend time by operation ({all:F2} s in all, {span:F2} s from the first operation's start to the last one's end):");
         foreach (var (op, (ticks, calls)) in _totals.OrderByDescending(kv => kv.Value.Ticks))
         {
             double s = (double)ticks / Stopwatch.Frequency;
