@@ -126,7 +126,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         }
         if (nb == Group && _wide)
         {
-            PackedMatMulKernel.Tiles4x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false);
+            PackedMatMulKernel.Tiles4x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false, PackedMatMulKernel.StreamPrefetchBytes);
             return;
         }
         for (int b = 0; b < nb; b++)

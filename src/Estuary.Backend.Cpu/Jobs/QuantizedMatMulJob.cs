@@ -116,24 +116,25 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
             {
                 int m = (_t - t + (tiles - i) - 1) / (tiles - i); // balanced: 6 → 3 + 3, 16 → 4 × 4
                 float* x = _x + (nint)t * _k, yt = y + t * ldy, xs = xsum + (nint)t * _groups;
+                nint pf = t == 0 ? PackedMatMulKernel.StreamPrefetchBytes : 0; // later tiles re-read the unit from cache
                 if (int4)
                 {
                     switch (m)
                     {
-                        case 4: QuantizedDecodeKernel.Int4Tile<Tokens4>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
-                        case 3: QuantizedDecodeKernel.Int4Tile<Tokens3>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
-                        case 2: QuantizedDecodeKernel.Int4Tile<Tokens2>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
-                        default: QuantizedDecodeKernel.Int4Tile<Tokens1>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy); break;
+                        case 4: QuantizedDecodeKernel.Int4Tile<Tokens4>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
+                        case 3: QuantizedDecodeKernel.Int4Tile<Tokens3>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
+                        case 2: QuantizedDecodeKernel.Int4Tile<Tokens2>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
+                        default: QuantizedDecodeKernel.Int4Tile<Tokens1>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
                     }
                 }
                 else
                 {
                     switch (m)
                     {
-                        case 4: QuantizedDecodeKernel.Int8Tile<Tokens4>(x, _k, wu, bs, _k, s8, yt, ldy); break;
-                        case 3: QuantizedDecodeKernel.Int8Tile<Tokens3>(x, _k, wu, bs, _k, s8, yt, ldy); break;
-                        case 2: QuantizedDecodeKernel.Int8Tile<Tokens2>(x, _k, wu, bs, _k, s8, yt, ldy); break;
-                        default: QuantizedDecodeKernel.Int8Tile<Tokens1>(x, _k, wu, bs, _k, s8, yt, ldy); break;
+                        case 4: QuantizedDecodeKernel.Int8Tile<Tokens4>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
+                        case 3: QuantizedDecodeKernel.Int8Tile<Tokens3>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
+                        case 2: QuantizedDecodeKernel.Int8Tile<Tokens2>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
+                        default: QuantizedDecodeKernel.Int8Tile<Tokens1>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
                     }
                 }
                 t += m;

@@ -20,10 +20,11 @@ internal static unsafe class QuantizedDecodeKernel
     /// INT4 for TM tokens (1–4; x[t, k] at x + t·ldx + k) and the unit's 64 outputs (y[t, j] at y + t·ldy + j). Block b's packed
     /// words start at w + b·bs (8 k per 64 bytes); its F16 scales and zero points for group g at s + b·sbs + 16·g and z + b·sbs + 16·g;
     /// X_g[t] = Σ x[t, k∈g] at xsum + t·ldxs + g. Each 16-weight vector is turned into floats once and used by TM FMAs.
+    /// <paramref name="prefetch"/> &gt; 0: each block's integers that many bytes ahead are prefetched (first tile of a unit).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Int4Tile<TM>(float* x, nint ldx, byte* w, nint bs, ushort* s, byte* z, nint sbs, float* xsum, nint ldxs,
-        int numGroups, int groupSize, float* y, nint ldy)
+        int numGroups, int groupSize, float* y, nint ldy, nint prefetch)
         where TM : struct, ITokenCount
     {
         Vector512<float> table = CenteredNibbles;
@@ -39,6 +40,11 @@ internal static unsafe class QuantizedDecodeKernel
             for (nint k = (nint)g * groupSize; k < kEnd; k += 8)
             {
                 nint o = 8 * k;
+                if (prefetch > 0)
+                {
+                    Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch);
+                    Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
+                }
                 Vector512<int> v0 = Vector512.Load((int*)(w0 + o)), v1 = Vector512.Load((int*)(w1 + o));
                 Vector512<int> v2 = Vector512.Load((int*)(w2 + o)), v3 = Vector512.Load((int*)(w3 + o));
                 // Hot spot (decode): 4 × 64 bytes = 8 k × 64 rows; per 16 weights one vpermps, one shift (nibbles 1–7), TM FMAs.
@@ -251,10 +257,10 @@ internal static unsafe class QuantizedDecodeKernel
 
     /// <summary>
     /// INT8 for TM tokens (1–4; x[t, k] at x + t·ldx + k) and the unit's 64 outputs (y[t, j] at y + t·ldy + j), s the unit's 64
-    /// scales. Each 16-weight vector is converted once and used by TM FMAs.
+    /// scales. Each 16-weight vector is converted once and used by TM FMAs; <paramref name="prefetch"/> as in Int4Tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Int8Tile<TM>(float* x, nint ldx, byte* w, nint bs, nint k, float* s, float* y, nint ldy)
+    public static void Int8Tile<TM>(float* x, nint ldx, byte* w, nint bs, nint k, float* s, float* y, nint ldy, nint prefetch)
         where TM : struct, ITokenCount
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default; // a{token}{block}
@@ -267,6 +273,11 @@ internal static unsafe class QuantizedDecodeKernel
         {
             // Hot spot (small-batch decode): 4 × 16 bytes at k → 4 vectors, each feeding TM FMAs.
             nint o = 16 * i;
+            if (prefetch > 0 && (i & 3) == 0)
+            {
+                Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch);
+                Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
+            }
             Vector512<float> d0 = Bytes(w0 + o), d1 = Bytes(w1 + o), d2 = Bytes(w2 + o), d3 = Bytes(w3 + o);
             Vector512<float> xb = Vector512.Create(x0[i]);
             a00 = Vector512.FusedMultiplyAdd(xb, d0, a00); a01 = Vector512.FusedMultiplyAdd(xb, d1, a01);
