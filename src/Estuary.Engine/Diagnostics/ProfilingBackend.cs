@@ -82,14 +82,14 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.WriteKv(k, v, kv, b);
-        Add("WriteKv", t0);
+        Add(k.Rows > 16 ? "WriteKv (T>16)" : "WriteKv (T<=16)", t0);
     }
     /// <inheritdoc />
     public void PagedAttention(DeviceTensor q, KvLayer kv, ForwardBatch b, AttentionParams p, DeviceTensor o)
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.PagedAttention(q, kv, b, p, o);
-        Add("PagedAttention", t0);
+        Add(q.Rows > 16 ? "PagedAttention (T>16)" : "PagedAttention (T<=16)", t0);
     }
     /// <inheritdoc />
     public void GatherRows(DeviceTensor x, ReadOnlySpan<int> rows, DeviceTensor y)
