@@ -24,6 +24,7 @@ public sealed class CpuBackend : IBackend
     private readonly QuantizedMatMulJob _quantizedMatMul;
     private readonly AttentionJob _attention;
     private readonly RowJob _rows = new();
+    private readonly LoraDeltaJob _loraDeltas;
     private float[] _gamma = [];  // [H] widened RmsNorm gamma, grown on demand
     private float[] _scales = []; // [N] ScaleColumns scales copy, grown on demand
 
@@ -37,6 +38,7 @@ public sealed class CpuBackend : IBackend
         _packedMatMul = new PackedMatMulJob(n);
         _quantizedMatMul = new QuantizedMatMulJob(n);
         _attention = new AttentionJob(n);
+        _loraDeltas = new LoraDeltaJob(n);
     }
 
     /// <inheritdoc />
@@ -314,6 +316,40 @@ public sealed class CpuBackend : IBackend
             if ((uint)rows[i] >= (uint)yt.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"AddRows: row {rows[i]} outside y {yt.Shape}");
             RowOpsKernels.AddScaled(xt.Row(i), scale, yt.Row(rows[i]));
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// With at least as many segments as threads, each segment runs start to finish on one thread (one dispatch for all adapters);
+    /// with fewer, false is returned and the caller's per-adapter operations split each matmul across the threads instead.
+    /// </remarks>
+    public bool TryAddLoraDeltas(DeviceTensor x, ReadOnlySpan<int> rows, ReadOnlySpan<LoraSegment> segments, DeviceTensor y)
+    {
+        if (segments.Length < Math.Max(2, _pool.NumThreads)) return false;
+        var xt = Cpu(x, nameof(TryAddLoraDeltas), nameof(x));
+        var yt = Cpu(y, nameof(TryAddLoraDeltas), nameof(y));
+        if (xt.Rows != yt.Rows) throw new ArgumentException($"TryAddLoraDeltas: x {xt.Shape} and y {yt.Shape} have different row counts");
+        if (Overlap(xt, yt)) throw new ArgumentException("TryAddLoraDeltas: x and y overlap; the output must be a separate buffer");
+        Span<bool> seen = xt.Rows <= 1024 ? stackalloc bool[xt.Rows] : new bool[xt.Rows];
+        foreach (var s in segments)
+        {
+            CheckFloatWeight(s.A, nameof(TryAddLoraDeltas));
+            CheckFloatWeight(s.B, nameof(TryAddLoraDeltas));
+            if (s.A.Shape.Rank != 2 || s.B.Shape.Rank != 2 || s.A.Cols != xt.Cols || s.B.Rows != yt.Cols || s.B.Cols != s.A.Rows)
+                throw new ArgumentException($"TryAddLoraDeltas: factors A{s.A.Shape} ('{s.A.Name}') and B{s.B.Shape} ('{s.B.Name}') do not map x {xt.Shape} to y {yt.Shape}");
+            if (s.Start < 0 || s.Count <= 0 || s.Start + s.Count > rows.Length)
+                throw new ArgumentOutOfRangeException(nameof(segments), $"TryAddLoraDeltas: segment [{s.Start}, +{s.Count}) outside the {rows.Length} rows given");
+            foreach (int r in rows.Slice(s.Start, s.Count))
+            {
+                if ((uint)r >= (uint)xt.Rows) throw new ArgumentOutOfRangeException(nameof(rows), $"TryAddLoraDeltas: row {r} outside x {xt.Shape}");
+                if (seen[r]) throw new ArgumentException($"TryAddLoraDeltas: row {r} appears twice; segments must own distinct rows", nameof(rows));
+                seen[r] = true;
+            }
+        }
+        int chunks = _loraDeltas.Prepare(xt, rows, segments, yt, Vector256.IsHardwareAccelerated);
+        try { _pool.Run(_loraDeltas, chunks); }
+        finally { _loraDeltas.Clear(); }
+        return true;
     }
 
     /// <summary>Stops the worker threads.</summary>

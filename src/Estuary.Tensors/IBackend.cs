@@ -61,4 +61,12 @@ public interface IBackend : IDisposable
 
     /// <summary>y[rows[i], :] += scale · x[i, :]; x [n, N], y [T, N] (a LoRA delta added into its adapter's rows).</summary>
     void AddRows(DeviceTensor x, ReadOnlySpan<int> rows, float scale, DeviceTensor y);
+
+    /// <summary>
+    /// Every adapter's LoRA delta of one linear in one call: for each segment s and each i in [s.Start, s.Start + s.Count),
+    /// y[rows[i], :] += s.Scale · (x[rows[i], :] · s.Aᵀ) · s.Bᵀ, with x [T, K], y [T, N] and distinct rows across segments. The
+    /// result equals GatherRows, MatMul(A), MatMul(B) and AddRows run per segment. Returns false, having done nothing, when the
+    /// backend has no combined path for these segments; the caller then runs those operations itself.
+    /// </summary>
+    bool TryAddLoraDeltas(DeviceTensor x, ReadOnlySpan<int> rows, ReadOnlySpan<LoraSegment> segments, DeviceTensor y) => false;
 }

@@ -38,7 +38,7 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.MatMul(x, w, y);
-        Add(x.Rows > 16 ? "MatMul (T>16)" : $"MatMul (T<=16) [{w.Rows},{w.Cols}]", t0);
+        Add($"MatMul (T{(x.Rows > 16 ? ">" : "<=")}16) [{w.Rows},{w.Cols}]", t0);
     }
     /// <inheritdoc />
     public Weight PrepareLinear(Weight w) => inner.PrepareLinear(w);
@@ -119,6 +119,15 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
         if (_firstStart == 0) _firstStart = t0;
         _lastEnd = now;
         _totals[op] = _totals.TryGetValue(op, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
+    }
+
+    /// <inheritdoc />
+    public bool TryAddLoraDeltas(DeviceTensor x, ReadOnlySpan<int> rows, ReadOnlySpan<LoraSegment> segments, DeviceTensor y)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        bool done = inner.TryAddLoraDeltas(x, rows, segments, y);
+        if (done) Add(x.Rows > 16 ? "LoRA deltas (T>16)" : "LoRA deltas (T<=16)", t0);
+        return done;
     }
 
     /// <summary>Prints the per-operation totals, largest first, then disposes the wrapped backend.</summary>

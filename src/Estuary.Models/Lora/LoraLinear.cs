@@ -1,4 +1,5 @@
-// A linear with unmerged LoRA adapters beside it: y = x·Wᵀ, then for each adapter present in the step, its rows get s·(x·Aᵀ)·Bᵀ.
+// A linear with unmerged LoRA adapters beside it: y = x·Wᵀ, then for each adapter present in the step, its rows get s·(x·Aᵀ)·Bᵀ —
+// all adapters in one backend call where the backend has one (TryAddLoraDeltas), else four operations per adapter.
 // Invariant: the base weight is shared by every request; rows of the base model (adapter 0) and of adapters that do not adapt this
 // linear are exactly the base output.
 using Estuary.Models.Layers;
@@ -29,25 +30,32 @@ internal sealed class LoraLinear(IBackend backend, ILinear inner, LoraFactors?[]
         int t = x.Rows;
         var ids = batch.LoraIds;
         var rows = workspace.RowsFor(t);
+        var segments = workspace.SegmentsFor(adapters.Length);
+        int used = 0, count = 0;
         for (int a = 1; a < adapters.Length; a++)
         {
             var f = adapters[a];
             if (f == null) continue;
-            int n = 0;
-            for (int i = 0; i < t; i++) if (ids[i] == a) rows[n++] = i;
-            if (n == 0) continue;
-            var selected = rows.AsSpan(0, n);
+            int start = used;
+            for (int i = 0; i < t; i++) if (ids[i] == a) rows[used++] = i;
+            if (used > start) segments[count++] = new LoraSegment(start, used - start, f.A, f.B, f.Scale);
+        }
+        if (count == 0) return;
+        if (backend.TryAddLoraDeltas(x, rows.AsSpan(0, used), segments.AsSpan(0, count), y)) return;
+        foreach (var s in segments.AsSpan(0, count))
+        {
+            var selected = rows.AsSpan(s.Start, s.Count);
             var xa = x;                                                // [n, K]
-            if (n < t)
+            if (s.Count < t)
             {
-                xa = workspace.Get(LoraWorkspace.Input, n, InFeatures);
+                xa = workspace.Get(LoraWorkspace.Input, s.Count, InFeatures);
                 backend.GatherRows(x, selected, xa);
             }
-            var down = workspace.Get(LoraWorkspace.Down, n, f.Rank);   // [n, r]
-            backend.MatMul(xa, f.A, down);
-            var up = workspace.Get(LoraWorkspace.Up, n, OutFeatures);  // [n, N]
-            backend.MatMul(down, f.B, up);
-            backend.AddRows(up, selected, f.Scale, y);                 // y[rows] += s·up
+            var down = workspace.Get(LoraWorkspace.Down, s.Count, s.A.Rows); // [n, r]
+            backend.MatMul(xa, s.A, down);
+            var up = workspace.Get(LoraWorkspace.Up, s.Count, OutFeatures);   // [n, N]
+            backend.MatMul(down, s.B, up);
+            backend.AddRows(up, selected, s.Scale, y);                 // y[rows] += s·up
         }
     }
 }

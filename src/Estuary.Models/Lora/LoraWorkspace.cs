@@ -4,7 +4,7 @@ using Estuary.Tensors;
 
 namespace Estuary.Models.Lora;
 
-/// <summary>Reusable [n, width] buffers and a row-index list for the per-adapter gather.</summary>
+/// <summary>Reusable [n, width] buffers, a row-index list for the per-adapter gather and the per-adapter segments.</summary>
 internal sealed class LoraWorkspace(IBackend backend)
 {
     /// <summary>Gathered input rows [n, K].</summary>
@@ -24,6 +24,16 @@ internal sealed class LoraWorkspace(IBackend backend)
     {
         if (Rows.Length < numTokens) Rows = new int[Math.Max(numTokens, Rows.Length * 2)];
         return Rows;
+    }
+
+    /// <summary>The current linear's adapter segments (one per adapter present in the step).</summary>
+    public LoraSegment[] Segments { get; private set; } = [];
+
+    /// <summary>Ensures <see cref="Segments"/> holds at least <paramref name="count"/> entries.</summary>
+    public LoraSegment[] SegmentsFor(int count)
+    {
+        if (Segments.Length < count) Segments = new LoraSegment[count];
+        return Segments;
     }
 
     /// <summary>A [rows, cols] view of the buffer for <paramref name="role"/>.</summary>

@@ -57,6 +57,68 @@ public sealed class LoraLinearTests
     }
 
     [Fact]
+    public void SeveralAdaptersInOneBatchGiveTheSameLogitsWhetherCombinedInOneCallOrRunPerAdapter()
+    {
+        using var reference = Fixtures.Json("lora", "reference.json");
+        var c = reference.RootElement.GetProperty("cases")[0];
+        var prompt = Fixtures.Ints(c.GetProperty("prompt_ids"));
+        // Sequences: base, adapter "a", adapter "b" (the same fixture adapter loaded twice), adapter "a" again.
+        int[] adapterOfSeq = [0, 1, 2, 1];
+        float[] Run(int threads)
+        {
+            using var backend = new CpuBackend(threads);
+            using var model = ModelLoader.Load(TestAdapters.BaseDir, backend);
+            using var loras = LoraSet.Attach(model, [new("a", TestAdapters.FixtureDir), new("b", TestAdapters.FixtureDir)]);
+            return LastLogits(backend, model, prompt, adapterOfSeq);
+        }
+        var combined = Run(threads: 2); // 2 adapters ≥ 2 threads: one TryAddLoraDeltas call per linear
+        var separate = Run(threads: 3); // fewer adapters than threads: per-adapter gather, matmuls and add
+        Assert.Equal(combined.Select(BitConverter.SingleToInt32Bits), separate.Select(BitConverter.SingleToInt32Bits));
+
+        using var baseOnly = new ModelHarness(TestAdapters.BaseDir);
+        int v = combined.Length / adapterOfSeq.Length;
+        Assert.Equal(baseOnly.AllLogits(prompt)[^1], combined.AsSpan(0, v).ToArray());
+        var merged = Fixtures.Floats(c.GetProperty("merged_logits_last_prompt_position"));
+        for (int s = 1; s < adapterOfSeq.Length; s++)
+            ReferenceLogitsTests.AssertClose(merged, combined.AsSpan(s * v, v).ToArray(), $"sequence {s} (adapter {adapterOfSeq[s]})");
+        Assert.Equal(combined.AsSpan(v, v).ToArray(), combined.AsSpan(2 * v, v).ToArray());
+    }
+
+    // The last prompt position's logits of each sequence, all sequences (the same prompt, one adapter id each) in one forward.
+    private static float[] LastLogits(CpuBackend backend, CausalLm model, int[] prompt, int[] adapterOfSeq)
+    {
+        int n = prompt.Length, blocks = (n + 3) / 4, seqs = adapterOfSeq.Length;
+        var cfg = model.Config;
+        using var kv = backend.AllocateKvCache(new KvCacheSpec(cfg.NumLayers, seqs * blocks, 4, cfg.NumKvHeads, cfg.HeadDim));
+        var b = new ForwardBatch(seqs * n, seqs, blocks, 4) { NumTokens = seqs * n, NumSeqs = seqs, NumLogitsRows = seqs };
+        var lastRows = new int[seqs];
+        for (int s = 0; s < seqs; s++)
+        {
+            for (int p = 0; p < n; p++)
+            {
+                int t = s * n + p;
+                b.TokenIds[t] = prompt[p];
+                b.Positions[t] = p;
+                b.SlotMapping[t] = (s * blocks + p / 4) * 4 + p % 4;
+                b.LoraIds[t] = adapterOfSeq[s];
+            }
+            b.QueryStarts[s] = s * n;
+            b.SeqLens[s] = n;
+            for (int i = 0; i < blocks; i++) b.BlockTables[s * blocks + i] = s * blocks + i;
+            lastRows[s] = s * n + n - 1;
+        }
+        b.QueryStarts[seqs] = seqs * n;
+        var hidden = model.Forward(b, kv);
+        var last = backend.Allocate(seqs, cfg.HiddenSize);
+        backend.GatherRows(hidden, lastRows, last);
+        var logits = backend.Allocate(seqs, cfg.VocabSize);
+        model.ComputeLogits(last, logits);
+        var host = new float[seqs * cfg.VocabSize];
+        backend.Download(logits, host);
+        return host;
+    }
+
+    [Fact]
     public void AdaptersThatCannotBeServedUnmergedAreRefusedAndLeaveTheModelAlone()
     {
         using var backend = new CpuBackend(1);
