@@ -28,7 +28,10 @@ public static class ThroughputChart
         plot.Title(title ?? $"Output throughput vs concurrency ({first.InputLength} in / {first.OutputLength} out)");
         plot.XLabel("concurrency (requests in flight)");
         plot.YLabel("output tokens/s");
-        plot.Axes.Margins(bottom: 0);
+        // Throughput starts at zero, so the gap between lines reads as the ratio it is (and a lone low point is not on the frame).
+        plot.Axes.AutoScale();
+        var limits = plot.Axes.GetLimits();
+        plot.Axes.SetLimitsY(0, Math.Max(limits.Top, 1) * 1.08);
         plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null) Directory.CreateDirectory(dir);
