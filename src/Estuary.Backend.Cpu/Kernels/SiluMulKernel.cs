@@ -19,13 +19,13 @@ internal static class SiluMulKernel
             for (; i < n8; i += 8)
             {
                 var g = Vector256.LoadUnsafe(ref gate, i);
-                (g / (one + Vector256.Exp(-g)) * Vector256.LoadUnsafe(ref up, i)).StoreUnsafe(ref y, i);
+                (g / (one + VectorMath.Exp(-g)) * Vector256.LoadUnsafe(ref up, i)).StoreUnsafe(ref y, i);
             }
         }
         for (; i < (nuint)n; i++)
         {
             float g = Unsafe.Add(ref gate, i);
-            Unsafe.Add(ref y, i) = g / (1f + MathF.Exp(-g)) * Unsafe.Add(ref up, i);
+            Unsafe.Add(ref y, i) = g / (1f + VectorMath.Exp(-g)) * Unsafe.Add(ref up, i);
         }
     }
 }

@@ -1,4 +1,4 @@
-// Small SIMD building blocks shared by the row kernels (dot, sum, max); each with a scalar tail.
+// Small SIMD building blocks shared by the row kernels (dot, sum, max, exp); each with a scalar tail.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -59,7 +59,7 @@ internal static class VectorMath
             nuint n8 = (nuint)(n & ~7);
             for (; i < n8; i += 8)
             {
-                var e = Vector256.Exp(Vector256.LoadUnsafe(ref a, i) - s);
+                var e = Exp(Vector256.LoadUnsafe(ref a, i) - s);
                 e.StoreUnsafe(ref a, i);
                 acc += e;
             }
@@ -67,11 +67,62 @@ internal static class VectorMath
         }
         for (; i < (nuint)n; i++)
         {
-            float e = MathF.Exp(Unsafe.Add(ref a, i) - shift);
+            float e = Exp(Unsafe.Add(ref a, i) - shift);
             Unsafe.Add(ref a, i) = e;
             sum += e;
         }
         return sum;
+    }
+
+    // exp(x) = 2^n · e^r with n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2), e^r ≈ 1 + r + r²·P(r) (degree-5 minimax
+    // polynomial, Cephes' expf coefficients): ≤ 2 ulp against the exact value on [−87.3, 88]. Below −87.3 the result is 0, above 88
+    // +∞ (exp(88) ≈ 1.65e38; the last 0.7 of the float range is given up so 2^n stays a normal float), NaN stays NaN. The vector
+    // and scalar forms run the same operations lane by lane, so every element gets the same bits whatever the path.
+    // Why not Vector256.Exp: on .NET 10 it measured ≈ 8 ns per element here, which made softmax the largest part of attention.
+    private const float ExpLo = -87.33654f, ExpHi = 88f, Log2E = 1.44269504088896341f;
+    private const float Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /// <summary>e^x (see the comment above for range and accuracy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float x)
+    {
+        float c = MathF.Min(MathF.Max(x, ExpLo), ExpHi);
+        float n = MathF.Round(c * Log2E);
+        float r = MathF.FusedMultiplyAdd(n, -Ln2Hi, c);
+        r = MathF.FusedMultiplyAdd(n, -Ln2Lo, r);
+        float z = r * r;
+        float p = MathF.FusedMultiplyAdd(P0, r, P1);
+        p = MathF.FusedMultiplyAdd(p, r, P2);
+        p = MathF.FusedMultiplyAdd(p, r, P3);
+        p = MathF.FusedMultiplyAdd(p, r, P4);
+        p = MathF.FusedMultiplyAdd(p, r, P5);
+        float y = MathF.FusedMultiplyAdd(p, z, r) + 1f;
+        y *= BitConverter.Int32BitsToSingle(((int)n + 127) << 23);
+        if (x < ExpLo) return 0f;
+        if (x > ExpHi) return float.PositiveInfinity;
+        return float.IsNaN(x) ? x : y;
+    }
+
+    /// <summary>e^x on 8 lanes, each lane bit-identical to <see cref="Exp(float)"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> x)
+    {
+        var c = Vector256.Min(Vector256.Max(x, Vector256.Create(ExpLo)), Vector256.Create(ExpHi));
+        var n = Vector256.Round(c * Vector256.Create(Log2E));
+        var r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Hi), c);
+        r = Vector256.FusedMultiplyAdd(n, Vector256.Create(-Ln2Lo), r);
+        var z = r * r;
+        var p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
+        var y = Vector256.FusedMultiplyAdd(p, z, r) + Vector256<float>.One;
+        y *= Vector256.ShiftLeft(Vector256.ConvertToInt32(n) + Vector256.Create(127), 23).AsSingle();
+        y = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(ExpLo)), Vector256<float>.Zero, y);
+        y = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256.Create(ExpHi)), Vector256.Create(float.PositiveInfinity), y);
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), y, x);
     }
 
     /// <summary>y[i] += alpha · x[i] over n elements.</summary>
