@@ -237,7 +237,14 @@ public sealed class CpuBackend : IBackend
             if (ka is float[] kf)
             {
                 var vf = (float[])va;
-                for (int i = 0; i < width; i++) kf[kBase + (long)i * bs] = kRow[i];
+                unsafe
+                {
+                    // Rows past the slot check lie inside the cache: [kBase + (width − 1)·B] is within this block.
+                    fixed (float* kDst = &kf[kBase], kSrc = kRow)
+                    {
+                        for (int i = 0; i < width; i++) kDst[(nint)i * bs] = kSrc[i];
+                    }
+                }
                 for (int h = 0; h < spec.NumKvHeads; h++) vRow.Slice(h * d, d).CopyTo(vf.AsSpan((int)(vBase + (long)h * bs * d), d));
             }
             else
