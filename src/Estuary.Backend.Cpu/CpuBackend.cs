@@ -19,8 +19,7 @@ namespace Estuary.Backend.Cpu;
 public sealed class CpuBackend : IBackend
 {
     private readonly WorkerPool _pool;
-    private readonly MatMulJob _matMul;
-    private readonly PackedMatMulJob _packedMatMul;
+    private readonly FloatMatMul _matMul;
     private readonly QuantizedMatMulJob _quantizedMatMul;
     private readonly AttentionJob _attention;
     private readonly RowJob _rows = new();
@@ -34,8 +33,7 @@ public sealed class CpuBackend : IBackend
         int n = numThreads ?? Environment.ProcessorCount;
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(numThreads), $"thread count must be positive, got {n}");
         _pool = new WorkerPool(n);
-        _matMul = new MatMulJob(n);
-        _packedMatMul = new PackedMatMulJob(n);
+        _matMul = new FloatMatMul(n);
         _quantizedMatMul = new QuantizedMatMulJob(n);
         _attention = new AttentionJob(n);
         _loraDeltas = new LoraDeltaJob(n);
@@ -104,23 +102,7 @@ public sealed class CpuBackend : IBackend
             throw new ArgumentException($"MatMul: x {xt.Shape} · w{w.Shape}ᵀ → y {yt.Shape} do not match (want x [T, {w.Cols}], y [T, {w.Rows}]; weight '{w.Name}')");
         if (Overlap(xt, yt)) throw new ArgumentException("MatMul: x and y overlap; the output must be a separate buffer");
         if (xt.Rows == 0 || w.Rows == 0) return;
-        if (w.Layout == WeightLayout.Interleaved16)
-        {
-            unsafe
-            {
-                fixed (float* px = &xt.Row(0)[0])
-                fixed (float* py = &yt.Row(0)[0])
-                {
-                    int n = _packedMatMul.Prepare(xt, px, w, yt, py, Vector256.IsHardwareAccelerated, _pool.NumThreads);
-                    try { _pool.Run(_packedMatMul, n); }
-                    finally { _packedMatMul.Clear(); }
-                }
-            }
-            return;
-        }
-        int chunks = _matMul.Prepare(xt, w, yt, Vector256.IsHardwareAccelerated, _pool.NumThreads);
-        try { _pool.Run(_matMul, chunks); }
-        finally { _matMul.Clear(); }
+        _matMul.Run(xt, w, yt, Vector256.IsHardwareAccelerated, _pool);
     }
 
     /// <inheritdoc />
@@ -239,7 +221,7 @@ public sealed class CpuBackend : IBackend
                 var vf = (float[])va;
                 unsafe
                 {
-                    // Rows past the slot check lie inside the cache: [kBase + (width − 1)·B] is within this block.
+                    // The slot is checked above, so all of its block's [Hkv·D, B] keys, kBase + (width − 1)·B included, are in kf.
                     fixed (float* kDst = &kf[kBase], kSrc = kRow)
                     {
                         for (int i = 0; i < width; i++) kDst[(nint)i * bs] = kSrc[i];

@@ -57,23 +57,22 @@ public sealed class LoraDeltaTests : IDisposable
             for (int n = 0; n < outFeatures; n++) Assert.Equal(baseY[t * outFeatures + n], actual[t * outFeatures + n]);
     }
 
+    // x [rows, 8], y [rows, 16] and zero rank-4 factors A [4, 8], B [16, 4].
+    private (DeviceTensor X, DeviceTensor Y, Weight A, Weight B) Small(int rows) =>
+        (_cpu.Allocate(rows, 8), _cpu.Allocate(rows, 16),
+         TestData.MakeWeight(new float[4 * 8], DType.F32, 4, 8), TestData.MakeWeight(new float[16 * 4], DType.F32, 16, 4));
+
     [Fact]
     public void FewerSegmentsThanThreadsAreLeftToTheCaller()
     {
-        var x = _cpu.Allocate(2, 8);
-        var y = _cpu.Allocate(2, 16);
-        var a = TestData.MakeWeight(new float[4 * 8], DType.F32, 4, 8);
-        var b = TestData.MakeWeight(new float[16 * 4], DType.F32, 16, 4);
+        var (x, y, a, b) = Small(2);
         Assert.False(_cpu.TryAddLoraDeltas(x, [0, 1], [new LoraSegment(0, 2, a, b, 1f)], y));
     }
 
     [Fact]
     public void BadSegmentsAreRefusedWithAMessageNamingTheProblem()
     {
-        var x = _cpu.Allocate(3, 8);
-        var y = _cpu.Allocate(3, 16);
-        var a = TestData.MakeWeight(new float[4 * 8], DType.F32, 4, 8);
-        var b = TestData.MakeWeight(new float[16 * 4], DType.F32, 16, 4);
+        var (x, y, a, b) = Small(3);
         var wrongB = TestData.MakeWeight(new float[12 * 4], DType.F32, 12, 4);
         var e = Assert.Throws<ArgumentException>(() => _cpu.TryAddLoraDeltas(x, [0, 1, 1], [new(0, 2, a, b, 1f), new(2, 1, a, b, 1f)], y));
         Assert.Contains("row 1 appears twice", e.Message);

@@ -68,10 +68,9 @@ internal sealed class LoraDeltaJob : ParallelJob
     }
 
     // One thread's matmul jobs (run chunk by chunk on that thread) and scratch tensors.
-    private sealed unsafe class Worker
+    private sealed class Worker
     {
-        private readonly MatMulJob _matMul = new(1);
-        private readonly PackedMatMulJob _packed = new(1);
+        private readonly FloatMatMul _matMul = new(threads: 1);
 
         public Scratch Input { get; } = new();
         public Scratch Down { get; } = new();
@@ -85,23 +84,7 @@ internal sealed class LoraDeltaJob : ParallelJob
         }
 
         // The backend's MatMul, every chunk on this thread.
-        public void MatMul(CpuTensor x, Weight w, CpuTensor y, bool simd)
-        {
-            if (w.Layout == WeightLayout.Interleaved16)
-            {
-                fixed (float* px = &x.Row(0)[0])
-                fixed (float* py = &y.Row(0)[0])
-                {
-                    int n = _packed.Prepare(x, px, w, y, py, simd, threads: 1);
-                    try { for (int c = 0; c < n; c++) _packed.Execute(c, 0); }
-                    finally { _packed.Clear(); }
-                }
-                return;
-            }
-            int chunks = _matMul.Prepare(x, w, y, simd, threads: 1);
-            try { for (int c = 0; c < chunks; c++) _matMul.Execute(c, 0); }
-            finally { _matMul.Clear(); }
-        }
+        public void MatMul(CpuTensor x, Weight w, CpuTensor y, bool simd) => _matMul.Run(x, w, y, simd, pool: null);
     }
 
     // A pinned float buffer viewed as [rows, cols] tensors; grows, never shrinks. Views are cached per shape, so a step after

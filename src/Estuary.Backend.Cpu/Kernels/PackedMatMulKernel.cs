@@ -31,9 +31,9 @@ internal static unsafe class PackedMatMulKernel
     public const int MaxTile = 6;
 
     /// <summary>
-    /// How far ahead (bytes) kernels that stream weights from memory prefetch each of their four weight streams. The hardware
-    /// prefetchers alone left 10–16 % of a T = 1 matvec's time on the table here (TinyLlama shapes, BF16, INT8 and INT4; in whole-model
-    /// decode BF16 went 9.9–12.0 → 10.9–12.9 tok/s and INT8 17.3–18.7 → 20.9–22.8 tok/s, alternating runs on one machine).
+    /// How far ahead (bytes) kernels that stream weights from memory prefetch each of their four weight streams. In-process
+    /// alternation of on/off per T = 1 matvec (TinyLlama shapes): BF16 −12 %, INT8 −14 %, INT4 −3 to −10 % time. In whole-model
+    /// decode BF16 gained 7–10 %; INT8's whole-model results disagreed between runs (see docs/quantization.md).
     /// </summary>
     public const int StreamPrefetchBytes = 2048;
 

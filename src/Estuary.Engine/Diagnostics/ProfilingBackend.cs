@@ -9,7 +9,8 @@ namespace Estuary.Engine.Diagnostics;
 /// <summary>Times each backend operation by name and reports the totals on <see cref="Dispose"/>.</summary>
 public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBackend
 {
-    private readonly Dictionary<string, (long Ticks, long Calls)> _totals = [];
+    // Keyed by operation and, for matmuls, weight shape (0, 0 otherwise): the label is formatted once, at the report.
+    private readonly Dictionary<(string Op, int Rows, int Cols), (long Ticks, long Calls)> _totals = [];
     private long _firstStart, _lastEnd;
 
     /// <summary>True when the ESTUARY_PROFILE environment variable is set to 1.</summary>
@@ -38,7 +39,7 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.MatMul(x, w, y);
-        Add($"MatMul (T{(x.Rows > 16 ? ">" : "<=")}16) [{w.Rows},{w.Cols}]", t0);
+        Add(x.Rows > 16 ? "MatMul (T>16)" : "MatMul (T<=16)", t0, w.Rows, w.Cols);
     }
     /// <inheritdoc />
     public Weight PrepareLinear(Weight w) => inner.PrepareLinear(w);
@@ -47,7 +48,7 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
     {
         long t0 = Stopwatch.GetTimestamp();
         inner.MatMul(x, w, y);
-        Add(x.Rows > 16 ? "MatMul quantized (T>16)" : $"MatMul quantized (T<=16) [{w.Rows},{w.Cols}]", t0);
+        Add(x.Rows > 16 ? "MatMul quantized (T>16)" : "MatMul quantized (T<=16)", t0, w.Rows, w.Cols);
     }
     /// <inheritdoc />
     public void RmsNorm(DeviceTensor x, Weight gamma, float eps, DeviceTensor y)
@@ -113,12 +114,13 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
         Add("AddRows", t0);
     }
 
-    private void Add(string op, long t0)
+    private void Add(string op, long t0, int rows = 0, int cols = 0)
     {
         long now = Stopwatch.GetTimestamp(), dt = now - t0;
         if (_firstStart == 0) _firstStart = t0;
         _lastEnd = now;
-        _totals[op] = _totals.TryGetValue(op, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
+        var key = (op, rows, cols);
+        _totals[key] = _totals.TryGetValue(key, out var s) ? (s.Ticks + dt, s.Calls + 1) : (dt, 1);
     }
 
     /// <inheritdoc />
@@ -136,8 +138,9 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
         double all = _totals.Values.Sum(v => (double)v.Ticks) / Stopwatch.Frequency;
         double span = (double)(_lastEnd - _firstStart) / Stopwatch.Frequency;
         report.WriteLine($"backend time by operation ({all:F2} s in all, {span:F2} s from the first operation's start to the last one's end):");
-        foreach (var (op, (ticks, calls)) in _totals.OrderByDescending(kv => kv.Value.Ticks))
+        foreach (var ((name, rows, cols), (ticks, calls)) in _totals.OrderByDescending(kv => kv.Value.Ticks))
         {
+            string op = rows == 0 && cols == 0 ? name : $"{name} [{rows},{cols}]";
             double s = (double)ticks / Stopwatch.Frequency;
             report.WriteLine($"  {op,-18} {s,9:F3} s {100 * s / Math.Max(all, 1e-12),6:F1}% {calls,9} calls");
         }
