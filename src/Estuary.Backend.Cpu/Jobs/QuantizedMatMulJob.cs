@@ -1,9 +1,9 @@
-// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout. With AVX-512 and at most 16 tokens, chunks are
-// groups of 64-output units run by the fused kernels (the packed integers stream from memory once; tiles of up to 4 tokens share
-// each converted vector). Otherwise chunks are (token block, unit) pairs: the unit's K-slices become an L1 F32 panel of integers
-// that every token tile reuses, and the scales are applied after the sums.
+// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout. The activations are quantized once per call (on
+// the calling thread) into 16-bit block integers (ActivationQuantizer); chunks are (token block, 32-row pair) units, and inside a
+// chunk K runs in slices of about 16 KiB of the pair's weights, each slice streamed from memory by the first token and re-read from
+// L1 by the others, through QuantizedDotKernel's integer tiles.
 // Invariant: every output is produced by exactly one chunk with QuantizedMatMulReference.RunExact's operations, so results do not
-// depend on the batch, the threads or the vector width.
+// depend on the batch, the threads or whether the VNNI tiles run.
 using System.Runtime.CompilerServices;
 using Estuary.Backend.Cpu.Kernels;
 using Estuary.Backend.Cpu.Threading;
@@ -14,215 +14,109 @@ namespace Estuary.Backend.Cpu.Jobs;
 /// <summary>One quantized MatMul call's state; preallocated by the backend and refilled per call (no per-call allocation).</summary>
 internal sealed unsafe class QuantizedMatMulJob : ParallelJob
 {
-    private const int Unit = QuantizedWeight.UnitRows; // outputs per unit (4 blocks)
-    private const int PanelK = 128;                    // k per panel slice: 4 blocks × 128 × 16 floats = 32 KiB
-    private const int TokenBlock = 128;                // tokens per batched chunk (at most)
-    private const int FusedMaxTokens = 16;             // up to this many tokens (AVX-512) the integers are used from registers
-    private const int FusedTile = 4;                   // tokens per fused tile
+    private const int Pair = QuantizedDotKernel.PairRows; // outputs per tile (2 blocks)
+    private const int TokenBlock = 64;                    // tokens per chunk (at most)
+    private const int SliceBytes = 16 << 10;              // pair weight bytes per K slice
 
-    private readonly float[][] _panels;    // [threads][4 · PanelK · 16] integers as floats
-    private readonly float[][] _groupAcc;  // [threads][TokenBlock · 64] INT4 per-group sums
-    private readonly float[][] _unitOut;   // [threads][TokenBlock · 64] outputs of a unit that runs past N
-    private float[] _xsum = [];            // [T, K/G] group sums of x (INT4), pinned, grown on demand
-    private float* _x, _y;                 // x [T, K], y [T, N]
+    private readonly float[][] _spill;     // [threads][TokenBlock · 32] outputs of a pair that runs past N
+    private sbyte[] _hi = [], _lo = [];    // [T, K] activation byte planes, pinned, grown on demand
+    private float[] _sx = [];              // [T, K/B] activation block scales
+    private int[] _sums = [];              // [T, K/B] Σ q per activation block
+    private float* _y;                     // y [T, N]
     private QuantizedWeight? _w;
-    private int _t, _k, _n, _units, _groups, _unitsPerChunk, _tokenBlock;
-    private SimdWidth _width;
-    private bool _fused;
+    private int _t, _k, _n, _pairs, _blocks, _blockSize, _sliceBlocks, _tokenBlock;
+    private bool _vnni;
 
     public QuantizedMatMulJob(int threads)
     {
-        _panels = new float[threads][];
-        _groupAcc = new float[threads][];
-        _unitOut = new float[threads][];
-        for (int i = 0; i < threads; i++)
-        {
-            _panels[i] = GC.AllocateArray<float>(QuantizedPanelKernel.UnitBlocks * PanelK * QuantizedWeight.BlockRows, pinned: true);
-            _groupAcc[i] = GC.AllocateArray<float>(TokenBlock * Unit, pinned: true);
-            _unitOut[i] = GC.AllocateArray<float>(TokenBlock * Unit, pinned: true);
-        }
+        _spill = new float[threads][];
+        for (int i = 0; i < threads; i++) _spill[i] = GC.AllocateArray<float>(TokenBlock * Pair, pinned: true);
     }
 
     /// <summary>
-    /// Fills the job and returns its chunk count; <paramref name="px"/>, <paramref name="py"/> point to x[0, 0] and y[0, 0] and must
-    /// stay fixed until the job has run. The INT4 group sums of x are computed here, once per call.
+    /// Quantizes x, fills the job and returns its chunk count; <paramref name="py"/> points to y[0, 0] and must stay fixed until the
+    /// job has run (x is not read after this call).
     /// </summary>
     public int Prepare(int tokens, float* px, QuantizedWeight w, float* py, SimdWidth width, int threads)
     {
-        _x = px; _y = py; _w = w;
-        _t = tokens; _k = w.Cols; _n = w.Rows; _groups = w.NumGroups;
-        _width = width;
-        _units = w.PaddedRows / Unit;
-        if (w.Scheme == QuantScheme.Int4Group)
-        {
-            int len = tokens * _groups;
-            if (_xsum.Length < len) _xsum = GC.AllocateArray<float>(Math.Max(len, 2 * _xsum.Length), pinned: true);
-            fixed (float* xs = _xsum) QuantizedPanelKernel.GroupSums(px, tokens, _k, w.GroupSize, xs);
-        }
-        _fused = tokens <= FusedMaxTokens && width == SimdWidth.Vector512;
-        if (_fused)
-        {
-            // About 4 chunks per thread so a thread slowed by another process hands work to the others.
-            _unitsPerChunk = Math.Max(1, (_units + 4 * threads - 1) / (4 * threads));
-            return (_units + _unitsPerChunk - 1) / _unitsPerChunk;
-        }
+        _y = py; _w = w;
+        _t = tokens; _k = w.Cols; _n = w.Rows;
+        _blockSize = w.ActivationBlock;
+        _blocks = _k / _blockSize;
+        _pairs = (_n + Pair - 1) / Pair; // pairs wholly in the padding are skipped
+        _vnni = width != SimdWidth.Scalar && QuantizedDotKernel.VnniSupported;
+        Grow(ref _hi, tokens * _k);
+        Grow(ref _lo, tokens * _k);
+        Grow(ref _sx, tokens * _blocks);
+        Grow(ref _sums, tokens * _blocks);
+        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (float* sx = _sx) fixed (int* sums = _sums)
+            ActivationQuantizer.Quantize(px, tokens, _k, _blockSize, w.Scheme == QuantScheme.Int4Group, hi, lo, sx, sums, width);
+        long sliceColumns = SliceBytes / (2 * w.BlockBytes / _k); // pair bytes per column: 32 (INT8) or 16 (INT4)
+        _sliceBlocks = (int)Math.Max(1, sliceColumns / _blockSize);
         _tokenBlock = TokenBlock;
-        while (_units * ((_t + _tokenBlock - 1) / _tokenBlock) < 2 * threads && _tokenBlock > 24) _tokenBlock /= 2;
-        return _units * ((_t + _tokenBlock - 1) / _tokenBlock);
+        while (_tokenBlock > 8 && _pairs * ((_t + _tokenBlock - 1) / _tokenBlock) < 4 * threads) _tokenBlock /= 2;
+        return _pairs * ((_t + _tokenBlock - 1) / _tokenBlock);
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
     public void Clear()
     {
-        _x = null; _y = null; _w = null;
+        _y = null; _w = null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
-        if (_fused)
-        {
-            int u0 = chunk * _unitsPerChunk, u1 = Math.Min(_units, u0 + _unitsPerChunk);
-            for (int u = u0; u < u1; u++) Fused(u, worker);
-            return;
-        }
-        int tb = chunk / _units, unit = chunk % _units;
+        int tb = chunk / _pairs, pair = chunk % _pairs;
         int t0 = tb * _tokenBlock;
-        Batched(unit, t0, Math.Min(_tokenBlock, _t - t0), worker);
+        Run(pair, t0, Math.Min(_tokenBlock, _t - t0), worker);
     }
 
-    // Unit u for all tokens (at most FusedMaxTokens), straight from the packed integers, in balanced tiles of at most 4 tokens
-    // (later tiles re-read the unit's integers from cache).
+    // Pair p for tokens [t0, t0 + tc): per K slice, every token's tile over the slice's activation blocks, partial sums kept in y.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Fused(int u, int worker)
+    private void Run(int p, int t0, int tc, int worker)
     {
         var w = _w!;
-        int n0 = u * Unit;
-        bool partial = n0 + Unit > _n;
-        fixed (float* spill = _unitOut[worker])
-        fixed (float* xsum = _xsum)
-        {
-            float* y = partial ? spill : _y + n0;
-            nint ldy = partial ? Unit : _n;
-            nint bs = (nint)w.BlockBytes;
-            byte* wu = (byte*)w.Data + (nint)u * QuantizedPanelKernel.UnitBlocks * bs;
-            nint sbs = (nint)_groups * QuantizedWeight.BlockRows; // INT4 scales (and zero points) per block
-            float* s8 = (float*)w.ScalesPointer + n0;             // INT8: the unit's 64 scales
-            ushort* s = (ushort*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-            byte* z = (byte*)w.ZerosPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-            bool int4 = w.Scheme == QuantScheme.Int4Group;
-            int tiles = (_t + FusedTile - 1) / FusedTile;
-            for (int t = 0, i = 0; t < _t; i++)
-            {
-                int m = (_t - t + (tiles - i) - 1) / (tiles - i); // balanced: 6 → 3 + 3, 16 → 4 × 4
-                float* x = _x + (nint)t * _k, yt = y + t * ldy, xs = xsum + (nint)t * _groups;
-                nint pf = t == 0 ? PackedMatMulKernel.StreamPrefetchBytes : 0; // later tiles re-read the unit from cache
-                if (int4)
-                {
-                    switch (m)
-                    {
-                        case 4: QuantizedDecodeKernel.Int4Tile<Tokens4>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
-                        case 3: QuantizedDecodeKernel.Int4Tile<Tokens3>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
-                        case 2: QuantizedDecodeKernel.Int4Tile<Tokens2>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
-                        default: QuantizedDecodeKernel.Int4Tile<Tokens1>(x, _k, wu, bs, s, z, sbs, xs, _groups, _groups, w.GroupSize, yt, ldy, pf); break;
-                    }
-                }
-                else
-                {
-                    switch (m)
-                    {
-                        case 4: QuantizedDecodeKernel.Int8Tile<Tokens4>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
-                        case 3: QuantizedDecodeKernel.Int8Tile<Tokens3>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
-                        case 2: QuantizedDecodeKernel.Int8Tile<Tokens2>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
-                        default: QuantizedDecodeKernel.Int8Tile<Tokens1>(x, _k, wu, bs, _k, s8, yt, ldy, pf); break;
-                    }
-                }
-                t += m;
-            }
-            if (partial)
-                for (int t = 0; t < _t; t++)
-                    new ReadOnlySpan<float>(spill + t * Unit, _n - n0).CopyTo(new Span<float>(_y + (nint)t * _n + n0, _n - n0));
-        }
-    }
-
-    // Unit u over tokens [t0, t0 + tc): per K-slice, the unit's integers become this worker's F32 panel ([4][kc][16]) and every
-    // token tile runs over it. INT4 slices never cross a group: each group's sums start from +0 in _groupAcc, then combine into y.
-    // INT8 sums run over all of K (partial sums parked in y between slices), then are scaled.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Batched(int u, int t0, int tc, int worker)
-    {
-        var w = _w!;
-        int n0 = u * Unit;
-        bool partial = n0 + Unit > _n;
+        int n0 = p * Pair;
+        bool partial = n0 + Pair > _n;
         bool int4 = w.Scheme == QuantScheme.Int4Group;
-        int sliceK = int4 ? SliceWithinGroup(w.GroupSize) : PanelK;
         nint bs = (nint)w.BlockBytes;
-        byte* wu = (byte*)w.Data + (nint)u * QuantizedPanelKernel.UnitBlocks * bs;
-        nint sbs = (nint)_groups * QuantizedWeight.BlockRows;
-        float* s8 = (float*)w.ScalesPointer + n0;
-        ushort* s = (ushort*)w.ScalesPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-        byte* z = (byte*)w.ZerosPointer + (nint)u * QuantizedPanelKernel.UnitBlocks * sbs;
-        float* x = _x + (nint)t0 * _k;
-        fixed (float* panel = _panels[worker])
-        fixed (float* acc = _groupAcc[worker])
-        fixed (float* spill = _unitOut[worker])
-        fixed (float* xsum = _xsum)
+        byte* wp = (byte*)w.Data + 2 * p * bs;
+        nint sbs = (nint)w.NumGroups * QuantizedWeight.BlockRows; // INT4 scales and zero points per block
+        float* s = (float*)w.ScalesPointer + (int4 ? 2 * p * sbs : n0);
+        byte* z = (byte*)w.ZerosPointer + 2 * p * sbs;
+        fixed (float* spill = _spill[worker])
+        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (float* sx = _sx) fixed (int* sums = _sums)
         {
             float* y = partial ? spill : _y + (nint)t0 * _n + n0;
-            nint ldy = partial ? Unit : _n;
-            for (int k0 = 0; k0 < _k; k0 += sliceK)
+            nint ldy = partial ? Pair : _n;
+            for (int b0 = 0; b0 < _blocks; b0 += _sliceBlocks)
             {
-                int kc = Math.Min(sliceK, _k - k0);
-                QuantizedPanelKernel.Dequantize(w.Scheme, wu, bs, k0, kc, panel, _width);
-                byte* p = (byte*)(panel - (nint)k0 * QuantizedWeight.BlockRows); // indexed by absolute k
-                nint pbs = (nint)kc * QuantizedWeight.BlockRows * sizeof(float);
-                if (!int4)
+                int b1 = Math.Min(_blocks, b0 + _sliceBlocks);
+                for (int t = 0; t < tc; t++)
                 {
-                    Tiles(x, tc, p, pbs, y, ldy, k0, k0 + kc, accumulate: k0 > 0);
-                    continue;
-                }
-                int g = k0 / w.GroupSize;
-                bool groupStart = k0 % w.GroupSize == 0;
-                Tiles(x, tc, p, pbs, acc, Unit, k0, k0 + kc, accumulate: !groupStart);
-                if ((k0 + kc) % w.GroupSize == 0)
-                {
-                    QuantizedPanelKernel.CombineGroup(acc, Unit, y, ldy, tc, s + 16 * g, z + 16 * g, sbs, xsum + (nint)t0 * _groups + g, _groups,
-                        first: g == 0, _width);
+                    nint row = (nint)(t0 + t) * _k, rb = (nint)(t0 + t) * _blocks;
+                    float* yt = y + t * ldy;
+                    nint prefetch = t == 0 ? PackedMatMulKernel.StreamPrefetchBytes : 0; // later tokens re-read the slice from L1
+                    if (!_vnni)
+                        QuantizedDotKernel.Scalar(w.Scheme, hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp, bs, s, z, sbs, yt);
+                    else if (int4)
+                        QuantizedDotKernel.Int4Vnni(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp, bs, s, z, sbs, yt, prefetch);
+                    else
+                        QuantizedDotKernel.Int8Vnni(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, wp, bs, yt, prefetch);
                 }
             }
-            if (!int4) QuantizedPanelKernel.ScaleRows(y, ldy, tc, s8);
+            if (!int4)
+                for (int t = 0; t < tc; t++)
+                    for (int j = 0; j < Pair; j++) y[t * ldy + j] *= s[j];
             if (partial)
                 for (int t = 0; t < tc; t++)
-                    new ReadOnlySpan<float>(spill + t * Unit, _n - n0).CopyTo(new Span<float>(_y + (nint)(t0 + t) * _n + n0, _n - n0));
+                    new ReadOnlySpan<float>(spill + t * Pair, _n - n0).CopyTo(new Span<float>(_y + (nint)(t0 + t) * _n + n0, _n - n0));
         }
     }
 
-    // The longest slice (multiple of 16, at most PanelK) that divides the group size, so no slice crosses a group boundary.
-    private static int SliceWithinGroup(int groupSize)
+    private static void Grow<T>(ref T[] buffer, int length) where T : unmanaged
     {
-        int slice = Math.Min(PanelK, groupSize);
-        while (groupSize % slice != 0) slice -= 16;
-        return slice;
-    }
-
-    // The F32 outer-product tiles over the unit's panel for tokens [0, tc), k in [k0, k1).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Tiles(float* x, int tc, byte* p, nint pbs, float* y, nint ldy, int k0, int k1, bool accumulate)
-    {
-        const int block = QuantizedWeight.BlockRows;
-        switch (_width)
-        {
-            case SimdWidth.Vector512:
-                PackedMatMulKernel.Tiles4x512<F32Load>(x, _k, tc, p, pbs, y, ldy, k0, k1, accumulate);
-                break;
-            case SimdWidth.Vector256:
-                for (int b = 0; b < QuantizedPanelKernel.UnitBlocks; b++)
-                    PackedMatMulKernel.Tiles1x256<F32Load>(x, _k, tc, p + b * pbs, y + b * block, ldy, k0, k1, accumulate);
-                break;
-            default:
-                for (int b = 0; b < QuantizedPanelKernel.UnitBlocks; b++)
-                    PackedMatMulKernel.Scalar<F32Load>(x, _k, tc, p + b * pbs, block, 1, block, y + b * block, ldy, k0, k1, accumulate);
-                break;
-        }
+        if (buffer.Length < length) buffer = GC.AllocateArray<T>(Math.Max(length, 2 * buffer.Length), pinned: true);
     }
 }

@@ -1,8 +1,8 @@
-// A weight-only quantized [N, K] matrix in the CPU kernels' interleaved layout (16 output rows per block, k-major inside a block,
-// rows padded with zeros to whole 64-row units), plus scales (F32 per row for INT8; F16 per row and group for INT4, with byte zero
-// points) laid out as 16-lane vectors.
-// Invariant: the value of every element is DequantizeElement (q·s, or (q − z)·s), and the kernels compute the factored sums that
-// the CPU backend's QuantizedMatMulReference.RunExact spells out; K is a multiple of 16 and of the group size.
+// A weight-only quantized [N, K] matrix in the CPU kernels' interleaved layout (16 output rows per block, rows padded with zeros
+// to whole 64-row units), laid out for integer dot products (AVX-VNNI vpdpbusd: 4 unsigned bytes of one row per 32-bit lane),
+// plus scales (F32 per row for INT8; per row and group for INT4, F16 values held as F32, with byte zero points) as 16-lane vectors.
+// Invariant: the value of every element is DequantizeElement (q·s, or (q − z)·s); the kernels compute the integer sums that the
+// CPU backend's QuantizedMatMulReference.RunExact spells out; K is a multiple of 16 and of the group size.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -11,11 +11,10 @@ namespace Estuary.Tensors.Quantization;
 /// <summary>
 /// A quantized linear weight y = x·Wᵀ, W [N, K], stored as <see cref="PaddedRows"/>/16 blocks of <see cref="BlockBytes"/> bytes.
 /// Block b holds rows 16b..16b+15 (row 16b+j is lane j):
-/// INT8 — byte 16·k + j is q[16b+j, k] (16 bytes per k);
+/// INT8 — per 4 k (k = 4c .. 4c+3) 64 bytes; byte 64c + 4j + (k − 4c) is q[16b+j, k] + 128 (an unsigned byte in [1, 255]);
 /// INT4 — 32-bit word 16·c + j (little endian, bytes 64c + 4j ..) holds q[16b+j, 8c+i] in bits 4i..4i+3 (64 bytes per 8 k).
-/// INT8 scales are [PaddedRows] F32. INT4 scales (F16 values, as checkpoints store them) and zero points (bytes) are
-/// [PaddedRows/16, K/G, 16]: entry (b, g, j) belongs to row 16b+j, group g. The kernels use the centred offset c = (8 − z)·s (one
-/// F32 multiply), so that (q − z)·s = (q − 8)·s + c. Padding rows have q = 0 and scale 0.
+/// INT8 scales are [PaddedRows] F32. INT4 scales (F16 values, as checkpoints store them, held as F32) and zero points (bytes) are
+/// [PaddedRows/16, K/G, 16]: entry (b, g, j) belongs to row 16b+j, group g. Padding rows have q = 0 (INT8: byte 128) and scale 0.
 /// </summary>
 public sealed unsafe class QuantizedWeight
 {
@@ -25,12 +24,12 @@ public sealed unsafe class QuantizedWeight
     /// <summary>Rows are padded to a multiple of this (the CPU kernels' 4-block unit).</summary>
     public const int UnitRows = 64;
 
-    /// <summary>The kernels multiply by q − 8 ∈ [−8, 7] (INT4), so the offset term is (8 − z)·s.</summary>
-    public const int Int4Center = 8;
+    /// <summary>The INT8 kernels read q + 128 as an unsigned byte.</summary>
+    public const int Int8Offset = 128;
 
     private readonly NativeWeightStorage _data;
     private readonly float[] _scales;      // INT8: [PaddedRows], pinned (empty for INT4)
-    private readonly ushort[] _halfScales; // INT4: [PaddedRows/16, K/G, 16] F16 bits, pinned (empty for INT8)
+    private readonly float[] _groupScales; // INT4: [PaddedRows/16, K/G, 16] F16 values as F32, pinned (empty for INT8)
     private readonly byte[] _zeros;        // INT4: [PaddedRows/16, K/G, 16] zero points, pinned (empty for INT8)
 
     /// <summary>Allocates a zeroed quantized weight; fill it with <see cref="SetRowInt8"/> or <see cref="SetRowInt4"/>.</summary>
@@ -50,8 +49,9 @@ public sealed unsafe class QuantizedWeight
         BlockBytes = scheme == QuantScheme.Int8PerChannel ? (long)BlockRows * cols : (long)BlockRows * cols / 2;
         _data = new NativeWeightStorage(PaddedRows / BlockRows * BlockBytes);
         bool int4 = scheme == QuantScheme.Int4Group;
+        if (!int4) NativeMemory.Fill((void*)_data.Pointer, (nuint)_data.ByteLength, Int8Offset); // q = 0 everywhere
         _scales = int4 ? [] : GC.AllocateArray<float>(PaddedRows, pinned: true);
-        _halfScales = int4 ? GC.AllocateArray<ushort>(PaddedRows * NumGroups, pinned: true) : [];
+        _groupScales = int4 ? GC.AllocateArray<float>(PaddedRows * NumGroups, pinned: true) : [];
         _zeros = int4 ? GC.AllocateArray<byte>(PaddedRows * NumGroups, pinned: true) : [];
     }
 
@@ -73,6 +73,21 @@ public sealed unsafe class QuantizedWeight
     /// <summary>K/G.</summary>
     public int NumGroups => Cols / GroupSize;
 
+    /// <summary>
+    /// Input columns per activation scale in the integer kernels: the largest of 128, 64, 32, 16 that divides the group size (INT4)
+    /// or K (INT8), so an activation block never crosses a weight group.
+    /// </summary>
+    public int ActivationBlock
+    {
+        get
+        {
+            int span = Scheme == QuantScheme.Int4Group ? GroupSize : Cols;
+            int block = 128;
+            while (span % block != 0) block /= 2;
+            return block;
+        }
+    }
+
     /// <summary>N rounded up to a multiple of <see cref="UnitRows"/>: the rows stored.</summary>
     public int PaddedRows { get; }
 
@@ -82,25 +97,27 @@ public sealed unsafe class QuantizedWeight
     /// <summary>Pointer to block 0 of the packed integers (64-byte aligned).</summary>
     public nint Data => _data.Pointer;
 
-    /// <summary>Pointer to the scales, pinned for the weight's lifetime: INT8 [PaddedRows] F32; INT4 [PaddedRows/16, K/G, 16] F16.</summary>
+    /// <summary>Pointer to the F32 scales, pinned for the weight's lifetime: INT8 [PaddedRows]; INT4 [PaddedRows/16, K/G, 16].</summary>
     public nint ScalesPointer => Scheme == QuantScheme.Int8PerChannel
         ? (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_scales))
-        : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_halfScales));
+        : (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_groupScales));
 
     /// <summary>Pointer to the INT4 zero points [PaddedRows/16, K/G, 16] (bytes, pinned; not to be read for INT8).</summary>
     public nint ZerosPointer => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_zeros));
 
     /// <summary>Resident bytes: packed integers plus scales and zero points.</summary>
-    public long ByteLength => _data.ByteLength + 4L * _scales.Length + 2L * _halfScales.Length + _zeros.Length;
+    public long ByteLength => _data.ByteLength + 4L * _scales.Length + 4L * _groupScales.Length + _zeros.Length;
 
     /// <summary>Stores row <paramref name="row"/> of an INT8 weight: q [K] in [-127, 127] and its scale.</summary>
     public void SetRowInt8(int row, ReadOnlySpan<sbyte> q, float scale)
     {
         if (Scheme != QuantScheme.Int8PerChannel) throw new InvalidOperationException($"'{Name}' is {Scheme}, not INT8");
         CheckRow(row, q.Length);
-        sbyte* block = (sbyte*)BlockPointer(row);
+        foreach (sbyte v in q)
+            if (v == sbyte.MinValue) throw new ArgumentOutOfRangeException(nameof(q), $"'{Name}' row {row}: -128 is outside the symmetric INT8 range");
+        byte* block = BlockPointer(row);
         int lane = row % BlockRows;
-        for (int k = 0; k < Cols; k++) block[(long)BlockRows * k + lane] = q[k];
+        for (int k = 0; k < Cols; k++) block[Int8ByteIndex(k, lane)] = (byte)(q[k] + Int8Offset);
         _scales[row] = scale;
     }
 
@@ -130,7 +147,7 @@ public sealed unsafe class QuantizedWeight
             if ((float)half != scales[g] && !float.IsNaN(scales[g]))
                 throw new ArgumentException($"'{Name}' row {row} group {g}: scale {scales[g]} is not an F16 value", nameof(scales));
             _zeros[VectorIndex(row, g)] = zeros[g];
-            _halfScales[VectorIndex(row, g)] = BitConverter.HalfToUInt16Bits(half);
+            _groupScales[VectorIndex(row, g)] = (float)half;
         }
     }
 
@@ -138,7 +155,7 @@ public sealed unsafe class QuantizedWeight
     public int GetQ(int row, int col)
     {
         CheckElement(row, col);
-        if (Scheme == QuantScheme.Int8PerChannel) return ((sbyte*)BlockPointer(row))[(long)BlockRows * col + row % BlockRows];
+        if (Scheme == QuantScheme.Int8PerChannel) return BlockPointer(row)[Int8ByteIndex(col, row % BlockRows)] - Int8Offset;
         uint word = ((uint*)BlockPointer(row))[(long)BlockRows * (col / 8) + row % BlockRows];
         return (int)(word >> (4 * (col % 8))) & 15;
     }
@@ -149,11 +166,7 @@ public sealed unsafe class QuantizedWeight
     /// <summary>The scale of [row, group].</summary>
     public float GetScale(int row, int group) => Scheme == QuantScheme.Int8PerChannel
         ? _scales[row]
-        : (float)BitConverter.UInt16BitsToHalf(_halfScales[VectorIndex(row, group)]);
-
-    /// <summary>The centred offset (8 − z)·s of [row, group] as the kernels compute it (one F32 multiply; 0 for INT8).</summary>
-    public float GetCenteredOffset(int row, int group) =>
-        Scheme == QuantScheme.Int8PerChannel ? 0f : (Int4Center - GetZero(row, group)) * GetScale(row, group);
+        : _groupScales[VectorIndex(row, group)];
 
     /// <summary>The dequantized element [row, col]: q·s (INT8) or (q − z)·s (INT4), rounded once.</summary>
     public float DequantizeElement(int row, int col)
@@ -173,6 +186,9 @@ public sealed unsafe class QuantizedWeight
     public override string ToString() => $"{Name} {Scheme} [{Rows}, {Cols}] g{GroupSize}";
 
     private byte* BlockPointer(int row) => (byte*)_data.Pointer + row / BlockRows * BlockBytes;
+
+    // Byte of (k, lane) inside an INT8 block: 64 bytes per 4 k, 4 consecutive k per lane.
+    private static long Int8ByteIndex(int k, int lane) => 64L * (k / 4) + 4 * lane + k % 4;
 
     // Index of (row, group) in the INT4 [PaddedRows/16, K/G, 16] scale and zero-point arrays.
     private int VectorIndex(int row, int group) => (row / BlockRows * NumGroups + group) * BlockRows + row % BlockRows;

@@ -1,5 +1,6 @@
 // Scalar twins of the quantized matmul. Run: y = x·deq(w)ᵀ with each element from QuantizedWeight.DequantizeElement, summed in
-// double (the accuracy reference). RunExact: the kernels' defined F32 arithmetic, operation for operation (the bit-exact reference).
+// double (the accuracy reference). RunExact: the kernels' defined arithmetic (16-bit block-quantized activations, exact integer
+// block sums, then F32), operation for operation (the bit-exact reference), written independently of the kernels' code.
 using Estuary.Tensors.Quantization;
 
 namespace Estuary.Backend.Cpu.Kernels.Reference;
@@ -23,44 +24,64 @@ internal static class QuantizedMatMulReference
     }
 
     /// <summary>
-    /// y[T, N] exactly as the kernels compute it, whatever the batch, threads or vector width. With a = fma chains from +0 in k order:
-    /// INT8 — a = Σ_k x[k]·q[k] over all of K, y = a·s;
-    /// INT4 — y = +0, then per group g: a = Σ_{k∈g} x[k]·(q[k] − 8), y = fma(a, s_g, y), y = fma(X_g, (8 − z_g)·s_g, y), where
-    /// X_g = Σ_{k∈g} x[k] is a plain in-order F32 sum from +0 (<see cref="GroupSum"/>).
+    /// y[T, N] exactly as the kernels compute it, whatever the batch, threads or vector width. Each token's activations are quantized
+    /// per block of B = w.ActivationBlock columns (<see cref="QuantizeBlock"/>: scale sx, integers q_x); per output, with D_b the exact
+    /// integer sum over block b and y from +0:
+    /// INT8 — D_b = Σ q·q_x, y = fma((float)D_b, sx_b, y), finally y = y·s;
+    /// INT4 — D_b = Σ q·q_x − z_g·Σ q_x, y = fma((float)D_b, s_g·sx_b, y) (g the group of block b).
     /// </summary>
     public static void RunExact(ReadOnlySpan<float> x, int tokens, QuantizedWeight w, Span<float> y)
     {
-        int n = w.Rows, k = w.Cols, gs = w.GroupSize;
+        int n = w.Rows, k = w.Cols, bsz = w.ActivationBlock, blocks = k / bsz;
+        var q = new int[k];
+        var sx = new float[blocks];
+        var sums = new int[blocks];
         for (int t = 0; t < tokens; t++)
         {
             var xt = x.Slice(t * k, k);
+            for (int b = 0; b < blocks; b++)
+            {
+                sx[b] = QuantizeBlock(xt.Slice(b * bsz, bsz), q.AsSpan(b * bsz, bsz));
+                sums[b] = 0;
+                for (int i = b * bsz; i < (b + 1) * bsz; i++) sums[b] += q[i];
+            }
             for (int r = 0; r < n; r++)
             {
-                if (w.Scheme == QuantScheme.Int8PerChannel)
-                {
-                    float a = 0f;
-                    for (int i = 0; i < k; i++) a = MathF.FusedMultiplyAdd(xt[i], w.GetQ(r, i), a);
-                    y[t * n + r] = a * w.GetScale(r, 0);
-                    continue;
-                }
                 float acc = 0f;
-                for (int g = 0; g < w.NumGroups; g++)
+                for (int b = 0; b < blocks; b++)
                 {
-                    float a = 0f;
-                    for (int i = g * gs; i < (g + 1) * gs; i++) a = MathF.FusedMultiplyAdd(xt[i], w.GetQ(r, i) - QuantizedWeight.Int4Center, a);
-                    acc = MathF.FusedMultiplyAdd(a, w.GetScale(r, g), acc);
-                    acc = MathF.FusedMultiplyAdd(GroupSum(xt.Slice(g * gs, gs)), w.GetCenteredOffset(r, g), acc);
+                    int g = b * bsz / w.GroupSize;
+                    long d = 0;
+                    for (int i = b * bsz; i < (b + 1) * bsz; i++) d += (long)w.GetQ(r, i) * q[i];
+                    float f = sx[b];
+                    if (w.Scheme == QuantScheme.Int4Group)
+                    {
+                        d -= (long)w.GetZero(r, g) * sums[b];
+                        f = w.GetScale(r, g) * sx[b];
+                    }
+                    acc = MathF.FusedMultiplyAdd((float)d, f, acc);
                 }
-                y[t * n + r] = acc;
+                y[t * n + r] = w.Scheme == QuantScheme.Int8PerChannel ? acc * w.GetScale(r, 0) : acc;
             }
         }
     }
 
-    /// <summary>Σ x in order from +0, rounding after every add.</summary>
-    public static float GroupSum(ReadOnlySpan<float> x)
+    /// <summary>
+    /// One activation block: amax = max |x|; any Inf/NaN → q = 0, sx = NaN; amax = 0 or 32639/amax = +Inf → q = 0, sx = 0; otherwise
+    /// q = round-half-even(x · (32639/amax)) and sx = amax/32639. Returns sx.
+    /// </summary>
+    public static float QuantizeBlock(ReadOnlySpan<float> x, Span<int> q)
     {
-        float s = 0f;
-        foreach (float v in x) s += v;
-        return s;
+        const float range = 32639f;
+        float amax = 0f;
+        foreach (float v in x)
+        {
+            if (!float.IsFinite(v)) { q.Clear(); return float.NaN; }
+            amax = Math.Max(amax, Math.Abs(v));
+        }
+        float inv = range / amax;
+        if (amax == 0f || float.IsInfinity(inv)) { q.Clear(); return 0f; }
+        for (int i = 0; i < x.Length; i++) q[i] = (int)MathF.Round(x[i] * inv);
+        return amax / range;
     }
 }
