@@ -1,6 +1,6 @@
 // Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout. The activations are quantized once per call (on
-// the calling thread) into 16-bit block integers (ActivationQuantizer); chunks are (token block, 32-row pair) units, and inside a
-// chunk K runs in slices of about 16 KiB of the pair's weights, each slice streamed from memory by the first token and re-read from
+// the calling thread) into 16-bit block integers (ActivationQuantizer); chunks are (token block, 64-row unit) pairs, and inside a
+// chunk K runs in slices of about 16 KiB of the unit's weights, each slice streamed from memory by the first token and re-read from
 // L1 by the others, through QuantizedDotKernel's integer tiles.
 // Invariant: every output is produced by exactly one chunk with QuantizedMatMulReference.RunExact's operations, so results do not
 // depend on the batch, the threads or whether the VNNI tiles run.
@@ -14,23 +14,23 @@ namespace Estuary.Backend.Cpu.Jobs;
 /// <summary>One quantized MatMul call's state; preallocated by the backend and refilled per call (no per-call allocation).</summary>
 internal sealed unsafe class QuantizedMatMulJob : ParallelJob
 {
-    private const int Pair = QuantizedDotKernel.PairRows; // outputs per tile (2 blocks)
+    private const int Unit = QuantizedDotKernel.TileRows; // outputs per tile (4 blocks)
     private const int TokenBlock = 64;                    // tokens per chunk (at most)
-    private const int SliceBytes = 16 << 10;              // pair weight bytes per K slice
+    private const int SliceBytes = 16 << 10;              // unit weight bytes per K slice
 
-    private readonly float[][] _spill;     // [threads][TokenBlock · 32] outputs of a pair that runs past N
+    private readonly float[][] _spill;     // [threads][TokenBlock · 64] outputs of a unit that runs past N
     private sbyte[] _hi = [], _lo = [];    // [T, K] activation byte planes, pinned, grown on demand
     private float[] _sx = [];              // [T, K/B] activation block scales
     private int[] _sums = [];              // [T, K/B] Σ q per activation block
     private float* _y;                     // y [T, N]
     private QuantizedWeight? _w;
-    private int _t, _k, _n, _pairs, _blocks, _blockSize, _sliceBlocks, _tokenBlock;
+    private int _t, _k, _n, _units, _blocks, _blockSize, _sliceBlocks, _tokenBlock;
     private bool _vnni;
 
     public QuantizedMatMulJob(int threads)
     {
         _spill = new float[threads][];
-        for (int i = 0; i < threads; i++) _spill[i] = GC.AllocateArray<float>(TokenBlock * Pair, pinned: true);
+        for (int i = 0; i < threads; i++) _spill[i] = GC.AllocateArray<float>(TokenBlock * Unit, pinned: true);
     }
 
     /// <summary>
@@ -43,7 +43,7 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         _t = tokens; _k = w.Cols; _n = w.Rows;
         _blockSize = w.ActivationBlock;
         _blocks = _k / _blockSize;
-        _pairs = (_n + Pair - 1) / Pair; // pairs wholly in the padding are skipped
+        _units = (_n + Unit - 1) / Unit; // units wholly in the padding are skipped
         _vnni = width != SimdWidth.Scalar && QuantizedDotKernel.VnniSupported;
         Grow(ref _hi, tokens * _k);
         Grow(ref _lo, tokens * _k);
@@ -51,11 +51,11 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         Grow(ref _sums, tokens * _blocks);
         fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (float* sx = _sx) fixed (int* sums = _sums)
             ActivationQuantizer.Quantize(px, tokens, _k, _blockSize, w.Scheme == QuantScheme.Int4Group, hi, lo, sx, sums, width);
-        long sliceColumns = SliceBytes / (2 * w.BlockBytes / _k); // pair bytes per column: 32 (INT8) or 16 (INT4)
+        long sliceColumns = SliceBytes / (4 * w.BlockBytes / _k); // unit bytes per column: 64 (INT8) or 32 (INT4)
         _sliceBlocks = (int)Math.Max(1, sliceColumns / _blockSize);
         _tokenBlock = TokenBlock;
-        while (_tokenBlock > 8 && _pairs * ((_t + _tokenBlock - 1) / _tokenBlock) < 4 * threads) _tokenBlock /= 2;
-        return _pairs * ((_t + _tokenBlock - 1) / _tokenBlock);
+        while (_tokenBlock > 8 && _units * ((_t + _tokenBlock - 1) / _tokenBlock) < 4 * threads) _tokenBlock /= 2;
+        return _units * ((_t + _tokenBlock - 1) / _tokenBlock);
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
@@ -67,29 +67,29 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
-        int tb = chunk / _pairs, pair = chunk % _pairs;
+        int tb = chunk / _units, unit = chunk % _units;
         int t0 = tb * _tokenBlock;
-        Run(pair, t0, Math.Min(_tokenBlock, _t - t0), worker);
+        Run(unit, t0, Math.Min(_tokenBlock, _t - t0), worker);
     }
 
-    // Pair p for tokens [t0, t0 + tc): per K slice, every token's tile over the slice's activation blocks, partial sums kept in y.
+    // Unit u for tokens [t0, t0 + tc): per K slice, every token's tile over the slice's activation blocks, partial sums kept in y.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Run(int p, int t0, int tc, int worker)
+    private void Run(int u, int t0, int tc, int worker)
     {
         var w = _w!;
-        int n0 = p * Pair;
-        bool partial = n0 + Pair > _n;
+        int n0 = u * Unit;
+        bool partial = n0 + Unit > _n;
         bool int4 = w.Scheme == QuantScheme.Int4Group;
         nint bs = (nint)w.BlockBytes;
-        byte* wp = (byte*)w.Data + 2 * p * bs;
+        byte* wp = (byte*)w.Data + 4 * u * bs;
         nint sbs = (nint)w.NumGroups * QuantizedWeight.BlockRows; // INT4 scales and zero points per block
-        float* s = (float*)w.ScalesPointer + (int4 ? 2 * p * sbs : n0);
-        byte* z = (byte*)w.ZerosPointer + 2 * p * sbs;
+        float* s = (float*)w.ScalesPointer + (int4 ? 4 * u * sbs : n0);
+        byte* z = (byte*)w.ZerosPointer + 4 * u * sbs;
         fixed (float* spill = _spill[worker])
         fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (float* sx = _sx) fixed (int* sums = _sums)
         {
             float* y = partial ? spill : _y + (nint)t0 * _n + n0;
-            nint ldy = partial ? Pair : _n;
+            nint ldy = partial ? Unit : _n;
             for (int b0 = 0; b0 < _blocks; b0 += _sliceBlocks)
             {
                 int b1 = Math.Min(_blocks, b0 + _sliceBlocks);
@@ -108,10 +108,10 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
             }
             if (!int4)
                 for (int t = 0; t < tc; t++)
-                    for (int j = 0; j < Pair; j++) y[t * ldy + j] *= s[j];
+                    for (int j = 0; j < Unit; j++) y[t * ldy + j] *= s[j];
             if (partial)
                 for (int t = 0; t < tc; t++)
-                    new ReadOnlySpan<float>(spill + t * Pair, _n - n0).CopyTo(new Span<float>(_y + (nint)(t0 + t) * _n + n0, _n - n0));
+                    new ReadOnlySpan<float>(spill + t * Unit, _n - n0).CopyTo(new Span<float>(_y + (nint)(t0 + t) * _n + n0, _n - n0));
         }
     }
 

@@ -1,4 +1,4 @@
-// Integer dot products over QuantizedWeight's layout for one token and a pair of 16-row blocks (32 outputs): unsigned weight bytes
+// Integer dot products over QuantizedWeight's layout for one token and a unit of four 16-row blocks (64 outputs): unsigned weight bytes
 // (INT8 q + 128, or INT4 nibbles) times the activation's signed hi/lo bytes (ActivationQuantizer), summed exactly in 32-bit lanes by
 // AVX-VNNI vpdpbusd (4 products per lane per instruction), then per activation block turned into floats and scaled.
 // Invariant: per output the block sums D are exact integers, so the VNNI and scalar tiles give the same D, and the float steps
@@ -11,43 +11,58 @@ using Estuary.Tensors.Quantization;
 namespace Estuary.Backend.Cpu.Kernels;
 
 /// <summary>
-/// One token × 32 outputs (blocks w and w + bs) over activation blocks [b0, b1) of <c>B</c> columns. Per block, y = fma((float)D,
+/// One token × 64 outputs (blocks w + i·bs, i = 0..3) over activation blocks [b0, b1) of <c>B</c> columns. Per block, y = fma((float)D,
 /// f, y_prev) with y_prev = +0 for block 0: INT8 — D = Σ q·q_x, f = sx; INT4 — D = Σ q·q_x − z·Σ q_x, f = s_g·sx.
-/// y holds the pair's 32 outputs of this token (16 per block); hi/lo/sx/sums are the token's rows of the quantizer's output.
+/// y holds the unit's 64 outputs of this token (16 per block); hi/lo/sx/sums are the token's rows of the quantizer's output.
 /// </summary>
 internal static unsafe class QuantizedDotKernel
 {
-    /// <summary>Rows per tile: two interleaved blocks.</summary>
-    public const int PairRows = 2 * QuantizedWeight.BlockRows;
+    /// <summary>Rows per tile: four interleaved blocks (QuantizedWeight's unit).</summary>
+    public const int TileRows = QuantizedWeight.UnitRows;
+
+    // GF2P8AFFINEQB matrix: output bit i of each byte is input bit i + 4 for i < 4 (row of output bit i in byte 7 − i), else 0.
+    private const ulong HighNibbleDown = 0x10_20_40_80_00_00_00_00;
 
     /// <summary>Whether this machine runs the VNNI tiles.</summary>
     public static bool VnniSupported => AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>
     /// INT8 VNNI tile. Per 4 columns each block holds 64 bytes (2 × 8 lanes × 4 bytes); <paramref name="prefetch"/> &gt; 0 prefetches
-    /// both blocks' bytes that far ahead (the first token of a slice streams them from memory).
+    /// the four blocks' bytes that far ahead (the first token of a slice streams them from memory).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Int8Vnni(sbyte* hi, sbyte* lo, float* sx, int* sums, int b0, int b1, int blockSize, byte* w, nint bs, float* y, nint prefetch)
     {
-        byte* w0 = w, w1 = w + bs;
+        byte* w0 = w, w1 = w + bs, w2 = w + 2 * bs, w3 = w + 3 * bs;
         for (int b = b0; b < b1; b++)
         {
             Vector256<int> h00 = default, h01 = default, h10 = default, h11 = default; // h{block}{half}: Σ u·hi
+            Vector256<int> h20 = default, h21 = default, h30 = default, h31 = default;
             Vector256<int> l00 = default, l01 = default, l10 = default, l11 = default; // Σ u·lo
+            Vector256<int> l20 = default, l21 = default, l30 = default, l31 = default;
             nint kEnd = (nint)(b + 1) * blockSize;
             for (nint k = (nint)b * blockSize; k < kEnd; k += 4)
             {
-                // Hot spot: 2 blocks × 64 bytes = 4 columns × 32 rows; 8 vpdpbusd.
+                // Hot spot: 4 blocks × 64 bytes = 4 columns × 64 rows; 16 vpdpbusd (EVEX-encoded where AVX-512 VNNI gives 32 registers).
                 nint o = 16 * k;
-                if (prefetch > 0) { Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch); }
+                if (prefetch > 0)
+                {
+                    Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch);
+                    Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
+                }
                 Vector256<sbyte> bh = Vector256.Create(*(int*)(hi + k)).AsSByte(), bl = Vector256.Create(*(int*)(lo + k)).AsSByte();
-                Vector256<byte> a = Vector256.Load(w0 + o), c = Vector256.Load(w0 + o + 32);
-                h00 = AvxVnni.MultiplyWideningAndAdd(h00, a, bh); l00 = AvxVnni.MultiplyWideningAndAdd(l00, a, bl);
-                h01 = AvxVnni.MultiplyWideningAndAdd(h01, c, bh); l01 = AvxVnni.MultiplyWideningAndAdd(l01, c, bl);
-                a = Vector256.Load(w1 + o); c = Vector256.Load(w1 + o + 32);
-                h10 = AvxVnni.MultiplyWideningAndAdd(h10, a, bh); l10 = AvxVnni.MultiplyWideningAndAdd(l10, a, bl);
-                h11 = AvxVnni.MultiplyWideningAndAdd(h11, c, bh); l11 = AvxVnni.MultiplyWideningAndAdd(l11, c, bl);
+                Vector256<byte> a0 = Vector256.Load(w0 + o), a1 = Vector256.Load(w0 + o + 32);
+                Vector256<byte> a2 = Vector256.Load(w1 + o), a3 = Vector256.Load(w1 + o + 32);
+                Vector256<byte> a4 = Vector256.Load(w2 + o), a5 = Vector256.Load(w2 + o + 32);
+                Vector256<byte> a6 = Vector256.Load(w3 + o), a7 = Vector256.Load(w3 + o + 32);
+                h00 = AvxVnni.MultiplyWideningAndAdd(h00, a0, bh); l00 = AvxVnni.MultiplyWideningAndAdd(l00, a0, bl);
+                h01 = AvxVnni.MultiplyWideningAndAdd(h01, a1, bh); l01 = AvxVnni.MultiplyWideningAndAdd(l01, a1, bl);
+                h10 = AvxVnni.MultiplyWideningAndAdd(h10, a2, bh); l10 = AvxVnni.MultiplyWideningAndAdd(l10, a2, bl);
+                h11 = AvxVnni.MultiplyWideningAndAdd(h11, a3, bh); l11 = AvxVnni.MultiplyWideningAndAdd(l11, a3, bl);
+                h20 = AvxVnni.MultiplyWideningAndAdd(h20, a4, bh); l20 = AvxVnni.MultiplyWideningAndAdd(l20, a4, bl);
+                h21 = AvxVnni.MultiplyWideningAndAdd(h21, a5, bh); l21 = AvxVnni.MultiplyWideningAndAdd(l21, a5, bl);
+                h30 = AvxVnni.MultiplyWideningAndAdd(h30, a6, bh); l30 = AvxVnni.MultiplyWideningAndAdd(l30, a6, bl);
+                h31 = AvxVnni.MultiplyWideningAndAdd(h31, a7, bh); l31 = AvxVnni.MultiplyWideningAndAdd(l31, a7, bl);
             }
             // Σ (q + 128)·q_x = D + 128·Σ q_x.
             Vector256<int> bias = Vector256.Create(QuantizedWeight.Int8Offset * sums[b]);
@@ -57,6 +72,10 @@ internal static unsafe class QuantizedDotKernel
             Flush(y + 8, Combine(h01, l01) - bias, f, first);
             Flush(y + 16, Combine(h10, l10) - bias, f, first);
             Flush(y + 24, Combine(h11, l11) - bias, f, first);
+            Flush(y + 32, Combine(h20, l20) - bias, f, first);
+            Flush(y + 40, Combine(h21, l21) - bias, f, first);
+            Flush(y + 48, Combine(h30, l30) - bias, f, first);
+            Flush(y + 56, Combine(h31, l31) - bias, f, first);
         }
     }
 
@@ -69,48 +88,63 @@ internal static unsafe class QuantizedDotKernel
     public static void Int4Vnni(sbyte* hi, sbyte* lo, float* sx, int* sums, int b0, int b1, int blockSize, int groupSize,
         byte* w, nint bs, float* s, byte* z, nint sbs, float* y, nint prefetch)
     {
-        byte* w0 = w, w1 = w + bs;
+        byte* w0 = w, w1 = w + bs, w2 = w + 2 * bs, w3 = w + 3 * bs;
         Vector256<byte> mask = Vector256.Create((byte)15);
         for (int b = b0; b < b1; b++)
         {
             Vector256<int> h00 = default, h01 = default, h10 = default, h11 = default; // h{block}{half}: Σ u·hi
+            Vector256<int> h20 = default, h21 = default, h30 = default, h31 = default;
             Vector256<int> l00 = default, l01 = default, l10 = default, l11 = default; // Σ u·lo
+            Vector256<int> l20 = default, l21 = default, l30 = default, l31 = default;
             nint kEnd = (nint)(b + 1) * blockSize;
             for (nint k = (nint)b * blockSize; k < kEnd; k += 8)
             {
-                // Hot spot: 2 blocks × 64 bytes = 8 columns × 32 rows; per 32 bytes one load, 3 ALU ops, 4 vpdpbusd.
+                // Hot spot: 4 blocks × 64 bytes = 8 columns × 64 rows; per 32 bytes one load, 3 ALU ops, 4 vpdpbusd.
                 nint o = 8 * k;
-                if (prefetch > 0) { Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch); }
+                if (prefetch > 0)
+                {
+                    Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch);
+                    Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
+                }
                 Vector256<sbyte> he = Vector256.Create(*(int*)(hi + k)).AsSByte(), ho = Vector256.Create(*(int*)(hi + k + 4)).AsSByte();
                 Vector256<sbyte> le = Vector256.Create(*(int*)(lo + k)).AsSByte(), lodd = Vector256.Create(*(int*)(lo + k + 4)).AsSByte();
-                Vector256<byte> v = Vector256.Load(w0 + o);
-                Vector256<byte> even = v & mask, odd = Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask;
-                h00 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h00, even, he), odd, ho);
-                l00 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l00, even, le), odd, lodd);
-                v = Vector256.Load(w0 + o + 32);
-                even = v & mask; odd = Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask;
-                h01 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h01, even, he), odd, ho);
-                l01 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l01, even, le), odd, lodd);
-                v = Vector256.Load(w1 + o);
-                even = v & mask; odd = Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask;
-                h10 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h10, even, he), odd, ho);
-                l10 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l10, even, le), odd, lodd);
-                v = Vector256.Load(w1 + o + 32);
-                even = v & mask; odd = Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask;
-                h11 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h11, even, he), odd, ho);
-                l11 = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l11, even, le), odd, lodd);
+                Int4Step(Vector256.Load(w0 + o), mask, he, ho, le, lodd, ref h00, ref l00);
+                Int4Step(Vector256.Load(w0 + o + 32), mask, he, ho, le, lodd, ref h01, ref l01);
+                Int4Step(Vector256.Load(w1 + o), mask, he, ho, le, lodd, ref h10, ref l10);
+                Int4Step(Vector256.Load(w1 + o + 32), mask, he, ho, le, lodd, ref h11, ref l11);
+                Int4Step(Vector256.Load(w2 + o), mask, he, ho, le, lodd, ref h20, ref l20);
+                Int4Step(Vector256.Load(w2 + o + 32), mask, he, ho, le, lodd, ref h21, ref l21);
+                Int4Step(Vector256.Load(w3 + o), mask, he, ho, le, lodd, ref h30, ref l30);
+                Int4Step(Vector256.Load(w3 + o + 32), mask, he, ho, le, lodd, ref h31, ref l31);
             }
             nint g = (nint)b * blockSize / groupSize;
             Vector256<int> sum = Vector256.Create(sums[b]);
             Vector256<float> f = Vector256.Create(sx[b]);
             bool first = b == 0;
-            float* s0 = s + 16 * g, s1 = s0 + sbs;
-            byte* z0 = z + 16 * g, z1 = z0 + sbs;
-            Flush(y, Combine(h00, l00) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z0), sum), Vector256.Load(s0) * f, first);
-            Flush(y + 8, Combine(h01, l01) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z0 + 8), sum), Vector256.Load(s0 + 8) * f, first);
-            Flush(y + 16, Combine(h10, l10) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z1), sum), Vector256.Load(s1) * f, first);
-            Flush(y + 24, Combine(h11, l11) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z1 + 8), sum), Vector256.Load(s1 + 8) * f, first);
+            for (int blk = 0; blk < 4; blk++)
+            {
+                float* sg = s + blk * sbs + 16 * g;
+                byte* zg = z + blk * sbs + 16 * g;
+                Vector256<int> hLo = blk switch { 0 => h00, 1 => h10, 2 => h20, _ => h30 }, lLo = blk switch { 0 => l00, 1 => l10, 2 => l20, _ => l30 };
+                Vector256<int> hHi = blk switch { 0 => h01, 1 => h11, 2 => h21, _ => h31 }, lHi = blk switch { 0 => l01, 1 => l11, 2 => l21, _ => l31 };
+                Flush(y + 16 * blk, Combine(hLo, lLo) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(zg), sum), Vector256.Load(sg) * f, first);
+                Flush(y + 16 * blk + 8, Combine(hHi, lHi) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(zg + 8), sum), Vector256.Load(sg + 8) * f, first);
+            }
         }
+    }
+
+    // One 32-byte INT4 vector (8 rows × 8 columns): even and odd nibbles times the activation's hi and lo bytes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int4Step(Vector256<byte> v, Vector256<byte> mask, Vector256<sbyte> he, Vector256<sbyte> ho, Vector256<sbyte> le,
+        Vector256<sbyte> lodd, ref Vector256<int> h, ref Vector256<int> l)
+    {
+        Vector256<byte> even = v & mask;
+        // The high nibble of every byte moved down: one GF(2) affine transform (bit i of a byte ← bit i + 4) where GFNI exists.
+        Vector256<byte> odd = Gfni.V256.IsSupported
+            ? Gfni.V256.GaloisFieldAffineTransform(v, Vector256.Create(HighNibbleDown).AsByte(), 0)
+            : Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask;
+        h = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h, even, he), odd, ho);
+        l = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l, even, le), odd, lodd);
     }
 
     /// <summary>Scalar twin of both tiles (machines without AVX-VNNI, and the Scalar width): the same D and float steps.</summary>
@@ -121,7 +155,7 @@ internal static unsafe class QuantizedDotKernel
         for (int b = b0; b < b1; b++)
         {
             nint g = (nint)b * blockSize / groupSize;
-            for (int r = 0; r < PairRows; r++)
+            for (int r = 0; r < TileRows; r++)
             {
                 byte* wb = w + r / 16 * bs;
                 int lane = r % 16;
