@@ -48,7 +48,7 @@ internal static class QuantBench
         Bench.BestMatMulSeconds(cpu, ws[0].Rows, ws[0].Cols, ws.Length, tokens, (x, i, y) => cpu.MatMul(x, ws[i], y));
 
     // Same integers and scales in new memory (a bench-only raw copy of the packed buffers).
-    private static unsafe QuantizedWeight CopyOf(QuantizedWeight w)
+    public static unsafe QuantizedWeight CopyOf(QuantizedWeight w)
     {
         var c = new QuantizedWeight(w.Name, w.Scheme, w.Rows, w.Cols, w.GroupSize);
         long bytes = w.PaddedRows / QuantizedWeight.BlockRows * w.BlockBytes;
