@@ -16,19 +16,17 @@ internal static class LayerMixBench
     /// <summary>Rows for the results table: best and median ms per token of each format, alternated round by round.</summary>
     public static IEnumerable<(string, string)> Run(CpuBackend cpu, int rounds)
     {
-        var formats = new (string Name, Action<DeviceTensor, int, DeviceTensor>[] Calls, Action Dispose)[]
+        var formats = new (string Name, Action[] Calls, Action Dispose)[]
         {
             Float(cpu), Quantized(cpu, QuantScheme.Int8PerChannel), Quantized(cpu, QuantScheme.Int4Group),
         };
-        var x1 = cpu.Allocate(1, 1); // unused: each call picks its own buffers
-        var y1 = x1;
         var times = formats.Select(_ => new List<double>()).ToArray();
         for (int round = 0; round < rounds; round++)
         {
             for (int f = 0; f < formats.Length; f++)
             {
                 var sw = Stopwatch.StartNew();
-                foreach (var call in formats[f].Calls) call(x1, 0, y1);
+                foreach (var call in formats[f].Calls) call();
                 times[f].Add(sw.Elapsed.TotalSeconds);
             }
         }
@@ -42,11 +40,11 @@ internal static class LayerMixBench
         }
     }
 
-    private static (string, Action<DeviceTensor, int, DeviceTensor>[], Action) Float(CpuBackend cpu)
+    private static (string, Action[], Action) Float(CpuBackend cpu)
     {
         var protos = LayerShapes.Select(s => Bench.Weight(s.N, s.K, DType.BF16)).ToArray();
         var all = new List<Weight>();
-        var calls = new List<Action<DeviceTensor, int, DeviceTensor>>();
+        var calls = new List<Action>();
         for (int l = 0; l < Layers; l++)
         {
             foreach (var p in protos)
@@ -54,23 +52,23 @@ internal static class LayerMixBench
                 var w = cpu.PrepareLinear(p); // a fresh interleaved copy per layer
                 all.Add(w);
                 var (xw, yw) = Buffers(cpu, w.Cols, w.Rows);
-                calls.Add((_, _, _) => cpu.MatMul(xw, w, yw));
+                calls.Add(() => cpu.MatMul(xw, w, yw));
             }
         }
         return ("BF16", calls.ToArray(), () => { foreach (var w in all) w.Storage.Dispose(); foreach (var p in protos) p.Storage.Dispose(); });
     }
 
-    private static (string, Action<DeviceTensor, int, DeviceTensor>[], Action) Quantized(CpuBackend cpu, QuantScheme scheme)
+    private static (string, Action[], Action) Quantized(CpuBackend cpu, QuantScheme scheme)
     {
         var protos = LayerShapes.Select(s => QuantBench.Weight(scheme, s.N, s.K)).ToArray();
-        var calls = new List<Action<DeviceTensor, int, DeviceTensor>>();
+        var calls = new List<Action>();
         for (int l = 0; l < Layers; l++)
         {
             foreach (var p in protos)
             {
                 var w = QuantBench.CopyOf(p);
                 var (xw, yw) = Buffers(cpu, w.Cols, w.Rows);
-                calls.Add((_, _, _) => cpu.MatMul(xw, w, yw));
+                calls.Add(() => cpu.MatMul(xw, w, yw));
             }
         }
         return (scheme == QuantScheme.Int8PerChannel ? "INT8" : "INT4", calls.ToArray(), () => { });
