@@ -20,12 +20,13 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
 
     private readonly float[][] _spill;     // [threads][TokenBlock · 64] outputs of a unit that runs past N
     private sbyte[] _hi = [], _lo = [];    // [T, K] activation byte planes, pinned, grown on demand
+    private short[] _q16 = [];             // [T, K] 16-bit activation integers (INT8 without VNNI only)
     private float[] _sx = [];              // [T, K/B] activation block scales
     private int[] _sums = [];              // [T, K/B] Σ q per activation block
     private float* _y;                     // y [T, N]
     private QuantizedWeight? _w;
     private int _t, _k, _n, _units, _blocks, _blockSize, _sliceBlocks, _tokenBlock;
-    private bool _vnni;
+    private QuantizedTiles _tiles;
 
     public QuantizedMatMulJob(int threads)
     {
@@ -44,13 +45,15 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         _blockSize = w.ActivationBlock;
         _blocks = _k / _blockSize;
         _units = (_n + Unit - 1) / Unit; // units wholly in the padding are skipped
-        _vnni = width != SimdWidth.Scalar && QuantizedDotKernel.VnniSupported;
+        _tiles = QuantizedDotKernel.TilesFor(width);
+        bool needQ16 = _tiles == QuantizedTiles.Avx2 && w.Scheme == QuantScheme.Int8PerChannel;
         Grow(ref _hi, tokens * _k);
         Grow(ref _lo, tokens * _k);
+        if (needQ16) Grow(ref _q16, tokens * _k);
         Grow(ref _sx, tokens * _blocks);
         Grow(ref _sums, tokens * _blocks);
-        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (float* sx = _sx) fixed (int* sums = _sums)
-            ActivationQuantizer.Quantize(px, tokens, _k, _blockSize, w.Scheme == QuantScheme.Int4Group, hi, lo, sx, sums, width);
+        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (short* q16 = _q16) fixed (float* sx = _sx) fixed (int* sums = _sums)
+            ActivationQuantizer.Quantize(px, tokens, _k, _blockSize, w.Scheme == QuantScheme.Int4Group, hi, lo, needQ16 ? q16 : null, sx, sums, width);
         long sliceColumns = SliceBytes / (4 * w.BlockBytes / _k); // unit bytes per column: 64 (INT8) or 32 (INT4)
         _sliceBlocks = (int)Math.Max(1, sliceColumns / _blockSize);
         _tokenBlock = TokenBlock;
@@ -86,7 +89,7 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
         float* s = (float*)w.ScalesPointer + (int4 ? 4 * u * sbs : n0);
         byte* z = (byte*)w.ZerosPointer + 4 * u * sbs;
         fixed (float* spill = _spill[worker])
-        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (float* sx = _sx) fixed (int* sums = _sums)
+        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (short* q16 = _q16) fixed (float* sx = _sx) fixed (int* sums = _sums)
         {
             float* y = partial ? spill : _y + (nint)t0 * _n + n0;
             nint ldy = partial ? Unit : _n;
@@ -98,12 +101,29 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
                     nint row = (nint)(t0 + t) * _k, rb = (nint)(t0 + t) * _blocks;
                     float* yt = y + t * ldy;
                     nint prefetch = t == 0 ? PackedMatMulKernel.StreamPrefetchBytes : 0; // later tokens re-read the slice from L1
-                    if (!_vnni)
-                        QuantizedDotKernel.Scalar(w.Scheme, hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp, bs, s, z, sbs, yt);
-                    else if (int4)
-                        QuantizedDotKernel.Int4Vnni(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp, bs, s, z, sbs, yt, prefetch);
-                    else
-                        QuantizedDotKernel.Int8Vnni(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, wp, bs, yt, prefetch);
+                    switch (_tiles)
+                    {
+                        case QuantizedTiles.Vnni when int4:
+                            QuantizedDotKernel.Int4Vnni(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp, bs, s, z, sbs, yt, prefetch);
+                            break;
+                        case QuantizedTiles.Vnni:
+                            QuantizedDotKernel.Int8Vnni(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, wp, bs, yt, prefetch);
+                            break;
+                        case QuantizedTiles.Avx2:
+                            for (int half = 0; half < 2; half++) // two blocks per call
+                            {
+                                nint hb = 2 * half;
+                                if (int4)
+                                    QuantizedDotKernel.Int4Avx2(hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp + hb * bs, bs,
+                                        s + hb * sbs, z + hb * sbs, sbs, yt + 32 * half);
+                                else
+                                    QuantizedDotKernel.Int8Avx2(q16 + row, sx + rb, sums + rb, b0, b1, _blockSize, wp + hb * bs, bs, yt + 32 * half);
+                            }
+                            break;
+                        default:
+                            QuantizedDotKernel.Scalar(w.Scheme, hi + row, lo + row, sx + rb, sums + rb, b0, b1, _blockSize, w.GroupSize, wp, bs, s, z, sbs, yt);
+                            break;
+                    }
                 }
             }
             if (!int4)

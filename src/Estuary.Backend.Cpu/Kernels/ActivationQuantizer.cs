@@ -19,9 +19,10 @@ internal static unsafe class ActivationQuantizer
     /// (Σ q per block). With <paramref name="nibbleOrder"/> each run of 8 columns is stored as 0, 2, 4, 6, 1, 3, 5, 7 (the order of
     /// the INT4 kernel's even and odd nibbles). A block with a non-finite value gets q = 0 and sx = NaN (its outputs become NaN);
     /// a block of zeros, or one so small that 32639/amax overflows, gets q = 0 and sx = 0. B and K are multiples of 16.
+    /// When <paramref name="q16"/> is not null, q itself is also written there as [T, K] 16-bit integers (in the same order).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Quantize(float* x, int tokens, int k, int block, bool nibbleOrder, sbyte* hi, sbyte* lo, float* scales, int* sums, SimdWidth width)
+    public static void Quantize(float* x, int tokens, int k, int block, bool nibbleOrder, sbyte* hi, sbyte* lo, short* q16, float* scales, int* sums, SimdWidth width)
     {
         int blocks = k / block;
         bool vector = width == SimdWidth.Vector512;
@@ -37,12 +38,14 @@ internal static unsafe class ActivationQuantizer
                 {
                     new Span<sbyte>(hi + o, block).Clear();
                     new Span<sbyte>(lo + o, block).Clear();
+                    if (q16 != null) new Span<short>(q16 + o, block).Clear();
                     scales[s] = float.IsFinite(amax) ? 0f : float.NaN;
                     sums[s] = 0;
                     continue;
                 }
                 scales[s] = amax / Range;
-                sums[s] = vector ? Block512(x + o, block, inv, nibbleOrder, hi + o, lo + o) : BlockScalar(x + o, block, inv, nibbleOrder, hi + o, lo + o);
+                short* q16o = q16 == null ? null : q16 + o;
+                sums[s] = vector ? Block512(x + o, block, inv, nibbleOrder, hi + o, lo + o, q16o) : BlockScalar(x + o, block, inv, nibbleOrder, hi + o, lo + o, q16o);
             }
         }
     }
@@ -78,7 +81,7 @@ internal static unsafe class ActivationQuantizer
     // Source index of stored position p within a run of 8 (nibble order: evens, then odds).
     private static int Source(int p, bool nibbleOrder) => !nibbleOrder ? p : (p & ~7) + (p % 8 < 4 ? 2 * (p % 8) : 2 * (p % 8 - 4) + 1);
 
-    private static int BlockScalar(float* x, int n, float inv, bool nibbleOrder, sbyte* hi, sbyte* lo)
+    private static int BlockScalar(float* x, int n, float inv, bool nibbleOrder, sbyte* hi, sbyte* lo, short* q16)
     {
         int sum = 0;
         for (int p = 0; p < n; p++)
@@ -87,13 +90,14 @@ internal static unsafe class ActivationQuantizer
             int l = (sbyte)q;
             hi[p] = (sbyte)((q - l) >> 8);
             lo[p] = (sbyte)l;
+            if (q16 != null) q16[p] = (short)q;
             sum += q;
         }
         return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Block512(float* x, int n, float inv, bool nibbleOrder, sbyte* hi, sbyte* lo)
+    private static int Block512(float* x, int n, float inv, bool nibbleOrder, sbyte* hi, sbyte* lo, short* q16)
     {
         Vector512<float> scale = Vector512.Create(inv);
         Vector512<int> order = Vector512.Create(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
@@ -105,6 +109,7 @@ internal static unsafe class ActivationQuantizer
             Vector512<int> l = Avx512F.ShiftRightArithmetic(Avx512F.ShiftLeftLogical(q, 24), 24);
             Avx512F.ConvertToVector128SByte(Avx512F.ShiftRightArithmetic(q - l, 8)).Store(hi + i);
             Avx512F.ConvertToVector128SByte(l).Store(lo + i);
+            if (q16 != null) Avx512F.ConvertToVector256Int16(q).Store(q16 + i);
             sum += q;
         }
         return Vector512.Sum(sum);

@@ -10,6 +10,17 @@ using Estuary.Tensors.Quantization;
 
 namespace Estuary.Backend.Cpu.Kernels;
 
+/// <summary>Which implementation of the quantized tiles runs.</summary>
+internal enum QuantizedTiles
+{
+    /// <summary>Plain scalar loops.</summary>
+    Scalar,
+    /// <summary>AVX2 vpmaddubsw/vpmaddwd (two blocks per call).</summary>
+    Avx2,
+    /// <summary>AVX-VNNI vpdpbusd (four blocks per call).</summary>
+    Vnni,
+}
+
 /// <summary>
 /// One token × 64 outputs (blocks w + i·bs, i = 0..3) over activation blocks [b0, b1) of <c>B</c> columns. Per block, y = fma((float)D,
 /// f, y_prev) with y_prev = +0 for block 0: INT8 — D = Σ q·q_x, f = sx; INT4 — D = Σ q·q_x − z·Σ q_x, f = s_g·sx.
@@ -23,8 +34,21 @@ internal static unsafe class QuantizedDotKernel
     // GF2P8AFFINEQB matrix: output bit i of each byte is input bit i + 4 for i < 4 (row of output bit i in byte 7 − i), else 0.
     private const ulong HighNibbleDown = 0x10_20_40_80_00_00_00_00;
 
-    /// <summary>Whether this machine runs the VNNI tiles.</summary>
-    public static bool VnniSupported => AvxVnni.IsSupported && Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>
+    /// The tiles a call at <paramref name="width"/> runs: Scalar → scalar; Vector256 → AVX2 (integer multiply-add emulation, also on
+    /// VNNI machines so that tests cover it); Vector512 → AVX-VNNI where the CPU has it (Sapphire Rapids, Alder Lake, Zen 5 and
+    /// later), else AVX2. All give the same bits.
+    /// </summary>
+    public static QuantizedTiles TilesFor(SimdWidth width) => width switch
+    {
+        SimdWidth.Scalar => QuantizedTiles.Scalar,
+        _ when !(Avx2.IsSupported && Fma.IsSupported) => QuantizedTiles.Scalar,
+        SimdWidth.Vector512 when AvxVnni.IsSupported && !VnniDisabled => QuantizedTiles.Vnni,
+        _ => QuantizedTiles.Avx2,
+    };
+
+    // ESTUARY_NO_VNNI=1 runs the AVX2 tiles on a VNNI machine, to measure what machines without AVX-VNNI get.
+    private static readonly bool VnniDisabled = Environment.GetEnvironmentVariable("ESTUARY_NO_VNNI") == "1";
 
     /// <summary>
     /// INT8 VNNI tile. Per 4 columns each block holds 64 bytes (2 × 8 lanes × 4 bytes); <paramref name="prefetch"/> &gt; 0 prefetches
@@ -146,6 +170,95 @@ internal static unsafe class QuantizedDotKernel
         h = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h, even, he), odd, ho);
         l = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l, even, le), odd, lodd);
     }
+
+    /// <summary>
+    /// INT8 without VNNI (AVX2): two blocks. Per 4 columns × 4 rows one zero-extending widen of the weight bytes and one vpmaddwd
+    /// against the 16-bit activations q16 (two partial sums per row, combined at the end of each activation block).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int8Avx2(short* q16, float* sx, int* sums, int b0, int b1, int blockSize, byte* w, nint bs, float* y)
+    {
+        byte* w0 = w, w1 = w + bs;
+        for (int b = b0; b < b1; b++)
+        {
+            Vector256<int> a0 = default, a1 = default, a2 = default, a3 = default; // block 0, rows 4i..4i+3, two partials each
+            Vector256<int> c0 = default, c1 = default, c2 = default, c3 = default; // block 1
+            nint kEnd = (nint)(b + 1) * blockSize;
+            for (nint k = (nint)b * blockSize; k < kEnd; k += 4)
+            {
+                Vector256<short> x = Vector256.Create(*(long*)(q16 + k)).AsInt16(); // columns k..k+3, four times
+                nint o = 16 * k;
+                a0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w0 + o), x);
+                a1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w0 + o + 16), x);
+                a2 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w0 + o + 32), x);
+                a3 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w0 + o + 48), x);
+                c0 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w1 + o), x);
+                c1 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w1 + o + 16), x);
+                c2 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w1 + o + 32), x);
+                c3 += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(w1 + o + 48), x);
+            }
+            Vector256<int> bias = Vector256.Create(QuantizedWeight.Int8Offset * sums[b]);
+            Vector256<float> f = Vector256.Create(sx[b]);
+            bool first = b == 0;
+            Flush(y, RowSums(a0, a1) - bias, f, first);
+            Flush(y + 8, RowSums(a2, a3) - bias, f, first);
+            Flush(y + 16, RowSums(c0, c1) - bias, f, first);
+            Flush(y + 24, RowSums(c2, c3) - bias, f, first);
+        }
+    }
+
+    /// <summary>
+    /// INT4 without VNNI (AVX2): two blocks. vpmaddubsw (nibble × signed byte, pairs; at most 2·15·128 in magnitude, so it never
+    /// saturates) then vpmaddwd by ones gives vpdpbusd's lane sums exactly.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int4Avx2(sbyte* hi, sbyte* lo, float* sx, int* sums, int b0, int b1, int blockSize, int groupSize,
+        byte* w, nint bs, float* s, byte* z, nint sbs, float* y)
+    {
+        byte* w0 = w, w1 = w + bs;
+        Vector256<byte> mask = Vector256.Create((byte)15);
+        for (int b = b0; b < b1; b++)
+        {
+            Vector256<int> h00 = default, h01 = default, h10 = default, h11 = default;
+            Vector256<int> l00 = default, l01 = default, l10 = default, l11 = default;
+            nint kEnd = (nint)(b + 1) * blockSize;
+            for (nint k = (nint)b * blockSize; k < kEnd; k += 8)
+            {
+                nint o = 8 * k;
+                Vector256<sbyte> he = Vector256.Create(*(int*)(hi + k)).AsSByte(), ho = Vector256.Create(*(int*)(hi + k + 4)).AsSByte();
+                Vector256<sbyte> le = Vector256.Create(*(int*)(lo + k)).AsSByte(), lodd = Vector256.Create(*(int*)(lo + k + 4)).AsSByte();
+                Int4Avx2Step(Vector256.Load(w0 + o), mask, he, ho, le, lodd, ref h00, ref l00);
+                Int4Avx2Step(Vector256.Load(w0 + o + 32), mask, he, ho, le, lodd, ref h01, ref l01);
+                Int4Avx2Step(Vector256.Load(w1 + o), mask, he, ho, le, lodd, ref h10, ref l10);
+                Int4Avx2Step(Vector256.Load(w1 + o + 32), mask, he, ho, le, lodd, ref h11, ref l11);
+            }
+            nint g = (nint)b * blockSize / groupSize;
+            Vector256<int> sum = Vector256.Create(sums[b]);
+            Vector256<float> f = Vector256.Create(sx[b]);
+            bool first = b == 0;
+            float* s0 = s + 16 * g, s1 = s0 + sbs;
+            byte* z0 = z + 16 * g, z1 = z0 + sbs;
+            Flush(y, Combine(h00, l00) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z0), sum), Vector256.Load(s0) * f, first);
+            Flush(y + 8, Combine(h01, l01) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z0 + 8), sum), Vector256.Load(s0 + 8) * f, first);
+            Flush(y + 16, Combine(h10, l10) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z1), sum), Vector256.Load(s1) * f, first);
+            Flush(y + 24, Combine(h11, l11) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z1 + 8), sum), Vector256.Load(s1 + 8) * f, first);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int4Avx2Step(Vector256<byte> v, Vector256<byte> mask, Vector256<sbyte> he, Vector256<sbyte> ho, Vector256<sbyte> le,
+        Vector256<sbyte> lodd, ref Vector256<int> h, ref Vector256<int> l)
+    {
+        Vector256<byte> even = v & mask, odd = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+        Vector256<short> ones = Vector256.Create((short)1);
+        h += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(even, he) + Avx2.MultiplyAddAdjacent(odd, ho), ones);
+        l += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(even, le) + Avx2.MultiplyAddAdjacent(odd, lodd), ones);
+    }
+
+    // Rows 0..7 of two accumulators that each hold [r, r, r+1, r+1 | r+2, r+2, r+3, r+3] partial sums (first: rows 0–3, second: 4–7).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> RowSums(Vector256<int> first, Vector256<int> second) =>
+        Avx2.Permute4x64(Avx2.HorizontalAdd(first, second).AsInt64(), 0b11_01_10_00).AsInt32();
 
     /// <summary>Scalar twin of both tiles (machines without AVX-VNNI, and the Scalar width): the same D and float steps.</summary>
     public static void Scalar(QuantScheme scheme, sbyte* hi, sbyte* lo, float* sx, int* sums, int b0, int b1, int blockSize, int groupSize,
