@@ -1,4 +1,4 @@
-// A linear layer over a weight-only quantized weight; the backend dequantizes inside its matmul, so no float copy exists at run time.
+// A linear layer over a weight-only quantized weight; the backend multiplies the packed integers directly, so no float copy exists at run time.
 using Estuary.Models.Layers;
 using Estuary.Tensors;
 using Estuary.Tensors.Quantization;
