@@ -77,6 +77,6 @@ public class AwqFixtureTests
             + l.Attention.OProj.WeightBytes + l.Mlp.Gate.WeightBytes + l.Mlp.Up.WeightBytes + l.Mlp.Down.WeightBytes);
         Assert.All(quantized.Model.Layers, l => Assert.IsType<QuantizedLinear>(l.Mlp.Down));
         double ratio = linears(quantized.Model) / (double)linears(dense.Model);
-        Assert.InRange(ratio, 0.25, 0.29); // 4 bits + 8 bytes of scale/offset per 128 weights, vs 16 bits
+        Assert.InRange(ratio, 0.25, 0.29); // 4 bits + a 4-byte scale and a 1-byte zero point per 128 weights, vs 16 bits
     }
 }
