@@ -133,8 +133,11 @@ public sealed class CpuBackend : IBackend
             fixed (float* px = &xt.Row(0)[0])
             fixed (float* py = &yt.Row(0)[0])
             {
-                int chunks = _quantizedMatMul.Prepare(xt.Rows, px, w, py, SimdWidths.Best, _pool.NumThreads);
-                try { _pool.Run(_quantizedMatMul, chunks); }
+                try
+                {
+                    _pool.Run(_quantizedMatMul, _quantizedMatMul.PrepareActivations(xt.Rows, px, w, py, SimdWidths.Best, _pool.NumThreads));
+                    _pool.Run(_quantizedMatMul, _quantizedMatMul.PrepareMatMul(_pool.NumThreads));
+                }
                 finally { _quantizedMatMul.Clear(); }
             }
         }

@@ -1,5 +1,5 @@
-// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout. The activations are quantized once per call (on
-// the calling thread) into 16-bit block integers (ActivationQuantizer); chunks are (token block, 64-row unit) pairs, and inside a
+// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout, in two phases: the activations are quantized once
+// per call into 16-bit block integers (ActivationQuantizer, token ranges in parallel), then chunks are (token block, 64-row unit) pairs, and inside a
 // chunk K runs in slices of about 16 KiB of the unit's weights, each slice streamed from memory by the first token and re-read from
 // L1 by the others, through QuantizedDotKernel's integer tiles.
 // Invariant: every output is produced by exactly one chunk with QuantizedMatMulReference.RunExact's operations, so results do not
@@ -17,16 +17,20 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     private const int Unit = QuantizedDotKernel.TileRows; // outputs per tile (4 blocks)
     private const int TokenBlock = 64;                    // tokens per chunk (at most)
     private const int SliceBytes = 16 << 10;              // unit weight bytes per K slice
+    private const int MinQuantizeElements = 64 * 1024;    // activations per quantization chunk (smaller calls run inline)
 
     private readonly float[][] _spill;     // [threads][TokenBlock · 64] outputs of a unit that runs past N
     private sbyte[] _hi = [], _lo = [];    // [T, K] activation byte planes, pinned, grown on demand
     private short[] _q16 = [];             // [T, K] 16-bit activation integers (INT8 without VNNI only)
     private float[] _sx = [];              // [T, K/B] activation block scales
     private int[] _sums = [];              // [T, K/B] Σ q per activation block
-    private float* _y;                     // y [T, N]
+    private float* _x, _y;                 // x [T, K], y [T, N]
     private QuantizedWeight? _w;
     private int _t, _k, _n, _units, _blocks, _blockSize, _sliceBlocks, _tokenBlock;
     private QuantizedTiles _tiles;
+    private SimdWidth _width;
+    private bool _needQ16, _quantizing;    // _quantizing: phase 1 (activations) rather than phase 2 (matmul)
+    private int _tokensPerChunk;           // phase 1
 
     public QuantizedMatMulJob(int threads)
     {
@@ -35,26 +39,34 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     }
 
     /// <summary>
-    /// Quantizes x, fills the job and returns its chunk count; <paramref name="py"/> points to y[0, 0] and must stay fixed until the
-    /// job has run (x is not read after this call).
+    /// Phase 1: fills the job for x [T, K] and returns the chunk count of the activation quantization (token ranges; one chunk for a
+    /// small call). <paramref name="px"/> and <paramref name="py"/> (y[0, 0]) must stay fixed until both phases have run.
     /// </summary>
-    public int Prepare(int tokens, float* px, QuantizedWeight w, float* py, SimdWidth width, int threads)
+    public int PrepareActivations(int tokens, float* px, QuantizedWeight w, float* py, SimdWidth width, int threads)
     {
-        _y = py; _w = w;
+        _x = px; _y = py; _w = w; _width = width;
         _t = tokens; _k = w.Cols; _n = w.Rows;
         _blockSize = w.ActivationBlock;
         _blocks = _k / _blockSize;
         _units = (_n + Unit - 1) / Unit; // units wholly in the padding are skipped
         _tiles = QuantizedDotKernel.TilesFor(width);
-        bool needQ16 = _tiles == QuantizedTiles.Avx2 && w.Scheme == QuantScheme.Int8PerChannel;
+        _needQ16 = _tiles == QuantizedTiles.Avx2 && w.Scheme == QuantScheme.Int8PerChannel;
         Grow(ref _hi, tokens * _k);
         Grow(ref _lo, tokens * _k);
-        if (needQ16) Grow(ref _q16, tokens * _k);
+        if (_needQ16) Grow(ref _q16, tokens * _k);
         Grow(ref _sx, tokens * _blocks);
         Grow(ref _sums, tokens * _blocks);
-        fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (short* q16 = _q16) fixed (float* sx = _sx) fixed (int* sums = _sums)
-            ActivationQuantizer.Quantize(px, tokens, _k, _blockSize, w.Scheme == QuantScheme.Int4Group, hi, lo, needQ16 ? q16 : null, sx, sums, width);
-        long sliceColumns = SliceBytes / (4 * w.BlockBytes / _k); // unit bytes per column: 64 (INT8) or 32 (INT4)
+        _quantizing = true;
+        int chunks = (int)Math.Clamp((long)tokens * _k / MinQuantizeElements, 1, Math.Min(tokens, 4 * threads));
+        _tokensPerChunk = (tokens + chunks - 1) / chunks;
+        return (tokens + _tokensPerChunk - 1) / _tokensPerChunk;
+    }
+
+    /// <summary>Phase 2 (after phase 1 has run): returns the chunk count of the matmul itself.</summary>
+    public int PrepareMatMul(int threads)
+    {
+        _quantizing = false;
+        long sliceColumns = SliceBytes / (4 * _w!.BlockBytes / _k); // unit bytes per column: 64 (INT8) or 32 (INT4)
         _sliceBlocks = (int)Math.Max(1, sliceColumns / _blockSize);
         _tokenBlock = TokenBlock;
         while (_tokenBlock > 8 && _units * ((_t + _tokenBlock - 1) / _tokenBlock) < 4 * threads) _tokenBlock /= 2;
@@ -64,12 +76,21 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     /// <summary>Drops references to the call's buffers.</summary>
     public void Clear()
     {
-        _y = null; _w = null;
+        _x = null; _y = null; _w = null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int chunk, int worker)
     {
+        if (_quantizing)
+        {
+            int first = chunk * _tokensPerChunk, count = Math.Min(_tokensPerChunk, _t - first);
+            nint e = (nint)first * _k, b = (nint)first * _blocks;
+            fixed (sbyte* hi = _hi) fixed (sbyte* lo = _lo) fixed (short* q16 = _q16) fixed (float* sx = _sx) fixed (int* sums = _sums)
+                ActivationQuantizer.Quantize(_x + e, count, _k, _blockSize, _w!.Scheme == QuantScheme.Int4Group, hi + e, lo + e,
+                    _needQ16 ? q16 + e : null, sx + b, sums + b, _width);
+            return;
+        }
         int tb = chunk / _units, unit = chunk % _units;
         int t0 = tb * _tokenBlock;
         Run(unit, t0, Math.Min(_tokenBlock, _t - t0), worker);

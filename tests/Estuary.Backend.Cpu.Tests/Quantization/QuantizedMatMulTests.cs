@@ -48,9 +48,10 @@ public sealed class QuantizedMatMulTests : IDisposable
         var data = new TheoryData<QuantScheme, int, int, int, int>();
         foreach (var scheme in new[] { QuantScheme.Int8PerChannel, QuantScheme.Int4Group })
         {
-            // N below, at and past the 64-row unit (padding), G below / at / above the 128-k panel slice (192: slices of 96).
+            // N below, at and past the 64-row unit (padding), G below / at / above the 128-column activation block.
             foreach (var (t, n, k, g) in new[] { (1, 1, 16, 16), (1, 7, 32, 16), (2, 8, 128, 32), (3, 37, 256, 128), (4, 64, 64, 64),
-                         (5, 13, 96, 32), (20, 70, 256, 128), (300, 9, 128, 128), (1, 130, 384, 192), (17, 128, 512, 256), (1, 200, 1024, 128) })
+                         (5, 13, 96, 32), (20, 70, 256, 128), (300, 9, 128, 128), (1, 130, 384, 192), (17, 128, 512, 256), (1, 200, 1024, 128),
+                         (300, 40, 512, 128) }) // the last: activations quantized in several parallel chunks
                 data.Add(scheme, t, n, k, g);
         }
         return data;
@@ -179,7 +180,9 @@ public sealed class QuantizedMatMulTests : IDisposable
             fixed (float* px = x)
             fixed (float* py = y)
             {
-                int chunks = job.Prepare(tokens, px, w, py, width, threads: 1);
+                int chunks = job.PrepareActivations(tokens, px, w, py, width, threads: 1);
+                for (int c = 0; c < chunks; c++) job.Execute(c, 0);
+                chunks = job.PrepareMatMul(threads: 1);
                 for (int c = 0; c < chunks; c++) job.Execute(c, 0);
                 job.Clear();
             }
