@@ -120,8 +120,20 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
                 for (int t = 0; t < tc; t++)
                 {
                     nint row = (nint)(t0 + t) * _k, rb = (nint)(t0 + t) * _blocks;
-                    float* yt = y + t * ldy;
                     nint prefetch = t == 0 ? PackedMatMulKernel.StreamPrefetchBytes : 0; // later tokens re-read the slice from L1
+                    if (_tiles == QuantizedTiles.Vnni && int4 && t + 1 < tc)
+                    {
+                        // Two tokens share each unpacked weight vector (two blocks at a time).
+                        for (int half = 0; half < 2; half++)
+                        {
+                            nint hb = 2 * half;
+                            QuantizedDotKernel.Int4Vnni2(hi + row, lo + row, _k, sx + rb, sums + rb, _blocks, b0, b1, _blockSize, w.GroupSize,
+                                wp + hb * bs, bs, s + hb * sbs, z + hb * sbs, sbs, y + t * ldy + 32 * half, ldy, prefetch);
+                        }
+                        t++;
+                        continue;
+                    }
+                    float* yt = y + t * ldy;
                     switch (_tiles)
                     {
                         case QuantizedTiles.Vnni when int4:
