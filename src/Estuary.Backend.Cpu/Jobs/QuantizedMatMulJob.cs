@@ -1,7 +1,7 @@
-// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout, in two phases: the activations are quantized once
-// per call into 16-bit block integers (ActivationQuantizer, token ranges in parallel), then chunks are (token block, 64-row unit) pairs, and inside a
-// chunk K runs in slices of about 16 KiB of the unit's weights, each slice streamed from memory by the first token and re-read from
-// L1 by the others, through QuantizedDotKernel's integer tiles.
+// Parallel driver of quantized MatMul over QuantizedWeight's interleaved layout, in two phases. Phase 1 quantizes the activations
+// once per call into 16-bit block integers (ActivationQuantizer, token ranges in parallel). Phase 2's chunks are (token block,
+// 64-row unit) pairs; inside a chunk K runs in slices of about 16 KiB of the unit's weights, each slice streamed from memory by the
+// first token (pair) and re-read from L1 by the others, through QuantizedDotKernel's integer tiles.
 // Invariant: every output is produced by exactly one chunk with QuantizedMatMulReference.RunExact's operations, so results do not
 // depend on the batch, the threads or whether the VNNI tiles run.
 using System.Runtime.CompilerServices;
