@@ -41,15 +41,16 @@ internal sealed unsafe class QuantizedMatMulJob : ParallelJob
     /// <summary>
     /// Phase 1: fills the job for x [T, K] and returns the chunk count of the activation quantization (token ranges; one chunk for a
     /// small call). <paramref name="px"/> and <paramref name="py"/> (y[0, 0]) must stay fixed until both phases have run.
+    /// <paramref name="tiles"/> overrides the machine's choice (tests run every implementation).
     /// </summary>
-    public int PrepareActivations(int tokens, float* px, QuantizedWeight w, float* py, SimdWidth width, int threads)
+    public int PrepareActivations(int tokens, float* px, QuantizedWeight w, float* py, SimdWidth width, int threads, QuantizedTiles? tiles = null)
     {
         _x = px; _y = py; _w = w; _width = width;
         _t = tokens; _k = w.Cols; _n = w.Rows;
         _blockSize = w.ActivationBlock;
         _blocks = _k / _blockSize;
         _units = (_n + Unit - 1) / Unit; // units wholly in the padding are skipped
-        _tiles = QuantizedDotKernel.TilesFor(width);
+        _tiles = tiles ?? QuantizedDotKernel.TilesFor(width);
         _needQ16 = _tiles == QuantizedTiles.Avx2 && w.Scheme == QuantScheme.Int8PerChannel;
         Grow(ref _hi, tokens * _k);
         Grow(ref _lo, tokens * _k);

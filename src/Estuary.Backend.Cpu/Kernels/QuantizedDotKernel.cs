@@ -35,17 +35,24 @@ internal static unsafe class QuantizedDotKernel
     private const ulong HighNibbleDown = 0x10_20_40_80_00_00_00_00;
 
     /// <summary>
-    /// The tiles a call at <paramref name="width"/> runs: Scalar → scalar; Vector256 → AVX2 (integer multiply-add emulation, also on
-    /// VNNI machines so that tests cover it); Vector512 → AVX-VNNI where the CPU has it (Sapphire Rapids, Alder Lake, Zen 5 and
-    /// later), else AVX2. All give the same bits.
+    /// The tiles a call at <paramref name="width"/> runs: Scalar → scalar; otherwise AVX-VNNI where the CPU has it (Sapphire Rapids,
+    /// Alder Lake, Zen 5 and later), else the AVX2 integer multiply-add emulation. All give the same bits.
     /// </summary>
     public static QuantizedTiles TilesFor(SimdWidth width) => width switch
     {
         SimdWidth.Scalar => QuantizedTiles.Scalar,
         _ when !(Avx2.IsSupported && Fma.IsSupported) => QuantizedTiles.Scalar,
-        SimdWidth.Vector512 when AvxVnni.IsSupported && !VnniDisabled => QuantizedTiles.Vnni,
+        _ when AvxVnni.IsSupported && !VnniDisabled => QuantizedTiles.Vnni,
         _ => QuantizedTiles.Avx2,
     };
+
+    /// <summary>The tiles this machine can run (for tests that compare them).</summary>
+    public static IEnumerable<QuantizedTiles> Available()
+    {
+        yield return QuantizedTiles.Scalar;
+        if (Avx2.IsSupported && Fma.IsSupported) yield return QuantizedTiles.Avx2;
+        if (Avx2.IsSupported && Fma.IsSupported && AvxVnni.IsSupported) yield return QuantizedTiles.Vnni;
+    }
 
     // ESTUARY_NO_VNNI=1 runs the AVX2 tiles on a VNNI machine, to measure what machines without AVX-VNNI get.
     private static readonly bool VnniDisabled = Environment.GetEnvironmentVariable("ESTUARY_NO_VNNI") == "1";
