@@ -32,7 +32,7 @@ public interface IBackend : IDisposable
     /// </summary>
     Weight PrepareLinear(Weight w) => w;
 
-    /// <summary>y[T, N] = x[T, K] · w[N, K]ᵀ with w quantized (INT8/INT4), dequantized inside the kernel.</summary>
+    /// <summary>y[T, N] = x[T, K] · w[N, K]ᵀ with w quantized (INT8/INT4), multiplied packed inside the kernel (no float copy of w).</summary>
     void MatMul(DeviceTensor x, Quantization.QuantizedWeight w, DeviceTensor y);
 
     /// <summary>y[T, H] = x / sqrt(mean(x²) + eps) · gamma[H].</summary>
