@@ -76,11 +76,7 @@ internal static unsafe class QuantizedDotKernel
             {
                 // Hot spot: 4 blocks × 64 bytes = 4 columns × 64 rows; 16 vpdpbusd (EVEX-encoded where AVX-512 VNNI gives 32 registers).
                 nint o = 16 * k;
-                if (prefetch > 0)
-                {
-                    Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch);
-                    Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
-                }
+                if (prefetch > 0) Prefetch4(w0, w1, w2, w3, o + prefetch);
                 Vector256<sbyte> bh = Vector256.Create(*(int*)(hi + k)).AsSByte(), bl = Vector256.Create(*(int*)(lo + k)).AsSByte();
                 Vector256<byte> a0 = Vector256.Load(w0 + o), a1 = Vector256.Load(w0 + o + 32);
                 Vector256<byte> a2 = Vector256.Load(w1 + o), a3 = Vector256.Load(w1 + o + 32);
@@ -132,11 +128,7 @@ internal static unsafe class QuantizedDotKernel
             {
                 // Hot spot: 4 blocks × 64 bytes = 8 columns × 64 rows; per 32 bytes one load, an AND, a GFNI shift, 4 vpdpbusd.
                 nint o = 8 * k;
-                if (prefetch > 0)
-                {
-                    Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch);
-                    Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
-                }
+                if (prefetch > 0) Prefetch4(w0, w1, w2, w3, o + prefetch);
                 Vector256<sbyte> he = Vector256.Create(*(int*)(hi + k)).AsSByte(), ho = Vector256.Create(*(int*)(hi + k + 4)).AsSByte();
                 Vector256<sbyte> le = Vector256.Create(*(int*)(lo + k)).AsSByte(), lodd = Vector256.Create(*(int*)(lo + k + 4)).AsSByte();
                 Int4Step(Vector256.Load(w0 + o), mask, he, ho, le, lodd, ref h00, ref l00);
@@ -148,19 +140,11 @@ internal static unsafe class QuantizedDotKernel
                 Int4Step(Vector256.Load(w3 + o), mask, he, ho, le, lodd, ref h30, ref l30);
                 Int4Step(Vector256.Load(w3 + o + 32), mask, he, ho, le, lodd, ref h31, ref l31);
             }
-            nint g = (nint)b * blockSize / groupSize;
-            Vector256<int> sum = Vector256.Create(sums[b]);
-            Vector256<float> f = Vector256.Create(sx[b]);
-            bool first = b == 0;
-            for (int blk = 0; blk < 4; blk++)
-            {
-                float* sg = s + blk * sbs + 16 * g;
-                byte* zg = z + blk * sbs + 16 * g;
-                Vector256<int> hLo = blk switch { 0 => h00, 1 => h10, 2 => h20, _ => h30 }, lLo = blk switch { 0 => l00, 1 => l10, 2 => l20, _ => l30 };
-                Vector256<int> hHi = blk switch { 0 => h01, 1 => h11, 2 => h21, _ => h31 }, lHi = blk switch { 0 => l01, 1 => l11, 2 => l21, _ => l31 };
-                Flush(y + 16 * blk, Combine(hLo, lLo) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(zg), sum), Vector256.Load(sg) * f, first);
-                Flush(y + 16 * blk + 8, Combine(hHi, lHi) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(zg + 8), sum), Vector256.Load(sg + 8) * f, first);
-            }
+            var c = new Int4Block(s, z, sbs, b * blockSize / groupSize, sums[b], sx[b], b == 0);
+            c.Flush(y, 0, h00, l00); c.Flush(y + 8, 0, h01, l01, half: 1);
+            c.Flush(y + 16, 1, h10, l10); c.Flush(y + 24, 1, h11, l11, half: 1);
+            c.Flush(y + 32, 2, h20, l20); c.Flush(y + 40, 2, h21, l21, half: 1);
+            c.Flush(y + 48, 3, h30, l30); c.Flush(y + 56, 3, h31, l31, half: 1);
         }
     }
 
@@ -191,48 +175,52 @@ internal static unsafe class QuantizedDotKernel
                 Vector256<sbyte> le = Vector256.Create(*(int*)(lo + k)).AsSByte(), lodd = Vector256.Create(*(int*)(lo + k + 4)).AsSByte();
                 Vector256<sbyte> ge = Vector256.Create(*(int*)(hi + ldq + k)).AsSByte(), go = Vector256.Create(*(int*)(hi + ldq + k + 4)).AsSByte();
                 Vector256<sbyte> me = Vector256.Create(*(int*)(lo + ldq + k)).AsSByte(), mo = Vector256.Create(*(int*)(lo + ldq + k + 4)).AsSByte();
-                Vector256<byte> v = Vector256.Load(w0 + o);
-                Int4Step(v, mask, he, ho, le, lodd, ref h00, ref l00); Int4Step(v, mask, ge, go, me, mo, ref g00, ref m00);
-                v = Vector256.Load(w0 + o + 32);
-                Int4Step(v, mask, he, ho, le, lodd, ref h01, ref l01); Int4Step(v, mask, ge, go, me, mo, ref g01, ref m01);
-                v = Vector256.Load(w1 + o);
-                Int4Step(v, mask, he, ho, le, lodd, ref h10, ref l10); Int4Step(v, mask, ge, go, me, mo, ref g10, ref m10);
-                v = Vector256.Load(w1 + o + 32);
-                Int4Step(v, mask, he, ho, le, lodd, ref h11, ref l11); Int4Step(v, mask, ge, go, me, mo, ref g11, ref m11);
+                // Each weight vector is unpacked once and multiplied for both tokens.
+                (Vector256<byte> even, Vector256<byte> odd) = Nibbles(Vector256.Load(w0 + o), mask);
+                Int4Dot(even, odd, he, ho, le, lodd, ref h00, ref l00); Int4Dot(even, odd, ge, go, me, mo, ref g00, ref m00);
+                (even, odd) = Nibbles(Vector256.Load(w0 + o + 32), mask);
+                Int4Dot(even, odd, he, ho, le, lodd, ref h01, ref l01); Int4Dot(even, odd, ge, go, me, mo, ref g01, ref m01);
+                (even, odd) = Nibbles(Vector256.Load(w1 + o), mask);
+                Int4Dot(even, odd, he, ho, le, lodd, ref h10, ref l10); Int4Dot(even, odd, ge, go, me, mo, ref g10, ref m10);
+                (even, odd) = Nibbles(Vector256.Load(w1 + o + 32), mask);
+                Int4Dot(even, odd, he, ho, le, lodd, ref h11, ref l11); Int4Dot(even, odd, ge, go, me, mo, ref g11, ref m11);
             }
-            nint g = (nint)b * blockSize / groupSize;
-            bool first = b == 0;
-            float* s0 = s + 16 * g, s1 = s0 + sbs;
-            byte* z0 = z + 16 * g, z1 = z0 + sbs;
-            Vector256<int> z00 = Avx2.ConvertToVector256Int32(z0), z01 = Avx2.ConvertToVector256Int32(z0 + 8);
-            Vector256<int> z10 = Avx2.ConvertToVector256Int32(z1), z11 = Avx2.ConvertToVector256Int32(z1 + 8);
-            Vector256<float> s00 = Vector256.Load(s0), s01 = Vector256.Load(s0 + 8), s10 = Vector256.Load(s1), s11 = Vector256.Load(s1 + 8);
-            for (int t = 0; t < 2; t++)
-            {
-                Vector256<int> sum = Vector256.Create(sums[t * ldb + b]);
-                Vector256<float> f = Vector256.Create(sx[t * ldb + b]);
-                float* yt = y + t * ldy;
-                Flush(yt, Combine(t == 0 ? h00 : g00, t == 0 ? l00 : m00) - Avx2.MultiplyLow(z00, sum), s00 * f, first);
-                Flush(yt + 8, Combine(t == 0 ? h01 : g01, t == 0 ? l01 : m01) - Avx2.MultiplyLow(z01, sum), s01 * f, first);
-                Flush(yt + 16, Combine(t == 0 ? h10 : g10, t == 0 ? l10 : m10) - Avx2.MultiplyLow(z10, sum), s10 * f, first);
-                Flush(yt + 24, Combine(t == 0 ? h11 : g11, t == 0 ? l11 : m11) - Avx2.MultiplyLow(z11, sum), s11 * f, first);
-            }
+            int g = b * blockSize / groupSize;
+            var c = new Int4Block(s, z, sbs, g, sums[b], sx[b], b == 0);
+            c.Flush(y, 0, h00, l00); c.Flush(y + 8, 0, h01, l01, half: 1);
+            c.Flush(y + 16, 1, h10, l10); c.Flush(y + 24, 1, h11, l11, half: 1);
+            c = new Int4Block(s, z, sbs, g, sums[ldb + b], sx[ldb + b], b == 0);
+            float* y1 = y + ldy;
+            c.Flush(y1, 0, g00, m00); c.Flush(y1 + 8, 0, g01, m01, half: 1);
+            c.Flush(y1 + 16, 1, g10, m10); c.Flush(y1 + 24, 1, g11, m11, half: 1);
         }
     }
 
-    // One 32-byte INT4 vector (8 rows × 8 columns): even and odd nibbles times the activation's hi and lo bytes (the JIT shares the
-    // unpacking between the two calls of Int4Vnni2 on the same vector).
+    // One 32-byte INT4 vector (8 rows × 8 columns) as bytes: the even columns (low nibbles) and the odd columns (high nibbles).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<byte> Even, Vector256<byte> Odd) Nibbles(Vector256<byte> v, Vector256<byte> mask) =>
+        (v & mask,
+         // The high nibble of every byte moved down: one GF(2) affine transform (bit i of a byte ← bit i + 4) where GFNI exists.
+         Gfni.V256.IsSupported
+            ? Gfni.V256.GaloisFieldAffineTransform(v, Vector256.Create(HighNibbleDown).AsByte(), 0)
+            : Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask);
+
+    // h += Σ nibble·hi, l += Σ nibble·lo over one unpacked vector (vpdpbusd).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int4Dot(Vector256<byte> even, Vector256<byte> odd, Vector256<sbyte> he, Vector256<sbyte> ho, Vector256<sbyte> le,
+        Vector256<sbyte> lodd, ref Vector256<int> h, ref Vector256<int> l)
+    {
+        h = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h, even, he), odd, ho);
+        l = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l, even, le), odd, lodd);
+    }
+
+    // Int4Dot of one packed vector, unpacked here.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Int4Step(Vector256<byte> v, Vector256<byte> mask, Vector256<sbyte> he, Vector256<sbyte> ho, Vector256<sbyte> le,
         Vector256<sbyte> lodd, ref Vector256<int> h, ref Vector256<int> l)
     {
-        Vector256<byte> even = v & mask;
-        // The high nibble of every byte moved down: one GF(2) affine transform (bit i of a byte ← bit i + 4) where GFNI exists.
-        Vector256<byte> odd = Gfni.V256.IsSupported
-            ? Gfni.V256.GaloisFieldAffineTransform(v, Vector256.Create(HighNibbleDown).AsByte(), 0)
-            : Avx2.ShiftRightLogical(v.AsUInt32(), 4).AsByte() & mask;
-        h = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(h, even, he), odd, ho);
-        l = AvxVnni.MultiplyWideningAndAdd(AvxVnni.MultiplyWideningAndAdd(l, even, le), odd, lodd);
+        (Vector256<byte> even, Vector256<byte> odd) = Nibbles(v, mask);
+        Int4Dot(even, odd, he, ho, le, lodd, ref h, ref l);
     }
 
     /// <summary>
@@ -296,16 +284,9 @@ internal static unsafe class QuantizedDotKernel
                 Int4Avx2Step(Vector256.Load(w1 + o), mask, he, ho, le, lodd, ref h10, ref l10);
                 Int4Avx2Step(Vector256.Load(w1 + o + 32), mask, he, ho, le, lodd, ref h11, ref l11);
             }
-            nint g = (nint)b * blockSize / groupSize;
-            Vector256<int> sum = Vector256.Create(sums[b]);
-            Vector256<float> f = Vector256.Create(sx[b]);
-            bool first = b == 0;
-            float* s0 = s + 16 * g, s1 = s0 + sbs;
-            byte* z0 = z + 16 * g, z1 = z0 + sbs;
-            Flush(y, Combine(h00, l00) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z0), sum), Vector256.Load(s0) * f, first);
-            Flush(y + 8, Combine(h01, l01) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z0 + 8), sum), Vector256.Load(s0 + 8) * f, first);
-            Flush(y + 16, Combine(h10, l10) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z1), sum), Vector256.Load(s1) * f, first);
-            Flush(y + 24, Combine(h11, l11) - Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z1 + 8), sum), Vector256.Load(s1 + 8) * f, first);
+            var c = new Int4Block(s, z, sbs, b * blockSize / groupSize, sums[b], sx[b], b == 0);
+            c.Flush(y, 0, h00, l00); c.Flush(y + 8, 0, h01, l01, half: 1);
+            c.Flush(y + 16, 1, h10, l10); c.Flush(y + 24, 1, h11, l11, half: 1);
         }
     }
 
@@ -313,7 +294,7 @@ internal static unsafe class QuantizedDotKernel
     private static void Int4Avx2Step(Vector256<byte> v, Vector256<byte> mask, Vector256<sbyte> he, Vector256<sbyte> ho, Vector256<sbyte> le,
         Vector256<sbyte> lodd, ref Vector256<int> h, ref Vector256<int> l)
     {
-        Vector256<byte> even = v & mask, odd = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & mask;
+        (Vector256<byte> even, Vector256<byte> odd) = Nibbles(v, mask);
         Vector256<short> ones = Vector256.Create((short)1);
         h += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(even, he) + Avx2.MultiplyAddAdjacent(odd, ho), ones);
         l += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(even, le) + Avx2.MultiplyAddAdjacent(odd, lodd), ones);
@@ -361,6 +342,27 @@ internal static unsafe class QuantizedDotKernel
     // 256·Σ u·hi + Σ u·lo (no overflow: |Σ u·hi| ≤ 255·127·128 per block of at most 128 columns).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Combine(Vector256<int> h, Vector256<int> l) => Avx2.ShiftLeftLogical(h, 8) + l;
+
+    // The prefetches of the four block streams of a unit.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Prefetch4(byte* w0, byte* w1, byte* w2, byte* w3, nint offset)
+    {
+        Sse.Prefetch0(w0 + offset); Sse.Prefetch0(w1 + offset);
+        Sse.Prefetch0(w2 + offset); Sse.Prefetch0(w3 + offset);
+    }
+
+    // One token's INT4 activation block b against group g: the per-block factors of every INT4 tile's flush.
+    private readonly ref struct Int4Block(float* s, byte* z, nint sbs, int g, int sum, float sx, bool first)
+    {
+        // 8 outputs (lanes 8·half.. of block blk): y = fma((float)(256·h + l − z·Σq), s·sx, first ? +0 : y).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Flush(float* y, int blk, Vector256<int> h, Vector256<int> l, int half = 0)
+        {
+            nint at = blk * sbs + 16 * (nint)g + 8 * half;
+            Vector256<int> zs = Avx2.MultiplyLow(Avx2.ConvertToVector256Int32(z + at), Vector256.Create(sum));
+            QuantizedDotKernel.Flush(y, Combine(h, l) - zs, Vector256.Load(s + at) * Vector256.Create(sx), first);
+        }
+    }
 
     // y = fma((float)d, f, first ? +0 : y) for 8 outputs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
