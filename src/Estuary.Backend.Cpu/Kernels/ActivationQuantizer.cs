@@ -78,15 +78,16 @@ internal static unsafe class ActivationQuantizer
         return max;
     }
 
-    // Source index of stored position p within a run of 8 (nibble order: evens, then odds).
-    private static int Source(int p, bool nibbleOrder) => !nibbleOrder ? p : (p & ~7) + (p % 8 < 4 ? 2 * (p % 8) : 2 * (p % 8 - 4) + 1);
+    /// <summary>Stored position of column <paramref name="k"/> in nibble order: within each run of 8, columns 0, 2, 4, 6, 1, 3, 5, 7.</summary>
+    public static nint NibblePosition(nint k) => (k & ~7) + (k % 2 == 0 ? k % 8 / 2 : 4 + k % 8 / 2);
 
     private static int BlockScalar(float* x, int n, float inv, bool nibbleOrder, sbyte* hi, sbyte* lo, short* q16)
     {
         int sum = 0;
-        for (int p = 0; p < n; p++)
+        for (int c = 0; c < n; c++)
         {
-            int q = (int)MathF.Round(x[Source(p, nibbleOrder)] * inv); // round half to even, as cvtps2dq
+            nint p = nibbleOrder ? NibblePosition(c) : c;
+            int q = (int)MathF.Round(x[c] * inv); // round half to even, as cvtps2dq
             int l = (sbyte)q;
             hi[p] = (sbyte)((q - l) >> 8);
             lo[p] = (sbyte)l;

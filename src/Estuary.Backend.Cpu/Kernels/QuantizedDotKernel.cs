@@ -320,8 +320,7 @@ internal static unsafe class QuantizedDotKernel
                 long d = 0;
                 for (nint k = (nint)b * blockSize; k < (nint)(b + 1) * blockSize; k++)
                 {
-                    // Stored position p of column k in the activation planes (nibble order for INT4).
-                    nint p = int4 ? (k & ~7) + (k % 8 % 2 == 0 ? k % 8 / 2 : 4 + k % 8 / 2) : k;
+                    nint p = int4 ? ActivationQuantizer.NibblePosition(k) : k; // column k in the activation planes
                     int qx = 256 * hi[p] + lo[p];
                     int qw = int4
                         ? (int)((((uint*)(wb + 8 * (k & ~7)))[lane] >> (int)(4 * (k % 8))) & 15)
