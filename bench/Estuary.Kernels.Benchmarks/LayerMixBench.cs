@@ -30,12 +30,12 @@ internal static class LayerMixBench
                 times[f].Add(sw.Elapsed.TotalSeconds);
             }
         }
+        var stats = times.Select(t => (Best: t.Min(), Median: t.Order().ElementAt(t.Count / 2))).ToArray();
         for (int f = 0; f < formats.Length; f++)
         {
-            var t = times[f].Order().ToArray();
-            double bestBf16 = times[0].Min(), medBf16 = times[0].Order().ElementAt(times[0].Count / 2);
+            var (best, median) = stats[f];
             yield return ($"layers: {formats[f].Name} decode matmuls of 22 layers, T=1 (ms per token: best; median)",
-                $"{t[0] * 1e3:F2}; {t[t.Length / 2] * 1e3:F2}  ({bestBf16 / t[0]:F2}x; {medBf16 / t[t.Length / 2]:F2}x BF16)");
+                $"{best * 1e3:F2}; {median * 1e3:F2}  ({stats[0].Best / best:F2}x; {stats[0].Median / median:F2}x BF16)");
             formats[f].Dispose();
         }
     }
