@@ -47,9 +47,10 @@ public sealed unsafe class QuantizedWeight
         GroupSize = groupSize;
         PaddedRows = (rows + UnitRows - 1) / UnitRows * UnitRows;
         BlockBytes = scheme == QuantScheme.Int8PerChannel ? (long)BlockRows * cols : (long)BlockRows * cols / 2;
-        _data = new NativeWeightStorage(PaddedRows / BlockRows * BlockBytes);
         bool int4 = scheme == QuantScheme.Int4Group;
-        if (!int4) NativeMemory.Fill((void*)_data.Pointer, (nuint)_data.ByteLength, Int8Offset); // q = 0 everywhere
+        // q = 0 everywhere: zero bytes (INT4), or q + 128 = 128 (INT8, filled here instead of zeroed first).
+        _data = new NativeWeightStorage(PaddedRows / BlockRows * BlockBytes, zeroed: int4);
+        if (!int4) NativeMemory.Fill((void*)_data.Pointer, (nuint)_data.ByteLength, Int8Offset);
         _scales = int4 ? [] : GC.AllocateArray<float>(PaddedRows, pinned: true);
         _groupScales = int4 ? GC.AllocateArray<float>(PaddedRows * NumGroups, pinned: true) : [];
         _zeros = int4 ? GC.AllocateArray<byte>(PaddedRows * NumGroups, pinned: true) : [];
