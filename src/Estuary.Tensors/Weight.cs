@@ -12,7 +12,7 @@ public enum WeightLayout
     /// <summary>
     /// Blocks of 16 output rows interleaved by input feature: for b &lt; N/16, element (k, j) of block b, i.e. w[16b + j, k], is at
     /// b·16K + 16k + j, so a matmul reads 16 outputs' weights for one k as one contiguous vector; the N mod 16 tail rows follow
-    /// row-major. Same bytes as row-major, rearranged.
+    /// row-major. Same elements as row-major, rearranged (F16 ones possibly re-encoded, see Weight.IsShiftedHalf).
     /// </summary>
     Interleaved16,
 }
@@ -49,6 +49,12 @@ public sealed unsafe class Weight
     /// widen F16 without the Inf/NaN fix-up; false means unknown.
     /// </summary>
     public bool KnownFinite { get; init; }
+
+    /// <summary>
+    /// True when an F16 weight's elements are stored as <see cref="Tensors.ShiftedHalf"/> codes (set by a backend that re-encodes a
+    /// finite F16 weight whose values are all below 128 in magnitude); element accessors decode them to the same values.
+    /// </summary>
+    public bool IsShiftedHalf { get; init; }
 
     /// <summary>Checkpoint name (for error messages).</summary>
     public string Name { get; }
@@ -95,7 +101,7 @@ public sealed unsafe class Weight
         return DType switch
         {
             DType.F32 => ((float*)Pointer)[p],
-            DType.F16 => (float)((Half*)Pointer)[p],
+            DType.F16 => IsShiftedHalf ? ShiftedHalf.Decode(((ushort*)Pointer)[p]) : (float)((Half*)Pointer)[p],
             DType.BF16 => BitConverter.Int32BitsToSingle(((ushort*)Pointer)[p] << 16),
             _ => throw new InvalidOperationException($"weight '{Name}' has non-float dtype {DType}"),
         };

@@ -47,29 +47,86 @@ public sealed class PackedMatMulTests : IDisposable
     }
 
     [Fact]
-    public void PreparedF16WeightIsMarkedFiniteOnlyWithoutInfOrNaN_AndInfStillPropagates()
+    public void PreparedF16WeightIsShiftedOnlyWhenEveryValueHasACode_AndInfStillPropagates()
     {
         const int n = 64, k = 40;
         var values = TestData.Random(n * k, 5);
-        var finite = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
-        Assert.True(finite.KnownFinite);
-        Assert.False(_cpu.PrepareLinear(TestData.MakeWeight(values, DType.BF16, n, k)).KnownFinite);
+        var shifted = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
+        Assert.True(shifted.KnownFinite);
+        Assert.True(shifted.IsShiftedHalf);
+        var bf16 = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.BF16, n, k));
+        Assert.False(bf16.KnownFinite || bf16.IsShiftedHalf);
+        for (int i = 0; i < n * k; i++) // element accessors decode the codes to the checkpoint's values
+            Assert.Equal((float)(Half)values[i], shifted.GetFloat(i));
+
+        values[5 * k + 1] = 300f; // finite, but beyond the codes' range: plain F16 on the finite path
+        var large = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
+        Assert.True(large.KnownFinite);
+        Assert.False(large.IsShiftedHalf);
+        Assert.Equal(300f, large.GetFloat(5 * k + 1));
 
         values[3 * k + 7] = float.PositiveInfinity; // row 3
         var inf = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
-        Assert.False(inf.KnownFinite);
+        Assert.False(inf.KnownFinite || inf.IsShiftedHalf);
         var x = Enumerable.Repeat(0.5f, k).ToArray();
         var y = new float[n];
         _cpu.Download(Run(x, inf, n, k), y);
         Assert.Equal(float.PositiveInfinity, y[3]);
         Assert.True(float.IsFinite(y[4]));
-        // The finite weight's fast path gives the same outputs as the general F16 path on a copy marked unknown.
-        var unknown = new Weight("unknown", finite.DType, finite.Shape, finite.Storage, 0, WeightLayout.Interleaved16);
-        var a = new float[n];
-        var b = new float[n];
-        _cpu.Download(Run(x, finite, n, k), a);
-        _cpu.Download(Run(x, unknown, n, k), b);
-        Assert.Equal(b, a);
+    }
+
+    // F16 values with subnormals, zeros of both signs and values up to ±127.9; activations plain, with subnormals, with one element
+    // at 2^26 (too large to scale by 2^102: the exact widening runs instead) and with Inf. T = 1, 3 (direct) and 20 (blocked panels).
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(3, 0)]
+    [InlineData(20, 0)]
+    [InlineData(1, 1)]
+    [InlineData(3, 2)]
+    [InlineData(3, 3)]
+    [InlineData(20, 2)]
+    public void ShiftedF16GivesTheBitsOfPlainF16OnEveryPath(int tokens, int activationCase)
+    {
+        const int n = 72, k = 150; // 4 blocks + 1 lone block + 8 tail rows
+        var values = TestData.Random(n * k, 11, 127.9f);
+        var rng = new Random(12);
+        for (int i = 0; i < values.Length; i += 5) values[i] *= MathF.Pow(2, -rng.Next(8, 34)); // many F16 subnormals
+        values[7] = 0f; values[8] = -0f; values[9] = 127.9f; values[10] = -127.9f;
+        var x = TestData.Random(tokens * k, 13, 3f);
+        switch (activationCase)
+        {
+            case 1: for (int i = 0; i < x.Length; i += 3) x[i] *= 1e-39f; break; // F32 subnormals
+            case 2: x[x.Length - 2] = 67108864f; break;                       // 2^26
+            case 3: x[4] = float.NegativeInfinity; break;
+        }
+        var shifted = _cpu.PrepareLinear(TestData.MakeWeight(values, DType.F16, n, k));
+        Assert.True(shifted.IsShiftedHalf);
+        foreach (bool finite in new[] { true, false })
+        {
+            var plain = PlainInterleavedF16(values, n, k, finite);
+            var expected = TestData.Download(_cpu, RunTokens(x, plain, tokens, n, k));
+            var actual = TestData.Download(_cpu, RunTokens(x, shifted, tokens, n, k));
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]) || (float.IsNaN(expected[i]) && float.IsNaN(actual[i])),
+                    $"T={tokens} case {activationCase} finite={finite} [{i}]: plain {expected[i]:R}, shifted {actual[i]:R}");
+        }
+    }
+
+    // The F16 bits of `values` in the Interleaved16 arrangement, not re-encoded, marked finite or unknown (the two plain F16 loads).
+    private static unsafe Weight PlainInterleavedF16(float[] values, int n, int k, bool finite)
+    {
+        var rowMajor = TestData.MakeWeight(values, DType.F16, n, k);
+        var storage = new NativeWeightStorage(rowMajor.ByteLength);
+        var layout = new Weight("plain", DType.F16, rowMajor.Shape, storage, 0, WeightLayout.Interleaved16);
+        for (long i = 0; i < values.Length; i++) ((Half*)storage.Pointer)[layout.StoredIndex(i)] = (Half)values[i];
+        return new Weight("plain", DType.F16, rowMajor.Shape, storage, 0, WeightLayout.Interleaved16) { KnownFinite = finite };
+    }
+
+    private DeviceTensor RunTokens(float[] x, Weight w, int tokens, int n, int k)
+    {
+        var y = _cpu.Allocate(tokens, n);
+        _cpu.MatMul(TestData.Upload(_cpu, x, tokens, k), w, y);
+        return y;
     }
 
     private DeviceTensor Run(float[] x, Weight w, int n, int k)

@@ -25,6 +25,8 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
     private const int PanelPad = 16;
 
     private readonly float[][] _panels;   // [threads][Group][PanelK · 16 + PanelPad]
+    private float[] _scaledX = [];        // [T, K] x · 2^102 for shifted-F16 weights (pinned, grown on demand)
+    private bool _xScaled;                // _x points into _scaledX
     private float* _x, _y;                // x [T, K], y [T, N]
     private Weight? _w;
     private int _t, _k, _n, _blocks, _tail;
@@ -56,6 +58,9 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         _blocks = _n / PackedMatMulKernel.Block;
         _tail = _n - _blocks * PackedMatMulKernel.Block;
         _direct = _t <= DirectMaxTokens || !_simd;
+        // Shifted-F16 weights stream at BF16 speed against x · 2^102 (exact unless some |x| ≥ 2^26); the blocked regime widens
+        // them to their values once per panel instead.
+        _xScaled = w.IsShiftedHalf && _direct && TryScaleActivations(px, _t * _k);
         _unitBlocks = _wide ? Group : 1;
         _units = (_blocks + _unitBlocks - 1) / _unitBlocks + (_tail > 0 ? 1 : 0);
         if (_direct)
@@ -70,6 +75,37 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         return _units * ((_t + _tokenBlock - 1) / _tokenBlock);
     }
 
+    // _x = a copy of x[0..n) times 2^102, when every |x| < 2^26 (NaN and Inf included in the refusal): each product with a
+    // ShiftedHalfLoad weight is then the product of x and the weight's value, exactly.
+    private bool TryScaleActivations(float* x, int n)
+    {
+        if (_scaledX.Length < n) _scaledX = GC.AllocateArray<float>(Math.Max(n, 2 * _scaledX.Length), pinned: true);
+        fixed (float* d = _scaledX)
+        {
+            uint limit = ShiftedHalf.ActivationLimitBits;
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                Vector256<uint> over = Vector256<uint>.Zero, abs = Vector256.Create(0x7FFFFFFFu), lim = Vector256.Create(limit - 1);
+                Vector256<float> scale = Vector256.Create(ShiftedHalf.ActivationScale);
+                for (; i + 8 <= n; i += 8)
+                {
+                    Vector256<float> v = Vector256.Load(x + i);
+                    over |= Vector256.GreaterThan(v.AsUInt32() & abs, lim);
+                    (v * scale).Store(d + i);
+                }
+                if (over != Vector256<uint>.Zero) return false;
+            }
+            for (; i < n; i++)
+            {
+                if ((BitConverter.SingleToUInt32Bits(x[i]) & 0x7FFFFFFF) >= limit) return false;
+                d[i] = x[i] * ShiftedHalf.ActivationScale;
+            }
+            _x = d; // the array is pinned, so the pointer stays valid after the fixed block
+        }
+        return true;
+    }
+
     /// <summary>Drops references to the call's buffers.</summary>
     public void Clear()
     {
@@ -82,6 +118,8 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         switch (_w!.DType)
         {
             case DType.BF16: Execute<BF16Load>(chunk, worker); break;
+            case DType.F16 when _w.IsShiftedHalf && _xScaled: Execute<ShiftedHalfLoad>(chunk, worker); break;
+            case DType.F16 when _w.IsShiftedHalf: Execute<ShiftedHalfExactLoad>(chunk, worker); break;
             case DType.F16 when _w.KnownFinite: Execute<F16FiniteLoad>(chunk, worker); break;
             case DType.F16: Execute<F16Load>(chunk, worker); break;
             case DType.F32: Execute<F32Load>(chunk, worker); break;

@@ -3,6 +3,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu.Kernels;
 
@@ -153,6 +154,48 @@ internal readonly struct F16FiniteLoad : IWeightLoad
             if ((h[i] & 0x7C00) == 0x7C00) return false;
         return true;
     }
+}
+
+/// <summary>
+/// Shifted-F16 codes (Estuary.Tensors.ShiftedHalf) widened to value · 2^-102: sign-extend, shift left 13, mask — three integer
+/// operations, never a subnormal. Only for activations multiplied by 2^102 (see PackedMatMulJob).
+/// </summary>
+internal readonly struct ShiftedHalfLoad : IWeightLoad
+{
+    public static int ElementSize => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(ref byte row, nuint k)
+    {
+        Vector128<short> c = Vector128.LoadUnsafe(ref Unsafe.As<byte, short>(ref row), k);
+        Vector256<int> h = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(c) : Vector256.WidenLower(c.ToVector256Unsafe());
+        return (Vector256.ShiftLeft(h, 13).AsUInt32() & Vector256.Create(ShiftedHalf.Mask)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(ref byte row, nuint k) => ShiftedHalf.DecodeScaled(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), k));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(byte* p)
+    {
+        Vector512<int> h = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)p));
+        return (Vector512.ShiftLeft(h, 13).AsUInt32() & Vector512.Create(ShiftedHalf.Mask)).AsSingle();
+    }
+}
+
+/// <summary>Shifted-F16 codes widened to their values (ShiftedHalfLoad times 2^102, exact): activations used as they are.</summary>
+internal readonly struct ShiftedHalfExactLoad : IWeightLoad
+{
+    public static int ElementSize => 2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(ref byte row, nuint k) => ShiftedHalfLoad.Load8(ref row, k) * Vector256.Create(ShiftedHalf.ActivationScale);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(ref byte row, nuint k) => ShiftedHalf.Decode(Unsafe.Add(ref Unsafe.As<byte, ushort>(ref row), k));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(byte* p) => ShiftedHalfLoad.Load16(p) * Vector512.Create(ShiftedHalf.ActivationScale);
 }
 
 /// <summary>Shared widening helpers.</summary>
