@@ -94,10 +94,24 @@ public class CliTests
     [InlineData("not an integer", "generate", "--prompt-ids", "1,x,3")]
     [InlineData("top_p", "generate", "--top-p", "7")]
     [InlineData("context length", "generate", "--max-model-len", "8", "--prompt", "Once upon a time there was a cat and a dog")]
+    [InlineData("--rounds must be at least 1", "bench", "decode", "--models", "", "--rounds", "0")]
+    [InlineData("does not exist", "bench", "decode", "--models", "/nonexistent/model", "--rounds", "1")]
     public void BadInputGivesAClearErrorAndExitCode2(string expected, params string[] args)
     {
         var (code, _, error) = Run(args);
         Assert.Equal(2, code);
         Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void BenchDecodeComparesModelsInOneTable()
+    {
+        string model = Estuary.Cli.Hosting.DefaultModel.Directory;
+        var (code, output, error) = Run("bench", "decode", "--models", model, model, "--rounds", "2", "--decode-tokens", "4", "--threads", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("2 rounds of 4 tokens", output);
+        var lines = output.Split('\n').Where(l => l.StartsWith(model + ": ", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("1.00× first (rounds 1.00–1.00)", lines[0]); // the first model against itself
     }
 }

@@ -35,7 +35,7 @@ internal static class CpuBenchmark
     }
 
     // Decode tokens/s over `tokens` steps once every sequence has finished its (short) prompt.
-    private static double DecodeRate(LlmEngine engine, int numSeqs, int tokens, Random rng)
+    internal static double DecodeRate(LlmEngine engine, int numSeqs, int tokens, Random rng)
     {
         var sampling = SamplingParams.Greedy(tokens + 1) with { IgnoreEos = true };
         for (int s = 0; s < numSeqs; s++) engine.AddRequest($"decode-{Guid.NewGuid():N}", RandomPrompt(engine, 16, rng), sampling);

@@ -19,6 +19,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchPlotCommand.Create());
         bench.Subcommands.Add(BenchOfflineCommand.Create());
         bench.Subcommands.Add(BenchCompareCommand.Create());
+        bench.Subcommands.Add(BenchDecodeCommand.Create());
         return bench;
     }
 
