@@ -189,7 +189,7 @@ public sealed class PackedMatMulTests : IDisposable
         }
 
         using var single = new CpuBackend(1);
-        foreach (int count in new[] { 1, 2, 3, 7, 8, 16, 17 })
+        foreach (int count in new[] { 1, 2, 3, 7, 8, 12, 13, 16, 17 })
         {
             for (int t0 = 0; t0 + count <= tokens; t0 += count + 5)
             {

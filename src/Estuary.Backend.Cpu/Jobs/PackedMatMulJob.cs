@@ -18,6 +18,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
     public const int DirectMaxTokens = 16;
 
     private const int Group = 4;          // blocks per Vector512 micro tile
+    private const int Direct2BlockMinTokens = 7; // from here the direct regime runs 2-block × up-to-8-token tiles
     private const int PanelK = 128;       // k per widened slice: 4 blocks × 128 × 16 floats = 32 KiB, stays in L1
     private const int TokenBlock = 128;   // tokens per prefill chunk (at most)
     // Floats between block slices in the panel: one cache line, so the 4 slices (8 KiB apart otherwise) that a micro tile reads
@@ -167,7 +168,11 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         }
         if (nb == Group && _wide)
         {
-            PackedMatMulKernel.Tiles4x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false, PackedMatMulKernel.StreamPrefetchBytes);
+            // Batches of 7+ tokens on 2-byte weights: 2-block tiles of up to 8 tokens widen each weight vector once per 8 tokens.
+            if (tc >= Direct2BlockMinTokens && TW.ElementSize == 2)
+                PackedMatMulKernel.Tiles2x2x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false, PackedMatMulKernel.StreamPrefetchBytes);
+            else
+                PackedMatMulKernel.Tiles4x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false, PackedMatMulKernel.StreamPrefetchBytes);
             return;
         }
         for (int b = 0; b < nb; b++)
