@@ -20,6 +20,8 @@ public class CliTests
             using var stderr = new StringWriter();
             Console.SetOut(stdout);
             Console.SetError(stderr);
+            // Spectre's static console keeps the writer it was created with; give each run its own.
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(stdout) });
             try
             {
                 int code = (int)typeof(Program).GetMethod("Main", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
@@ -113,5 +115,14 @@ public class CliTests
         var lines = output.Split('\n').Where(l => l.StartsWith(model + ": ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, lines.Length);
         Assert.Contains("1.00× first (rounds 1.00–1.00)", lines[0]); // the first model against itself
+    }
+
+    [Fact]
+    public void BenchCpuReportsEveryMeasureAsMediansOfRounds()
+    {
+        var (code, output, error) = Run("bench", "cpu", "--repeats", "2", "--decode-tokens", "4", "--batch", "2", "--prompt-len", "16", "--threads", "2");
+        Assert.True(code == 0, error);
+        Assert.Contains("Medians of 2 rounds", output);
+        foreach (var measure in new[] { "decode, 1 sequence", "decode, 2 sequences", "prompt, 16 tokens", "GFLOP/s" }) Assert.Contains(measure, output);
     }
 }

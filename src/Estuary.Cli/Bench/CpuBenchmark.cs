@@ -6,32 +6,64 @@ using Estuary.Models;
 
 namespace Estuary.Cli.Bench;
 
-/// <summary>Results of one CPU benchmark run.</summary>
+/// <summary>
+/// Results of one CPU benchmark run: medians over rounds of every measurement, and medians over rounds of each ratio taken within
+/// its round (the machine's speed drifts by tens of percent between minutes, so a ratio of two medians measured apart is noisier).
+/// </summary>
 internal sealed record CpuBenchmarkResult(double CopyBandwidth, double FmaPeak, double FmaPeak256, long WeightBytesPerToken, double DecodeTokensPerSecond,
-    double BatchDecodeTokensPerSecond, int BatchSize, double PromptTokensPerSecond, int PromptLength, double PrefillFlops)
+    double BatchDecodeTokensPerSecond, int BatchSize, double PromptTokensPerSecond, int PromptLength, double PrefillFlops,
+    double DecodeFractionOfBound, double BatchSpeedup, double PrefillFractionOfPeak, int Rounds)
 {
     public double DecodeBoundTokensPerSecond => CopyBandwidth / WeightBytesPerToken;
-    public double DecodeFractionOfBound => DecodeTokensPerSecond / DecodeBoundTokensPerSecond;
-    public double BatchSpeedup => BatchDecodeTokensPerSecond / DecodeTokensPerSecond;
     public double PrefillFlopsPerSecond => PrefillFlops * PromptTokensPerSecond / PromptLength;
-    public double PrefillFractionOfPeak => PrefillFlopsPerSecond / FmaPeak;
 }
 
 /// <summary>Runs the measurements.</summary>
 internal static class CpuBenchmark
 {
+    /// <summary>
+    /// <paramref name="repeats"/> rounds, each: the copy-bandwidth probe, single-sequence decode, batched decode, the FMA-peak probe,
+    /// prompt processing — so each measurement sits next to the yardstick (or the rate) it is divided by.
+    /// </summary>
     public static CpuBenchmarkResult Run(LlmEngine engine, int threads, int decodeTokens, int batchSize, int promptLength, int repeats)
     {
-        double copy = MachineProbe.CopyBandwidth(threads);
-        double peak = MachineProbe.FmaPeak(threads);
-        double peak256 = MachineProbe.FmaPeak256(threads);
         var model = (CausalLm)engine.Model;
         long bytesPerToken = model.WeightBytes - (ReferenceEquals(model.Head.Weight, model.Embedding.Table) ? 0 : model.Embedding.Table.ByteLength);
+        double flops = PrefillFlops(model, promptLength);
         var rng = new Random(7);
-        double decode = Median(repeats, () => DecodeRate(engine, 1, decodeTokens, rng));
-        double batch = Median(repeats, () => DecodeRate(engine, batchSize, decodeTokens, rng));
-        double prompt = Median(repeats, () => PromptRate(engine, promptLength, rng));
-        return new CpuBenchmarkResult(copy, peak, peak256, bytesPerToken, decode, batch, batchSize, prompt, promptLength, PrefillFlops(model, promptLength));
+        double peak256 = MachineProbe.FmaPeak256(threads);
+        var copy = new double[repeats];
+        var peak = new double[repeats];
+        var decode = new double[repeats];
+        var batch = new double[repeats];
+        var prompt = new double[repeats];
+        for (int r = 0; r < repeats; r++)
+        {
+            copy[r] = MachineProbe.CopyBandwidth(threads);
+            decode[r] = DecodeRate(engine, 1, decodeTokens, rng);
+            batch[r] = DecodeRate(engine, batchSize, decodeTokens, rng);
+            peak[r] = MachineProbe.FmaPeak(threads);
+            prompt[r] = PromptRate(engine, promptLength, rng);
+        }
+        var decodeFraction = new double[repeats];
+        var speedup = new double[repeats];
+        var prefillFraction = new double[repeats];
+        for (int r = 0; r < repeats; r++)
+        {
+            decodeFraction[r] = decode[r] * bytesPerToken / copy[r];
+            speedup[r] = batch[r] / decode[r];
+            prefillFraction[r] = flops * prompt[r] / promptLength / peak[r];
+        }
+        return new CpuBenchmarkResult(Median(copy), Median(peak), peak256, bytesPerToken, Median(decode), Median(batch), batchSize,
+            Median(prompt), promptLength, flops, Median(decodeFraction), Median(speedup), Median(prefillFraction), repeats);
+    }
+
+    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+    public static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     // Decode tokens/s over `tokens` steps once every sequence has finished its (short) prompt.
@@ -77,13 +109,5 @@ internal static class CpuBenchmark
         var ids = new int[length];
         for (int i = 0; i < length; i++) ids[i] = rng.Next(3, engine.ModelConfig.VocabSize);
         return ids;
-    }
-
-    private static double Median(int repeats, Func<double> measure)
-    {
-        var values = new double[repeats];
-        for (int i = 0; i < repeats; i++) values[i] = measure();
-        Array.Sort(values);
-        return values[repeats / 2];
     }
 }

@@ -39,10 +39,10 @@ internal sealed class DecodeComparison
     public static DecodeComparison FromSamples(double[][] samples) => new(samples);
 
     /// <summary>Median tokens/s of model <paramref name="m"/>.</summary>
-    public double Median(int m) => MedianOf(Samples[m]);
+    public double Median(int m) => CpuBenchmark.Median(Samples[m]);
 
     /// <summary>Median over rounds of model <paramref name="m"/>'s tokens/s divided by the first model's in the same round.</summary>
-    public double MedianRatioToFirst(int m) => MedianOf(Samples[m].Select((v, r) => v / Samples[0][r]).ToArray());
+    public double MedianRatioToFirst(int m) => CpuBenchmark.Median(Samples[m].Select((v, r) => v / Samples[0][r]).ToArray());
 
     /// <summary>Smallest and largest per-round ratio to the first model.</summary>
     public (double Min, double Max) RatioRange(int m)
@@ -51,11 +51,4 @@ internal sealed class DecodeComparison
         return (ratios.Min(), ratios.Max());
     }
 
-    // The middle value; the mean of the two middle ones for an even count.
-    private static double MedianOf(double[] values)
-    {
-        var sorted = values.Order().ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 }

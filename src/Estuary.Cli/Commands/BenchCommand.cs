@@ -29,7 +29,7 @@ internal static class BenchCommand
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens per decode measurement", DefaultValueFactory = _ => 32 };
         var batch = new Option<int>("--batch") { Description = "Concurrent sequences for the batched-decode measurement", DefaultValueFactory = _ => 8 };
         var promptLength = new Option<int>("--prompt-len") { Description = "Prompt length for the prompt-processing measurement", DefaultValueFactory = _ => 512 };
-        var repeats = new Option<int>("--repeats") { Description = "Runs per measurement (the median is reported)", DefaultValueFactory = _ => 3 };
+        var repeats = new Option<int>("--repeats") { Description = "Rounds of all measurements (medians are reported; ratios are taken within each round)", DefaultValueFactory = _ => 3 };
         var command = new Command("cpu", "Decode and prompt speed on the CPU next to the machine's bandwidth bound and FMA peak");
         engineOptions.AddTo(command);
         foreach (var o in new Option[] { decodeTokens, batch, promptLength, repeats }) command.Options.Add(o);
@@ -47,10 +47,12 @@ internal static class BenchCommand
             table.AddRow("FMA peak (fp32, widest vectors)", $"{result.FmaPeak / 1e9:F1} GFLOP/s{(Vector512.IsHardwareAccelerated ? $" (Vector512; Vector256: {result.FmaPeak256 / 1e9:F1})" : "")}");
             table.AddRow("weight bytes read per token", $"{result.WeightBytesPerToken / 1e6:F1} MB");
             table.AddRow("decode bound (bandwidth / bytes)", $"{result.DecodeBoundTokensPerSecond:F2} tok/s");
-            table.AddRow("decode, 1 sequence", $"{result.DecodeTokensPerSecond:F2} tok/s ({result.DecodeFractionOfBound:P0} of bound)");
-            table.AddRow($"decode, {result.BatchSize} sequences", $"{result.BatchDecodeTokensPerSecond:F2} tok/s ({result.BatchSpeedup:F2}× one sequence)");
-            table.AddRow($"prompt, {result.PromptLength} tokens", $"{result.PromptTokensPerSecond:F1} tok/s, {result.PrefillFlopsPerSecond / 1e9:F1} GFLOP/s ({result.PrefillFractionOfPeak:P0} of FMA peak)");
+            table.AddRow("decode, 1 sequence", $"{result.DecodeTokensPerSecond:F2} tok/s ({result.DecodeFractionOfBound:P0} of bound¹)");
+            table.AddRow($"decode, {result.BatchSize} sequences", $"{result.BatchDecodeTokensPerSecond:F2} tok/s ({result.BatchSpeedup:F2}× one sequence¹)");
+            table.AddRow($"prompt, {result.PromptLength} tokens", $"{result.PromptTokensPerSecond:F1} tok/s, {result.PrefillFlopsPerSecond / 1e9:F1} GFLOP/s ({result.PrefillFractionOfPeak:P0} of FMA peak¹)");
             AnsiConsole.Write(table);
+            Console.WriteLine($"Medians of {result.Rounds} rounds; each round probes copy bandwidth, decodes one and {result.BatchSize} sequences, probes the FMA " +
+                "peak and processes one prompt. ¹ Median over rounds of the ratio within a round (not the ratio of the medians).");
             return 0;
         });
         return command;
