@@ -59,7 +59,7 @@ internal static class QuantBench
             return c;
         }
         long entries = (long)w.PaddedRows * w.NumGroups;
-        Buffer.MemoryCopy((void*)w.ScalesPointer, (void*)c.ScalesPointer, 2 * entries, 2 * entries);
+        Buffer.MemoryCopy((void*)w.ScalesPointer, (void*)c.ScalesPointer, 4 * entries, 4 * entries); // F32 scales
         Buffer.MemoryCopy((void*)w.ZerosPointer, (void*)c.ZerosPointer, entries, entries);
         return c;
     }
