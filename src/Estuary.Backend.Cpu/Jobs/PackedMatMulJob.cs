@@ -170,7 +170,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         {
             // Batches of 7+ tokens on 2-byte weights: 2-block tiles of up to 8 tokens widen each weight vector once per 8 tokens.
             if (tc >= Direct2BlockMinTokens && TW.ElementSize == 2)
-                PackedMatMulKernel.Tiles2x2x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false, PackedMatMulKernel.StreamPrefetchBytes);
+                PackedMatMulKernel.Tiles2x2x512<TW>(x, _k, tc, w, bs, y, _n, _k, PackedMatMulKernel.StreamPrefetchBytes);
             else
                 PackedMatMulKernel.Tiles4x512<TW>(x, _k, tc, w, bs, y, _n, 0, _k, accumulate: false, PackedMatMulKernel.StreamPrefetchBytes);
             return;

@@ -120,52 +120,43 @@ internal static unsafe class PackedMatMulKernel
         if (TM.M > 5) { a50.Store(y5); a51.Store(y5 + 16); a52.Store(y5 + 32); a53.Store(y5 + 48); }
     }
 
+    // Tokens in the next of `tilesLeft` balanced tiles over `remaining` tokens (the tiles differ by at most one token).
+    private static int TileHeight(int remaining, int tilesLeft) => (remaining + tilesLeft - 1) / tilesLeft;
+
     /// <summary>Most tokens per 2-block micro tile (16 accumulators).</summary>
     public const int MaxTile2 = 8;
 
     /// <summary>
-    /// 2 blocks (32 outputs) × TM tokens (up to 8) with Vector512, k in [k0, k1); addressing as in Micro4x512. For batched decode on
-    /// 2-byte weights: each weight vector is widened once for up to 8 tokens (two 4-block tiles of 4 tokens widen it twice), so
-    /// a k step costs 4 widening µops for 16 FMAs instead of 16 for 32.
+    /// 2 blocks (32 outputs) × TM tokens (up to 8) with Vector512 over k in [0, <paramref name="k"/>), from +0 (the direct regime: no
+    /// K-slicing); addressing as in Micro4x512. For batched decode on 2-byte weights: each weight vector is widened once for up to
+    /// 8 tokens (two 4-block tiles of 4 tokens widen it twice), so a k step costs 4 widening µops for 16 FMAs instead of 16 for 32.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Micro2x512<TW, TM>(float* x, nint ldx, byte* w, nint bs, float* y, nint ldy, nint k0, nint k1, bool accumulate,
-        nint prefetch = 0)
+    public static void Micro2x512<TW, TM>(float* x, nint ldx, byte* w, nint bs, float* y, nint ldy, nint k, nint prefetch)
         where TW : struct, IWeightLoad where TM : struct, ITokenCount
     {
         Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default; // a{token}{block}
         Vector512<float> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
         Vector512<float> a60 = default, a61 = default, a70 = default, a71 = default;
         float* y0 = y, y1 = y + ldy, y2 = y + 2 * ldy, y3 = y + 3 * ldy, y4 = y + 4 * ldy, y5 = y + 5 * ldy, y6 = y + 6 * ldy, y7 = y + 7 * ldy;
-        if (accumulate)
-        {
-            a00 = Vector512.Load(y0); a01 = Vector512.Load(y0 + 16);
-            if (TM.M > 1) { a10 = Vector512.Load(y1); a11 = Vector512.Load(y1 + 16); }
-            if (TM.M > 2) { a20 = Vector512.Load(y2); a21 = Vector512.Load(y2 + 16); }
-            if (TM.M > 3) { a30 = Vector512.Load(y3); a31 = Vector512.Load(y3 + 16); }
-            if (TM.M > 4) { a40 = Vector512.Load(y4); a41 = Vector512.Load(y4 + 16); }
-            if (TM.M > 5) { a50 = Vector512.Load(y5); a51 = Vector512.Load(y5 + 16); }
-            if (TM.M > 6) { a60 = Vector512.Load(y6); a61 = Vector512.Load(y6 + 16); }
-            if (TM.M > 7) { a70 = Vector512.Load(y7); a71 = Vector512.Load(y7 + 16); }
-        }
         float* x0 = x, x1 = x + ldx, x2 = x + 2 * ldx, x3 = x + 3 * ldx, x4 = x + 4 * ldx, x5 = x + 5 * ldx, x6 = x + 6 * ldx, x7 = x + 7 * ldx;
         byte* w0 = w, w1 = w + bs;
         nint step = Block * TW.ElementSize;
-        for (nint k = k0; k < k1; k++)
+        for (nint c = 0; c < k; c++)
         {
-            // Hot spot: 2 weight vectors (32 outputs at k) feed TM·2 FMAs; each token costs one broadcast.
-            nint o = k * step;
+            // Hot spot: 2 weight vectors (32 outputs at c) feed TM·2 FMAs; each token costs one broadcast.
+            nint o = c * step;
             if (prefetch > 0 && (o & 63) == 0) { Sse.Prefetch0(w0 + o + prefetch); Sse.Prefetch0(w1 + o + prefetch); }
             Vector512<float> b0 = TW.Load16(w0 + o), b1 = TW.Load16(w1 + o);
-            Vector512<float> v = Vector512.Create(x0[k]);
+            Vector512<float> v = Vector512.Create(x0[c]);
             a00 = Vector512.FusedMultiplyAdd(v, b0, a00); a01 = Vector512.FusedMultiplyAdd(v, b1, a01);
-            if (TM.M > 1) { v = Vector512.Create(x1[k]); a10 = Vector512.FusedMultiplyAdd(v, b0, a10); a11 = Vector512.FusedMultiplyAdd(v, b1, a11); }
-            if (TM.M > 2) { v = Vector512.Create(x2[k]); a20 = Vector512.FusedMultiplyAdd(v, b0, a20); a21 = Vector512.FusedMultiplyAdd(v, b1, a21); }
-            if (TM.M > 3) { v = Vector512.Create(x3[k]); a30 = Vector512.FusedMultiplyAdd(v, b0, a30); a31 = Vector512.FusedMultiplyAdd(v, b1, a31); }
-            if (TM.M > 4) { v = Vector512.Create(x4[k]); a40 = Vector512.FusedMultiplyAdd(v, b0, a40); a41 = Vector512.FusedMultiplyAdd(v, b1, a41); }
-            if (TM.M > 5) { v = Vector512.Create(x5[k]); a50 = Vector512.FusedMultiplyAdd(v, b0, a50); a51 = Vector512.FusedMultiplyAdd(v, b1, a51); }
-            if (TM.M > 6) { v = Vector512.Create(x6[k]); a60 = Vector512.FusedMultiplyAdd(v, b0, a60); a61 = Vector512.FusedMultiplyAdd(v, b1, a61); }
-            if (TM.M > 7) { v = Vector512.Create(x7[k]); a70 = Vector512.FusedMultiplyAdd(v, b0, a70); a71 = Vector512.FusedMultiplyAdd(v, b1, a71); }
+            if (TM.M > 1) { v = Vector512.Create(x1[c]); a10 = Vector512.FusedMultiplyAdd(v, b0, a10); a11 = Vector512.FusedMultiplyAdd(v, b1, a11); }
+            if (TM.M > 2) { v = Vector512.Create(x2[c]); a20 = Vector512.FusedMultiplyAdd(v, b0, a20); a21 = Vector512.FusedMultiplyAdd(v, b1, a21); }
+            if (TM.M > 3) { v = Vector512.Create(x3[c]); a30 = Vector512.FusedMultiplyAdd(v, b0, a30); a31 = Vector512.FusedMultiplyAdd(v, b1, a31); }
+            if (TM.M > 4) { v = Vector512.Create(x4[c]); a40 = Vector512.FusedMultiplyAdd(v, b0, a40); a41 = Vector512.FusedMultiplyAdd(v, b1, a41); }
+            if (TM.M > 5) { v = Vector512.Create(x5[c]); a50 = Vector512.FusedMultiplyAdd(v, b0, a50); a51 = Vector512.FusedMultiplyAdd(v, b1, a51); }
+            if (TM.M > 6) { v = Vector512.Create(x6[c]); a60 = Vector512.FusedMultiplyAdd(v, b0, a60); a61 = Vector512.FusedMultiplyAdd(v, b1, a61); }
+            if (TM.M > 7) { v = Vector512.Create(x7[c]); a70 = Vector512.FusedMultiplyAdd(v, b0, a70); a71 = Vector512.FusedMultiplyAdd(v, b1, a71); }
         }
         a00.Store(y0); a01.Store(y0 + 16);
         if (TM.M > 1) { a10.Store(y1); a11.Store(y1 + 16); }
@@ -178,12 +169,11 @@ internal static unsafe class PackedMatMulKernel
     }
 
     /// <summary>
-    /// The 4 blocks at <paramref name="w"/> as two 2-block halves, each over <paramref name="tokens"/> tokens in balanced tiles of at
+    /// The 4 blocks at <paramref name="w"/> as two 2-block halves over k in [0, <paramref name="k"/>), each over <paramref name="tokens"/> tokens in balanced tiles of at
     /// most 8 (7 → 7, 12 → 6 + 6, 16 → 8 + 8); the first tile of each half prefetches <paramref name="prefetch"/> bytes ahead.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tiles2x2x512<TW>(float* x, nint ldx, int tokens, byte* w, nint bs, float* y, nint ldy, nint k0, nint k1, bool accumulate,
-        nint prefetch = 0)
+    public static void Tiles2x2x512<TW>(float* x, nint ldx, int tokens, byte* w, nint bs, float* y, nint ldy, nint k, nint prefetch)
         where TW : struct, IWeightLoad
     {
         int tiles = (tokens + MaxTile2 - 1) / MaxTile2;
@@ -193,19 +183,19 @@ internal static unsafe class PackedMatMulKernel
             float* yh = y + 2 * half * Block;
             for (int t = 0, i = 0; t < tokens; i++)
             {
-                int m = (tokens - t + (tiles - i) - 1) / (tiles - i);
+                int m = TileHeight(tokens - t, tiles - i);
                 float* xt = x + t * ldx, yt = yh + t * ldy;
                 nint pf = i == 0 ? prefetch : 0;
                 switch (m)
                 {
-                    case 8: Micro2x512<TW, Tokens8>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    case 7: Micro2x512<TW, Tokens7>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    case 6: Micro2x512<TW, Tokens6>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    case 5: Micro2x512<TW, Tokens5>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    case 4: Micro2x512<TW, Tokens4>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    case 3: Micro2x512<TW, Tokens3>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    case 2: Micro2x512<TW, Tokens2>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
-                    default: Micro2x512<TW, Tokens1>(xt, ldx, wh, bs, yt, ldy, k0, k1, accumulate, pf); break;
+                    case 8: Micro2x512<TW, Tokens8>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    case 7: Micro2x512<TW, Tokens7>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    case 6: Micro2x512<TW, Tokens6>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    case 5: Micro2x512<TW, Tokens5>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    case 4: Micro2x512<TW, Tokens4>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    case 3: Micro2x512<TW, Tokens3>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    case 2: Micro2x512<TW, Tokens2>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
+                    default: Micro2x512<TW, Tokens1>(xt, ldx, wh, bs, yt, ldy, k, pf); break;
                 }
                 t += m;
             }
@@ -286,7 +276,7 @@ internal static unsafe class PackedMatMulKernel
         int tiles = (tokens + MaxTile - 1) / MaxTile;
         for (int t = 0, i = 0; t < tokens; i++)
         {
-            int m = (tokens - t + (tiles - i) - 1) / (tiles - i); // balanced: 8 → 4 + 4, 16 → 6 + 5 + 5
+            int m = TileHeight(tokens - t, tiles - i); // balanced: 8 → 4 + 4, 16 → 6 + 5 + 5
             float* xt = x + t * ldx, yt = y + t * ldy;
             nint pf = i == 0 ? prefetch : 0;
             switch (m)
@@ -310,7 +300,7 @@ internal static unsafe class PackedMatMulKernel
         int tiles = (tokens + MaxTile - 1) / MaxTile;
         for (int t = 0, i = 0; t < tokens; i++)
         {
-            int m = (tokens - t + (tiles - i) - 1) / (tiles - i);
+            int m = TileHeight(tokens - t, tiles - i);
             float* xt = x + t * ldx, yt = y + t * ldy;
             switch (m)
             {
