@@ -5,7 +5,7 @@ using Estuary.Backend.Cpu;
 using Estuary.Kernels.Benchmarks;
 using Estuary.Tensors;
 
-// Arguments: [threads] [sections...] with sections among peak, decode, prefill, head, packed, quant, quant1, layers, lora (default: all).
+// Arguments: [threads] [sections...] with sections among peak, decode, prefill, head, packed, quant, quant1, attention, layers, lora (default: all).
 int threads = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 var only = args.Skip(1).ToHashSet();
 bool Run(string section) => only.Count == 0 || only.Contains(section);
@@ -154,6 +154,8 @@ if (Run("quant") || only.Contains("quant1"))
         }
     }
 }
+
+if (Run("attention")) rows.AddRange(AttentionBench.Run(cpu, cpu1));
 
 if (Run("layers")) rows.AddRange(LayerMixBench.Run(cpu, rounds: 12));
 

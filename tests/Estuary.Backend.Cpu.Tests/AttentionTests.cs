@@ -73,6 +73,8 @@ public sealed class AttentionTests : IDisposable
     [InlineData(6, 2, 12, 5, true, DType.BF16)]  // gathered keys, values through the any-D path
     [InlineData(8, 2, 64, 16, false, DType.F16)]
     [InlineData(4, 1, 19, 3, true, DType.F16)]
+    [InlineData(4, 4, 128, 16, true, DType.F32)]  // D = 128: values through the any-D path
+    [InlineData(6, 3, 80, 32, false, DType.BF16)] // D = 80, two key units per block
     public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi, DType dtype)
     {
         var rng = new Random(hq * 100 + d);
