@@ -1,12 +1,12 @@
-// Measures the engine's own step times — one prompt's prefill, a decode step with 1 and with C sequences — for a roofline
-// prediction of what continuous batching can gain over one-at-a-time serving on this machine.
+// Measures the engine's own step times — one prompt's prefill, a decode step with 1 and with C sequences at the workload's mean
+// decode context — for a roofline prediction of what continuous batching can gain over one-at-a-time serving on this machine.
 using System.Diagnostics;
 using Estuary.Engine;
 
 namespace Estuary.Cli.Bench;
 
-/// <summary>Step times in seconds.</summary>
-internal sealed record StepTimes(double Prefill, double Decode1, double DecodeC, int Concurrency)
+/// <summary>Step times in seconds; the decode steps were timed with <paramref name="DecodeContext"/> tokens of context per sequence.</summary>
+internal sealed record StepTimes(double Prefill, double Decode1, double DecodeC, int Concurrency, int DecodeContext)
 {
     /// <summary>
     /// Output-throughput ratio continuous / naive at concurrency C for O output tokens per request: naive serves one request in
@@ -15,7 +15,15 @@ internal sealed record StepTimes(double Prefill, double Decode1, double DecodeC,
     public double PredictedRatio(int outputLength) =>
         Concurrency * (Prefill + outputLength * Decode1) / (Concurrency * Prefill + outputLength * DecodeC);
 
-    public static StepTimes Measure(LlmEngine engine, int inputLength, int concurrency)
+    /// <summary>
+    /// The context a decode step of the workload sees on average: the prompt plus half the output (attention reads the whole
+    /// KV cache of every sequence each step, so a step at 16 tokens of context would flatter long outputs), within the model's
+    /// context limit.
+    /// </summary>
+    public static int MeanDecodeContext(int inputLength, int outputLength, int maxModelLen, int steps) =>
+        Math.Max(1, Math.Min(inputLength + outputLength / 2, maxModelLen - steps - 2));
+
+    public static StepTimes Measure(LlmEngine engine, int inputLength, int outputLength, int concurrency)
     {
         var rng = new Random(11);
         int[] Prompt(int n)
@@ -34,20 +42,23 @@ internal sealed record StepTimes(double Prefill, double Decode1, double DecodeC,
             prefills.Add(sw.Elapsed.TotalSeconds);
         }
         prefills.Sort();
-        return new StepTimes(prefills[1], DecodeStep(engine, 1, Prompt), DecodeStep(engine, concurrency, Prompt), concurrency);
+        int context = MeanDecodeContext(inputLength, outputLength, engine.MaxModelLen, DecodeSteps);
+        return new StepTimes(prefills[1], DecodeStep(engine, 1, context, Prompt), DecodeStep(engine, concurrency, context, Prompt), concurrency, context);
     }
 
-    // Seconds per decode step with `seqs` short sequences, after their prefill.
-    private static double DecodeStep(LlmEngine engine, int seqs, Func<int, int[]> prompt)
+    private const int DecodeSteps = 16;
+
+    // Seconds per decode step with `seqs` sequences of `context` prompt tokens, after their prefill.
+    private static double DecodeStep(LlmEngine engine, int seqs, int context, Func<int, int[]> prompt)
     {
-        const int steps = 16;
+        var added = new List<Sequence>();
         for (int s = 0; s < seqs; s++)
-            engine.AddRequest($"roofline-d{seqs}-{s}", prompt(8), SamplingParams.Greedy(steps + 1) with { IgnoreEos = true });
-        while (engine.Stats.NumWaiting > 0) engine.Step(); // admit and prefill everyone
+            added.Add(engine.AddRequest($"roofline-d{seqs}-{s}", prompt(context), SamplingParams.Greedy(DecodeSteps + 1) with { IgnoreEos = true }));
+        while (added.Any(q => q.NumOutputTokens == 0)) engine.Step(); // admit and prefill everyone (long prompts take several chunks)
         engine.Step();
         var sw = Stopwatch.StartNew();
         int n = 0;
-        while (engine.HasUnfinishedRequests && n < steps - 2)
+        while (engine.HasUnfinishedRequests && n < DecodeSteps - 2)
         {
             engine.Step();
             n++;

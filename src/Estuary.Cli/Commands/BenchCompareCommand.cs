@@ -48,7 +48,7 @@ internal static class BenchCompareCommand
                 var sweep = new SweepSettings(work, levels, null, r.GetValue(w.Seed), r.GetValue(w.Warmup), inputLength, outputLength)
                     { PromptsPerLevel = perLevel, DisjointLevels = true };
                 StepTimes? times = null;
-                var cont = await RunOne(dir, config, "estuary-continuous", sweep, r.GetValue(api)!, tokenizer, ct, e => times = StepTimes.Measure(e, inputLength, Math.Min(16, levels.Max())));
+                var cont = await RunOne(dir, config, "estuary-continuous", sweep, r.GetValue(api)!, tokenizer, ct, e => times = StepTimes.Measure(e, inputLength, outputLength, Math.Min(16, levels.Max())));
                 var naive = await RunOne(dir, config.AsNaiveBaseline(), "naive-one-at-a-time", sweep, r.GetValue(api)!, tokenizer, ct, null);
                 runs.Add((outputLength, cont, naive, times!));
             }
@@ -59,15 +59,15 @@ internal static class BenchCompareCommand
                 foreach (var c in cont.Levels)
                 {
                     var nv = naive.Levels.First(l => l.Concurrency == c.Concurrency);
-                    var roof = new StepTimes(times.Prefill, times.Decode1, times.DecodeC, c.Concurrency);
+                    var roof = times with { Concurrency = c.Concurrency };
                     table.AddRow(c.Concurrency.ToString(CultureInfo.InvariantCulture), $"{c.OutputThroughput:F1}", $"{nv.OutputThroughput:F1}",
                         $"{c.OutputThroughput / Math.Max(nv.OutputThroughput, 1e-9):F2}×",
                         c.Concurrency == times.Concurrency ? $"{roof.PredictedRatio(outputLength):F2}×" : "",
                         $"{c.TtftMs.Median:F0}", $"{nv.TtftMs.Median:F0}", $"{c.TtftMs.Median / Math.Max(nv.TtftMs.Median, 1e-9):F2}");
                 }
                 AnsiConsole.Write(table);
-                Console.Error.WriteLine($"step times: prefill {times.Prefill * 1000:F1} ms ({cont.InputLength} tokens), decode {times.Decode1 * 1000:F1} ms (1 seq), " +
-                    $"{times.DecodeC * 1000:F1} ms ({times.Concurrency} seqs)");
+                Console.Error.WriteLine($"step times: prefill {times.Prefill * 1000:F1} ms ({cont.InputLength} tokens), decode at {times.DecodeContext} tokens " +
+                    $"of context {times.Decode1 * 1000:F1} ms (1 seq), {times.DecodeC * 1000:F1} ms ({times.Concurrency} seqs)");
                 if (r.GetValue(w.Out) is { } outDir)
                 {
                     var stem = $"compare-{cont.InputLength}-{outputLength}";
