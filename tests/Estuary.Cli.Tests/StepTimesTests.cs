@@ -29,7 +29,8 @@ public class StepTimesTests
     [Fact]
     public void AMeasurementTimesEveryStepKindAndReturnsEveryBlock()
     {
-        var config = new EngineConfig { NumThreads = 2, NumKvBlocks = 64, MaxNumSeqs = 4, EnablePrefixCaching = false };
+        // A 32-token budget: the four 32-token prompts are prefilled over four steps while the first ones already decode.
+        var config = new EngineConfig { NumThreads = 2, NumKvBlocks = 64, MaxNumSeqs = 4, MaxNumBatchedTokens = 32, EnablePrefixCaching = false };
         using var engine = LlmEngine.Load(DefaultModel.Directory, config);
         var t = StepTimes.Measure(engine, inputLength: 24, outputLength: 16, concurrency: 4);
         Assert.Equal(32, t.DecodeContext);

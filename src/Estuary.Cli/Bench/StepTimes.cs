@@ -48,22 +48,26 @@ internal sealed record StepTimes(double Prefill, double Decode1, double DecodeC,
 
     private const int DecodeSteps = 16;
 
-    // Seconds per decode step with `seqs` sequences of `context` prompt tokens, after their prefill.
+    // Seconds per decode step with `seqs` sequences of `context` prompt tokens, all decoding: the sequences may generate up to the
+    // context limit, so none finishes while the others are still in prefill (long prompts take several chunked steps); they are
+    // aborted once the steps are timed.
     private static double DecodeStep(LlmEngine engine, int seqs, int context, Func<int, int[]> prompt)
     {
         var added = new List<Sequence>();
+        int maxTokens = Math.Max(DecodeSteps + 1, engine.MaxModelLen - context);
         for (int s = 0; s < seqs; s++)
-            added.Add(engine.AddRequest($"roofline-d{seqs}-{s}", prompt(context), SamplingParams.Greedy(DecodeSteps + 1) with { IgnoreEos = true }));
-        while (added.Any(q => q.NumOutputTokens == 0)) engine.Step(); // admit and prefill everyone (long prompts take several chunks)
+            added.Add(engine.AddRequest($"roofline-d{seqs}-{s}", prompt(context), SamplingParams.Greedy(maxTokens) with { IgnoreEos = true }));
+        while (added.Any(q => q.NumOutputTokens == 0)) engine.Step(); // admit and prefill everyone
         engine.Step();
         var sw = Stopwatch.StartNew();
         int n = 0;
-        while (engine.HasUnfinishedRequests && n < DecodeSteps - 2)
+        while (engine.Stats.NumRunning == seqs && n < DecodeSteps - 2)
         {
             engine.Step();
             n++;
         }
         double perStep = sw.Elapsed.TotalSeconds / Math.Max(1, n);
+        foreach (var q in added) engine.Abort(q.RequestId);
         while (engine.HasUnfinishedRequests) engine.Step();
         return perStep;
     }
