@@ -158,6 +158,7 @@ if (Run("quant") || only.Contains("quant1"))
 if (only.Contains("micro")) rows.AddRange(MicroBench.Run());
 
 
+
 if (Run("attention")) rows.AddRange(AttentionBench.Run(cpu, cpu1));
 
 if (Run("layers")) rows.AddRange(LayerMixBench.Run(cpu, rounds: 12));

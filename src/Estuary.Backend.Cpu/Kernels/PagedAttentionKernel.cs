@@ -9,12 +9,20 @@
 // other rows, heads, sequences, threads, block size or vector width (the scalar path computes the same chains).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Estuary.Backend.Cpu.Kernels;
 
 /// <summary>Paged attention kernels; the backend parallelises over (sequence, KV head, row tile).</summary>
 internal static unsafe class PagedAttentionKernel
 {
+    // Single-query (decode) walks prefetch the keys this many score tiles ahead and the values this many blocks' worth of rows
+    // ahead: a sequence's cache is scattered in 2–4 KiB pieces (one head of one block), too short for the hardware prefetchers.
+    // Kernel benchmark 'attention' (16 × 640 keys, 12 × 64, 2 threads), six runs alternating with the build before: BF16 K/V
+    // 1.96–2.42 → 1.73–1.91 ms per layer; F32 2.44–3.22 → 2.45–3.64 ms, within the noise (F32 already streams at the read bandwidth).
+    private const int PrefetchTiles = 2;
+    private const int PrefetchValueBlocks = 2;
+
     /// <summary>Keys per unit: one Vector512 (or two Vector256) of scores.</summary>
     public const int KeyUnit = 16;
 
@@ -162,10 +170,13 @@ internal static unsafe class PagedAttentionKernel
             for (int t = 0; t < tiles; t++)
             {
                 byte* k0 = units[4 * t], k1 = units[4 * t + 1], k2 = units[4 * t + 2], k3 = units[4 * t + 3];
+                int ahead = 4 * Math.Min(t + PrefetchTiles, tiles - 1);
+                byte* f0 = units[ahead], f1 = units[ahead + 1], f2 = units[ahead + 2], f3 = units[ahead + 3];
                 Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 for (nint c = 0, at = 0; c < d; c++, at += step)
                 {
                     // Hot spot: one broadcast query element × 64 keys (4 cache lines of F32, 2 of BF16, when read from the cache).
+                    if ((at & 63) == 0) { Sse.Prefetch0(f0 + at); Sse.Prefetch0(f1 + at); Sse.Prefetch0(f2 + at); Sse.Prefetch0(f3 + at); }
                     var qc = Vector512.Create(q[c]);
                     a0 = Vector512.FusedMultiplyAdd(qc, TW.Load16(k0 + at), a0);
                     a1 = Vector512.FusedMultiplyAdd(qc, TW.Load16(k1 + at), a1);
@@ -320,10 +331,19 @@ internal static unsafe class PagedAttentionKernel
         {
             const int Es16 = 16; // elements per vector
             int es = TW.ElementSize;
+            // A second cursor runs `lead` rows ahead and prefetches each row it passes.
+            var ahead = new ValueCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+            int lead = Math.Min(n, PrefetchValueBlocks * blockSize), aheadAt = 0;
+            for (; aheadAt < lead; aheadAt++) ahead.Next();
             Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, f0 = default, f1 = default, f2 = default, f3 = default;
             int j = 0;
             for (; j + 1 < n; j += 2)
             {
+                for (int r = 0; r < 2 && aheadAt < n; r++, aheadAt++)
+                {
+                    byte* a = ahead.Next();
+                    for (nint line = 0; line < row; line += 64) Sse.Prefetch0(a + line);
+                }
                 byte* v = keys.Next();
                 byte* w = keys.Next();
                 var pj = Vector512.Create(p[j]);
