@@ -51,6 +51,22 @@ public sealed class ExpTests
     }
 
     [Fact]
+    public void WideVectorLanesEqualTheScalarFormBitForBit()
+    {
+        var xs = Inputs();
+        for (int i = 0; i + 16 <= xs.Length; i += 16)
+        {
+            var v = VectorMath.Exp(System.Runtime.Intrinsics.Vector512.Create(xs.AsSpan(i, 16)));
+            for (int j = 0; j < 16; j++)
+            {
+                float s = VectorMath.Exp(xs[i + j]);
+                if (float.IsNaN(s)) Assert.True(float.IsNaN(v[j]));
+                else Assert.Equal(BitConverter.SingleToInt32Bits(s), BitConverter.SingleToInt32Bits(v[j]));
+            }
+        }
+    }
+
+    [Fact]
     public void EdgesAreExactOrSaturate()
     {
         Assert.Equal(1f, VectorMath.Exp(0f));
