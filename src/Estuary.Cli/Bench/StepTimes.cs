@@ -66,7 +66,7 @@ internal sealed record StepTimes(double Prefill, double Decode1, double DecodeC,
             engine.Step();
             n++;
         }
-        double perStep = sw.Elapsed.TotalSeconds / Math.Max(1, n);
+        double perStep = n > 0 ? sw.Elapsed.TotalSeconds / n : double.NaN; // NaN: a sequence was preempted before any step was timed
         foreach (var q in added) engine.Abort(q.RequestId);
         while (engine.HasUnfinishedRequests) engine.Step();
         return perStep;
