@@ -5,7 +5,7 @@ using Estuary.Backend.Cpu;
 using Estuary.Kernels.Benchmarks;
 using Estuary.Tensors;
 
-// Arguments: [threads] [sections...] with sections among peak, decode, prefill, head, packed, quant, quant1, attention, layers, lora (default: all).
+// Arguments: [threads] [sections...] with sections among peak, decode, prefill, head, packed, quant, quant1, attention, layers, lora (default: all) and micro (only when named).
 int threads = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 var only = args.Skip(1).ToHashSet();
 bool Run(string section) => only.Count == 0 || only.Contains(section);
