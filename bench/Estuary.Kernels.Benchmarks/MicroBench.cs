@@ -43,7 +43,12 @@ internal static unsafe class MicroBench
             }
             flops = 2.0 * 128 * 64 * K * reps;
             rows.Add(($"tiles 4×512 × 128 tokens, ldx {ldx}, y ld 2048, 1 thread (GFLOP/s)", $"{flops / best / 1e9:F1}"));
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(xs);
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(ys);
         }
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(panel);
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(x);
+        System.Runtime.InteropServices.NativeMemory.AlignedFree(y);
         float[] srow = new float[256];
         for (int i = 0; i < 256; i++) srow[i] = (float)Math.Sin(i) * 3;
         float[] work = new float[256];
