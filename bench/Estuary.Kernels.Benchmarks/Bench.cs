@@ -98,6 +98,9 @@ internal static class Bench
         return threads * iters * 12 * 32 / best / 1e9;
     }
 
+    /// <summary>10⁹ flops of independent Vector512 FMA chains on the calling thread.</summary>
+    public static float Fma512GigaFlop() => Fma512Loop(1_000_000_000 / 384);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static float Fma512Loop(long iters)
     {

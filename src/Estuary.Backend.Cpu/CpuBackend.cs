@@ -1,5 +1,6 @@
 // IBackend on the CPU: validates shapes, then runs Vector256 kernels on a blocking worker pool (caller + NumThreads-1 workers).
 // Invariant: one call at a time (not thread-safe); activations are F32 CpuTensors; weights stay in their stored dtype.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -51,8 +52,21 @@ public sealed class CpuBackend : IBackend
         if (dtype != DType.F32) throw new NotSupportedException($"Allocate: the CPU backend keeps activations in F32, not {dtype}");
         if (rows < 0 || cols < 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Allocate: negative shape [{rows}, {cols}]");
         long n = (long)rows * cols;
-        if (n > Array.MaxLength) throw new ArgumentOutOfRangeException(nameof(rows), $"Allocate: [{rows}, {cols}] exceeds {Array.MaxLength} elements");
-        return new CpuTensor(GC.AllocateArray<float>((int)n, pinned: true), 0, rows, cols);
+        if (n > Array.MaxLength - LineFloats) throw new ArgumentOutOfRangeException(nameof(rows), $"Allocate: [{rows}, {cols}] exceeds {Array.MaxLength - LineFloats} elements");
+        // The pinned array never moves, so starting at its first 64-byte boundary keeps row 0 on a cache line; rows of a multiple of
+        // 16 floats all start on one. Vector512 loads and stores of y then never split a line, and two threads writing neighbouring
+        // 64-output blocks of the packed matmul never share one.
+        var data = GC.AllocateArray<float>((int)n + LineFloats - 1, pinned: true);
+        return new CpuTensor(data, LineOffset(data), rows, cols);
+    }
+
+    private const int LineFloats = 16; // floats per 64-byte cache line
+
+    // Floats from data[0] to the first 64-byte boundary (data is pinned).
+    private static unsafe int LineOffset(float[] data)
+    {
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(data));
+        return (int)((64 - (address & 63)) & 63) / sizeof(float);
     }
 
     /// <inheritdoc />

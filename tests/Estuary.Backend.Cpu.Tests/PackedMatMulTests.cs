@@ -164,12 +164,14 @@ public sealed class PackedMatMulTests : IDisposable
     }
 
     [Theory]
-    [InlineData(DType.BF16)]
-    [InlineData(DType.F16)]
-    [InlineData(DType.F32)]
-    public void EveryOutputIsOneInOrderFmaChainWhateverTheBatchSizeAndThreadCount(DType dtype)
+    [InlineData(DType.BF16, 45, 203)]
+    [InlineData(DType.F16, 45, 203)]
+    [InlineData(DType.F32, 45, 203)]
+    // 140 tokens: two token blocks; K = 2500: x of a 128-token block exceeds 1 MiB, so K runs in two phases (1280 + 1220).
+    [InlineData(DType.BF16, 140, 2500)]
+    public void EveryOutputIsOneInOrderFmaChainWhateverTheBatchSizeAndThreadCount(DType dtype, int tokens, int k)
     {
-        const int tokens = 45, n = 150, k = 203; // 45 > 16 tokens: the batched call widens K-slices into panels
+        const int n = 150; // more than 16 tokens: the batched call widens K-slices into panels
         var x = TestData.Random(tokens * k, 3);
         var raw = TestData.MakeWeight(TestData.Random(n * k, 4), dtype, n, k);
         var w = _cpu.PrepareLinear(raw);

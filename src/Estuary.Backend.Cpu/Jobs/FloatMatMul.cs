@@ -22,7 +22,14 @@ internal sealed unsafe class FloatMatMul(int threads)
             fixed (float* py = &y.Row(0)[0])
             {
                 int n = _packed.Prepare(x, px, w, y, py, simd, threads);
-                try { Execute(_packed, n, pool); }
+                try
+                {
+                    for (int phase = 0; phase < _packed.Phases; phase++)
+                    {
+                        _packed.SetPhase(phase);
+                        Execute(_packed, n, pool);
+                    }
+                }
                 finally { _packed.Clear(); }
             }
             return;

@@ -1,6 +1,7 @@
 // Parallel driver of PackedMatMulKernel for Interleaved16 weights [N, K]: chunks are groups of 16-output blocks (decode: the
 // weights stream from memory once, every token of the step reuses each vector) or (token block, 4-block group) pairs (prefill:
-// the group is widened to F32 one K-slice at a time into an L1-sized panel that every token tile of the block reuses).
+// the group is widened to F32 one K-slice at a time into an L1-sized panel that every token tile of the block reuses; when a token
+// block's x exceeds 1 MiB, K runs in phases, one pool run each, so every unit of a phase rereads x from L2).
 // Invariant: each output element is produced by exactly one chunk as one in-order FMA chain, so results do not depend on threads.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -24,6 +25,11 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
     // Floats between block slices in the panel: one cache line, so the 4 slices (8 KiB apart otherwise) that a micro tile reads
     // at the same k do not all fall in one L1 set (prefill GEMM 170 → 189 GFLOP/s averaged over TinyLlama shapes, alternating runs).
     private const int PanelPad = 16;
+    // Most bytes of x one K-phase of a token block reads: every output unit of the block rereads them, so they must stay in L2.
+    // Above, K is split into phases run one after another (TinyLlama's down projection, K = 5632: x 2.75 MiB per 128 tokens).
+    // Kernel benchmark `gemm` (1 and 2 threads, alternating in one process): K = 5632 at T = 512 went 210 → 233 GFLOP/s with
+    // 2 threads and 114 → 125 with 1; phases of 512 KiB were no better, and K = 2048 is unchanged (one phase).
+    private const int PhaseXBytes = 1 << 20;
 
     private readonly float[][] _panels;   // [threads][Group][PanelK · 16 + PanelPad]
     private float[] _scaledX = [];        // [T, K] x · 2^102 for shifted-F16 weights (pinned, grown on demand)
@@ -36,6 +42,8 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
     private int _units;                   // output units, the tail rows (if any) counting as one more
     private int _unitsPerChunk;           // direct regime
     private int _tokenBlock;              // blocked regime: tokens per chunk
+    private int _phaseK;                  // blocked regime: k per phase (a multiple of PanelK), K in one phase when direct
+    private int _k0, _k1;                 // the current phase's k range
 
     public PackedMatMulJob(int threads)
     {
@@ -59,6 +67,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         _blocks = _n / PackedMatMulKernel.Block;
         _tail = _n - _blocks * PackedMatMulKernel.Block;
         _direct = _t <= DirectMaxTokens || !_simd;
+        _phaseK = _k;
         // Shifted-F16 weights stream at BF16 speed against x · 2^102 (exact unless some |x| ≥ 2^26); the blocked regime widens
         // them to their values once per panel instead.
         _xScaled = w.IsShiftedHalf && _direct && TryScaleActivations(px, _t * _k);
@@ -73,7 +82,19 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         // Few output units: smaller token blocks so every thread gets chunks (each chunk widens its own panel slices).
         _tokenBlock = TokenBlock;
         while (_units * ((_t + _tokenBlock - 1) / _tokenBlock) < 2 * threads && _tokenBlock > 24) _tokenBlock /= 2;
+        int phases = (int)Math.Max(1, ((long)_tokenBlock * _k * sizeof(float) + PhaseXBytes - 1) / PhaseXBytes);
+        _phaseK = ((_k + phases - 1) / phases + PanelK - 1) / PanelK * PanelK;
         return _units * ((_t + _tokenBlock - 1) / _tokenBlock);
+    }
+
+    /// <summary>K-phases of the prepared call: run every chunk of phase 0, then of phase 1, … (each continues the FMA chains).</summary>
+    public int Phases => (_k + _phaseK - 1) / _phaseK;
+
+    /// <summary>Selects the phase the next chunks run.</summary>
+    public void SetPhase(int phase)
+    {
+        _k0 = phase * _phaseK;
+        _k1 = Math.Min(_k, _k0 + _phaseK);
     }
 
     // _x = a copy of x[0..n) times 2^102, when every |x| < 2^26 (NaN and Inf included in the refusal): each product with a
@@ -179,7 +200,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
             PackedMatMulKernel.Tiles1x256<TW>(x, _k, tc, w + b * bs, y + b * PackedMatMulKernel.Block, _n, 0, _k, accumulate: false);
     }
 
-    // Output unit u over tokens [t0, t0 + tc), one K-slice at a time: the unit's blocks are widened into this worker's F32 panel
+    // Output unit u over tokens [t0, t0 + tc) and the phase's k range, one K-slice at a time: the unit's blocks are widened into this worker's F32 panel
     // ([nb][PanelK · 16 + PanelPad]), then every token tile runs over the slice, parking its partial sums in y between slices.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Blocked<TW>(int u, int t0, int tc, int worker)
@@ -190,7 +211,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         float* y = _y + (nint)t0 * _n + b0 * PackedMatMulKernel.Block;
         if (b0 >= _blocks)
         {
-            Tail<TW>(x, tc, _y + (nint)t0 * _n, 0, _k, accumulate: false);
+            Tail<TW>(x, tc, _y + (nint)t0 * _n, _k0, _k1, accumulate: _k0 > 0);
             return;
         }
         int nb = Math.Min(_unitBlocks, _blocks - b0);
@@ -198,9 +219,9 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
         byte* w = (byte*)_w!.Pointer + b0 * bs;
         fixed (float* panel = _panels[worker])
         {
-            for (int k0 = 0; k0 < _k; k0 += PanelK)
+            for (int k0 = _k0; k0 < _k1; k0 += PanelK)
             {
-                int kc = Math.Min(PanelK, _k - k0);
+                int kc = Math.Min(PanelK, _k1 - k0);
                 int len = kc * PackedMatMulKernel.Block; // elements per block slice
                 int stride = len + PanelPad;
                 for (int b = 0; b < nb; b++)
