@@ -156,9 +156,6 @@ if (Run("quant") || only.Contains("quant1"))
 }
 
 if (only.Contains("micro")) rows.AddRange(MicroBench.Run());
-
-
-
 if (only.Contains("gemm")) rows.AddRange(GemmBreakdownBench.Run());
 if (Run("attention")) rows.AddRange(AttentionBench.Run(cpu, cpu1));
 
