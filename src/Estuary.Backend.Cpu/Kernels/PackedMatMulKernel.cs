@@ -23,6 +23,15 @@ internal readonly struct Tokens6 : ITokenCount { public static int M => 6; }
 internal readonly struct Tokens7 : ITokenCount { public static int M => 7; }
 internal readonly struct Tokens8 : ITokenCount { public static int M => 8; }
 
+/// <summary>Whether a micro tile also writes the F32 weight vectors it loads to a panel, as a type (compiled out when off).</summary>
+internal interface IPanelWrite
+{
+    static abstract bool On { get; }
+}
+
+internal readonly struct NoPanelWrite : IPanelWrite { public static bool On => false; }
+internal readonly struct PanelWrite : IPanelWrite { public static bool On => true; }
+
 /// <summary>Micro-kernels over Interleaved16 weights; addresses are raw (weights are native memory, activations pinned arrays).</summary>
 internal static unsafe class PackedMatMulKernel
 {
@@ -47,7 +56,17 @@ internal static unsafe class PackedMatMulKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Micro4x512<TW, TM>(float* x, nint ldx, byte* w, nint bs, float* y, nint ldy, nint k0, nint k1, bool accumulate,
         nint prefetch = 0)
-        where TW : struct, IWeightLoad where TM : struct, ITokenCount
+        where TW : struct, IWeightLoad where TM : struct, ITokenCount =>
+        Micro4x512<TW, TM, NoPanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, null, 0);
+
+    /// <summary>
+    /// Micro4x512 that, with <typeparamref name="TP"/> = <see cref="PanelWrite"/>, also stores each widened weight vector: element k
+    /// of block b at panel + b·<paramref name="pbs"/> + 64·k bytes (the blocked regime's F32 panel, filled by its first token tile).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Micro4x512<TW, TM, TP>(float* x, nint ldx, byte* w, nint bs, float* y, nint ldy, nint k0, nint k1, bool accumulate,
+        nint prefetch, byte* panel, nint pbs)
+        where TW : struct, IWeightLoad where TM : struct, ITokenCount where TP : struct, IPanelWrite
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default; // a{token}{block}
         Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
@@ -78,6 +97,11 @@ internal static unsafe class PackedMatMulKernel
                 Sse.Prefetch0(w2 + o + prefetch); Sse.Prefetch0(w3 + o + prefetch);
             }
             Vector512<float> b0 = TW.Load16(w0 + o), b1 = TW.Load16(w1 + o), b2 = TW.Load16(w2 + o), b3 = TW.Load16(w3 + o);
+            if (TP.On)
+            {
+                float* q = (float*)(panel + 64 * k);
+                b0.Store(q); b1.Store((float*)((byte*)q + pbs)); b2.Store((float*)((byte*)q + 2 * pbs)); b3.Store((float*)((byte*)q + 3 * pbs));
+            }
             Vector512<float> v = Vector512.Create(x0[k]);
             a00 = Vector512.FusedMultiplyAdd(v, b0, a00); a01 = Vector512.FusedMultiplyAdd(v, b1, a01);
             a02 = Vector512.FusedMultiplyAdd(v, b2, a02); a03 = Vector512.FusedMultiplyAdd(v, b3, a03);
@@ -290,6 +314,31 @@ internal static unsafe class PackedMatMulKernel
             }
             t += m;
         }
+    }
+
+    /// <summary>
+    /// Tiles4x512 over k in [k0, k1) reading the 4 blocks at <paramref name="w"/> (stride <paramref name="bs"/>) in their stored dtype:
+    /// the first tile widens each weight vector once, computes with it and stores it to the F32 panel (addressed as in the
+    /// PanelWrite Micro4x512), prefetching the stored weights <paramref name="prefetch"/> bytes ahead; the other tiles read the panel.
+    /// One pass instead of a widening pass and then the tiles: the first tile's FMAs hide the weights' memory latency.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void WidenTiles4x512<TW>(float* x, nint ldx, int tokens, byte* w, nint bs, byte* panel, nint pbs, float* y, nint ldy,
+        nint k0, nint k1, bool accumulate, nint prefetch)
+        where TW : struct, IWeightLoad
+    {
+        int m = TileHeight(tokens, (tokens + MaxTile - 1) / MaxTile);
+        switch (m)
+        {
+            case 6: Micro4x512<TW, Tokens6, PanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, panel, pbs); break;
+            case 5: Micro4x512<TW, Tokens5, PanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, panel, pbs); break;
+            case 4: Micro4x512<TW, Tokens4, PanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, panel, pbs); break;
+            case 3: Micro4x512<TW, Tokens3, PanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, panel, pbs); break;
+            case 2: Micro4x512<TW, Tokens2, PanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, panel, pbs); break;
+            default: Micro4x512<TW, Tokens1, PanelWrite>(x, ldx, w, bs, y, ldy, k0, k1, accumulate, prefetch, panel, pbs); break;
+        }
+        if (m < tokens)
+            Tiles4x512<F32Load>(x + m * ldx, ldx, tokens - m, panel, pbs, y + m * ldy, ldy, k0, k1, accumulate);
     }
 
     /// <summary>Runs the 1-block Vector256 kernel over <paramref name="tokens"/> tokens in balanced tiles of at most 6.</summary>
