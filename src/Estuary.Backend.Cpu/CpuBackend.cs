@@ -249,10 +249,17 @@ public sealed class CpuBackend : IBackend
             else
             {
                 ushort[] ku = (ushort[])ka, vu = (ushort[])va;
-                for (int i = 0; i < width; i++)
+                unsafe
                 {
-                    ku[kBase + (long)i * bs] = CpuKvCacheStorage.Narrow(kRow[i], spec.DType);
-                    vu[vBase + (long)(i / d) * bs * d + i % d] = CpuKvCacheStorage.Narrow(vRow[i], spec.DType);
+                    // The slot is checked above: its block's keys (kBase + (width − 1)·B) and values (vBase + (Hkv − 1)·B·D + D − 1) are in
+                    // the arrays. Values go as runs of D, keys one element per B.
+                    fixed (ushort* kDst = &ku[kBase], vDst = &vu[vBase])
+                    fixed (float* kSrc = kRow, vSrc = vRow)
+                    {
+                        CpuKvCacheStorage.NarrowStrided(kSrc, width, kDst, bs, spec.DType);
+                        for (int h = 0; h < spec.NumKvHeads; h++)
+                            CpuKvCacheStorage.NarrowRun(vSrc + h * d, d, vDst + (nint)h * bs * d, spec.DType);
+                    }
                 }
             }
         }

@@ -3,6 +3,8 @@
 // contiguous, so a sequence's values stream in 4 KiB runs instead of one row per page), in the spec's dtype
 // (float[] for F32, ushort[] bit patterns for BF16 and F16; values are rounded to nearest-even when written).
 // Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
@@ -91,6 +93,57 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         DType.F16 => BitConverter.HalfToUInt16Bits((Half)value),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), $"{dtype} is not a 16-bit KV dtype"),
     };
+
+    /// <summary>
+    /// dst[0..n) = Narrow(src[0..n)) for BF16 or F16: BF16 eight lanes at a time where Vector256 is accelerated (the same bits as
+    /// Narrow, NaN included), F16 through Narrow.
+    /// </summary>
+    internal static unsafe void NarrowRun(float* src, int n, ushort* dst, DType dtype)
+    {
+        int i = 0;
+        if (dtype == DType.BF16 && Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1u);
+            var half = Vector256.Create(0x7FFFu);
+            var abs = Vector256.Create(0x7FFFFFFFu);
+            var inf = Vector256.Create(0x7F800000u);
+            var quiet = Vector256.Create(0x40u);
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector256<uint> lo = Bf16Bits(Vector256.Load((uint*)src + i), one, half, abs, inf, quiet);
+                Vector256<uint> hi = Bf16Bits(Vector256.Load((uint*)src + i + 8), one, half, abs, inf, quiet);
+                Vector256.Narrow(lo, hi).Store(dst + i);
+            }
+        }
+        for (; i < n; i++) dst[i] = Narrow(src[i], dtype);
+    }
+
+    /// <summary>dst[j·stride] = Narrow(src[j]) for j in [0, n): a key's elements into its block's transposed layout.</summary>
+    internal static unsafe void NarrowStrided(float* src, int n, ushort* dst, nint stride, DType dtype)
+    {
+        if (dtype == DType.BF16)
+            for (int j = 0; j < n; j++) dst[j * stride] = NarrowBf16(src[j]);
+        else
+            for (int j = 0; j < n; j++) dst[j * stride] = Narrow(src[j], dtype);
+    }
+
+    // Narrow(value, BF16) without the dtype switch.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort NarrowBf16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return float.IsNaN(value) ? (ushort)((bits >> 16) | 0x40) : (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    // Eight floats' BF16 bit patterns (in the low halves): round to nearest even, NaN kept as a quiet NaN, as NarrowBf16.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Bf16Bits(Vector256<uint> bits, Vector256<uint> one, Vector256<uint> half, Vector256<uint> abs,
+        Vector256<uint> inf, Vector256<uint> quiet)
+    {
+        Vector256<uint> rounded = (bits + half + ((bits >> 16) & one)) >> 16;
+        Vector256<uint> nan = Vector256.GreaterThan(bits & abs, inf);
+        return Vector256.ConditionalSelect(nan, (bits >> 16) | quiet, rounded);
+    }
 
     /// <summary>The float a 16-bit KV element holds.</summary>
     public static float WidenElement(ushort bits, DType dtype) => dtype switch

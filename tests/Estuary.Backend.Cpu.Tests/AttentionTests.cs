@@ -154,6 +154,49 @@ public sealed class AttentionTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => cache.Keys(0));     // no F32 view of a 16-bit cache
     }
 
+    [Theory]
+    [InlineData(DType.BF16, 40)] // D = 40: two 16-lane runs and an 8-element tail per head
+    [InlineData(DType.BF16, 64)]
+    [InlineData(DType.F16, 40)]
+    public void WriteKvStoresEveryElementAsNarrowDoes(DType dtype, int d)
+    {
+        const int hkv = 3, bs = 16, tokens = 37;
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 8, bs, hkv, d, dtype));
+        var b = new ForwardBatch(tokens, 1, 8, bs);
+        for (int t = 0; t < tokens; t++) b.SlotMapping[t] = t == 5 ? -1 : 2 * bs + t; // from block 2 on; row 5 is padding
+        int width = hkv * d;
+        var k = TestData.Random(tokens * width, 11, 4f);
+        var v = TestData.Random(tokens * width, 12, 4f);
+        // Specials: NaNs (with payload and sign), infinities, the largest finite float (rounds to Inf in BF16), ties, subnormals.
+        float[] specials = [float.NaN, -float.NaN, BitConverter.UInt32BitsToSingle(0x7F800001), float.PositiveInfinity, float.NegativeInfinity,
+            float.MaxValue, -float.MaxValue, 1f + MathF.Pow(2, -8), 1f + 3 * MathF.Pow(2, -8), 1e-40f, -1e-45f, 0f, -0f, 65520f];
+        for (int i = 0; i < specials.Length; i++) { k[7 * i + 3] = specials[i]; v[11 * i + 5] = specials[i]; }
+        _cpu.WriteKv(TestData.Upload(_cpu, k, tokens, width), TestData.Upload(_cpu, v, tokens, width), new KvLayer(cache, 0), b);
+        var keys = (ushort[])cache.KeyArray(0);
+        var values = (ushort[])cache.ValueArray(0);
+        var writtenK = new bool[keys.Length];
+        var writtenV = new bool[values.Length];
+        for (int t = 0; t < tokens; t++)
+        {
+            if (b.SlotMapping[t] < 0) continue;
+            for (int h = 0; h < hkv; h++)
+            {
+                for (int j = 0; j < d; j++)
+                {
+                    long ki = CpuKvCacheStorage.KeyIndex(cache.Spec, b.SlotMapping[t], h, j), vi = CpuKvCacheStorage.ValueIndex(cache.Spec, b.SlotMapping[t], h, j);
+                    Assert.Equal(CpuKvCacheStorage.Narrow(k[t * width + h * d + j], dtype), keys[ki]);
+                    Assert.Equal(CpuKvCacheStorage.Narrow(v[t * width + h * d + j], dtype), values[vi]);
+                    writtenK[ki] = writtenV[vi] = true;
+                }
+            }
+        }
+        for (int i = 0; i < keys.Length; i++)
+        {
+            if (!writtenK[i]) Assert.True(keys[i] == 0, $"key element {i} written by no row");
+            if (!writtenV[i]) Assert.True(values[i] == 0, $"value element {i} written by no row");
+        }
+    }
+
     [Fact]
     public void WriteKvLaysOutHeadsBlockMajor()
     {
