@@ -87,16 +87,14 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>The stored bits of <paramref name="value"/> in a 16-bit KV dtype (round to nearest even; NaN stays NaN).</summary>
     public static ushort Narrow(float value, DType dtype) => dtype switch
     {
-        DType.BF16 => float.IsNaN(value)
-            ? (ushort)((BitConverter.SingleToUInt32Bits(value) >> 16) | 0x40)
-            : (ushort)((BitConverter.SingleToUInt32Bits(value) + 0x7FFF + ((BitConverter.SingleToUInt32Bits(value) >> 16) & 1)) >> 16),
+        DType.BF16 => NarrowBf16(value),
         DType.F16 => BitConverter.HalfToUInt16Bits((Half)value),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), $"{dtype} is not a 16-bit KV dtype"),
     };
 
     /// <summary>
-    /// dst[0..n) = Narrow(src[0..n)) for BF16 or F16: BF16 eight lanes at a time where Vector256 is accelerated (the same bits as
-    /// Narrow, NaN included), F16 through Narrow.
+    /// dst[0..n) = Narrow(src[0..n)) for BF16 or F16: BF16 sixteen elements per step (two Vector256) where Vector256 is
+    /// accelerated (the same bits as Narrow, NaN included), F16 and the tail through Narrow.
     /// </summary>
     internal static unsafe void NarrowRun(float* src, int n, ushort* dst, DType dtype)
     {
@@ -127,7 +125,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
             for (int j = 0; j < n; j++) dst[j * stride] = Narrow(src[j], dtype);
     }
 
-    // Narrow(value, BF16) without the dtype switch.
+    // BF16 bits of value: round to nearest even; NaN stays a NaN with the quiet bit set.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ushort NarrowBf16(float value)
     {

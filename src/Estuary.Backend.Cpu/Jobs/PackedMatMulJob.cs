@@ -28,7 +28,8 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
     // Most bytes of x one K-phase of a token block reads: every output unit of the block rereads them, so they must stay in L2.
     // Above, K is split into phases run one after another (TinyLlama's down projection, K = 5632: x 2.75 MiB per 128 tokens).
     // Kernel benchmark `gemm` (1 and 2 threads, alternating in one process): K = 5632 at T = 512 went 210 → 233 GFLOP/s with
-    // 2 threads and 114 → 125 with 1; phases of 512 KiB were no better, and K = 2048 is unchanged (one phase).
+    // 2 threads and 114 → 125 with 1 (one run; 512 KiB phases read 2–5 % more there, not adopted on one run); K = 2048 stays
+    // in one phase.
     private const int PhaseXBytes = 1 << 20;
 
     private readonly float[][] _panels;   // [threads][Group][PanelK · 16 + PanelPad]
@@ -233,7 +234,7 @@ internal sealed unsafe class PackedMatMulJob : ParallelJob
                 {
                     // The first token tile widens the slice into the panel as it computes; the others read the panel. Kernel
                     // benchmark 'gemm', three runs alternating with a separate widening pass, T = 512: medians of 1 thread +7 %, of
-                    // 2 threads +4 % (best rounds +2.5 % and ±0 %).
+                    // 2 threads +4 % (best rounds: 1 thread +2.5 %, 2 threads +2 % on average, −11 to +24 %).
                     PackedMatMulKernel.WidenTiles4x512<TW>(x, _k, tc, w, bs, p, pbs, y, _n, k0, k0 + kc, acc, PackedMatMulKernel.StreamPrefetchBytes);
                     continue;
                 }
