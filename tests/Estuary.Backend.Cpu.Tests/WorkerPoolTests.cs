@@ -1,5 +1,6 @@
-// WorkerPool: every chunk runs exactly once and all of a job's chunks are done when Run returns, with calls back to back and after
-// pauses (workers asleep), for chunks of very different lengths; failures reach the caller and the pool keeps working.
+// WorkerPool: every chunk runs exactly once and all of a job's chunks are done when Run returns, with calls back to back (workers
+// spinning), after pauses around the spin budget (workers deciding to block) and after long ones (workers asleep), for chunks of very
+// different lengths; failures reach the caller and the pool keeps working.
 using Estuary.Backend.Cpu.Threading;
 
 namespace Estuary.BackendCpu.Tests;
@@ -36,7 +37,15 @@ public sealed class WorkerPoolTests
             for (int c = 0; c < job.Counts.Length; c++)
                 Assert.Equal(c < chunks ? 1 : 0, Volatile.Read(ref job.Counts[c]));
             if (call % 500 == 499) Thread.Sleep(2); // the workers block and must be woken
+            else if (rng.Next(4) == 0) Pause(rng.Next(20, 120)); // around the spin budget: a worker may be deciding to block as Run starts
         }
+    }
+
+    // Busy-waits about the given number of microseconds (the caller stays on its core, as between a decode step's operations).
+    private static void Pause(int microseconds)
+    {
+        long until = System.Diagnostics.Stopwatch.GetTimestamp() + microseconds * System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < until) Thread.SpinWait(10);
     }
 
     private sealed class FailingJob : ParallelJob
