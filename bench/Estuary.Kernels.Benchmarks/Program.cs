@@ -5,7 +5,7 @@ using Estuary.Backend.Cpu;
 using Estuary.Kernels.Benchmarks;
 using Estuary.Tensors;
 
-// Arguments: [threads] [sections...] with sections among peak, decode, prefill, head, packed, quant, quant1, attention, layers, lora (default: all) and micro, gemm, overhead (only when named).
+// Arguments: [threads] [sections...] with sections among peak, decode, prefill, head, packed, quant, quant1, attention, layers, lora (default: all) and micro, gemm, overhead, t16 (only when named).
 int threads = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
 var only = args.Skip(1).ToHashSet();
 bool Run(string section) => only.Count == 0 || only.Contains(section);
@@ -158,6 +158,7 @@ if (Run("quant") || only.Contains("quant1"))
 if (only.Contains("micro")) rows.AddRange(MicroBench.Run());
 if (only.Contains("gemm")) rows.AddRange(GemmBreakdownBench.Run());
 if (only.Contains("overhead")) rows.AddRange(OverheadBench.Run(cpu, cpu1));
+if (only.Contains("t16")) rows.AddRange(BatchDecodeBench.Run());
 if (Run("attention")) rows.AddRange(AttentionBench.Run(cpu, cpu1));
 
 if (Run("layers")) rows.AddRange(LayerMixBench.Run(cpu, rounds: 12));
