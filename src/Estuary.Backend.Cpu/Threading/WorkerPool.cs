@@ -13,8 +13,8 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>
     /// How long a waiting thread spins before it blocks. Decode runs hundreds of small jobs per token a few µs apart; a blocked
     /// thread takes a futex wake (tens of µs on a virtual machine) to resume. Kernel benchmark `overhead` (2 threads, each call
-    /// after ~18 µs of caller-only work, spin and no spin alternating round by round; two runs): INT4 [256, 2048] matvec 18.0–17.0 →
-    /// 10.8–10.1 µs, decode attention at 64 keys 15.5–10.7 → 8.4–8.7 µs, BF16 [256, 2048] 20.1–19.7 → 17.1 µs.
+    /// after ~18 µs of caller-only work, spin and no spin alternating round by round; two runs): INT4 [256, 2048] matvec 17.0–18.0 →
+    /// 10.1–10.8 µs, decode attention at 64 keys 10.7–15.5 → 8.4–8.7 µs, BF16 [256, 2048] 19.7–20.1 → 17.1 µs.
     /// </summary>
     public const double SpinMicroseconds = 50;
 
