@@ -11,7 +11,7 @@ namespace Estuary.Backend.Cpu.Threading;
 internal sealed class WorkerPool : IDisposable
 {
     /// <summary>
-    /// How long a waiting thread spins before it blocks. Decode runs hundreds of small jobs per token a few µs apart; a blocked
+    /// How long a waiting thread spins before it blocks. Decode runs about 180 small jobs per TinyLlama token a few µs apart; a blocked
     /// thread takes a futex wake (tens of µs on a virtual machine) to resume. Kernel benchmark `overhead` (2 threads, each call
     /// after ~18 µs of caller-only work, spin and no spin alternating round by round; two runs): INT4 [256, 2048] matvec 17.0–18.0 →
     /// 10.1–10.8 µs, decode attention at 64 keys 10.7–15.5 → 8.4–8.7 µs, BF16 [256, 2048] 19.7–20.1 → 17.1 µs.
