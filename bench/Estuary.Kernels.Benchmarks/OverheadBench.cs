@@ -63,6 +63,7 @@ internal static class OverheadBench
                 string label = threads > 1 ? $"{threads} threads (µs per call, best round: spin then block; block at once)" : "1 thread (µs per call)";
                 yield return ($"overhead: {name} after caller-only work, {label}", value);
             }
+            if (!ReferenceEquals(w, raw)) w.Storage.Dispose(); // the interleaved copy
         }
         raw.Storage.Dispose();
         gamma.Storage.Dispose();

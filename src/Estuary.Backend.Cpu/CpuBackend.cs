@@ -1,4 +1,5 @@
-// IBackend on the CPU: validates shapes, then runs Vector256 kernels on a blocking worker pool (caller + NumThreads-1 workers).
+// IBackend on the CPU: validates shapes, then runs SIMD kernels on a worker pool whose waits spin briefly, then block (caller +
+// NumThreads-1 workers).
 // Invariant: one call at a time (not thread-safe); activations are F32 CpuTensors; weights stay in their stored dtype.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
