@@ -44,7 +44,7 @@ public sealed class CausalLm : ICausalLm
         get
         {
             long total = Embedding.Table.ByteLength + FinalNorm.Gamma.ByteLength;
-            if (!ReferenceEquals(Head.Weight, Embedding.Table)) total += Head.Linear.WeightBytes;
+            if (!Head.IsTiedToEmbedding) total += Head.Linear.WeightBytes;
             foreach (var l in Layers)
             {
                 total += l.InputNorm.Gamma.ByteLength + l.PostAttentionNorm.Gamma.ByteLength;

@@ -28,7 +28,7 @@ internal static class CpuBenchmark
     public static CpuBenchmarkResult Run(LlmEngine engine, int threads, int decodeTokens, int batchSize, int promptLength, int repeats)
     {
         var model = (CausalLm)engine.Model;
-        long bytesPerToken = model.WeightBytes - (ReferenceEquals(model.Head.Weight, model.Embedding.Table) ? 0 : model.Embedding.Table.ByteLength);
+        long bytesPerToken = model.WeightBytes - (model.Head.IsTiedToEmbedding ? 0 : model.Embedding.Table.ByteLength);
         double flops = PrefillFlops(model, promptLength);
         var rng = new Random(7);
         double peak256 = MachineProbe.FmaPeak256(threads);

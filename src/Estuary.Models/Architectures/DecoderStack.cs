@@ -28,7 +28,7 @@ internal static class DecoderStack
             layerLoaded?.Report(l + 1);
         }
         var finalNorm = new RmsNorm(backend, weights.FinalNorm(), config.RmsNormEps);
-        var head = new LmHead(backend, linears.LmHead(), normHead);
+        var head = linears.LmHead(normHead);
         return new CausalLm(config, backend, embedding, layers, finalNorm, head, owner);
     }
 }

@@ -50,19 +50,26 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
     public ILinear Down(int layer) => _quant is null ? Dense(weights.DownProj(layer), weights.Module(layer, LinearRole.Down)) : Quantized(weights.Module(layer, LinearRole.Down), H, I);
 
     /// <summary>
-    /// [V, H] output projection in the backend's preferred layout when it is a tensor of its own: a copy in process memory is
-    /// rearranged and then freed; a mapped one (quantized checkpoints, whose head stays in its float dtype) is rearranged into
-    /// process memory straight from the mapping, which also reads faster per token than the file-backed pages. A tied head (the
-    /// embedding table, read row by row by the embedding) is returned as stored.
+    /// The [V, H] output projection. Stored as INT8 (our INT8 checkpoints quantize it unless written with the head kept), it loads
+    /// quantized, with NormHead's row norms taken from the dequantized rows. A float head of its own is put in the backend's
+    /// preferred layout: a copy in process memory is rearranged and then freed; a mapped one (quantized checkpoints, or a float
+    /// model about to be quantized at load) is rearranged into process memory straight from the mapping, which also reads faster
+    /// per token than the file-backed pages. A tied head (the embedding table, read row by row by the embedding) is used as stored.
     /// </summary>
-    public Weight LmHead()
+    public LmHead LmHead(bool normHead)
     {
         const string name = "lm_head.weight";
+        if (_quant?.Method == QuantizationConfig.Int8Method && weights.Reader.Contains(name) && weights.Reader.GetInfo(name).DType == DType.I8)
+        {
+            var q = QuantizedCheckpoint.LoadInt8(weights, "lm_head", config.VocabSize, H, 0, config.VocabSize, "lm_head");
+            var norms = normHead ? Layers.LmHead.InverseRowNorms(q.Rows, q.Cols, q.DequantizeRow) : null;
+            return new LmHead(backend, new QuantizedLinear(backend, q), norms, tiedToEmbedding: false);
+        }
         var w = weights.LmHead();
-        if (!weights.Reader.Contains(name)) return w;
+        if (!weights.Reader.Contains(name)) return new LmHead(backend, w, normHead, tiedToEmbedding: true);
         var prepared = backend.PrepareLinear(w);
         if (weights.Reader is ResidentCheckpointReader resident && !ReferenceEquals(prepared, w)) resident.Release(name);
-        return prepared;
+        return new LmHead(backend, prepared, normHead, ownsStorage: !ReferenceEquals(prepared, w));
     }
 
     private Linear Dense(Weight w, string module) => Dense([w], [module])[0];

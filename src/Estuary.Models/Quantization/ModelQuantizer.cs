@@ -1,5 +1,5 @@
 // Load-time transforms: replace a finished model's dense linears with INT8 ones, after checking the mode fits the checkpoint.
-// Invariant: embeddings, norms and the LM head stay as stored (see docs/quantization.md); only decoder-block linears change.
+// Invariant: embeddings and norms stay as stored (see docs/quantization.md); decoder-block linears and an untied LM head change.
 using Estuary.Models.Layers;
 
 namespace Estuary.Models.Quantization;
@@ -28,8 +28,11 @@ public static class ModelQuantizer
         }
     }
 
-    /// <summary>Replaces every dense decoder-block linear with an INT8 per-channel one.</summary>
-    public static void QuantizeInt8(CausalLm model)
+    /// <summary>
+    /// Replaces every dense decoder-block linear with an INT8 per-channel one, and the LM head too unless it is tied to the
+    /// embedding or <paramref name="keepHead"/> is set (NormHead keeps the float rows' norms).
+    /// </summary>
+    public static void QuantizeInt8(CausalLm model, bool keepHead = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         var backend = model.Backend;
@@ -41,5 +44,7 @@ public static class ModelQuantizer
             var m = layer.Mlp;
             m.Gate = Q(m.Gate); m.Up = Q(m.Up); m.Down = Q(m.Down);
         }
+        if (!keepHead && !model.Head.IsTiedToEmbedding && model.Head.Linear is Linear head)
+            model.Head.ReplaceProjection(new QuantizedLinear(backend, Int8Quantizer.Quantize(head.Weight)));
     }
 }

@@ -26,6 +26,9 @@ public sealed record QuantizationConfig
     /// <summary>Whether a zero point is stored (AWQ).</summary>
     public bool ZeroPoint { get; init; }
 
+    /// <summary>Whether lm_head is quantized too (our INT8 format; written as modules_to_not_convert, loaded by its dtype).</summary>
+    public bool LmHeadQuantized { get; init; }
+
     /// <summary>The config of <paramref name="config"/>'s checkpoint, or null when it is not quantized.</summary>
     public static QuantizationConfig? From(ModelConfig config)
     {
@@ -68,7 +71,7 @@ public sealed record QuantizationConfig
         {
             o["symmetric"] = true;
             o["scale_dtype"] = "float16";
-            o["modules_to_not_convert"] = new JsonArray("lm_head");
+            o["modules_to_not_convert"] = LmHeadQuantized ? new JsonArray() : new JsonArray("lm_head");
         }
         return o;
     }

@@ -14,13 +14,18 @@ public static class QuantizedCheckpointWriter
 {
     private const long MaxShardBytes = 4L << 30;
 
-    /// <summary>Writes <paramref name="modelDir"/> with every decoder-block linear as INT8 per channel (embeddings, norms, lm_head as stored).</summary>
-    public static void WriteInt8(string modelDir, string outDir, IProgress<int>? layerDone = null)
+    /// <summary>
+    /// Writes <paramref name="modelDir"/> with every decoder-block linear and the untied lm_head as INT8 per channel (embeddings
+    /// and norms as stored; the head too when <paramref name="keepHead"/> is set).
+    /// </summary>
+    public static void WriteInt8(string modelDir, string outDir, IProgress<int>? layerDone = null, bool keepHead = false)
     {
         var config = ModelConfig.Load(modelDir);
         using var reader = CheckpointIndex.Open(modelDir);
         var map = new WeightMap(reader, config);
         var modules = ModuleLayers(config, map);
+        bool quantizeHead = !keepHead && reader.Contains("lm_head.weight");
+        if (quantizeHead) modules["lm_head"] = (config.NumLayers, false); // after the last layer
         var tensors = new List<(int Layer, TensorToWrite Tensor)>();
         foreach (var name in reader.Names)
         {
@@ -38,7 +43,8 @@ public static class QuantizedCheckpointWriter
             }
             else tensors.Add((LayerOf(name), TensorToWrite.FromWeight(reader.Load(name))));
         }
-        Write(modelDir, outDir, config, new QuantizationConfig { Method = QuantizationConfig.Int8Method, Bits = 8, GroupSize = -1 }, tensors, null);
+        var quant = new QuantizationConfig { Method = QuantizationConfig.Int8Method, Bits = 8, GroupSize = -1, LmHeadQuantized = quantizeHead };
+        Write(modelDir, outDir, config, quant, tensors, null);
     }
 
     /// <summary>Writes <paramref name="modelDir"/> AWQ-quantized (scales searched from <paramref name="stats"/>) in AutoAWQ's GEMM format.</summary>

@@ -28,11 +28,13 @@ public sealed class QuantizeRoundTripTests : IDisposable
             results.GetProperty("int4_rtn_g128_zero_point").GetProperty("perplexity").GetDouble(), ids);
     }
 
-    private static double Perplexity(string dir, int[] ids)
+    private static double Perplexity(string dir, int[] ids, bool quantizedHead = false)
     {
         using var backend = new CpuBackend();
         using var model = ModelLoader.Load(dir, backend);
         Assert.IsType<QuantizedLinear>(model.Layers[^1].Mlp.Down);
+        Assert.Equal(quantizedHead, model.Head.Linear is QuantizedLinear);
+        Assert.True(model.Head.NormalizesRows); // Baichuan2's NormHead, quantized or not
         return PerplexityEvaluator.Evaluate(model, ids, 256).Perplexity;
     }
 
@@ -46,8 +48,29 @@ public sealed class QuantizeRoundTripTests : IDisposable
         {
             Assert.Equal(DType.I8, reader.GetInfo("model.layers.0.self_attn.W_pack.weight").DType);
             Assert.Equal(DType.F16, reader.GetInfo("model.layers.0.self_attn.W_pack.weight_scale").DType);
-            Assert.Equal(DType.BF16, reader.GetInfo("lm_head.weight").DType); // NormHead stays high precision
+            Assert.Equal(DType.I8, reader.GetInfo("lm_head.weight").DType);
+            Assert.Equal(DType.F16, reader.GetInfo("lm_head.weight_scale").DType);
+            Assert.Equal(DType.BF16, reader.GetInfo("model.embed_tokens.weight").DType);
         }
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!["quantization_config"]!;
+        Assert.Empty(config["modules_to_not_convert"]!.AsArray());
+        Assert.InRange(Perplexity(outDir, ids, quantizedHead: true), float32 * 0.99, float32 * 1.01);
+    }
+
+    [Fact]
+    public void Int8CheckpointCanKeepTheHeadInItsFloatDtype()
+    {
+        var (float32, _, ids) = Reference();
+        var outDir = Path.Combine(_dir, "int8-keep-head");
+        QuantizedCheckpointWriter.WriteInt8(Fixtures.Path(Model), outDir, keepHead: true);
+        using (var reader = CheckpointIndex.Open(outDir))
+        {
+            Assert.Equal(DType.I8, reader.GetInfo("model.layers.0.self_attn.W_pack.weight").DType);
+            Assert.Equal(DType.BF16, reader.GetInfo("lm_head.weight").DType);
+            Assert.False(reader.Contains("lm_head.weight_scale"));
+        }
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "config.json")))!["quantization_config"]!;
+        Assert.Equal("lm_head", (string?)config["modules_to_not_convert"]![0]);
         Assert.InRange(Perplexity(outDir, ids), float32 * 0.99, float32 * 1.01);
     }
 
