@@ -26,13 +26,13 @@ internal static class AttentionBench
         b.QueryStarts[Seqs] = Seqs;
         var qData = new float[Seqs * Heads * D];
         for (int i = 0; i < qData.Length; i++) qData[i] = (float)(rng.NextDouble() - 0.5);
-        foreach (var dtype in new[] { DType.F32, DType.BF16 })
+        foreach (var dtype in new[] { DType.F32, DType.BF16, DType.I8 })
         {
             using var cache = (CpuKvCacheStorage)cpu.AllocateKvCache(new KvCacheSpec(Layers, numBlocks, Bs, Heads, D, dtype));
             var fill = new float[numBlocks * Bs * Heads * D];
             for (int i = 0; i < fill.Length; i++) fill[i] = (float)(rng.NextDouble() - 0.5);
             for (int l = 0; l < Layers; l++) cache.Fill(l, fill, fill);
-            double bytes = 2.0 * Seqs * Keys * Heads * D * (dtype == DType.F32 ? 4 : 2); // K and V read per call
+            double bytes = 2.0 * Seqs * Keys * Heads * (D * dtype.SizeOf() + (dtype == DType.I8 ? 4 : 0)); // K and V (and I8 scales) read per call
             foreach (var (backend, label) in new[] { (cpu, $"{cpu.NumThreads} threads"), (cpu1, "1 thread") })
             {
                 var q = backend.Allocate(Seqs, Heads * D);

@@ -247,6 +247,25 @@ public sealed class CpuBackend : IBackend
                 }
                 for (int h = 0; h < spec.NumKvHeads; h++) vRow.Slice(h * d, d).CopyTo(vf.AsSpan((int)(vBase + (long)h * bs * d), d));
             }
+            else if (ka is sbyte[] k8)
+            {
+                var v8 = (sbyte[])va;
+                float[] ks = cache.KeyScales(kv.Layer)!, vs = cache.ValueScales(kv.Layer)!; // [NumBlocks, Hkv, B]
+                unsafe
+                {
+                    // The slot is checked above, so its block's keys, values and scales are in the arrays; one scale per head vector.
+                    fixed (sbyte* kDst = &k8[kBase], vDst = &v8[vBase])
+                    fixed (float* kSrc = kRow, vSrc = vRow)
+                    {
+                        for (int h = 0; h < spec.NumKvHeads; h++)
+                        {
+                            long at = CpuKvCacheStorage.ScaleIndex(spec, slot, h);
+                            ks[at] = CpuKvCacheStorage.QuantizeVector(kSrc + h * d, d, kDst + (nint)h * d * bs, bs);
+                            vs[at] = CpuKvCacheStorage.QuantizeVector(vSrc + h * d, d, vDst + (nint)h * bs * d, 1);
+                        }
+                    }
+                }
+            }
             else
             {
                 ushort[] ku = (ushort[])ka, vu = (ushort[])va;
@@ -287,8 +306,8 @@ public sealed class CpuBackend : IBackend
         if (Overlap(qt, ot)) throw new ArgumentException("PagedAttention: q and o overlap; the output must be a separate buffer");
         int maxPos = ValidateAttentionBatch(b, tokens, spec, _attention.RowSeq(tokens));
         if (tokens == 0) return;
-        int chunks = _attention.Prepare(qt, cache.KeyArray(kv.Layer), cache.ValueArray(kv.Layer), spec.DType, b, p, ot, maxPos,
-            Vector256.IsHardwareAccelerated, _pool.NumThreads);
+        int chunks = _attention.Prepare(qt, cache.KeyArray(kv.Layer), cache.ValueArray(kv.Layer), cache.KeyScales(kv.Layer),
+            cache.ValueScales(kv.Layer), spec.DType, b, p, ot, maxPos, Vector256.IsHardwareAccelerated, _pool.NumThreads);
         try { _pool.Run(_attention, chunks); }
         finally { _attention.Clear(); }
     }

@@ -1,7 +1,8 @@
 // Paged KV cache in managed memory: per layer one K array laid out [NumBlocks, Hkv, D, B] (keys transposed inside each block, so
 // attention reads element d of 16 keys as one vector) and one V array laid out [NumBlocks, Hkv, B, D] (one head's values of a block
 // contiguous, so a sequence's values stream in 4 KiB runs instead of one row per page), in the spec's dtype
-// (float[] for F32, ushort[] bit patterns for BF16 and F16; values are rounded to nearest-even when written).
+// (float[] for F32, ushort[] bit patterns for BF16 and F16, rounded to nearest-even when written; sbyte[] for I8, where each
+// token's key and value of each head is q = round(x / s) with s = max|x| / 127, s kept in per-layer F32 arrays [NumBlocks, Hkv, B]).
 // Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -9,11 +10,13 @@ using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
 
-/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], F32, BF16 or F16.</summary>
+/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], F32, BF16, F16 or I8.</summary>
 public sealed class CpuKvCacheStorage : IKvCacheStorage
 {
-    private Array[]? _k; // [L] float[] or ushort[] of NumBlocks · B · Hkv · D
-    private Array[]? _v; // [L] float[] or ushort[] of NumBlocks · B · Hkv · D
+    private Array[]? _k; // [L] float[], ushort[] or sbyte[] of NumBlocks · B · Hkv · D
+    private Array[]? _v; // [L] float[], ushort[] or sbyte[] of NumBlocks · B · Hkv · D
+    private float[][]? _kScales; // I8 only: [L] of [NumBlocks, Hkv, B]
+    private float[][]? _vScales; // I8 only: [L] of [NumBlocks, Hkv, B]
 
     /// <summary>Allocates zeroed K and V arrays for every layer.</summary>
     public CpuKvCacheStorage(KvCacheSpec spec)
@@ -22,7 +25,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         if (spec.NumLayers <= 0 || spec.NumBlocks <= 0 || spec.BlockSize <= 0 || spec.NumKvHeads <= 0 || spec.HeadDim <= 0)
             throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache spec must be positive in every dimension: {spec}");
         if (!KvCacheSpec.IsSupported(spec.DType))
-            throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache dtype {spec.DType} is not supported by the CPU backend (F32, BF16 or F16)");
+            throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache dtype {spec.DType} is not supported by the CPU backend (F32, BF16, F16 or I8)");
         long perLayer = (long)spec.NumBlocks * spec.BlockSize * spec.NumKvHeads * spec.HeadDim;
         if (perLayer > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(spec), $"KV cache layer of {perLayer} elements exceeds the CPU backend's per-array limit {Array.MaxLength}; use fewer blocks");
@@ -32,10 +35,23 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         for (int l = 0; l < spec.NumLayers; l++)
         {
             // K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], row-major; see KeyIndex and ValueIndex.
-            _k[l] = spec.DType == DType.F32 ? new float[perLayer] : new ushort[perLayer];
-            _v[l] = spec.DType == DType.F32 ? new float[perLayer] : new ushort[perLayer];
+            _k[l] = NewArray(spec.DType, perLayer);
+            _v[l] = NewArray(spec.DType, perLayer);
+        }
+        if (spec.DType == DType.I8)
+        {
+            int vectors = spec.NumBlocks * spec.NumKvHeads * spec.BlockSize;
+            _kScales = [.. Enumerable.Range(0, spec.NumLayers).Select(_ => new float[vectors])];
+            _vScales = [.. Enumerable.Range(0, spec.NumLayers).Select(_ => new float[vectors])];
         }
     }
+
+    private static Array NewArray(DType dtype, long length) => dtype switch
+    {
+        DType.F32 => new float[length],
+        DType.I8 => new sbyte[length],
+        _ => new ushort[length],
+    };
 
     /// <inheritdoc />
     public KvCacheSpec Spec { get; }
@@ -55,17 +71,80 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>V of <paramref name="layer"/>: [NumBlocks, Hkv, B, D], float[] or ushort[] by dtype.</summary>
     public Array ValueArray(int layer) => Layers(_v)[CheckLayer(layer)];
 
-    /// <summary>K of <paramref name="layer"/> widened to F32 (a copy; for tests and references).</summary>
-    public float[] ReadKeys(int layer) => Widen(KeyArray(layer));
+    /// <summary>I8 caches: the scale of each key vector of <paramref name="layer"/>, [NumBlocks, Hkv, B]; null for float dtypes.</summary>
+    public float[]? KeyScales(int layer) => _kScales?[CheckLayer(layer)];
 
-    /// <summary>V of <paramref name="layer"/> widened to F32 (a copy; for tests and references).</summary>
-    public float[] ReadValues(int layer) => Widen(ValueArray(layer));
+    /// <summary>I8 caches: the scale of each value vector of <paramref name="layer"/>, [NumBlocks, Hkv, B]; null for float dtypes.</summary>
+    public float[]? ValueScales(int layer) => _vScales?[CheckLayer(layer)];
+
+    /// <summary>K of <paramref name="layer"/> widened to F32 (a copy; for tests and references; I8: q·s).</summary>
+    public float[] ReadKeys(int layer) => Widen(KeyArray(layer), KeyScales(layer), keys: true);
+
+    /// <summary>V of <paramref name="layer"/> widened to F32 (a copy; for tests and references; I8: q·s).</summary>
+    public float[] ReadValues(int layer) => Widen(ValueArray(layer), ValueScales(layer), keys: false);
 
     /// <summary>Overwrites K and V of <paramref name="layer"/> (each [NumBlocks·B·Hkv·D] in the cache's own layouts), rounding to the dtype.</summary>
     public void Fill(int layer, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
     {
+        if (Spec.DType == DType.I8)
+        {
+            FillI8(keys, (sbyte[])KeyArray(layer), KeyScales(layer)!, keys: true);
+            FillI8(values, (sbyte[])ValueArray(layer), ValueScales(layer)!, keys: false);
+            return;
+        }
         Store(KeyArray(layer), keys);
         Store(ValueArray(layer), values);
+    }
+
+    /// <summary>
+    /// q[i·stride] = round(x[i] / s) for i &lt; n, with s = max|x| / 127 returned (0 for an all-zero vector, NaN when x holds a NaN
+    /// or an infinity, which then poisons the scores or outputs that read it, as a float cache would).
+    /// </summary>
+    internal static unsafe float QuantizeVector(float* x, int n, sbyte* q, nint stride)
+    {
+        float max = 0f;
+        for (int i = 0; i < n; i++) max = MathF.Max(max, MathF.Abs(x[i])); // MathF.Max propagates NaN
+        if (!float.IsFinite(max))
+        {
+            for (int i = 0; i < n; i++) q[i * stride] = 0;
+            return float.NaN;
+        }
+        if (max == 0f)
+        {
+            for (int i = 0; i < n; i++) q[i * stride] = 0;
+            return 0f;
+        }
+        float scale = max / 127f, inverse = 127f / max;
+        for (int i = 0; i < n; i++) q[i * stride] = (sbyte)Math.Clamp(MathF.Round(x[i] * inverse), -127f, 127f);
+        return scale;
+    }
+
+    private unsafe void FillI8(ReadOnlySpan<float> src, sbyte[] q, float[] scales, bool keys)
+    {
+        if (src.Length != q.Length) throw new ArgumentException($"KV fill of {src.Length} elements for a layer of {q.Length}");
+        int bs = Spec.BlockSize, d = Spec.HeadDim;
+        var vector = new float[d];
+        fixed (sbyte* q0 = q)
+        fixed (float* x = vector)
+        {
+            for (int slot = 0; slot < NumSlots; slot++)
+            {
+                for (int h = 0; h < Spec.NumKvHeads; h++)
+                {
+                    long first = keys ? KeyIndex(Spec, slot, h, 0) : ValueIndex(Spec, slot, h, 0);
+                    nint stride = keys ? bs : 1;
+                    for (int c = 0; c < d; c++) vector[c] = src[(int)(first + c * stride)];
+                    scales[ScaleIndex(Spec, slot, h)] = QuantizeVector(x, d, q0 + first, stride);
+                }
+            }
+        }
+    }
+
+    /// <summary>Index in an I8 cache's scale arrays of head <paramref name="head"/>'s vector at <paramref name="slot"/>: [NumBlocks, Hkv, B].</summary>
+    public static long ScaleIndex(KvCacheSpec spec, int slot, int head)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return ((long)(slot / spec.BlockSize) * spec.NumKvHeads + head) * spec.BlockSize + slot % spec.BlockSize;
     }
 
     /// <summary>Index in the K array of element <paramref name="d"/> of head <paramref name="head"/>'s key at <paramref name="slot"/>.</summary>
@@ -156,14 +235,33 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     {
         _k = null;
         _v = null;
+        _kScales = null;
+        _vScales = null;
     }
 
     private float[] F32(Array a) => a as float[]
         ?? throw new InvalidOperationException($"the KV cache is stored as {Spec.DType}; use ReadKeys/ReadValues for F32 copies");
 
-    private float[] Widen(Array a)
+    private float[] Widen(Array a, float[]? scales, bool keys)
     {
         if (a is float[] f) return (float[])f.Clone();
+        if (a is sbyte[] q)
+        {
+            var widened = new float[q.Length];
+            for (int slot = 0; slot < NumSlots; slot++)
+            {
+                for (int h = 0; h < Spec.NumKvHeads; h++)
+                {
+                    float s = scales![ScaleIndex(Spec, slot, h)];
+                    for (int c = 0; c < Spec.HeadDim; c++)
+                    {
+                        long i = keys ? KeyIndex(Spec, slot, h, c) : ValueIndex(Spec, slot, h, c);
+                        widened[i] = q[i] * s;
+                    }
+                }
+            }
+            return widened;
+        }
         var u = (ushort[])a;
         var result = new float[u.Length];
         for (int i = 0; i < u.Length; i++) result[i] = WidenElement(u[i], Spec.DType);

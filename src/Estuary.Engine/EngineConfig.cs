@@ -12,7 +12,7 @@ public sealed record EngineConfig
     public int? NumKvBlocks { get; init; }
     /// <summary>KV-cache memory budget in bytes (overrides the fraction).</summary>
     public long? KvCacheMemoryBytes { get; init; }
-    /// <summary>KV-cache element type F32, BF16 or F16; null = 'auto', the activation dtype (F32 on the CPU backend).</summary>
+    /// <summary>KV-cache element type F32, BF16, F16 or I8 (per-vector scales); null = 'auto', the activation dtype (F32 on the CPU backend).</summary>
     public Estuary.Tensors.DType? KvCacheDType { get; init; }
     /// <summary>Fraction of the machine's available memory given to the KV cache when no budget is set.</summary>
     public double KvCacheMemoryFraction { get; init; } = 0.25;
@@ -58,7 +58,7 @@ public sealed record EngineConfig
         if (NumKvBlocks is < 1) errors.Add($"num_kv_blocks must be positive (got {NumKvBlocks})");
         if (KvCacheMemoryBytes is < 1) errors.Add($"kv_cache_memory must be positive (got {KvCacheMemoryBytes})");
         if (!(KvCacheMemoryFraction > 0 && KvCacheMemoryFraction <= 1)) errors.Add($"kv_cache_memory_fraction must be in (0, 1] (got {KvCacheMemoryFraction})");
-        if (KvCacheDType is { } kvd && !Estuary.Tensors.KvCacheSpec.IsSupported(kvd)) errors.Add($"kv_cache_dtype must be auto, float32, bfloat16 or float16 (got {kvd})");
+        if (KvCacheDType is { } kvd && !Estuary.Tensors.KvCacheSpec.IsSupported(kvd)) errors.Add($"kv_cache_dtype must be auto, float32, bfloat16, float16 or int8 (got {kvd})");
         if (MaxNumSeqs < 1) errors.Add($"max_num_seqs must be positive (got {MaxNumSeqs})");
         if (MaxNumBatchedTokens < 1) errors.Add($"max_num_batched_tokens must be positive (got {MaxNumBatchedTokens})");
         if (MaxModelLen is < 2) errors.Add($"max_model_len must be at least 2 (got {MaxModelLen})");

@@ -75,6 +75,10 @@ public sealed class AttentionTests : IDisposable
     [InlineData(4, 1, 19, 3, true, DType.F16)]
     [InlineData(4, 4, 128, 16, true, DType.F32)]  // D = 128: values through the any-D path
     [InlineData(6, 3, 80, 32, false, DType.BF16)] // D = 80, two key units per block
+    [InlineData(8, 2, 64, 16, true, DType.I8)]
+    [InlineData(4, 4, 64, 32, false, DType.I8)]
+    [InlineData(6, 2, 12, 5, true, DType.I8)]     // gathered keys, values through the any-D path
+    [InlineData(6, 3, 80, 32, false, DType.I8)]
     public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi, DType dtype)
     {
         var rng = new Random(hq * 100 + d);
@@ -152,6 +156,48 @@ public sealed class AttentionTests : IDisposable
         }
         Assert.Equal(8, keys.Count(x => x != 0) + values.Count(x => x != 0)); // nothing else written
         Assert.Throws<InvalidOperationException>(() => cache.Keys(0));     // no F32 view of a 16-bit cache
+    }
+
+    [Fact]
+    public void WriteKvQuantizesEachHeadVectorOfAnInt8Cache()
+    {
+        const int hkv = 3, d = 40, bs = 16, tokens = 21;
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 4, bs, hkv, d, DType.I8));
+        var b = new ForwardBatch(tokens, 1, 4, bs);
+        for (int t = 0; t < tokens; t++) b.SlotMapping[t] = t == 4 ? -1 : bs + t; // from block 1 on; row 4 is padding
+        int width = hkv * d;
+        var k = TestData.Random(tokens * width, 21, 4f);
+        var v = TestData.Random(tokens * width, 22, 0.01f);
+        for (int j = 0; j < d; j++) k[2 * width + d + j] = 0f;  // an all-zero vector: scale 0, q 0
+        k[3 * width + 5] = float.NaN;                           // a NaN poisons its vector's scale, as it would a float cache's scores
+        _cpu.WriteKv(TestData.Upload(_cpu, k, tokens, width), TestData.Upload(_cpu, v, tokens, width), new KvLayer(cache, 0), b);
+        var q8 = (sbyte[])cache.KeyArray(0);
+        float[] ks = cache.KeyScales(0)!, vs = cache.ValueScales(0)!, keys = cache.ReadKeys(0), values = cache.ReadValues(0);
+        for (int t = 0; t < tokens; t++)
+        {
+            int slot = b.SlotMapping[t];
+            if (slot < 0) continue;
+            for (int h = 0; h < hkv; h++)
+            {
+                long at = CpuKvCacheStorage.ScaleIndex(cache.Spec, slot, h);
+                var kx = k.AsSpan(t * width + h * d, d).ToArray();
+                var vx = v.AsSpan(t * width + h * d, d).ToArray();
+                if (t == 3 && h == 0) { Assert.True(float.IsNaN(ks[at])); continue; }
+                Assert.Equal(kx.Max(MathF.Abs) / 127f, ks[at]);
+                Assert.Equal(vx.Max(MathF.Abs) / 127f, vs[at]);
+                for (int j = 0; j < d; j++)
+                {
+                    // Dequantized within half a step of the written value; the largest element exactly ±127 steps.
+                    Assert.InRange(keys[CpuKvCacheStorage.KeyIndex(cache.Spec, slot, h, j)] - kx[j], -ks[at] * 0.5001f, ks[at] * 0.5001f);
+                    Assert.InRange(values[CpuKvCacheStorage.ValueIndex(cache.Spec, slot, h, j)] - vx[j], -vs[at] * 0.5001f, vs[at] * 0.5001f);
+                }
+                int top = Array.IndexOf(kx, kx.MaxBy(MathF.Abs));
+                Assert.Equal(Math.Sign(kx[top]) * 127, q8[CpuKvCacheStorage.KeyIndex(cache.Spec, slot, h, top)]);
+            }
+        }
+        Assert.Equal(0f, ks[CpuKvCacheStorage.ScaleIndex(cache.Spec, bs + 2, 1)]);
+        Assert.Equal(0f, ks[CpuKvCacheStorage.ScaleIndex(cache.Spec, bs + 4, 0)]); // the padding row's slot was not written
+        Assert.Equal(0, q8.Take(bs * width).Count(x => x != 0));                  // nor was block 0
     }
 
     [Theory]

@@ -1,5 +1,5 @@
-// A 16-bit KV cache (--kv-cache-dtype bfloat16/float16): twice the blocks from one memory budget, and outputs that do not depend on
-// batching, chunking or preemption; the default stays F32 (the reference-exact one).
+// A 16-bit or 8-bit KV cache (--kv-cache-dtype bfloat16/float16/int8): more blocks from one memory budget, and outputs that do not
+// depend on batching, chunking or preemption; the default stays F32 (the reference-exact one).
 using Estuary.Engine.Scheduling;
 using Estuary.Tensors;
 using Estuary.Testing;
@@ -35,10 +35,23 @@ public class KvCacheDTypeTests
         Assert.InRange(bf16.Engine.NumKvBlocks, 2 * f32.Engine.NumKvBlocks, 2 * f32.Engine.NumKvBlocks + 1); // ⌊2x⌋ vs 2⌊x⌋
     }
 
+    [Fact]
+    public void Int8CacheHoldsTheBlocksItsBytesAllow()
+    {
+        var budget = new EngineConfig { KvCacheMemoryBytes = 3 << 20 };
+        using var f32 = Llm.Load(Fixtures.Path("stories260k"), budget);
+        using var i8 = Llm.Load(Fixtures.Path("stories260k"), budget with { KvCacheDType = DType.I8 });
+        int d = f32.Engine.Model.Config.HeadDim;
+        double ratio = 4.0 * d / (d + 4); // F32 vector: 4D bytes; I8: D bytes and a 4-byte scale
+        Assert.InRange(i8.Engine.NumKvBlocks, (int)(ratio * f32.Engine.NumKvBlocks) - 1, (int)(ratio * (f32.Engine.NumKvBlocks + 1)));
+    }
+
     [Theory]
     [InlineData("baichuan2-tiny-rope", DType.BF16, false)]
     [InlineData("baichuan2-tiny-alibi", DType.F16, false)]
     [InlineData("stories260k", DType.BF16, true)]
+    [InlineData("baichuan2-tiny-alibi", DType.I8, false)]
+    [InlineData("stories260k", DType.I8, true)]
     public void OutputsAreBatchInvariantAndSurvivePreemption(string model, DType dtype, bool mustPreempt)
     {
         var batched = Run(model, new EngineConfig { KvCacheDType = dtype });
@@ -57,9 +70,23 @@ public class KvCacheDTypeTests
     }
 
     [Fact]
+    public void Int8CachePerplexityIsWithinATenthOfAPercentOfFloat()
+    {
+        const string model = "baichuan2-bible-256";
+        var ids = Estuary.Tokenization.TextTokenizer.Load(Fixtures.Path(model))
+            .Encode(File.ReadAllText(Fixtures.Path(model, "heldout.txt")), addSpecialTokens: false);
+        using var backend = new Estuary.Backend.Cpu.CpuBackend();
+        using var lm = Estuary.Models.ModelLoader.Load(Fixtures.Path(model), backend);
+        double f32 = Estuary.Engine.Evaluation.PerplexityEvaluator.Evaluate(lm, ids, 256).Perplexity;
+        double i8 = Estuary.Engine.Evaluation.PerplexityEvaluator.Evaluate(lm, ids, 256, kvCacheDType: DType.I8).Perplexity;
+        Assert.NotEqual(f32, i8); // the cache really is quantized
+        Assert.InRange(i8, f32 * 0.999, f32 * 1.001);
+    }
+
+    [Fact]
     public void UnsupportedDTypeIsRejectedByName()
     {
-        var errors = new EngineConfig { KvCacheDType = DType.I8 }.Validate();
+        var errors = new EngineConfig { KvCacheDType = DType.I32 }.Validate();
         Assert.Contains(errors, e => e.Contains("kv_cache_dtype", StringComparison.Ordinal));
     }
 }

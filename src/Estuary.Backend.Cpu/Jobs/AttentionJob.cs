@@ -16,13 +16,15 @@ internal sealed unsafe class AttentionJob : ParallelJob
     private readonly float[][] _scores; // [threads][4 · PaddedKeys(maxPos + 1)]
     private readonly float[][] _keysT;  // [threads][D · PaddedKeys(maxPos + 1)] transposed key panel (block sizes not a multiple of 16)
     private readonly nint[][] _units;   // [threads][PaddedKeys(maxPos + 1) / 16] key unit addresses
+    private readonly float[][] _chunkScales; // I8 caches: [threads][2 · PaddedKeys(maxPos + 1)] the chunk's key scales, then value scales
+    private float[]? _ks, _vs;          // I8 caches: per-vector scales [NumBlocks, Hkv, B]
     private int[] _rowSeq = [];         // [T] sequence of each query row
     private int[] _chunks = [];         // [chunks, 4]: sequence, kv head, first row, end row
     private float[] _q = [];            // [T, Hq·D] at _qOff
     private int _qOff;
     private float[] _o = [];            // [T, Hq·D] at _oOff
     private int _oOff;
-    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]: float[] or ushort[]
+    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]: float[], ushort[] or sbyte[]
     private DType _dtype;
     private ForwardBatch? _b;
     private AttentionParams? _p;
@@ -34,6 +36,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
         _scores = new float[threads][];
         _keysT = new float[threads][];
         _units = new nint[threads][];
+        _chunkScales = new float[threads][];
     }
 
     /// <summary>Row → sequence map to fill (length ≥ T).</summary>
@@ -46,9 +49,12 @@ internal sealed unsafe class AttentionJob : ParallelJob
 
     /// <summary>Fills the job and returns its chunk count: (sequence, KV head, tile of up to 32 rows) triples.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Prepare(CpuTensor q, Array k, Array v, DType dtype, ForwardBatch b, AttentionParams p, CpuTensor o, int maxPos, bool simd, int threads)
+    public int Prepare(CpuTensor q, Array k, Array v, float[]? keyScales, float[]? valueScales, DType dtype, ForwardBatch b, AttentionParams p,
+        CpuTensor o, int maxPos, bool simd, int threads)
     {
-        _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _dtype = dtype; _b = b; _p = p;
+        if ((dtype == DType.I8) != (keyScales is not null && valueScales is not null))
+            throw new ArgumentException("per-vector scales come with an I8 KV cache and only with one");
+        _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _ks = keyScales; _vs = valueScales; _dtype = dtype; _b = b; _p = p;
         _maxPos = maxPos; _simd = simd;
         int count = 0;
         for (int s = 0; s < b.NumSeqs; s++)
@@ -76,7 +82,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Clear()
     {
-        _q = []; _o = []; _k = Array.Empty<float>(); _v = Array.Empty<float>(); _b = null; _p = null;
+        _q = []; _o = []; _k = Array.Empty<float>(); _v = Array.Empty<float>(); _ks = null; _vs = null; _b = null; _p = null;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -86,6 +92,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
         {
             case DType.BF16: Execute<BF16Load>(chunk, worker); break;
             case DType.F16: Execute<F16Load>(chunk, worker); break;
+            case DType.I8: Execute<I8Load>(chunk, worker); break;
             default: Execute<F32Load>(chunk, worker); break;
         }
     }
@@ -112,7 +119,20 @@ internal sealed unsafe class AttentionJob : ParallelJob
         if (!direct && (keysT is null || keysT.Length < d * maxL))
             _keysT[worker] = keysT = GC.AllocateArray<float>(Math.Max(d * maxL, 4096), pinned: true);
         var table = b.BlockTable(s);
-        fixed (float* q0 = _q, o0 = _o, sc = scores, kT = keysT)
+        float[]? chunkScales = null;
+        if (_ks is { } ks && _vs is { } vs)
+        {
+            chunkScales = _chunkScales[worker];
+            if (chunkScales is null || chunkScales.Length < 2 * maxL) _chunkScales[worker] = chunkScales = GC.AllocateArray<float>(Math.Max(2 * maxL, 1024), pinned: true);
+            int bs = b.BlockSize;
+            for (int j0 = 0, block = 0; j0 < keys; j0 += bs, block++)
+            {
+                int at = (table[block] * p.NumKvHeads + kvh) * bs, count = Math.Min(bs, keys - j0); // [NumBlocks, Hkv, B]
+                ks.AsSpan(at, count).CopyTo(chunkScales.AsSpan(j0));
+                vs.AsSpan(at, count).CopyTo(chunkScales.AsSpan(maxL + j0));
+            }
+        }
+        fixed (float* q0 = _q, o0 = _o, sc = scores, kT = keysT, cs = chunkScales)
         fixed (byte* k0 = &MemoryMarshal.GetArrayDataReference(_k), v0 = &MemoryMarshal.GetArrayDataReference(_v))
         fixed (nint* u = units)
         {
@@ -126,6 +146,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
             int* pos = stackalloc int[4];
             float* slopes = stackalloc float[4];
             for (int i = 0; i < 4; i++) ss[i] = sc + i * maxL;
+            float* keyScales = cs, valueScales = cs == null ? null : cs + maxL;
             int count = 0;
             nint stride = direct ? b.BlockSize : l;
             for (int r = r0; r < r1; r++)
@@ -141,10 +162,10 @@ internal sealed unsafe class AttentionJob : ParallelJob
                     {
                         if (direct)
                             PagedAttentionKernel.AttendGroup<TW, TW>(count, qs, os, pos, slopes, unitPtrs, stride, v0, table, b.BlockSize,
-                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd);
+                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd, keyScales, valueScales);
                         else
                             PagedAttentionKernel.AttendGroup<F32Load, TW>(count, qs, os, pos, slopes, unitPtrs, stride, v0, table, b.BlockSize,
-                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd);
+                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd, keyScales, valueScales);
                         count = 0;
                     }
                 }

@@ -1,5 +1,6 @@
 // Causal attention over a paged KV cache (K [NumBlocks, Hkv, D, B], keys transposed inside each block; V [NumBlocks, Hkv, B, D]; F32,
-// BF16 or F16 elements widened on load), with optional ALiBi, for the query rows of one sequence and one KV head (all query heads of
+// BF16 or F16 elements widened on load, or I8 ones converted, each key's raw score and each value's probability then multiplied by
+// the vector's scale), with optional ALiBi, for the query rows of one sequence and one KV head (all query heads of
 // its GQA group). Keys are read in units of 16: element d of 16 consecutive keys is one contiguous run in the cache when B is a
 // multiple of 16 (otherwise the keys are first gathered into an F32 panel kT[D, L], L rounded up to 64), so a score for 64 keys at
 // once is D broadcast-FMAs into 4 vectors — no horizontal sums and no copying; values are accumulated with the output row held in
@@ -89,14 +90,29 @@ internal static unsafe class PagedAttentionKernel
     /// <param name="scores">Scratch, at least PaddedKeys(pos + 1) floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend<TK, TV>(float* q, byte** units, nint stride, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
-        int numKvHeads, int kvHead, int d, int pos, float scale, float slope, float* scores, float* o, bool simd)
+        int numKvHeads, int kvHead, int d, int pos, float scale, float slope, float* scores, float* o, bool simd,
+        float* keyScales = null, float* valueScales = null)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
         int n = pos + 1;
         Scores<TK>(q, units, stride, d, n, scores, simd);
+        if (keyScales != null) MultiplyInPlace(scores, keyScales, n);
         float sum = Softmax(scores, n, scale, slope, simd);
+        if (valueScales != null) MultiplyInPlace(scores, valueScales, n);
         Values<TV>(scores, n, vCache, blockTable, blockSize, numKvHeads, kvHead, d, o, simd);
         VectorMath.Scale(ref *o, 1f / sum, d, simd);
+    }
+
+    // s[j] *= f[j] for j < n (an I8 cache's per-vector scales: raw scores → scores, probabilities → value weights). One IEEE
+    // multiply per element, so the vector and scalar loops give the same bits.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MultiplyInPlace(float* s, float* f, int n)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j + 16 <= n; j += 16) (Vector512.Load(s + j) * Vector512.Load(f + j)).Store(s + j);
+        for (; j + 8 <= n; j += 8) (Vector256.Load(s + j) * Vector256.Load(f + j)).Store(s + j);
+        for (; j < n; j++) s[j] *= f[j];
     }
 
     /// <summary>
@@ -109,15 +125,19 @@ internal static unsafe class PagedAttentionKernel
     /// <param name="pos">[count] positions (a query attends keys 0..pos).</param>
     /// <param name="slope">[count] ALiBi slopes (0 without ALiBi).</param>
     /// <param name="scores">[count] scratch rows of at least PaddedKeys(max pos + 1) floats.</param>
+    /// <param name="keyScales">I8 caches: [max pos + 1] scale of each key (null for float caches).</param>
+    /// <param name="valueScales">I8 caches: [max pos + 1] scale of each value (null for float caches).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AttendGroup<TK, TV>(int count, float** q, float** o, int* pos, float* slope, byte** units, nint stride, byte* vCache,
-        ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d, float scale, float** scores, bool simd)
+        ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d, float scale, float** scores, bool simd,
+        float* keyScales = null, float* valueScales = null)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
         if (!(simd && Vector512.IsHardwareAccelerated) || count == 1)
         {
             for (int i = 0; i < count; i++)
-                Attend<TK, TV>(q[i], units, stride, vCache, blockTable, blockSize, numKvHeads, kvHead, d, pos[i], scale, slope[i], scores[i], o[i], simd);
+                Attend<TK, TV>(q[i], units, stride, vCache, blockTable, blockSize, numKvHeads, kvHead, d, pos[i], scale, slope[i], scores[i], o[i], simd,
+                    keyScales, valueScales);
             return;
         }
         int nMax = 0;
@@ -129,7 +149,12 @@ internal static unsafe class PagedAttentionKernel
             default: ScoresShared<TK, Queries4>(q, units, stride, d, nMax, scores); break;
         }
         float* inv = stackalloc float[4];
-        for (int i = 0; i < count; i++) inv[i] = 1f / Softmax(scores[i], pos[i] + 1, scale, slope[i], simd);
+        for (int i = 0; i < count; i++)
+        {
+            if (keyScales != null) MultiplyInPlace(scores[i], keyScales, pos[i] + 1);
+            inv[i] = 1f / Softmax(scores[i], pos[i] + 1, scale, slope[i], simd);
+            if (valueScales != null) MultiplyInPlace(scores[i], valueScales, pos[i] + 1);
+        }
         int first = 0;
         if (d == 64)
         {

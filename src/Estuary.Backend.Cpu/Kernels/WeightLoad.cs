@@ -198,6 +198,30 @@ internal readonly struct ShiftedHalfExactLoad : IWeightLoad
     public static unsafe Vector512<float> Load16(byte* p) => ShiftedHalfLoad.Load16(p) * Vector512.Create(ShiftedHalf.ActivationScale);
 }
 
+/// <summary>
+/// Signed 8-bit elements (an I8 KV cache) converted to F32: sign-extend and convert, exact. The per-vector scale is applied by
+/// the caller (attention multiplies a key's score, or a value's probability, by it).
+/// </summary>
+internal readonly struct I8Load : IWeightLoad
+{
+    public static int ElementSize => 1;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(ref byte row, nuint k)
+    {
+        Vector128<sbyte> b = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref row, k))).AsSByte();
+        Vector128<short> h = Vector128.WidenLower(b);
+        Vector256<int> i = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(b) : Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h));
+        return Vector256.ConvertToSingle(i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(ref byte row, nuint k) => (sbyte)Unsafe.Add(ref row, k);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> Load16(byte* p) => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)p)));
+}
+
 /// <summary>Shared widening helpers.</summary>
 internal static class Widen
 {

@@ -31,7 +31,8 @@ internal static class EvalCommand
             ModelLoading.ErrorConsole.Progress().AutoClear(true).Start(ctx =>
             {
                 var task = ctx.AddTask("Evaluating windows", maxValue: total);
-                result = PerplexityEvaluator.Evaluate(engine.Model, ids, r.GetValue(window), new SyncProgress<int>(n => task.Value = n));
+                result = PerplexityEvaluator.Evaluate(engine.Model, ids, r.GetValue(window), new SyncProgress<int>(n => task.Value = n),
+                    engine.Config.KvCacheDType ?? Estuary.Tensors.DType.F32);
             });
             Console.WriteLine($"perplexity {result!.Perplexity:F5}  mean_nll {result.MeanNll:F6}  windows {result.NumWindows}  " +
                 $"scored_tokens {result.NumScoredTokens}  tokens {result.NumTokens}  ({started.Elapsed.TotalSeconds:F1} s)");

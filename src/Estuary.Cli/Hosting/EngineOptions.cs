@@ -16,7 +16,7 @@ internal sealed class EngineOptions
     public Option<int> BlockSize { get; } = new("--block-size") { Description = "Tokens per KV block", DefaultValueFactory = _ => 16 };
     public Option<int?> NumKvBlocks { get; } = new("--num-kv-blocks") { Description = "Explicit number of KV blocks" };
     public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "KV-cache budget, e.g. 2GiB or 512MB (default: a fraction of free memory)" };
-    public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = "KV-cache element type: auto (the activation dtype: float32 on the CPU), float32, bfloat16 or float16 (half the bytes; K/V rounded)", DefaultValueFactory = _ => "auto" };
+    public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = "KV-cache element type: auto (the activation dtype: float32 on the CPU), float32, bfloat16 or float16 (half the bytes; K/V rounded), or int8 (about a quarter: each head's key and value quantized with one scale)", DefaultValueFactory = _ => "auto" };
     public Option<double> KvCacheMemoryFraction { get; } = new("--kv-cache-memory-fraction") { Description = "Fraction of free memory for the KV cache", DefaultValueFactory = _ => 0.25 };
     public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Most sequences per step", DefaultValueFactory = _ => 64 };
     public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
@@ -50,7 +50,8 @@ internal sealed class EngineOptions
             "float32" or "fp32" => DType.F32,
             "bfloat16" or "bf16" => DType.BF16,
             "float16" or "fp16" or "half" => DType.F16,
-            var other => throw new UsageException($"--kv-cache-dtype must be auto, float32, bfloat16 or float16 (got '{other}')"),
+            "int8" => DType.I8,
+            var other => throw new UsageException($"--kv-cache-dtype must be auto, float32, bfloat16, float16 or int8 (got '{other}')"),
         },
         MaxNumSeqs = r.GetValue(MaxNumSeqs),
         MaxNumBatchedTokens = r.GetValue(MaxNumBatchedTokens),

@@ -8,8 +8,12 @@ namespace Estuary.Engine.Evaluation;
 /// <summary>Computes perplexity through the same forward path the engine uses (paged KV cache, one sequence per window).</summary>
 public static class PerplexityEvaluator
 {
-    /// <summary>Evaluates <paramref name="ids"/> in windows of <paramref name="window"/> tokens; <paramref name="windowDone"/> counts windows.</summary>
-    public static PerplexityResult Evaluate(ICausalLm model, IReadOnlyList<int> ids, int window, IProgress<int>? windowDone = null)
+    /// <summary>
+    /// Evaluates <paramref name="ids"/> in windows of <paramref name="window"/> tokens with the KV cache stored as
+    /// <paramref name="kvCacheDType"/>; <paramref name="windowDone"/> counts windows.
+    /// </summary>
+    public static PerplexityResult Evaluate(ICausalLm model, IReadOnlyList<int> ids, int window, IProgress<int>? windowDone = null,
+        DType kvCacheDType = DType.F32)
     {
         if (window < 2) throw new ArgumentOutOfRangeException(nameof(window), "window must be at least 2 tokens");
         if (window > model.Config.MaxPositions) throw new ArgumentOutOfRangeException(nameof(window), $"window {window} exceeds the model's {model.Config.MaxPositions} positions");
@@ -18,7 +22,7 @@ public static class PerplexityEvaluator
         int numBlocks = (window + blockSize - 1) / blockSize;
         var c = model.Config;
         var backend = model.Backend;
-        using var kv = backend.AllocateKvCache(new KvCacheSpec(c.NumLayers, numBlocks, blockSize, c.NumKvHeads, c.HeadDim));
+        using var kv = backend.AllocateKvCache(new KvCacheSpec(c.NumLayers, numBlocks, blockSize, c.NumKvHeads, c.HeadDim, kvCacheDType));
         var batch = new ForwardBatch(window, window, numBlocks, blockSize);
         for (int i = 0; i < numBlocks; i++) batch.BlockTables[i] = i;
         var logits = backend.Allocate(window, c.VocabSize);          // [T, V]
