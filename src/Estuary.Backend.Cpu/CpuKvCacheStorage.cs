@@ -2,7 +2,8 @@
 // attention reads element d of 16 keys as one vector) and one V array laid out [NumBlocks, Hkv, B, D] (one head's values of a block
 // contiguous, so a sequence's values stream in 4 KiB runs instead of one row per page), in the spec's dtype
 // (float[] for F32, ushort[] bit patterns for BF16 and F16, rounded to nearest-even when written; sbyte[] for I8, where each
-// token's key and value of each head is q = round(x / s) with s = max|x| / 127, s kept in per-layer F32 arrays [NumBlocks, Hkv, B]).
+// token's key and value of each head is q = round(x · 127 / max|x|), dequantized as q · s with s = max|x| / 127 kept in per-layer
+// F32 arrays [NumBlocks, Hkv, B]).
 // Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -97,8 +98,9 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     }
 
     /// <summary>
-    /// q[i·stride] = round(x[i] / s) for i &lt; n, with s = max|x| / 127 returned (0 for an all-zero vector, NaN when x holds a NaN
-    /// or an infinity, which then poisons the scores or outputs that read it, as a float cache would).
+    /// q[i·stride] = round(x[i] · 127 / max|x|) (to nearest even) for i &lt; n; returns the scale s = max|x| / 127 that
+    /// dequantizes q · s (0 for an all-zero vector; NaN when x holds a NaN or an infinity, which then poisons the scores or outputs
+    /// that read it, as a float cache would).
     /// </summary>
     internal static unsafe float QuantizeVector(float* x, int n, sbyte* q, nint stride)
     {
