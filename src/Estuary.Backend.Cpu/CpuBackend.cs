@@ -222,63 +222,48 @@ public sealed class CpuBackend : IBackend
         int width = spec.NumKvHeads * spec.HeadDim;
         if (kt.Cols != width || vt.Cols != width || kt.Rows != vt.Rows || kt.Rows > b.SlotMapping.Length)
             throw new ArgumentException($"WriteKv: k {kt.Shape} and v {vt.Shape} must both be [T, {spec.NumKvHeads}·{spec.HeadDim}] with T ≤ {b.SlotMapping.Length}");
-        Array ka = cache.KeyArray(kv.Layer), va = cache.ValueArray(kv.Layer); // K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]
-        int bs = spec.BlockSize;
+        Array ka = cache.KeyArray(kv.Layer), va = cache.ValueArray(kv.Layer); // K [Hkv, NumBlocks, D, B], V [Hkv, NumBlocks, B, D]
+        float[]? ks = cache.KeyScales(kv.Layer), vs = cache.ValueScales(kv.Layer); // I8 only: [Hkv, NumBlocks, B]
+        int bs = spec.BlockSize, d = spec.HeadDim;
         for (int t = 0; t < kt.Rows; t++)
         {
             int slot = b.SlotMapping[t];
             if (slot < 0) continue;
             if (slot >= cache.NumSlots) throw new ArgumentOutOfRangeException(nameof(b), $"WriteKv: slot {slot} of row {t} outside the cache's {cache.NumSlots} slots");
-            // Element i = h·D + d of the row: K goes to [block, h, d, offset] = block·Hkv·D·B + i·B + offset, V to
-            // [block, h, offset, d] = block·Hkv·B·D + h·B·D + offset·D + d.
+            // Head h of the row (elements h·D .. h·D + D − 1): its key goes to [h, block, d, offset] (one element per B), its value
+            // to [h, block, offset, d] (a run of D). The slot is checked above, so every index below is inside the arrays.
             Span<float> kRow = kt.Row(t), vRow = vt.Row(t);
-            int d = spec.HeadDim;
-            long blockBase = (long)(slot / bs) * width * bs, kBase = blockBase + slot % bs, vBase = blockBase + (long)(slot % bs) * d;
-            if (ka is float[] kf)
+            unsafe
             {
-                var vf = (float[])va;
-                unsafe
+                fixed (float* kSrc = kRow, vSrc = vRow)
                 {
-                    // The slot is checked above, so all of its block's [Hkv·D, B] keys, kBase + (width − 1)·B included, are in kf.
-                    fixed (float* kDst = &kf[kBase], kSrc = kRow)
+                    for (int h = 0; h < spec.NumKvHeads; h++)
                     {
-                        for (int i = 0; i < width; i++) kDst[(nint)i * bs] = kSrc[i];
-                    }
-                }
-                for (int h = 0; h < spec.NumKvHeads; h++) vRow.Slice(h * d, d).CopyTo(vf.AsSpan((int)(vBase + (long)h * bs * d), d));
-            }
-            else if (ka is sbyte[] k8)
-            {
-                var v8 = (sbyte[])va;
-                float[] ks = cache.KeyScales(kv.Layer)!, vs = cache.ValueScales(kv.Layer)!; // [NumBlocks, Hkv, B]
-                unsafe
-                {
-                    // The slot is checked above, so its block's keys, values and scales are in the arrays; one scale per head vector.
-                    fixed (sbyte* kDst = &k8[kBase], vDst = &v8[vBase])
-                    fixed (float* kSrc = kRow, vSrc = vRow)
-                    {
-                        for (int h = 0; h < spec.NumKvHeads; h++)
+                        long kAt = CpuKvCacheStorage.KeyIndex(spec, slot, h, 0), vAt = CpuKvCacheStorage.ValueIndex(spec, slot, h, 0);
+                        float* kh = kSrc + h * d, vh = vSrc + h * d;
+                        switch (ka)
                         {
-                            long at = CpuKvCacheStorage.ScaleIndex(spec, slot, h);
-                            ks[at] = CpuKvCacheStorage.QuantizeVector(kSrc + h * d, d, kDst + (nint)h * d * bs, bs);
-                            vs[at] = CpuKvCacheStorage.QuantizeVector(vSrc + h * d, d, vDst + (nint)h * bs * d, 1);
+                            case float[] kf:
+                                fixed (float* kDst = &kf[kAt])
+                                    for (int c = 0; c < d; c++) kDst[(nint)c * bs] = kh[c];
+                                new ReadOnlySpan<float>(vh, d).CopyTo(((float[])va).AsSpan((int)vAt, d));
+                                break;
+                            case sbyte[] k8:
+                                long at = CpuKvCacheStorage.ScaleIndex(spec, slot, h);
+                                fixed (sbyte* kDst = &k8[kAt], vDst = &((sbyte[])va)[vAt])
+                                {
+                                    ks![at] = CpuKvCacheStorage.QuantizeVector(kh, d, kDst, bs);
+                                    vs![at] = CpuKvCacheStorage.QuantizeVector(vh, d, vDst, 1);
+                                }
+                                break;
+                            default:
+                                fixed (ushort* kDst = &((ushort[])ka)[kAt], vDst = &((ushort[])va)[vAt])
+                                {
+                                    CpuKvCacheStorage.NarrowStrided(kh, d, kDst, bs, spec.DType);
+                                    CpuKvCacheStorage.NarrowRun(vh, d, vDst, spec.DType);
+                                }
+                                break;
                         }
-                    }
-                }
-            }
-            else
-            {
-                ushort[] ku = (ushort[])ka, vu = (ushort[])va;
-                unsafe
-                {
-                    // The slot is checked above: its block's keys (kBase + (width − 1)·B) and values (vBase + (Hkv − 1)·B·D + D − 1) are in
-                    // the arrays. Values go as runs of D, keys one element per B.
-                    fixed (ushort* kDst = &ku[kBase], vDst = &vu[vBase])
-                    fixed (float* kSrc = kRow, vSrc = vRow)
-                    {
-                        CpuKvCacheStorage.NarrowStrided(kSrc, width, kDst, bs, spec.DType);
-                        for (int h = 0; h < spec.NumKvHeads; h++)
-                            CpuKvCacheStorage.NarrowRun(vSrc + h * d, d, vDst + (nint)h * bs * d, spec.DType);
                     }
                 }
             }
@@ -307,7 +292,7 @@ public sealed class CpuBackend : IBackend
         int maxPos = ValidateAttentionBatch(b, tokens, spec, _attention.RowSeq(tokens));
         if (tokens == 0) return;
         int chunks = _attention.Prepare(qt, cache.KeyArray(kv.Layer), cache.ValueArray(kv.Layer), cache.KeyScales(kv.Layer),
-            cache.ValueScales(kv.Layer), spec.DType, b, p, ot, maxPos, Vector256.IsHardwareAccelerated, _pool.NumThreads);
+            cache.ValueScales(kv.Layer), spec.DType, spec.NumBlocks, b, p, ot, maxPos, Vector256.IsHardwareAccelerated, _pool.NumThreads);
         try { _pool.Run(_attention, chunks); }
         finally { _attention.Clear(); }
     }

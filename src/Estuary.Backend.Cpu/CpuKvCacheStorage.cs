@@ -1,23 +1,24 @@
-// Paged KV cache in managed memory: per layer one K array laid out [NumBlocks, Hkv, D, B] (keys transposed inside each block, so
-// attention reads element d of 16 keys as one vector) and one V array laid out [NumBlocks, Hkv, B, D] (one head's values of a block
-// contiguous, so a sequence's values stream in 4 KiB runs instead of one row per page), in the spec's dtype
+// Paged KV cache in managed memory: per layer one K array laid out [Hkv, NumBlocks, D, B] (keys transposed inside each block, so
+// attention reads element d of 16 keys as one vector) and one V array laid out [Hkv, NumBlocks, B, D] (one head's values of a block
+// contiguous). Head-major: one head's slab [NumBlocks, …] is contiguous, so a sequence whose blocks are consecutive (as a prompt's
+// blocks, taken together from the free queue, often are) reads each head's keys and values as one long run instead of 1–2 KiB pieces. In the spec's dtype
 // (float[] for F32, ushort[] bit patterns for BF16 and F16, rounded to nearest-even when written; sbyte[] for I8, where each
 // token's key and value of each head is q = round(x · 127 / max|x|), dequantized as q · s with s = max|x| / 127 kept in per-layer
-// F32 arrays [NumBlocks, Hkv, B]).
-// Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each block is contiguous in both; a token's slot = block·B + offset.
+// F32 arrays [Hkv, NumBlocks, B]).
+// Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each (head, block) is contiguous in both; a token's slot = block·B + offset.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu;
 
-/// <summary>CPU-resident paged KV cache: per layer K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], F32, BF16, F16 or I8.</summary>
+/// <summary>CPU-resident paged KV cache: per layer K [Hkv, NumBlocks, D, B] and V [Hkv, NumBlocks, B, D], F32, BF16, F16 or I8.</summary>
 public sealed class CpuKvCacheStorage : IKvCacheStorage
 {
     private Array[]? _k; // [L] float[], ushort[] or sbyte[] of NumBlocks · B · Hkv · D
     private Array[]? _v; // [L] float[], ushort[] or sbyte[] of NumBlocks · B · Hkv · D
-    private float[][]? _kScales; // I8 only: [L] of [NumBlocks, Hkv, B]
-    private float[][]? _vScales; // I8 only: [L] of [NumBlocks, Hkv, B]
+    private float[][]? _kScales; // I8 only: [L] of [Hkv, NumBlocks, B]
+    private float[][]? _vScales; // I8 only: [L] of [Hkv, NumBlocks, B]
 
     /// <summary>Allocates zeroed K and V arrays for every layer.</summary>
     public CpuKvCacheStorage(KvCacheSpec spec)
@@ -35,7 +36,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         _v = new Array[spec.NumLayers];
         for (int l = 0; l < spec.NumLayers; l++)
         {
-            // K [NumBlocks, Hkv, D, B] and V [NumBlocks, Hkv, B, D], row-major; see KeyIndex and ValueIndex.
+            // K [Hkv, NumBlocks, D, B] and V [Hkv, NumBlocks, B, D], row-major; see KeyIndex and ValueIndex.
             _k[l] = NewArray(spec.DType, perLayer);
             _v[l] = NewArray(spec.DType, perLayer);
         }
@@ -60,22 +61,22 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>Number of token slots (NumBlocks · B).</summary>
     public int NumSlots => Spec.NumBlocks * Spec.BlockSize;
 
-    /// <summary>K of <paramref name="layer"/> in an F32 cache: [NumBlocks, Hkv, D, B].</summary>
+    /// <summary>K of <paramref name="layer"/> in an F32 cache: [Hkv, NumBlocks, D, B].</summary>
     public float[] Keys(int layer) => F32(KeyArray(layer));
 
-    /// <summary>V of <paramref name="layer"/> in an F32 cache: [NumBlocks, Hkv, B, D].</summary>
+    /// <summary>V of <paramref name="layer"/> in an F32 cache: [Hkv, NumBlocks, B, D].</summary>
     public float[] Values(int layer) => F32(ValueArray(layer));
 
-    /// <summary>K of <paramref name="layer"/>: [NumBlocks, Hkv, D, B], float[] or ushort[] by dtype.</summary>
+    /// <summary>K of <paramref name="layer"/>: [Hkv, NumBlocks, D, B], float[] or ushort[] by dtype.</summary>
     public Array KeyArray(int layer) => Layers(_k)[CheckLayer(layer)];
 
-    /// <summary>V of <paramref name="layer"/>: [NumBlocks, Hkv, B, D], float[] or ushort[] by dtype.</summary>
+    /// <summary>V of <paramref name="layer"/>: [Hkv, NumBlocks, B, D], float[] or ushort[] by dtype.</summary>
     public Array ValueArray(int layer) => Layers(_v)[CheckLayer(layer)];
 
-    /// <summary>I8 caches: the scale of each key vector of <paramref name="layer"/>, [NumBlocks, Hkv, B]; null for float dtypes.</summary>
+    /// <summary>I8 caches: the scale of each key vector of <paramref name="layer"/>, [Hkv, NumBlocks, B]; null for float dtypes.</summary>
     public float[]? KeyScales(int layer) => _kScales?[CheckLayer(layer)];
 
-    /// <summary>I8 caches: the scale of each value vector of <paramref name="layer"/>, [NumBlocks, Hkv, B]; null for float dtypes.</summary>
+    /// <summary>I8 caches: the scale of each value vector of <paramref name="layer"/>, [Hkv, NumBlocks, B]; null for float dtypes.</summary>
     public float[]? ValueScales(int layer) => _vScales?[CheckLayer(layer)];
 
     /// <summary>K of <paramref name="layer"/> widened to F32 (a copy; for tests and references; I8: q·s).</summary>
@@ -142,11 +143,11 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
         }
     }
 
-    /// <summary>Index in an I8 cache's scale arrays of head <paramref name="head"/>'s vector at <paramref name="slot"/>: [NumBlocks, Hkv, B].</summary>
+    /// <summary>Index in an I8 cache's scale arrays of head <paramref name="head"/>'s vector at <paramref name="slot"/>: [Hkv, NumBlocks, B].</summary>
     public static long ScaleIndex(KvCacheSpec spec, int slot, int head)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return ((long)(slot / spec.BlockSize) * spec.NumKvHeads + head) * spec.BlockSize + slot % spec.BlockSize;
+        return ((long)head * spec.NumBlocks + slot / spec.BlockSize) * spec.BlockSize + slot % spec.BlockSize;
     }
 
     /// <summary>Index in the K array of element <paramref name="d"/> of head <paramref name="head"/>'s key at <paramref name="slot"/>.</summary>
@@ -154,7 +155,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     {
         ArgumentNullException.ThrowIfNull(spec);
         int block = slot / spec.BlockSize, offset = slot % spec.BlockSize;
-        return (((long)block * spec.NumKvHeads + head) * spec.HeadDim + d) * spec.BlockSize + offset;
+        return (((long)head * spec.NumBlocks + block) * spec.HeadDim + d) * spec.BlockSize + offset;
     }
 
     /// <summary>Index in the V array of element <paramref name="d"/> of head <paramref name="head"/>'s value at <paramref name="slot"/>.</summary>
@@ -162,7 +163,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     {
         ArgumentNullException.ThrowIfNull(spec);
         int block = slot / spec.BlockSize, offset = slot % spec.BlockSize;
-        return (((long)block * spec.NumKvHeads + head) * spec.BlockSize + offset) * spec.HeadDim + d;
+        return (((long)head * spec.NumBlocks + block) * spec.BlockSize + offset) * spec.HeadDim + d;
     }
 
     /// <summary>The stored bits of <paramref name="value"/> in a 16-bit KV dtype (round to nearest even; NaN stays NaN).</summary>

@@ -88,7 +88,25 @@ public sealed class AttentionTests : IDisposable
         using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, numBlocks, bs, hkv, d, dtype));
         // Fill the whole cache with random keys/values so every slot read is defined (rounded to the cache's dtype).
         int elements = numBlocks * bs * hkv * d;
-        cache.Fill(0, TestData.Random(elements, 1), TestData.Random(elements, 2));
+        // Values are drawn in a fixed (block, head, element, offset) order and placed through KeyIndex/ValueIndex, so the test data
+        // do not depend on the cache layout.
+        var kDrawn = TestData.Random(elements, 1);
+        var vDrawn = TestData.Random(elements, 2);
+        var kFill = new float[elements];
+        var vFill = new float[elements];
+        for (int slot = 0; slot < numBlocks * bs; slot++)
+        {
+            for (int h = 0; h < hkv; h++)
+            {
+                for (int c = 0; c < d; c++)
+                {
+                    int block = slot / bs, offset = slot % bs;
+                    kFill[CpuKvCacheStorage.KeyIndex(cache.Spec, slot, h, c)] = kDrawn[((block * hkv + h) * d + c) * bs + offset];
+                    vFill[CpuKvCacheStorage.ValueIndex(cache.Spec, slot, h, c)] = vDrawn[((block * hkv + h) * bs + offset) * d + c];
+                }
+            }
+        }
+        cache.Fill(0, kFill, vFill);
         // Sequences: prefill chunk at an offset, two decodes, a fresh prefill; block ids a random permutation.
         // 40 rows span two 32-row tiles; position 70 reaches a second 64-key score tile.
         (int start, int count)[] seqs = [(7, 9), (30, 1), (0, 40), (70, 1)];
@@ -197,7 +215,9 @@ public sealed class AttentionTests : IDisposable
         }
         Assert.Equal(0f, ks[CpuKvCacheStorage.ScaleIndex(cache.Spec, bs + 2, 1)]);
         Assert.Equal(0f, ks[CpuKvCacheStorage.ScaleIndex(cache.Spec, bs + 4, 0)]); // the padding row's slot was not written
-        Assert.Equal(0, q8.Take(bs * width).Count(x => x != 0));                  // nor was block 0
+        for (int slot = 0; slot < bs; slot++)                                      // nor was block 0
+            for (int h = 0; h < hkv; h++)
+                for (int j = 0; j < d; j++) Assert.Equal(0, q8[CpuKvCacheStorage.KeyIndex(cache.Spec, slot, h, j)]);
     }
 
     [Theory]
@@ -244,7 +264,7 @@ public sealed class AttentionTests : IDisposable
     }
 
     [Fact]
-    public void WriteKvLaysOutHeadsBlockMajor()
+    public void WriteKvLaysOutBlocksHeadMajor()
     {
         // 2 blocks of B = 4, Hkv = 2, D = 3. K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]; slot 6 = block 1, offset 2.
         using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 2, 4, 2, 3));
@@ -258,10 +278,11 @@ public sealed class AttentionTests : IDisposable
             for (int d = 0; d < 3; d++)
             {
                 float x = h * 3 + d + 1;
-                Assert.Equal(x, keys[((1 * 2 + h) * 3 + d) * 4 + 2]);
-                Assert.Equal(-x, values[((1 * 2 + h) * 4 + 2) * 3 + d]);
-                Assert.Equal(((1 * 2 + h) * 3 + d) * 4 + 2, CpuKvCacheStorage.KeyIndex(cache.Spec, 6, h, d));
-                Assert.Equal(((1 * 2 + h) * 4 + 2) * 3 + d, CpuKvCacheStorage.ValueIndex(cache.Spec, 6, h, d));
+                // Head-major: K [Hkv = 2, NumBlocks = 2, D = 3, B = 4], V [Hkv, NumBlocks, B, D]; slot 6 = block 1, offset 2.
+                Assert.Equal(x, keys[((h * 2 + 1) * 3 + d) * 4 + 2]);
+                Assert.Equal(-x, values[((h * 2 + 1) * 4 + 2) * 3 + d]);
+                Assert.Equal(((h * 2 + 1) * 3 + d) * 4 + 2, CpuKvCacheStorage.KeyIndex(cache.Spec, 6, h, d));
+                Assert.Equal(((h * 2 + 1) * 4 + 2) * 3 + d, CpuKvCacheStorage.ValueIndex(cache.Spec, 6, h, d));
             }
         }
         Assert.Equal(6, keys.Count(x => x != 0));

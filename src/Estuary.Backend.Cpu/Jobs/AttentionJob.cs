@@ -17,18 +17,19 @@ internal sealed unsafe class AttentionJob : ParallelJob
     private readonly float[][] _keysT;  // [threads][D · PaddedKeys(maxPos + 1)] transposed key panel (block sizes not a multiple of 16)
     private readonly nint[][] _units;   // [threads][PaddedKeys(maxPos + 1) / 16] key unit addresses
     private readonly float[][] _chunkScales; // I8 caches: [threads][2 · PaddedKeys(maxPos + 1)] the chunk's key scales, then value scales
-    private float[]? _ks, _vs;          // I8 caches: per-vector scales [NumBlocks, Hkv, B]
+    private float[]? _ks, _vs;          // I8 caches: per-vector scales [Hkv, NumBlocks, B]
     private int[] _rowSeq = [];         // [T] sequence of each query row
     private int[] _chunks = [];         // [chunks, 4]: sequence, kv head, first row, end row
     private float[] _q = [];            // [T, Hq·D] at _qOff
     private int _qOff;
     private float[] _o = [];            // [T, Hq·D] at _oOff
     private int _oOff;
-    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [NumBlocks, Hkv, D, B], V [NumBlocks, Hkv, B, D]: float[], ushort[] or sbyte[]
+    private Array _k = Array.Empty<float>(), _v = Array.Empty<float>(); // K [Hkv, NumBlocks, D, B], V [Hkv, NumBlocks, B, D]: float[], ushort[] or sbyte[]
     private DType _dtype;
     private ForwardBatch? _b;
     private AttentionParams? _p;
     private int _maxPos;
+    private int _numBlocks;
     private bool _simd;
 
     public AttentionJob(int threads)
@@ -49,13 +50,13 @@ internal sealed unsafe class AttentionJob : ParallelJob
 
     /// <summary>Fills the job and returns its chunk count: (sequence, KV head, tile of up to 32 rows) triples.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Prepare(CpuTensor q, Array k, Array v, float[]? keyScales, float[]? valueScales, DType dtype, ForwardBatch b, AttentionParams p,
-        CpuTensor o, int maxPos, bool simd, int threads)
+    public int Prepare(CpuTensor q, Array k, Array v, float[]? keyScales, float[]? valueScales, DType dtype, int numBlocks, ForwardBatch b,
+        AttentionParams p, CpuTensor o, int maxPos, bool simd, int threads)
     {
         if ((dtype == DType.I8) != (keyScales is not null && valueScales is not null))
             throw new ArgumentException("per-vector scales come with an I8 KV cache and only with one");
         _q = q.Data; _qOff = q.Offset; _o = o.Data; _oOff = o.Offset; _k = k; _v = v; _ks = keyScales; _vs = valueScales; _dtype = dtype; _b = b; _p = p;
-        _maxPos = maxPos; _simd = simd;
+        _maxPos = maxPos; _simd = simd; _numBlocks = numBlocks;
         int count = 0;
         for (int s = 0; s < b.NumSeqs; s++)
         {
@@ -127,7 +128,7 @@ internal sealed unsafe class AttentionJob : ParallelJob
             int bs = b.BlockSize;
             for (int j0 = 0, block = 0; j0 < keys; j0 += bs, block++)
             {
-                int at = (table[block] * p.NumKvHeads + kvh) * bs, count = Math.Min(bs, keys - j0); // [NumBlocks, Hkv, B]
+                int at = (kvh * _numBlocks + table[block]) * bs, count = Math.Min(bs, keys - j0); // [Hkv, NumBlocks, B]
                 ks.AsSpan(at, count).CopyTo(chunkScales.AsSpan(j0));
                 vs.AsSpan(at, count).CopyTo(chunkScales.AsSpan(maxL + j0));
             }
@@ -137,8 +138,11 @@ internal sealed unsafe class AttentionJob : ParallelJob
         fixed (nint* u = units)
         {
             byte** unitPtrs = (byte**)u;
-            if (direct) PagedAttentionKernel.CacheKeyUnits<TW>(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, unitPtrs);
-            else PagedAttentionKernel.GatherKeyUnits<TW>(k0, table, b.BlockSize, p.NumKvHeads, kvh, d, keys, kT, unitPtrs);
+            // This KV head's slabs: K [NumBlocks, D, B] and V [NumBlocks, B, D] of the [Hkv, NumBlocks, …] arrays.
+            nint slab = (nint)kvh * _numBlocks * b.BlockSize * d * TW.ElementSize;
+            byte* kHead = k0 + slab, vHead = v0 + slab;
+            if (direct) PagedAttentionKernel.CacheKeyUnits<TW>(kHead, table, b.BlockSize, d, keys, unitPtrs);
+            else PagedAttentionKernel.GatherKeyUnits<TW>(kHead, table, b.BlockSize, d, keys, kT, unitPtrs);
             // The chunk's queries, (row, head) in order, in groups of up to 4 that share each key and value load.
             float** qs = stackalloc float*[4];
             float** os = stackalloc float*[4];
@@ -161,11 +165,11 @@ internal sealed unsafe class AttentionJob : ParallelJob
                     if (++count == 4 || (r == r1 - 1 && h == (kvh + 1) * group - 1))
                     {
                         if (direct)
-                            PagedAttentionKernel.AttendGroup<TW, TW>(count, qs, os, pos, slopes, unitPtrs, stride, v0, table, b.BlockSize,
-                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd, keyScales, valueScales);
+                            PagedAttentionKernel.AttendGroup<TW, TW>(count, qs, os, pos, slopes, unitPtrs, stride, vHead, table, b.BlockSize,
+                                d, p.Scale, ss, _simd, keyScales, valueScales);
                         else
-                            PagedAttentionKernel.AttendGroup<F32Load, TW>(count, qs, os, pos, slopes, unitPtrs, stride, v0, table, b.BlockSize,
-                                p.NumKvHeads, kvh, d, p.Scale, ss, _simd, keyScales, valueScales);
+                            PagedAttentionKernel.AttendGroup<F32Load, TW>(count, qs, os, pos, slopes, unitPtrs, stride, vHead, table, b.BlockSize,
+                                d, p.Scale, ss, _simd, keyScales, valueScales);
                         count = 0;
                     }
                 }

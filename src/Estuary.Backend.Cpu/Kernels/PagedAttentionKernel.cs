@@ -1,4 +1,4 @@
-// Causal attention over a paged KV cache (K [NumBlocks, Hkv, D, B], keys transposed inside each block; V [NumBlocks, Hkv, B, D]; F32,
+// Causal attention over a paged KV cache (K [Hkv, NumBlocks, D, B], keys transposed inside each block; V [Hkv, NumBlocks, B, D]; F32,
 // BF16 or F16 elements widened on load, or I8 ones converted, each key's raw score and each value's probability then multiplied by
 // the vector's scale), with optional ALiBi, for the query rows of one sequence and one KV head (all query heads of
 // its GQA group). Keys are read in units of 16: element d of 16 consecutive keys is one contiguous run in the cache when B is a
@@ -37,11 +37,11 @@ internal static unsafe class PagedAttentionKernel
     public static bool ReadsCacheDirectly(int blockSize) => blockSize % KeyUnit == 0;
 
     /// <summary>
-    /// units[u] = address of element 0 of keys 16u..16u+15 (head <paramref name="kvHead"/>) in the cache, for u &lt; PaddedKeys(keys)/16
+    /// units[u] = address of element 0 of keys 16u..16u+15 in one head's key slab <paramref name="kHead"/> ([NumBlocks, D, B]), for u &lt; PaddedKeys(keys)/16
     /// (units past the last key repeat the last one); element d of those keys starts B elements further per d. Needs B a multiple of 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void CacheKeyUnits<TW>(byte* kCache, ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d,
+    public static void CacheKeyUnits<TW>(byte* kHead, ReadOnlySpan<int> blockTable, int blockSize, int d,
         int keys, byte** units)
         where TW : struct, IWeightLoad
     {
@@ -51,7 +51,7 @@ internal static unsafe class PagedAttentionKernel
         for (int u = 0; u < used; u++)
         {
             int block = u / unitsPerBlock, offset = u % unitsPerBlock * KeyUnit;
-            units[u] = kCache + (((nint)blockTable[block] * numKvHeads + kvHead) * headBlock + offset) * TW.ElementSize;
+            units[u] = kHead + ((nint)blockTable[block] * headBlock + offset) * TW.ElementSize;
         }
         for (int u = used; u < padded; u++) units[u] = units[used - 1];
     }
@@ -61,7 +61,7 @@ internal static unsafe class PagedAttentionKernel
     /// units[u] = kT + 16u (element d of a unit PaddedKeys(keys) floats further per d); for block sizes not a multiple of 16.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void GatherKeyUnits<TW>(byte* kCache, ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d,
+    public static void GatherKeyUnits<TW>(byte* kHead, ReadOnlySpan<int> blockTable, int blockSize, int d,
         int keys, float* kT, byte** units)
         where TW : struct, IWeightLoad
     {
@@ -71,7 +71,7 @@ internal static unsafe class PagedAttentionKernel
         {
             if (j < keys)
             {
-                ref byte k = ref *(kCache + (((nint)blockTable[j / blockSize] * numKvHeads + kvHead) * headBlock + j % blockSize) * TW.ElementSize);
+                ref byte k = ref *(kHead + ((nint)blockTable[j / blockSize] * headBlock + j % blockSize) * TW.ElementSize);
                 for (int c = 0; c < d; c++) kT[(nint)c * l + j] = TW.Load1(ref k, (nuint)c * (nuint)blockSize);
             }
             else
@@ -89,8 +89,8 @@ internal static unsafe class PagedAttentionKernel
     /// </summary>
     /// <param name="scores">Scratch, at least PaddedKeys(pos + 1) floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Attend<TK, TV>(float* q, byte** units, nint stride, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
-        int numKvHeads, int kvHead, int d, int pos, float scale, float slope, float* scores, float* o, bool simd,
+    public static void Attend<TK, TV>(float* q, byte** units, nint stride, byte* vHead, ReadOnlySpan<int> blockTable, int blockSize,
+        int d, int pos, float scale, float slope, float* scores, float* o, bool simd,
         float* keyScales = null, float* valueScales = null)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
@@ -99,7 +99,7 @@ internal static unsafe class PagedAttentionKernel
         if (keyScales != null) MultiplyInPlace(scores, keyScales, n);
         float sum = Softmax(scores, n, scale, slope, simd);
         if (valueScales != null) MultiplyInPlace(scores, valueScales, n);
-        Values<TV>(scores, n, vCache, blockTable, blockSize, numKvHeads, kvHead, d, o, simd);
+        Values<TV>(scores, n, vHead, blockTable, blockSize, d, o, simd);
         VectorMath.Scale(ref *o, 1f / sum, d, simd);
     }
 
@@ -128,15 +128,15 @@ internal static unsafe class PagedAttentionKernel
     /// <param name="keyScales">I8 caches: [max pos + 1] scale of each key (null for float caches).</param>
     /// <param name="valueScales">I8 caches: [max pos + 1] scale of each value (null for float caches).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AttendGroup<TK, TV>(int count, float** q, float** o, int* pos, float* slope, byte** units, nint stride, byte* vCache,
-        ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead, int d, float scale, float** scores, bool simd,
+    public static void AttendGroup<TK, TV>(int count, float** q, float** o, int* pos, float* slope, byte** units, nint stride, byte* vHead,
+        ReadOnlySpan<int> blockTable, int blockSize, int d, float scale, float** scores, bool simd,
         float* keyScales = null, float* valueScales = null)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
         if (!(simd && Vector512.IsHardwareAccelerated) || count == 1)
         {
             for (int i = 0; i < count; i++)
-                Attend<TK, TV>(q[i], units, stride, vCache, blockTable, blockSize, numKvHeads, kvHead, d, pos[i], scale, slope[i], scores[i], o[i], simd,
+                Attend<TK, TV>(q[i], units, stride, vHead, blockTable, blockSize, d, pos[i], scale, slope[i], scores[i], o[i], simd,
                     keyScales, valueScales);
             return;
         }
@@ -159,10 +159,10 @@ internal static unsafe class PagedAttentionKernel
         if (d == 64)
         {
             for (; first + 2 <= count; first += 2)
-                ValuesPair<TV>(scores[first], pos[first] + 1, scores[first + 1], pos[first + 1] + 1, vCache, blockTable, blockSize, numKvHeads,
-                    kvHead, o[first], o[first + 1]);
+                ValuesPair<TV>(scores[first], pos[first] + 1, scores[first + 1], pos[first + 1] + 1, vHead, blockTable, blockSize,
+                    o[first], o[first + 1]);
         }
-        for (int i = first; i < count; i++) Values<TV>(scores[i], pos[i] + 1, vCache, blockTable, blockSize, numKvHeads, kvHead, d, o[i], simd);
+        for (int i = first; i < count; i++) Values<TV>(scores[i], pos[i] + 1, vHead, blockTable, blockSize, d, o[i], simd);
         for (int i = 0; i < count; i++) VectorMath.Scale(ref *o[i], inv[i], d, simd);
     }
 
@@ -289,14 +289,14 @@ internal static unsafe class PagedAttentionKernel
     // Values for two queries at D = 64 over a shared walk of the value rows: per query the even/odd chains of Values (so each
     // output is bit-identical to Values alone); every value row is loaded once for both queries.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ValuesPair<TW>(float* p, int n, float* r, int m, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize,
-        int numKvHeads, int kvHead, float* o, float* u)
+    private static void ValuesPair<TW>(float* p, int n, float* r, int m, byte* vHead, ReadOnlySpan<int> blockTable, int blockSize,
+        float* o, float* u)
         where TW : struct, IWeightLoad
     {
         const int D = 64;
         int es = TW.ElementSize;
         nint row = (nint)D * es, headBlock = blockSize * row;
-        var keys = new ValueCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+        var keys = new ValueCursor(vHead, blockTable, blockSize, headBlock, row);
         Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, f0 = default, f1 = default, f2 = default, f3 = default;
         Vector512<float> g0 = default, g1 = default, g2 = default, g3 = default, h0 = default, h1 = default, h2 = default, h3 = default;
         int shared = Math.Min(n, m) & ~1, j = 0;
@@ -346,18 +346,18 @@ internal static unsafe class PagedAttentionKernel
     // o[c] = Σ_j p_j·v_j[c]: even keys into one accumulator, odd keys into another (each an in-order FMA chain from +0), then
     // o = even + odd. Two chains per element keep the FMA pipes busy when D is only a few vectors.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Values<TW>(float* p, int n, byte* vCache, ReadOnlySpan<int> blockTable, int blockSize, int numKvHeads, int kvHead,
+    private static void Values<TW>(float* p, int n, byte* vHead, ReadOnlySpan<int> blockTable, int blockSize,
         int d, float* o, bool simd)
         where TW : struct, IWeightLoad
     {
         nint row = (nint)d * TW.ElementSize, headBlock = blockSize * row; // bytes of one value row, of one head's [B, D] in a block
-        var keys = new ValueCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+        var keys = new ValueCursor(vHead, blockTable, blockSize, headBlock, row);
         if (simd && Vector512.IsHardwareAccelerated && d == 64)
         {
             const int Es16 = 16; // elements per vector
             int es = TW.ElementSize;
             // A second cursor runs `lead` rows ahead and prefetches each row it passes.
-            var ahead = new ValueCursor(vCache, blockTable, blockSize, numKvHeads * headBlock, kvHead * headBlock, row);
+            var ahead = new ValueCursor(vHead, blockTable, blockSize, headBlock, row);
             int lead = Math.Min(n, PrefetchValueBlocks * blockSize), aheadAt = 0;
             for (; aheadAt < lead; aheadAt++) ahead.Next();
             Vector512<float> e0 = default, e1 = default, e2 = default, e3 = default, f0 = default, f1 = default, f2 = default, f3 = default;
@@ -417,13 +417,13 @@ internal static unsafe class PagedAttentionKernel
         private readonly byte* _cache;
         private readonly ReadOnlySpan<int> _table;
         private readonly int _blockSize;
-        private readonly nint _blockBytes, _headOffset, _rowBytes; // one block of all heads; this head in a block; one row
+        private readonly nint _blockBytes, _rowBytes; // this head's [B, D] in one block; one row
         private int _block, _slot;
         private byte* _head; // this head's [B, D] in the current block
 
-        public ValueCursor(byte* cache, ReadOnlySpan<int> blockTable, int blockSize, nint blockBytes, nint headOffset, nint rowBytes)
+        public ValueCursor(byte* headSlab, ReadOnlySpan<int> blockTable, int blockSize, nint blockBytes, nint rowBytes)
         {
-            _cache = cache; _table = blockTable; _blockSize = blockSize; _blockBytes = blockBytes; _headOffset = headOffset; _rowBytes = rowBytes;
+            _cache = headSlab; _table = blockTable; _blockSize = blockSize; _blockBytes = blockBytes; _rowBytes = rowBytes;
             _slot = blockSize;
         }
 
@@ -433,7 +433,7 @@ internal static unsafe class PagedAttentionKernel
             if (_slot == _blockSize)
             {
                 _slot = 0;
-                _head = _cache + _table[_block++] * _blockBytes + _headOffset;
+                _head = _cache + _table[_block++] * _blockBytes;
             }
             return _head + _slot++ * _rowBytes;
         }

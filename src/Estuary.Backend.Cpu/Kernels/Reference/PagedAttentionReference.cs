@@ -6,10 +6,10 @@ namespace Estuary.Backend.Cpu.Kernels.Reference;
 /// <summary>Obviously-correct paged attention for tests (double accumulation).</summary>
 internal static class PagedAttentionReference
 {
-    /// <summary>o[T, Hq·D] from q[T, Hq·D] and the layer's K cache [NumBlocks, Hkv, D, B] and V cache [NumBlocks, Hkv, B, D].</summary>
+    /// <summary>o[T, Hq·D] from q[T, Hq·D] and the layer's K cache [Hkv, NumBlocks, D, B] and V cache [Hkv, NumBlocks, B, D].</summary>
     public static void Run(ReadOnlySpan<float> q, float[] kCache, float[] vCache, ForwardBatch b, AttentionParams p, Span<float> o)
     {
-        int d = p.HeadDim, hq = p.NumHeads, hkv = p.NumKvHeads, bs = b.BlockSize;
+        int d = p.HeadDim, hq = p.NumHeads, hkv = p.NumKvHeads, bs = b.BlockSize, numBlocks = kCache.Length / (hkv * d * bs);
         for (int s = 0; s < b.NumSeqs; s++)
         {
             for (int row = b.QueryStarts[s]; row < b.QueryStarts[s + 1]; row++)
@@ -24,7 +24,7 @@ internal static class PagedAttentionReference
                     {
                         int slot = b.BlockTables[s * b.MaxBlocksPerSeq + j / bs] * bs + j % bs;
                         double dot = 0;
-                        for (int i = 0; i < d; i++) dot += (double)q[(row * hq + h) * d + i] * kCache[((slot / bs * hkv + kvh) * d + i) * bs + slot % bs];
+                        for (int i = 0; i < d; i++) dot += (double)q[(row * hq + h) * d + i] * kCache[((kvh * numBlocks + slot / bs) * d + i) * bs + slot % bs];
                         scores[j] = dot * p.Scale + (p.AlibiSlopes is { } a ? a[h] * (double)j : 0);
                         max = Math.Max(max, scores[j]);
                     }
@@ -36,7 +36,7 @@ internal static class PagedAttentionReference
                         for (int j = 0; j <= pos; j++)
                         {
                             int slot = b.BlockTables[s * b.MaxBlocksPerSeq + j / bs] * bs + j % bs;
-                            acc += scores[j] * vCache[((slot / bs * hkv + kvh) * bs + slot % bs) * d + i];
+                            acc += scores[j] * vCache[((kvh * numBlocks + slot / bs) * bs + slot % bs) * d + i];
                         }
                         o[(row * hq + h) * d + i] = (float)(acc / sum);
                     }
