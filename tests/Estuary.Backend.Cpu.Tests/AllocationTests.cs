@@ -43,5 +43,17 @@ public sealed class AllocationTests
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++) Step();
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+        // Without the spin every wait for a worker blocks: the first blocking waits (which a busy host can delay past any
+        // warm-up) allocate nothing either.
+        long spin = Estuary.Backend.Cpu.Threading.WorkerPool.SpinTicks;
+        try
+        {
+            Estuary.Backend.Cpu.Threading.WorkerPool.SpinTicks = 0;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++) Step();
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally { Estuary.Backend.Cpu.Threading.WorkerPool.SpinTicks = spin; }
     }
 }

@@ -41,6 +41,9 @@ internal sealed class WorkerPool : IDisposable
         _threads = new Thread[numThreads - 1];
         _wake = new SemaphoreSlim[numThreads - 1];
         _state = new int[numThreads - 1];
+        // ManualResetEventSlim creates its lock object (24 bytes) on the first Wait that blocks; block once here, so the caller's
+        // first blocking wait on the hot path (which comes late, when the adaptive spin gives up) allocates nothing.
+        _done.Wait(1);
         for (int i = 0; i < _threads.Length; i++)
         {
             _wake[i] = new SemaphoreSlim(0);
