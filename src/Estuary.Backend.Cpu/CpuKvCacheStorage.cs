@@ -1,10 +1,10 @@
 // Paged KV cache in managed memory: per layer one K array laid out [Hkv, NumBlocks, D, B] (keys transposed inside each block, so
 // attention reads element d of 16 keys as one vector) and one V array laid out [Hkv, NumBlocks, B, D] (one head's values of a block
-// contiguous). Head-major: one head's slab [NumBlocks, …] is contiguous, so a sequence whose blocks are consecutive (as a prompt's
-// blocks, taken together from the free queue, often are) reads each head's keys and values as one long run instead of 1–2 KiB pieces. In the spec's dtype
-// (float[] for F32, ushort[] bit patterns for BF16 and F16, rounded to nearest-even when written; sbyte[] for I8, where each
-// token's key and value of each head is q = round(x · 127 / max|x|), dequantized as q · s with s = max|x| / 127 kept in per-layer
-// F32 arrays [Hkv, NumBlocks, B]).
+// contiguous). Head-major: one head's slab [NumBlocks, …] is contiguous, so a sequence whose blocks are consecutive (as a
+// prompt's blocks, taken together from the free queue, often are) reads each head's keys and values as one long run instead of
+// 1–2 KiB pieces. In the spec's dtype: float[] for F32, ushort[] bit patterns for BF16 and F16 (rounded to nearest-even when
+// written), sbyte[] for I8, where each token's key and value of each head is q = round(x · 127 / max|x|), dequantized as q · s with
+// s = max|x| / 127 kept in per-layer F32 arrays [Hkv, NumBlocks, B].
 // Invariant: every array holds exactly NumBlocks·B·Hkv·D elements; each (head, block) is contiguous in both; a token's slot = block·B + offset.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -67,10 +67,10 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>V of <paramref name="layer"/> in an F32 cache: [Hkv, NumBlocks, B, D].</summary>
     public float[] Values(int layer) => F32(ValueArray(layer));
 
-    /// <summary>K of <paramref name="layer"/>: [Hkv, NumBlocks, D, B], float[] or ushort[] by dtype.</summary>
+    /// <summary>K of <paramref name="layer"/>: [Hkv, NumBlocks, D, B], float[], ushort[] or sbyte[] by dtype.</summary>
     public Array KeyArray(int layer) => Layers(_k)[CheckLayer(layer)];
 
-    /// <summary>V of <paramref name="layer"/>: [Hkv, NumBlocks, B, D], float[] or ushort[] by dtype.</summary>
+    /// <summary>V of <paramref name="layer"/>: [Hkv, NumBlocks, B, D], float[], ushort[] or sbyte[] by dtype.</summary>
     public Array ValueArray(int layer) => Layers(_v)[CheckLayer(layer)];
 
     /// <summary>I8 caches: the scale of each key vector of <paramref name="layer"/>, [Hkv, NumBlocks, B]; null for float dtypes.</summary>
@@ -125,7 +125,7 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     private unsafe void FillI8(ReadOnlySpan<float> src, sbyte[] q, float[] scales, bool keys)
     {
         if (src.Length != q.Length) throw new ArgumentException($"KV fill of {src.Length} elements for a layer of {q.Length}");
-        int bs = Spec.BlockSize, d = Spec.HeadDim;
+        int d = Spec.HeadDim;
         var vector = new float[d];
         fixed (sbyte* q0 = q)
         fixed (float* x = vector)
@@ -134,14 +134,17 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
             {
                 for (int h = 0; h < Spec.NumKvHeads; h++)
                 {
-                    long first = keys ? KeyIndex(Spec, slot, h, 0) : ValueIndex(Spec, slot, h, 0);
-                    nint stride = keys ? bs : 1;
+                    var (first, stride) = VectorAt(keys, slot, h);
                     for (int c = 0; c < d; c++) vector[c] = src[(int)(first + c * stride)];
-                    scales[ScaleIndex(Spec, slot, h)] = QuantizeVector(x, d, q0 + first, stride);
+                    scales[ScaleIndex(Spec, slot, h)] = QuantizeVector(x, d, q0 + first, (nint)stride);
                 }
             }
         }
     }
+
+    // Where head `head`'s key (keys: element d at first + d·B) or value (first + d) of `slot` starts in its array.
+    private (long First, long Stride) VectorAt(bool keys, int slot, int head) =>
+        keys ? (KeyIndex(Spec, slot, head, 0), Spec.BlockSize) : (ValueIndex(Spec, slot, head, 0), 1);
 
     /// <summary>Index in an I8 cache's scale arrays of head <paramref name="head"/>'s vector at <paramref name="slot"/>: [Hkv, NumBlocks, B].</summary>
     public static long ScaleIndex(KvCacheSpec spec, int slot, int head)
@@ -256,11 +259,8 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
                 for (int h = 0; h < Spec.NumKvHeads; h++)
                 {
                     float s = scales![ScaleIndex(Spec, slot, h)];
-                    for (int c = 0; c < Spec.HeadDim; c++)
-                    {
-                        long i = keys ? KeyIndex(Spec, slot, h, c) : ValueIndex(Spec, slot, h, c);
-                        widened[i] = q[i] * s;
-                    }
+                    var (first, stride) = VectorAt(keys, slot, h);
+                    for (int c = 0; c < Spec.HeadDim; c++) widened[first + c * stride] = q[first + c * stride] * s;
                 }
             }
             return widened;
