@@ -62,6 +62,32 @@ public class BenchToolTests
     }
 
     [Fact]
+    public void PooledRoundsAreAllTokensOverAllTimeAndEveryRequest()
+    {
+        static RequestResult Ok(int output, double ttft) => new() { Success = true, PromptTokens = 8, OutputTokens = output, Ttft = ttft, Latency = ttft + 0.5 };
+        BenchRun Round(double duration, params RequestResult[] requests) => new()
+        {
+            Label = "estuary", Api = "openai", Target = "t", InputLength = 8, OutputLength = 4, NumPrompts = requests.Length,
+            Levels = [LevelResult.From(2, null, duration, requests)],
+        };
+        // 40 tokens in 2 s and 20 tokens in 8 s: the pooled rate is 60 / 10 = 6 tok/s, not the mean of 20 and 2.5.
+        var a = Round(2.0, Ok(20, 0.1), Ok(20, 0.3));
+        var b = Round(8.0, Ok(10, 0.2), Ok(10, 0.4), new RequestResult { Success = false, Error = "HTTP 500" });
+        var pooled = RoundPooling.Pool([a, b]);
+        var l = Assert.Single(pooled.Levels);
+        Assert.Equal(6.0, l.OutputThroughput, 12);
+        Assert.Equal(10.0, l.Duration, 12);
+        Assert.Equal(4, l.Completed);
+        Assert.Equal(1, l.Failed);
+        Assert.Equal(250, l.TtftMs.Median, 9); // the median of 100, 200, 300, 400 ms
+        Assert.Equal(5, pooled.NumPrompts);
+        Assert.Same(a, RoundPooling.Pool([a]));
+        var other = a with { Levels = [a.Levels[0] with { Concurrency = 4 }] };
+        Assert.Contains("round 2", Assert.Throws<ArgumentException>(() => RoundPooling.Pool([a, other])).Message);
+        Assert.Throws<ArgumentException>(() => RoundPooling.Pool([]));
+    }
+
+    [Fact]
     public void ResultsRoundTripAndChartsAreWritten()
     {
         var dir = Directory.CreateTempSubdirectory("estuary-bench-").FullName;

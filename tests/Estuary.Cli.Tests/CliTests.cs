@@ -98,6 +98,7 @@ public class CliTests
     [InlineData("context length", "generate", "--max-model-len", "8", "--prompt", "Once upon a time there was a cat and a dog")]
     [InlineData("--rounds must be at least 1", "bench", "decode", "--models", "", "--rounds", "0")]
     [InlineData("does not exist", "bench", "decode", "--models", "/nonexistent/model", "--rounds", "1")]
+    [InlineData("--rounds must be at least 1", "bench", "compare", "--rounds", "0")]
     public void BadInputGivesAClearErrorAndExitCode2(string expected, params string[] args)
     {
         var (code, _, error) = Run(args);
@@ -115,6 +116,36 @@ public class CliTests
         var lines = output.Split('\n').Where(l => l.StartsWith(model + ": ", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, lines.Length);
         Assert.Contains("1.00× first (rounds 1.00–1.00)", lines[0]); // the first model against itself
+    }
+
+    [Fact]
+    public void BenchCompareAlternatesRoundsAndPoolsThem()
+    {
+        var dir = Directory.CreateTempSubdirectory("estuary-compare-").FullName;
+        try
+        {
+            var (code, output, error) = Run("bench", "compare", "--rounds", "2", "--concurrency", "2", "--input-len", "12", "--output-lens", "3",
+                "--num-prompts", "2", "--threads", "2", "--out", dir);
+            Assert.True(code == 0, error);
+            Assert.Contains("round 1 of 2: continuous, then naive", error);
+            Assert.Contains("round 2 of 2: naive, then continuous", error);
+            Assert.Contains("pooled", output);
+            foreach (var engine in new[] { "continuous", "naive" })
+            {
+                var rounds = new[] { 1, 2 }.Select(k => Estuary.Bench.Output.ResultWriter.Read(Path.Combine(dir, $"compare-12-3-{engine}-round{k}.json")).Levels.Single()).ToArray();
+                var pooled = Estuary.Bench.Output.ResultWriter.Read(Path.Combine(dir, $"compare-12-3-{engine}.json")).Levels.Single();
+                Assert.All(rounds, l => Assert.Equal(6, l.TotalOutputTokens)); // 2 requests × 3 tokens, ignore_eos
+                Assert.Equal(12, pooled.TotalOutputTokens);
+                Assert.Equal(rounds.Sum(l => l.Duration), pooled.Duration, 9);
+                Assert.Equal(12 / pooled.Duration, pooled.OutputThroughput, 9);
+            }
+            Assert.Equal(2, JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "compare-12-3-steps.json"))).RootElement.GetArrayLength());
+            Assert.True(File.Exists(Path.Combine(dir, "compare-12-3.png")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,9 +1,11 @@
 // `estuary bench compare`: starts the continuous-batching server and the naive (HF + Flask style) server on loopback in turn,
-// runs the same sweep against each, and writes the combined chart and table, with the roofline ratio next to the measured one.
+// runs the same sweep against each (in alternating rounds when asked), and writes the combined chart and table, with the roofline
+// ratio next to the measured one.
 using System.CommandLine;
 using System.Globalization;
 using Estuary.Bench.Clients;
 using Estuary.Bench.Output;
+using Estuary.Bench.Stats;
 using Estuary.Cli.Bench;
 using Estuary.Cli.Hosting;
 using Estuary.Engine;
@@ -22,20 +24,28 @@ internal static class BenchCompareCommand
         var outputLens = new Option<string?>("--output-lens") { Description = "Comma-separated output lengths, one comparison each (default 128; --full: 128,256)" };
         var full = new Option<bool>("--full") { Description = "The full sweep: concurrency 1,2,4,8,16,32,64 and output lengths 128 and 256" };
         var api = new Option<string>("--api") { Description = "openai, triton or inference", DefaultValueFactory = _ => "openai" };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds per output length, the servers alternating (continuous then naive, naive then continuous, …) so both meet " +
+                "the same phases of a shared machine; the table shows every round's ratio and the pooled one (all tokens over all time)",
+            DefaultValueFactory = _ => 1,
+        };
         var w = new WorkloadOptions();
         var command = new Command("compare", "Continuous batching vs the naive one-at-a-time server, same model and kernels, one chart");
         engineOptions.AddTo(command);
         w.AddTo(command);
-        foreach (var o in new Option[] { outputLens, full, api }) command.Options.Add(o);
+        foreach (var o in new Option[] { outputLens, full, api, rounds }) command.Options.Add(o);
         command.SetAction(async (r, ct) =>
         {
             var dir = engineOptions.ModelDirectory(r);
             var config = engineOptions.ToConfig(r);
             bool isFull = r.GetValue(full);
+            int roundCount = r.GetValue(rounds);
+            if (roundCount < 1) throw new UsageException($"--rounds must be at least 1 (got {roundCount})");
             var levels = WorkloadOptions.ParseLevels(r.GetResult(w.Concurrency) is { Implicit: false } ? r.GetValue(w.Concurrency)! : isFull ? "1,2,4,8,16,32,64" : "1,2,4,8,16");
             var lens = (r.GetValue(outputLens) ?? (isFull ? "128,256" : "128")).Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
             var tokenizer = TextTokenizer.Load(dir);
-            var runs = new List<(int Output, BenchRun Continuous, BenchRun Naive, StepTimes Times)>();
+            var comparisons = new List<Comparison>();
             foreach (int outputLength in lens)
             {
                 int maxLen = Math.Min(config.MaxModelLen ?? int.MaxValue, Estuary.Models.Config.ModelConfig.Load(dir).MaxPositions);
@@ -47,40 +57,75 @@ internal static class BenchCompareCommand
                 var work = Estuary.Bench.Workloads.RandomWorkload.Build(tokenizer, n, inputLength, outputLength, r.GetValue(w.Seed));
                 var sweep = new SweepSettings(work, levels, null, r.GetValue(w.Seed), r.GetValue(w.Warmup), inputLength, outputLength)
                     { PromptsPerLevel = perLevel, DisjointLevels = true };
-                StepTimes? times = null;
-                var cont = await RunOne(dir, config, "estuary-continuous", sweep, r.GetValue(api)!, tokenizer, ct, e => times = StepTimes.Measure(e, inputLength, outputLength, Math.Min(16, levels.Max())));
-                var naive = await RunOne(dir, config.AsNaiveBaseline(), "naive-one-at-a-time", sweep, r.GetValue(api)!, tokenizer, ct, null);
-                runs.Add((outputLength, cont, naive, times!));
-            }
-            foreach (var (outputLength, cont, naive, times) in runs)
-            {
-                var table = new Table().Title($"continuous vs naive, {cont.InputLength} in / {outputLength} out");
-                table.AddColumns("conc.", "out tok/s cont.", "out tok/s naive", "ratio", "roofline ratio", "TTFT p50 cont. ms", "TTFT p50 naive ms", "TTFT ratio");
-                foreach (var c in cont.Levels)
+                var comparison = new Comparison(outputLength);
+                for (int round = 0; round < roundCount; round++)
                 {
-                    var nv = naive.Levels.First(l => l.Concurrency == c.Concurrency);
-                    var roof = times with { Concurrency = c.Concurrency };
-                    table.AddRow(c.Concurrency.ToString(CultureInfo.InvariantCulture), $"{c.OutputThroughput:F1}", $"{nv.OutputThroughput:F1}",
-                        $"{c.OutputThroughput / Math.Max(nv.OutputThroughput, 1e-9):F2}×",
-                        c.Concurrency == times.Concurrency ? $"{roof.PredictedRatio(outputLength):F2}×" : "",
-                        $"{c.TtftMs.Median:F0}", $"{nv.TtftMs.Median:F0}", $"{c.TtftMs.Median / Math.Max(nv.TtftMs.Median, 1e-9):F2}");
+                    // Alternate the order (A B, B A, A B, …) so that a host getting faster or slower during the run does not favour
+                    // the server that always runs first.
+                    bool naiveFirst = round % 2 == 1;
+                    if (roundCount > 1) Console.Error.WriteLine($"{inputLength} in / {outputLength} out, round {round + 1} of {roundCount}: " +
+                        (naiveFirst ? "naive, then continuous" : "continuous, then naive"));
+                    Task<BenchRun> Naive() => RunOne(dir, config.AsNaiveBaseline(), "naive-one-at-a-time", sweep, r.GetValue(api)!, tokenizer, ct, null);
+                    if (naiveFirst) comparison.Naive.Add(await Naive());
+                    comparison.Continuous.Add(await RunOne(dir, config, "estuary-continuous", sweep, r.GetValue(api)!, tokenizer, ct,
+                        e => comparison.Times.Add(StepTimes.Measure(e, inputLength, outputLength, Math.Min(16, levels.Max())))));
+                    if (!naiveFirst) comparison.Naive.Add(await Naive());
                 }
-                AnsiConsole.Write(table);
-                Console.Error.WriteLine($"step times: prefill {times.Prefill * 1000:F1} ms ({cont.InputLength} tokens), decode at {times.DecodeContext} tokens " +
-                    $"of context {times.Decode1 * 1000:F1} ms (1 seq), {times.DecodeC * 1000:F1} ms ({times.Concurrency} seqs)");
-                if (r.GetValue(w.Out) is { } outDir)
-                {
-                    var stem = $"compare-{cont.InputLength}-{outputLength}";
-                    ResultWriter.Write(outDir, stem + "-continuous", cont);
-                    ResultWriter.Write(outDir, stem + "-naive", naive);
-                    File.WriteAllText(Path.Combine(outDir, stem + "-steps.json"), System.Text.Json.JsonSerializer.Serialize(times));
-                    ThroughputChart.Save(Path.Combine(outDir, stem + ".png"), [cont, naive]);
-                    Console.Error.WriteLine($"wrote {Path.Combine(outDir, stem)}-*.json/csv and {stem}.png");
-                }
+                comparisons.Add(comparison);
             }
+            foreach (var c in comparisons) Report(c, r.GetValue(w.Out));
             return 0;
         });
         return command;
+    }
+
+    // One output length's rounds: each round's continuous and naive runs and the continuous engine's step times.
+    private sealed record Comparison(int OutputLength)
+    {
+        public List<BenchRun> Continuous { get; } = [];
+        public List<BenchRun> Naive { get; } = [];
+        public List<StepTimes> Times { get; } = [];
+    }
+
+    private static void Report(Comparison c, string? outDir)
+    {
+        var cont = RoundPooling.Pool(c.Continuous);
+        var naive = RoundPooling.Pool(c.Naive);
+        int rounds = c.Continuous.Count;
+        // The pooled row's roofline: the median of the rounds' step times, each kind separately.
+        static double Median(IEnumerable<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
+        var times = c.Times[0] with { Prefill = Median(c.Times.Select(t => t.Prefill)), Decode1 = Median(c.Times.Select(t => t.Decode1)), DecodeC = Median(c.Times.Select(t => t.DecodeC)) };
+        var title = $"continuous vs naive, {cont.InputLength} in / {c.OutputLength} out" + (rounds > 1 ? $", {rounds} rounds alternating (pooled: all tokens over all time)" : "");
+        var table = new Table().Title(title);
+        table.AddColumns("conc.", "round", "out tok/s cont.", "out tok/s naive", "ratio", "roofline ratio", "TTFT p50 cont. ms", "TTFT p50 naive ms", "TTFT ratio");
+        void Row(int level, string round, LevelResult cl, LevelResult nl, StepTimes t) => table.AddRow(level.ToString(CultureInfo.InvariantCulture), round,
+            $"{cl.OutputThroughput:F1}", $"{nl.OutputThroughput:F1}", $"{cl.OutputThroughput / Math.Max(nl.OutputThroughput, 1e-9):F2}×",
+            level == t.Concurrency ? $"{(t with { Concurrency = level }).PredictedRatio(c.OutputLength):F2}×" : "",
+            $"{cl.TtftMs.Median:F0}", $"{nl.TtftMs.Median:F0}", $"{cl.TtftMs.Median / Math.Max(nl.TtftMs.Median, 1e-9):F2}");
+        for (int i = 0; i < cont.Levels.Count; i++)
+        {
+            if (rounds > 1)
+                for (int k = 0; k < rounds; k++)
+                    Row(cont.Levels[i].Concurrency, (k + 1).ToString(CultureInfo.InvariantCulture), c.Continuous[k].Levels[i], c.Naive[k].Levels[i], c.Times[k]);
+            Row(cont.Levels[i].Concurrency, rounds > 1 ? "pooled" : "", cont.Levels[i], naive.Levels[i], times);
+        }
+        AnsiConsole.Write(table);
+        foreach (var t in c.Times)
+            Console.Error.WriteLine($"step times: prefill {t.Prefill * 1000:F1} ms ({cont.InputLength} tokens), decode at {t.DecodeContext} tokens " +
+                $"of context {t.Decode1 * 1000:F1} ms (1 seq), {t.DecodeC * 1000:F1} ms ({t.Concurrency} seqs)");
+        if (outDir is null) return;
+        var stem = $"compare-{cont.InputLength}-{c.OutputLength}";
+        ResultWriter.Write(outDir, stem + "-continuous", cont);
+        ResultWriter.Write(outDir, stem + "-naive", naive);
+        if (rounds > 1)
+            for (int k = 0; k < rounds; k++)
+            {
+                ResultWriter.Write(outDir, $"{stem}-continuous-round{k + 1}", c.Continuous[k]);
+                ResultWriter.Write(outDir, $"{stem}-naive-round{k + 1}", c.Naive[k]);
+            }
+        File.WriteAllText(Path.Combine(outDir, stem + "-steps.json"), System.Text.Json.JsonSerializer.Serialize(c.Times));
+        ThroughputChart.Save(Path.Combine(outDir, stem + ".png"), [cont, naive]);
+        Console.Error.WriteLine($"wrote {Path.Combine(outDir, stem)}-*.json/csv and {stem}.png");
     }
 
     private static async Task<BenchRun> RunOne(string dir, EngineConfig config, string label, SweepSettings sweep, string api,
