@@ -25,6 +25,7 @@ public sealed class CpuBackend : IBackend
     private readonly QuantizedMatMulJob _quantizedMatMul;
     private readonly AttentionJob _attention;
     private readonly RowJob _rows = new();
+    private readonly KvWriteJob _kvWrite = new();
     private readonly LoraDeltaJob _loraDeltas;
     private float[] _gamma = [];  // [H] widened RmsNorm gamma, grown on demand
     private float[] _scales = []; // [N] ScaleColumns scales copy, grown on demand
@@ -222,52 +223,14 @@ public sealed class CpuBackend : IBackend
         int width = spec.NumKvHeads * spec.HeadDim;
         if (kt.Cols != width || vt.Cols != width || kt.Rows != vt.Rows || kt.Rows > b.SlotMapping.Length)
             throw new ArgumentException($"WriteKv: k {kt.Shape} and v {vt.Shape} must both be [T, {spec.NumKvHeads}·{spec.HeadDim}] with T ≤ {b.SlotMapping.Length}");
-        Array ka = cache.KeyArray(kv.Layer), va = cache.ValueArray(kv.Layer); // K [Hkv, NumBlocks, D, B], V [Hkv, NumBlocks, B, D]
-        float[]? ks = cache.KeyScales(kv.Layer), vs = cache.ValueScales(kv.Layer); // I8 only: [Hkv, NumBlocks, B]
-        int bs = spec.BlockSize, d = spec.HeadDim;
         for (int t = 0; t < kt.Rows; t++)
         {
             int slot = b.SlotMapping[t];
-            if (slot < 0) continue;
             if (slot >= cache.NumSlots) throw new ArgumentOutOfRangeException(nameof(b), $"WriteKv: slot {slot} of row {t} outside the cache's {cache.NumSlots} slots");
-            // Head h of the row (elements h·D .. h·D + D − 1): its key goes to [h, block, d, offset] (one element per B), its value
-            // to [h, block, offset, d] (a run of D). The slot is checked above, so every index below is inside the arrays.
-            Span<float> kRow = kt.Row(t), vRow = vt.Row(t);
-            unsafe
-            {
-                fixed (float* kSrc = kRow, vSrc = vRow)
-                {
-                    for (int h = 0; h < spec.NumKvHeads; h++)
-                    {
-                        long kAt = CpuKvCacheStorage.KeyIndex(spec, slot, h, 0), vAt = CpuKvCacheStorage.ValueIndex(spec, slot, h, 0);
-                        float* kh = kSrc + h * d, vh = vSrc + h * d;
-                        switch (ka)
-                        {
-                            case float[] kf:
-                                fixed (float* kDst = &kf[kAt])
-                                    for (int c = 0; c < d; c++) kDst[(nint)c * bs] = kh[c];
-                                new ReadOnlySpan<float>(vh, d).CopyTo(((float[])va).AsSpan((int)vAt, d));
-                                break;
-                            case sbyte[] k8:
-                                long at = CpuKvCacheStorage.ScaleIndex(spec, slot, h);
-                                fixed (sbyte* kDst = &k8[kAt], vDst = &((sbyte[])va)[vAt])
-                                {
-                                    ks![at] = CpuKvCacheStorage.QuantizeVector(kh, d, kDst, bs);
-                                    vs![at] = CpuKvCacheStorage.QuantizeVector(vh, d, vDst, 1);
-                                }
-                                break;
-                            default:
-                                fixed (ushort* kDst = &((ushort[])ka)[kAt], vDst = &((ushort[])va)[vAt])
-                                {
-                                    CpuKvCacheStorage.NarrowStrided(kh, d, kDst, bs, spec.DType);
-                                    CpuKvCacheStorage.NarrowRun(vh, d, vDst, spec.DType);
-                                }
-                                break;
-                        }
-                    }
-                }
-            }
         }
+        int chunks = _kvWrite.Prepare(kt, vt, cache, kv.Layer, b.SlotMapping, _pool.NumThreads);
+        try { _pool.Run(_kvWrite, chunks); }
+        finally { _kvWrite.Clear(); }
     }
 
     /// <inheritdoc />

@@ -226,9 +226,9 @@ public sealed class AttentionTests : IDisposable
     [InlineData(DType.F16, 40)]
     public void WriteKvStoresEveryElementAsNarrowDoes(DType dtype, int d)
     {
-        const int hkv = 3, bs = 16, tokens = 37;
-        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 8, bs, hkv, d, dtype));
-        var b = new ForwardBatch(tokens, 1, 8, bs);
+        const int hkv = 3, bs = 16, tokens = 101; // several row chunks, written by both threads
+        using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, 10, bs, hkv, d, dtype));
+        var b = new ForwardBatch(tokens, 1, 10, bs);
         for (int t = 0; t < tokens; t++) b.SlotMapping[t] = t == 5 ? -1 : 2 * bs + t; // from block 2 on; row 5 is padding
         int width = hkv * d;
         var k = TestData.Random(tokens * width, 11, 4f);
@@ -313,8 +313,12 @@ public sealed class AttentionTests : IDisposable
             Assert.Equal(expectedK[CpuKvCacheStorage.KeyIndex(cache.Spec, 5, 0, d)], d + 1f);
             Assert.Equal(expectedV[CpuKvCacheStorage.ValueIndex(cache.Spec, 5, 0, d)], -(d + 1f));
         }
+        // An out-of-range slot in row 1 rejects the whole call before any row is written (row 0 would change slot 5).
         b.SlotMapping[1] = 8;
-        Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.WriteKv(k, v, new KvLayer(cache, 0), b));
+        var k2 = TestData.Upload(_cpu, [10, 20, 30, 40, 50, 60, 70, 80, 90], 3, 3);
+        Assert.Contains("slot 8 of row 1", Assert.Throws<ArgumentOutOfRangeException>(() => _cpu.WriteKv(k2, k2, new KvLayer(cache, 0), b)).Message);
+        Assert.Equal(expectedK, cache.Keys(0));
+        Assert.Equal(expectedV, cache.Values(0));
     }
 
     [Fact]
