@@ -97,11 +97,13 @@ internal static class BenchCompareCommand
         var times = c.Times[0] with { Prefill = Median(c.Times.Select(t => t.Prefill)), Decode1 = Median(c.Times.Select(t => t.Decode1)), DecodeC = Median(c.Times.Select(t => t.DecodeC)) };
         var title = $"continuous vs naive, {cont.InputLength} in / {c.OutputLength} out" + (rounds > 1 ? $", {rounds} rounds alternating (pooled: all tokens over all time)" : "");
         var table = new Table().Title(title);
-        table.AddColumns("conc.", "round", "out tok/s cont.", "out tok/s naive", "ratio", "roofline ratio", "TTFT p50 cont. ms", "TTFT p50 naive ms", "TTFT ratio");
-        void Row(int level, string round, LevelResult cl, LevelResult nl, StepTimes t) => table.AddRow(level.ToString(CultureInfo.InvariantCulture), round,
+        table.AddColumns([.. new[] { "conc.", "round" }.Take(rounds > 1 ? 2 : 1), "out tok/s cont.", "out tok/s naive", "ratio", "roofline ratio",
+            "TTFT p50 cont. ms", "TTFT p50 naive ms", "TTFT ratio"]);
+        void Row(int level, string round, LevelResult cl, LevelResult nl, StepTimes t) => table.AddRow([
+            .. new[] { level.ToString(CultureInfo.InvariantCulture), round }.Take(rounds > 1 ? 2 : 1),
             $"{cl.OutputThroughput:F1}", $"{nl.OutputThroughput:F1}", $"{cl.OutputThroughput / Math.Max(nl.OutputThroughput, 1e-9):F2}×",
             level == t.Concurrency ? $"{(t with { Concurrency = level }).PredictedRatio(c.OutputLength):F2}×" : "",
-            $"{cl.TtftMs.Median:F0}", $"{nl.TtftMs.Median:F0}", $"{cl.TtftMs.Median / Math.Max(nl.TtftMs.Median, 1e-9):F2}");
+            $"{cl.TtftMs.Median:F0}", $"{nl.TtftMs.Median:F0}", $"{cl.TtftMs.Median / Math.Max(nl.TtftMs.Median, 1e-9):F2}"]);
         for (int i = 0; i < cont.Levels.Count; i++)
         {
             if (rounds > 1)
