@@ -204,15 +204,14 @@ public sealed class CpuKvCacheStorage : IKvCacheStorage
     /// <summary>dst[j·stride] = Narrow(src[j]) for j in [0, n): a key's elements into its block's transposed layout.</summary>
     internal static unsafe void NarrowStrided(float* src, int n, ushort* dst, nint stride, DType dtype)
     {
-        if (dtype == DType.BF16 && Vector256.IsHardwareAccelerated && n <= MaxStackNarrow)
+        if (n <= MaxStackNarrow)
         {
-            // Rounded sixteen at a time by NarrowRun (the same bits), then scattered: the element-wise path ran 2 ns per element.
+            // Rounded by NarrowRun (sixteen at a time for BF16, the same bits), then scattered: element by element, BF16 ran 2 ns
+            // per element.
             ushort* run = stackalloc ushort[n];
             NarrowRun(src, n, run, dtype);
             for (int j = 0; j < n; j++) dst[j * stride] = run[j];
         }
-        else if (dtype == DType.BF16)
-            for (int j = 0; j < n; j++) dst[j * stride] = NarrowBf16(src[j]);
         else
             for (int j = 0; j < n; j++) dst[j * stride] = Narrow(src[j], dtype);
     }

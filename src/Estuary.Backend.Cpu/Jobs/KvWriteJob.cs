@@ -15,14 +15,19 @@ internal sealed unsafe class KvWriteJob : ParallelJob
     private const int MinRowsPerChunk = 32;
 
     private CpuTensor? _k, _v;            // [T, Hkv·D] each
-    private CpuKvCacheStorage? _cache;
-    private int _layer, _rowsPerChunk, _rows;
+    private KvCacheSpec? _spec;
+    private Array _kCache = Array.Empty<float>(), _vCache = Array.Empty<float>(); // the layer's K [Hkv, NumBlocks, D, B], V [Hkv, NumBlocks, B, D]
+    private float[]? _kScales, _vScales;  // I8 only: [Hkv, NumBlocks, B]
+    private int _rowsPerChunk, _rows;
     private int[] _slots = [];            // [≥ T] cache slot of each row, −1 = skip
 
     /// <summary>Fills the job and returns its chunk count; the slots must already be checked against the cache.</summary>
     public int Prepare(CpuTensor k, CpuTensor v, CpuKvCacheStorage cache, int layer, int[] slots, int threads)
     {
-        _k = k; _v = v; _cache = cache; _layer = layer; _slots = slots; _rows = k.Rows;
+        _k = k; _v = v; _slots = slots; _rows = k.Rows;
+        _spec = cache.Spec;
+        _kCache = cache.KeyArray(layer); _vCache = cache.ValueArray(layer);
+        _kScales = cache.KeyScales(layer); _vScales = cache.ValueScales(layer);
         int chunks = Math.Clamp(_rows / MinRowsPerChunk, 1, 2 * threads);
         _rowsPerChunk = (_rows + chunks - 1) / chunks;
         return _rows == 0 ? 0 : (_rows + _rowsPerChunk - 1) / _rowsPerChunk;
@@ -31,7 +36,7 @@ internal sealed unsafe class KvWriteJob : ParallelJob
     /// <summary>Drops references to the call's buffers.</summary>
     public void Clear()
     {
-        _k = null; _v = null; _cache = null; _slots = [];
+        _k = null; _v = null; _spec = null; _kCache = _vCache = Array.Empty<float>(); _kScales = _vScales = null; _slots = [];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -47,10 +52,9 @@ internal sealed unsafe class KvWriteJob : ParallelJob
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteRow(int t, int slot)
     {
-        var cache = _cache!;
-        var spec = cache.Spec;
-        Array ka = cache.KeyArray(_layer), va = cache.ValueArray(_layer); // K [Hkv, NumBlocks, D, B], V [Hkv, NumBlocks, B, D]
-        float[]? ks = cache.KeyScales(_layer), vs = cache.ValueScales(_layer); // I8 only: [Hkv, NumBlocks, B]
+        var spec = _spec!;
+        Array ka = _kCache, va = _vCache;
+        float[]? ks = _kScales, vs = _vScales;
         int bs = spec.BlockSize, d = spec.HeadDim;
         fixed (float* kSrc = _k!.Row(t), vSrc = _v!.Row(t))
         {

@@ -210,9 +210,9 @@ internal readonly struct I8Load : IWeightLoad
     public static Vector256<float> Load8(ref byte row, nuint k)
     {
         Vector128<sbyte> b = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.Add(ref row, k))).AsSByte();
+        if (Avx2.IsSupported) return Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(b));
         Vector128<short> h = Vector128.WidenLower(b);
-        Vector256<int> i = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(b) : Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h));
-        return Vector256.ConvertToSingle(i);
+        return Vector256.ConvertToSingle(Vector256.Create(Vector128.WidenLower(h), Vector128.WidenUpper(h)));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -93,8 +93,8 @@ internal static class BenchCompareCommand
         var naive = RoundPooling.Pool(c.Naive);
         int rounds = c.Continuous.Count;
         // The pooled row's roofline: the median of the rounds' step times, each kind separately.
-        static double Median(IEnumerable<double> v) { var s = v.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
-        var times = c.Times[0] with { Prefill = Median(c.Times.Select(t => t.Prefill)), Decode1 = Median(c.Times.Select(t => t.Decode1)), DecodeC = Median(c.Times.Select(t => t.DecodeC)) };
+        double Median(Func<StepTimes, double> kind) => CpuBenchmark.Median([.. c.Times.Select(kind)]);
+        var times = c.Times[0] with { Prefill = Median(t => t.Prefill), Decode1 = Median(t => t.Decode1), DecodeC = Median(t => t.DecodeC) };
         var title = $"continuous vs naive, {cont.InputLength} in / {c.OutputLength} out" + (rounds > 1 ? $", {rounds} rounds alternating (pooled: all tokens over all time)" : "");
         var table = new Table().Title(title);
         table.AddColumns([.. new[] { "conc.", "round" }.Take(rounds > 1 ? 2 : 1), "out tok/s cont.", "out tok/s naive", "ratio", "roofline ratio",

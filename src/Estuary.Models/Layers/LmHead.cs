@@ -62,7 +62,7 @@ public sealed class LmHead
     }
 
     /// <summary>[rows] 1 / max(‖row‖₂, 1e-12) of the rows <paramref name="readRow"/> gives.</summary>
-    public static float[] InverseRowNorms(int rows, int cols, SpanAction readRow)
+    public static float[] InverseRowNorms(int rows, int cols, RowReader readRow)
     {
         ArgumentNullException.ThrowIfNull(readRow);
         var result = new float[rows];
@@ -77,6 +77,6 @@ public sealed class LmHead
         return result;
     }
 
-    /// <summary>Writes row <c>row</c> into <c>dst</c>.</summary>
-    public delegate void SpanAction(int row, Span<float> dst);
+    /// <summary>Writes row <c>row</c> of a [rows, cols] matrix into <c>dst</c> as floats.</summary>
+    public delegate void RowReader(int row, Span<float> dst);
 }
