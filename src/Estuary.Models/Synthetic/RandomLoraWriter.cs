@@ -1,5 +1,7 @@
 // Writes a random PEFT LoRA adapter (adapter_config.json + F32 adapter_model.safetensors) for a model folder, for benchmarks.
-// Invariant: key names, shapes and config are exactly what PEFT writes for a causal LM, so merge-lora and --lora read it as a real one.
+// Invariant: key names, shapes and config are exactly what PEFT writes for a causal LM, so merge-lora and --lora read it as a real one;
+// the tensors depend only on (seed, tensor name), so the same seed writes the same adapter in every process.
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Estuary.Models.Config;
@@ -34,9 +36,8 @@ public static class RandomLoraWriter
             foreach (var (path, name, fanIn, fanOut) in modules)
             {
                 var prefix = $"base_model.model.model.layers.{layer}.{path}.{name}";
-                int tensorSeed = HashCode.Combine(seed, layer, name);
-                tensors.Add(Random(prefix + ".lora_A.weight", rank, fanIn, 1.0f / MathF.Sqrt(fanIn), tensorSeed));
-                tensors.Add(Random(prefix + ".lora_B.weight", fanOut, rank, 0.02f, tensorSeed + 1));
+                tensors.Add(Random(prefix + ".lora_A.weight", rank, fanIn, 1.0f / MathF.Sqrt(fanIn), seed));
+                tensors.Add(Random(prefix + ".lora_B.weight", fanOut, rank, 0.02f, seed));
             }
         }
         SafetensorsWriter.WriteFile(Path.Combine(outDir, "adapter_model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
@@ -59,20 +60,16 @@ public static class RandomLoraWriter
         return modules.Length * config.NumLayers;
     }
 
+    // Each tensor's values come from (seed, tensor name) alone, so the same seed writes the same bytes in every process.
     private static TensorToWrite Random(string name, int rows, int cols, float std, int seed) =>
         new(name, DType.F32, new Shape(rows, cols), stream =>
         {
-            var rng = new Random(seed);
-            var row = new byte[cols * 4];
+            var rng = new WeightRandom(seed, name);
+            var row = new float[cols];
             for (int r = 0; r < rows; r++)
             {
-                for (int c = 0; c < cols; c++)
-                {
-                    // Sum of uniforms: cheap, bounded, close enough to normal for a benchmark adapter.
-                    float v = (float)((rng.NextDouble() + rng.NextDouble() + rng.NextDouble() - 1.5) * 2.0) * std;
-                    BitConverter.TryWriteBytes(row.AsSpan(c * 4), v);
-                }
-                stream.Write(row);
+                rng.FillNormal(row, 0f, std);
+                stream.Write(MemoryMarshal.AsBytes(row.AsSpan())); // little-endian F32, as safetensors stores it
             }
         });
 }
