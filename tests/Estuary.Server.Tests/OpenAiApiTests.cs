@@ -178,6 +178,23 @@ public sealed class OpenAiApiTests(ServerFixture fx)
         else Assert.Equal(param, error.GetProperty("param").GetString());
     }
 
+    [Theory]
+    [InlineData("/v1/chat/completions", "{\"messages\":5}", "'messages' must be an array")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"}", "'max_tokens' must be an integer")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":1.5}", "'max_tokens' must be an integer")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":\"hot\"}", "'temperature' must be a number")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":\"yes\"}", "'stream' must be true or false")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream_options\":3}", "'stream_options' must be an object")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[7]}", "'messages[0]' must be an object")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"seed\":\"x\"}", "'seed' must be an integer")]
+    public async Task AValueOfTheWrongKindIsNamedInJsonTerms(string path, string body, string message)
+    {
+        using var response = await fx.Client.PostAsync(path, Json(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(message, doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
     [Fact]
     public async Task APromptLongerThanTheContextIs400()
     {

@@ -19,7 +19,7 @@ internal static class JsonBody
         {
             var field = FieldOf(e.Path);
             if (field is null) throw RequestException.BadRequest($"the request body is not valid JSON: {FirstSentence(e.Message)}");
-            throw RequestException.BadRequest($"'{field}' has the wrong type or is malformed: {FirstSentence(e.Message)}", field);
+            throw RequestException.BadRequest(WrongValue(field, e.Message), field);
         }
         catch (BadHttpRequestException e)
         {
@@ -39,6 +39,38 @@ internal static class JsonBody
         if (string.IsNullOrEmpty(path) || path == "$") return null;
         var field = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
         return field.Length == 0 ? null : field;
+    }
+
+    /// <summary>
+    /// The message for a value of the wrong JSON kind at <paramref name="field"/>: "'max_tokens' must be an integer" rather than
+    /// System.Text.Json's "could not be converted to System.Nullable`1[System.Int32]"; anything else keeps its first sentence.
+    /// </summary>
+    internal static string WrongValue(string field, string jsonMessage)
+    {
+        const string marker = "could not be converted to ";
+        int at = jsonMessage.IndexOf(marker, StringComparison.Ordinal);
+        if (at < 0) return $"'{field}' has the wrong type or is malformed: {FirstSentence(jsonMessage)}";
+        var kind = KindOf(FirstSentence(jsonMessage)[(at + marker.Length)..].TrimEnd('.'));
+        return kind is null ? $"'{field}' has the wrong type or is malformed: {FirstSentence(jsonMessage)}" : $"'{field}' must be {kind}";
+    }
+
+    /// <summary>The JSON kind a .NET type name reads from ("System.Collections.Generic.List`1[…]" → "an array"); null if unknown.</summary>
+    private static string? KindOf(string type)
+    {
+        const string nullable = "System.Nullable`1[";
+        if (type.StartsWith(nullable, StringComparison.Ordinal)) type = type[nullable.Length..^1];
+        if (type.EndsWith("[]", StringComparison.Ordinal) || type.Contains("List`1", StringComparison.Ordinal)
+            || type.Contains("Enumerable`1", StringComparison.Ordinal)) return "an array";
+        if (type.Contains("Dictionary`2", StringComparison.Ordinal)) return "an object";
+        return type switch
+        {
+            "System.String" => "a string",
+            "System.Boolean" => "true or false",
+            "System.Byte" or "System.Int16" or "System.Int32" or "System.Int64" or "System.UInt32" or "System.UInt64" => "an integer",
+            "System.Single" or "System.Double" or "System.Decimal" => "a number",
+            _ when type.StartsWith("Estuary.", StringComparison.Ordinal) => "an object", // the request DTOs
+            _ => null,
+        };
     }
 
     // System.Text.Json appends "Path: … | LineNumber: …"; the field is already named, so keep the first sentence only.
