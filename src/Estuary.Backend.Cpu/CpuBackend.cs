@@ -30,11 +30,17 @@ public sealed class CpuBackend : IBackend
     private float[] _gamma = [];  // [H] widened RmsNorm gamma, grown on demand
     private float[] _scales = []; // [N] ScaleColumns scales copy, grown on demand
 
+    /// <summary>Most worker threads a backend starts: far past any useful oversubscription, well short of exhausting memory.</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>Creates a backend using <paramref name="numThreads"/> threads (default: all logical processors).</summary>
     public CpuBackend(int? numThreads = null)
     {
         int n = numThreads ?? Environment.ProcessorCount;
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(numThreads), $"thread count must be positive, got {n}");
+        if (n > MaxThreads)
+            throw new ArgumentOutOfRangeException(nameof(numThreads),
+                $"thread count must be at most {MaxThreads}, got {n} (this machine has {Environment.ProcessorCount} logical processors)");
         _pool = new WorkerPool(n);
         _matMul = new FloatMatMul(n);
         _quantizedMatMul = new QuantizedMatMulJob(n);

@@ -24,11 +24,18 @@ internal static class Program
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is UsageException or ArgumentException or CheckpointException or FileNotFoundException
-                                      or DirectoryNotFoundException or InvalidDataException or NotSupportedException)
+        catch (Exception e) when (e is UsageException or ArgumentException or CheckpointException or IOException
+                                      or UnauthorizedAccessException or InvalidDataException or NotSupportedException or FormatException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // IOException covers missing files and folders, a full disk and a port already in use; all name the path or address.
+            Console.Error.WriteLine($"error: {UserMessage(e)}");
             return 2;
         }
     }
+
+    /// <summary>The exception's message without .NET's " (Parameter 'name')" suffix, which names a C# parameter, not an option.</summary>
+    internal static string UserMessage(Exception e) =>
+        e is ArgumentException { ParamName: { } name } && e.Message.EndsWith($" (Parameter '{name}')", StringComparison.Ordinal)
+            ? e.Message[..^$" (Parameter '{name}')".Length]
+            : e.Message;
 }

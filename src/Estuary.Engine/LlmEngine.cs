@@ -50,6 +50,7 @@ public sealed class LlmEngine : IDisposable
         var probe = new KvCacheSpec(mc.NumLayers, 1, config.BlockSize, mc.NumKvHeads, mc.HeadDim, kvDType);
         NumKvBlocks = config.NumKvBlocks ?? KvBlocksFromMemory(config, probe, blocksPerSeq);
         var spec = probe with { NumBlocks = NumKvBlocks };
+        CheckKvCacheFits(config, spec);
         _kvCache = new KvCacheManager(NumKvBlocks, config.BlockSize, config.EnablePrefixCaching);
         int maxBatched = Math.Max(config.MaxNumBatchedTokens, config.EnableChunkedPrefill ? 1 : MaxModelLen);
         _scheduler = new Scheduler(new SchedulerConfig(config.MaxNumSeqs, maxBatched, config.Policy, config.EnableChunkedPrefill), _kvCache);
@@ -272,6 +273,16 @@ public sealed class LlmEngine : IDisposable
         long fromBudget = Math.Max(1, budget / bytesPerBlock);
         long useful = (long)config.MaxNumSeqs * blocksPerSeq; // more blocks than every sequence at full length could never be used
         return (int)Math.Min(Math.Min(fromBudget, useful), int.MaxValue);
+    }
+
+    /// <summary>An explicit block count or budget larger than the memory left fails here, naming the option, rather than in the allocator.</summary>
+    private static void CheckKvCacheFits(EngineConfig config, KvCacheSpec spec)
+    {
+        long bytes = spec.TotalBytes(), available = AvailableMemoryBytes();
+        if (bytes <= available) return;
+        string asked = config.NumKvBlocks is { } n ? $"num_kv_blocks {n}" : $"kv_cache_memory {config.KvCacheMemoryBytes} bytes";
+        throw new ArgumentException($"{asked} needs {bytes / (double)(1L << 30):F1} GiB for the KV cache " +
+            $"({spec.NumBlocks} blocks); only {available / (double)(1L << 30):F1} GiB of memory is available");
     }
 
     private static long AvailableMemoryBytes()

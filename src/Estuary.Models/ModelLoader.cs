@@ -23,6 +23,7 @@ public static class ModelLoader
         if (quantization == QuantizationMode.None) reader = new ResidentCheckpointReader(reader);
         try
         {
+            CheckLayerCount(config, reader);
             var model = builder(config, new WeightMap(reader, config), backend, layerLoaded, reader);
             ModelQuantizer.Apply(model, quantization);
             return model;
@@ -32,5 +33,25 @@ public static class ModelLoader
             reader.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A config.json that claims more layers than the checkpoint stores fails here, before anything sized by the layer count is
+    /// allocated. Layers are found by the "layers.{i}." segment every supported checkpoint uses.
+    /// </summary>
+    private static void CheckLayerCount(ModelConfig config, ICheckpointReader reader)
+    {
+        int stored = 0;
+        foreach (var name in reader.Names)
+        {
+            int at = name.IndexOf("layers.", StringComparison.Ordinal);
+            if (at < 0) continue;
+            var rest = name.AsSpan(at + "layers.".Length);
+            int dot = rest.IndexOf('.');
+            if (dot > 0 && int.TryParse(rest[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index))
+                stored = Math.Max(stored, index + 1);
+        }
+        if (stored > 0 && stored < config.NumLayers)
+            throw new CheckpointException($"config.json says num_hidden_layers {config.NumLayers}, but the checkpoint stores layers 0–{stored - 1} only");
     }
 }

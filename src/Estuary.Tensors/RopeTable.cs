@@ -13,6 +13,9 @@ public sealed class RopeTable
         MaxPositions = maxPositions;
         Theta = theta;
         int half = headDim / 2;
+        if ((long)maxPositions * half > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(maxPositions),
+                $"a RoPE table for {maxPositions} positions × {half} frequencies is too large; the model's max_position_embeddings is implausible");
         Cos = new float[maxPositions * half];
         Sin = new float[maxPositions * half];
         for (int j = 0; j < half; j++)

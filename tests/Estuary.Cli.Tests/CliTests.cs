@@ -72,11 +72,32 @@ public class CliTests
     [InlineData("--rounds must be at least 1", "bench", "decode", "--models", "", "--rounds", "0")]
     [InlineData("does not exist", "bench", "decode", "--models", "/nonexistent/model", "--rounds", "1")]
     [InlineData("--rounds must be at least 1", "bench", "compare", "--rounds", "0")]
+    [InlineData("--output-lens: 'x' is not a positive integer", "bench", "compare", "--output-lens", "x")]
+    [InlineData("--base-url: 'notaurl' is not an http:// or https:// address", "bench", "serve", "--base-url", "notaurl")]
+    [InlineData("--batch must be at least 1 (got 0)", "bench", "cpu", "--batch", "0")]
+    [InlineData("--window must be at least 2 tokens (got 0)", "eval", "perplexity", "--text", "/nonexistent.txt", "--window", "0")]
+    [InlineData("--text: '/' is a folder, not a file", "eval", "perplexity", "--text", "/")]
+    [InlineData("thread count must be at most 1024, got 100000 (this machine has", "generate", "--threads", "100000")]
+    [InlineData("GiB for the KV cache (2147483647 blocks); only", "generate", "--num-kv-blocks", "2147483647")]
     public void BadInputGivesAClearErrorAndExitCode2(string expected, params string[] args)
     {
         var (code, _, error) = Run(args);
         Assert.Equal(2, code);
         Assert.Contains(expected, error);
+        Assert.DoesNotContain("(Parameter '", error); // a C# parameter name means nothing to the user
+    }
+
+    [Fact]
+    public void AnIoFailureIsAnErrorNamingItNotACrash()
+    {
+        // serve on a port another socket holds: Kestrel's IOException names the address.
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var (code, _, error) = Run("serve", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(2, code);
+        Assert.Contains($"error: Failed to bind to address http://127.0.0.1:{port}: address already in use", error);
+        Assert.DoesNotContain("Unhandled exception", error);
     }
 
     [Fact]

@@ -52,17 +52,20 @@ internal sealed class WorkloadOptions
         Console.Error.WriteLine($"wrote {json}, {stem}-levels.csv, {stem}-requests.csv and {png}");
     }
 
-    public static int[] ParseLevels(string text)
+    public static int[] ParseLevels(string text) => ParsePositiveInts(text, "--concurrency");
+
+    /// <summary>"1,4, 16" → [1, 4, 16]; anything but a non-empty list of positive integers is a usage error naming <paramref name="option"/>.</summary>
+    public static int[] ParsePositiveInts(string text, string option)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var levels = new int[parts.Length];
+        var values = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
         {
-            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out levels[i]) || levels[i] < 1)
-                throw new UsageException($"--concurrency: '{parts[i]}' is not a positive integer");
+            if (!int.TryParse(parts[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out values[i]) || values[i] < 1)
+                throw new UsageException($"{option}: '{parts[i]}' is not a positive integer");
         }
-        if (levels.Length == 0) throw new UsageException("--concurrency: no levels given");
-        return levels;
+        if (values.Length == 0) throw new UsageException($"{option}: no values given");
+        return values;
     }
 
     public static string Sanitize(string label)

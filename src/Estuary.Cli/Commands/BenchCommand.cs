@@ -37,10 +37,18 @@ internal static class BenchCommand
         {
             var config = engineOptions.ToConfig(r);
             int p = r.GetValue(promptLength);
+            foreach (var (option, value) in new[] { ("--decode-tokens", r.GetValue(decodeTokens)), ("--batch", r.GetValue(batch)), ("--prompt-len", p), ("--repeats", r.GetValue(repeats)) })
+                if (value < 1) throw new UsageException($"{option} must be at least 1 (got {value})");
             config = config with { MaxNumBatchedTokens = Math.Max(config.MaxNumBatchedTokens, p), MaxNumSeqs = Math.Max(config.MaxNumSeqs, r.GetValue(batch)), EnablePrefixCaching = false };
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), config);
+            if (p >= engine.MaxModelLen)
+            {
+                // The prompt needs room for the one token its measurement samples (the embedded model's context is 512).
+                p = engine.MaxModelLen - 1;
+                Console.Error.WriteLine($"note: prompt length {p} (the model's context is {engine.MaxModelLen} tokens)");
+            }
             int threads = config.NumThreads ?? Environment.ProcessorCount;
-            var result = CpuBenchmark.Run(engine, threads, r.GetValue(decodeTokens), r.GetValue(batch), p, Math.Max(1, r.GetValue(repeats)));
+            var result = CpuBenchmark.Run(engine, threads, r.GetValue(decodeTokens), r.GetValue(batch), p, r.GetValue(repeats));
             var table = new Table().AddColumns("measure", "value");
             table.AddRow("threads", $"{threads} (AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}, AVX-512 {Avx512F.IsSupported})");
             table.AddRow("copy bandwidth (read+write)", $"{result.CopyBandwidth / 1e9:F2} GB/s");

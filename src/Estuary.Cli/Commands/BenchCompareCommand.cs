@@ -43,7 +43,7 @@ internal static class BenchCompareCommand
             int roundCount = r.GetValue(rounds);
             if (roundCount < 1) throw new UsageException($"--rounds must be at least 1 (got {roundCount})");
             var levels = WorkloadOptions.ParseLevels(r.GetResult(w.Concurrency) is { Implicit: false } ? r.GetValue(w.Concurrency)! : isFull ? "1,2,4,8,16,32,64" : "1,2,4,8,16");
-            var lens = (r.GetValue(outputLens) ?? (isFull ? "128,256" : "128")).Split(',', StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            var lens = WorkloadOptions.ParsePositiveInts(r.GetValue(outputLens) ?? (isFull ? "128,256" : "128"), "--output-lens");
             var tokenizer = TextTokenizer.Load(dir);
             var comparisons = new List<Comparison>();
             foreach (int outputLength in lens)

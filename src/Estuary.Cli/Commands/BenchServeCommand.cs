@@ -32,7 +32,9 @@ internal static class BenchServeCommand
         {
             var modelDir = DefaultModel.Resolve(r.GetValue(model));
             var tokenizer = TextTokenizer.Load(modelDir);
-            var uri = new Uri(r.GetValue(baseUrl)!.TrimEnd('/') + "/");
+            var address = r.GetValue(baseUrl)!;
+            if (!Uri.TryCreate(address.TrimEnd('/') + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new UsageException($"--base-url: '{address}' is not an http:// or https:// address");
             var dialect = r.GetValue(api)!;
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
             var name = r.GetValue(servedName) ?? (dialect.StartsWith("triton", StringComparison.Ordinal) ? "ensemble" : Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd('/')));

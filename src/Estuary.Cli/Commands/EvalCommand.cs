@@ -22,7 +22,9 @@ internal static class EvalCommand
         perplexity.SetAction(r =>
         {
             var path = r.GetValue(text)!;
-            if (!File.Exists(path)) throw new UsageException($"--text: file '{path}' does not exist");
+            if (r.GetValue(window) < 2) throw new UsageException($"--window must be at least 2 tokens (got {r.GetValue(window)})");
+            if (!File.Exists(path))
+                throw new UsageException(Directory.Exists(path) ? $"--text: '{path}' is a folder, not a file" : $"--text: file '{path}' does not exist");
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r) with { NumKvBlocks = 1, MaxNumSeqs = 1 });
             var ids = engine.Tokenizer.Encode(File.ReadAllText(path), addSpecialTokens: false);
             var started = System.Diagnostics.Stopwatch.StartNew();

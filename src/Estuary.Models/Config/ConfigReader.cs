@@ -21,7 +21,11 @@ internal sealed class ConfigReader(JsonObject json, string source)
         var node = json[key];
         if (node is null) return null;
         if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out double d) && d == Math.Floor(d))
-            return checked((int)d);
+        {
+            if (d is < int.MinValue or > int.MaxValue)
+                throw new InvalidDataException($"{source}: '{key}' is out of range (got {node.ToJsonString()}; at most {int.MaxValue})");
+            return (int)d;
+        }
         throw new InvalidDataException($"{source}: '{key}' must be an integer (got {node.ToJsonString()})");
     }
 

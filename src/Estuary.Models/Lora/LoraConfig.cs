@@ -96,7 +96,7 @@ public sealed record LoraConfig
             UseRslora = Bool(root, "use_rslora"),
             FanInFanOut = Bool(root, "fan_in_fan_out"),
             UseDora = Bool(root, "use_dora"),
-            RankPattern = Pattern(root, "rank_pattern", path, e => e.TryGetInt32(out int v) && v > 0 ? v : throw Bad(path, "rank_pattern", "positive integers")),
+            RankPattern = Pattern(root, "rank_pattern", path, e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v) && v > 0 ? v : throw Bad(path, "rank_pattern", "positive integers")),
             AlphaPattern = Pattern(root, "alpha_pattern", path, e => e.ValueKind == JsonValueKind.Number ? e.GetSingle() : throw Bad(path, "alpha_pattern", "numbers")),
             ModulesToSave = Strings(root, "modules_to_save", path),
             Bias = root.TryGetProperty("bias", out var bias) && bias.ValueKind == JsonValueKind.String ? bias.GetString()! : "none",
@@ -125,7 +125,7 @@ public sealed record LoraConfig
 
     private static int Int(JsonElement root, string name, int fallback, string path) =>
         !root.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null ? fallback
-        : e.TryGetInt32(out int v) ? v : throw Bad(path, name, "an integer");
+        : e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int v) ? v : throw Bad(path, name, "an integer");
 
     private static float Float(JsonElement root, string name, float fallback, string path) =>
         !root.TryGetProperty(name, out var e) || e.ValueKind == JsonValueKind.Null ? fallback

@@ -88,6 +88,34 @@ public sealed class LoadErrorTests : IDisposable
     }
 
     [Fact]
+    public void AnIntegerBeyondInt32IsOutOfRangeNotAnOverflow()
+    {
+        CopyFixture("stories260k", c => c["hidden_size"] = 1L << 40);
+        var e = LoadFails();
+        Assert.IsType<InvalidDataException>(e);
+        Assert.Contains("'hidden_size' is out of range (got 1099511627776; at most 2147483647)", e.Message);
+    }
+
+    [Fact]
+    public void MoreLayersInTheConfigThanInTheCheckpointFailBeforeAllocating()
+    {
+        // 2³¹−1 layers would exhaust memory if anything were sized by the count before the checkpoint was consulted.
+        CopyFixture("baichuan2-tiny-rope", c => c["num_hidden_layers"] = int.MaxValue);
+        var e = LoadFails();
+        Assert.IsType<CheckpointException>(e);
+        Assert.Contains($"num_hidden_layers {int.MaxValue}, but the checkpoint stores layers 0–1 only", e.Message);
+    }
+
+    [Fact]
+    public void AnImplausibleMaxPositionsIsNamedNotAnOverflow()
+    {
+        CopyFixture("stories260k", c => c["max_position_embeddings"] = int.MaxValue);
+        var e = LoadFails();
+        Assert.IsType<ArgumentOutOfRangeException>(e);
+        Assert.Contains("max_position_embeddings is implausible", e.Message);
+    }
+
+    [Fact]
     public void BaichuanPositionEncodingFollowsTheRealConfigs()
     {
         // Real Baichuan2-7B config: max_position_embeddings present → RoPE. Real 13B: only model_max_length → ALiBi.

@@ -65,6 +65,10 @@ public sealed class LoraConfigTests : IDisposable
         Assert.Contains("r must be", Assert.Throws<InvalidDataException>(() => Load("""{"r": 0, "target_modules": ["q_proj"]}""")).Message);
         Assert.Contains("peft_type", Assert.Throws<InvalidDataException>(() => Load("""{"peft_type": "IA3", "target_modules": ["q_proj"]}""")).Message);
         Assert.Contains("not valid JSON", Assert.Throws<InvalidDataException>(() => Load("{")).Message);
+        // A number written as a string is a type error naming the field, not System.Text.Json's InvalidOperationException.
+        Assert.EndsWith("r must be an integer", Assert.Throws<InvalidDataException>(() => Load("""{"r": "8", "target_modules": ["q_proj"]}""")).Message);
+        Assert.EndsWith("rank_pattern must be positive integers", Assert.Throws<InvalidDataException>(() =>
+            Load("""{"r": 8, "target_modules": ["q_proj"], "rank_pattern": {"q_proj": "4"}}""")).Message);
     }
 
     [Fact]
