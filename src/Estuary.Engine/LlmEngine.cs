@@ -44,6 +44,9 @@ public sealed class LlmEngine : IDisposable
         Generation = generation;
         Config = config;
         var mc = model.Config;
+        if (tokenizer.VocabSize > mc.VocabSize)
+            throw new ArgumentException($"the tokenizer has {tokenizer.VocabSize} pieces but the model's vocab_size is {mc.VocabSize}; " +
+                "they belong to different models");
         MaxModelLen = Math.Min(config.MaxModelLen ?? mc.MaxPositions, mc.MaxPositions);
         int blocksPerSeq = (MaxModelLen + config.BlockSize - 1) / config.BlockSize;
         var kvDType = config.KvCacheDType ?? DType.F32; // 'auto': the activation dtype, F32 on the CPU (exact against the references)

@@ -88,6 +88,26 @@ public class CliTests
     }
 
     [Fact]
+    public void ATokenizerLargerThanTheModelsVocabularyIsRefusedAtLoad()
+    {
+        // stories260k (vocab_size 512) with the Baichuan fixtures' 1200-piece tokenizer: ids past 511 have no embedding row.
+        var dir = Directory.CreateTempSubdirectory("estuary-mismatch-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(Fixtures.Path("stories260k"))) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            File.Delete(Path.Combine(dir, "tokenizer.model")); // the fixture copies are read-only
+            File.Copy(Path.Combine(Fixtures.Path("baichuan2-tiny-rope"), "tokenizer.model"), Path.Combine(dir, "tokenizer.model"));
+            var (code, _, error) = Run("generate", "--model", dir, "--prompt", "hello");
+            Assert.Equal(2, code);
+            Assert.Contains("the tokenizer has 1200 pieces but the model's vocab_size is 512", error);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void AnIoFailureIsAnErrorNamingItNotACrash()
     {
         // serve on a port another socket holds: Kestrel's IOException names the address.

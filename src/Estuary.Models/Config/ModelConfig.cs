@@ -81,6 +81,9 @@ public sealed record ModelConfig
             throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: LlamaForCausalLM, BaichuanForCausalLM)");
         var act = reader.String("hidden_act") ?? "silu";
         if (act != "silu") throw new NotSupportedException($"{source}: hidden_act '{act}' is not supported (only silu)");
+        if (json["rope_scaling"] is { } scaling)
+            throw new NotSupportedException($"{source}: rope_scaling {scaling.ToJsonString()} is not supported; " +
+                "positions would be rotated unscaled and the logits would be wrong");
         int? maxPos = reader.Int("max_position_embeddings");
         int? modelMaxLen = reader.Int("model_max_length");
         var config = new ModelConfig
@@ -146,5 +149,16 @@ public sealed record ModelConfig
             throw new InvalidDataException($"{source}: num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads ({NumKvHeads})");
         if (PositionEncoding == PositionEncoding.Rope && HeadDim % 2 != 0)
             throw new InvalidDataException($"{source}: head_dim ({HeadDim}) must be even for RoPE");
+        if (!(RmsNormEps > 0 && RmsNormEps < 1))
+            throw new InvalidDataException($"{source}: rms_norm_eps must be in (0, 1) (got {RmsNormEps})");
+        if (PositionEncoding == PositionEncoding.Rope && !(RopeTheta > 1 && double.IsFinite(RopeTheta)))
+            throw new InvalidDataException($"{source}: rope_theta must be a finite number greater than 1 (got {RopeTheta})");
+        if (BosTokenId is { } bos && (bos < 0 || bos >= VocabSize))
+            throw new InvalidDataException($"{source}: bos_token_id {bos} is outside the vocabulary [0, {VocabSize})");
+        foreach (int eos in EosTokenIds)
+        {
+            if (eos < 0 || eos >= VocabSize)
+                throw new InvalidDataException($"{source}: eos_token_id {eos} is outside the vocabulary [0, {VocabSize})");
+        }
     }
 }

@@ -87,6 +87,24 @@ public sealed class LoadErrorTests : IDisposable
         Assert.Contains("config.json", LoadFails().Message);
     }
 
+    [Theory]
+    [InlineData("rope_scaling", "{\"type\":\"linear\",\"factor\":2}", "rope_scaling {\"type\":\"linear\",\"factor\":2} is not supported")]
+    [InlineData("rope_scaling", "{\"rope_type\":\"llama3\"}", "rope_scaling {\"rope_type\":\"llama3\"} is not supported")]
+    [InlineData("rms_norm_eps", "-1", "rms_norm_eps must be in (0, 1) (got -1)")]
+    [InlineData("rms_norm_eps", "1e30", "rms_norm_eps must be in (0, 1)")]
+    [InlineData("rope_theta", "0", "rope_theta must be a finite number greater than 1 (got 0)")]
+    [InlineData("rope_theta", "-10000", "rope_theta must be a finite number greater than 1 (got -10000)")]
+    [InlineData("eos_token_id", "99999", "eos_token_id 99999 is outside the vocabulary [0, 512)")]
+    [InlineData("eos_token_id", "[2, -1]", "eos_token_id -1 is outside the vocabulary [0, 512)")]
+    [InlineData("bos_token_id", "512", "bos_token_id 512 is outside the vocabulary [0, 512)")]
+    public void ValuesThatWouldGiveWrongOrNanLogitsAreRefused(string key, string json, string message)
+    {
+        // Each of these used to load, then produce NaN (eps ≤ 0, theta ≤ 1), unscaled positions (rope_scaling) or ids the
+        // embedding cannot hold (bos/eos).
+        CopyFixture("stories260k", c => c[key] = JsonNode.Parse(json));
+        Assert.Contains(message, LoadFails().Message);
+    }
+
     [Fact]
     public void AnIntegerBeyondInt32IsOutOfRangeNotAnOverflow()
     {
