@@ -22,7 +22,15 @@ internal static class Program
         root.Subcommands.Add(QuantizeCommand.Create());
         try
         {
-            return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            var parsed = root.Parse(args.Length == 0 ? ["--help"] : args); // a bare `estuary` lists the commands
+            if (parsed.Errors.Count > 0)
+            {
+                // System.CommandLine names .NET types ("System.Nullable`1[System.Int32]") and follows with the whole help text.
+                foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {ParseErrorMessage(error.Message)}");
+                Console.Error.WriteLine($"(see '{string.Join(' ', CommandPath(parsed.CommandResult))} --help')");
+                return 2;
+            }
+            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is UsageException or ArgumentException or CheckpointException or IOException
                                       or UnauthorizedAccessException or InvalidDataException or NotSupportedException or FormatException)
@@ -31,6 +39,24 @@ internal static class Program
             Console.Error.WriteLine($"error: {UserMessage(e)}");
             return 2;
         }
+    }
+
+    /// <summary>"… as expected type 'System.Nullable`1[System.Int32]'." → "… as an integer."</summary>
+    internal static string ParseErrorMessage(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"as expected type '(?:System\.Nullable`1\[)?System\.(\w+)\]?'", m => m.Groups[1].Value switch
+        {
+            "Int32" or "Int64" or "UInt64" => "as an integer",
+            "Single" or "Double" => "as a number",
+            "Boolean" => "as true or false",
+            _ => m.Value,
+        });
+
+    private static IEnumerable<string> CommandPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r != null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Push(r.Parent is null ? "estuary" : r.Command.Name);
+        return names;
     }
 
     /// <summary>The exception's message without .NET's " (Parameter 'name')" suffix, which names a C# parameter, not an option.</summary>

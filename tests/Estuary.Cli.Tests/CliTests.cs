@@ -73,6 +73,9 @@ public class CliTests
     [InlineData("does not exist", "bench", "decode", "--models", "/nonexistent/model", "--rounds", "1")]
     [InlineData("--rounds must be at least 1", "bench", "compare", "--rounds", "0")]
     [InlineData("--output-lens: 'x' is not a positive integer", "bench", "compare", "--output-lens", "x")]
+    [InlineData("error: Cannot parse argument 'x' for option '--max-tokens' as an integer.", "generate", "--max-tokens", "x")]
+    [InlineData("error: Cannot parse argument 'hot' for option '--temperature' as a number.", "generate", "--temperature", "hot")]
+    [InlineData("(see 'estuary bench compare --help')", "bench", "compare", "--rounds", "x")]
     [InlineData("--base-url: 'notaurl' is not an http:// or https:// address", "bench", "serve", "--base-url", "notaurl")]
     [InlineData("--batch must be at least 1 (got 0)", "bench", "cpu", "--batch", "0")]
     [InlineData("--window must be at least 2 tokens (got 0)", "eval", "perplexity", "--text", "/nonexistent.txt", "--window", "0")]
@@ -85,6 +88,7 @@ public class CliTests
         Assert.Equal(2, code);
         Assert.Contains(expected, error);
         Assert.DoesNotContain("(Parameter '", error); // a C# parameter name means nothing to the user
+        Assert.DoesNotContain("System.", error);
     }
 
     [Fact]
