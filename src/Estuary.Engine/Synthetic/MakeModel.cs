@@ -1,5 +1,6 @@
 // Composition entry point for synthetic checkpoints: random weights and configs (Models) plus a synthetic tokenizer.model (Tokenization).
-// Invariant: the folder gets a tokenizer whose vocabulary size equals the model's vocab_size.
+// Invariant: the folder gets a tokenizer whose vocabulary size equals the model's vocab_size, and appears only complete (the tokenizer
+// is written into the folder being built, before RandomModelWriter renames it into place).
 using Estuary.Models.Synthetic;
 using Estuary.Tensors;
 using Estuary.Tokenization.Writing;
@@ -23,7 +24,8 @@ public static class MakeModel
     /// <param name="progress">Receives (tensors written, tensor count).</param>
     /// <param name="maxShardBytes">Largest safetensors shard before the weights are split (Hugging Face's 5 GB by default).</param>
     /// <exception cref="ArgumentException">unknown shape (the message lists the valid names) or unsupported dtype.</exception>
-    /// <exception cref="IOException"><paramref name="outDir"/> is not empty and <paramref name="overwrite"/> is false.</exception>
+    /// <exception cref="IOException"><paramref name="outDir"/> is not empty and <paramref name="overwrite"/> is false, is a file or lies
+    /// under one, or writing failed (the folder is then as it was).</exception>
     public static ModelShape Run(string shapeName, string dtype, string outDir, int seed, bool overwrite,
                                  IProgress<(int Done, int Total)>? progress = null, long maxShardBytes = RandomModelWriter.DefaultMaxShardBytes)
     {
@@ -38,8 +40,8 @@ public static class MakeModel
         {
             throw new ArgumentException($"unsupported dtype '{dtype}' (use f32, f16 or bf16)", nameof(dtype), e);
         }
-        RandomModelWriter.Write(shape, type, outDir, seed, maxShardBytes, progress, overwrite);
-        SentencePieceModelWriter.Write(Path.Combine(outDir, "tokenizer.model"), SyntheticVocabulary.Build(shape.VocabSize));
+        RandomModelWriter.Write(shape, type, outDir, seed, maxShardBytes, progress, overwrite,
+            dir => SentencePieceModelWriter.Write(Path.Combine(dir, "tokenizer.model"), SyntheticVocabulary.Build(shape.VocabSize)));
         return shape;
     }
 }

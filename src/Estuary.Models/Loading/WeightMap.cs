@@ -16,50 +16,48 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
     public ICheckpointReader Reader => reader;
 
     /// <summary>[V, H] token embeddings.</summary>
-    public Weight Embedding() => Get("model.embed_tokens.weight", config.VocabSize, H);
+    public Weight Embedding() => Get(EmbeddingName, config.VocabSize, H);
 
     /// <summary>[H] final norm gain.</summary>
-    public Weight FinalNorm() => Get("model.norm.weight", H);
+    public Weight FinalNorm() => Get(FinalNormName, H);
 
     /// <summary>[V, H] output projection (the embedding table when tied and no lm_head is stored).</summary>
     public Weight LmHead()
     {
-        const string name = "lm_head.weight";
-        if (reader.Contains(name)) return Get(name, config.VocabSize, H);
+        if (reader.Contains(LmHeadName)) return Get(LmHeadName, config.VocabSize, H);
         if (config.TieWordEmbeddings) return Embedding();
-        throw new CheckpointException($"tensor '{name}' is missing and tie_word_embeddings is false");
+        throw MissingHead();
     }
 
     /// <summary>[H] pre-attention norm of <paramref name="layer"/>.</summary>
-    public Weight InputNorm(int layer) => Get($"model.layers.{layer}.input_layernorm.weight", H);
+    public Weight InputNorm(int layer) => Get(InputNormName(layer), H);
 
     /// <summary>[H] pre-MLP norm of <paramref name="layer"/>.</summary>
-    public Weight PostAttentionNorm(int layer) => Get($"model.layers.{layer}.post_attention_layernorm.weight", H);
+    public Weight PostAttentionNorm(int layer) => Get(PostAttentionNormName(layer), H);
 
     /// <summary>q [Hq·D, H], k [Hkv·D, H], v [Hkv·D, H]; split out of Baichuan's fused W_pack rows (q, k, v in that order) without copying.</summary>
     public (Weight Q, Weight K, Weight V) Qkv(int layer)
     {
-        var prefix = $"model.layers.{layer}.self_attn.";
         if (config.FusedQkv)
         {
-            var pack = Get(prefix + "W_pack.weight", QDim + 2 * KvDim, H);
+            var pack = Linear(layer, LinearRole.Qkv);
             return (pack.SliceRows(0, QDim, pack.Name + "[q]"), pack.SliceRows(QDim, KvDim, pack.Name + "[k]"),
                 pack.SliceRows(QDim + KvDim, KvDim, pack.Name + "[v]"));
         }
-        return (Get(prefix + "q_proj.weight", QDim, H), Get(prefix + "k_proj.weight", KvDim, H), Get(prefix + "v_proj.weight", KvDim, H));
+        return (Linear(layer, LinearRole.Q), Linear(layer, LinearRole.K), Linear(layer, LinearRole.V));
     }
 
     /// <summary>[H, Hq·D] attention output projection.</summary>
-    public Weight OProj(int layer) => Get($"model.layers.{layer}.self_attn.o_proj.weight", H, QDim);
+    public Weight OProj(int layer) => Linear(layer, LinearRole.O);
 
     /// <summary>[I, H].</summary>
-    public Weight GateProj(int layer) => Get($"model.layers.{layer}.mlp.gate_proj.weight", config.IntermediateSize, H);
+    public Weight GateProj(int layer) => Linear(layer, LinearRole.Gate);
 
     /// <summary>[I, H].</summary>
-    public Weight UpProj(int layer) => Get($"model.layers.{layer}.mlp.up_proj.weight", config.IntermediateSize, H);
+    public Weight UpProj(int layer) => Linear(layer, LinearRole.Up);
 
     /// <summary>[H, I].</summary>
-    public Weight DownProj(int layer) => Get($"model.layers.{layer}.mlp.down_proj.weight", H, config.IntermediateSize);
+    public Weight DownProj(int layer) => Linear(layer, LinearRole.Down);
 
     /// <summary>
     /// Checkpoint module name (tensor name without ".weight") of a linear of <paramref name="layer"/>, for quantized loaders that read
@@ -88,7 +86,67 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
         return reader.Load(name);
     }
 
+    /// <summary>
+    /// Runs the checks of loading a dense (float) model up front, without reading any tensor data: every tensor the accessors above
+    /// hand out for this config exists with the shape config.json implies and a float dtype, or this throws
+    /// <see cref="CheckpointException"/> naming the tensor (for writers that must not start on a checkpoint that cannot load).
+    /// </summary>
+    public void CheckDense()
+    {
+        Check(EmbeddingName, config.VocabSize, H);
+        Check(FinalNormName, H);
+        if (reader.Contains(LmHeadName)) Check(LmHeadName, config.VocabSize, H);
+        else if (!config.TieWordEmbeddings) throw MissingHead();
+        for (int layer = 0; layer < config.NumLayers; layer++)
+        {
+            Check(InputNormName(layer), H);
+            Check(PostAttentionNormName(layer), H);
+            foreach (var role in LayerRoles)
+            {
+                var (n, k) = LinearShape(role);
+                Check(Module(layer, role) + ".weight", n, k);
+            }
+        }
+    }
+
+    /// <summary>The linears of every decoder layer in checkpoint order: fused Qkv or Q, K, V; then O, Gate, Up, Down.</summary>
+    public IReadOnlyList<LinearRole> LayerRoles => config.FusedQkv
+        ? [LinearRole.Qkv, LinearRole.O, LinearRole.Gate, LinearRole.Up, LinearRole.Down]
+        : [LinearRole.Q, LinearRole.K, LinearRole.V, LinearRole.O, LinearRole.Gate, LinearRole.Up, LinearRole.Down];
+
+    /// <summary>[out, in] features of a decoder-layer linear, as config.json implies.</summary>
+    public (long Out, long In) LinearShape(LinearRole role) => role switch
+    {
+        LinearRole.Qkv => (QDim + 2L * KvDim, H),
+        LinearRole.Q => (QDim, H),
+        LinearRole.K or LinearRole.V => (KvDim, H),
+        LinearRole.O => (H, QDim),
+        LinearRole.Gate or LinearRole.Up => (config.IntermediateSize, H),
+        LinearRole.Down => (H, config.IntermediateSize),
+        _ => throw new ArgumentOutOfRangeException(nameof(role), role, "not a decoder-layer linear"),
+    };
+
+    private const string EmbeddingName = "model.embed_tokens.weight", FinalNormName = "model.norm.weight", LmHeadName = "lm_head.weight";
+
+    private static CheckpointException MissingHead() => new($"tensor '{LmHeadName}' is missing and tie_word_embeddings is false");
+
+    private static string InputNormName(int layer) => $"model.layers.{layer}.input_layernorm.weight";
+
+    private static string PostAttentionNormName(int layer) => $"model.layers.{layer}.post_attention_layernorm.weight";
+
+    private Weight Linear(int layer, LinearRole role)
+    {
+        var (n, k) = LinearShape(role);
+        return Get(Module(layer, role) + ".weight", n, k);
+    }
+
     private Weight Get(string name, params long[] expected)
+    {
+        Check(name, expected);
+        return reader.Load(name);
+    }
+
+    private void Check(string name, params long[] expected)
     {
         if (!reader.Contains(name)) throw new CheckpointException($"tensor '{name}' is missing from the checkpoint");
         var info = reader.GetInfo(name);
@@ -97,6 +155,5 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
             throw new CheckpointException($"tensor '{name}' has shape {info.Shape}, expected {expectedShape} from config.json");
         if (info.DType is not (DType.F32 or DType.F16 or DType.BF16))
             throw new CheckpointException($"tensor '{name}' has dtype {info.DType}; expected F32, F16 or BF16");
-        return reader.Load(name);
     }
 }

@@ -2,6 +2,7 @@
 // Invariant: everything is checked before the first byte is written, and the output appears only complete: it is built in a
 // temporary folder beside the target and renamed into place at the end; on any failure the temporary folder is removed.
 using System.Diagnostics;
+using Estuary.Models.Config;
 using Estuary.Models.Loading;
 using Estuary.Tensors;
 
@@ -14,7 +15,9 @@ public static class LoraMerger
     /// Merges <see cref="LoraMergeOptions.LoraDir"/> into its base and writes <see cref="LoraMergeOptions.MergedDir"/>. Throws
     /// <see cref="CheckpointException"/> when the adapter does not fit the base (missing module, shape or rank mismatch),
     /// <see cref="FileNotFoundException"/>/<see cref="DirectoryNotFoundException"/> for missing inputs, and <see cref="IOException"/>
-    /// when the output folder exists and is not empty without <see cref="LoraMergeOptions.Overwrite"/>.
+    /// when the output folder exists and is not empty without <see cref="LoraMergeOptions.Overwrite"/>; the base's config.json is read
+    /// with <see cref="ModelConfig.Load"/> (its <see cref="InvalidDataException"/>/<see cref="NotSupportedException"/> name the field),
+    /// and its tensors are checked as loading checks them (<see cref="WeightMap.CheckDense"/>).
     /// </summary>
     public static LoraMergeResult Merge(LoraMergeOptions options, IProgress<LoraMergeProgress>? progress = null)
     {
@@ -25,10 +28,13 @@ public static class LoraMerger
         var clock = Stopwatch.StartNew();
         using var adapter = LoraAdapter.Open(options.LoraDir);
         string baseDir = ResolveBaseDir(options, adapter.Config);
+        // The engine's own config parser and loading checks, so a base that would not load is refused before anything is written.
+        var baseConfig = ModelConfig.Load(baseDir);
         var output = new MergedModelFolder(options.MergedDir, options.Overwrite, [baseDir, options.LoraDir]);
         output.CheckTarget();
         using var reader = CheckpointIndex.Open(baseDir);
         Validate(adapter, reader, baseDir);
+        new WeightMap(reader, baseConfig).CheckDense();
         var loadTime = clock.Elapsed;
 
         clock.Restart();

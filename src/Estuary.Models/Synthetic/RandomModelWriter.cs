@@ -1,7 +1,9 @@
 // Writes a random-weight checkpoint folder in the real Hugging Face layout (config, generation config, tokenizer configs, safetensors).
 // Invariant: weights are generated and streamed one chunk at a time (memory bounded by a small buffer, whatever the model size),
-// deterministically from (seed, tensor name); an existing non-empty folder is only touched when overwrite is asked for.
+// deterministically from (seed, tensor name); the folder is built beside the target and renamed into place (StagedOutputFolder),
+// so a failure leaves the target as it was, and an existing non-empty folder is only replaced when overwrite is asked for.
 using System.Buffers.Binary;
+using System.IO.Enumeration;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Estuary.Models.Config;
@@ -21,7 +23,8 @@ public static class RandomModelWriter
 
     private const int ChunkElements = 1 << 16;
 
-    // Files this writer (and the tokenizer writer beside it) produce, and checkpoint files that would shadow or confuse them.
+    // Files this writer (and the tokenizer writer beside it) produce, and checkpoint files that would shadow or confuse them; under
+    // overwrite, every other entry of the old folder (except hidden leftovers) is carried into the new one.
     private static readonly string[] s_ownedPatterns =
     [
         "config.json", "generation_config.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "tokenizer.json",
@@ -45,12 +48,14 @@ public static class RandomModelWriter
     /// <param name="seed">Random seed; the same seed writes identical bytes.</param>
     /// <param name="maxShardBytes">Largest shard (data bytes) before the weights are split.</param>
     /// <param name="progress">Receives (done, total) after each tensor.</param>
-    /// <param name="overwrite">Allow a non-empty <paramref name="outDir"/>: checkpoint and tokenizer files in it are deleted first
-    /// (other files are left alone).</param>
+    /// <param name="overwrite">Allow a non-empty <paramref name="outDir"/>: its checkpoint and tokenizer files are replaced (other
+    /// files are kept), all at once when the new model is complete.</param>
+    /// <param name="alsoWrite">Writes further files (e.g. a tokenizer) into the folder being built, before it is published.</param>
     /// <exception cref="ArgumentException">the dtype is not a float type, or the shape does not make a valid config.</exception>
-    /// <exception cref="IOException"><paramref name="outDir"/> is not empty and <paramref name="overwrite"/> is false, or is a file.</exception>
+    /// <exception cref="IOException"><paramref name="outDir"/> is not empty and <paramref name="overwrite"/> is false, is a file or
+    /// lies under one, or writing failed (the folder is then as it was).</exception>
     public static void Write(ModelShape shape, DType dtype, string outDir, int seed, long maxShardBytes = DefaultMaxShardBytes,
-                             IProgress<(int Done, int Total)>? progress = null, bool overwrite = false)
+                             IProgress<(int Done, int Total)>? progress = null, bool overwrite = false, Action<string>? alsoWrite = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentException.ThrowIfNullOrEmpty(outDir);
@@ -60,22 +65,27 @@ public static class RandomModelWriter
 
         var config = BuildConfig(shape, dtype);
         CheckConfig(shape, config);
-        PrepareDirectory(outDir, overwrite);
+        var output = new StagedOutputFolder(outDir, "output folder", overwrite) { Carry = IsCarried };
+        output.CheckTarget();
 
         int done = 0, count = 0;
         var tensors = Tensors(shape, dtype, seed, () => progress?.Report((++done, count)));
         count = tensors.Count;
         var metadata = new Dictionary<string, string> { ["format"] = "pt" };
         long total = tensors.Sum(t => t.ByteLength);
-        if (total <= maxShardBytes)
-            SafetensorsWriter.WriteFile(Path.Combine(outDir, "model.safetensors"), tensors, metadata);
-        else
-            ShardedSafetensorsWriter.WriteDirectory(outDir, tensors, maxShardBytes, metadata);
+        output.Write(dir =>
+        {
+            if (total <= maxShardBytes)
+                SafetensorsWriter.WriteFile(Path.Combine(dir, "model.safetensors"), tensors, metadata);
+            else
+                ShardedSafetensorsWriter.WriteDirectory(dir, tensors, maxShardBytes, metadata);
 
-        WriteJson(outDir, "config.json", config);
-        WriteJson(outDir, "generation_config.json", BuildGenerationConfig(shape));
-        WriteJson(outDir, "tokenizer_config.json", BuildTokenizerConfig(shape));
-        WriteJson(outDir, "special_tokens_map.json", BuildSpecialTokensMap(shape));
+            WriteJson(dir, "config.json", config);
+            WriteJson(dir, "generation_config.json", BuildGenerationConfig(shape));
+            WriteJson(dir, "tokenizer_config.json", BuildTokenizerConfig(shape));
+            WriteJson(dir, "special_tokens_map.json", BuildSpecialTokensMap(shape));
+            alsoWrite?.Invoke(dir);
+        });
     }
 
     /// <summary>
@@ -261,28 +271,15 @@ public static class RandomModelWriter
             throw new ArgumentException($"shape '{shape.Name}': hidden size {shape.HiddenSize} is not a multiple of {shape.NumHeads} heads", nameof(shape));
     }
 
-    private static void PrepareDirectory(string outDir, bool overwrite)
+    // An old entry kept under overwrite: anything but this writer's files and hidden leftovers (e.g. an interrupted run's temp files).
+    private static bool IsCarried(string path)
     {
-        if (File.Exists(outDir)) throw new IOException($"output path '{outDir}' is a file, not a folder");
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-        {
-            if (!overwrite)
-                throw new IOException($"output folder '{outDir}' is not empty; choose an empty folder or pass overwrite: true to replace the model in it");
-            foreach (var pattern in s_ownedPatterns)
-            {
-                foreach (var file in Directory.EnumerateFiles(outDir, pattern)) File.Delete(file);
-            }
-        }
-        Directory.CreateDirectory(outDir);
+        string name = Path.GetFileName(path);
+        return !name.StartsWith('.') && !s_ownedPatterns.Any(p => FileSystemName.MatchesSimpleExpression(p, name, ignoreCase: false));
     }
 
-    private static void WriteJson(string outDir, string name, JsonObject json)
-    {
-        string path = Path.Combine(outDir, name);
-        string temp = Path.Combine(outDir, $".{name}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temp, json.ToJsonString(s_indented) + "\n");
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteJson(string dir, string name, JsonObject json) =>
+        File.WriteAllText(Path.Combine(dir, name), json.ToJsonString(s_indented) + "\n");
 
     // The checkpoint's tensors in Hugging Face state-dict order, each streaming its own random data when written.
     private static List<TensorToWrite> Tensors(ModelShape s, DType dtype, int seed, Action written)

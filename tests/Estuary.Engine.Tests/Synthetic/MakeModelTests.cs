@@ -73,6 +73,29 @@ public sealed class MakeModelTests : IDisposable
     }
 
     [Fact]
+    public void FailureMidWriteLeavesTheFolderAsItWas()
+    {
+        var fresh = Path.Combine(_root, "fresh");
+        Assert.Throws<IOException>(() => MakeModel.Run("tiny-llama", "bf16", fresh, 0, false, new SyncProgress(p => FailAt(p.Item1, 4))));
+        Assert.False(Directory.Exists(fresh));
+
+        var dir = Path.Combine(_root, "old");
+        MakeModel.Run("tiny-baichuan-rope", "bf16", dir, 0, overwrite: false);
+        var before = Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+        Assert.Contains("tokenizer.model", before.Keys);
+        Assert.Throws<IOException>(() => MakeModel.Run("tiny-llama", "f32", dir, 0, overwrite: true, new SyncProgress(p => FailAt(p.Item1, p.Item2))));
+        Assert.Equal(before, Directory.GetFiles(dir).ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes));
+        Assert.Equal("BaichuanForCausalLM", ModelConfig.Load(dir).Architecture);
+        Assert.Equal(["old"], Directory.GetFileSystemEntries(_root).Select(Path.GetFileName)); // no staging or moved-aside folder
+    }
+
+    // Like a disk filling up once the given tensor is written.
+    private static void FailAt(int done, int at)
+    {
+        if (done >= at) throw new IOException("No space left on device (injected)");
+    }
+
+    [Fact]
     public void ProgressCountsEveryTensor()
     {
         var seen = new List<(int Done, int Total)>();

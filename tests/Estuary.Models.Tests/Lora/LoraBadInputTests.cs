@@ -74,6 +74,26 @@ public sealed class LoraBadInputTests : IDisposable
         Assert.Contains("targets 'model.layers.1.mlp.up_proj'", e.Message);
     }
 
+    [Theory]
+    [InlineData("hidden_size", "0", "hidden_size must be positive")]
+    [InlineData("vocab_size", "0", "vocab_size must be positive")]
+    [InlineData("architectures", "[\"GPT2LMHeadModel\"]", "unknown architecture 'GPT2LMHeadModel'")]
+    [InlineData("num_attention_heads", "3", @"num_attention_heads|head_dim \(21\)")] // 64 / 3: RoPE needs an even head_dim
+    [InlineData("num_hidden_layers", "3", @"tensor 'model\.layers\.2\..*' is missing")]
+    public void BaseThatWouldNotLoadIsRefusedBeforeWriting(string field, string json, string expected)
+    {
+        var baseDir = Directory.CreateDirectory(Path.Combine(_root, "base")).FullName;
+        foreach (var file in Directory.GetFiles(TestAdapters.BaseDir))
+            File.Copy(file, Path.Combine(baseDir, Path.GetFileName(file)));
+        string config = Path.Combine(baseDir, "config.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        root[field] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        File.SetAttributes(config, FileAttributes.Normal);
+        File.WriteAllText(config, root.ToJsonString());
+        var e = MergeFails(TestAdapters.FixtureDir, baseDir);
+        Assert.Matches(expected, e.Message);
+    }
+
     [Fact]
     public void MissingFilesAreNamed()
     {
