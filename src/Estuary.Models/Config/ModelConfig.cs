@@ -75,7 +75,10 @@ public sealed record ModelConfig
         int hidden = reader.RequiredInt("hidden_size");
         int heads = reader.RequiredInt("num_attention_heads");
         int kvHeads = reader.Int("num_key_value_heads") ?? heads;
-        int headDim = reader.Int("head_dim") ?? (heads > 0 ? hidden / heads : 0);
+        int? explicitHeadDim = reader.Int("head_dim");
+        if (explicitHeadDim is null && heads > 0 && hidden % heads != 0)
+            throw new InvalidDataException($"{source}: hidden_size ({hidden}) must be a multiple of num_attention_heads ({heads})");
+        int headDim = explicitHeadDim ?? (heads > 0 ? hidden / heads : 0);
         bool baichuan = arch == "BaichuanForCausalLM";
         if (!baichuan && arch != "LlamaForCausalLM")
             throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: LlamaForCausalLM, BaichuanForCausalLM)");

@@ -106,6 +106,13 @@ public sealed class LoadErrorTests : IDisposable
     }
 
     [Fact]
+    public void HeadsThatDoNotDivideTheHiddenSizeAreNamedWhenHeadDimIsImplied()
+    {
+        CopyFixture("baichuan2-tiny-rope", c => c["num_attention_heads"] = 3); // no head_dim key: it would be 64 / 3
+        Assert.Contains("hidden_size (64) must be a multiple of num_attention_heads (3)", LoadFails().Message);
+    }
+
+    [Fact]
     public void AnIntegerBeyondInt32IsOutOfRangeNotAnOverflow()
     {
         CopyFixture("stories260k", c => c["hidden_size"] = 1L << 40);
