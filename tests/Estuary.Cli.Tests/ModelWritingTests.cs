@@ -76,6 +76,8 @@ public sealed class ModelWritingTests : IDisposable
         var awq = Run("quantize", "--model-dir", model, "--output-dir", P("q4"), "--method", "awq", "--group-size", "256");
         AssertUsageError(awq, "--group-size 256 does not fit");
         Assert.DoesNotContain("Calibrating", awq.Err); // refused before the (long) calibration
+        AssertUsageError(Run("quantize", "--model-dir", model, "--output-dir", P("q4"), "--method", "awq", "--calib", _root),
+            $"--calib: '{_root}' is a folder, not a file");
         Assert.Equal(["afile", "model"], RootEntries());
     }
 

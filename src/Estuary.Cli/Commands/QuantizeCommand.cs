@@ -66,7 +66,8 @@ internal static class QuantizeCommand
 
     private static void RunAwq(string src, string dst, AwqOptions options, string calibPath, int numSamples, int seqLen, int? threads, int layers, bool overwrite)
     {
-        if (!File.Exists(calibPath)) throw new UsageException($"--calib: file '{calibPath}' does not exist");
+        if (!File.Exists(calibPath))
+            throw new UsageException(Directory.Exists(calibPath) ? $"--calib: '{calibPath}' is a folder, not a file" : $"--calib: file '{calibPath}' does not exist");
         if (numSamples < 1 || seqLen < 2) throw new UsageException("--calib-samples must be ≥ 1 and --calib-seqlen ≥ 2");
         using var backend = new CpuBackend(threads);
         using var model = ModelLoader.Load(src, backend);
