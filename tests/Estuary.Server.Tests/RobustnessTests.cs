@@ -118,6 +118,28 @@ public sealed class RobustnessTests(ServerFixture fx)
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
 
+    [Theory]
+    [InlineData("/v1/completions", "{\"prompt\":\"Once \xFF upon\",\"max_tokens\":5}", "prompt")]
+    [InlineData("/v1/completions", "{\"prompt\":\"Once \\ud800 upon\",\"max_tokens\":5}", "prompt")]
+    [InlineData("/v1/completions", "{\"prompt\":[\"ok\",\"\\udfff\"],\"max_tokens\":5}", "prompt[1]")]
+    [InlineData("/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":5,\"stop\":[\"\\ud800\"]}", "stop[0]")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi \\ud800\"}]}", "messages[0].content")]
+    [InlineData("/inference", "{\"messages\":[{\"role\":\"user\",\"content\":\"\xFE\"}]}", "messages[0].content")]
+    [InlineData("/v2/models/ensemble/generate", "{\"text_input\":\"\\ud800 a\",\"max_tokens\":5}", "text_input")]
+    [InlineData("/v2/models/ensemble/generate", "{\"text_input\":\"a\",\"max_tokens\":5,\"stop_words\":\"\xFF\"}", "stop_words")]
+    public async Task StringsThatAreNotUnicodeAre400NamingTheField(string path, string body, string field)
+    {
+        // \xFF / \xFE stand for raw bytes that are never valid UTF-8; \\ud800 is a JSON escape of a lone surrogate (was a 500).
+        var bytes = body.Select(c => (byte)c).ToArray(); // each char is one byte here (all ASCII but the two invalid ones)
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await fx.Client.PostAsync(path, content);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains($"'{field}' is not valid text: it holds invalid UTF-8 or an unpaired UTF-16 surrogate escape",
+            await response.Content.ReadAsStringAsync());
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
     [Fact]
     public async Task OversizedBodiesAre413()
     {

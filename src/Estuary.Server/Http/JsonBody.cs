@@ -19,6 +19,8 @@ internal static class JsonBody
         {
             var field = FieldOf(e.Path);
             if (field is null) throw RequestException.BadRequest($"the request body is not valid JSON: {FirstSentence(e.Message)}");
+            if (e.InnerException is InvalidOperationException or System.Text.DecoderFallbackException)
+                throw RequestException.BadRequest(JsonText.NotText(field), field); // a string, but not valid Unicode
             throw RequestException.BadRequest(WrongValue(field, e.Message), field);
         }
         catch (BadHttpRequestException e)

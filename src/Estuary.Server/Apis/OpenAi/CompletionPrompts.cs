@@ -1,6 +1,7 @@
 // Reads /v1/completions' "prompt": a string, a list of strings, a list of token ids, or a list of token-id lists.
 // Invariant: returns 1..max prompts, each with ids and the text echo would show; anything else is a 400 on "prompt".
 using System.Text.Json;
+using Estuary.Server.Http;
 using Estuary.Server.Generation;
 using Estuary.Tokenization;
 
@@ -13,7 +14,7 @@ internal static class CompletionPrompts
     public static List<(int[] Ids, string Text)> Parse(JsonElement? prompt, TextTokenizer tokenizer, int max)
     {
         if (prompt is not { } p || p.ValueKind == JsonValueKind.Null) throw RequestException.BadRequest("'prompt' is required", "prompt");
-        if (p.ValueKind == JsonValueKind.String) return [(tokenizer.Encode(p.GetString()!), p.GetString()!)];
+        if (p.ValueKind == JsonValueKind.String) return [FromText(JsonText.Read(p, "prompt"), tokenizer)];
         if (p.ValueKind != JsonValueKind.Array || p.GetArrayLength() == 0) throw RequestException.BadRequest(Shape, "prompt");
         var result = new List<(int[], string)>();
         var first = p[0].ValueKind;
@@ -21,13 +22,15 @@ internal static class CompletionPrompts
         foreach (var item in p.EnumerateArray())
         {
             if (item.ValueKind != first) throw RequestException.BadRequest(Shape, "prompt");
-            if (item.ValueKind == JsonValueKind.String) result.Add((tokenizer.Encode(item.GetString()!), item.GetString()!));
+            if (item.ValueKind == JsonValueKind.String) result.Add(FromText(JsonText.Read(item, $"prompt[{result.Count}]"), tokenizer));
             else if (item.ValueKind == JsonValueKind.Array && item.GetArrayLength() > 0) result.Add(FromIds(item, tokenizer));
             else throw RequestException.BadRequest(Shape, "prompt");
         }
         if (result.Count > max) throw RequestException.BadRequest($"at most {max} prompts per request (got {result.Count})", "prompt");
         return result;
     }
+
+    private static (int[], string) FromText(string text, TextTokenizer tokenizer) => (tokenizer.Encode(text), text);
 
     private static (int[], string) FromIds(JsonElement array, TextTokenizer tokenizer)
     {

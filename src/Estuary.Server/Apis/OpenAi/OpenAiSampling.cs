@@ -1,6 +1,7 @@
 // Turns an OpenAI request's fields into SamplingParams over the model's generation_config.json defaults, with 400s naming the field.
 // Invariant: explicit max_tokens must fit the context with the prompt (vLLM's rule); absent, the engine caps it at the context.
 using System.Text.Json;
+using Estuary.Server.Http;
 using Estuary.Engine;
 using Estuary.Server.Generation;
 
@@ -49,13 +50,13 @@ internal static class OpenAiSampling
     public static IReadOnlyList<string> StringOrList(JsonElement? value, string field)
     {
         if (value is not { } v || v.ValueKind == JsonValueKind.Null) return [];
-        if (v.ValueKind == JsonValueKind.String) return [v.GetString()!];
+        if (v.ValueKind == JsonValueKind.String) return [JsonText.Read(v, field)];
         if (v.ValueKind != JsonValueKind.Array) throw RequestException.BadRequest($"'{field}' must be a string or a list of strings", field);
         var list = new List<string>();
         foreach (var item in v.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.String) throw RequestException.BadRequest($"'{field}' must be a string or a list of strings", field);
-            list.Add(item.GetString()!);
+            list.Add(JsonText.Read(item, $"{field}[{list.Count}]"));
         }
         return list;
     }

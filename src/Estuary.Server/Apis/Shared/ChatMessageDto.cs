@@ -2,6 +2,7 @@
 // Invariant: ToMessages returns only system/user/assistant roles with non-null text, or throws a 400 naming the message.
 using System.Text;
 using System.Text.Json;
+using Estuary.Server.Http;
 using Estuary.Server.Generation;
 using Estuary.Tokenization;
 
@@ -43,7 +44,7 @@ internal sealed class ChatMessageDto
             if (role == "assistant") return "";
             throw RequestException.BadRequest($"'{field}' is required", field);
         }
-        if (c.ValueKind == JsonValueKind.String) return c.GetString()!;
+        if (c.ValueKind == JsonValueKind.String) return JsonText.Read(c, field);
         if (c.ValueKind != JsonValueKind.Array) throw RequestException.BadRequest($"'{field}' must be a string or a list of text parts", field);
         var text = new StringBuilder();
         int i = 0;
@@ -53,11 +54,12 @@ internal sealed class ChatMessageDto
             if (part.ValueKind != JsonValueKind.Object
                 || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
                 throw RequestException.BadRequest($"'{at}' must be an object with a 'type'", at);
-            if (type.GetString() != "text")
-                throw RequestException.BadRequest($"'{at}.type' is '{type.GetString()}'; only text parts are supported", $"{at}.type");
+            var typeName = JsonText.Read(type, $"{at}.type");
+            if (typeName != "text")
+                throw RequestException.BadRequest($"'{at}.type' is '{typeName}'; only text parts are supported", $"{at}.type");
             if (!part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
                 throw RequestException.BadRequest($"'{at}.text' must be a string", $"{at}.text");
-            text.Append(t.GetString());
+            text.Append(JsonText.Read(t, $"{at}.text"));
         }
         return text.ToString();
     }

@@ -123,9 +123,9 @@ internal static class TritonApi
     {
         if (value is not { } v || v.ValueKind == JsonValueKind.Null) return [];
         IEnumerable<string> items;
-        if (v.ValueKind == JsonValueKind.String) items = v.GetString()!.Split(',');
+        if (v.ValueKind == JsonValueKind.String) items = JsonText.Read(v, field).Split(',');
         else if (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String))
-            items = v.EnumerateArray().Select(e => e.GetString()!);
+            items = v.EnumerateArray().Select((e, i) => JsonText.Read(e, $"{field}[{i}]"));
         else throw RequestException.BadRequest($"'{field}' must be a comma-separated string or a list of strings", field);
         return [.. items.Where(s => s.Length > 0)];
     }
