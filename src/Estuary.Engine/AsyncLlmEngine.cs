@@ -56,7 +56,20 @@ public sealed class AsyncLlmEngine : IDisposable
                 channel.Writer.TryComplete(e);
             }
         });
-        return Read(id, channel.Reader, cancellationToken);
+        // Cancelling the token aborts the request even if its stream is never read (a caller that fails after starting it).
+        var registration = cancellationToken.Register(() =>
+        {
+            if (_stopping || !_streams.ContainsKey(id)) return;
+            try
+            {
+                Abort(id);
+            }
+            catch (ObjectDisposedException)
+            {
+                // the engine stopped meanwhile; its streams were completed then
+            }
+        });
+        return Read(id, channel.Reader, registration, cancellationToken);
     }
 
     /// <summary>Aborts a request by id.</summary>
@@ -78,7 +91,7 @@ public sealed class AsyncLlmEngine : IDisposable
         _wake.Dispose();
     }
 
-    private async IAsyncEnumerable<RequestOutput> Read(string id, ChannelReader<RequestOutput> reader,
+    private async IAsyncEnumerable<RequestOutput> Read(string id, ChannelReader<RequestOutput> reader, CancellationTokenRegistration registration,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         bool finished = false;
@@ -95,6 +108,7 @@ public sealed class AsyncLlmEngine : IDisposable
         }
         finally
         {
+            registration.Dispose();
             if (!finished && !_stopping) Abort(id);
         }
     }

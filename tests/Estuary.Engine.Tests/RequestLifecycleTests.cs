@@ -100,6 +100,24 @@ public class RequestLifecycleTests
     }
 
     [Fact]
+    public async Task AStreamNeverReadIsAbortedWhenItsTokenIsCancelled()
+    {
+        // A caller that starts a request and then fails before reading it must not leave the request running to max_tokens.
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(Fixtures.Path("stories260k")));
+        using var cts = new CancellationTokenSource();
+        _ = engine.Generate([1, 400, 500], SamplingParams.Greedy(400) with { IgnoreEos = true }, cancellationToken: cts.Token);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (engine.Stats.NumRunning == 0 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.Equal(1, engine.Stats.NumRunning); // it started although nobody reads it
+        cts.Cancel();
+        while ((engine.Stats.NumRunning > 0 || engine.Stats.NumFreeKvBlocks != engine.Stats.NumKvBlocks) && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
+        Assert.Equal(0, engine.Stats.NumRunning);
+        Assert.Equal(engine.Stats.NumKvBlocks, engine.Stats.NumFreeKvBlocks);
+        Assert.True(engine.Stats.NumSteps < 400, $"it ran to the end: {engine.Stats}");
+    }
+
+    [Fact]
     public void QueueTimeIsMeasuredFromArrivalToFirstAdmission()
     {
         using var engine = LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { MaxNumSeqs = 1 });

@@ -196,6 +196,28 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task ABadSecondPromptStartsNothingAndAnNThatCanNeverFitIs400()
+    {
+        // The first prompt's 8 choices used to be queued before the second prompt was refused: a 400, yet 8 sequences ran on.
+        var tooLong = string.Join(' ', Enumerable.Repeat("the little dog ran to the park and played", 80));
+        var body = JsonSerializer.Serialize(new { prompt = new[] { "Once upon a time", tooLong }, max_tokens = 400, ignore_eos = true, n = 8 });
+        using (var response = await fx.Client.PostAsync("/v1/completions", Json(body)))
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(0, fx.Stories.Stats.NumRunning + fx.Stories.Stats.NumWaiting);
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+
+        // More choices than max_num_seqs + max_queue can never be admitted: not "busy, retry later" (503) but a 400 on n.
+        var client = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", MaxQueue = 2 });
+        int capacity = fx.Stories.Engine.Config.MaxNumSeqs + 2;
+        using var tooMany = await client.PostAsync("/v1/completions",
+            Json(JsonSerializer.Serialize(new { prompt = new[] { "a", "b" }, max_tokens = 2, n = capacity / 2 + 1 })));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+        using var doc = JsonDocument.Parse(await tooMany.Content.ReadAsStringAsync());
+        Assert.Equal("n", doc.RootElement.GetProperty("error").GetProperty("param").GetString());
+        Assert.Contains($"this server holds at most {capacity} (max_num_seqs + max_queue)", doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task APromptLongerThanTheContextIs400()
     {
         var longPrompt = string.Join(' ', Enumerable.Repeat("Once upon a time there was a cat.", 200));

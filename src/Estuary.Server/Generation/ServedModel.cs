@@ -22,28 +22,46 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// <summary>Number of admitted requests not yet finished.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>The most requests this server holds at once: max_num_seqs running plus max_queue waiting.</summary>
+    public int Capacity => Core.Config.MaxNumSeqs + maxQueue;
+
     /// <summary>
     /// Claims room for <paramref name="count"/> requests, or returns null when running + queued would exceed
-    /// max_num_seqs + max_queue (the caller answers 503).
+    /// max_num_seqs + max_queue (the caller answers 503). <paramref name="requestAborted"/> is the HTTP request's abort token.
     /// </summary>
-    public Admission? TryAdmit(int count)
+    public Admission? TryAdmit(int count, CancellationToken requestAborted = default)
     {
-        int limit = Core.Config.MaxNumSeqs + maxQueue;
         while (true)
         {
             int current = Volatile.Read(ref _inFlight);
-            if (current + count > limit)
+            if (current + count > Capacity)
             {
                 metrics.Rejected.Inc();
                 return null;
             }
-            if (Interlocked.CompareExchange(ref _inFlight, current + count, current) == current) return new Admission(this, count);
+            if (Interlocked.CompareExchange(ref _inFlight, current + count, current) == current) return new Admission(this, count, requestAborted);
         }
     }
 
-    /// <summary>Admits <paramref name="count"/> requests or throws the 503 every API family answers when the queue is full.</summary>
-    public Admission Admit(int count) => TryAdmit(count) ?? throw new RequestException(503,
-        $"the server is busy ({InFlight} requests running or queued); retry later", code: "queue_full");
+    /// <summary>
+    /// <see cref="TryAdmit"/> or a 503 to retry later; a request of more choices than the server can ever hold is a 400 on
+    /// <paramref name="field"/> instead, since no retry could succeed.
+    /// </summary>
+    public Admission Admit(int count, CancellationToken requestAborted, string field = "n")
+    {
+        if (count > Capacity)
+            throw RequestException.BadRequest($"the request asks for {count} sequences at once; this server holds at most {Capacity} " +
+                "(max_num_seqs + max_queue)", field);
+        return TryAdmit(count, requestAborted) ?? throw new RequestException(503,
+            $"the server is busy ({InFlight} requests running or queued); retry later", code: "queue_full");
+    }
+
+    /// <summary>Throws a 400 on <paramref name="promptField"/> when the engine would refuse the request (checked before any starts).</summary>
+    public void Check(int[] promptIds, SamplingParams sampling, string promptField)
+    {
+        var errors = Core.ValidateRequest(promptIds, sampling);
+        if (errors.Count > 0) throw RequestException.FromValidation(errors, promptField);
+    }
 
     /// <summary>Adapter names served next to the base model.</summary>
     public IReadOnlyList<string> Adapters => Core.LoraNames;
@@ -82,8 +100,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// <summary>Validates (400 naming the field) and queues one request; enumerate the result to stream it.</summary>
     public IAsyncEnumerable<RequestOutput> Start(int[] promptIds, SamplingParams sampling, string promptField, CancellationToken cancellationToken)
     {
-        var errors = Core.ValidateRequest(promptIds, sampling);
-        if (errors.Count > 0) throw RequestException.FromValidation(errors, promptField);
+        Check(promptIds, sampling, promptField);
         var started = Stopwatch.GetTimestamp();
         IAsyncEnumerable<RequestOutput> stream;
         try

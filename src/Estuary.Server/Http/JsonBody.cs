@@ -19,8 +19,10 @@ internal static class JsonBody
         {
             var field = FieldOf(e.Path);
             if (field is null) throw RequestException.BadRequest($"the request body is not valid JSON: {FirstSentence(e.Message)}");
-            if (e.InnerException is InvalidOperationException or System.Text.DecoderFallbackException)
-                throw RequestException.BadRequest(JsonText.NotText(field), field); // a string, but not valid Unicode
+            // A string, but not valid Unicode: System.Text.Json says "Cannot transcode invalid UTF-8 …" / "… incomplete UTF-16 …".
+            if (e.InnerException is System.Text.DecoderFallbackException
+                || e.InnerException is InvalidOperationException inner && inner.Message.Contains("UTF-", StringComparison.Ordinal))
+                throw RequestException.BadRequest(JsonText.NotText(field), field);
             throw RequestException.BadRequest(WrongValue(field, e.Message), field);
         }
         catch (BadHttpRequestException e)

@@ -45,9 +45,9 @@ internal static class OpenAiApi
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages");
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
-        using var admission = model.Admit(n);
+        using var admission = model.Admit(n, ct);
         var streams = new List<IAsyncEnumerable<RequestOutput>>(n);
-        for (int i = 0; i < n; i++) streams.Add(model.Start(promptIds, OpenAiSampling.ForChoice(sampling, i), "messages", ct));
+        for (int i = 0; i < n; i++) streams.Add(model.Start(promptIds, OpenAiSampling.ForChoice(sampling, i), "messages", admission.Token));
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
@@ -105,10 +105,11 @@ internal static class OpenAiApi
         int total = prompts.Count * n;
         if (total > OpenAiSampling.MaxChoices)
             throw RequestException.BadRequest($"prompts × n is {total}; at most {OpenAiSampling.MaxChoices} choices per request", "n");
-        using var admission = model.Admit(total);
+        foreach (var p in prompts) model.Check(p.Ids, sampling, "prompt"); // every prompt, before any starts
+        using var admission = model.Admit(total, ct);
         var streams = new List<IAsyncEnumerable<RequestOutput>>(total);
         foreach (var p in prompts)
-            for (int i = 0; i < n; i++) streams.Add(model.Start(p.Ids, OpenAiSampling.ForChoice(sampling, i), "prompt", ct));
+            for (int i = 0; i < n; i++) streams.Add(model.Start(p.Ids, OpenAiSampling.ForChoice(sampling, i), "prompt", admission.Token));
         var id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;

@@ -29,8 +29,8 @@ internal static class InferenceApi
         if (request.MaxTokens is <= 0) throw RequestException.BadRequest($"max_tokens must be at least 1 (got {request.MaxTokens})", "max_tokens");
         var sampling = model.Core.DefaultSamplingParams(request.MaxTokens) with { LoraName = lora, IgnoreEos = request.IgnoreEos ?? false };
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages");
-        using var admission = model.Admit(1);
-        var stream = model.Start(promptIds, sampling, "messages", ct);
+        using var admission = model.Admit(1, ct);
+        var stream = model.Start(promptIds, sampling, "messages", admission.Token);
         if (!streaming)
         {
             var text = new System.Text.StringBuilder();

@@ -53,8 +53,8 @@ internal static class TritonApi
         var promptIds = model.Tokenizer.Encode(r.TextInput);
         var sampling = Sampling(model, r) with { LoraName = lora };
         bool exclude = r.ExcludeInputInOutput ?? context.RequestServices.GetRequiredService<ServerOptions>().ExcludeInputInOutput;
-        using var admission = model.Admit(1);
-        var outputs = model.Start(promptIds, sampling, "text_input", ct);
+        using var admission = model.Admit(1, ct);
+        var outputs = model.Start(promptIds, sampling, "text_input", admission.Token);
         bool logprobs = r.ReturnLogProbs == true;
 
         if (!stream && r.Stream != true)
