@@ -64,6 +64,20 @@ public class CliTests
         Assert.Equal(6, output.Split("> ").Length); // five prompts shown: three replies, one reset, then end of input
     }
 
+    [Fact]
+    public void ChatSurvivesATurnTooLongForTheContextAndTrimsALongConversation()
+    {
+        // One 1000-word line (3000+ tokens against a 512-token context), then 30 ordinary turns that together outgrow it.
+        var input = string.Join(' ', Enumerable.Repeat("word", 1000)) + "\n" +
+            string.Concat(Enumerable.Repeat("Tell me a story about a dog and a cat in the park\n", 30));
+        var (code, output, error) = RunWithInput(input, "chat", "--max-tokens", "12", "--temperature", "0");
+        Assert.True(code == 0, error);
+        Assert.Contains("error: prompt is", error);
+        Assert.Contains("the message was not sent", error);
+        Assert.Contains("(dropped the oldest turn to fit the 512-token context)", error);
+        Assert.Equal(33, output.Split("> ").Length); // 32 prompts: one per line read and the last at end of input, so it kept going
+    }
+
     [Theory]
     [InlineData("does not exist", "generate", "--model", "/nonexistent/model")]
     [InlineData("not an integer", "generate", "--prompt-ids", "1,x,3")]

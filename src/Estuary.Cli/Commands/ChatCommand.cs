@@ -42,8 +42,25 @@ internal static class ChatCommand
                 if (line.Length == 0) continue;
                 history.Add(new ChatMessage("user", line));
                 var ids = format.BuildPrompt(history, sampling.MaxTokens ?? 0);
+                // A long conversation outgrows the context: drop the oldest exchanges (as Baichuan's own chat does), keeping the system prompt.
+                while (ids.Length >= engine.MaxModelLen && history.Count - baseCount > 1)
+                {
+                    history.RemoveRange(baseCount, Math.Min(2, history.Count - baseCount - 1));
+                    ids = format.BuildPrompt(history, sampling.MaxTokens ?? 0);
+                    Console.Error.WriteLine($"(dropped the oldest turn to fit the {engine.MaxModelLen}-token context)");
+                }
                 var reply = new System.Text.StringBuilder();
-                engine.AddRequest($"chat-{turn++}", ids, sampling);
+                try
+                {
+                    engine.AddRequest($"chat-{turn++}", ids, sampling);
+                }
+                catch (ArgumentException e)
+                {
+                    // This turn alone does not fit (or is otherwise refused): say why, forget it, keep the conversation.
+                    Console.Error.WriteLine($"error: {Program.UserMessage(e)}; the message was not sent");
+                    history.RemoveAt(history.Count - 1);
+                    continue;
+                }
                 while (engine.HasUnfinishedRequests)
                 {
                     foreach (var o in engine.Step())
