@@ -141,6 +141,26 @@ public sealed class RobustnessTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task RoutingFailuresCarryAnErrorBodyInThePathsShape()
+    {
+        using (var missing = await fx.Client.GetAsync("/v1/nothing-here"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+            using var doc = System.Text.Json.JsonDocument.Parse(await missing.Content.ReadAsStringAsync());
+            Assert.Equal("no API at GET /v1/nothing-here", doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+        }
+        using (var triton = await fx.Client.GetAsync("/v2/nothing-here"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, triton.StatusCode);
+            Assert.Equal("{\"error\":\"no API at GET /v2/nothing-here\"}", await triton.Content.ReadAsStringAsync());
+        }
+        using var wrongMethod = await fx.Client.GetAsync("/v1/completions");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal(["POST"], wrongMethod.Content.Headers.Allow);
+        Assert.Contains("GET is not allowed on /v1/completions (allowed: POST)", await wrongMethod.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task OversizedBodiesAre413()
     {
         var client = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", MaxRequestBodyBytes = 4096 });

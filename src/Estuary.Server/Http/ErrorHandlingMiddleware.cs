@@ -13,6 +13,7 @@ internal sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<Erro
         try
         {
             await next(context);
+            await DescribeRoutingFailureAsync(context);
         }
         catch (RequestException e)
         {
@@ -36,5 +37,30 @@ internal sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<Erro
             }
             await ErrorResponses.WriteAsync(context, StatusCodes.Status500InternalServerError, "internal error: " + e.Message, null);
         }
+    }
+
+    /// <summary>Routing's bare 404 (no such API) and 405 (wrong method) get a body in the path's error shape, like every other error.</summary>
+    private static Task DescribeRoutingFailureAsync(HttpContext context)
+    {
+        var response = context.Response;
+        if (response.HasStarted || response.ContentLength is > 0) return Task.CompletedTask;
+        var request = context.Request;
+        string allow = response.Headers.Allow.ToString();
+        if (allow.Length > 0)
+        {
+            // ErrorResponses clears the headers; routing's Allow list must survive it.
+            response.OnStarting(() =>
+            {
+                response.Headers.Allow = allow;
+                return Task.CompletedTask;
+            });
+        }
+        return response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => ErrorResponses.WriteAsync(context, 404, $"no API at {request.Method} {request.Path}", null),
+            StatusCodes.Status405MethodNotAllowed => ErrorResponses.WriteAsync(context, 405,
+                $"{request.Method} is not allowed on {request.Path} (allowed: {allow})", null),
+            _ => Task.CompletedTask,
+        };
     }
 }
