@@ -4,6 +4,9 @@ namespace Estuary.Engine;
 /// <summary>How one request samples and when it stops.</summary>
 public sealed record SamplingParams
 {
+    /// <summary>Most alternatives per token a request may ask logprobs for (OpenAI's limit).</summary>
+    public const int MaxLogprobs = 20;
+
     /// <summary>0 = greedy.</summary>
     public float Temperature { get; init; } = 1.0f;
     /// <summary>Keep the k most likely tokens (0 or -1 = all).</summary>
@@ -59,7 +62,7 @@ public sealed record SamplingParams
         if (MaxTokens is < 1) errors.Add($"max_tokens must be at least 1 (got {MaxTokens})");
         if (MinTokens < 0) errors.Add($"min_tokens must be >= 0 (got {MinTokens})");
         if (MaxTokens.HasValue && MinTokens > MaxTokens) errors.Add($"min_tokens ({MinTokens}) must not exceed max_tokens ({MaxTokens})");
-        if (Logprobs is < 0 or > 20) errors.Add($"logprobs must be in [0, 20] (got {Logprobs})");
+        if (Logprobs is < 0 or > MaxLogprobs) errors.Add($"logprobs must be in [0, {MaxLogprobs}] (got {Logprobs})");
         foreach (var s in Stop)
             if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
         return errors;

@@ -165,6 +165,11 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"logprobs\":50}", 400, "logprobs")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"seed\":\"x\"}", 400, "seed")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",", 400, null)]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":25}", 400, "top_logprobs")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"50\":5}}", 400, "logit_bias")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", 400, "tools")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_object\"}}", 400, "response_format")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"best_of\":3}", 400, "best_of")]
     public async Task BadRequestsGetOpenAiErrorsNamingTheField(string path, string body, int status, string? param)
     {
         using var response = await fx.Client.PostAsync(path, Json(body));
@@ -176,6 +181,16 @@ public sealed class OpenAiApiTests(ServerFixture fx)
         Assert.True(error.TryGetProperty("code", out _));
         if (param is null) Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
         else Assert.Equal(param, error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task UnsupportedFieldsInTheirNeutralFormAreAccepted()
+    {
+        // What SDKs send when the feature is not used must still work: empty logit_bias, text format, no tools, best_of = n.
+        var body = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2,\"logit_bias\":{},\"tools\":[]," +
+            "\"response_format\":{\"type\":\"text\"},\"best_of\":1}";
+        using var response = await fx.Client.PostAsync("/v1/chat/completions", Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Theory]

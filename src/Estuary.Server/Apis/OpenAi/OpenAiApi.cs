@@ -39,6 +39,8 @@ internal static class OpenAiApi
         var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
         if (r.TopLogprobs is not null && r.Logprobs != true)
             throw RequestException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs");
+        if (r.TopLogprobs is < 0 or > SamplingParams.MaxLogprobs)
+            throw RequestException.BadRequest($"top_logprobs must be in [0, {SamplingParams.MaxLogprobs}] (got {r.TopLogprobs})", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null) with { LoraName = lora };

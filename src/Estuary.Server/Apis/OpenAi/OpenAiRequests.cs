@@ -25,6 +25,13 @@ internal abstract class SamplingRequest
     public int? MinTokens { get; init; }
     public bool? SkipSpecialTokens { get; init; }
     public List<int>? StopTokenIds { get; init; }
+
+    // OpenAI fields Estuary does not implement: read only so that using them is a clear 400 rather than silently ignored.
+    public JsonElement? LogitBias { get; init; }
+    public int? BestOf { get; init; }
+    public JsonElement? Tools { get; init; }
+    public JsonElement? Functions { get; init; }
+    public JsonElement? ResponseFormat { get; init; }
 }
 
 internal sealed class StreamOptions

@@ -13,6 +13,7 @@ internal static class OpenAiSampling
 
     public static SamplingParams Build(ServedModel model, SamplingRequest r, int? maxTokens, int? logprobs)
     {
+        RefuseUnsupported(r);
         var p = model.Core.DefaultSamplingParams(maxTokens);
         if (r.Temperature is { } t) p = p with { Temperature = t };
         if (r.TopP is { } tp) p = p with { TopP = tp };
@@ -35,6 +36,26 @@ internal static class OpenAiSampling
         var errors = p.Validate();
         if (errors.Count > 0) throw RequestException.FromValidation(errors, "prompt");
         return p;
+    }
+
+    /// <summary>Fields that would change the output if honoured: asking for them is a 400, not a silently different answer.</summary>
+    private static void RefuseUnsupported(SamplingRequest r)
+    {
+        static bool Given(JsonElement? e) => e is { } v && v.ValueKind switch
+        {
+            JsonValueKind.Null or JsonValueKind.Undefined => false,
+            JsonValueKind.Object => v.EnumerateObject().Any(),
+            JsonValueKind.Array => v.GetArrayLength() > 0,
+            _ => true,
+        };
+        if (Given(r.LogitBias)) throw RequestException.BadRequest("'logit_bias' is not supported", "logit_bias");
+        if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
+            throw RequestException.BadRequest($"'best_of' other than n is not supported (got best_of {bestOf}, n {r.N ?? 1})", "best_of");
+        if (Given(r.Tools)) throw RequestException.BadRequest("'tools' (function calling) is not supported", "tools");
+        if (Given(r.Functions)) throw RequestException.BadRequest("'functions' (function calling) is not supported", "functions");
+        if (r.ResponseFormat is { ValueKind: JsonValueKind.Object } format
+            && !(format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text")))
+            throw RequestException.BadRequest($"'response_format' {format.GetRawText()} is not supported; only {{\"type\": \"text\"}}", "response_format");
     }
 
     /// <summary>vLLM's rule: an explicit max_tokens plus the prompt must fit in the context.</summary>
