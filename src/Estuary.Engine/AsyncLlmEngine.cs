@@ -72,12 +72,22 @@ public sealed class AsyncLlmEngine : IDisposable
         return Read(id, channel.Reader, registration, cancellationToken);
     }
 
-    /// <summary>Aborts a request by id.</summary>
-    public void Abort(string requestId) => Enqueue(() =>
+    /// <summary>Aborts a request by id; its stream ends with a final output whose finish reason is Abort.</summary>
+    public void Abort(string requestId) => Enqueue(() => AbortOnLoop(requestId));
+
+    /// <summary>Aborts every request in flight (a server's shutdown deadline); each stream ends with finish reason Abort.</summary>
+    public void AbortAll() => Enqueue(() =>
     {
-        _engine.Abort(requestId);
-        if (_streams.TryRemove(requestId, out var writer)) writer.TryComplete();
+        foreach (var id in _streams.Keys) AbortOnLoop(id);
     });
+
+    private void AbortOnLoop(string requestId)
+    {
+        var last = _engine.AbortRequest(requestId);
+        if (!_streams.TryRemove(requestId, out var writer)) return;
+        if (last is not null) writer.TryWrite(last);
+        writer.TryComplete();
+    }
 
     /// <summary>Stops the loop and disposes the engine.</summary>
     public void Dispose()

@@ -178,13 +178,14 @@ public sealed class LlmEngine : IDisposable
     }
 
     /// <summary>Cancels a request and frees its blocks at once; returns false if it is unknown or already finished.</summary>
-    public bool Abort(string requestId)
-    {
-        if (!_sequences.Remove(requestId, out var seq)) return false;
-        seq.FinishReason = FinishReason.Abort;
-        _scheduler.Finish(seq);
-        return true;
-    }
+    public bool Abort(string requestId) => AbortRequest(requestId) is not null;
+
+    /// <summary>
+    /// Cancels a request and frees its blocks at once; returns its final output (finish reason Abort, no new text, the counts so
+    /// far), or null if it is unknown or already finished.
+    /// </summary>
+    public RequestOutput? AbortRequest(string requestId) =>
+        _sequences.TryGetValue(requestId, out var seq) ? Finish(seq, FinishReason.Abort, "") : null;
 
     /// <summary>Runs one step; returns the outputs of every request that produced text or tokens or finished.</summary>
     public IReadOnlyList<RequestOutput> Step()

@@ -67,7 +67,30 @@ public sealed class EstuaryServer : IAsyncDisposable
         app.MapOpenAiApi();
         app.MapTritonApi();
         app.MapMetrics("/metrics", metrics.Registry);
+        AbortWhatIsLeftBeforeTheShutdownDeadline(app.Lifetime, engine, options.ShutdownTimeout);
         return new EstuaryServer(app);
+    }
+
+    /// <summary>
+    /// On shutdown in-flight requests get the shutdown timeout to finish; a moment before the host drops their connections, whatever
+    /// is left is aborted in the engine, so each stream ends with finish_reason "abort" and [DONE] (and each waiting request gets its
+    /// answer) rather than a reset connection.
+    /// </summary>
+    private static void AbortWhatIsLeftBeforeTheShutdownDeadline(IHostApplicationLifetime lifetime, AsyncLlmEngine engine, TimeSpan timeout)
+    {
+        var grace = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, timeout.Ticks / 2)); // time left to write the endings
+        lifetime.ApplicationStopping.Register(() => _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(timeout - grace, lifetime.ApplicationStopped);
+                engine.AbortAll();
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                // everything finished in time (the host stopped first), or the engine is already gone
+            }
+        }));
     }
 
     /// <summary>The bound addresses (with the real port when <see cref="ServerOptions.Port"/> was 0), once started.</summary>

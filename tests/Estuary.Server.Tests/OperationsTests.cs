@@ -122,7 +122,7 @@ public sealed partial class OperationsTests(ServerFixture fx)
     }
 
     [Fact]
-    public async Task StoppingWithARequestInFlightEndsItAndFreesItsBlocks()
+    public async Task StoppingWithARequestInFlightEndsItCleanlyAndFreesItsBlocks()
     {
         using var engine = LongContextEngine(maxNumSeqs: 4);
         var options = new ServerOptions { ServedModelName = "b", ShutdownTimeout = TimeSpan.FromMilliseconds(300), Port = 0 };
@@ -133,9 +133,11 @@ public sealed partial class OperationsTests(ServerFixture fx)
         using var stream = await OpenStreamAsync(client, "/v1/completions", LongStream);
         var stopping = server.StopAsync();
         Assert.True(await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(10))) == stopping, "stop did not finish in time");
-        // The in-flight stream was cut off at the shutdown timeout rather than left to run its 4000 tokens.
+        // The in-flight stream was ended at the shutdown deadline rather than left to run its 4000 tokens, and ended cleanly:
+        // its last choice says finish_reason "abort" and [DONE] follows (it used to be a reset connection with no ending).
         var rest = await ReadRestAsync(stream);
-        Assert.DoesNotContain("[DONE]", rest);
+        Assert.Contains("\"finish_reason\":\"abort\"", rest);
+        Assert.EndsWith("data: [DONE]\n\n", rest);
         await ServerFixture.AssertAllBlocksFreeAsync(engine);
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetAsync("/health"));
     }
