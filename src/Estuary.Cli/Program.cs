@@ -39,6 +39,12 @@ internal static class Program
             Console.Error.WriteLine($"error: {UserMessage(e)}");
             return 2;
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl-C or SIGTERM during a command that honours cancellation (a benchmark, a download of results).
+            Console.Error.WriteLine("interrupted");
+            return 130;
+        }
     }
 
     /// <summary>"… as expected type 'System.Nullable`1[System.Int32]'." → "… as an integer."</summary>

@@ -107,6 +107,22 @@ public class BenchToolTests
             Assert.True(bytes.Length > 1000);
             Assert.Equal(0x89, bytes[0]); // PNG signature
             Assert.Throws<InvalidDataException>(() => ResultWriter.Read(Path.Combine(dir, "estuary-levels.csv")));
+
+            // Hand-edited or foreign files: a null level (was a NullReferenceException in the chart), no levels, a negative rate.
+            string Edited(string name, string text)
+            {
+                var path = Path.Combine(dir, name);
+                File.WriteAllText(path, text);
+                return path;
+            }
+            var original = File.ReadAllText(json);
+            int at = original.IndexOf("\"levels\"", StringComparison.Ordinal);
+            string head = original[..at];
+            Assert.EndsWith("level 0 is null", Assert.Throws<InvalidDataException>(() => ResultWriter.Read(Edited("a.json", head + "\"levels\":[null]}"))).Message);
+            Assert.EndsWith("the result has no levels", Assert.Throws<InvalidDataException>(() => ResultWriter.Read(Edited("b.json", head + "\"levels\":[]}"))).Message);
+            var negative = new System.Text.RegularExpressions.Regex("\"output_throughput\": [0-9.eE+-]+").Replace(original, "\"output_throughput\": -50", 1);
+            Assert.NotEqual(original, negative);
+            Assert.Contains("has a negative or non-numeric value", Assert.Throws<InvalidDataException>(() => ResultWriter.Read(Edited("c.json", negative))).Message);
         }
         finally
         {

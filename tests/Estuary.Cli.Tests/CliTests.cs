@@ -126,6 +126,24 @@ public class CliTests
     }
 
     [Fact]
+    public void BenchServeRefusesAnOutThatIsAFileBeforeRunning()
+    {
+        // Checked before the sweep: found after it, the whole run's results were lost.
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, _, error) = Run("bench", "serve", "--base-url", "http://127.0.0.1:9/v1", "--out", file, "--num-prompts", "1");
+            Assert.Equal(2, code);
+            Assert.Contains("note: --base-url ends in /v1; sending to http://127.0.0.1:9/v1/…", error);
+            Assert.Contains($"error: --out: '{file}' is a file; it must be a folder", error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void AnIoFailureIsAnErrorNamingItNotACrash()
     {
         // serve on a port another socket holds: Kestrel's IOException names the address.

@@ -48,7 +48,7 @@ public sealed class InferenceBenchClient(HttpClient http, Uri baseUri, TextToken
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            return OpenAiBenchClient.Failed(request, timer, e.Message);
+            return OpenAiBenchClient.Failed(request, timer, OpenAiBenchClient.Message(e));
         }
         return TritonBenchClient.TokenizerCounted(request, timer, tokenizer);
     }

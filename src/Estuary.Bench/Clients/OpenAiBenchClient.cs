@@ -45,26 +45,25 @@ public sealed class OpenAiBenchClient(HttpClient http, Uri baseUri, string model
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await foreach (var data in SseReader.ReadDataAsync(stream, cancellationToken).ConfigureAwait(false))
             {
-                using var doc = JsonDocument.Parse(data);
+                using var doc = ServerEvent.Parse(data);
                 var root = doc.RootElement;
-                if (root.TryGetProperty("choices", out var choices) && choices.GetArrayLength() > 0)
+                if (ServerEvent.FirstChoice(root) is { } c)
                 {
-                    var c = choices[0];
                     string? delta = chat
-                        ? c.TryGetProperty("delta", out var d) && d.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String ? content.GetString() : null
-                        : c.TryGetProperty("text", out var t) ? t.GetString() : null;
+                        ? c.TryGetProperty("delta", out var d) && d.ValueKind == JsonValueKind.Object ? ServerEvent.Text(d, "content") : null
+                        : ServerEvent.Text(c, "text");
                     timer.OnText(delta);
                 }
                 if (root.TryGetProperty("usage", out var usage) && usage.ValueKind == JsonValueKind.Object)
                 {
-                    promptTokens = usage.GetProperty("prompt_tokens").GetInt32();
-                    completionTokens = usage.GetProperty("completion_tokens").GetInt32();
+                    promptTokens = ServerEvent.Count(usage, "prompt_tokens");
+                    completionTokens = ServerEvent.Count(usage, "completion_tokens");
                 }
             }
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or IOException or KeyNotFoundException)
+        catch (Exception e) when (e is HttpRequestException or JsonException or IOException or BenchProtocolException)
         {
-            return Failed(request, timer, e.Message);
+            return Failed(request, timer, Message(e));
         }
         return new RequestResult
         {
@@ -81,6 +80,10 @@ public sealed class OpenAiBenchClient(HttpClient http, Uri baseUri, string model
             Text = timer.Text,
         };
     }
+
+    /// <summary>The exception's message with the inner cause HttpClient hides ("An error occurred while sending the request.").</summary>
+    internal static string Message(Exception e) =>
+        e is HttpRequestException { InnerException: { } inner } ? $"{e.Message} ({inner.Message})" : e.Message;
 
     internal static RequestResult Failed(BenchRequest request, StreamTimer timer, string error) => new()
     {

@@ -45,19 +45,19 @@ public sealed class TritonBenchClient(HttpClient http, Uri baseUri, string model
                 await using var s = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
                 await foreach (var data in SseReader.ReadDataAsync(s, cancellationToken).ConfigureAwait(false))
                 {
-                    using var doc = JsonDocument.Parse(data);
-                    if (doc.RootElement.TryGetProperty("text_output", out var t)) timer.OnText(t.GetString());
+                    using var doc = ServerEvent.Parse(data);
+                    timer.OnText(ServerEvent.Text(doc.RootElement, "text_output"));
                 }
             }
             else
             {
-                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-                timer.OnText(doc.RootElement.GetProperty("text_output").GetString());
+                using var doc = ServerEvent.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+                timer.OnText(ServerEvent.Text(doc.RootElement, "text_output") ?? throw new BenchProtocolException("'text_output' is missing"));
             }
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or IOException or KeyNotFoundException)
+        catch (Exception e) when (e is HttpRequestException or JsonException or IOException or BenchProtocolException)
         {
-            return OpenAiBenchClient.Failed(request, timer, e.Message);
+            return OpenAiBenchClient.Failed(request, timer, OpenAiBenchClient.Message(e));
         }
         return TokenizerCounted(request, timer, tokenizer);
     }

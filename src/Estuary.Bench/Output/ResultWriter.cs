@@ -39,7 +39,16 @@ public static class ResultWriter
         if (!File.Exists(path)) throw new FileNotFoundException($"result file '{path}' does not exist", path);
         try
         {
-            return JsonSerializer.Deserialize<BenchRun>(File.ReadAllText(path), s_json) ?? throw new InvalidDataException($"{path}: empty result");
+            var run = JsonSerializer.Deserialize<BenchRun>(File.ReadAllText(path), s_json) ?? throw new InvalidDataException($"{path}: empty result");
+            if (run.Levels is null || run.Levels.Count == 0) throw new InvalidDataException($"{path}: the result has no levels");
+            for (int i = 0; i < run.Levels.Count; i++)
+            {
+                var level = run.Levels[i] ?? throw new InvalidDataException($"{path}: level {i} is null");
+                if (level.Concurrency < 0 || level.Completed < 0 || level.Failed < 0 || !(level.OutputThroughput >= 0) || !(level.RequestThroughput >= 0))
+                    throw new InvalidDataException($"{path}: level {i} has a negative or non-numeric value (concurrency {level.Concurrency}, " +
+                        $"output throughput {level.OutputThroughput})");
+            }
+            return run;
         }
         catch (JsonException e)
         {

@@ -42,6 +42,17 @@ internal sealed class WorkloadOptions
             r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength)) { PromptsPerLevel = perLevel, DisjointLevels = !fromFile };
     }
 
+    /// <summary>Refuses an --out that cannot hold the results before the benchmark runs, not after (its results would be lost).</summary>
+    public void CheckOut(ParseResult r)
+    {
+        if (r.GetValue(Out) is not { } dir) return;
+        if (File.Exists(dir)) throw new UsageException($"--out: '{dir}' is a file; it must be a folder");
+        Directory.CreateDirectory(dir); // an unwritable place fails here, naming the path
+        var probe = Path.Combine(dir, $".write-test-{Guid.NewGuid():N}");
+        File.WriteAllText(probe, "");
+        File.Delete(probe);
+    }
+
     public void WriteOutputs(ParseResult r, BenchRun run)
     {
         if (r.GetValue(Out) is not { } dir) return;

@@ -42,6 +42,7 @@ internal static class BenchCompareCommand
             bool isFull = r.GetValue(full);
             int roundCount = r.GetValue(rounds);
             if (roundCount < 1) throw new UsageException($"--rounds must be at least 1 (got {roundCount})");
+            w.CheckOut(r);
             var levels = WorkloadOptions.ParseLevels(r.GetResult(w.Concurrency) is { Implicit: false } ? r.GetValue(w.Concurrency)! : isFull ? "1,2,4,8,16,32,64" : "1,2,4,8,16");
             var lens = WorkloadOptions.ParsePositiveInts(r.GetValue(outputLens) ?? (isFull ? "128,256" : "128"), "--output-lens");
             var tokenizer = TextTokenizer.Load(dir);

@@ -35,6 +35,13 @@ internal static class BenchServeCommand
             var address = r.GetValue(baseUrl)!;
             if (!Uri.TryCreate(address.TrimEnd('/') + "/", UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 throw new UsageException($"--base-url: '{address}' is not an http:// or https:// address");
+            if (uri.AbsolutePath.EndsWith("/v1/", StringComparison.Ordinal))
+            {
+                // vLLM's and OpenAI's clients take the base with /v1; the requests here add it themselves.
+                uri = new Uri(uri, "..");
+                Console.Error.WriteLine($"note: --base-url ends in /v1; sending to {uri}v1/…");
+            }
+            options.CheckOut(r);
             var dialect = r.GetValue(api)!;
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
             var name = r.GetValue(servedName) ?? (dialect.StartsWith("triton", StringComparison.Ordinal) ? "ensemble" : Path.GetFileName(Path.GetFullPath(modelDir).TrimEnd('/')));
