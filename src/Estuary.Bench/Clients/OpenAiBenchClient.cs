@@ -73,6 +73,7 @@ public sealed class OpenAiBenchClient(HttpClient http, Uri baseUri, string model
             PromptTokens = promptTokens ?? request.PromptIds.Length,
             OutputTokens = completionTokens ?? tokenizer.Encode(timer.Text, addSpecialTokens: false).Length,
             CountsFromServer = completionTokens != null,
+            RequestedOutputTokens = request.OutputLength,
             Ttft = timer.Ttft ?? 0,
             Latency = timer.Elapsed,
             InterTokenLatencies = timer.Itl,

@@ -69,6 +69,7 @@ public sealed class TritonBenchClient(HttpClient http, Uri baseUri, string model
         Error = timer.Ttft == null ? "no text received" : null,
         PromptTokens = request.PromptIds.Length,
         OutputTokens = tokenizer.Encode(timer.Text, addSpecialTokens: false).Length,
+        RequestedOutputTokens = request.OutputLength,
         Ttft = timer.Ttft ?? 0,
         Latency = timer.Elapsed,
         InterTokenLatencies = timer.Itl,

@@ -16,6 +16,8 @@ public sealed record RequestResult
     public int OutputTokens { get; init; }
     /// <summary>Whether the token counts came from the server's usage.</summary>
     public bool CountsFromServer { get; init; }
+    /// <summary>Output tokens the request asked for (max_tokens with ignore_eos); 0 when unknown.</summary>
+    public int RequestedOutputTokens { get; init; }
     /// <summary>Seconds from send to the first generated text.</summary>
     public double Ttft { get; init; }
     /// <summary>Seconds from send to the last byte.</summary>

@@ -61,5 +61,26 @@ internal static class SweepRunner
         foreach (var l in run.Levels)
             foreach (var e in l.Requests.Where(x => !x.Success).Select(x => x.Error).Distinct().Take(3))
                 Console.Error.WriteLine($"failed request at concurrency {l.Concurrency}: {e}");
+        if (OffLengthWarning(run) is { } warning) Console.Error.WriteLine(warning);
+    }
+
+    /// <summary>
+    /// Every request asks for exactly OutputLength tokens (max_tokens with ignore_eos), so a successful one that returned another
+    /// number means the server ignored the request, cut it short or miscounted: the throughput counts what was returned. Counts
+    /// from the server's usage must match exactly; counts re-tokenized from the text here may drift a little, so only a quarter off
+    /// is flagged for those.
+    /// </summary>
+    public static string? OffLengthWarning(BenchRun run)
+    {
+        static bool Off(RequestResult x) => x.Success && x.RequestedOutputTokens > 0 && (x.CountsFromServer
+            ? x.OutputTokens != x.RequestedOutputTokens
+            : Math.Abs(x.OutputTokens - x.RequestedOutputTokens) > x.RequestedOutputTokens / 4.0);
+        var off = run.Levels.SelectMany(l => l.Requests).Where(Off).ToList();
+        if (off.Count == 0) return null;
+        int total = run.Levels.Sum(l => l.Requests.Count(x => x.Success));
+        var asked = off.Select(x => x.RequestedOutputTokens).Distinct().ToList();
+        return $"warning: {off.Count} of {total} successful requests returned {off.Min(x => x.OutputTokens)}–{off.Max(x => x.OutputTokens)} " +
+            $"output tokens where {(asked.Count == 1 ? asked[0].ToString(System.Globalization.CultureInfo.InvariantCulture) : "another number")} " +
+            "were asked for (max_tokens with ignore_eos); the throughput counts the tokens returned";
     }
 }
