@@ -21,7 +21,7 @@ public static class BenchRunner
     /// with a <paramref name="requestRate"/>, sends start at exponentially distributed gaps (seeded).
     /// </summary>
     public static async Task<LevelResult> RunLevelAsync(IBenchClient client, IReadOnlyList<BenchRequest> work, int concurrency,
-        double? requestRate, int seed, IProgress<int>? completed, CancellationToken ct)
+        double? requestRate, int seed, IProgress<int>? completed, CancellationToken ct, TimeSpan? requestTimeout = null)
     {
         if (concurrency < 0) throw new ArgumentOutOfRangeException(nameof(concurrency), "concurrency must be >= 0");
         if (requestRate is <= 0) throw new ArgumentOutOfRangeException(nameof(requestRate), "--request-rate must be positive");
@@ -42,9 +42,25 @@ public static class BenchRunner
             await gate.WaitAsync(ct).ConfigureAwait(false);
             tasks.Add(Task.Run(async () =>
             {
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                if (requestTimeout is { } limit) deadline.CancelAfter(limit);
+                double started = clock.Elapsed.TotalSeconds;
                 try
                 {
-                    return await client.SendAsync(request, clock, ct).ConfigureAwait(false);
+                    return await client.SendAsync(request, clock, deadline.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    // A server that stops sending mid-stream would otherwise hold the benchmark forever.
+                    return new RequestResult
+                    {
+                        Index = request.Index,
+                        Success = false,
+                        Error = $"no complete response within {requestTimeout!.Value.TotalSeconds:0.#} s (--request-timeout)",
+                        Latency = clock.Elapsed.TotalSeconds - started,
+                        StartOffset = started,
+                        RequestedOutputTokens = request.OutputLength,
+                    };
                 }
                 finally
                 {

@@ -24,7 +24,7 @@ internal static class SweepRunner
                 int c = s.Levels[i];
                 var work = s.WorkForLevel(i);
                 var task = ctx.AddTask(s.RequestRate is { } rate ? $"{label} @ {rate} req/s" : $"{label} concurrency {c}", maxValue: work.Count);
-                levels.Add(await BenchRunner.RunLevelAsync(client, work, c, s.RequestRate, s.Seed, new SyncProgress<int>(n => task.Value = n), ct));
+                levels.Add(await BenchRunner.RunLevelAsync(client, work, c, s.RequestRate, s.Seed, new SyncProgress<int>(n => task.Value = n), ct, s.RequestTimeout));
             }
         });
         var run = new BenchRun

@@ -12,6 +12,9 @@ internal sealed record SweepSettings(IReadOnlyList<BenchRequest> Work, int[] Lev
     /// <summary>--num-prompts: requests per level; null = max(8, 2 × concurrency) per level.</summary>
     public int? PromptsPerLevel { get; init; }
 
+    /// <summary>--request-timeout: how long one request may take to its last byte before it counts as failed.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary><see cref="Work"/> holds the warm-up's prompts, then each level's own, in level order (random workloads).</summary>
     public bool DisjointLevels { get; init; }
 

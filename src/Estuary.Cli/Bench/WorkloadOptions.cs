@@ -20,10 +20,15 @@ internal sealed class WorkloadOptions
     public Option<int> Warmup { get; } = new("--warmup") { Description = "Warm-up requests before measuring", DefaultValueFactory = _ => 1 };
     public Option<string?> PromptsFile { get; } = new("--prompts-file") { Description = "JSONL prompts ({\"prompt\", \"output_len\"?}) instead of random ones" };
     public Option<string?> Out { get; } = new("--out") { Description = "Directory for JSON, CSV and the PNG chart" };
+    public Option<double> RequestTimeout { get; } = new("--request-timeout")
+    {
+        Description = "Seconds a request may take from sending to its last byte before it counts as failed (a stalled stream)",
+        DefaultValueFactory = _ => 1800,
+    };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { InputLength, OutputLength, NumPrompts, Concurrency, RequestRate, Seed, Warmup, PromptsFile, Out })
+        foreach (var o in new Option[] { InputLength, OutputLength, NumPrompts, Concurrency, RequestRate, Seed, Warmup, PromptsFile, Out, RequestTimeout })
             command.Options.Add(o);
     }
 
@@ -39,7 +44,20 @@ internal sealed class WorkloadOptions
             : RandomWorkload.Build(tokenizer, SweepSettings.PromptsNeeded(levels, perLevel, r.GetValue(Warmup), rateMode), r.GetValue(InputLength),
                 r.GetValue(OutputLength), r.GetValue(Seed));
         return new SweepSettings(work, rateMode ? [0] : levels, r.GetValue(RequestRate), r.GetValue(Seed),
-            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength)) { PromptsPerLevel = perLevel, DisjointLevels = !fromFile };
+            r.GetValue(Warmup), r.GetValue(InputLength), r.GetValue(OutputLength))
+        {
+            PromptsPerLevel = perLevel,
+            DisjointLevels = !fromFile,
+            RequestTimeout = ReadRequestTimeout(r),
+        };
+    }
+
+    private TimeSpan ReadRequestTimeout(ParseResult r)
+    {
+        double seconds = r.GetValue(RequestTimeout);
+        if (!(seconds > 0) || !double.IsFinite(seconds))
+            throw new UsageException($"--request-timeout must be a positive number of seconds (got {seconds})");
+        return TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>Refuses an --out that cannot hold the results before the benchmark runs, not after (its results would be lost).</summary>
