@@ -52,7 +52,7 @@ internal sealed class WorkloadOptions
         };
     }
 
-    private TimeSpan ReadRequestTimeout(ParseResult r)
+    public TimeSpan ReadRequestTimeout(ParseResult r)
     {
         double seconds = r.GetValue(RequestTimeout);
         if (!(seconds > 0) || !double.IsFinite(seconds))

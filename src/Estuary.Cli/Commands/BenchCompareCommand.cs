@@ -57,7 +57,7 @@ internal static class BenchCompareCommand
                 int n = SweepSettings.PromptsNeeded(levels, perLevel, r.GetValue(w.Warmup), rateMode: false);
                 var work = Estuary.Bench.Workloads.RandomWorkload.Build(tokenizer, n, inputLength, outputLength, r.GetValue(w.Seed));
                 var sweep = new SweepSettings(work, levels, null, r.GetValue(w.Seed), r.GetValue(w.Warmup), inputLength, outputLength)
-                    { PromptsPerLevel = perLevel, DisjointLevels = true };
+                    { PromptsPerLevel = perLevel, DisjointLevels = true, RequestTimeout = w.ReadRequestTimeout(r) };
                 var comparison = new Comparison(outputLength);
                 for (int round = 0; round < roundCount; round++)
                 {
