@@ -52,10 +52,13 @@ internal static class SweepRunner
         table.AddColumns("conc.", "ok/fail", "req/s", "out tok/s", "total tok/s", "TTFT mean/p50/p99 ms", "TPOT mean/p50/p99 ms", "ITL p50/p99 ms", "E2E mean/p99 ms");
         foreach (var l in run.Levels)
         {
+            // Latencies of a level where nothing succeeded (or of ITL when every response came in one chunk) have no samples: n/a, not 0.
+            bool any = l.Completed > 0, anyItl = any && l.Requests.Any(x => x.Success && x.InterTokenLatencies.Count > 0);
             table.AddRow(l.RequestRate is { } r ? $"{r}/s" : l.Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{l.Completed}/{l.Failed}",
                 $"{l.RequestThroughput:F2}", $"{l.OutputThroughput:F1}", $"{l.TotalTokenThroughput:F1}",
-                $"{l.TtftMs.Mean:F0}/{l.TtftMs.Median:F0}/{l.TtftMs.P99:F0}", $"{l.TpotMs.Mean:F1}/{l.TpotMs.Median:F1}/{l.TpotMs.P99:F1}",
-                $"{l.ItlMs.Median:F1}/{l.ItlMs.P99:F1}", $"{l.E2eMs.Mean:F0}/{l.E2eMs.P99:F0}");
+                any ? $"{l.TtftMs.Mean:F0}/{l.TtftMs.Median:F0}/{l.TtftMs.P99:F0}" : "n/a",
+                any ? $"{l.TpotMs.Mean:F1}/{l.TpotMs.Median:F1}/{l.TpotMs.P99:F1}" : "n/a",
+                anyItl ? $"{l.ItlMs.Median:F1}/{l.ItlMs.P99:F1}" : "n/a", any ? $"{l.E2eMs.Mean:F0}/{l.E2eMs.P99:F0}" : "n/a");
         }
         AnsiConsole.Write(table);
         foreach (var l in run.Levels)
