@@ -144,6 +144,18 @@ public class CliTests
     }
 
     [Fact]
+    public void ALevelWhereEveryRequestFailedShowsNoLatenciesRatherThanZeros()
+    {
+        // Port 9 (discard) is closed on loopback: every request fails with connection refused.
+        var (code, output, error) = Run("bench", "serve", "--base-url", "http://127.0.0.1:9", "--concurrency", "1", "--num-prompts", "2",
+            "--warmup", "0", "--input-len", "8", "--output-len", "2");
+        Assert.Equal(1, code); // failed requests make the run's exit code 1
+        Assert.Contains("failed request at concurrency 1:", error);
+        Assert.Contains("Connection refused", error);
+        Assert.Equal(4, output.Split("n/a").Length - 1); // TTFT, TPOT, ITL and E2E
+    }
+
+    [Fact]
     public void AnIoFailureIsAnErrorNamingItNotACrash()
     {
         // serve on a port another socket holds: Kestrel's IOException names the address.
