@@ -108,6 +108,13 @@ public class BenchToolTests
             Assert.Equal(0x89, bytes[0]); // PNG signature
             Assert.Throws<InvalidDataException>(() => ResultWriter.Read(Path.Combine(dir, "estuary-levels.csv")));
 
+            // All three files or none: a folder where the requests CSV should go fails the write before any file lands.
+            Directory.CreateDirectory(Path.Combine(dir, "x-requests.csv"));
+            Assert.Contains("it is a folder", Assert.Throws<IOException>(() => ResultWriter.Write(dir, "x", run)).Message);
+            Assert.False(File.Exists(Path.Combine(dir, "x.json")));
+            Assert.False(File.Exists(Path.Combine(dir, "x-levels.csv")));
+            Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+
             // Hand-edited or foreign files: a null level (was a NullReferenceException in the chart), no levels, a negative rate.
             string Edited(string name, string text)
             {

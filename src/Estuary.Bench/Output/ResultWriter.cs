@@ -15,7 +15,7 @@ public static class ResultWriter
     {
         Directory.CreateDirectory(dir);
         var jsonPath = Path.Combine(dir, name + ".json");
-        File.WriteAllText(jsonPath, JsonSerializer.Serialize(run, s_json));
+        var json = JsonSerializer.Serialize(run, s_json);
         var levels = new StringBuilder("label,concurrency,request_rate,duration_s,completed,failed,input_tokens,output_tokens,request_throughput,output_throughput,total_token_throughput,ttft_mean_ms,ttft_p50_ms,ttft_p90_ms,ttft_p99_ms,tpot_mean_ms,tpot_p50_ms,tpot_p90_ms,tpot_p99_ms,itl_mean_ms,itl_p50_ms,itl_p90_ms,itl_p99_ms,e2e_mean_ms,e2e_p50_ms,e2e_p90_ms,e2e_p99_ms\n");
         var requests = new StringBuilder("label,concurrency,index,success,prompt_tokens,output_tokens,ttft_ms,tpot_ms,e2e_ms,start_s,error\n");
         foreach (var l in run.Levels)
@@ -28,9 +28,44 @@ public static class ResultWriter
                 requests.AppendLine(string.Join(",", Csv(run.Label), l.Concurrency, r.Index, r.Success ? "true" : "false", r.PromptTokens, r.OutputTokens,
                     F(r.Ttft * 1000), F(r.Tpot * 1000), F(r.Latency * 1000), F(r.StartOffset), Csv(r.Error ?? "")));
         }
-        File.WriteAllText(Path.Combine(dir, name + "-levels.csv"), levels.ToString());
-        File.WriteAllText(Path.Combine(dir, name + "-requests.csv"), requests.ToString());
+        WriteAllOrNothing([(jsonPath, json), (Path.Combine(dir, name + "-levels.csv"), levels.ToString()),
+            (Path.Combine(dir, name + "-requests.csv"), requests.ToString())]);
         return jsonPath;
+    }
+
+    /// <summary>
+    /// Writes every file to a temporary sibling first and renames them into place only when all are written, so a failure (a full
+    /// disk, a folder where a file should go) leaves the earlier files, not a mix of new and old.
+    /// </summary>
+    private static void WriteAllOrNothing(IReadOnlyList<(string Path, string Text)> files)
+    {
+        foreach (var (path, _) in files)
+            if (Directory.Exists(path)) throw new IOException($"cannot write '{path}': it is a folder");
+        var temps = new List<string>();
+        try
+        {
+            foreach (var (path, text) in files)
+            {
+                var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+                temps.Add(temp);
+                File.WriteAllText(temp, text);
+            }
+            for (int i = 0; i < files.Count; i++) File.Move(temps[i], files[i].Path, overwrite: true);
+        }
+        catch
+        {
+            foreach (var temp in temps)
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (IOException)
+                {
+                }
+            }
+            throw;
+        }
     }
 
     /// <summary>Reads a run written by <see cref="Write"/>.</summary>

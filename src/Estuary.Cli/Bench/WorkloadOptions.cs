@@ -75,8 +75,11 @@ internal sealed class WorkloadOptions
     {
         if (r.GetValue(Out) is not { } dir) return;
         var stem = Sanitize(run.Label);
-        var json = ResultWriter.Write(dir, stem, run);
         var png = Path.Combine(dir, stem + ".png");
+        if (Directory.Exists(png)) throw new IOException($"cannot write the chart '{png}': it is a folder");
+        if (File.Exists(Path.Combine(dir, stem + ".json")))
+            Console.Error.WriteLine($"note: replacing the results of an earlier run labelled '{run.Label}' in {dir} (--label keeps both)");
+        var json = ResultWriter.Write(dir, stem, run);
         ThroughputChart.Save(png, [run]);
         Console.Error.WriteLine($"wrote {json}, {stem}-levels.csv, {stem}-requests.csv and {png}");
     }
