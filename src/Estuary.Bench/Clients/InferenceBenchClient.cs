@@ -34,7 +34,7 @@ public sealed class InferenceBenchClient(HttpClient http, Uri baseUri, TextToken
         {
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
-                return OpenAiBenchClient.Failed(request, timer, $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+                return OpenAiBenchClient.Failed(request, timer, await OpenAiBenchClient.HttpFailureAsync(response, cancellationToken).ConfigureAwait(false));
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             var decoder = Encoding.UTF8.GetDecoder();
             var bytes = new byte[4096];

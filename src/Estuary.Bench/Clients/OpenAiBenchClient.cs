@@ -41,7 +41,7 @@ public sealed class OpenAiBenchClient(HttpClient http, Uri baseUri, string model
         {
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
-                return Failed(request, timer, $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+                return Failed(request, timer, await HttpFailureAsync(response, cancellationToken).ConfigureAwait(false));
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await foreach (var data in SseReader.ReadDataAsync(stream, cancellationToken).ConfigureAwait(false))
             {
@@ -80,6 +80,19 @@ public sealed class OpenAiBenchClient(HttpClient http, Uri baseUri, string model
             StartOffset = timer.StartOffset,
             Text = timer.Text,
         };
+    }
+
+    /// <summary>
+    /// "HTTP 503: {body}". HttpClient follows redirects, but a 301/302 turns the POST into a GET, whose error (often a 404 or 405)
+    /// hides the cause: that case names the redirect and where it led. 307/308 keep the POST and simply work.
+    /// </summary>
+    internal static async Task<string> HttpFailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        string failure = $"HTTP {(int)response.StatusCode}: {body}";
+        return response.RequestMessage is { Method.Method: "GET", RequestUri: { } landed }
+            ? $"the server redirected the POST to {landed}, which turned it into a GET ({failure}); use that address as --base-url"
+            : failure;
     }
 
     /// <summary>The exception's message with the inner cause HttpClient hides ("An error occurred while sending the request.").</summary>

@@ -39,7 +39,7 @@ public sealed class TritonBenchClient(HttpClient http, Uri baseUri, string model
         {
             using var response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
-                return OpenAiBenchClient.Failed(request, timer, $"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+                return OpenAiBenchClient.Failed(request, timer, await OpenAiBenchClient.HttpFailureAsync(response, cancellationToken).ConfigureAwait(false));
             if (stream)
             {
                 await using var s = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
