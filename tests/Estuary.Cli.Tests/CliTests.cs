@@ -156,6 +156,15 @@ public class CliTests
     }
 
     [Fact]
+    public void AKvCacheSmallerThanTheContextIsWarnedAbout()
+    {
+        var (code, _, error) = Run("generate", "--num-kv-blocks", "2", "--prompt", "hi", "--max-tokens", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("warning: the KV cache holds 32 tokens, fewer than the 512-token context", error);
+        Assert.DoesNotContain("warning", Run("generate", "--prompt", "hi", "--max-tokens", "3").Err);
+    }
+
+    [Fact]
     public void AnIoFailureIsAnErrorNamingItNotACrash()
     {
         // serve on a port another socket holds: Kestrel's IOException names the address.

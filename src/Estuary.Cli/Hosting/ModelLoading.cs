@@ -35,6 +35,10 @@ internal static class ModelLoading
             Console.Error.WriteLine($"loaded {mc.Architecture} ({mc.NumLayers} layers, hidden {mc.HiddenSize}, {mc.PositionEncoding}) " +
                 $"{engine.Model.WeightBytes / 1e6:F1} MB of weights in {started.Elapsed.TotalSeconds:F2} s; " +
                 $"KV cache {engine.NumKvBlocks} blocks × {config.BlockSize} tokens; {engine.Model.Backend.Name} backend");
+            long cacheTokens = (long)engine.NumKvBlocks * config.BlockSize;
+            if (cacheTokens < engine.MaxModelLen)
+                Console.Error.WriteLine($"warning: the KV cache holds {cacheTokens} tokens, fewer than the {engine.MaxModelLen}-token context: " +
+                    "no request can grow past that (give more blocks or memory, or a smaller --max-model-len)");
         }
         return engine!;
     }
