@@ -282,6 +282,8 @@ public sealed class LlmEngine : IDisposable
     /// <summary>An explicit block count or budget larger than the memory left fails here, naming the option, rather than in the allocator.</summary>
     private static void CheckKvCacheFits(EngineConfig config, KvCacheSpec spec)
     {
+        // A size derived from the memory fraction (≤ 1) fits by construction; only an explicit block count or budget can overshoot.
+        if (config.NumKvBlocks is null && config.KvCacheMemoryBytes is null) return;
         long bytes = spec.TotalBytes(), available = AvailableMemoryBytes();
         if (bytes <= available) return;
         string asked = config.NumKvBlocks is { } n ? $"num_kv_blocks {n}" : $"kv_cache_memory {config.KvCacheMemoryBytes} bytes";

@@ -27,8 +27,7 @@ public static class QuantizedCheckpointWriter
         using var reader = CheckpointIndex.Open(modelDir);
         var map = new WeightMap(reader, config);
         CheckInput(config, reader, map, null);
-        var output = Output(modelDir, outDir, overwrite);
-        output.CheckTarget();
+        var output = Output(modelDir, outDir, overwrite); // its Write checks the target before anything is computed or written
         var modules = ModuleLayers(config, map);
         bool quantizeHead = !keepHead && reader.Contains("lm_head.weight");
         if (quantizeHead) modules["lm_head"] = (config.NumLayers, false); // after the last layer
@@ -68,8 +67,7 @@ public static class QuantizedCheckpointWriter
         CheckInput(config, reader, map, options);
         if (stats.Length < config.NumLayers)
             throw new ArgumentException($"calibration statistics cover {stats.Length} layers; the model has {config.NumLayers}", nameof(stats));
-        var output = Output(modelDir, outDir, overwrite);
-        output.CheckTarget();
+        var output = Output(modelDir, outDir, overwrite); // its Write checks the target before any layer is quantized
         var modules = ModuleLayers(config, map);
         var layers = new AwqLayerQuantizer(config, map, new AwqSearch(backend, options), options);
         AwqLayerResult? current = null;
