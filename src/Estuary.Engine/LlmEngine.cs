@@ -80,7 +80,7 @@ public sealed class LlmEngine : IDisposable
         var generation = GenerationConfig.Load(modelDir);
         IBackend backend = new CpuBackend(config.NumThreads);
         if (Diagnostics.ProfilingBackend.Enabled) backend = new Diagnostics.ProfilingBackend(backend, Console.Error);
-        var model = ModelLoader.Load(modelDir, backend, layerLoaded, config.Quantization);
+        var model = ModelLoader.Load(modelDir, backend, layerLoaded, config.Quantization, config.MaxModelLen);
         LoraSet? set = null;
         try
         {

@@ -11,11 +11,16 @@ namespace Estuary.Models;
 public static class ModelLoader
 {
     /// <summary>Loads <paramref name="modelDir"/>; <paramref name="layerLoaded"/> receives the number of layers wired so far;
-    /// <paramref name="quantization"/> quantizes on the fly (INT8) or insists on a pre-quantized checkpoint (AWQ).</summary>
-    public static CausalLm Load(string modelDir, IBackend backend, IProgress<int>? layerLoaded = null, QuantizationMode quantization = QuantizationMode.None)
+    /// <paramref name="quantization"/> quantizes on the fly (INT8) or insists on a pre-quantized checkpoint (AWQ);
+    /// <paramref name="maxPositions"/>, when below max_position_embeddings, limits the positions the model is built for (the
+    /// RoPE table is sized by it, so a serving context of 4k on a 1M-position checkpoint does not precompute 1M rows).</summary>
+    public static CausalLm Load(string modelDir, IBackend backend, IProgress<int>? layerLoaded = null, QuantizationMode quantization = QuantizationMode.None,
+        int? maxPositions = null)
     {
         if (!Directory.Exists(modelDir)) throw new DirectoryNotFoundException($"model directory '{modelDir}' does not exist");
+        if (maxPositions is < 1) throw new ArgumentOutOfRangeException(nameof(maxPositions), $"maxPositions must be positive (got {maxPositions})");
         var config = ModelConfig.Load(modelDir);
+        if (maxPositions is { } cap && cap < config.MaxPositions) config = config with { MaxPositions = cap };
         var builder = ModelRegistry.Get(config.Architecture);
         // Float weights are copied into process memory (faster to stream than the mapped file); weights quantized at load are
         // re-encoded from the mapping directly, so the float copy would only add a second model's worth of memory.

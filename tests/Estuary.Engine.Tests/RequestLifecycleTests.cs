@@ -29,6 +29,7 @@ public class RequestLifecycleTests
         while (engine.HasUnfinishedRequests) foreach (var o in engine.Step()) last = o;
         Assert.Equal(FinishReason.Length, last!.FinishReason);
         Assert.Equal(37, last.NumOutputTokens);
+        Assert.Equal(40, engine.Model.Config.MaxPositions); // the model (its RoPE table) is built for the serving context only
     }
 
     [Fact]

@@ -59,6 +59,13 @@ public sealed partial class OperationsTests(ServerFixture fx)
         Assert.Equal(HttpStatusCode.Unauthorized, (await open.GetAsync("/v1/models")).StatusCode);
         foreach (var path in new[] { "/health", "/v2/health/live", "/v2/health/ready", "/metrics" })
             Assert.Equal(HttpStatusCode.OK, (await open.GetAsync(path)).StatusCode);
+        foreach (var path in new[] { "/health", "/v2/health/live", "/v2/health/ready" })
+        {
+            // Load balancers and uptime probes often send HEAD: same status, no body.
+            using var head = await open.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        }
         Assert.Equal(HttpStatusCode.OK, (await keyed.GetAsync("/v1/models")).StatusCode);
         using var ok = await keyed.PostAsync("/v2/models/ensemble/generate", Json("{\"text_input\":\"hi\",\"max_tokens\":4}"));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);

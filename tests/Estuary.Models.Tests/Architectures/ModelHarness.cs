@@ -9,10 +9,10 @@ internal sealed class ModelHarness : IDisposable
 {
     private const int BlockSize = 4;
 
-    public ModelHarness(string modelDir)
+    public ModelHarness(string modelDir, int? maxPositions = null)
     {
         Backend = new CpuBackend();
-        Model = ModelLoader.Load(modelDir, Backend);
+        Model = ModelLoader.Load(modelDir, Backend, maxPositions: maxPositions);
     }
 
     public CpuBackend Backend { get; }

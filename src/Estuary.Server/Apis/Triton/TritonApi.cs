@@ -20,9 +20,9 @@ internal static class TritonApi
 
     public static IEndpointRouteBuilder MapTritonApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v2/health/live", () => TypedResults.Ok());
-        app.MapGet("/v2/health/ready", () => TypedResults.Ok());
-        app.MapGet("/v2/models/{model}/ready", (string model, ServedModel served) => { Check(served, model); return TypedResults.Ok(); });
+        app.MapMethods("/v2/health/live", HealthApi.Probe, () => TypedResults.Ok());
+        app.MapMethods("/v2/health/ready", HealthApi.Probe, () => TypedResults.Ok());
+        app.MapMethods("/v2/models/{model}/ready", HealthApi.Probe, (string model, ServedModel served) => { Check(served, model); return TypedResults.Ok(); });
         app.MapGet("/v2/models/{model}", (string model, ServedModel served) =>
         {
             Check(served, model);
