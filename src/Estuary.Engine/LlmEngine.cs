@@ -147,6 +147,14 @@ public sealed class LlmEngine : IDisposable
                 break;
             }
         }
+        foreach (var id in sampling.LogitBias.Keys)
+        {
+            if (id >= ModelConfig.VocabSize)
+            {
+                errors.Add($"logit_bias token id {id} is outside the vocabulary [0, {ModelConfig.VocabSize})");
+                break;
+            }
+        }
         if (promptIds.Count >= MaxModelLen)
             errors.Add($"prompt is {promptIds.Count} tokens; the context length is {MaxModelLen}, leaving no room to generate");
         else
@@ -170,6 +178,8 @@ public sealed class LlmEngine : IDisposable
         var seq = new Sequence(requestId, [.. promptIds], sampling, _arrivals++, EffectiveMaxTokens(promptIds.Length, sampling), stop)
         {
             BadWordIds = EncodeBadWords(sampling.BadWords),
+            LogitBiasIds = [.. sampling.LogitBias.Keys],
+            LogitBiasValues = [.. sampling.LogitBias.Values],
             LoraId = sampling.LoraName is { } lora && _loras!.TryGetId(lora, out int loraId) ? loraId : 0,
         };
         _sequences.Add(requestId, seq);

@@ -31,6 +31,11 @@ public sealed record SamplingParams
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
     /// <summary>Strings that end the request; they are not part of the output text.</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
+    /// <summary>Most a logit_bias value may add or take away (OpenAI's range).</summary>
+    public const float MaxLogitBias = 100f;
+
+    /// <summary>Added to the logits of these token ids before penalties and sampling (OpenAI <c>logit_bias</c>; ±100 bans or forces).</summary>
+    public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
     /// <summary>Strings the model may not produce (their token sequences are banned).</summary>
     public IReadOnlyList<string> BadWords { get; init; } = [];
     /// <summary>Keep generating past EOS.</summary>
@@ -65,6 +70,12 @@ public sealed record SamplingParams
         if (Logprobs is < 0 or > MaxLogprobs) errors.Add($"logprobs must be in [0, {MaxLogprobs}] (got {Logprobs})");
         foreach (var s in Stop)
             if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
+        foreach (var (id, bias) in LogitBias)
+        {
+            if (id < 0) errors.Add($"logit_bias token id {id} is negative");
+            if (!(bias >= -MaxLogitBias && bias <= MaxLogitBias))
+                errors.Add($"logit_bias for token {id} must be in [-{MaxLogitBias}, {MaxLogitBias}] (got {bias})");
+        }
         return errors;
     }
 

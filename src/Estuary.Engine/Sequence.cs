@@ -68,6 +68,9 @@ public sealed class Sequence
     internal StopChecker Stop { get; }
     internal bool IsFinished => Status == SequenceStatus.Finished;
     internal int[][] BadWordIds { get; init; } = [];
+    /// <summary>The request's logit_bias as parallel arrays (ids, values), so the sampler walks them without allocating.</summary>
+    internal int[] LogitBiasIds { get; init; } = [];
+    internal float[] LogitBiasValues { get; init; } = [];
     /// <summary>LoRA adapter id of every token (0 = base model); also seeds the prefix hashes so adapters never share KV.</summary>
     internal int LoraId { get; init; }
 

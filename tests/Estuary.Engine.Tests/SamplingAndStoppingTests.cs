@@ -105,6 +105,43 @@ public class SamplingAndStoppingTests
     }
 
     [Fact]
+    public void LogitBiasForcesOrBansTokensAndLeavesLogprobsThoseOfTheModel()
+    {
+        using var llm = Stories();
+        var prompt = llm.Engine.Tokenizer.Encode("Once upon a time");
+        var plain = llm.Generate([prompt], SamplingParams.Greedy(20) with { IgnoreEos = true, Logprobs = 1 })[0];
+
+        // +100 on one token: greedy and sampled requests alike produce nothing else; the logprob reported is the model's own.
+        const int forced = 300;
+        var bias = new Dictionary<int, float> { [forced] = 100 };
+        var greedy = llm.Generate([prompt], SamplingParams.Greedy(8) with { IgnoreEos = true, LogitBias = bias, Logprobs = 0 })[0];
+        Assert.All(greedy.OutputIds, id => Assert.Equal(forced, id));
+        Assert.NotEqual(forced, plain.OutputIds[0]);
+        Assert.True(greedy.Logprobs![0].Logprob < plain.Logprobs![0].Logprob, "the reported logprob is the model's, before the bias");
+        var sampled = llm.Generate([prompt], new SamplingParams { Temperature = 1, Seed = 5, MaxTokens = 8, IgnoreEos = true, LogitBias = bias })[0];
+        Assert.All(sampled.OutputIds, id => Assert.Equal(forced, id));
+
+        // -100 on the greedy first token: the first token changes to the model's second choice.
+        int first = plain.OutputIds[0];
+        var banned = llm.Generate([prompt], SamplingParams.Greedy(1) with { LogitBias = new Dictionary<int, float> { [first] = -100 }, Logprobs = 2 })[0];
+        Assert.NotEqual(first, banned.OutputIds[0]);
+        Assert.Equal(banned.Logprobs![0].TopLogprobs![1].TokenId, banned.OutputIds[0]);
+    }
+
+    [Fact]
+    public void LogitBiasOutsideItsRangeOrTheVocabularyIsRefusedNamingTheField()
+    {
+        using var llm = Stories();
+        var prompt = llm.Engine.Tokenizer.Encode("Once");
+        Assert.Contains(new SamplingParams { LogitBias = new Dictionary<int, float> { [5] = 101 } }.Validate(), e => e.StartsWith("logit_bias"));
+        Assert.Contains(new SamplingParams { LogitBias = new Dictionary<int, float> { [5] = float.NaN } }.Validate(), e => e.StartsWith("logit_bias"));
+        Assert.Contains(new SamplingParams { LogitBias = new Dictionary<int, float> { [-1] = 1 } }.Validate(), e => e.StartsWith("logit_bias"));
+        var outside = llm.Engine.ValidateRequest(prompt, SamplingParams.Greedy(4) with { LogitBias = new Dictionary<int, float> { [512] = 1 } });
+        Assert.Contains(outside, e => e.StartsWith("logit_bias") && e.Contains("512"));
+        Assert.Empty(llm.Engine.ValidateRequest(prompt, SamplingParams.Greedy(4) with { LogitBias = new Dictionary<int, float> { [511] = -100 } }));
+    }
+
+    [Fact]
     public void LogprobsAreReturnedAndConsistent()
     {
         using var llm = Stories();

@@ -166,7 +166,11 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"seed\":\"x\"}", 400, "seed")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",", 400, null)]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logprobs\":true,\"top_logprobs\":25}", 400, "top_logprobs")]
-    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"50\":5}}", 400, "logit_bias")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"50\":500}}", 400, "logit_bias")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"fifty\":5}}", 400, "logit_bias")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"50\":\"5\"}}", 400, "logit_bias")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":{\"99999\":5}}", 400, "logit_bias")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":[5]}", 400, "logit_bias")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", 400, "tools")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"json_object\"}}", 400, "response_format")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"best_of\":3}", 400, "best_of")]
@@ -181,6 +185,24 @@ public sealed class OpenAiApiTests(ServerFixture fx)
         Assert.True(error.TryGetProperty("code", out _));
         if (param is null) Assert.Equal(JsonValueKind.Null, error.GetProperty("param").ValueKind);
         else Assert.Equal(param, error.GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task SdkLogitBiasForcesATokenAndIsPerRequest()
+    {
+        var chat = Chat(fx.Client, "stories260k");
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 6, Temperature = 0, IncludeLogProbabilities = true };
+        ChatCompletion plain = await chat.CompleteChatAsync([new UserChatMessage("Tell me a story")], options);
+        options.LogitBiases[300] = 100;
+        ChatCompletion forced = await chat.CompleteChatAsync([new UserChatMessage("Tell me a story")], options);
+        var tokens = forced.ContentTokenLogProbabilities.Select(t => t.Token).ToList();
+        Assert.Equal(6, tokens.Count);
+        Assert.Single(tokens.Distinct());
+        Assert.Equal(string.Concat(tokens), forced.Content[0].Text);
+        Assert.NotEqual(plain.Content[0].Text, forced.Content[0].Text);
+        options.LogitBiases.Clear();
+        ChatCompletion again = await chat.CompleteChatAsync([new UserChatMessage("Tell me a story")], options);
+        Assert.Equal(plain.Content[0].Text, again.Content[0].Text); // a bias does not outlive its request
     }
 
     [Fact]

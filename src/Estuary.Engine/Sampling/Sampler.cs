@@ -1,4 +1,4 @@
-// Turns one sequence's logits row into a token: logprobs (raw) → penalties → bans → greedy, or temperature → top-k/top-p/min-p → draw.
+// Turns one sequence's logits row into a token: logprobs (raw) → logit bias → penalties → bans → greedy, or temperature → top-k/top-p/min-p → draw.
 // Invariant: randomness comes only from the sequence's own Random, so a seed gives the same tokens whatever else is batched.
 // Scratch arrays are sized to V once; nothing is allocated per token except the optional logprob list.
 namespace Estuary.Engine.Sampling;
@@ -36,11 +36,20 @@ internal sealed class Sampler
             top = TopLogprobs(logits, p.Logprobs.Value, logSumExp);
         }
         Span<float> raw = p.Logprobs.HasValue ? logits.ToArray() : default; // only when logprobs are asked for
+        ApplyLogitBias(seq, logits);
         ApplyPenalties(seq, logits);
         ApplyBans(seq, logits);
         int token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
         float logprob = p.Logprobs.HasValue ? raw[token] - logSumExp : float.NaN;
         return new SampleResult(token, logprob, top);
+    }
+
+    // Before the penalties, as vLLM orders its logits processors; logprobs stay those of the model (taken above).
+    private static void ApplyLogitBias(Sequence seq, Span<float> logits)
+    {
+        var ids = seq.LogitBiasIds;
+        var values = seq.LogitBiasValues;
+        for (int i = 0; i < ids.Length; i++) logits[ids[i]] += values[i];
     }
 
     private void ApplyPenalties(Sequence seq, Span<float> logits)

@@ -26,8 +26,9 @@ internal abstract class SamplingRequest
     public bool? SkipSpecialTokens { get; init; }
     public List<int>? StopTokenIds { get; init; }
 
-    // OpenAI fields Estuary does not implement: read only so that using them is a clear 400 rather than silently ignored.
     public JsonElement? LogitBias { get; init; }
+
+    // OpenAI fields Estuary does not implement: read only so that using them is a clear 400 rather than silently ignored.
     public int? BestOf { get; init; }
     public JsonElement? Tools { get; init; }
     public JsonElement? Functions { get; init; }

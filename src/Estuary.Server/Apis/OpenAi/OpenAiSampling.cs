@@ -31,6 +31,7 @@ internal static class OpenAiSampling
             Stop = StringOrList(r.Stop, "stop"),
             StopTokenIds = r.StopTokenIds ?? [],
             Logprobs = logprobs,
+            LogitBias = LogitBias(r.LogitBias),
         };
         if (r.N is < 1 or > MaxChoices) throw RequestException.BadRequest($"n must be in [1, {MaxChoices}] (got {r.N})", "n");
         var errors = p.Validate();
@@ -48,7 +49,6 @@ internal static class OpenAiSampling
             JsonValueKind.Array => v.GetArrayLength() > 0,
             _ => true,
         };
-        if (Given(r.LogitBias)) throw RequestException.BadRequest("'logit_bias' is not supported", "logit_bias");
         if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
             throw RequestException.BadRequest($"'best_of' other than n is not supported (got best_of {bestOf}, n {r.N ?? 1})", "best_of");
         if (Given(r.Tools)) throw RequestException.BadRequest("'tools' (function calling) is not supported", "tools");
@@ -56,6 +56,25 @@ internal static class OpenAiSampling
         if (r.ResponseFormat is { ValueKind: JsonValueKind.Object } format
             && !(format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text")))
             throw RequestException.BadRequest($"'response_format' {format.GetRawText()} is not supported; only {{\"type\": \"text\"}}", "response_format");
+    }
+
+    /// <summary>OpenAI's logit_bias: an object from token id (a string of digits) to a number in [-100, 100]; null or absent is none.
+    /// The engine checks the range and the vocabulary.</summary>
+    private static Dictionary<int, float> LogitBias(JsonElement? value)
+    {
+        var bias = new Dictionary<int, float>();
+        if (value is not { } v || v.ValueKind == JsonValueKind.Null) return bias;
+        if (v.ValueKind != JsonValueKind.Object)
+            throw RequestException.BadRequest("'logit_bias' must be an object mapping token ids to numbers", "logit_bias");
+        foreach (var entry in v.EnumerateObject())
+        {
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                throw RequestException.BadRequest($"'logit_bias' keys must be token ids (got '{entry.Name}')", "logit_bias");
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetDouble(out double b))
+                throw RequestException.BadRequest($"'logit_bias' value for token {id} must be a number", "logit_bias");
+            bias[id] = (float)b;
+        }
+        return bias;
     }
 
     /// <summary>vLLM's rule: an explicit max_tokens plus the prompt must fit in the context.</summary>
