@@ -1,10 +1,11 @@
 // Composes the HTTP server: Kestrel on one address, error handling, API-key check, and the API families (health, /inference,
-// OpenAI /v1, Triton /v2, /metrics) all over one AsyncLlmEngine. Invariant: composition only; behaviour lives in the Map* classes.
+// OpenAI /v1, Triton /v2, /tokenize and /detokenize, /metrics) all over one AsyncLlmEngine. Invariant: composition only; behaviour lives in the Map* classes.
 using System.Net;
 using Estuary.Engine;
 using Estuary.Server.Apis;
 using Estuary.Server.Apis.OpenAi;
 using Estuary.Server.Apis.Simple;
+using Estuary.Server.Apis.Tokenize;
 using Estuary.Server.Apis.Triton;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
@@ -66,6 +67,7 @@ public sealed class EstuaryServer : IAsyncDisposable
         app.MapInferenceApi();
         app.MapOpenAiApi();
         app.MapTritonApi();
+        app.MapTokenizeApi();
         app.MapMetrics("/metrics", metrics.Registry);
         AbortWhatIsLeftBeforeTheShutdownDeadline(app.Lifetime, engine, options.ShutdownTimeout);
         return new EstuaryServer(app);

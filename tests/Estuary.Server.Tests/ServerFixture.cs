@@ -36,10 +36,18 @@ public sealed class ServerFixture : IAsyncLifetime
             logging => { });
         await server.StartAsync();
         lock (_servers) _servers.Add(server);
-        var client = new HttpClient { BaseAddress = new Uri(server.Addresses[0]), Timeout = TimeSpan.FromSeconds(30) };
+        var client = NewClient(new Uri(server.Addresses[0]));
         if (options.ApiKey is { } key) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return client;
     }
+
+    /// <summary>
+    /// A client whose disposing of an unread response really hangs up. By default SocketsHttpHandler drains up to 1 MB of an
+    /// unread body (for up to 2 s) to reuse the connection; a stream of a few thousand tiny-model tokens fits in that, so the
+    /// server would see a reader, not a disconnect, and the request would run to its end.
+    /// </summary>
+    public static HttpClient NewClient(Uri baseAddress) =>
+        new(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Polls (bounded) until the engine is idle with every KV block free; fails the test otherwise.</summary>
     public static async Task AssertAllBlocksFreeAsync(AsyncLlmEngine engine)

@@ -1,4 +1,4 @@
-// Bearer-key check for /v1, /v2 and /inference (health and metrics stay open), answering 401 in each API family's error shape.
+// Bearer-key check for /v1, /v2, /inference, /tokenize and /detokenize (health, metrics and version stay open), answering 401 in each API family's error shape.
 // Invariant: keys are compared in constant time; a request without the exact key never reaches an endpoint.
 using System.Security.Cryptography;
 using System.Text;
@@ -13,7 +13,8 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, string apiKey)
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        bool guarded = (path.StartsWithSegments("/v1") || path.StartsWithSegments("/v2") || path.StartsWithSegments("/inference"))
+        bool guarded = (path.StartsWithSegments("/v1") || path.StartsWithSegments("/v2") || path.StartsWithSegments("/inference")
+                || path.StartsWithSegments("/tokenize") || path.StartsWithSegments("/detokenize"))
             && !path.StartsWithSegments("/v2/health");
         if (!guarded || Matches(context.Request.Headers.Authorization.ToString()))
         {
