@@ -29,6 +29,8 @@ public sealed class LlmEngine : IDisposable
     private readonly LoraSet? _loras;
     private long _arrivals;
     private long _steps;
+    private long _promptTokensComputed;
+    private long _generatedTokens;
     private int _peakUsedBlocks;
 
     /// <summary>Creates an engine over a loaded model; <paramref name="loras"/> (already attached to it) is owned and disposed by the engine.</summary>
@@ -120,7 +122,7 @@ public sealed class LlmEngine : IDisposable
 
     /// <summary>Occupancy snapshot.</summary>
     public EngineStats Stats => new(NumKvBlocks, _kvCache.NumFreeBlocks, _peakUsedBlocks, _scheduler.NumRunning,
-        _scheduler.NumWaiting, _scheduler.NumPreemptions, _steps);
+        _scheduler.NumWaiting, _scheduler.NumPreemptions, _steps, _promptTokensComputed, _generatedTokens);
 
     /// <summary>Sampling defaults from generation_config.json (greedy when do_sample is false).</summary>
     public SamplingParams DefaultSamplingParams(int? maxTokens = null) => new()
@@ -210,6 +212,7 @@ public sealed class LlmEngine : IDisposable
         var logits = _runner.Execute(batch);
         foreach (var (seq, numNew) in plan.Scheduled)
         {
+            _promptTokensComputed += Math.Clamp(seq.NumPromptTokens - seq.NumComputedTokens, 0, numNew);
             seq.NumComputedTokens += numNew;
             _kvCache.CacheFullBlocks(seq);
         }
@@ -220,6 +223,7 @@ public sealed class LlmEngine : IDisposable
             Debug.Assert(seq.NumComputedTokens == seq.NumTokens);
             var sample = _sampler.Sample(seq, logits.Span.Slice(r * vocab, vocab));
             seq.AppendToken(sample.TokenId);
+            _generatedTokens++;
             bool atLimit = seq.NumOutputTokens >= seq.MaxTokens || seq.NumTokens >= MaxModelLen;
             var (delta, reason) = seq.Stop.OnToken(sample.TokenId, atLimit);
             var logprobs = seq.Sampling.Logprobs.HasValue ? new[] { sample } : null;

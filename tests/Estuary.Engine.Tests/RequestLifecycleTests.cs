@@ -33,6 +33,22 @@ public class RequestLifecycleTests
     }
 
     [Fact]
+    public void StatsCountPromptTokensComputedAndTokensGenerated()
+    {
+        using var engine = LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { BlockSize = 4, MaxNumBatchedTokens = 8 });
+        int[] prompt = [1, 400, 500, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309]; // 13 tokens: two prefill chunks of ≤ 8
+        engine.AddRequest("a", prompt, SamplingParams.Greedy(5) with { IgnoreEos = true });
+        while (engine.HasUnfinishedRequests) engine.Step();
+        Assert.Equal(13, engine.Stats.NumPromptTokensComputed);
+        Assert.Equal(5, engine.Stats.NumGeneratedTokens);
+        // The same prompt again: its full blocks come from the prefix cache, so only the rest is computed.
+        engine.AddRequest("b", prompt, SamplingParams.Greedy(2) with { IgnoreEos = true });
+        while (engine.HasUnfinishedRequests) engine.Step();
+        Assert.InRange(engine.Stats.NumPromptTokensComputed - 13, 1, 4);
+        Assert.Equal(7, engine.Stats.NumGeneratedTokens);
+    }
+
+    [Fact]
     public void AbortFreesBlocksImmediately()
     {
         using var engine = LlmEngine.Load(Fixtures.Path("stories260k"), new EngineConfig { BlockSize = 4 });

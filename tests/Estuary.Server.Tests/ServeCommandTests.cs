@@ -16,7 +16,7 @@ public sealed partial class ServeCommandTests
         var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Name;
         var exe = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "Estuary.Cli", config, "estuary"));
         Assert.True(File.Exists(exe), $"{exe} not built");
-        var start = new ProcessStartInfo(exe, ["serve", "--port", "0", "--threads", "1", "--num-kv-blocks", "64"])
+        var start = new ProcessStartInfo(exe, ["serve", "--port", "0", "--threads", "1", "--num-kv-blocks", "64", "--log-stats-interval", "0.2"])
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
@@ -39,6 +39,18 @@ public sealed partial class ServeCommandTests
                 new StringContent("{\"messages\": [{\"role\": \"user\", \"content\": \"你是谁?\"}]}", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
             Assert.NotEmpty(await reply.Content.ReadAsStringAsync());
+
+            // Within a couple of intervals after the request, the log has an engine line that counted its tokens.
+            string? engineLine = null;
+            var statsTimeout = Task.Delay(TimeSpan.FromSeconds(10));
+            while (engineLine is null)
+            {
+                var lineTask = process.StandardError.ReadLineAsync();
+                Assert.True(await Task.WhenAny(lineTask, statsTimeout) == lineTask, "no engine line within 10 s");
+                var line = await lineTask ?? throw new Xunit.Sdk.XunitException("serve exited without an engine line");
+                if (line.StartsWith("engine: ", StringComparison.Ordinal)) engineLine = line;
+            }
+            Assert.Matches(@"^engine: prompt \d+\.\d tokens/s, generation \d+\.\d tokens/s, running \d+, waiting \d+, KV cache", engineLine);
 
             using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()])) await kill.WaitForExitAsync();
             using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(20));

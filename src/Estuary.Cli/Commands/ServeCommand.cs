@@ -1,5 +1,6 @@
 // `estuary serve`: loads one model (progress bar), serves /inference, OpenAI /v1 and Triton /v2 over one engine, logs one ready
-// line, and on Ctrl-C/SIGTERM stops accepting, finishes or aborts in-flight requests within the timeout, and exits 0.
+// line and, while busy, an engine line every --log-stats-interval; on Ctrl-C/SIGTERM stops accepting, finishes or aborts in-flight
+// requests within the timeout, and exits 0.
 using System.CommandLine;
 using Estuary.Cli.Hosting;
 using Estuary.Engine;
@@ -16,7 +17,7 @@ internal static class ServeCommand
         var engineOptions = new EngineOptions();
         var host = new Option<string>("--host") { Description = "Address to listen on (an IP, localhost, or 0.0.0.0)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => 8000 };
-        var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1, /v2 and /inference (default: $ESTUARY_API_KEY)" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' on /v1, /v2, /inference, /tokenize and /detokenize (default: $ESTUARY_API_KEY)" };
         var servedName = new Option<string?>("--served-model-name") { Description = "Model id shown by /v1/models (default: the model folder's name)" };
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait beyond --max-num-seqs running ones; more get 503", DefaultValueFactory = _ => 256 };
         var excludeInput = new Option<bool>("--exclude-input-in-output") { Description = "Triton: leave the prompt out of text_output unless a request says otherwise" };
@@ -25,11 +26,13 @@ internal static class ServeCommand
         var chatFormat = new Option<string?>("--chat-format") { Description = "Override the chat format: baichuan2 or llama2" };
         var maxBody = new Option<string>("--max-request-body") { Description = "Largest request body accepted (413 beyond)", DefaultValueFactory = _ => "4MiB" };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown", DefaultValueFactory = _ => 10 };
+        var statsInterval = new Option<double>("--log-stats-interval") { Description = "Seconds between engine lines in the log (throughput, queue, KV cache) while busy", DefaultValueFactory = _ => 10 };
+        var disableStats = new Option<bool>("--disable-log-stats") { Description = "No periodic engine lines" };
         var command = new Command("serve", "Serve a model over HTTP: /inference, OpenAI /v1, Triton /v2, /metrics");
         engineOptions.AddTo(command);
         var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
         command.Options.Add(engineKind);
-        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, chatFormat, maxBody, shutdownTimeout })
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, chatFormat, maxBody, shutdownTimeout, statsInterval, disableStats })
             command.Options.Add(o);
         command.SetAction(r =>
         {
@@ -54,24 +57,31 @@ internal static class ServeCommand
                 MaxRequestBodyBytes = ByteSize.Parse(r.GetValue(maxBody)!, "--max-request-body"),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(shutdownTimeout))),
             };
+            double interval = r.GetValue(statsInterval);
+            if (!(interval > 0) || interval > 86400) throw new UsageException($"--log-stats-interval must be in (0, 86400] seconds (got {interval})");
+            TimeSpan? logStats = r.GetValue(disableStats) ? null : TimeSpan.FromSeconds(interval);
             var optionErrors = options.Validate();
             if (optionErrors.Count > 0) throw new UsageException(string.Join("; ", optionErrors));
             if (r.GetValue(chatFormat) is { } name && !ChatFormats.Names.Contains(name))
                 throw new UsageException($"--chat-format must be one of {string.Join(", ", ChatFormats.Names)} (got '{name}')");
             using var engine = new AsyncLlmEngine(ModelLoading.Load(dir, config, loras: engineOptions.Loras(r)));
             var format = ChatFormats.ForModel(dir, engine.Engine.Tokenizer, r.GetValue(chatFormat));
-            return Serve(engine, format, options).GetAwaiter().GetResult();
+            return Serve(engine, format, options, logStats).GetAwaiter().GetResult();
         });
         return command;
     }
 
-    private static async Task<int> Serve(AsyncLlmEngine engine, IChatFormat format, ServerOptions options)
+    private static async Task<int> Serve(AsyncLlmEngine engine, IChatFormat format, ServerOptions options, TimeSpan? logStats)
     {
         await using var server = EstuaryServer.Create(engine, format, options);
         await server.StartAsync();
         Console.Error.WriteLine($"serving '{options.ServedModelName}' on {string.Join(", ", server.Addresses)} " +
-            $"(/inference, OpenAI /v1, Triton /v2, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}); Ctrl-C stops");
+            $"(/inference, OpenAI /v1, Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}); Ctrl-C stops");
+        using var stopLogging = new CancellationTokenSource();
+        var logging = logStats is { } every ? StatsLog.RunAsync(() => engine.Stats, every, Console.Error, stopLogging.Token) : Task.CompletedTask;
         await server.WaitForShutdownAsync();
+        await stopLogging.CancelAsync();
+        await logging;
         Console.Error.WriteLine("stopped");
         return 0;
     }

@@ -44,7 +44,7 @@ internal sealed class ServerMetrics
         _tpot = f.CreateHistogram("estuary_time_per_output_token_seconds", "Mean time between generated tokens of a request.", latency);
         _e2e = f.CreateHistogram("estuary_e2e_request_latency_seconds", "Time from arrival to the end of the request.", latency);
         _queue = f.CreateHistogram("estuary_request_queue_time_seconds",
-            "Estimated time spent waiting before the first step: time to first token minus one inter-token interval.", latency);
+            "Time from arrival in the engine to the first admission into the running batch.", latency);
         Registry.AddBeforeCollectCallback(() =>
         {
             var s = stats();
