@@ -63,6 +63,33 @@ public sealed class TritonApiTests(ServerFixture fx)
         Assert.Contains("1", doc.RootElement.GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
         Assert.Contains("text_input", doc.RootElement.GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
         Assert.Contains("text_output", doc.RootElement.GetProperty("outputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
+
+        using var server = JsonDocument.Parse(await fx.Client.GetStringAsync("/v2"));
+        Assert.Equal("estuary", server.RootElement.GetProperty("name").GetString());
+        Assert.Contains("generate", server.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task ModelRoutesAnswerUnderTheirVersionToo()
+    {
+        // Triton's clients may name the version: /v2/models/{m}/versions/1/…; any other version is unknown.
+        foreach (var path in new[] { "/v2/models/ensemble/versions/1/ready", "/v2/models/ensemble/versions/1" })
+            Assert.Equal(HttpStatusCode.OK, (await fx.Client.GetAsync(path)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await fx.Client.GetAsync("/v2/models/ensemble/versions/2/ready")).StatusCode);
+
+        const string body = "{\"text_input\":\"Once upon a time\",\"max_tokens\":6,\"temperature\":0,\"exclude_input_in_output\":true}";
+        using var plain = await fx.Client.PostAsync("/v2/models/ensemble/generate", Json(body));
+        using var versioned = await fx.Client.PostAsync("/v2/models/ensemble/versions/1/generate", Json(body));
+        Assert.Equal(HttpStatusCode.OK, versioned.StatusCode);
+        static string Text(string json) => JsonDocument.Parse(json).RootElement.GetProperty("text_output").GetString()!;
+        Assert.Equal(Text(await plain.Content.ReadAsStringAsync()), Text(await versioned.Content.ReadAsStringAsync()));
+        var events = await Sse.ReadAsync(fx.Client, "/v2/models/ensemble/versions/1/generate_stream", body);
+        Assert.Equal(Text(await plain.Content.ReadAsStringAsync()), string.Concat(events.Select(Text)));
+
+        using var wrong = await fx.Client.PostAsync("/v2/models/ensemble/versions/7/generate", Json(body));
+        Assert.Equal(HttpStatusCode.NotFound, wrong.StatusCode);
+        Assert.Contains("version 7", await wrong.Content.ReadAsStringAsync());
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
 
     [Theory]

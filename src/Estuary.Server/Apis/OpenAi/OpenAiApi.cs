@@ -100,6 +100,8 @@ internal static class OpenAiApi
         var ct = context.RequestAborted;
         var r = await JsonBody.ReadAsync<CompletionRequest>(context.Request, ct);
         var lora = model.ResolveLora(r.Model);
+        if (!string.IsNullOrEmpty(r.Suffix))
+            throw RequestException.BadRequest("'suffix' (text after the insertion) is not supported", "suffix");
         var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
         var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs) with { LoraName = lora };
         foreach (var p in prompts) OpenAiSampling.CheckContext(model, p.Ids.Length, r.MaxTokens, "max_tokens");

@@ -53,4 +53,5 @@ internal sealed class CompletionRequest : SamplingRequest
     public JsonElement? Prompt { get; init; }
     public int? Logprobs { get; init; }
     public bool? Echo { get; init; }
+    public string? Suffix { get; init; } // not implemented: a non-empty suffix is a 400
 }

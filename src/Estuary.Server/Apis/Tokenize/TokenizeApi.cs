@@ -1,7 +1,6 @@
 // vLLM's utility endpoints: POST /tokenize (a prompt, or a conversation in the model's chat format, to token ids) and POST
 // /detokenize (ids to text), so clients can count and check tokens exactly as the engine will see them, and GET /version.
 // Invariant: nothing is queued on the engine; errors are OpenAI-shaped 400s naming the field.
-using System.Reflection;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
@@ -17,13 +16,9 @@ internal static class TokenizeApi
     {
         app.MapPost("/tokenize", Tokenize);
         app.MapPost("/detokenize", Detokenize);
-        app.MapGet("/version", () => TypedResults.Json(new VersionInfo(Version), ApiJson.Options));
+        app.MapGet("/version", () => TypedResults.Json(new VersionInfo(ServerVersion.Value), ApiJson.Options));
         return app;
     }
-
-    /// <summary>The assembly's informational version without the source-revision suffix.</summary>
-    private static string Version { get; } =
-        (typeof(TokenizeApi).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Split('+')[0];
 
     private static async Task<IResult> Tokenize(HttpContext context, ServedModel model)
     {

@@ -22,19 +22,44 @@ internal static class TritonApi
     {
         app.MapMethods("/v2/health/live", HealthApi.Probe, () => TypedResults.Ok());
         app.MapMethods("/v2/health/ready", HealthApi.Probe, () => TypedResults.Ok());
-        app.MapMethods("/v2/models/{model}/ready", HealthApi.Probe, (string model, ServedModel served) => { Check(served, model); return TypedResults.Ok(); });
-        app.MapGet("/v2/models/{model}", (string model, ServedModel served) =>
-        {
-            Check(served, model);
-            return TypedResults.Json(Metadata(model), ApiJson.OmitNull);
-        });
-        app.MapPost("/v2/models/{model}/generate", (string model, HttpContext context, ServedModel served) => Generate(model, context, served, stream: false));
-        app.MapPost("/v2/models/{model}/generate_stream", (string model, HttpContext context, ServedModel served) => Generate(model, context, served, stream: true));
+        app.MapGet("/v2", () => TypedResults.Json(new TritonServerMetadata("estuary", ServerVersion.Value, ["generate"]), ApiJson.OmitNull));
+        // Every model route also answers under /versions/{version}, as Triton's does; the one version is "1".
+        app.MapMethods("/v2/models/{model}/ready", HealthApi.Probe, (string model, ServedModel served) => Ready(served, model, null));
+        app.MapMethods("/v2/models/{model}/versions/{version}/ready", HealthApi.Probe, (string model, string version, ServedModel served) => Ready(served, model, version));
+        app.MapGet("/v2/models/{model}", (string model, ServedModel served) => ModelMetadata(served, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}", (string model, string version, ServedModel served) => ModelMetadata(served, model, version));
+        app.MapPost("/v2/models/{model}/generate", (string model, HttpContext context, ServedModel served) => Generate(model, null, context, served, stream: false));
+        app.MapPost("/v2/models/{model}/versions/{version}/generate", (string model, string version, HttpContext context, ServedModel served) =>
+            Generate(model, version, context, served, stream: false));
+        app.MapPost("/v2/models/{model}/generate_stream", (string model, HttpContext context, ServedModel served) => Generate(model, null, context, served, stream: true));
+        app.MapPost("/v2/models/{model}/versions/{version}/generate_stream", (string model, string version, HttpContext context, ServedModel served) =>
+            Generate(model, version, context, served, stream: true));
         return app;
     }
 
-    // The path's model: the served model, its alias "ensemble", or a LoRA adapter's name (returned, null for the base model).
-    private static string? Check(ServedModel served, string model)
+    private static IResult Ready(ServedModel served, string model, string? version)
+    {
+        Check(served, model, version);
+        return TypedResults.Ok();
+    }
+
+    private static IResult ModelMetadata(ServedModel served, string model, string? version)
+    {
+        Check(served, model, version);
+        return TypedResults.Json(Metadata(model), ApiJson.OmitNull);
+    }
+
+    // The path's model: the served model, its alias "ensemble", or a LoRA adapter's name (returned, null for the base model);
+    // a version, when the path gives one, must be the only one there is.
+    private static string? Check(ServedModel served, string model, string? version)
+    {
+        string? lora = ResolveModel(served, model);
+        if (version is not null && version != Version)
+            throw new RequestException(StatusCodes.Status404NotFound, $"Request for unknown model: '{model}' version {version} is not found", "model");
+        return lora;
+    }
+
+    private static string? ResolveModel(ServedModel served, string model)
     {
         if (model == Alias || model == served.Name) return null;
         foreach (var adapter in served.Adapters)
@@ -42,9 +67,9 @@ internal static class TritonApi
         throw new RequestException(StatusCodes.Status404NotFound, $"Request for unknown model: '{model}' is not found", "model");
     }
 
-    private static async Task<IResult> Generate(string modelName, HttpContext context, ServedModel model, bool stream)
+    private static async Task<IResult> Generate(string modelName, string? version, HttpContext context, ServedModel model, bool stream)
     {
-        var lora = Check(model, modelName);
+        var lora = Check(model, modelName, version);
         var ct = context.RequestAborted;
         var r = await JsonBody.ReadAsync<TritonGenerateRequest>(context.Request, ct);
         if (r.TextInput is null) throw RequestException.BadRequest("'text_input' is required", "text_input");

@@ -31,3 +31,5 @@ internal sealed record TritonGenerateResponse(string ModelName, string ModelVers
 internal sealed record TritonTensor(string Name, string Datatype, IReadOnlyList<int> Shape, bool? Optional = null);
 
 internal sealed record TritonModelMetadata(string Name, IReadOnlyList<string> Versions, string Platform, IReadOnlyList<TritonTensor> Inputs, IReadOnlyList<TritonTensor> Outputs);
+
+internal sealed record TritonServerMetadata(string Name, string Version, IReadOnlyList<string> Extensions);
