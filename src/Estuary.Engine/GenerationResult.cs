@@ -5,4 +5,4 @@ namespace Estuary.Engine;
 
 /// <summary>A finished generation.</summary>
 public sealed record GenerationResult(int[] PromptIds, int[] OutputIds, string Text, FinishReason FinishReason,
-    IReadOnlyList<SampleResult>? Logprobs = null);
+    IReadOnlyList<SampleResult>? Logprobs = null, IReadOnlyList<SampleResult>? PromptLogprobs = null);

@@ -38,6 +38,7 @@ public sealed class Llm(LlmEngine engine) : IDisposable
         var texts = new System.Text.StringBuilder[promptIds.Count];
         var outputs = new List<int>[promptIds.Count];
         var logprobs = new List<SampleResult>?[promptIds.Count];
+        var promptLogprobs = new IReadOnlyList<SampleResult>?[promptIds.Count];
         var reasons = new FinishReason[promptIds.Count];
         var index = new Dictionary<string, int>();
         try
@@ -60,6 +61,7 @@ public sealed class Llm(LlmEngine engine) : IDisposable
                     texts[i].Append(o.NewText);
                     outputs[i].AddRange(o.NewTokenIds);
                     if (o.NewLogprobs != null) logprobs[i]?.AddRange(o.NewLogprobs);
+                    if (o.PromptLogprobs != null) promptLogprobs[i] = o.PromptLogprobs;
                     if (o.Finished)
                     {
                         reasons[i] = o.FinishReason ?? FinishReason.Stop;
@@ -75,7 +77,7 @@ public sealed class Llm(LlmEngine engine) : IDisposable
         }
         var results = new GenerationResult[promptIds.Count];
         for (int i = 0; i < results.Length; i++)
-            results[i] = new GenerationResult(promptIds[i], [.. outputs[i]], texts[i].ToString(), reasons[i], logprobs[i]);
+            results[i] = new GenerationResult(promptIds[i], [.. outputs[i]], texts[i].ToString(), reasons[i], logprobs[i], promptLogprobs[i]);
         return results;
     }
 

@@ -220,6 +220,14 @@ public sealed class LlmEngine : IDisposable
         for (int r = 0; r < batch.NumLogitsRows; r++)
         {
             var seq = plan.Scheduled[_batchBuilder.LogitsOwners[r]].Sequence;
+            int position = _batchBuilder.LogitsPositions[r];
+            if (position < seq.NumTokens - 1)
+            {
+                // A prompt row: it scores the prompt token after it (rows come in position order, so the list grows in order).
+                Debug.Assert(seq.PromptLogprobs!.Count == position);
+                seq.PromptLogprobs.Add(Sampler.PromptLogprob(logits.Span.Slice(r * vocab, vocab), seq.TokenAt(position + 1), seq.Sampling.PromptLogprobs!.Value));
+                continue;
+            }
             Debug.Assert(seq.NumComputedTokens == seq.NumTokens);
             var sample = _sampler.Sample(seq, logits.Span.Slice(r * vocab, vocab));
             seq.AppendToken(sample.TokenId);
@@ -256,6 +264,7 @@ public sealed class LlmEngine : IDisposable
         NewText = delta,
         NewTokenIds = newTokens,
         NewLogprobs = logprobs,
+        PromptLogprobs = TakePromptLogprobs(seq),
         Finished = finished,
         FinishReason = finished ? seq.FinishReason : null,
         NumPromptTokens = seq.NumPromptTokens,
@@ -264,6 +273,14 @@ public sealed class LlmEngine : IDisposable
         QueueSeconds = seq.FirstScheduledTimestamp == 0 ? null
             : System.Diagnostics.Stopwatch.GetElapsedTime(seq.ArrivalTimestamp, seq.FirstScheduledTimestamp).TotalSeconds,
     };
+
+    /// <summary>The prompt log-probabilities, the first time they are complete (an abort before that delivers none).</summary>
+    private static IReadOnlyList<SampleResult>? TakePromptLogprobs(Sequence seq)
+    {
+        if (seq.PromptLogprobs is null || seq.PromptLogprobsDelivered || seq.NeedsPromptLogprobs) return null;
+        seq.PromptLogprobsDelivered = true;
+        return seq.PromptLogprobs;
+    }
 
     private int EffectiveMaxTokens(int promptLength, SamplingParams sampling) =>
         Math.Max(1, Math.Min(sampling.MaxTokens ?? int.MaxValue, MaxModelLen - promptLength));

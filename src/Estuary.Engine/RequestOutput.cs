@@ -14,6 +14,11 @@ public sealed record RequestOutput
     public required IReadOnlyList<int> NewTokenIds { get; init; }
     /// <summary>Log-probabilities of the new tokens (when requested).</summary>
     public IReadOnlyList<SampleResult>? NewLogprobs { get; init; }
+    /// <summary>
+    /// Log-probabilities of prompt tokens 1 … P−1 (prompt token 0 has none), once, with the first output after the prompt was
+    /// computed (when requested with <see cref="SamplingParams.PromptLogprobs"/>).
+    /// </summary>
+    public IReadOnlyList<SampleResult>? PromptLogprobs { get; init; }
     /// <summary>Whether the request is done.</summary>
     public bool Finished { get; init; }
     /// <summary>Why it finished.</summary>

@@ -42,6 +42,11 @@ public sealed record SamplingParams
     public bool IgnoreEos { get; init; }
     /// <summary>Number of top log-probabilities to return per token (null = none).</summary>
     public int? Logprobs { get; init; }
+    /// <summary>
+    /// Log-probabilities of every prompt token after the first (each under the tokens before it), with this many alternatives
+    /// each (null = none; vLLM's prompt_logprobs). The prompt is then computed in full rather than read from the prefix cache.
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
     /// <summary>Leave special tokens out of the text.</summary>
     public bool SkipSpecialTokens { get; init; } = true;
     /// <summary>Name of a loaded LoRA adapter to generate with (null = the base model).</summary>
@@ -68,6 +73,7 @@ public sealed record SamplingParams
         if (MinTokens < 0) errors.Add($"min_tokens must be >= 0 (got {MinTokens})");
         if (MaxTokens.HasValue && MinTokens > MaxTokens) errors.Add($"min_tokens ({MinTokens}) must not exceed max_tokens ({MaxTokens})");
         if (Logprobs is < 0 or > MaxLogprobs) errors.Add($"logprobs must be in [0, {MaxLogprobs}] (got {Logprobs})");
+        if (PromptLogprobs is < 0 or > MaxLogprobs) errors.Add($"prompt_logprobs must be in [0, {MaxLogprobs}] (got {PromptLogprobs})");
         foreach (var s in Stop)
             if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
         foreach (var (id, bias) in LogitBias)

@@ -21,6 +21,7 @@ public sealed class Sequence
         MaxTokens = maxTokens;
         Rng = new Random(sampling.Seed.HasValue ? unchecked((int)(sampling.Seed.Value ^ (sampling.Seed.Value >> 32))) : Random.Shared.Next());
         Stop = stop;
+        if (sampling.PromptLogprobs.HasValue) PromptLogprobs = new List<SampleResult>(Math.Max(0, promptIds.Length - 1));
     }
 
     /// <summary>Caller's id.</summary>
@@ -73,6 +74,13 @@ public sealed class Sequence
     internal float[] LogitBiasValues { get; init; } = [];
     /// <summary>LoRA adapter id of every token (0 = base model); also seeds the prefix hashes so adapters never share KV.</summary>
     internal int LoraId { get; init; }
+
+    /// <summary>Log-probabilities of prompt tokens 1, 2, … as computed so far (null when not requested).</summary>
+    internal List<SampleResult>? PromptLogprobs { get; }
+    /// <summary>Whether some prompt token still lacks its log-probability (its logits row is needed, the prefix cache is not used).</summary>
+    internal bool NeedsPromptLogprobs => PromptLogprobs != null && PromptLogprobs.Count < NumPromptTokens - 1;
+    /// <summary>Whether the prompt log-probabilities went out with an output already.</summary>
+    internal bool PromptLogprobsDelivered { get; set; }
 
     internal void AppendToken(int tokenId) => _tokens.Add(tokenId);
 }

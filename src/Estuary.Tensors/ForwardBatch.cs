@@ -16,7 +16,7 @@ public sealed class ForwardBatch
         QueryStarts = new int[maxSeqs + 1];
         SeqLens = new int[maxSeqs];
         BlockTables = new int[maxSeqs * maxBlocksPerSeq];
-        LogitsRows = new int[maxSeqs];
+        LogitsRows = new int[Math.Max(maxTokens, maxSeqs)]; // a prompt's every row when its log-probabilities are asked for
         LoraIds = new int[maxTokens];
         MaxBlocksPerSeq = maxBlocksPerSeq;
         BlockSize = blockSize;

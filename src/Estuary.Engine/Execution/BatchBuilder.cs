@@ -1,5 +1,6 @@
 // Turns a SchedulerOutput into the flat ForwardBatch arrays: token ids, positions, slot mapping, block tables, logits rows.
-// Invariant: a sequence gets a logits row only when this step computes its last known token (a finished prefill or a decode).
+// Invariant: a sequence gets a logits row when this step computes its last known token (a finished prefill or a decode), and
+// one per prompt position whose next token still lacks its prompt log-probability; rows of a sequence are in position order.
 using Estuary.Engine.Scheduling;
 using Estuary.Tensors;
 
@@ -13,6 +14,9 @@ internal sealed class BatchBuilder(ForwardBatch batch)
 
     /// <summary>For each logits row, the index into the scheduled list it belongs to.</summary>
     public int[] LogitsOwners { get; } = new int[batch.LogitsRows.Length];
+
+    /// <summary>For each logits row, the position of the token it was computed at (it predicts position + 1).</summary>
+    public int[] LogitsPositions { get; } = new int[batch.LogitsRows.Length];
 
     /// <summary>Fills the batch for <paramref name="output"/>.</summary>
     public ForwardBatch Build(SchedulerOutput output)
@@ -42,17 +46,26 @@ internal sealed class BatchBuilder(ForwardBatch batch)
             int numBlocks = Math.Min(seq.Blocks.Count, b.MaxBlocksPerSeq);
             for (int i = 0; i < numBlocks; i++) table[i] = seq.Blocks[i].Id;
             table[numBlocks..].Fill(-1);
-            if (start + numNew == seq.NumTokens)
+            if (seq.NeedsPromptLogprobs)
             {
-                b.LogitsRows[numLogits] = t - 1;
-                LogitsOwners[numLogits] = s;
-                numLogits++;
+                // Logits at position p score prompt token p + 1; the last prompt position's row is the sampling row below.
+                int from = Math.Max(start, seq.PromptLogprobs!.Count), to = Math.Min(start + numNew, seq.NumPromptTokens - 1);
+                for (int p = from; p < to; p++) AddRow(b.QueryStarts[s] + p - start, s, p, ref numLogits);
             }
+            if (start + numNew == seq.NumTokens) AddRow(t - 1, s, seq.NumTokens - 1, ref numLogits);
         }
         b.QueryStarts[scheduled.Count] = t;
         b.NumTokens = t;
         b.NumSeqs = scheduled.Count;
         b.NumLogitsRows = numLogits;
         return b;
+    }
+
+    private void AddRow(int row, int owner, int position, ref int numLogits)
+    {
+        Batch.LogitsRows[numLogits] = row;
+        LogitsOwners[numLogits] = owner;
+        LogitsPositions[numLogits] = position;
+        numLogits++;
     }
 }

@@ -35,7 +35,7 @@ internal sealed class KvCacheManager
     /// <summary>The longest run of cached full blocks matching the sequence's tokens (never the whole sequence: one token is always computed).</summary>
     public KvCacheBlocks GetComputedBlocks(Sequence seq)
     {
-        if (!EnablePrefixCaching || seq.Blocks.Count > 0) return KvCacheBlocks.Empty;
+        if (!EnablePrefixCaching || seq.Blocks.Count > 0 || seq.NeedsPromptLogprobs) return KvCacheBlocks.Empty;
         int maxBlocks = (seq.NumTokens - 1) / BlockSize;
         EnsureHashes(seq, maxBlocks);
         List<KvBlock>? hits = null;

@@ -44,6 +44,14 @@ internal sealed class Sampler
         return new SampleResult(token, logprob, top);
     }
 
+    /// <summary>The log-probability of prompt token <paramref name="tokenId"/> under <paramref name="logits"/> (the row of the position
+    /// before it), with the <paramref name="topK"/> most likely tokens: the raw model distribution, no sampling settings applied.</summary>
+    public static SampleResult PromptLogprob(ReadOnlySpan<float> logits, int tokenId, int topK)
+    {
+        float logSumExp = LogSumExp(logits);
+        return new SampleResult(tokenId, logits[tokenId] - logSumExp, TopLogprobs(logits, topK, logSumExp));
+    }
+
     // Before the penalties, as vLLM orders its logits processors; logprobs stay those of the model (taken above).
     private static void ApplyLogitBias(Sequence seq, Span<float> logits)
     {
