@@ -207,6 +207,47 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task EchoWithLogprobsScoresThePromptAsLmEvaluationHarnessAsksIt()
+    {
+        // lm-evaluation-harness's loglikelihood request: token ids, echo, logprobs 1, max_tokens 1, temperature 0.
+        var ids = fx.Stories.Engine.Tokenizer.Encode("Once upon a time, there was a little dog");
+        var body = $"{{\"prompt\":[{string.Join(',', ids)}],\"echo\":true,\"logprobs\":1,\"max_tokens\":1,\"temperature\":0}}";
+        using var response = await fx.Client.PostAsync("/v1/completions", Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var choice = doc.RootElement.GetProperty("choices")[0];
+        var lp = choice.GetProperty("logprobs");
+        var tokenLogprobs = lp.GetProperty("token_logprobs").EnumerateArray().ToList();
+        var top = lp.GetProperty("top_logprobs").EnumerateArray().ToList();
+        var offsets = lp.GetProperty("text_offset").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.Equal(ids.Length + 1, tokenLogprobs.Count);
+        Assert.Equal(JsonValueKind.Null, tokenLogprobs[0].ValueKind);
+        Assert.Equal(JsonValueKind.Null, top[0].ValueKind);
+        Assert.Equal(offsets.Order(), offsets);
+        Assert.StartsWith("Once upon a time, there was a little dog", choice.GetProperty("text").GetString());
+
+        // The prompt's scores are the engine's own prompt log-probabilities, each ≤ its top-1 alternative.
+        IReadOnlyList<Estuary.Engine.Sampling.SampleResult>? expected = null;
+        await foreach (var o in fx.Stories.Generate(ids, Estuary.Engine.SamplingParams.Greedy(1) with { PromptLogprobs = 1 }))
+            expected ??= o.PromptLogprobs;
+        for (int k = 1; k < ids.Length; k++)
+        {
+            Assert.Equal(expected![k - 1].Logprob, tokenLogprobs[k].GetSingle(), 5);
+            Assert.True(tokenLogprobs[k].GetSingle() <= top[k].EnumerateObject().Max(p => p.Value.GetSingle()) + 1e-6f);
+        }
+        // The generated token is greedy: its logprob is its position's best.
+        Assert.Equal(top[^1].EnumerateObject().Max(p => p.Value.GetSingle()), tokenLogprobs[^1].GetSingle(), 5);
+
+        // Streamed: the first event is the echo carrying the prompt's scores, the same numbers.
+        var events = await Sse.ReadAsync(fx.Client, "/v1/completions", body[..^1] + ",\"stream\":true}");
+        using var first = JsonDocument.Parse(events[0]);
+        var streamedLp = first.RootElement.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().ToList();
+        Assert.Equal(ids.Length, streamedLp.Count);
+        for (int k = 1; k < ids.Length; k++) Assert.Equal(tokenLogprobs[k].GetSingle(), streamedLp[k].GetSingle());
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
     public async Task UnsupportedFieldsInTheirNeutralFormAreAccepted()
     {
         // What SDKs send when the feature is not used must still work: empty logit_bias, text format, no tools, best_of = n.

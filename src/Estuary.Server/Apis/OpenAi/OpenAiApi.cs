@@ -103,7 +103,13 @@ internal static class OpenAiApi
         if (!string.IsNullOrEmpty(r.Suffix))
             throw RequestException.BadRequest("'suffix' (text after the insertion) is not supported", "suffix");
         var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
-        var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs) with { LoraName = lora };
+        // echo with logprobs scores the prompt too (OpenAI's legacy behaviour, what lm-evaluation-harness's loglikelihood uses).
+        bool scorePrompt = r.Echo == true && r.Logprobs.HasValue;
+        var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs) with
+        {
+            LoraName = lora,
+            PromptLogprobs = scorePrompt ? r.Logprobs : null,
+        };
         foreach (var p in prompts) OpenAiSampling.CheckContext(model, p.Ids.Length, r.MaxTokens, "max_tokens");
         int n = r.N ?? 1;
         int total = prompts.Count * n;
@@ -129,10 +135,11 @@ internal static class OpenAiApi
             for (int i = 0; i < total; i++)
             {
                 texts[i] = new StringBuilder(Echo(i));
-                logprobs[i] = sampling.Logprobs.HasValue ? new CompletionLogprobs([], [], [], []) : null;
+                logprobs[i] = sampling.Logprobs.HasValue ? CompletionLogprobs.Empty() : null;
             }
             await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
             {
+                if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(logprobs[i]!, tokenizer, prompts[i / n].Ids, pl);
                 foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
                 texts[i].Append(o.NewText);
                 if (o.Finished)
@@ -148,19 +155,23 @@ internal static class OpenAiApi
 
         var sse = new SseWriter(context.Response);
         var offsets = new int[total];
-        for (int i = 0; i < total && r.Echo == true; i++)
-        {
-            offsets[i] = Echo(i).Length;
-            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), null, null)], null), ApiJson.Options, ct);
-        }
+        var echoed = new bool[total];
+        // The echo goes first; when the prompt is scored, it waits for each choice's first output, which brings the scores.
+        for (int i = 0; i < total && r.Echo == true && !scorePrompt; i++) await WriteEchoAsync(i, null);
         int generated = 0;
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
+            if (scorePrompt && !echoed[i])
+            {
+                CompletionLogprobs? promptLp = null;
+                if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(promptLp = CompletionLogprobs.Empty(), tokenizer, prompts[i / n].Ids, pl);
+                await WriteEchoAsync(i, promptLp);
+            }
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
             CompletionLogprobs? lp = null;
             if (o.NewLogprobs is { } ls)
             {
-                lp = new CompletionLogprobs([], [], [], []);
+                lp = CompletionLogprobs.Empty();
                 foreach (var s in ls) OpenAiLogprobs.AddForCompletion(lp, tokenizer, s, offsets[i]);
             }
             offsets[i] += o.NewText.Length;
@@ -172,6 +183,13 @@ internal static class OpenAiApi
             await sse.WriteAsync(new Completion(id, created, model.Name, [], Usage(promptTokens, generated)), ApiJson.Options, ct);
         await sse.WriteDoneAsync(ct);
         return TypedResults.Empty;
+
+        async Task WriteEchoAsync(int i, CompletionLogprobs? promptLogprobs)
+        {
+            echoed[i] = true;
+            offsets[i] = Echo(i).Length;
+            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), promptLogprobs, null)], null), ApiJson.Options, ct);
+        }
     }
 
     private static Usage Usage(int prompt, int completion) => new(prompt, completion, prompt + completion);

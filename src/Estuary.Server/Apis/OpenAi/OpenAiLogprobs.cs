@@ -33,5 +33,25 @@ internal static class OpenAiLogprobs
         into.TextOffset.Add(offset);
     }
 
+    /// <summary>
+    /// Appends the prompt's tokens (echo): the first with no log-probability (nothing precedes it), then each under the tokens
+    /// before it. Text offsets are where each token's decoded text starts.
+    /// </summary>
+    public static void AddPromptForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, int[] promptIds, IReadOnlyList<SampleResult> promptLogprobs)
+    {
+        if (promptIds.Length == 0) return;
+        var detokenizer = tokenizer.CreateDetokenizer();
+        into.Tokens.Add(TokenText(tokenizer, promptIds[0]));
+        into.TokenLogprobs.Add(null);
+        into.TopLogprobs.Add(null);
+        into.TextOffset.Add(0);
+        detokenizer.Add(promptIds[0]);
+        for (int k = 1; k < promptIds.Length && k - 1 < promptLogprobs.Count; k++)
+        {
+            AddForCompletion(into, tokenizer, promptLogprobs[k - 1], detokenizer.Text.Length);
+            detokenizer.Add(promptIds[k]);
+        }
+    }
+
     private static int[] Bytes(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
 }

@@ -57,4 +57,8 @@ internal sealed record Completion(string Id, long Created, string Model, IReadOn
 
 internal sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason);
 
-internal sealed record CompletionLogprobs(List<string> Tokens, List<float> TokenLogprobs, List<Dictionary<string, float>> TopLogprobs, List<int> TextOffset);
+/// <summary>OpenAI's legacy logprobs arrays; with echo the prompt's tokens come first, the very first with null entries.</summary>
+internal sealed record CompletionLogprobs(List<string> Tokens, List<float?> TokenLogprobs, List<Dictionary<string, float>?> TopLogprobs, List<int> TextOffset)
+{
+    public static CompletionLogprobs Empty() => new([], [], [], []);
+}
