@@ -153,6 +153,7 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":0}", 400, "top_p")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":1.5}", 400, "top_p")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}", 400, "max_tokens")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":0}", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"}", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"tool\",\"content\":\"hi\"}]}", 400, "messages[0].role")]
@@ -244,6 +245,23 @@ public sealed class OpenAiApiTests(ServerFixture fx)
         var streamedLp = first.RootElement.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().ToList();
         Assert.Equal(ids.Length, streamedLp.Count);
         for (int k = 1; k < ids.Length; k++) Assert.Equal(tokenLogprobs[k].GetSingle(), streamedLp[k].GetSingle());
+
+        // max_tokens 0 with echo: the prompt alone, with the same scores, nothing generated.
+        var promptOnly = body.Replace("\"max_tokens\":1", "\"max_tokens\":0");
+        using var only = await fx.Client.PostAsync("/v1/completions", Json(promptOnly));
+        Assert.Equal(HttpStatusCode.OK, only.StatusCode);
+        using var onlyDoc = JsonDocument.Parse(await only.Content.ReadAsStringAsync());
+        var onlyChoice = onlyDoc.RootElement.GetProperty("choices")[0];
+        Assert.Equal("Once upon a time, there was a little dog", onlyChoice.GetProperty("text").GetString());
+        Assert.Equal("length", onlyChoice.GetProperty("finish_reason").GetString());
+        Assert.Equal(0, onlyDoc.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
+        var onlyLp = onlyChoice.GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().ToList();
+        Assert.Equal(ids.Length, onlyLp.Count);
+        for (int k = 1; k < ids.Length; k++) Assert.Equal(tokenLogprobs[k].GetSingle(), onlyLp[k].GetSingle());
+        var onlyEvents = await Sse.ReadAsync(fx.Client, "/v1/completions", promptOnly[..^1] + ",\"stream\":true}");
+        Assert.Equal(3, onlyEvents.Count); // the echo with its scores, the finish, [DONE]
+        Assert.Contains("\"finish_reason\":\"length\"", onlyEvents[1]);
+        Assert.Contains("\"text\":\"\"", onlyEvents[1]);
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
 

@@ -105,7 +105,9 @@ internal static class OpenAiApi
         var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
         // echo with logprobs scores the prompt too (OpenAI's legacy behaviour, what lm-evaluation-harness's loglikelihood uses).
         bool scorePrompt = r.Echo == true && r.Logprobs.HasValue;
-        var sampling = OpenAiSampling.Build(model, r, r.MaxTokens ?? 16, r.Logprobs) with
+        // echo with max_tokens 0 returns the prompt alone (with its scores): the engine samples one token, which is dropped.
+        bool promptOnly = r.Echo == true && r.MaxTokens == 0;
+        var sampling = OpenAiSampling.Build(model, r, promptOnly ? 1 : r.MaxTokens ?? 16, r.Logprobs) with
         {
             LoraName = lora,
             PromptLogprobs = scorePrompt ? r.Logprobs : null,
@@ -140,12 +142,15 @@ internal static class OpenAiApi
             await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
             {
                 if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(logprobs[i]!, tokenizer, prompts[i / n].Ids, pl);
-                foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
-                texts[i].Append(o.NewText);
+                if (!promptOnly)
+                {
+                    foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
+                    texts[i].Append(o.NewText);
+                }
                 if (o.Finished)
                 {
-                    reasons[i] = ServedModel.ReasonName(o.FinishReason);
-                    completionTokens += o.NumOutputTokens;
+                    reasons[i] = ReasonName(o, promptOnly);
+                    completionTokens += promptOnly ? 0 : o.NumOutputTokens;
                 }
             }
             var choices = new CompletionChoice[total];
@@ -166,6 +171,12 @@ internal static class OpenAiApi
                 CompletionLogprobs? promptLp = null;
                 if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(promptLp = CompletionLogprobs.Empty(), tokenizer, prompts[i / n].Ids, pl);
                 await WriteEchoAsync(i, promptLp);
+            }
+            if (promptOnly)
+            {
+                if (o.Finished)
+                    await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, "", null, ReasonName(o, promptOnly))], null), ApiJson.Options, ct);
+                continue;
             }
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
             CompletionLogprobs? lp = null;
@@ -193,4 +204,8 @@ internal static class OpenAiApi
     }
 
     private static Usage Usage(int prompt, int completion) => new(prompt, completion, prompt + completion);
+
+    // A prompt-only request (echo, max_tokens 0) generated nothing it reports: it ended at its length, unless aborted.
+    private static string ReasonName(RequestOutput o, bool promptOnly) =>
+        promptOnly && o.FinishReason != FinishReason.Abort ? "length" : ServedModel.ReasonName(o.FinishReason);
 }
