@@ -209,7 +209,7 @@ public sealed class LlmEngine : IDisposable
         _steps++;
         _peakUsedBlocks = Math.Max(_peakUsedBlocks, _kvCache.NumUsedBlocks);
         var batch = _batchBuilder.Build(plan);
-        var logits = _runner.Execute(batch);
+        _runner.Forward(batch);
         foreach (var (seq, numNew) in plan.Scheduled)
         {
             _promptTokensComputed += Math.Clamp(seq.NumPromptTokens - seq.NumComputedTokens, 0, numNew);
@@ -217,19 +217,28 @@ public sealed class LlmEngine : IDisposable
             _kvCache.CacheFullBlocks(seq);
         }
         int vocab = _runner.VocabSize;
+        Memory<float> logits = default;
+        int sliceStart = 0;
         for (int r = 0; r < batch.NumLogitsRows; r++)
         {
+            // Logits come in slices of at most R rows (R = max_num_seqs): more rows than that only when prompts are scored.
+            if (r == 0 || r - sliceStart == _runner.MaxLogitsRows)
+            {
+                sliceStart = r;
+                logits = _runner.Logits(batch, r, Math.Min(_runner.MaxLogitsRows, batch.NumLogitsRows - r));
+            }
+            var row = logits.Span.Slice((r - sliceStart) * vocab, vocab);
             var seq = plan.Scheduled[_batchBuilder.LogitsOwners[r]].Sequence;
             int position = _batchBuilder.LogitsPositions[r];
             if (position < seq.NumTokens - 1)
             {
                 // A prompt row: it scores the prompt token after it (rows come in position order, so the list grows in order).
                 Debug.Assert(seq.PromptLogprobs!.Count == position);
-                seq.PromptLogprobs.Add(Sampler.PromptLogprob(logits.Span.Slice(r * vocab, vocab), seq.TokenAt(position + 1), seq.Sampling.PromptLogprobs!.Value));
+                seq.PromptLogprobs.Add(Sampler.PromptLogprob(row, seq.TokenAt(position + 1), seq.Sampling.PromptLogprobs!.Value));
                 continue;
             }
             Debug.Assert(seq.NumComputedTokens == seq.NumTokens);
-            var sample = _sampler.Sample(seq, logits.Span.Slice(r * vocab, vocab));
+            var sample = _sampler.Sample(seq, row);
             seq.AppendToken(sample.TokenId);
             _generatedTokens++;
             bool atLimit = seq.NumOutputTokens >= seq.MaxTokens || seq.NumTokens >= MaxModelLen;
