@@ -154,6 +154,9 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"top_p\":1.5}", 400, "top_p")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":0}", 400, "max_tokens")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":0}", 400, "max_tokens")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"prompt_logprobs\":21}", 400, "prompt_logprobs")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"prompt_logprobs\":1,\"stream\":true}", 400, "prompt_logprobs")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"prompt_logprobs\":1,\"stream\":true}", 400, "prompt_logprobs")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":100000}", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"}", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"tool\",\"content\":\"hi\"}]}", 400, "messages[0].role")]
@@ -262,6 +265,47 @@ public sealed class OpenAiApiTests(ServerFixture fx)
         Assert.Equal(3, onlyEvents.Count); // the echo with its scores, the finish, [DONE]
         Assert.Contains("\"finish_reason\":\"length\"", onlyEvents[1]);
         Assert.Contains("\"text\":\"\"", onlyEvents[1]);
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
+    public async Task VllmPromptLogprobsGiveEachPromptTokenItsScoreRankAndAlternatives()
+    {
+        var ids = fx.Stories.Engine.Tokenizer.Encode("Once upon a time, there was a little dog");
+        var prompt = string.Join(',', ids);
+        var legacyBody = $"{{\"prompt\":[{prompt}],\"echo\":true,\"logprobs\":1,\"max_tokens\":1,\"temperature\":0}}";
+        using var legacy = JsonDocument.Parse(await (await fx.Client.PostAsync("/v1/completions", Json(legacyBody))).Content.ReadAsStringAsync());
+        var legacyLp = legacy.RootElement.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray().ToList();
+        Assert.False(legacy.RootElement.GetProperty("choices")[0].TryGetProperty("prompt_logprobs", out _)); // only when asked
+
+        using var response = await fx.Client.PostAsync("/v1/completions", Json($"{{\"prompt\":[{prompt}],\"prompt_logprobs\":2,\"max_tokens\":2,\"temperature\":0}}"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var entries = doc.RootElement.GetProperty("choices")[0].GetProperty("prompt_logprobs").EnumerateArray().ToList();
+        Assert.Equal(ids.Length, entries.Count);
+        Assert.Equal(JsonValueKind.Null, entries[0].ValueKind);
+        for (int k = 1; k < ids.Length; k++)
+        {
+            var own = entries[k].GetProperty(ids[k].ToString());
+            Assert.Equal(legacyLp[k].GetSingle(), own.GetProperty("logprob").GetSingle(), 5);
+            int rank = own.GetProperty("rank").GetInt32();
+            Assert.True(rank >= 1);
+            var all = entries[k].EnumerateObject().ToList();
+            Assert.InRange(all.Count, 2, 3); // the two best, and the prompt's own token when it is not among them
+            var best = all.OrderByDescending(p => p.Value.GetProperty("logprob").GetSingle()).First().Value;
+            Assert.Equal(1, best.GetProperty("rank").GetInt32());
+            Assert.Equal(rank == 1, own.GetProperty("logprob").GetSingle() >= best.GetProperty("logprob").GetSingle());
+            Assert.False(string.IsNullOrEmpty(own.GetProperty("decoded_token").GetString()));
+        }
+
+        // Chat: one top-level list for the prompt the chat format built, whatever n is.
+        using var chat = await fx.Client.PostAsync("/v1/chat/completions",
+            Json("{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}],\"prompt_logprobs\":0,\"max_tokens\":3,\"n\":2,\"seed\":1}"));
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        using var chatDoc = JsonDocument.Parse(await chat.Content.ReadAsStringAsync());
+        Assert.Equal(chatDoc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32() / 2,
+            chatDoc.RootElement.GetProperty("prompt_logprobs").GetArrayLength());
+        Assert.Equal(2, chatDoc.RootElement.GetProperty("choices").GetArrayLength());
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
 

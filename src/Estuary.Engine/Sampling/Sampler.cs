@@ -49,7 +49,10 @@ internal sealed class Sampler
     public static SampleResult PromptLogprob(ReadOnlySpan<float> logits, int tokenId, int topK)
     {
         float logSumExp = LogSumExp(logits);
-        return new SampleResult(tokenId, logits[tokenId] - logSumExp, TopLogprobs(logits, topK, logSumExp));
+        int rank = 1;
+        float own = logits[tokenId];
+        foreach (var v in logits) if (v > own) rank++;
+        return new SampleResult(tokenId, own - logSumExp, TopLogprobs(logits, topK, logSumExp), rank);
     }
 
     // Before the penalties, as vLLM orders its logits processors; logprobs stay those of the model (taken above).

@@ -49,7 +49,13 @@ internal static class OpenAiApi
         int n = r.N ?? 1;
         using var admission = model.Admit(n, ct);
         var streams = new List<IAsyncEnumerable<RequestOutput>>(n);
-        for (int i = 0; i < n; i++) streams.Add(model.Start(promptIds, OpenAiSampling.ForChoice(sampling, i), "messages", admission.Token));
+        for (int i = 0; i < n; i++)
+        {
+            // The prompt is the same for every choice: the first one scores it (prompt_logprobs), the others reuse its cached KV.
+            var choiceSampling = OpenAiSampling.ForChoice(sampling, i);
+            if (i > 0) choiceSampling = choiceSampling with { PromptLogprobs = null };
+            streams.Add(model.Start(promptIds, choiceSampling, "messages", admission.Token));
+        }
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
@@ -59,10 +65,12 @@ internal static class OpenAiApi
             var texts = new StringBuilder[n];
             var reasons = new string?[n];
             var logprobs = new List<ChatTokenLogprob>?[n];
+            List<Dictionary<string, PromptTokenLogprob>?>? promptLogprobs = null;
             int completionTokens = 0;
             for (int i = 0; i < n; i++) (texts[i], logprobs[i]) = (new StringBuilder(), sampling.Logprobs.HasValue ? [] : null);
             await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
             {
+                if (o.PromptLogprobs is { } pl) promptLogprobs = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, r.PromptLogprobs ?? 0);
                 texts[i].Append(o.NewText);
                 foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(tokenizer, s));
                 if (o.Finished)
@@ -74,7 +82,7 @@ internal static class OpenAiApi
             var choices = new ChatChoice[n];
             for (int i = 0; i < n; i++)
                 choices[i] = new ChatChoice(i, new ChatMessageOut(texts[i].ToString()), logprobs[i] is { } l ? new ChatLogprobs(l) : null, reasons[i] ?? "abort");
-            return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens)), ApiJson.Options);
+            return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
         }
 
         var sse = new SseWriter(context.Response);
@@ -107,10 +115,12 @@ internal static class OpenAiApi
         bool scorePrompt = r.Echo == true && r.Logprobs.HasValue;
         // echo with max_tokens 0 returns the prompt alone (with its scores): the engine samples one token, which is dropped.
         bool promptOnly = r.Echo == true && r.MaxTokens == 0;
+        // The prompt is scored for vLLM's prompt_logprobs, for echo with logprobs, or both (then with the larger top-k).
+        int? promptTopK = r.PromptLogprobs is null && !scorePrompt ? null : Math.Max(r.PromptLogprobs ?? 0, scorePrompt ? r.Logprobs!.Value : 0);
         var sampling = OpenAiSampling.Build(model, r, promptOnly ? 1 : r.MaxTokens ?? 16, r.Logprobs) with
         {
             LoraName = lora,
-            PromptLogprobs = scorePrompt ? r.Logprobs : null,
+            PromptLogprobs = promptTopK,
         };
         foreach (var p in prompts) OpenAiSampling.CheckContext(model, p.Ids.Length, r.MaxTokens, "max_tokens");
         int n = r.N ?? 1;
@@ -133,6 +143,7 @@ internal static class OpenAiApi
             var texts = new StringBuilder[total];
             var reasons = new string?[total];
             var logprobs = new CompletionLogprobs?[total];
+            var promptLogprobs = new List<Dictionary<string, PromptTokenLogprob>?>?[total];
             int completionTokens = 0;
             for (int i = 0; i < total; i++)
             {
@@ -141,7 +152,11 @@ internal static class OpenAiApi
             }
             await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
             {
-                if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(logprobs[i]!, tokenizer, prompts[i / n].Ids, pl);
+                if (o.PromptLogprobs is { } pl)
+                {
+                    if (scorePrompt) OpenAiLogprobs.AddPromptForCompletion(logprobs[i]!, tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
+                    if (r.PromptLogprobs is { } k) promptLogprobs[i] = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, k);
+                }
                 if (!promptOnly)
                 {
                     foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
@@ -154,7 +169,7 @@ internal static class OpenAiApi
                 }
             }
             var choices = new CompletionChoice[total];
-            for (int i = 0; i < total; i++) choices[i] = new CompletionChoice(i, texts[i].ToString(), logprobs[i], reasons[i] ?? "abort");
+            for (int i = 0; i < total; i++) choices[i] = new CompletionChoice(i, texts[i].ToString(), logprobs[i], reasons[i] ?? "abort", promptLogprobs[i]);
             return TypedResults.Json(new Completion(id, created, model.Name, choices, Usage(promptTokens, completionTokens)), ApiJson.Options);
         }
 
@@ -169,7 +184,7 @@ internal static class OpenAiApi
             if (scorePrompt && !echoed[i])
             {
                 CompletionLogprobs? promptLp = null;
-                if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(promptLp = CompletionLogprobs.Empty(), tokenizer, prompts[i / n].Ids, pl);
+                if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(promptLp = CompletionLogprobs.Empty(), tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
                 await WriteEchoAsync(i, promptLp);
             }
             if (promptOnly)

@@ -1,5 +1,6 @@
 // Renders the engine's per-token log-probabilities in OpenAI's two shapes (chat "content" entries, legacy completions arrays).
 // Invariant: a token's text is its SentencePiece piece with '▁' shown as a space, so adjacent tokens read as the text does.
+using System.Globalization;
 using System.Text;
 using Estuary.Engine.Sampling;
 using Estuary.Tokenization;
@@ -37,7 +38,7 @@ internal static class OpenAiLogprobs
     /// Appends the prompt's tokens (echo): the first with no log-probability (nothing precedes it), then each under the tokens
     /// before it. Text offsets are where each token's decoded text starts.
     /// </summary>
-    public static void AddPromptForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, int[] promptIds, IReadOnlyList<SampleResult> promptLogprobs)
+    public static void AddPromptForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, int[] promptIds, IReadOnlyList<SampleResult> promptLogprobs, int topK)
     {
         if (promptIds.Length == 0) return;
         var detokenizer = tokenizer.CreateDetokenizer();
@@ -48,9 +49,29 @@ internal static class OpenAiLogprobs
         detokenizer.Add(promptIds[0]);
         for (int k = 1; k < promptIds.Length && k - 1 < promptLogprobs.Count; k++)
         {
-            AddForCompletion(into, tokenizer, promptLogprobs[k - 1], detokenizer.Text.Length);
+            var s = promptLogprobs[k - 1];
+            AddForCompletion(into, tokenizer, s with { TopLogprobs = s.TopLogprobs?[..Math.Min(topK, s.TopLogprobs.Length)] }, detokenizer.Text.Length);
             detokenizer.Add(promptIds[k]);
         }
+    }
+
+    /// <summary>
+    /// vLLM's prompt_logprobs: null for the first prompt token, then for each token a map from token id to its log-probability,
+    /// rank and text, holding the prompt's own token and the <paramref name="topK"/> most likely ones.
+    /// </summary>
+    public static List<Dictionary<string, PromptTokenLogprob>?> VllmPromptLogprobs(TextTokenizer tokenizer, IReadOnlyList<SampleResult> promptLogprobs, int topK)
+    {
+        var result = new List<Dictionary<string, PromptTokenLogprob>?>(promptLogprobs.Count + 1) { null };
+        foreach (var s in promptLogprobs)
+        {
+            var entry = new Dictionary<string, PromptTokenLogprob>();
+            var top = s.TopLogprobs ?? [];
+            for (int j = 0; j < Math.Min(topK, top.Length); j++)
+                entry[top[j].TokenId.ToString(CultureInfo.InvariantCulture)] = new PromptTokenLogprob(top[j].Logprob, j + 1, TokenText(tokenizer, top[j].TokenId));
+            entry[s.TokenId.ToString(CultureInfo.InvariantCulture)] = new PromptTokenLogprob(s.Logprob, s.Rank, TokenText(tokenizer, s.TokenId));
+            result.Add(entry);
+        }
+        return result;
     }
 
     private static int[] Bytes(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];

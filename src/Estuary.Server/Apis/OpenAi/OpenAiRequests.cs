@@ -25,6 +25,7 @@ internal abstract class SamplingRequest
     public int? MinTokens { get; init; }
     public bool? SkipSpecialTokens { get; init; }
     public List<int>? StopTokenIds { get; init; }
+    public int? PromptLogprobs { get; init; }
 
     public JsonElement? LogitBias { get; init; }
 

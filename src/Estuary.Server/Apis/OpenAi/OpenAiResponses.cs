@@ -17,7 +17,8 @@ internal sealed record ModelCard(string Id, long Created, int MaxModelLen)
     public string OwnedBy => "estuary";
 }
 
-internal sealed record ChatCompletion(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, Usage Usage)
+internal sealed record ChatCompletion(string Id, long Created, string Model, IReadOnlyList<ChatChoice> Choices, Usage Usage,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Dictionary<string, PromptTokenLogprob>?>? PromptLogprobs = null)
 {
     public string Object => "chat.completion";
     public string? SystemFingerprint => null;
@@ -55,7 +56,11 @@ internal sealed record Completion(string Id, long Created, string Model, IReadOn
     public string? SystemFingerprint => null;
 }
 
-internal sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason);
+internal sealed record CompletionChoice(int Index, string Text, CompletionLogprobs? Logprobs, string? FinishReason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Dictionary<string, PromptTokenLogprob>?>? PromptLogprobs = null);
+
+/// <summary>vLLM's prompt_logprobs entry: one per token id (the prompt's own and the top alternatives).</summary>
+internal sealed record PromptTokenLogprob(float Logprob, int Rank, string DecodedToken);
 
 /// <summary>OpenAI's legacy logprobs arrays; with echo the prompt's tokens come first, the very first with null entries.</summary>
 internal sealed record CompletionLogprobs(List<string> Tokens, List<float?> TokenLogprobs, List<Dictionary<string, float>?> TopLogprobs, List<int> TextOffset)

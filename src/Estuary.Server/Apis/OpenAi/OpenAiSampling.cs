@@ -32,7 +32,10 @@ internal static class OpenAiSampling
             StopTokenIds = r.StopTokenIds ?? [],
             Logprobs = logprobs,
             LogitBias = LogitBias(r.LogitBias),
+            PromptLogprobs = r.PromptLogprobs,
         };
+        if (r.PromptLogprobs is not null && r.Stream == true)
+            throw RequestException.BadRequest("prompt_logprobs is not available with stream", "prompt_logprobs");
         if (r.N is < 1 or > MaxChoices) throw RequestException.BadRequest($"n must be in [1, {MaxChoices}] (got {r.N})", "n");
         var errors = p.Validate();
         if (errors.Count > 0) throw RequestException.FromValidation(errors, "prompt");
