@@ -1,5 +1,6 @@
 // Prompt log-probabilities (vLLM's prompt_logprobs): the trained fixture's held-out perplexity from them, computed across prefill
 // chunks and batched requests, equals the float32 reference; the prefix cache never skips them; the first prompt token has none.
+using Estuary.Engine.Scheduling;
 using Estuary.Testing;
 using Estuary.Tokenization;
 
@@ -60,6 +61,41 @@ public class PromptLogprobsTests
         while (llm.Engine.HasUnfinishedRequests)
             foreach (var o in llm.Engine.Step()) output = o.PromptLogprobs is null ? output ?? o : throw new Xunit.Sdk.XunitException("unasked prompt logprobs");
         Assert.True(output!.NumCachedTokens > 0);
+    }
+
+    [Fact]
+    public void PreemptionMidPromptNeitherRepeatsNorChangesThem()
+    {
+        string[] texts =
+        [
+            "Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her friends.",
+            "Tom had a big red ball. He liked to kick it high into the sky and run after it all day long with his dog.",
+            "One day, a small bird sat on the tree. It was sad because it could not fly. A kind boy came to help the bird.",
+            "The sun was hot and the children went to the lake. They swam and laughed and ate yummy cake under a tree.",
+        ];
+        var sampling = SamplingParams.Greedy(30) with { PromptLogprobs = 1, IgnoreEos = true };
+        using var roomy = Llm.Load(Fixtures.Path("stories260k"), new EngineConfig { BlockSize = 4 });
+        var prompts = texts.Select(t => roomy.Engine.Tokenizer.Encode(t)).ToArray();
+        var expected = roomy.Generate(prompts, sampling);
+
+        // 16-token prefill chunks and 24 blocks of 4 for four requests of ~60 tokens: prompts are preempted while being scored.
+        using var tight = Llm.Load(Fixtures.Path("stories260k"), new EngineConfig
+        {
+            BlockSize = 4, NumKvBlocks = 24, MaxNumBatchedTokens = 16, Policy = SchedulingPolicy.MaxUtilization,
+        });
+        var actual = tight.Generate(prompts, sampling);
+        Assert.True(tight.Engine.Stats.NumPreemptions > 0, "expected preemptions");
+        for (int i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(expected[i].OutputIds, actual[i].OutputIds);
+            Assert.Equal(prompts[i].Length - 1, actual[i].PromptLogprobs!.Count);
+            for (int k = 0; k < prompts[i].Length - 1; k++)
+            {
+                Assert.Equal(prompts[i][k + 1], actual[i].PromptLogprobs![k].TokenId);
+                Assert.Equal(expected[i].PromptLogprobs![k].Logprob, actual[i].PromptLogprobs![k].Logprob, 5);
+            }
+        }
+        Assert.Equal(tight.Engine.Stats.NumKvBlocks, tight.Engine.Stats.NumFreeKvBlocks);
     }
 
     [Fact]

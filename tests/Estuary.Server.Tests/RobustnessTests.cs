@@ -15,6 +15,9 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/v1/chat/completions", "{\"model\":\"stories260k\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,\"stop\":[\"x\"]}"),
         ("/v1/completions", "{\"prompt\":[\"a\",\"b\"],\"max_tokens\":5,\"logprobs\":1,\"stream\":true}"),
         ("/v2/models/ensemble/generate", "{\"text_input\":\"你是谁?\",\"max_tokens\":5,\"bad_words\":\"\",\"stop_words\":\"\",\"end_id\":2}"),
+        ("/v1/completions", "{\"prompt\":[1,403,407],\"echo\":true,\"logprobs\":1,\"max_tokens\":0,\"prompt_logprobs\":2,\"logit_bias\":{\"5\":1}}"),
+        ("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"return_token_strs\":true}"),
+        ("/detokenize", "{\"tokens\":[1,403,407]}"),
     ];
 
     private static readonly (string Path, string Body)[] s_bad =
@@ -67,6 +70,17 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/v2/models/ensemble/generate", "{\"text_input\":5}"),
         ("/v2/models/nope/generate", "{\"text_input\":\"hi\"}"),
         ("/v2/models/ensemble/generate_stream", "{\"text_input\":\"hi\",\"temperature\":-1}"),
+        ("/v2/models/ensemble/versions/0/generate", "{\"text_input\":\"hi\"}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":{\"1\":1e39}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":{\"-3\":1}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":{\"99999999999\":1}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"prompt_logprobs\":-1}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"suffix\":\"x\"}"),
+        ("/tokenize", "{\"prompt\":[1,2]}"),
+        ("/tokenize", "{\"messages\":[]}"),
+        ("/tokenize", "{\"prompt\":\"hi\",\"add_special_tokens\":\"yes\"}"),
+        ("/detokenize", "{\"tokens\":[1e10]}"),
+        ("/detokenize", "{\"tokens\":[null]}"),
     ];
 
     [Fact]
