@@ -51,7 +51,7 @@ internal static class OpenAiApi
         var streams = new List<IAsyncEnumerable<RequestOutput>>(n);
         for (int i = 0; i < n; i++)
         {
-            // The prompt is the same for every choice: the first one scores it (prompt_logprobs), the others reuse its cached KV.
+            // The prompt is the same for every choice: only the first one scores it (prompt_logprobs, reported once).
             var choiceSampling = OpenAiSampling.ForChoice(sampling, i);
             if (i > 0) choiceSampling = choiceSampling with { PromptLogprobs = null };
             streams.Add(model.Start(promptIds, choiceSampling, "messages", admission.Token));
