@@ -1,0 +1,393 @@
+// Renders a parsed chat template: Jinja's scoping (a for-loop body is its own scope, each iteration afresh; only namespaces
+// carry values out), the loop object, Python operator semantics, and the filters, tests and methods chat templates use.
+// Invariant: anything unsupported or ill-typed raises a TemplateException naming it and its line; output is only appended.
+using System.Globalization;
+using System.Text;
+
+namespace Estuary.Tokenization.Templates;
+
+internal sealed class TemplateEvaluator
+{
+    private enum Flow { Normal, Break, Continue }
+
+    private readonly List<Dictionary<string, object?>> _scopes;
+    private readonly StringBuilder _output = new();
+
+    private TemplateEvaluator(Dictionary<string, object?> globals) => _scopes = [globals];
+
+    public static string Render(List<Node> template, Dictionary<string, object?> variables)
+    {
+        var globals = new Dictionary<string, object?>(variables)
+        {
+            ["range"] = new TemplateFunction("range", Range),
+            ["namespace"] = new TemplateFunction("namespace", (args, kwargs) =>
+            {
+                var ns = new Namespace();
+                if (args.Count > 0 && args[0] is Dictionary<string, object?> initial) foreach (var kv in initial) ns[kv.Key] = kv.Value;
+                foreach (var kv in kwargs) ns[kv.Key] = kv.Value;
+                return ns;
+            }),
+        };
+        if (!globals.ContainsKey("raise_exception"))
+            globals["raise_exception"] = new TemplateFunction("raise_exception", (args, _) =>
+                throw new TemplateException(args.Count > 0 ? TemplateValues.ToText(args[0]) : "the chat template raised an error"));
+        var evaluator = new TemplateEvaluator(globals);
+        if (evaluator.Execute(template) != Flow.Normal) throw new TemplateException("'break' or 'continue' outside a loop");
+        return evaluator._output.ToString();
+    }
+
+    private Flow Execute(List<Node> nodes)
+    {
+        foreach (var node in nodes)
+        {
+            var flow = Execute(node);
+            if (flow != Flow.Normal) return flow;
+        }
+        return Flow.Normal;
+    }
+
+    private Flow Execute(Node node)
+    {
+        switch (node)
+        {
+            case TextNode t:
+                _output.Append(t.Text);
+                return Flow.Normal;
+            case OutputNode o:
+                _output.Append(TemplateValues.ToText(Evaluate(o.Value)));
+                return Flow.Normal;
+            case IfNode i:
+                foreach (var (condition, body) in i.Branches)
+                    if (TemplateValues.IsTrue(Evaluate(condition))) return Execute(body);
+                return i.Else is null ? Flow.Normal : Execute(i.Else);
+            case SetNode s:
+                var value = Evaluate(s.Value);
+                if (s.Attribute is null) _scopes[^1][s.Name] = value;
+                else if (Lookup(s.Name) is Namespace ns) ns[s.Attribute] = value;
+                else throw new TemplateException($"line {s.Line}: 'set {s.Name}.{s.Attribute}' needs {s.Name} to be a namespace()");
+                return Flow.Normal;
+            case ForNode f:
+                RunLoop(f);
+                return Flow.Normal;
+            case LoopControlNode c:
+                return c.IsBreak ? Flow.Break : Flow.Continue;
+            default:
+                throw new TemplateException($"line {node.Line}: cannot run {node.GetType().Name}");
+        }
+    }
+
+    private void RunLoop(ForNode f)
+    {
+        var items = Iterate(Evaluate(f.Iterable), f.Line);
+        if (f.Filter is not null)
+        {
+            var kept = new List<object?>();
+            foreach (var item in items)
+            {
+                _scopes.Add([]);
+                Bind(f, item);
+                if (TemplateValues.IsTrue(Evaluate(f.Filter))) kept.Add(item);
+                _scopes.RemoveAt(_scopes.Count - 1);
+            }
+            items = kept;
+        }
+        if (items.Count == 0)
+        {
+            if (f.Else is not null) Execute(f.Else);
+            return;
+        }
+        for (int i = 0; i < items.Count; i++)
+        {
+            var scope = new Dictionary<string, object?>
+            {
+                ["loop"] = new Dictionary<string, object?>
+                {
+                    ["index"] = (long)(i + 1),
+                    ["index0"] = (long)i,
+                    ["revindex"] = (long)(items.Count - i),
+                    ["revindex0"] = (long)(items.Count - i - 1),
+                    ["first"] = i == 0,
+                    ["last"] = i == items.Count - 1,
+                    ["length"] = (long)items.Count,
+                    ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
+                    ["nextitem"] = i + 1 < items.Count ? items[i + 1] : Undefined.Instance,
+                },
+            };
+            _scopes.Add(scope);
+            Bind(f, items[i]);
+            var flow = Execute(f.Body);
+            _scopes.RemoveAt(_scopes.Count - 1);
+            if (flow == Flow.Break) break;
+        }
+    }
+
+    private void Bind(ForNode f, object? item)
+    {
+        if (f.Targets.Count == 1)
+        {
+            _scopes[^1][f.Targets[0]] = item;
+            return;
+        }
+        if (item is not List<object?> parts || parts.Count != f.Targets.Count)
+            throw new TemplateException($"line {f.Line}: cannot unpack {TemplateValues.TypeName(item)} into {f.Targets.Count} names");
+        for (int i = 0; i < parts.Count; i++) _scopes[^1][f.Targets[i]] = parts[i];
+    }
+
+    private static List<object?> Iterate(object? value, int line) => value switch
+    {
+        List<object?> list => [.. list],
+        Dictionary<string, object?> dict => [.. dict.Keys],
+        string s => [.. s.Select(c => (object?)c.ToString())],
+        Undefined => [],
+        _ => throw new TemplateException($"line {line}: cannot loop over {TemplateValues.TypeName(value)}"),
+    };
+
+    private object? Lookup(string name)
+    {
+        for (int i = _scopes.Count - 1; i >= 0; i--)
+            if (_scopes[i].TryGetValue(name, out var v)) return v;
+        return Undefined.Instance;
+    }
+
+    private object? Evaluate(Expr e)
+    {
+        switch (e)
+        {
+            case LiteralExpr l: return l.Value;
+            case NameExpr n: return Lookup(n.Name);
+            case ListExpr l: return l.Items.Select(Evaluate).ToList();
+            case DictExpr d:
+                var dict = new Dictionary<string, object?>();
+                foreach (var (k, v) in d.Items) dict[Evaluate(k) as string ?? throw new TemplateException($"line {d.Line}: dictionary keys must be strings")] = Evaluate(v);
+                return dict;
+            case AttributeExpr a: return GetAttribute(Evaluate(a.Target), a.Name, a.Line);
+            case IndexExpr i: return GetItem(Evaluate(i.Target), Evaluate(i.Index), i.Line);
+            case SliceExpr s: return Slice(Evaluate(s.Target), s);
+            case CallExpr c: return Call(c);
+            case FilterExpr f: return TemplateFilters.Apply(f.Name, Evaluate(f.Value), f.Args.Select(Evaluate).ToList(), Kwargs(f.Kwargs), f.Line);
+            case TestExpr t: return TemplateFilters.Test(t.Name, Evaluate(t.Value), t.Args.Select(Evaluate).ToList(), t.Line) != t.Negated;
+            case UnaryExpr u:
+                var operand = Evaluate(u.Operand);
+                return u.Op switch
+                {
+                    "not" => !TemplateValues.IsTrue(operand),
+                    "-" => operand switch
+                    {
+                        long l => (object)(-l), // object arms: a long stays a long (Python's int)
+                        double d => -d,
+                        bool b => b ? -1L : 0L,
+                        _ => throw new TemplateException($"line {u.Line}: cannot negate {TemplateValues.TypeName(operand)}"),
+                    },
+                    _ => TemplateValues.IsNumber(operand) ? operand : throw new TemplateException($"line {u.Line}: unary + of {TemplateValues.TypeName(operand)}"),
+                };
+            case BinaryExpr b: return Binary(b);
+            case ConditionalExpr c:
+                return TemplateValues.IsTrue(Evaluate(c.Condition)) ? Evaluate(c.WhenTrue) : c.WhenFalse is null ? Undefined.Instance : Evaluate(c.WhenFalse);
+            default: throw new TemplateException($"line {e.Line}: cannot evaluate {e.GetType().Name}");
+        }
+    }
+
+    private Dictionary<string, object?> Kwargs(List<(string Name, Expr Value)> kwargs)
+    {
+        var result = new Dictionary<string, object?>();
+        foreach (var (name, value) in kwargs) result[name] = Evaluate(value);
+        return result;
+    }
+
+    private object? Binary(BinaryExpr b)
+    {
+        if (b.Op == "and")
+        {
+            var left = Evaluate(b.Left);
+            return TemplateValues.IsTrue(left) ? Evaluate(b.Right) : left;
+        }
+        if (b.Op == "or")
+        {
+            var left = Evaluate(b.Left);
+            return TemplateValues.IsTrue(left) ? left : Evaluate(b.Right);
+        }
+        var x = Evaluate(b.Left);
+        var y = Evaluate(b.Right);
+        switch (b.Op)
+        {
+            case "==": return TemplateValues.AreEqual(x, y);
+            case "!=": return !TemplateValues.AreEqual(x, y);
+            case "<": return TemplateValues.Compare(x, y, b.Line) < 0;
+            case ">": return TemplateValues.Compare(x, y, b.Line) > 0;
+            case "<=": return TemplateValues.Compare(x, y, b.Line) <= 0;
+            case ">=": return TemplateValues.Compare(x, y, b.Line) >= 0;
+            case "in": return Contains(y, x, b.Line);
+            case "not in": return !Contains(y, x, b.Line);
+            case "~": return TemplateValues.ToText(x) + TemplateValues.ToText(y);
+        }
+        if (b.Op == "+" && x is string xs && y is string ys) return xs + ys;
+        if (b.Op == "+" && x is List<object?> xl && y is List<object?> yl) return xl.Concat(yl).ToList();
+        if (b.Op == "*" && (x is string && y is long || x is long && y is string)) // "ab" * 3
+        {
+            string text = x as string ?? (string)y!;
+            long times = x is long lx ? lx : (long)y!;
+            if (times > 1 << 20) throw new TemplateException($"line {b.Line}: a string repeated {times} times is too long for a chat template");
+            return times <= 0 ? "" : string.Concat(Enumerable.Repeat(text, (int)times));
+        }
+        if (!TemplateValues.IsNumber(x) || !TemplateValues.IsNumber(y))
+            throw new TemplateException($"line {b.Line}: unsupported operand types for {b.Op}: {TemplateValues.TypeName(x)} and {TemplateValues.TypeName(y)}");
+        bool integers = x is long or bool && y is long or bool;
+        if (integers)
+        {
+            long p = x is bool bx ? (bx ? 1 : 0) : (long)x!, q = y is bool by ? (by ? 1 : 0) : (long)y!;
+            switch (b.Op)
+            {
+                case "+": return p + q;
+                case "-": return p - q;
+                case "*": return p * q;
+                case "/": return q == 0 ? throw DivisionByZero(b) : (double)p / q;
+                case "//": return q == 0 ? throw DivisionByZero(b) : (long)Math.Floor((double)p / q);
+                case "%": return q == 0 ? throw DivisionByZero(b) : ((p % q) + q) % q;
+                case "**": return q >= 0 ? (object)(long)Math.Pow(p, q) : Math.Pow(p, q);
+            }
+        }
+        double u = TemplateValues.ToDouble(x), v = TemplateValues.ToDouble(y);
+        return b.Op switch
+        {
+            "+" => u + v,
+            "-" => u - v,
+            "*" => u * v,
+            "/" => v == 0 ? throw DivisionByZero(b) : u / v,
+            "//" => v == 0 ? throw DivisionByZero(b) : Math.Floor(u / v),
+            "%" => v == 0 ? throw DivisionByZero(b) : u - v * Math.Floor(u / v),
+            "**" => Math.Pow(u, v),
+            _ => throw new TemplateException($"line {b.Line}: unknown operator {b.Op}"),
+        };
+    }
+
+    private static TemplateException DivisionByZero(BinaryExpr b) => new($"line {b.Line}: division by zero");
+
+    private static bool Contains(object? container, object? item, int line) => container switch
+    {
+        string s => item is string sub ? s.Contains(sub, StringComparison.Ordinal) : throw new TemplateException($"line {line}: 'in <string>' needs a string"),
+        List<object?> list => list.Any(x => TemplateValues.AreEqual(x, item)),
+        Dictionary<string, object?> dict => item is string key && dict.ContainsKey(key),
+        Undefined => false,
+        _ => throw new TemplateException($"line {line}: cannot test membership in {TemplateValues.TypeName(container)}"),
+    };
+
+    private static object? GetAttribute(object? target, string name, int line)
+    {
+        switch (target)
+        {
+            case Dictionary<string, object?> dict:
+                if (dict.TryGetValue(name, out var v)) return v;
+                return target is Namespace || !TemplateMethods.IsDictMethod(name) ? Undefined.Instance : new BoundMethod(dict, name);
+            case string s:
+                return TemplateMethods.IsStringMethod(name) ? new BoundMethod(s, name) : Undefined.Instance;
+            case List<object?>:
+                return Undefined.Instance;
+            case Undefined:
+                throw new TemplateException($"line {line}: '{name}' of an undefined value");
+            case null:
+                throw new TemplateException($"line {line}: 'None' has no attribute '{name}'");
+            default:
+                return Undefined.Instance;
+        }
+    }
+
+    private static object? GetItem(object? target, object? index, int line)
+    {
+        switch (target)
+        {
+            case Dictionary<string, object?> dict:
+                return index is string key && dict.TryGetValue(key, out var v) ? v : Undefined.Instance;
+            case List<object?> list when index is long i:
+                if (i < 0) i += list.Count;
+                return i >= 0 && i < list.Count ? list[(int)i] : Undefined.Instance;
+            case string s when index is long i:
+                if (i < 0) i += s.Length;
+                return i >= 0 && i < s.Length ? s[(int)i].ToString() : Undefined.Instance;
+            case Undefined:
+                throw new TemplateException($"line {line}: subscript of an undefined value");
+            case null:
+                throw new TemplateException($"line {line}: 'None' is not subscriptable");
+            default:
+                return target is string or List<object?> ? Undefined.Instance
+                    : throw new TemplateException($"line {line}: {TemplateValues.TypeName(target)} is not subscriptable");
+        }
+    }
+
+    private object? Slice(object? target, SliceExpr s)
+    {
+        long? Bound(Expr? e) => e is null ? null : Evaluate(e) switch
+        {
+            long l => l,
+            null => null,
+            var other => throw new TemplateException($"line {s.Line}: slice bounds must be integers, not {TemplateValues.TypeName(other)}"),
+        };
+        long? start = Bound(s.Start), stop = Bound(s.Stop), step = Bound(s.Step);
+        int count = target switch
+        {
+            List<object?> l => l.Count,
+            string str => str.Length,
+            _ => throw new TemplateException($"line {s.Line}: cannot slice {TemplateValues.TypeName(target)}"),
+        };
+        var indices = SliceIndices(count, start, stop, step ?? 1, s.Line);
+        return target is string text ? string.Concat(indices.Select(i => text[i])) : indices.Select(i => ((List<object?>)target!)[i]).ToList();
+    }
+
+    // Python's slice.indices.
+    private static List<int> SliceIndices(int count, long? start, long? stop, long step, int line)
+    {
+        if (step == 0) throw new TemplateException($"line {line}: slice step cannot be zero");
+        long Clamp(long? v, long dflt, long lo, long hi)
+        {
+            if (v is not { } x) return dflt;
+            if (x < 0) x += count;
+            return Math.Clamp(x, lo, hi);
+        }
+        var result = new List<int>();
+        if (step > 0)
+        {
+            long a = Clamp(start, 0, 0, count), b = Clamp(stop, count, 0, count);
+            for (long i = a; i < b; i += step) result.Add((int)i);
+        }
+        else
+        {
+            long a = Clamp(start, count - 1, -1, count - 1), b = Clamp(stop, -1, -1, count - 1);
+            if (stop is null) b = -1;
+            for (long i = a; i > b; i += step) result.Add((int)i);
+        }
+        return result;
+    }
+
+    private object? Call(CallExpr c)
+    {
+        var callee = Evaluate(c.Callee);
+        var args = c.Args.Select(Evaluate).ToList();
+        var kwargs = Kwargs(c.Kwargs);
+        return callee switch
+        {
+            TemplateFunction f => f.Invoke(args, kwargs),
+            BoundMethod m => TemplateMethods.Invoke(m, args, c.Line),
+            Undefined => throw new TemplateException($"line {c.Line}: call of an undefined function{(c.Callee is NameExpr n ? $" '{n.Name}'" : "")}"),
+            _ => throw new TemplateException($"line {c.Line}: {TemplateValues.TypeName(callee)} is not callable"),
+        };
+    }
+
+    private static object? Range(List<object?> args, Dictionary<string, object?> kwargs)
+    {
+        var n = args.Select(a => a is long l ? l : throw new TemplateException($"range() needs integers, not {TemplateValues.TypeName(a)}")).ToList();
+        var (start, stop, step) = n.Count switch
+        {
+            1 => (0L, n[0], 1L),
+            2 => (n[0], n[1], 1L),
+            3 => (n[0], n[1], n[2]),
+            _ => throw new TemplateException("range() takes 1 to 3 integers"),
+        };
+        if (step == 0) throw new TemplateException("range() step cannot be zero");
+        var result = new List<object?>();
+        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+        {
+            if (result.Count >= 1_000_000) throw new TemplateException("range() is too long for a chat template");
+            result.Add(i);
+        }
+        return result;
+    }
+}
