@@ -27,10 +27,11 @@ internal sealed class BpeEncoder
         }
     }
 
-    /// <summary>Appends the ids of <paramref name="text"/> (no BOS/EOS) to <paramref name="output"/>.</summary>
-    public void Encode(string text, List<int> output)
+    /// <summary>Appends the ids of <paramref name="text"/> (no BOS/EOS) to <paramref name="output"/>; without
+    /// <paramref name="addDummyPrefix"/> the model's dummy-prefix space is left out (text continuing after a special token).</summary>
+    public void Encode(string text, List<int> output, bool addDummyPrefix = true)
     {
-        var normalized = Normalize(text);
+        var normalized = Normalize(text, addDummyPrefix);
         if (normalized.Length == 0) return;
         EncodeNormalized(normalized, output);
     }
@@ -39,7 +40,7 @@ internal sealed class BpeEncoder
     /// sentencepiece's Normalizer::Normalize for the identity rule: optional removal of leading/trailing/repeated
     /// spaces, the dummy prefix, and ' ' → '▁'. Lone surrogates become U+FFFD, as UTF-8 conversion would make them.
     /// </summary>
-    internal char[] Normalize(string text)
+    internal char[] Normalize(string text, bool addDummyPrefix = true)
     {
         if (text.Length == 0) return [];
         var removeExtra = _model.RemoveExtraWhitespaces;
@@ -52,7 +53,7 @@ internal sealed class BpeEncoder
         var space = _model.EscapeWhitespaces ? SpaceSymbol : ' ';
         var buffer = new char[text.Length - start + 1];
         var n = 0;
-        if (_model.AddDummyPrefix) buffer[n++] = space;
+        if (_model.AddDummyPrefix && addDummyPrefix) buffer[n++] = space;
         var isPrevSpace = removeExtra;
         for (var i = start; i < text.Length; i++)
         {

@@ -121,6 +121,53 @@ public sealed class TextTokenizer
     }
 
     /// <summary>
+    /// Encodes text in which special tokens are written out (a rendered chat template: "&lt;s&gt;[INST] hi [/INST]"), as
+    /// Hugging Face tokenizers do: the text of every CONTROL or UNKNOWN piece becomes that id, and each stretch of text between
+    /// them is encoded on its own with <see cref="Encode"/>. With <paramref name="legacy"/> (tokenizer_config.json's "legacy",
+    /// true unless it says false) every stretch gets the dummy-prefix space, as Meta's code and the legacy Llama tokenizers give
+    /// it; without, only a stretch that starts the text does. No BOS/EOS is added beyond those written.
+    /// </summary>
+    public int[] EncodeWithSpecialTokens(string text, bool legacy = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 2 + 2);
+        int segmentStart = 0;
+        for (int i = 0; i < text.Length;)
+        {
+            if (MatchSpecial(text, i) is not { } special)
+            {
+                i++;
+                continue;
+            }
+            if (i > segmentStart) _encoder.Encode(text[segmentStart..i], ids, legacy || segmentStart == 0);
+            ids.Add(special.Id);
+            i += special.Text.Length;
+            segmentStart = i;
+        }
+        if (segmentStart < text.Length) _encoder.Encode(text[segmentStart..], ids, legacy || segmentStart == 0);
+        return [.. ids];
+    }
+
+    // The longest special piece written at position i, if any.
+    private (string Text, int Id)? MatchSpecial(string text, int i)
+    {
+        if (!SpecialPiecesByFirstChar.TryGetValue(text[i], out var candidates)) return null;
+        foreach (var (piece, id) in candidates) // longest first
+            if (string.CompareOrdinal(text, i, piece, 0, piece.Length) == 0) return (piece, id);
+        return null;
+    }
+
+    // CONTROL and UNKNOWN pieces by their first character, longest first.
+    private Dictionary<char, List<(string Text, int Id)>> SpecialPiecesByFirstChar => _specialPieces ??=
+        Enumerable.Range(0, _model.Count)
+            .Where(id => _model.Types[id] is PieceType.Control or PieceType.Unknown && _model.Pieces[id].Length > 0)
+            .Select(id => (Text: _model.Pieces[id], Id: id))
+            .GroupBy(p => p.Text[0])
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(p => p.Text.Length).ToList());
+
+    private Dictionary<char, List<(string Text, int Id)>>? _specialPieces;
+
+    /// <summary>
     /// Decodes ids exactly as sentencepiece's <c>DecodeIds</c>: '▁' becomes a space, the leading dummy-prefix space
     /// is dropped, runs of byte pieces are read as UTF-8 with one U+FFFD per invalid byte, &lt;unk&gt; shows as " ⁇ ".
     /// Control pieces (BOS/EOS) are invisible unless <paramref name="skipSpecialTokens"/> is false, in which case

@@ -13,17 +13,18 @@ internal static class ChatCommand
         var engineOptions = new EngineOptions();
         var samplingOptions = new SamplingOptions();
         var system = new Option<string?>("--system") { Description = "System prompt" };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Override the chat format: baichuan2 or llama2" };
+        var chatOptions = new ChatFormatOptions();
         var command = new Command("chat", "Chat with a model in the terminal");
         engineOptions.AddTo(command);
         samplingOptions.AddTo(command);
         command.Options.Add(system);
-        command.Options.Add(chatFormat);
+        chatOptions.AddTo(command);
         command.SetAction(r =>
         {
+            chatOptions.TemplateText(r); // a bad name or file fails before the model loads
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var sampling = samplingOptions.Build(r, engine);
-            var format = ChatFormats.ForModel(engineOptions.ModelDirectory(r), engine.Tokenizer, r.GetValue(chatFormat));
+            var format = chatOptions.Resolve(r, engineOptions.ModelDirectory(r), engine.Tokenizer);
             var history = new List<ChatMessage>();
             if (r.GetValue(system) is { Length: > 0 } sys) history.Add(new ChatMessage("system", sys));
             int baseCount = history.Count;

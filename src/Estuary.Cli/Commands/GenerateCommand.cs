@@ -18,21 +18,23 @@ internal static class GenerateCommand
         var prompt = new Option<string[]>("--prompt", "-p") { Description = "Prompt text (repeatable; all prompts run as one batch)" };
         var promptIds = new Option<string[]>("--prompt-ids") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3 (repeatable)" };
         var chat = new Option<bool>("--chat") { Description = "Wrap each prompt as a user message in the model's chat format" };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Override the chat format: baichuan2 or llama2" };
+        var chatOptions = new ChatFormatOptions();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per prompt: {\"prompt_ids\",\"output_ids\",\"text\"}" };
         var command = new Command("generate", "Generate text from prompts");
         engineOptions.AddTo(command);
         samplingOptions.AddTo(command);
-        foreach (var o in new Option[] { prompt, promptIds, chat, chatFormat, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { prompt, promptIds, chat, json }) command.Options.Add(o);
+        chatOptions.AddTo(command);
         command.SetAction(r =>
         {
+            chatOptions.TemplateText(r); // a bad name or file fails before the model loads
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var sampling = samplingOptions.Build(r, engine);
             var texts = r.GetValue(prompt) ?? [];
             var idLists = r.GetValue(promptIds) ?? [];
             var prompts = new List<(string? Text, int[] Ids)>();
-            IChatFormat? format = r.GetValue(chat) || r.GetValue(chatFormat) != null
-                ? ChatFormats.ForModel(engineOptions.ModelDirectory(r), engine.Tokenizer, r.GetValue(chatFormat))
+            IChatFormat? format = r.GetValue(chat) || chatOptions.Given(r)
+                ? chatOptions.Resolve(r, engineOptions.ModelDirectory(r), engine.Tokenizer)
                 : null;
             foreach (var t in texts)
                 prompts.Add((t, format != null ? format.BuildPrompt([new ChatMessage("user", t)], sampling.MaxTokens ?? 0) : engine.Tokenizer.Encode(t)));

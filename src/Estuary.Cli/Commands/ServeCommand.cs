@@ -23,7 +23,7 @@ internal static class ServeCommand
         var excludeInput = new Option<bool>("--exclude-input-in-output") { Description = "Triton: leave the prompt out of text_output unless a request says otherwise" };
         var enableChunked = new Option<bool>("--enable-chunked-prefill") { Description = "Split long prompts across steps (the default)" };
         var disableChunked = new Option<bool>("--disable-chunked-prefill") { Description = "Run every prompt in one step" };
-        var chatFormat = new Option<string?>("--chat-format") { Description = "Override the chat format: baichuan2 or llama2" };
+        var chatOptions = new ChatFormatOptions();
         var maxBody = new Option<string>("--max-request-body") { Description = "Largest request body accepted (413 beyond)", DefaultValueFactory = _ => "4MiB" };
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown", DefaultValueFactory = _ => 10 };
         var statsInterval = new Option<double>("--log-stats-interval") { Description = "Seconds between engine lines in the log (throughput, queue, KV cache) while busy", DefaultValueFactory = _ => 10 };
@@ -32,8 +32,9 @@ internal static class ServeCommand
         engineOptions.AddTo(command);
         var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
         command.Options.Add(engineKind);
-        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, chatFormat, maxBody, shutdownTimeout, statsInterval, disableStats })
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
             command.Options.Add(o);
+        chatOptions.AddTo(command);
         command.SetAction(r =>
         {
             if (r.GetValue(enableChunked) && r.GetValue(disableChunked))
@@ -62,10 +63,9 @@ internal static class ServeCommand
             TimeSpan? logStats = r.GetValue(disableStats) ? null : TimeSpan.FromSeconds(interval);
             var optionErrors = options.Validate();
             if (optionErrors.Count > 0) throw new UsageException(string.Join("; ", optionErrors));
-            if (r.GetValue(chatFormat) is { } name && !ChatFormats.Names.Contains(name))
-                throw new UsageException($"--chat-format must be one of {string.Join(", ", ChatFormats.Names)} (got '{name}')");
+            chatOptions.TemplateText(r); // a bad name or file fails before the model loads
             using var engine = new AsyncLlmEngine(ModelLoading.Load(dir, config, loras: engineOptions.Loras(r)));
-            var format = ChatFormats.ForModel(dir, engine.Engine.Tokenizer, r.GetValue(chatFormat));
+            var format = chatOptions.Resolve(r, dir, engine.Engine.Tokenizer);
             return Serve(engine, format, options, logStats).GetAwaiter().GetResult();
         });
         return command;

@@ -1,0 +1,51 @@
+// The chat format a model folder's tokenizer_config.json "chat_template" defines, as vLLM and transformers apply it: the
+// conversation rendered with add_generation_prompt, then encoded with the special tokens written in the text read as such.
+// Invariant: role rules are the template's own (its raise_exception message becomes the error); only roles are checked here.
+using Estuary.Tokenization.Templates;
+
+namespace Estuary.Tokenization;
+
+/// <summary>A Hugging Face chat template over a SentencePiece tokenizer.</summary>
+public sealed class TemplateChatFormat : IChatFormat
+{
+    private readonly TextTokenizer _tokenizer;
+
+    /// <summary>Creates the format; <paramref name="bosToken"/> and <paramref name="eosToken"/> are the texts the template sees;
+    /// <paramref name="legacy"/> is tokenizer_config.json's "legacy" (see <see cref="TextTokenizer.EncodeWithSpecialTokens"/>).</summary>
+    public TemplateChatFormat(TextTokenizer tokenizer, ChatTemplate template, string bosToken, string eosToken, bool legacy = true)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(template);
+        _tokenizer = tokenizer;
+        Template = template;
+        BosToken = bosToken;
+        EosToken = eosToken;
+        Legacy = legacy;
+    }
+
+    /// <summary>Whether text after a special token gets the dummy-prefix space.</summary>
+    public bool Legacy { get; }
+
+    /// <inheritdoc/>
+    public string Name => "template";
+
+    /// <summary>The parsed template.</summary>
+    public ChatTemplate Template { get; }
+
+    /// <summary>The text of bos_token in the template.</summary>
+    public string BosToken { get; }
+
+    /// <summary>The text of eos_token in the template.</summary>
+    public string EosToken { get; }
+
+    /// <summary>The prompt as text, before tokenization.</summary>
+    public string Render(IReadOnlyList<ChatMessage> messages)
+    {
+        ChatRoles.Validate(messages, nameof(messages));
+        return Template.Render(messages, BosToken, EosToken, addGenerationPrompt: true);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Templates do not truncate; <paramref name="maxNewTokens"/> is not used and the caller checks the context length.</remarks>
+    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens) => _tokenizer.EncodeWithSpecialTokens(Render(messages), Legacy);
+}

@@ -1,0 +1,54 @@
+// A model folder with a chat template is served with it: /tokenize and chat requests see the template's ids, and the
+// template's own raise_exception is the request's 400.
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Estuary.Engine;
+
+namespace Estuary.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
+{
+    private const string Template =
+        "{% for m in messages %}{% if (m.role == 'user') != loop.index0 is even %}{{ raise_exception('turns must alternate, user first') }}{% endif %}" +
+        "{{ bos_token if m.role == 'user' }}{{ m.role | upper }}: {{ m.content | trim }}\n{% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("estuary-served-template-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task RequestsUseTheFoldersTemplate()
+    {
+        foreach (var f in Directory.GetFiles(ServerFixture.EmbeddedModel)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        var configPath = Path.Combine(_dir, "tokenizer_config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["chat_template"] = Template;
+        File.WriteAllText(configPath, config.ToJsonString());
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(_dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
+        var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "templated" });
+
+        const string messages = "[{\"role\":\"user\",\"content\":\" Tell me a story \"},{\"role\":\"assistant\",\"content\":\"Once\"},{\"role\":\"user\",\"content\":\"More\"}]";
+        using var tokenized = JsonDocument.Parse(await (await client.PostAsync("/tokenize", Json($"{{\"messages\":{messages}}}"))).Content.ReadAsStringAsync());
+        var ids = tokenized.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var tok = engine.Engine.Tokenizer;
+        int[] expected = [tok.BosId, .. tok.Encode("USER: Tell me a story\nASSISTANT: Once\n", false), tok.BosId, .. tok.Encode("USER: More\nASSISTANT:", false)];
+        Assert.Equal(expected, ids);
+
+        using var chat = await client.PostAsync("/v1/chat/completions", Json($"{{\"messages\":{messages},\"max_tokens\":3}}"));
+        Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        using var chatDoc = JsonDocument.Parse(await chat.Content.ReadAsStringAsync());
+        Assert.Equal(ids.Length, chatDoc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        using var bad = await client.PostAsync("/v1/chat/completions", Json("{\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"}]}"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        using var badDoc = JsonDocument.Parse(await bad.Content.ReadAsStringAsync());
+        Assert.Equal("turns must alternate, user first", badDoc.RootElement.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal("messages", badDoc.RootElement.GetProperty("error").GetProperty("param").GetString());
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
+}
