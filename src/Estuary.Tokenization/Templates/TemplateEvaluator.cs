@@ -10,6 +10,11 @@ internal sealed class TemplateEvaluator
 {
     private enum Flow { Normal, Break, Continue }
 
+    /// <summary>Statements one rendering may run, and characters it may write: a template looping without end fails instead.</summary>
+    internal const int MaxSteps = 2_000_000, MaxOutputChars = 64 << 20;
+
+    private int _steps;
+
     private readonly List<Dictionary<string, object?>> _scopes;
     private readonly StringBuilder _output = new();
 
@@ -48,6 +53,8 @@ internal sealed class TemplateEvaluator
 
     private Flow Execute(Node node)
     {
+        if (++_steps > MaxSteps || _output.Length > MaxOutputChars)
+            throw new TemplateException($"line {node.Line}: the chat template ran too long (over {MaxSteps:N0} statements or {MaxOutputChars >> 20} M characters)");
         switch (node)
         {
             case TextNode t:

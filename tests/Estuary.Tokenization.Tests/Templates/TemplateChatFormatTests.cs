@@ -69,6 +69,14 @@ public sealed class TemplateChatFormatTests : IDisposable
         Assert.False(format.Legacy);
     }
 
+    [Fact]
+    public void ATemplateThatRunsWithoutEndFailsInsteadOfHanging()
+    {
+        var template = ChatTemplate.Parse("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}");
+        var e = Assert.Throws<TemplateException>(() => template.Render([new ChatMessage("user", "hi")], "<s>", "</s>"));
+        Assert.Contains("ran too long", e.Message);
+    }
+
     private void CopyStories(Action<JsonObject>? editTokenizerConfig = null)
     {
         foreach (var f in Directory.GetFiles(Fixtures.Path("stories260k"))) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)), overwrite: true);
