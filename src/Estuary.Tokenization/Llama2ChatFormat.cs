@@ -58,13 +58,5 @@ public sealed class Llama2ChatFormat : IChatFormat
     }
 
     // Python's str.strip(): also removes U+001C..U+001F, which .NET does not count as white space.
-    private static string PyStrip(string s)
-    {
-        static bool IsPySpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
-        var start = 0;
-        var end = s.Length;
-        while (start < end && IsPySpace(s[start])) start++;
-        while (end > start && IsPySpace(s[end - 1])) end--;
-        return s[start..end];
-    }
+    private static string PyStrip(string s) => Templates.TemplateMethods.PyStrip(s, start: true, end: true);
 }
