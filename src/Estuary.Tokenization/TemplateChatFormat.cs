@@ -38,14 +38,29 @@ public sealed class TemplateChatFormat : IChatFormat
     /// <summary>The text of eos_token in the template.</summary>
     public string EosToken { get; }
 
-    /// <summary>The prompt as text, before tokenization.</summary>
-    public string Render(IReadOnlyList<ChatMessage> messages)
+    /// <summary>
+    /// The prompt as text, before tokenization. Without <paramref name="addGenerationPrompt"/> the template does not open the
+    /// assistant's turn; with <paramref name="continueFinalMessage"/> the text ends right after the last message's content, so
+    /// the model continues that (assistant) message, as transformers' continue_final_message does.
+    /// </summary>
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, bool continueFinalMessage = false)
     {
         ChatRoles.Validate(messages, nameof(messages));
-        return Template.Render(messages, BosToken, EosToken, addGenerationPrompt: true);
+        if (continueFinalMessage && addGenerationPrompt)
+            throw new ArgumentException("continue_final_message and add_generation_prompt cannot both be true", nameof(continueFinalMessage));
+        var text = Template.Render(messages, BosToken, EosToken, addGenerationPrompt);
+        if (!continueFinalMessage) return text;
+        var final = messages[^1].Content.Trim();
+        int at = final.Length == 0 ? -1 : text.LastIndexOf(final, StringComparison.Ordinal);
+        if (at < 0) throw new ArgumentException("continue_final_message: the chat template does not write the last message's content", nameof(messages));
+        return text[..(at + final.Length)];
     }
 
     /// <inheritdoc/>
     /// <remarks>Templates do not truncate; <paramref name="maxNewTokens"/> is not used and the caller checks the context length.</remarks>
-    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens) => _tokenizer.EncodeWithSpecialTokens(Render(messages), Legacy);
+    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens) => BuildPrompt(messages, true, false);
+
+    /// <summary>The prompt's ids with transformers' add_generation_prompt and continue_final_message choices.</summary>
+    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool continueFinalMessage) =>
+        _tokenizer.EncodeWithSpecialTokens(Render(messages, addGenerationPrompt, continueFinalMessage), Legacy);
 }

@@ -44,6 +44,23 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
         using var chatDoc = JsonDocument.Parse(await chat.Content.ReadAsStringAsync());
         Assert.Equal(ids.Length, chatDoc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
 
+        // vLLM's extras: the assistant's turn left unopened, or the last (assistant) message continued.
+        using var closed = JsonDocument.Parse(await (await client.PostAsync("/tokenize", Json($"{{\"messages\":{messages},\"add_generation_prompt\":false}}"))).Content.ReadAsStringAsync());
+        int[] unopened = [tok.BosId, .. tok.Encode("USER: Tell me a story\nASSISTANT: Once\n", false), tok.BosId, .. tok.Encode("USER: More\n", false)];
+        Assert.Equal(unopened, closed.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        const string prefilled = "[{\"role\":\"user\",\"content\":\"Tell me a story\"},{\"role\":\"assistant\",\"content\":\"Once upon\"}]";
+        using var continued = await client.PostAsync("/v1/chat/completions", Json($"{{\"messages\":{prefilled},\"continue_final_message\":true,\"max_tokens\":2}}"));
+        Assert.Equal(HttpStatusCode.OK, continued.StatusCode);
+        using var continuedIds = JsonDocument.Parse(await (await client.PostAsync("/tokenize", Json($"{{\"messages\":{prefilled},\"continue_final_message\":true}}"))).Content.ReadAsStringAsync());
+        Assert.Equal([tok.BosId, .. tok.Encode("USER: Tell me a story\nASSISTANT: Once upon", false)],
+            continuedIds.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray());
+        using var both = await client.PostAsync("/v1/chat/completions", Json($"{{\"messages\":{prefilled},\"continue_final_message\":true,\"add_generation_prompt\":true}}"));
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        // The built-in formats cannot leave the assistant's turn unopened.
+        using var builtIn = await fx.Client.PostAsync("/v1/chat/completions", Json($"{{\"messages\":{prefilled},\"continue_final_message\":true}}"));
+        Assert.Equal(HttpStatusCode.BadRequest, builtIn.StatusCode);
+        Assert.Contains("continue_final_message", await builtIn.Content.ReadAsStringAsync());
+
         using var bad = await client.PostAsync("/v1/chat/completions", Json("{\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"}]}"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         using var badDoc = JsonDocument.Parse(await bad.Content.ReadAsStringAsync());

@@ -84,12 +84,27 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
 
     public void Release(int count) => Interlocked.Add(ref _inFlight, -count);
 
-    /// <summary>Tokens of a chat conversation in the model's format; bad roles or order are a 400 on <paramref name="field"/>.</summary>
-    public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field)
+    /// <summary>
+    /// Tokens of a chat conversation in the model's format; bad roles or order are a 400 on <paramref name="field"/>.
+    /// Leaving the assistant's turn unopened (<paramref name="addGenerationPrompt"/> false) or continuing the last message
+    /// needs a chat template; the built-in formats always open the assistant's turn (400 naming the option otherwise).
+    /// </summary>
+    public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool addGenerationPrompt = true,
+        bool continueFinalMessage = false)
     {
+        if (continueFinalMessage && addGenerationPrompt)
+            throw RequestException.BadRequest("continue_final_message and add_generation_prompt cannot both be true", "continue_final_message");
+        if ((!addGenerationPrompt || continueFinalMessage) && ChatFormat is not TemplateChatFormat)
+        {
+            var option = continueFinalMessage ? "continue_final_message" : "add_generation_prompt";
+            throw RequestException.BadRequest($"{option} needs a chat template; this model uses the built-in {ChatFormat.Name} format, " +
+                "which always opens the assistant's turn", option);
+        }
         try
         {
-            return ChatFormat.BuildPrompt(messages, maxNewTokens);
+            return ChatFormat is TemplateChatFormat template
+                ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage)
+                : ChatFormat.BuildPrompt(messages, maxNewTokens);
         }
         catch (ArgumentException e)
         {

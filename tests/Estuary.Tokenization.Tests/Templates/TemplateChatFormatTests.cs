@@ -70,6 +70,19 @@ public sealed class TemplateChatFormatTests : IDisposable
     }
 
     [Fact]
+    public void TheLastMessageCanBeContinuedOrTheAssistantTurnLeftUnopened()
+    {
+        var tok = TestData.FolderTokenizer("stories260k");
+        var format = new TemplateChatFormat(tok, ChatTemplate.Parse(ReferenceTemplate("im")), "<s>", "</s>");
+        ChatMessage[] prefilled = [new("user", "Tell me a story"), new("assistant", " Once upon ")];
+        Assert.Equal("<|im_start|>user\nTell me a story<|im_end|>\n<|im_start|>assistant\nOnce upon",
+            format.Render(prefilled, addGenerationPrompt: false, continueFinalMessage: true));
+        Assert.Equal("<|im_start|>user\nTell me a story<|im_end|>\n", format.Render([prefilled[0]], addGenerationPrompt: false));
+        Assert.Throws<ArgumentException>(() => format.Render(prefilled, addGenerationPrompt: true, continueFinalMessage: true));
+        Assert.Throws<ArgumentException>(() => format.Render([new ChatMessage("user", "   ")], false, continueFinalMessage: true));
+    }
+
+    [Fact]
     public void ATemplateThatRunsWithoutEndFailsInsteadOfHanging()
     {
         var template = ChatTemplate.Parse("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}");

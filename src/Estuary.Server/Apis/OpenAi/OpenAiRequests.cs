@@ -44,6 +44,8 @@ internal sealed class StreamOptions
 internal sealed class ChatCompletionRequest : SamplingRequest
 {
     public List<Shared.ChatMessageDto?>? Messages { get; init; }
+    public bool? AddGenerationPrompt { get; init; }
+    public bool? ContinueFinalMessage { get; init; }
     public int? MaxCompletionTokens { get; init; }
     public bool? Logprobs { get; init; }
     public int? TopLogprobs { get; init; }

@@ -28,13 +28,13 @@ internal static class TokenizeApi
         if (r.Messages is not null)
         {
             if (r.Prompt is not null) throw RequestException.BadRequest("give either 'prompt' or 'messages', not both", "prompt");
-            if (r.AddGenerationPrompt == false)
-                throw RequestException.BadRequest("add_generation_prompt false is not supported: the chat formats always end with the assistant's turn", "add_generation_prompt");
             if (r.AddSpecialTokens == true)
                 throw RequestException.BadRequest("add_special_tokens applies to 'prompt' only: the chat format places its own special tokens", "add_special_tokens");
             // The prompt a chat request with default max_tokens gets (formats that trim history leave room for that many tokens).
             var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
-            ids = model.BuildChatPrompt(messages, model.Core.DefaultSamplingParams(null).MaxTokens ?? 0, "messages");
+            bool continueFinal = r.ContinueFinalMessage ?? false;
+            ids = model.BuildChatPrompt(messages, model.Core.DefaultSamplingParams(null).MaxTokens ?? 0, "messages",
+                r.AddGenerationPrompt ?? !continueFinal, continueFinal);
         }
         else
         {
@@ -64,6 +64,7 @@ internal static class TokenizeApi
         public List<ChatMessageDto?>? Messages { get; init; }
         public bool? AddSpecialTokens { get; init; }
         public bool? AddGenerationPrompt { get; init; }
+        public bool? ContinueFinalMessage { get; init; }
         public bool? ReturnTokenStrs { get; init; }
     }
 
