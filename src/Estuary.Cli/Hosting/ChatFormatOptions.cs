@@ -48,16 +48,7 @@ internal sealed class ChatFormatOptions
     }
 
     /// <summary>The chat format for the model in <paramref name="modelDir"/> with these options.</summary>
-    public IChatFormat Resolve(ParseResult r, string modelDir, TextTokenizer tokenizer)
-    {
-        var template = TemplateText(r);
-        try
-        {
-            return ChatFormats.ForModel(modelDir, tokenizer, r.GetValue(_format), template);
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
-        }
-    }
+    /// <remarks>Its ArgumentException (a format contradicting a given template) reaches Program's handler, which words it.</remarks>
+    public IChatFormat Resolve(ParseResult r, string modelDir, TextTokenizer tokenizer) =>
+        ChatFormats.ForModel(modelDir, tokenizer, r.GetValue(_format), TemplateText(r));
 }

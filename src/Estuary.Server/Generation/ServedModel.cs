@@ -86,12 +86,15 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
 
     /// <summary>
     /// Tokens of a chat conversation in the model's format; bad roles or order are a 400 on <paramref name="field"/>.
-    /// Leaving the assistant's turn unopened (<paramref name="addGenerationPrompt"/> false) or continuing the last message
-    /// needs a chat template; the built-in formats always open the assistant's turn (400 naming the option otherwise).
+    /// Leaving the assistant's turn unopened (vLLM's add_generation_prompt false) or continuing the last message
+    /// (continue_final_message, which turns add_generation_prompt's default to false) needs a chat template; the built-in
+    /// formats always open the assistant's turn (400 naming the option otherwise).
     /// </summary>
-    public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool addGenerationPrompt = true,
-        bool continueFinalMessage = false)
+    public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool? addGenerationPromptAsked = null,
+        bool? continueFinalMessageAsked = null)
     {
+        bool continueFinalMessage = continueFinalMessageAsked ?? false;
+        bool addGenerationPrompt = addGenerationPromptAsked ?? !continueFinalMessage;
         if (continueFinalMessage && addGenerationPrompt)
             throw RequestException.BadRequest("continue_final_message and add_generation_prompt cannot both be true", "continue_final_message");
         if ((!addGenerationPrompt || continueFinalMessage) && ChatFormat is not TemplateChatFormat)

@@ -44,8 +44,7 @@ internal static class OpenAiApi
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null) with { LoraName = lora };
-        bool continueFinal = r.ContinueFinalMessage ?? false; // vLLM's extras; they need a chat template
-        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt ?? !continueFinal, continueFinal);
+        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage);
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
         using var admission = model.Admit(n, ct);

@@ -46,12 +46,12 @@ internal static class OpenAiLogprobs
         into.TokenLogprobs.Add(null);
         into.TopLogprobs.Add(null);
         into.TextOffset.Add(0);
-        detokenizer.Add(promptIds[0]);
+        int offset = detokenizer.Add(promptIds[0]).Length; // the decoded text's length so far, from the deltas
         for (int k = 1; k < promptIds.Length && k - 1 < promptLogprobs.Count; k++)
         {
             var s = promptLogprobs[k - 1];
-            AddForCompletion(into, tokenizer, s with { TopLogprobs = s.TopLogprobs?[..Math.Min(topK, s.TopLogprobs.Length)] }, detokenizer.Text.Length);
-            detokenizer.Add(promptIds[k]);
+            AddForCompletion(into, tokenizer, s with { TopLogprobs = s.TopLogprobs?[..Math.Min(topK, s.TopLogprobs.Length)] }, offset);
+            offset += detokenizer.Add(promptIds[k]).Length;
         }
     }
 

@@ -32,9 +32,8 @@ internal static class TokenizeApi
                 throw RequestException.BadRequest("add_special_tokens applies to 'prompt' only: the chat format places its own special tokens", "add_special_tokens");
             // The prompt a chat request with default max_tokens gets (formats that trim history leave room for that many tokens).
             var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
-            bool continueFinal = r.ContinueFinalMessage ?? false;
             ids = model.BuildChatPrompt(messages, model.Core.DefaultSamplingParams(null).MaxTokens ?? 0, "messages",
-                r.AddGenerationPrompt ?? !continueFinal, continueFinal);
+                r.AddGenerationPrompt, r.ContinueFinalMessage);
         }
         else
         {
