@@ -191,6 +191,22 @@ public sealed class TextTokenizer
         return _model.Pieces[id];
     }
 
+    /// <summary>
+    /// The bytes <paramref name="id"/> adds to the text in the middle of a sequence ('▁' as a space, a byte piece's byte), or
+    /// null for pieces that add no text of their own (CONTROL, UNKNOWN, UNUSED). Structured output matches these bytes.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">the id is outside [0, VocabSize).</exception>
+    public byte[]? TokenBytes(int id)
+    {
+        CheckId(id);
+        return _model.Types[id] switch
+        {
+            PieceType.Byte => [(byte)_decodeTable.ByteValue[id]],
+            PieceType.Normal or PieceType.UserDefined when _decodeTable.Surface[id].Length > 0 => Encoding.UTF8.GetBytes(_decodeTable.Surface[id]),
+            _ => null,
+        };
+    }
+
     /// <summary>True for CONTROL and UNKNOWN pieces (BOS, EOS, unk): ids that carry no text of their own.</summary>
     /// <exception cref="ArgumentOutOfRangeException">the id is outside [0, VocabSize).</exception>
     public bool IsControl(int id)

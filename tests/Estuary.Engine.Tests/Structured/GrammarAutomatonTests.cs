@@ -1,0 +1,91 @@
+using System.Text;
+using Estuary.Engine.Structured;
+
+namespace Estuary.Engine.Tests.Structured;
+
+public class GrammarAutomatonTests
+{
+    [Fact]
+    public void Utf8SequencesMatchExactlyTheEncodingsOfTheirRange()
+    {
+        // Every code point of a few awkward ranges (crossing length and continuation-byte boundaries) against .NET's encoder.
+        foreach (var (lo, hi) in new[] { (0x00, 0x7F), (0x41, 0x3A9), (0x7F0, 0x1010), (0xD700, 0xE100), (0x4E00, 0x9FA5), (0xFFF0, 0x10400), (0x10FF00, 0x10FFFF) })
+        {
+            var sequences = Utf8Sequences.Of(lo, hi);
+            for (int cp = Math.Max(0, lo - 70); cp <= Math.Min(0x10FFFF, hi + 70); cp++)
+            {
+                if (cp is >= 0xD800 and <= 0xDFFF) continue;
+                var bytes = Encoding.UTF8.GetBytes(char.ConvertFromUtf32(cp));
+                int matches = sequences.Count(s => s.Length == bytes.Length && s.Select((r, i) => bytes[i] >= r.Lo && bytes[i] <= r.Hi).All(x => x));
+                Assert.True(matches == (cp >= lo && cp <= hi ? 1 : 0), $"U+{cp:X4} in [{lo:X},{hi:X}] matched by {matches} sequences");
+            }
+        }
+    }
+
+    [Fact]
+    public void RecognisesAContextFreeLanguageWithNestingAndRepetition()
+    {
+        // value → "[" (value ("," value)*)? "]" | digit+
+        var b = new GrammarBuilder();
+        int value = b.DeclareRule("value");
+        var digits = b.OneOrMore(b.Bytes(ByteSet.Range('0', '9')));
+        var v = GrammarBuilder.Ref(value);
+        var items = b.Optional(b.Sequence(v, b.ZeroOrMore(b.Sequence(b.Literal(","), v))));
+        b.AddAlternative(value, b.Literal("["), items, b.Literal("]"));
+        b.AddAlternative(value, digits);
+        var automaton = new GrammarAutomaton(b.Build(v));
+        foreach (var good in new[] { "1", "123", "[]", "[1]", "[1,22,[3,[]],[]]", "[[[[[[[[[[1]]]]]]]]]]" })
+            Assert.True(automaton.Accepts(good), good);
+        foreach (var bad in new[] { "", "[", "[1,]", "[,1]", "1]", "[1]]", "a", "[1 ]" })
+            Assert.False(automaton.Accepts(bad), bad);
+        Assert.True(automaton.AcceptsPrefix("[1,[2,"));
+        Assert.False(automaton.AcceptsPrefix("[1,,"));
+    }
+
+    [Fact]
+    public void LongRepetitionsKeepTheStackShallowAndReuseStates()
+    {
+        var b = new GrammarBuilder();
+        var automaton = new GrammarAutomaton(b.Build(b.Sequence(b.Literal("\""), b.ZeroOrMore(b.CodePointsExcept([('"', '"')])), b.Literal("\""))));
+        var text = "\"" + new string('x', 20000) + "\u4E2D\u6587\"";
+        Assert.True(automaton.Accepts(text));
+        var s1 = automaton.Step(automaton.Initial, "\"ab"u8);
+        var s2 = automaton.Step(automaton.Initial, "\"abcdefgh"u8);
+        Assert.Same(s1, s2);
+        Assert.True(s1.Stacks.All(f => f.Depth <= 4), string.Join(",", s1.Stacks.Select(f => f.Depth)));
+    }
+
+    [Fact]
+    public void NullableLoopsAndBoundedRepeatsTerminate()
+    {
+        var b = new GrammarBuilder();
+        // (a?)* b{2,4}
+        var grammar = b.Build(b.Sequence(b.ZeroOrMore(b.Optional(b.Literal("a"))), b.Repeat(b.Literal("b"), 2, 4)));
+        var automaton = new GrammarAutomaton(grammar);
+        Assert.True(automaton.Accepts("bb"));
+        Assert.True(automaton.Accepts("aaabbbb"));
+        Assert.False(automaton.Accepts("ab"));
+        Assert.False(automaton.Accepts("abbbbb"));
+    }
+
+    [Fact]
+    public void TheTokenMaskAllowsExactlyTheTokensThatKeepTheTextAPrefix()
+    {
+        string[] pieces = ["a", "b", "ab", "ba", "abc", "c", "\"", "\"a", "ca", "", "bb"];
+        var vocabulary = new TokenVocabulary([.. pieces.Select(p => p.Length == 0 ? null : Encoding.UTF8.GetBytes(p))]);
+        var b = new GrammarBuilder();
+        // "a" followed by any number of "b", then "c"
+        var automaton = new GrammarAutomaton(b.Build(b.Sequence(b.Literal("a"), b.ZeroOrMore(b.Literal("b")), b.Literal("c"))), vocabulary);
+        foreach (var prefix in new[] { "", "a", "ab", "abb", "abc" })
+        {
+            var state = automaton.Step(automaton.Initial, Encoding.UTF8.GetBytes(prefix));
+            var mask = automaton.AllowedTokens(state);
+            for (int id = 0; id < pieces.Length; id++)
+            {
+                bool expected = pieces[id].Length > 0 && automaton.AcceptsPrefix(prefix + pieces[id]);
+                Assert.True(expected == ((mask[id >> 6] >> (id & 63) & 1) != 0), $"after '{prefix}', token '{pieces[id]}'");
+            }
+            Assert.Equal(prefix == "abc", state.IsAccepting);
+        }
+    }
+}
