@@ -6,6 +6,7 @@ using Estuary.Backend.Cpu;
 using Estuary.Engine.Execution;
 using Estuary.Engine.KvCache;
 using Estuary.Engine.Sampling;
+using Estuary.Engine.Structured;
 using Estuary.Engine.Scheduling;
 using Estuary.Models;
 using Estuary.Models.Config;
@@ -27,6 +28,7 @@ public sealed class LlmEngine : IDisposable
     private readonly Dictionary<string, Sequence> _sequences = [];
     private readonly int[] _eosIds;
     private readonly LoraSet? _loras;
+    private readonly StructuredOutputCompiler _structured;
     private long _arrivals;
     private long _steps;
     private long _promptTokensComputed;
@@ -66,6 +68,7 @@ public sealed class LlmEngine : IDisposable
         if (eos.Count == 0) eos.Add(tokenizer.EosId);
         _eosIds = [.. eos];
         _sampler = new Sampler(mc.VocabSize, _eosIds);
+        _structured = new StructuredOutputCompiler(() => TokenVocabulary.FromTokenizer(tokenizer, mc.VocabSize));
     }
 
     /// <summary>
@@ -141,6 +144,17 @@ public sealed class LlmEngine : IDisposable
         if (sampling.LoraName is { } lora && !(_loras?.TryGetId(lora, out _) ?? false))
             errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
+        if (sampling.StructuredOutput is { } structured)
+        {
+            try
+            {
+                _structured.Compile(structured);
+            }
+            catch (GrammarException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
         foreach (var id in promptIds)
         {
             if ((uint)id >= (uint)ModelConfig.VocabSize)
@@ -184,6 +198,11 @@ public sealed class LlmEngine : IDisposable
             LogitBiasValues = [.. sampling.LogitBias.Values],
             LoraId = sampling.LoraName is { } lora && _loras!.TryGetId(lora, out int loraId) ? loraId : 0,
         };
+        if (sampling.StructuredOutput is { } structured)
+        {
+            seq.Guide = _structured.Compile(structured);
+            seq.GuideState = seq.Guide.Initial;
+        }
         _sequences.Add(requestId, seq);
         _scheduler.Add(seq);
         return seq;
@@ -241,8 +260,10 @@ public sealed class LlmEngine : IDisposable
             var sample = _sampler.Sample(seq, row);
             seq.AppendToken(sample.TokenId);
             _generatedTokens++;
+            bool complete = AdvanceGuide(seq, sample.TokenId);
             bool atLimit = seq.NumOutputTokens >= seq.MaxTokens || seq.NumTokens >= MaxModelLen;
-            var (delta, reason) = seq.Stop.OnToken(sample.TokenId, atLimit);
+            var (delta, reason) = seq.Stop.OnToken(sample.TokenId, atLimit || complete);
+            if (complete && reason == FinishReason.Length) reason = FinishReason.Stop;
             var logprobs = seq.Sampling.Logprobs.HasValue ? new[] { sample } : null;
             if (reason is { } why) results.Add(Finish(seq, why, delta, sample.TokenId, logprobs));
             else results.Add(Output(seq, delta, [sample.TokenId], logprobs, finished: false));
@@ -289,6 +310,18 @@ public sealed class LlmEngine : IDisposable
         if (seq.PromptLogprobs is null || seq.PromptLogprobsDelivered || seq.NeedsPromptLogprobs) return null;
         seq.PromptLogprobsDelivered = true;
         return seq.PromptLogprobs;
+    }
+
+    /// <summary>
+    /// Moves a structured-output sequence past <paramref name="tokenId"/>; true when its text is now complete and nothing may
+    /// follow (the request ends there, as if it had produced EOS), or when the grammar cannot continue at all.
+    /// </summary>
+    private static bool AdvanceGuide(Sequence seq, int tokenId)
+    {
+        if (seq.Guide is not { } guide || seq.Stop.StopTokenIds.Contains(tokenId)) return false;
+        var next = guide.Advance(seq.GuideState!, tokenId);
+        seq.GuideState = next;
+        return !next.CanContinue;
     }
 
     private int EffectiveMaxTokens(int promptLength, SamplingParams sampling) =>

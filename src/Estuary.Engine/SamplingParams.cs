@@ -49,6 +49,12 @@ public sealed record SamplingParams
     public int? PromptLogprobs { get; init; }
     /// <summary>Leave special tokens out of the text.</summary>
     public bool SkipSpecialTokens { get; init; } = true;
+    /// <summary>
+    /// What the whole output must look like (JSON, a schema, a regex, a choice; null = free text). Only tokens that keep the
+    /// text a prefix of a match are sampled, and the request stops as soon as the text is complete (finish reason stop).
+    /// Logprobs stay those of the model.
+    /// </summary>
+    public StructuredOutput? StructuredOutput { get; init; }
     /// <summary>Name of a loaded LoRA adapter to generate with (null = the base model).</summary>
     public string? LoraName { get; init; }
 

@@ -2,6 +2,7 @@
 // Invariant: NumComputedTokens ≤ NumTokens; Blocks hold KV for the first NumComputedTokens tokens.
 using Estuary.Engine.KvCache;
 using Estuary.Engine.Sampling;
+using Estuary.Engine.Structured;
 
 namespace Estuary.Engine;
 
@@ -81,6 +82,11 @@ public sealed class Sequence
     internal bool NeedsPromptLogprobs => PromptLogprobs != null && PromptLogprobs.Count < NumPromptTokens - 1;
     /// <summary>Whether the prompt log-probabilities went out with an output already.</summary>
     internal bool PromptLogprobsDelivered { get; set; }
+
+    /// <summary>The structured-output automaton the output must follow (null = free text).</summary>
+    internal GrammarAutomaton? Guide { get; set; }
+    /// <summary>Where the output stands in <see cref="Guide"/>.</summary>
+    internal GrammarState? GuideState { get; set; }
 
     internal void AppendToken(int tokenId) => _tokens.Add(tokenId);
 }

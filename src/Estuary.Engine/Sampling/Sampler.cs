@@ -1,6 +1,8 @@
-// Turns one sequence's logits row into a token: logprobs (raw) → logit bias → penalties → bans → greedy, or temperature → top-k/top-p/min-p → draw.
+// Turns one sequence's logits row into a token: logprobs (raw) → logit bias → penalties → bans → structured-output mask → greedy, or temperature → top-k/top-p/min-p → draw.
 // Invariant: randomness comes only from the sequence's own Random, so a seed gives the same tokens whatever else is batched.
 // Scratch arrays are sized to V once; nothing is allocated per token except the optional logprob list.
+using Estuary.Engine.Structured;
+
 namespace Estuary.Engine.Sampling;
 
 /// <summary>Samples next tokens.</summary>
@@ -12,6 +14,7 @@ internal sealed class Sampler
     private readonly int[] _outputCounts; // [V] occurrences in the output (reset after use)
     private readonly int[] _candidates;   // [V] candidate ids
     private readonly float[] _candidateLogits; // [V]
+    private readonly List<(int Id, float Logit)> _savedStopLogits = [];
     private int _stamp;
 
     public Sampler(int vocabSize, IReadOnlyList<int> eosIds)
@@ -39,7 +42,9 @@ internal sealed class Sampler
         ApplyLogitBias(seq, logits);
         ApplyPenalties(seq, logits);
         ApplyBans(seq, logits);
-        int token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
+        int token = -1;
+        if (seq.Guide is { } guide && !ApplyGuide(seq, guide, logits)) token = FirstAllowed(seq, guide);
+        if (token < 0) token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
         float logprob = p.Logprobs.HasValue ? raw[token] - logSumExp : float.NaN;
         return new SampleResult(token, logprob, top);
     }
@@ -115,6 +120,45 @@ internal sealed class Sampler
                 matches = seq.Tokens[seq.NumTokens - prefix + i] == word[i];
             if (matches && (uint)word[^1] < (uint)_vocabSize) logits[word[^1]] = float.NegativeInfinity;
         }
+    }
+
+    // Structured output: tokens that would leave the grammar get -∞; stop tokens (no text of their own) keep their value
+    // once the text is complete. Returns false when nothing sampleable is left (the bans took every allowed token).
+    private bool ApplyGuide(Sequence seq, GrammarAutomaton guide, Span<float> logits)
+    {
+        var state = seq.GuideState!;
+        var mask = guide.AllowedTokens(state);
+        _savedStopLogits.Clear();
+        if (state.IsAccepting)
+            foreach (var id in seq.Stop.StopTokenIds)
+                if ((uint)id < (uint)logits.Length) _savedStopLogits.Add((id, logits[id]));
+        bool any = false;
+        for (int word = 0; word * 64 < logits.Length; word++)
+        {
+            ulong bits = word < mask.Length ? mask[word] : 0;
+            int start = word * 64;
+            int end = Math.Min(start + 64, logits.Length);
+            for (int i = start; i < end; i++)
+            {
+                if ((bits >> (i - start) & 1) == 0) logits[i] = float.NegativeInfinity;
+                else any |= !float.IsNegativeInfinity(logits[i]);
+            }
+        }
+        foreach (var (id, value) in _savedStopLogits)
+        {
+            logits[id] = value;
+            any |= !float.IsNegativeInfinity(value);
+        }
+        return any;
+    }
+
+    // When bans removed every token the grammar allows, the grammar wins: its lowest allowed id (a stop token when complete).
+    private static int FirstAllowed(Sequence seq, GrammarAutomaton guide)
+    {
+        var mask = guide.AllowedTokens(seq.GuideState!);
+        for (int word = 0; word < mask.Length; word++)
+            if (mask[word] != 0) return word * 64 + System.Numerics.BitOperations.TrailingZeroCount(mask[word]);
+        return seq.Stop.StopTokenIds.Count > 0 ? seq.Stop.StopTokenIds.Min() : 0;
     }
 
     // Lowest id wins a tie, as the references' greedy rule does.

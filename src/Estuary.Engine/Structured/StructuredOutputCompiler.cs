@@ -1,0 +1,62 @@
+// Compiles StructuredOutput specifications into automata over the engine's vocabulary, keeping the most recent ones so
+// that repeated schemas (every request of a client usually sends the same) reuse their grammar, states and token masks.
+// Thread-safe: the server validates on request threads while the engine loop samples.
+namespace Estuary.Engine.Structured;
+
+internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
+{
+    private const int MaxCached = 32;
+
+    private readonly Lazy<TokenVocabulary> _vocabulary = new(vocabulary, LazyThreadSafetyMode.ExecutionAndPublication);
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, LinkedListNode<(string Key, GrammarAutomaton Automaton)>> _cache = [];
+    private readonly LinkedList<(string Key, GrammarAutomaton Automaton)> _recent = new();
+
+    /// <summary>The automaton for <paramref name="spec"/>.</summary>
+    /// <exception cref="GrammarException">the specification is invalid or unsupported, or allows only empty text.</exception>
+    public GrammarAutomaton Compile(StructuredOutput spec)
+    {
+        var key = spec.CacheKey;
+        lock (_gate)
+        {
+            if (_cache.TryGetValue(key, out var hit))
+            {
+                _recent.Remove(hit);
+                _recent.AddFirst(hit);
+                return hit.Value.Automaton;
+            }
+        }
+        var automaton = new GrammarAutomaton(BuildGrammar(spec), _vocabulary.Value);
+        if (!automaton.Initial.CanContinue)
+            throw new GrammarException($"the structured output ({spec}) allows only empty text");
+        lock (_gate)
+        {
+            if (_cache.TryGetValue(key, out var raced)) return raced.Value.Automaton;
+            _cache[key] = _recent.AddFirst((key, automaton));
+            if (_recent.Count > MaxCached)
+            {
+                _cache.Remove(_recent.Last!.Value.Key);
+                _recent.RemoveLast();
+            }
+        }
+        return automaton;
+    }
+
+    internal static Grammar BuildGrammar(StructuredOutput spec) => spec.Kind switch
+    {
+        StructuredOutputKind.Choice => ChoiceGrammar(spec.Choices),
+        _ => throw new GrammarException($"structured output of kind {spec.Kind} is not supported"),
+    };
+
+    private static Grammar ChoiceGrammar(IReadOnlyList<string> choices)
+    {
+        if (choices.Count == 0) throw new GrammarException("the choice list is empty");
+        var builder = new GrammarBuilder();
+        var options = new GrammarSymbol[choices.Count];
+        for (int i = 0; i < choices.Count; i++)
+            options[i] = choices[i].Length == 0 ? builder.Empty() : builder.Literal(choices[i]);
+        int root = builder.DeclareRule("choice");
+        foreach (var option in options) builder.AddAlternative(root, option);
+        return builder.Build(GrammarBuilder.Ref(root));
+    }
+}

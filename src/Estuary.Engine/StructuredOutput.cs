@@ -1,0 +1,77 @@
+// What a request's output must look like (vLLM's structured outputs / OpenAI's response_format): any JSON object, JSON
+// matching a schema, text fully matching a regular expression, or one of a list of strings. The engine compiles it to a
+// grammar and lets the sampler pick only tokens that keep the text a prefix of a match; the request ends when it is complete.
+using System.Text.Json;
+
+namespace Estuary.Engine;
+
+/// <summary>The kinds of structured output.</summary>
+public enum StructuredOutputKind
+{
+    /// <summary>Any JSON object (OpenAI's <c>{"type": "json_object"}</c>).</summary>
+    JsonObject,
+    /// <summary>JSON valid against a JSON Schema (OpenAI's json_schema, vLLM's guided_json).</summary>
+    JsonSchema,
+    /// <summary>Text that fully matches a regular expression (vLLM's guided_regex).</summary>
+    Regex,
+    /// <summary>Exactly one of the given strings (vLLM's guided_choice).</summary>
+    Choice,
+}
+
+/// <summary>A constraint on the whole generated text.</summary>
+public sealed record StructuredOutput
+{
+    private StructuredOutput(StructuredOutputKind kind, string text, IReadOnlyList<string> choices)
+    {
+        Kind = kind;
+        Text = text;
+        Choices = choices;
+    }
+
+    public StructuredOutputKind Kind { get; }
+
+    /// <summary>The schema's JSON text (JsonSchema) or the pattern (Regex); "" otherwise.</summary>
+    public string Text { get; }
+
+    /// <summary>The allowed strings (Choice); empty otherwise.</summary>
+    public IReadOnlyList<string> Choices { get; }
+
+    /// <summary>Any JSON object.</summary>
+    public static StructuredOutput JsonObject() => new(StructuredOutputKind.JsonObject, "", []);
+
+    /// <summary>JSON valid against <paramref name="schemaJson"/> (the schema as JSON text).</summary>
+    /// <exception cref="ArgumentException">the text is not JSON.</exception>
+    public static StructuredOutput JsonSchema(string schemaJson)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(schemaJson);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"the JSON schema is not valid JSON: {e.Message}", nameof(schemaJson), e);
+        }
+        return new(StructuredOutputKind.JsonSchema, schemaJson, []);
+    }
+
+    /// <summary>Text that fully matches <paramref name="pattern"/>.</summary>
+    public static StructuredOutput Regex(string pattern) => new(StructuredOutputKind.Regex, pattern, []);
+
+    /// <summary>Exactly one of <paramref name="choices"/>.</summary>
+    public static StructuredOutput Choice(IEnumerable<string> choices) => new(StructuredOutputKind.Choice, "", [.. choices]);
+
+    /// <summary>Identifies the compiled grammar (equal keys, equal grammars).</summary>
+    internal string CacheKey => Kind switch
+    {
+        StructuredOutputKind.Choice => "choice:" + System.Text.Json.JsonSerializer.Serialize(Choices),
+        _ => $"{Kind}:{Text}",
+    };
+
+    /// <summary>One line for logs and errors.</summary>
+    public override string ToString() => Kind switch
+    {
+        StructuredOutputKind.JsonObject => "json_object",
+        StructuredOutputKind.Choice => $"choice of {Choices.Count}",
+        _ => $"{Kind}: {(Text.Length > 60 ? Text[..60] + "…" : Text)}",
+    };
+}
