@@ -144,17 +144,8 @@ public sealed class LlmEngine : IDisposable
         if (sampling.LoraName is { } lora && !(_loras?.TryGetId(lora, out _) ?? false))
             errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
-        if (sampling.StructuredOutput is { } structured)
-        {
-            try
-            {
-                _structured.Compile(structured);
-            }
-            catch (GrammarException e)
-            {
-                errors.Add(e.Message);
-            }
-        }
+        if (sampling.StructuredOutput is { } structured && ValidateStructuredOutput(structured) is { } problem)
+            errors.Add($"structured_outputs: {problem}");
         foreach (var id in promptIds)
         {
             if ((uint)id >= (uint)ModelConfig.VocabSize)
@@ -180,6 +171,23 @@ public sealed class LlmEngine : IDisposable
                 errors.Add($"request needs {_kvCache.BlocksFor(need)} KV blocks but the cache has only {NumKvBlocks}");
         }
         return errors;
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="spec"/> (kept for the requests that use it); returns why it cannot be used, or null
+    /// (thread-safe).
+    /// </summary>
+    public string? ValidateStructuredOutput(StructuredOutput spec)
+    {
+        try
+        {
+            _structured.Compile(spec);
+            return null;
+        }
+        catch (GrammarException e)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>Queues a request; throws <see cref="ArgumentException"/> naming the problem for bad input.</summary>

@@ -17,10 +17,13 @@ internal sealed class SamplingOptions
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
     public Option<string[]> Stop { get; } = new("--stop") { Description = "Stop string (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string?> UseLora { get; } = new("--use-lora") { Description = "Generate with this loaded adapter (see --lora NAME=DIR)" };
+    public Option<string?> JsonSchema { get; } = new("--json-schema") { Description = "Output JSON valid against this JSON Schema (a file, or the schema text; '{}' = any JSON)" };
+    public Option<string?> Regex { get; } = new("--regex") { Description = "Output text that fully matches this regular expression" };
+    public Option<string[]> Choice { get; } = new("--choice") { Description = "Output exactly one of these strings (repeatable)", AllowMultipleArgumentsPerToken = false };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, Seed, IgnoreEos, Stop, UseLora })
+        foreach (var o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, Seed, IgnoreEos, Stop, UseLora, JsonSchema, Regex, Choice })
             command.Options.Add(o);
     }
 
@@ -33,8 +36,34 @@ internal sealed class SamplingOptions
         if (r.GetValue(MinP) is { } mp) p = p with { MinP = mp };
         if (r.GetValue(RepetitionPenalty) is { } rp) p = p with { RepetitionPenalty = rp };
         p = p with { Seed = r.GetValue(Seed), IgnoreEos = r.GetValue(IgnoreEos), Stop = r.GetValue(Stop) ?? [], LoraName = r.GetValue(UseLora) };
+        if (Structured(r) is { } structured)
+        {
+            if (engine.ValidateStructuredOutput(structured) is { } problem) throw new UsageException(problem);
+            p = p with { StructuredOutput = structured };
+        }
         var errors = p.Validate();
         if (errors.Count > 0) throw new UsageException(string.Join("; ", errors));
         return p;
+    }
+
+    private StructuredOutput? Structured(ParseResult r)
+    {
+        var given = new List<StructuredOutput>();
+        if (r.GetValue(JsonSchema) is { } schema)
+        {
+            var text = File.Exists(schema) ? File.ReadAllText(schema) : schema;
+            try
+            {
+                given.Add(StructuredOutput.JsonSchema(text));
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException($"--json-schema: {e.Message} (give a file that exists or the schema's JSON text)");
+            }
+        }
+        if (r.GetValue(Regex) is { } pattern) given.Add(StructuredOutput.Regex(pattern));
+        if (r.GetValue(Choice) is { Length: > 0 } choices) given.Add(StructuredOutput.Choice(choices));
+        if (given.Count > 1) throw new UsageException("give at most one of --json-schema, --regex and --choice");
+        return given.Count == 0 ? null : given[0];
     }
 }

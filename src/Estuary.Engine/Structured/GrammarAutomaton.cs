@@ -4,6 +4,7 @@
 // nullable loops are cut by visiting each pending stack once per closure.
 // The token mask walks the vocabulary's byte trie: a subtree is skipped as soon as its prefix is rejected.
 // Thread-safety: every public member takes the automaton's lock, so sequences on any thread may share one automaton.
+// Limits (stack depth, stacks per state) refuse a grammar at its start and make a byte unavailable later, never fail a step.
 namespace Estuary.Engine.Structured;
 
 internal sealed class GrammarAutomaton
@@ -35,10 +36,17 @@ internal sealed class GrammarAutomaton
         _vocabulary = vocabulary;
         lock (_gate)
         {
-            BeginClosure();
-            bool accepting = false;
-            foreach (int start in grammar.RuleAlternatives[grammar.StartRule]) accepting |= Close(Make(start, null));
-            Initial = EndClosure(accepting);
+            try
+            {
+                BeginClosure();
+                bool accepting = false;
+                foreach (int start in grammar.RuleAlternatives[grammar.StartRule]) accepting |= Close(Make(start, null));
+                Initial = EndClosure(accepting);
+            }
+            catch (LimitExceededException e)
+            {
+                throw new GrammarException(e.Message);
+            }
         }
     }
 
@@ -132,14 +140,23 @@ internal sealed class GrammarAutomaton
         if (!state.CanContinue) result = _dead;
         else
         {
-            BeginClosure();
-            bool accepting = false;
-            foreach (var top in state.Stacks)
+            try
             {
-                if (_grammar.Terminals[~_grammar.Elements[top.Position]].Contains(value))
-                    accepting |= Close(Make(top.Position + 1, top.Parent));
+                BeginClosure();
+                bool accepting = false;
+                foreach (var top in state.Stacks)
+                {
+                    if (_grammar.Terminals[~_grammar.Elements[top.Position]].Contains(value))
+                        accepting |= Close(Make(top.Position + 1, top.Parent));
+                }
+                result = EndClosure(accepting);
             }
-            result = EndClosure(accepting);
+            catch (LimitExceededException)
+            {
+                // Past the depth or ambiguity limits the byte is treated as not allowed: generation stays inside the
+                // grammar, on the paths the limits leave, instead of failing the engine step.
+                result = _dead;
+            }
         }
         (state.Next ??= new GrammarState?[256])[value] = result;
         return result;
@@ -182,7 +199,7 @@ internal sealed class GrammarAutomaton
     {
         if (_closureTops.Count == 0) return accepting ? Intern([], true) : _dead;
         if (_closureTops.Count > MaxStacksPerState)
-            throw new InvalidOperationException($"the structured-output grammar is too ambiguous here ({_closureTops.Count} parse stacks at once)");
+            throw new LimitExceededException($"the structured-output grammar is too ambiguous here ({_closureTops.Count} parse stacks at once)");
         _closureTops.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         return Intern([.. _closureTops], accepting);
     }
@@ -194,7 +211,7 @@ internal sealed class GrammarAutomaton
         var key = (position, parent?.Id ?? -1);
         if (_frames.TryGetValue(key, out var frame)) return frame;
         if (parent is { Depth: >= MaxStackDepth })
-            throw new InvalidOperationException($"the structured-output grammar nests deeper than {MaxStackDepth} (left recursion?)");
+            throw new LimitExceededException($"the structured-output grammar nests deeper than {MaxStackDepth} (left recursion?)");
         frame = new GrammarFrame(position, parent, _nextFrameId++);
         _frames.Add(key, frame);
         return frame;
@@ -214,6 +231,8 @@ internal sealed class GrammarAutomaton
         _states.Add(key, state);
         return state;
     }
+
+    private sealed class LimitExceededException(string message) : Exception(message);
 
     private readonly struct StateKey(GrammarFrame[] stacks, bool accepting) : IEquatable<StateKey>
     {

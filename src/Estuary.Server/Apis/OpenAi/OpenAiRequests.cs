@@ -29,11 +29,18 @@ internal abstract class SamplingRequest
 
     public JsonElement? LogitBias { get; init; }
 
+    // Structured output: OpenAI's response_format and vLLM's guided_* / structured_outputs (read by OpenAiStructuredOutput).
+    public JsonElement? ResponseFormat { get; init; }
+    public JsonElement? GuidedJson { get; init; }
+    public string? GuidedRegex { get; init; }
+    public JsonElement? GuidedChoice { get; init; }
+    public JsonElement? GuidedGrammar { get; init; }
+    public JsonElement? StructuredOutputs { get; init; }
+
     // OpenAI fields Estuary does not implement: read only so that using them is a clear 400 rather than silently ignored.
     public int? BestOf { get; init; }
     public JsonElement? Tools { get; init; }
     public JsonElement? Functions { get; init; }
-    public JsonElement? ResponseFormat { get; init; }
 }
 
 internal sealed class StreamOptions

@@ -34,6 +34,12 @@ internal static class OpenAiSampling
             LogitBias = LogitBias(r.LogitBias),
             PromptLogprobs = r.PromptLogprobs,
         };
+        var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
+        if (structured is not null)
+        {
+            if (model.Core.ValidateStructuredOutput(structured) is { } problem) throw RequestException.BadRequest(problem, structuredField);
+            p = p with { StructuredOutput = structured };
+        }
         if (r.PromptLogprobs is not null && r.Stream == true)
             throw RequestException.BadRequest("prompt_logprobs is not available with stream", "prompt_logprobs");
         if (r.N is < 1 or > MaxChoices) throw RequestException.BadRequest($"n must be in [1, {MaxChoices}] (got {r.N})", "n");
@@ -56,9 +62,6 @@ internal static class OpenAiSampling
             throw RequestException.BadRequest($"'best_of' other than n is not supported (got best_of {bestOf}, n {r.N ?? 1})", "best_of");
         if (Given(r.Tools)) throw RequestException.BadRequest("'tools' (function calling) is not supported", "tools");
         if (Given(r.Functions)) throw RequestException.BadRequest("'functions' (function calling) is not supported", "functions");
-        if (r.ResponseFormat is { ValueKind: JsonValueKind.Object } format
-            && !(format.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.ValueEquals("text")))
-            throw RequestException.BadRequest($"'response_format' {format.GetRawText()} is not supported; only {{\"type\": \"text\"}}", "response_format");
     }
 
     /// <summary>OpenAI's logit_bias: an object from token id (a string of digits) to a number in [-100, 100]; null or absent is none.

@@ -138,9 +138,40 @@ internal static class TritonApi
             BadWords = Words(r.BadWords, "bad_words"),
             Logprobs = r.ReturnLogProbs == true ? 0 : null,
         };
+        if (Guide(r) is { } structured)
+        {
+            if (model.Core.ValidateStructuredOutput(structured) is { } problem) throw RequestException.BadRequest(problem, "guided_decoding_guide");
+            p = p with { StructuredOutput = structured };
+        }
         var errors = p.Validate();
         if (errors.Count > 0) throw RequestException.FromValidation(errors, "text_input");
         return p;
+    }
+
+    /// <summary>TensorRT-LLM's guided_decoding_guide_type and guide: json (any JSON value), json_schema, regex.</summary>
+    private static StructuredOutput? Guide(TritonGenerateRequest r)
+    {
+        if (string.IsNullOrEmpty(r.GuidedDecodingGuideType)) return null;
+        string guide = r.GuidedDecodingGuide ?? "";
+        switch (r.GuidedDecodingGuideType)
+        {
+            case "json":
+                return StructuredOutput.JsonSchema("{}");
+            case "json_schema":
+                try
+                {
+                    return StructuredOutput.JsonSchema(guide);
+                }
+                catch (ArgumentException e)
+                {
+                    throw RequestException.BadRequest($"guided_decoding_guide: {e.Message}", "guided_decoding_guide");
+                }
+            case "regex":
+                return StructuredOutput.Regex(guide);
+            default:
+                throw RequestException.BadRequest(
+                    $"guided_decoding_guide_type '{r.GuidedDecodingGuideType}' is not supported; use json, json_schema or regex", "guided_decoding_guide_type");
+        }
     }
 
     /// <summary>"a,b" or ["a", "b"]; empty entries (the usual "" default) are dropped.</summary>
@@ -175,6 +206,8 @@ internal static class TritonApi
             new("exclude_input_in_output", "BOOL", [1], true),
             new("return_log_probs", "BOOL", [1], true),
             new("stream", "BOOL", [1], true),
+            new("guided_decoding_guide_type", "BYTES", [1], true),
+            new("guided_decoding_guide", "BYTES", [1], true),
         ],
         [
             new("text_output", "BYTES", [-1]),

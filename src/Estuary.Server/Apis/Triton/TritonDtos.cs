@@ -24,6 +24,9 @@ internal sealed class TritonGenerateRequest
     public bool? ExcludeInputInOutput { get; init; }
     public bool? ReturnLogProbs { get; init; }
     public bool? Stream { get; init; }
+    /// <summary>TensorRT-LLM's guided decoding: "json", "json_schema" or "regex" (with the guide text).</summary>
+    public string? GuidedDecodingGuideType { get; init; }
+    public string? GuidedDecodingGuide { get; init; }
 }
 
 internal sealed record TritonGenerateResponse(string ModelName, string ModelVersion, string TextOutput, float? CumLogProbs, IReadOnlyList<float>? OutputLogProbs);
