@@ -87,7 +87,7 @@ internal sealed class GrammarBuilder
     /// <summary>One character whose code point is in one of <paramref name="ranges"/> (inclusive), as UTF-8.</summary>
     public GrammarSymbol CodePoints(IEnumerable<(int Lo, int Hi)> ranges)
     {
-        // Sequences of equal length that differ only in the first byte range merge into fewer alternatives.
+        // Single-byte ranges merge into one terminal; longer sequences become one alternative each.
         var sequences = new List<(byte Lo, byte Hi)[]>();
         foreach (var (lo, hi) in ranges) sequences.AddRange(Utf8Sequences.Of(lo, hi));
         if (sequences.Count == 0) throw new GrammarException("a character class matches no character");
@@ -171,7 +171,9 @@ internal sealed class GrammarBuilder
     public GrammarSymbol Repeat(GrammarSymbol symbol, int min, int? max)
     {
         if (min < 0 || max < min) throw new GrammarException($"invalid repetition {{{min},{max}}}");
-        if ((long)(max ?? min) * 2 > MaxSymbols)
+        // Each required copy costs one symbol; each optional one an Optional and a Sequence rule (about 6 symbols).
+        long cost = min + 6L * ((max ?? min) - min) + 8;
+        if (_symbolCount + cost > MaxSymbols)
             throw new GrammarException($"the repetition count {max ?? min} is too large for a structured-output grammar");
         var parts = new List<GrammarSymbol>();
         for (int i = 0; i < min; i++) parts.Add(symbol);
