@@ -20,6 +20,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchOfflineCommand.Create());
         bench.Subcommands.Add(BenchCompareCommand.Create());
         bench.Subcommands.Add(BenchDecodeCommand.Create());
+        bench.Subcommands.Add(BenchStructuredCommand.Create());
         return bench;
     }
 

@@ -17,14 +17,13 @@ internal sealed class SamplingOptions
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "Keep generating past the end-of-sequence token" };
     public Option<string[]> Stop { get; } = new("--stop") { Description = "Stop string (repeatable)", AllowMultipleArgumentsPerToken = false };
     public Option<string?> UseLora { get; } = new("--use-lora") { Description = "Generate with this loaded adapter (see --lora NAME=DIR)" };
-    public Option<string?> JsonSchema { get; } = new("--json-schema") { Description = "Output JSON valid against this JSON Schema (a file, or the schema text; '{}' = any JSON)" };
-    public Option<string?> Regex { get; } = new("--regex") { Description = "Output text that fully matches this regular expression" };
-    public Option<string[]> Choice { get; } = new("--choice") { Description = "Output exactly one of these strings (repeatable)", AllowMultipleArgumentsPerToken = false };
+    public StructuredOutputOptions Structured { get; } = new();
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, Seed, IgnoreEos, Stop, UseLora, JsonSchema, Regex, Choice })
+        foreach (var o in new Option[] { MaxTokens, Temperature, TopK, TopP, MinP, RepetitionPenalty, Seed, IgnoreEos, Stop, UseLora })
             command.Options.Add(o);
+        Structured.AddTo(command);
     }
 
     public SamplingParams Build(ParseResult r, LlmEngine engine)
@@ -36,7 +35,7 @@ internal sealed class SamplingOptions
         if (r.GetValue(MinP) is { } mp) p = p with { MinP = mp };
         if (r.GetValue(RepetitionPenalty) is { } rp) p = p with { RepetitionPenalty = rp };
         p = p with { Seed = r.GetValue(Seed), IgnoreEos = r.GetValue(IgnoreEos), Stop = r.GetValue(Stop) ?? [], LoraName = r.GetValue(UseLora) };
-        if (Structured(r) is { } structured)
+        if (Structured.Read(r) is { } structured)
         {
             if (engine.ValidateStructuredOutput(structured) is { } problem) throw new UsageException(problem);
             p = p with { StructuredOutput = structured };
@@ -44,26 +43,5 @@ internal sealed class SamplingOptions
         var errors = p.Validate();
         if (errors.Count > 0) throw new UsageException(string.Join("; ", errors));
         return p;
-    }
-
-    private StructuredOutput? Structured(ParseResult r)
-    {
-        var given = new List<StructuredOutput>();
-        if (r.GetValue(JsonSchema) is { } schema)
-        {
-            var text = File.Exists(schema) ? File.ReadAllText(schema) : schema;
-            try
-            {
-                given.Add(StructuredOutput.JsonSchema(text));
-            }
-            catch (ArgumentException e)
-            {
-                throw new UsageException($"--json-schema: {e.Message} (give a file that exists or the schema's JSON text)");
-            }
-        }
-        if (r.GetValue(Regex) is { } pattern) given.Add(StructuredOutput.Regex(pattern));
-        if (r.GetValue(Choice) is { Length: > 0 } choices) given.Add(StructuredOutput.Choice(choices));
-        if (given.Count > 1) throw new UsageException("give at most one of --json-schema, --regex and --choice");
-        return given.Count == 0 ? null : given[0];
     }
 }

@@ -45,6 +45,7 @@ internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
     internal static Grammar BuildGrammar(StructuredOutput spec) => spec.Kind switch
     {
         StructuredOutputKind.Choice => ChoiceGrammar(spec.Choices),
+        StructuredOutputKind.Regex => RegexGrammar.Build(spec.Text),
         _ => throw new GrammarException($"structured output of kind {spec.Kind} is not supported"),
     };
 
