@@ -27,8 +27,8 @@ internal enum JsonNumberSign
 /// <summary>JSON building blocks over one <see cref="GrammarBuilder"/>.</summary>
 internal sealed class JsonGrammarParts(GrammarBuilder builder)
 {
-    /// <summary>Most whitespace bytes between two JSON tokens (enough for 2-space indentation nine levels deep).</summary>
-    public const int MaxWhitespace = 20;
+    /// <summary>Most indentation bytes after a line break between two JSON tokens (2-space indentation ten levels deep).</summary>
+    public const int MaxIndent = 20;
 
     private GrammarSymbol? _whitespace, _character, _string, _digit, _digits, _unsigned, _value, _anyObject, _anyArray;
     private readonly Dictionary<JsonNumberSign, GrammarSymbol> _numbers = [];
@@ -36,9 +36,16 @@ internal sealed class JsonGrammarParts(GrammarBuilder builder)
     /// <summary>The builder the pieces are added to.</summary>
     public GrammarBuilder Builder => builder;
 
-    /// <summary>0 to <see cref="MaxWhitespace"/> bytes of [ \t\n\r]: the one gap symbol used between all tokens.</summary>
-    public GrammarSymbol Whitespace => _whitespace ??=
-        builder.Repeat(builder.Bytes(ByteSet.Of((byte)' ').Union(ByteSet.Of((byte)'\t')).Union(ByteSet.Of((byte)'\n')).Union(ByteSet.Of((byte)'\r'))), 0, MaxWhitespace);
+    /// <summary>
+    /// The one gap symbol used between all tokens: nothing, one space, or one line break (\n or \r\n) followed by up to
+    /// <see cref="MaxIndent"/> spaces or tabs. Compact and pretty-printed JSON both match, and a model cannot spend its tokens
+    /// on runs of blank lines (at most one line break per gap, as llama.cpp's JSON grammars allow).
+    /// </summary>
+    public GrammarSymbol Whitespace => _whitespace ??= builder.Choice(
+        builder.Empty(),
+        builder.Literal(" "),
+        builder.Sequence(builder.Optional(builder.Literal("\r")), builder.Literal("\n"),
+            builder.Repeat(builder.Bytes(ByteSet.Of((byte)' ').Union(ByteSet.Of((byte)'\t'))), 0, MaxIndent)));
 
     /// <summary>
     /// One character of a string's content as JSON writes it: a code point other than '"', '\' and U+0000–U+001F, or one

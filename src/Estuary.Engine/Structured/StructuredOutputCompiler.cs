@@ -46,8 +46,24 @@ internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
     {
         StructuredOutputKind.Choice => ChoiceGrammar(spec.Choices),
         StructuredOutputKind.Regex => RegexGrammar.Build(spec.Text),
+        StructuredOutputKind.JsonObject => JsonSchemaGrammar.AnyObject(),
+        StructuredOutputKind.JsonSchema => JsonSchema(spec.Text),
         _ => throw new GrammarException($"structured output of kind {spec.Kind} is not supported"),
     };
+
+    private static Grammar JsonSchema(string text)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(text);
+        try
+        {
+            return JsonSchemaGrammar.Build(doc.RootElement);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json's reads: a keyword's value of the wrong JSON kind, or a string with an unpaired surrogate escape.
+            throw new GrammarException($"json_schema: a keyword has a value of the wrong kind or invalid text ({e.Message})");
+        }
+    }
 
     private static Grammar ChoiceGrammar(IReadOnlyList<string> choices)
     {

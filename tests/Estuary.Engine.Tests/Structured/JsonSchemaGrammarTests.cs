@@ -351,16 +351,21 @@ public class JsonSchemaGrammarTests
     [Fact]
     public void WhitespaceBetweenTokensIsBoundedAndNeverAroundTheValue()
     {
+        // A gap is nothing, one space, or one line break (\n or \r\n) and up to 20 spaces or tabs.
         var automaton = Automaton("free object");
-        Assert.True(automaton.Accepts("{" + new string(' ', 20) + "}"));
-        Assert.False(automaton.Accepts("{" + new string(' ', 21) + "}"));
-        Assert.True(automaton.Accepts("{\"a\"" + new string('\t', 20) + ":" + new string('\n', 20) + "1" + new string('\r', 20) + "," + new string(' ', 20) + "\"b\":[" + new string(' ', 20) + "]}"));
-        Assert.False(automaton.Accepts("{\"a\":" + new string(' ', 21) + "1}"));
+        Assert.True(automaton.Accepts("{ }"));
+        Assert.True(automaton.Accepts("{\n" + new string(' ', 20) + "}"));
+        Assert.False(automaton.Accepts("{\n" + new string(' ', 21) + "}"));
+        Assert.False(automaton.Accepts("{  }"));
+        Assert.False(automaton.Accepts("{\n\n}"));
+        Assert.False(automaton.Accepts("{ \n}"));
+        Assert.True(automaton.Accepts("{\"a\"\r\n\t\t:\n1 ,\n" + new string('\t', 20) + "\"b\":[ ]}"));
+        Assert.False(automaton.Accepts("{\"a\":\r1}"));
         Assert.False(automaton.Accepts(" {}"));
         Assert.False(automaton.Accepts("{}\n"));
         Assert.False(automaton.Accepts("{\"a\":1\f}"));
-        // The indented form of a document nine levels deep fits (a newline and 18 spaces before its innermost key).
-        var deep = "{\"a\":{\"b\":{\"c\":{\"d\":[{\"e\":[[{\"f\":1}]]}]}}}}";
+        // The indented form of a document ten levels deep fits (a newline and 20 spaces before its innermost key).
+        var deep = "{\"a\":{\"b\":{\"c\":{\"d\":[{\"e\":[[{\"f\":{\"g\":1}}]]}]}}}}";
         Assert.True(automaton.Accepts(Indented(deep)), Indented(deep));
     }
 

@@ -27,6 +27,26 @@ public class StructuredGenerationTests
     }
 
     [Fact]
+    public void GreedyJsonSchemaEqualsTheReferenceAndParses()
+    {
+        // The reference asks the grammar about whole strings (AcceptsPrefix), not the vocabulary trie the engine's masks use.
+        const string schema = """{"type":"object","properties":{"name":{"type":"string","maxLength":8},"age":{"type":"integer","minimum":1,"maximum":99}},"required":["name","age"]}""";
+        using var llm = Stories();
+        var automaton = new Estuary.Engine.Structured.GrammarAutomaton(Estuary.Engine.Structured.JsonSchemaGrammar.Build(System.Text.Json.JsonDocument.Parse(schema).RootElement));
+        foreach (var promptText in new[] { "Once upon a time", "Lily and Tom" })
+        {
+            var prompt = llm.Engine.Tokenizer.Encode(promptText);
+            var result = llm.Generate([prompt], SamplingParams.Greedy(200) with { StructuredOutput = StructuredOutput.JsonSchema(schema) })[0];
+            var reference = Reference(llm, prompt, automaton.AcceptsPrefix, automaton.Accepts, maxTokens: 200);
+            Assert.Equal(reference, result.OutputIds);
+            Assert.Equal(FinishReason.Stop, result.FinishReason);
+            using var doc = System.Text.Json.JsonDocument.Parse(result.Text);
+            Assert.InRange(doc.RootElement.GetProperty("age").GetInt32(), 1, 99);
+            Assert.True(doc.RootElement.GetProperty("name").GetString()!.Length <= 8);
+        }
+    }
+
+    [Fact]
     public void SampledChoicesStayInsideTheChoicesAndEndAtOnce()
     {
         using var llm = Stories();
