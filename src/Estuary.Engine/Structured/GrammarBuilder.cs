@@ -84,6 +84,64 @@ internal sealed class GrammarBuilder
         return symbol;
     }
 
+    /// <summary>
+    /// Exactly one of <paramref name="texts"/> (UTF-8), built as a byte trie: a shared prefix is matched once, so even
+    /// thousands of alternatives keep one parse stack per distinct next byte (a plain Choice of literals keeps one per text).
+    /// </summary>
+    public GrammarSymbol OneOfLiterals(IEnumerable<string> texts)
+    {
+        var root = new TrieNode();
+        foreach (var text in texts)
+        {
+            var node = root;
+            foreach (var b in Encoding.UTF8.GetBytes(text))
+            {
+                node.Children ??= [];
+                if (!node.Children.TryGetValue(b, out var child)) node.Children[b] = child = new TrieNode();
+                node = child;
+            }
+            node.IsEnd = true;
+        }
+        if (root.Children is null) return Empty();
+        return RuleFor(root);
+
+        // A node's rule: one alternative per next byte (that byte, then the child's rule unless the child is a bare end),
+        // plus ε when a text ends here. Built bottom-up with an explicit stack (texts may be long).
+        GrammarSymbol RuleFor(TrieNode top)
+        {
+            var pending = new Stack<(TrieNode Node, bool Expanded)>();
+            pending.Push((top, false));
+            while (pending.Count > 0)
+            {
+                var (node, expanded) = pending.Pop();
+                if (!expanded)
+                {
+                    pending.Push((node, true));
+                    foreach (var child in node.Children?.Values ?? Enumerable.Empty<TrieNode>())
+                        if (child.Children is not null) pending.Push((child, false));
+                    continue;
+                }
+                int rule = DeclareRule("literal set");
+                foreach (var (b, child) in node.Children!.OrderBy(c => c.Key))
+                {
+                    var terminal = Bytes(ByteSet.Of(b));
+                    if (child.Children is null) AddAlternative(rule, terminal);
+                    else AddAlternative(rule, terminal, child.Symbol!.Value);
+                }
+                if (node.IsEnd) AddAlternative(rule);
+                node.Symbol = Ref(rule);
+            }
+            return top.Symbol!.Value;
+        }
+    }
+
+    private sealed class TrieNode
+    {
+        public Dictionary<byte, TrieNode>? Children;
+        public bool IsEnd;
+        public GrammarSymbol? Symbol;
+    }
+
     /// <summary>One character whose code point is in one of <paramref name="ranges"/> (inclusive), as UTF-8.</summary>
     public GrammarSymbol CodePoints(IEnumerable<(int Lo, int Hi)> ranges)
     {

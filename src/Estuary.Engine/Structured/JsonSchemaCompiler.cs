@@ -255,11 +255,17 @@ internal sealed class JsonSchemaCompiler
         if (values.Count == 0) throw new GrammarException($"json_schema: no value of '{source}' {Where(pointer)} satisfies the schema");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var options = new List<GrammarSymbol>();
+        var scalars = new List<string>(); // literal texts, matched through one byte trie (large enums stay one parse stack)
         try
         {
             foreach (var v in values)
-                if (seen.Add(v.ValueKind == JsonValueKind.String ? JsonGrammarParts.StringLiteral(v.GetString()!) : v.GetRawText()))
-                    options.Add(_json.Value(v));
+            {
+                string text = v.ValueKind == JsonValueKind.String ? JsonGrammarParts.StringLiteral(v.GetString()!) : v.GetRawText();
+                if (!seen.Add(text)) continue;
+                if (v.ValueKind is JsonValueKind.Object or JsonValueKind.Array) options.Add(_json.Value(v));
+                else scalars.Add(text);
+            }
+            if (scalars.Count > 0) options.Add(_json.Builder.OneOfLiterals(scalars));
         }
         catch (InvalidOperationException e)
         {

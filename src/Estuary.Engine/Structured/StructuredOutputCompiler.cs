@@ -69,11 +69,6 @@ internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
     {
         if (choices.Count == 0) throw new GrammarException("the choice list is empty");
         var builder = new GrammarBuilder();
-        var options = new GrammarSymbol[choices.Count];
-        for (int i = 0; i < choices.Count; i++)
-            options[i] = choices[i].Length == 0 ? builder.Empty() : builder.Literal(choices[i]);
-        int root = builder.DeclareRule("choice");
-        foreach (var option in options) builder.AddAlternative(root, option);
-        return builder.Build(GrammarBuilder.Ref(root));
+        return builder.Build(builder.OneOfLiterals(choices));
     }
 }

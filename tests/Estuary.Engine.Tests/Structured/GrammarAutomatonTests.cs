@@ -69,6 +69,20 @@ public class GrammarAutomatonTests
     }
 
     [Fact]
+    public void ThousandsOfLiteralsShareTheirPrefixes()
+    {
+        // 20,000 alternatives (more than the per-state stack limit if each kept its own stack), prefixes of each other too.
+        var words = Enumerable.Range(0, 20000).Select(i => $"w{i}").Append("").Append("ünï").ToList();
+        var b = new GrammarBuilder();
+        var automaton = new GrammarAutomaton(b.Build(b.OneOfLiterals(words)));
+        Assert.True(automaton.Initial.Stacks.Length <= 2);
+        foreach (var w in new[] { "", "w0", "w1", "w19999", "w1999", "ünï" }) Assert.True(automaton.Accepts(w), w);
+        foreach (var w in new[] { "w", "w20000", "x", "w01", "ün" }) Assert.False(automaton.Accepts(w), w);
+        Assert.True(automaton.Step(automaton.Initial, "w1"u8).IsAccepting);
+        Assert.True(automaton.Step(automaton.Initial, "w1"u8).CanContinue);
+    }
+
+    [Fact]
     public void TheTokenMaskAllowsExactlyTheTokensThatKeepTheTextAPrefix()
     {
         string[] pieces = ["a", "b", "ab", "ba", "abc", "c", "\"", "\"a", "ca", "", "bb"];

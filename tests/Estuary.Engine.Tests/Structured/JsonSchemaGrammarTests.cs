@@ -370,6 +370,18 @@ public class JsonSchemaGrammarTests
     }
 
     [Fact]
+    public void AnEnumOfManyThousandValuesCompilesAndMatchesExactly()
+    {
+        var values = Enumerable.Range(0, 6000).Select(i => i % 3 == 0 ? (object)i : $"v{i}\"é").ToList();
+        var schema = JsonSerializer.Serialize(new { @enum = values.Append(new[] { 1, 2 }).Append(null) });
+        var automaton = new GrammarAutomaton(JsonSchemaGrammar.Build(JsonDocument.Parse(schema).RootElement));
+        foreach (var good in new[] { "0", "5997", "\"v1\\\"é\"", "\"v5999\\\"é\"", "[1,2]", "[ 1, 2 ]", "null" })
+            Assert.True(automaton.Accepts(good), good);
+        foreach (var bad in new[] { "1", "\"v0\\\"é\"", "\"v1\"", "6000", "[1]", "nul" })
+            Assert.False(automaton.Accepts(bad), bad);
+    }
+
+    [Fact]
     public void AnyObjectAcceptsObjectsOnly()
     {
         var automaton = new GrammarAutomaton(JsonSchemaGrammar.AnyObject());
