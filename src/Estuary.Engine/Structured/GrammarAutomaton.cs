@@ -13,8 +13,9 @@ internal sealed class GrammarAutomaton
     public const int MaxStackDepth = 4096;
     /// <summary>Most parse stacks one state may hold (an extremely ambiguous grammar).</summary>
     public const int MaxStacksPerState = 4096;
-    private const int MaxInternedStates = 100_000;
-    private const long MaxCachedMaskWords = 4L << 20; // 32 MB of masks per automaton
+    // Memory bounds per automaton: states (each with up to 2 KB of cached transitions) and token masks (8 MB).
+    private const int MaxInternedStates = 16_384;
+    private const long MaxCachedMaskWords = 1L << 20;
 
     private readonly Grammar _grammar;
     private readonly TokenVocabulary? _vocabulary;
@@ -223,7 +224,16 @@ internal sealed class GrammarAutomaton
         if (_states.TryGetValue(key, out var state)) return state;
         if (_states.Count >= MaxInternedStates)
         {
-            // Old states stay valid (they hold their own frames); only sharing with new ones is lost.
+            // Start the caches afresh: old states stay valid (they hold their own frames), but their cached transitions
+            // and masks go, so nothing keeps the old graph alive (sequences hold only their current state).
+            foreach (var old in _states.Values)
+            {
+                old.Next = null;
+                old.Mask = null;
+            }
+            Initial.Next = null;
+            Initial.Mask = null;
+            _cachedMaskWords = 0;
             _states.Clear();
             _frames.Clear();
         }

@@ -5,7 +5,7 @@ namespace Estuary.Engine.Structured;
 
 internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
 {
-    private const int MaxCached = 32;
+    private const int MaxCached = 8; // automata kept (each bounded to about 40 MB of caches)
 
     private readonly Lazy<TokenVocabulary> _vocabulary = new(vocabulary, LazyThreadSafetyMode.ExecutionAndPublication);
     private readonly Lock _gate = new();

@@ -69,6 +69,20 @@ public class GrammarAutomatonTests
     }
 
     [Fact]
+    public void MoreStatesThanTheCacheHoldsStillMatchExactly()
+    {
+        // Every count of a{0,40000} is its own state: the caches start afresh (more than once) on the way.
+        var b = new GrammarBuilder();
+        var automaton = new GrammarAutomaton(b.Build(b.Sequence(b.Repeat(b.Literal("a"), 0, 40000), b.Literal("!"))));
+        for (int round = 0; round < 2; round++)
+        {
+            Assert.True(automaton.Accepts(new string('a', 40000) + "!"));
+            Assert.True(automaton.Accepts(new string('a', 12345) + "!"));
+            Assert.False(automaton.Accepts(new string('a', 40001) + "!"));
+        }
+    }
+
+    [Fact]
     public void ThousandsOfLiteralsShareTheirPrefixes()
     {
         // 20,000 alternatives (more than the per-state stack limit if each kept its own stack), prefixes of each other too.
