@@ -18,6 +18,9 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/v1/completions", "{\"prompt\":[1,403,407],\"echo\":true,\"logprobs\":1,\"max_tokens\":0,\"prompt_logprobs\":2,\"logit_bias\":{\"5\":1}}"),
         ("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"return_token_strs\":true}"),
         ("/detokenize", "{\"tokens\":[1,403,407]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"p\",\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"minimum\":3}},\"required\":[\"a\"]}}}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":5,\"guided_regex\":\"[a-z]+(, [a-z]+)*\\\\.\"}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"max_tokens\":5,\"guided_decoding_guide_type\":\"json_schema\",\"guided_decoding_guide\":\"{\\\"enum\\\":[\\\"a\\\",1]}\"}"),
     ];
 
     private static readonly (string Path, string Body)[] s_bad =
@@ -81,6 +84,22 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/tokenize", "{\"prompt\":\"hi\",\"add_special_tokens\":\"yes\"}"),
         ("/detokenize", "{\"tokens\":[1e10]}"),
         ("/detokenize", "{\"tokens\":[null]}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_regex\":\"a{99999999}\"}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_regex\":\"(\"}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_regex\":5}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_choice\":[\"\"]}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_choice\":[\"\\ud800\"]}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_json\":{\"enum\":[\"\\udc00\"]}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_json\":{\"$ref\":\"#/$defs/a\",\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}}}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_json\":{\"type\":\"string\",\"maxLength\":1e12}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_json\":false}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"guided_json\":[1]}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"response_format\":\"json\"}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"schema\":\"{\"}}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"structured_outputs\":{\"choice\":[1]}}"),
+        ("/v1/completions", "{\"prompt\":\"hi\",\"structured_outputs\":[]}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"guided_decoding_guide_type\":\"json_schema\",\"guided_decoding_guide\":\"{\"}"),
+        ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"guided_decoding_guide_type\":\"regex\",\"guided_decoding_guide\":\"(?<=a)b\"}"),
     ];
 
     [Fact]
@@ -90,6 +109,12 @@ public sealed class RobustnessTests(ServerFixture fx)
         using var reference = await client.PostAsync("/v1/completions", Json("{\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0}"));
         var expected = await reference.Content.ReadAsStringAsync();
 
+        foreach (var (path, body) in s_valid)
+        {
+            // The bodies cut up below are good requests when whole.
+            using var whole = await client.PostAsync(path, Json(body));
+            Assert.True(whole.StatusCode == HttpStatusCode.OK, $"{path} {body}: {(int)whole.StatusCode} {await whole.Content.ReadAsStringAsync()}");
+        }
         var requests = new List<(string Path, HttpContent Content)>();
         foreach (var (path, body) in s_bad) requests.Add((path, Json(body)));
         foreach (var (path, body) in s_valid)
@@ -102,6 +127,21 @@ public sealed class RobustnessTests(ServerFixture fx)
             requests.Add((s_valid[i % s_valid.Length].Path, new ByteArrayContent(bytes)));
         }
         requests.Add(("/v1/chat/completions", Json("{\"messages\":[" + string.Concat(Enumerable.Repeat("[", 5000)) + "]}"))); // deep nesting
+        // Random regular expressions and schemas: each compiles (a short answer) or is refused (400), never a 5xx.
+        var grammars = new List<HttpContent>();
+        const string regexAlphabet = "ab()[]{}|*+?.^$\\-,0123456789dws:=!<>P";
+        for (int i = 0; i < 60; i++)
+        {
+            var pattern = new string([.. Enumerable.Range(0, random.Next(1, 16)).Select(_ => regexAlphabet[random.Next(regexAlphabet.Length)])]);
+            grammars.Add(Json(System.Text.Json.JsonSerializer.Serialize(new { prompt = "hi", max_tokens = 3, guided_regex = pattern })));
+        }
+        string[] schemaParts = ["{", "}", "\"type\":", "\"object\"", "\"string\"", "\"integer\"", "\"properties\":", "\"a\":", "[", "]", ",", "\"minimum\":", "5", "-1e400",
+            "\"enum\":", "\"$ref\":", "\"#\"", "\"items\":", "\"anyOf\":", "true", "null", "\"pattern\":", "\"(\""];
+        for (int i = 0; i < 60; i++)
+        {
+            var schema = string.Concat(Enumerable.Range(0, random.Next(1, 14)).Select(_ => schemaParts[random.Next(schemaParts.Length)]));
+            grammars.Add(Json("{\"prompt\":\"hi\",\"max_tokens\":3,\"guided_json\":" + System.Text.Json.JsonSerializer.Serialize(schema) + "}"));
+        }
         Assert.True(requests.Count > 200, $"only {requests.Count} requests");
 
         var statuses = new List<HttpStatusCode>();
@@ -117,8 +157,20 @@ public sealed class RobustnessTests(ServerFixture fx)
                 response.Dispose();
             }
         }
+        int compiled = 0;
+        foreach (var chunk in grammars.Chunk(16))
+        {
+            foreach (var response in await Task.WhenAll(chunk.Select(c => client.PostAsync("/v1/completions", c))))
+            {
+                if (response.StatusCode == HttpStatusCode.OK) compiled++;
+                else if (response.StatusCode != HttpStatusCode.BadRequest)
+                    failures.Add($"a random grammar answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                response.Dispose();
+            }
+        }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Contains(HttpStatusCode.NotFound, statuses);
+        Assert.InRange(compiled, 1, grammars.Count - 1); // the random inputs reach both outcomes
 
         // Wrong methods and unknown paths are 404/405, never 5xx.
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await client.GetAsync("/v1/chat/completions")).StatusCode);
