@@ -70,9 +70,12 @@ same_files "quantize int8 bytes" q8/model.safetensors q8/config.json
 both 0 "quantize awq" quantize --model-dir merged --output-dir q4 --method awq --calib-samples 4 --calib-seqlen 64 --threads 1
 same_files "quantize awq bytes" q4/model.safetensors q4/config.json
 both 0 "generate (awq model)" generate --model q4 --prompt "hello" --max-tokens 12 --temperature 0
+both 0 "generate --json-schema" generate --prompt "Once upon a time" --max-tokens 60 --temperature 0 --json-schema '{"type":"object","properties":{"a":{"enum":["x","y"]},"b":{"type":"array","items":{"type":"boolean"},"maxItems":2}},"required":["a","b"]}'
+both 0 "generate --regex" generate --prompt "Once upon a time" --max-tokens 20 --temperature 0 --regex ' [A-Z][a-z]+( [a-z]+){0,3}\.'
 both 0 "generate --lora" generate --model m --lora a=adapter --use-lora a --prompt "hello" --max-tokens 12 --temperature 0
 both 2 "bad input: missing model" generate --model does-not-exist --prompt hi
 both 2 "bad input: unknown shape" make-model --shape no-such-shape -o x
+both 2 "bad input: unsupported regex" generate --prompt hi --regex 'a(?=b)' 
 
 # The HTTP APIs: one server per build, the same requests (scripts/http-requests.cs), answers compared with ids and times blanked.
 start_server() { # which: starts it on a free port (--port 0)
