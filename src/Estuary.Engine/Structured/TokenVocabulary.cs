@@ -1,5 +1,5 @@
 // The vocabulary as a byte trie, for computing which tokens a grammar allows next: each node is a byte prefix, with the
-// ids of the tokens whose text is exactly that prefix. Built once per tokenizer; immutable.
+// ids of the tokens whose text is exactly that prefix. Built once per tokenizer (from the ids sorted by bytes); immutable.
 // Layout: node n's children are entries ChildStart(n)..ChildEnd(n) of (byte, child node), sorted by byte; its tokens are
 // _tokenIds[_tokenStart[n].._tokenStart[n+1]].
 using Estuary.Tokenization;
@@ -22,52 +22,44 @@ internal sealed class TokenVocabulary
     {
         Count = tokenBytes.Count;
         _bytes = [.. tokenBytes];
-        // A temporary pointer trie, then flattened breadth-first.
-        var root = new BuildNode();
-        for (int id = 0; id < tokenBytes.Count; id++)
-        {
-            var bytes = tokenBytes[id];
-            if (bytes is null || bytes.Length == 0) continue;
-            var node = root;
-            foreach (var b in bytes)
-            {
-                node.Children ??= [];
-                if (!node.Children.TryGetValue(b, out var child)) node.Children[b] = child = new BuildNode();
-                node = child;
-            }
-            (node.Tokens ??= []).Add(id);
-        }
-        var order = new List<BuildNode> { root };
-        for (int i = 0; i < order.Count; i++)
-        {
-            order[i].Index = i;
-            if (order[i].Children is { } children) order.AddRange(children.OrderBy(c => c.Key).Select(c => c.Value));
-        }
-        _childStart = new int[order.Count + 1];
-        _tokenStart = new int[order.Count + 1];
+        // Ids sorted by their bytes: every trie node is then a contiguous range sharing a prefix, with the tokens that end at
+        // it first. Nodes are numbered breadth-first, so each node's children are numbered (and their edges written) together.
+        var ids = Enumerable.Range(0, Count).Where(id => _bytes[id] is { Length: > 0 }).ToArray();
+        Array.Sort(ids, (a, b) => _bytes[a].AsSpan().SequenceCompareTo(_bytes[b]));
+        var childStart = new List<int>();
+        var tokenStart = new List<int>();
         var childByte = new List<byte>();
         var childNode = new List<int>();
-        var tokenIds = new List<int>();
-        for (int n = 0; n < order.Count; n++)
+        var tokenIds = new List<int>(ids.Length);
+        var queue = new Queue<(int From, int To, int Depth)>();
+        queue.Enqueue((0, ids.Length, 0));
+        int nodes = 1;
+        while (queue.Count > 0)
         {
-            _childStart[n] = childByte.Count;
-            _tokenStart[n] = tokenIds.Count;
-            if (order[n].Children is { } children)
+            var (from, to, depth) = queue.Dequeue();
+            childStart.Add(childByte.Count);
+            tokenStart.Add(tokenIds.Count);
+            int i = from;
+            while (i < to && _bytes[ids[i]]!.Length == depth) tokenIds.Add(ids[i++]);
+            while (i < to)
             {
-                foreach (var (b, child) in children.OrderBy(c => c.Key))
-                {
-                    childByte.Add(b);
-                    childNode.Add(child.Index);
-                }
+                byte next = _bytes[ids[i]]![depth];
+                int groupEnd = i + 1;
+                while (groupEnd < to && _bytes[ids[groupEnd]]![depth] == next) groupEnd++;
+                childByte.Add(next);
+                childNode.Add(nodes++);
+                queue.Enqueue((i, groupEnd, depth + 1));
+                i = groupEnd;
             }
-            if (order[n].Tokens is { } tokens) tokenIds.AddRange(tokens);
         }
-        _childStart[order.Count] = childByte.Count;
-        _tokenStart[order.Count] = tokenIds.Count;
+        childStart.Add(childByte.Count);
+        tokenStart.Add(tokenIds.Count);
+        _childStart = [.. childStart];
+        _tokenStart = [.. tokenStart];
         _childByte = [.. childByte];
         _childNode = [.. childNode];
         _tokenIds = [.. tokenIds];
-        NodeCount = order.Count;
+        NodeCount = nodes;
     }
 
     /// <summary>The trie of <paramref name="tokenizer"/>'s pieces as they appear in text.</summary>
@@ -97,11 +89,4 @@ internal sealed class TokenVocabulary
     public int ChildNode(int edge) => _childNode[edge];
 
     public ReadOnlySpan<int> TokensAt(int node) => _tokenIds.AsSpan(_tokenStart[node], _tokenStart[node + 1] - _tokenStart[node]);
-
-    private sealed class BuildNode
-    {
-        public Dictionary<byte, BuildNode>? Children;
-        public List<int>? Tokens;
-        public int Index;
-    }
 }
