@@ -83,7 +83,40 @@ TEMPLATES = {
         "|{{ messages[0].get('missing', 'fallback') }}|{{ 'a,b,c'.split(',') | last }}|{{ 'x' * 3 }}|{{ [1, 2] + [3] }}"
         "|{{ 'Mixed Case' | lower | title }}|{{ not add_generation_prompt }}|{{ 3 is odd and 4 is divisibleby(2) }}"
     ),
+    # Tool use: the tools listed with their parameter schemas (tojson), assistant tool calls with their arguments (parsed
+    # from OpenAI's JSON text, as vLLM hands them to templates) and tool results with the id they answer.
+    "tooluse": (
+        "{%- if tools %}\n"
+        "{{- '<|system|>Functions:\\n' }}\n"
+        "{%- for tool in tools %}\n"
+        "{{- tool.function.name ~ ': ' ~ tool.function.parameters | tojson ~ '\\n' }}\n"
+        "{%- endfor %}\n"
+        "{{- '<|end|>\\n' }}\n"
+        "{%- endif %}\n"
+        "{%- for m in messages %}\n"
+        "{%- if m.role == 'tool' %}\n"
+        "{{- '<|tool|>' ~ m.tool_call_id ~ ': ' ~ m.content ~ '<|end|>\\n' }}\n"
+        "{%- elif m.tool_calls is defined and m.tool_calls %}\n"
+        "{{- '<|assistant|>' }}\n"
+        "{%- for call in m.tool_calls %}\n"
+        "{{- '<call ' ~ call.id ~ ' ' ~ call.type ~ ' ' ~ call.function.name ~ '>' ~ call.function.arguments | tojson ~ '</call>' }}\n"
+        "{%- endfor %}\n"
+        "{{- '<|end|>\\n' }}\n"
+        "{%- else %}\n"
+        "{{- '<|' ~ m.role ~ '|>' ~ m.content ~ '<|end|>\\n' }}\n"
+        "{%- endif %}\n"
+        "{%- endfor %}\n"
+        "{%- if add_generation_prompt %}{{- '<|assistant|>' }}{%- endif %}"
+    ),
 }
+
+# The tools every rendering receives (templates that do not use them ignore them), as an OpenAI request lists them.
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather now",
+                                      "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+                                                     "required": ["city"]}}},
+    {"type": "function", "function": {"name": "add", "parameters": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}}},
+]
 
 CONVERSATIONS = {
     "single": [{"role": "user", "content": "Hello there!"}],
@@ -95,7 +128,26 @@ CONVERSATIONS = {
     ],
     "chinese": [{"role": "user", "content": "你好,讲个故事"}],
     "misordered": [{"role": "assistant", "content": "I speak first"}, {"role": "user", "content": "ok"}],
+    "tool_use": [
+        {"role": "user", "content": "Weather in Paris, and 2+3?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\", \"days\": 2}"}},
+            {"id": "call_2", "type": "function", "function": {"name": "add", "arguments": "{\"a\": 2, \"b\": 3.5}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny, 21°C"},
+        {"role": "tool", "tool_call_id": "call_2", "content": "5.5"},
+    ],
 }
+
+
+def for_template(messages):
+    """The messages as vLLM hands them to a template: tool-call arguments parsed from their JSON text."""
+    result = []
+    for m in messages:
+        m = dict(m)
+        if "tool_calls" in m:
+            m["tool_calls"] = [dict(c, function=dict(c["function"], arguments=json.loads(c["function"]["arguments"]))) for c in m["tool_calls"]]
+        result.append(m)
+    return result
 
 
 def raise_exception(message):
@@ -113,14 +165,14 @@ def main():
             for add_generation_prompt in (True, False):
                 case = {"template": name, "conversation": conversation, "add_generation_prompt": add_generation_prompt}
                 try:
-                    case["rendered"] = template.render(messages=messages, bos_token="<s>", eos_token="</s>",
-                                                       add_generation_prompt=add_generation_prompt)
+                    case["rendered"] = template.render(messages=for_template(messages), bos_token="<s>", eos_token="</s>",
+                                                       add_generation_prompt=add_generation_prompt, tools=TOOLS)
                 except jinja2.exceptions.TemplateError as e:
                     case["error"] = str(e)
                 cases.append(case)
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/Estuary.Tokenization.Tests/Data/chat_templates.json"
     out.write_text(json.dumps({"generator": "scripts/chat-template-references.py", "jinja2": jinja2.__version__,
-                               "templates": TEMPLATES, "conversations": CONVERSATIONS, "cases": cases},
+                               "templates": TEMPLATES, "tools": TOOLS, "conversations": CONVERSATIONS, "cases": cases},
                               ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{len(cases)} cases, {sum('error' in c for c in cases)} errors → {out}")
 

@@ -6,9 +6,13 @@ internal static class ChatRoles
     public const string System = "system";
     public const string User = "user";
     public const string Assistant = "assistant";
+    public const string Tool = "tool";
 
-    /// <summary>Throws a clear ArgumentException for an empty list, a null message or an unknown role.</summary>
-    public static void Validate(IReadOnlyList<ChatMessage> messages, string paramName)
+    /// <summary>
+    /// Throws a clear ArgumentException for an empty list, a null message or an unknown role; tool turns ("tool" messages,
+    /// assistant tool calls) only when <paramref name="allowTools"/> (chat templates; the built-in formats have no tool turns).
+    /// </summary>
+    public static void Validate(IReadOnlyList<ChatMessage> messages, string paramName, bool allowTools = false)
     {
         ArgumentNullException.ThrowIfNull(messages, paramName);
         if (messages.Count == 0) throw new ArgumentException("a chat prompt needs at least one message", paramName);
@@ -16,8 +20,16 @@ internal static class ChatRoles
         {
             var m = messages[i] ?? throw new ArgumentException($"message {i} is null", paramName);
             if (m.Content is null) throw new ArgumentException($"message {i} has null content", paramName);
-            if (m.Role is not (System or User or Assistant))
-                throw new ArgumentException($"message {i} has unknown role '{m.Role}'; valid roles are system, user, assistant", paramName);
+            if (m.Role == Tool || m.ToolCalls is { Count: > 0 })
+            {
+                if (!allowTools)
+                    throw new ArgumentException($"message {i} is a tool {(m.Role == Tool ? "result" : "call")}; this model's built-in chat format has no tool turns " +
+                        "(serve it with a chat template that renders them, --chat-template)", paramName);
+            }
+            else if (m.Role is not (System or User or Assistant))
+                throw new ArgumentException($"message {i} has unknown role '{m.Role}'; valid roles are system, user, assistant, tool", paramName);
+            if (m.ToolCalls is { Count: > 0 } && m.Role != Assistant)
+                throw new ArgumentException($"message {i}: only assistant messages make tool calls", paramName);
             if (m.Role == System && i != 0)
                 throw new ArgumentException($"message {i}: a system message is only allowed as the first message", paramName);
         }

@@ -43,12 +43,13 @@ public sealed class TemplateChatFormat : IChatFormat
     /// assistant's turn; with <paramref name="continueFinalMessage"/> the text ends right after the last message's content, so
     /// the model continues that (assistant) message, as transformers' continue_final_message does.
     /// </summary>
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, bool continueFinalMessage = false)
+    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, bool continueFinalMessage = false,
+        string? toolsJson = null)
     {
-        ChatRoles.Validate(messages, nameof(messages));
+        ChatRoles.Validate(messages, nameof(messages), allowTools: true);
         if (continueFinalMessage && addGenerationPrompt)
             throw new ArgumentException("continue_final_message and add_generation_prompt cannot both be true", nameof(continueFinalMessage));
-        var text = Template.Render(messages, BosToken, EosToken, addGenerationPrompt);
+        var text = Template.Render(messages, BosToken, EosToken, addGenerationPrompt, toolsJson);
         if (!continueFinalMessage) return text;
         var final = messages[^1].Content.Trim();
         int at = final.Length == 0 ? -1 : text.LastIndexOf(final, StringComparison.Ordinal);
@@ -60,7 +61,10 @@ public sealed class TemplateChatFormat : IChatFormat
     /// <remarks>Templates do not truncate; <paramref name="maxNewTokens"/> is not used and the caller checks the context length.</remarks>
     public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens) => BuildPrompt(messages, true, false);
 
-    /// <summary>The prompt's ids with transformers' add_generation_prompt and continue_final_message choices.</summary>
-    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool continueFinalMessage) =>
-        _tokenizer.EncodeWithSpecialTokens(Render(messages, addGenerationPrompt, continueFinalMessage), Legacy);
+    /// <summary>
+    /// The prompt's ids with transformers' add_generation_prompt and continue_final_message choices; <paramref name="toolsJson"/>
+    /// (a JSON array of OpenAI tool definitions) becomes the template's <c>tools</c> variable.
+    /// </summary>
+    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool continueFinalMessage, string? toolsJson = null) =>
+        _tokenizer.EncodeWithSpecialTokens(Render(messages, addGenerationPrompt, continueFinalMessage, toolsJson), Legacy);
 }

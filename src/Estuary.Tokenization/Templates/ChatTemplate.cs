@@ -27,18 +27,87 @@ public sealed class ChatTemplate
 
     /// <summary>Renders the conversation as <c>apply_chat_template(messages, tokenize=False)</c> would.</summary>
     /// <exception cref="TemplateException">the template raised an error (its own message) or failed on a value.</exception>
-    public string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt = true)
+    /// <remarks>
+    /// <paramref name="toolsJson"/> (a JSON array of tool definitions) becomes the <c>tools</c> variable. A message's tool calls
+    /// become <c>tool_calls</c> entries <c>{id, type: "function", function: {name, arguments}}</c> with the arguments parsed
+    /// from their JSON text (as vLLM hands them to templates), and a tool result carries <c>tool_call_id</c>.
+    /// </remarks>
+    public string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt = true, string? toolsJson = null)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var list = messages.Select(m => (object?)new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content }).ToList();
-        return Render(new Dictionary<string, object?>
+        var list = messages.Select(m => (object?)Message(m)).ToList();
+        var variables = new Dictionary<string, object?>
         {
             ["messages"] = list,
             ["bos_token"] = bosToken,
             ["eos_token"] = eosToken,
             ["add_generation_prompt"] = addGenerationPrompt,
-        });
+        };
+        if (toolsJson is not null) variables["tools"] = FromJson(toolsJson);
+        return Render(variables);
     }
+
+    private static Dictionary<string, object?> Message(ChatMessage m)
+    {
+        var message = new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content };
+        if (m.ToolCalls is { Count: > 0 } calls)
+        {
+            message["tool_calls"] = calls.Select(c => (object?)new Dictionary<string, object?>
+            {
+                ["id"] = c.Id,
+                ["type"] = "function",
+                ["function"] = new Dictionary<string, object?> { ["name"] = c.Name, ["arguments"] = ArgumentsValue(c.Arguments) },
+            }).ToList();
+        }
+        if (m.ToolCallId is not null) message["tool_call_id"] = m.ToolCallId;
+        return message;
+    }
+
+    // Arguments that are not JSON stay text, so the template still sees what the client sent.
+    private static object? ArgumentsValue(string arguments)
+    {
+        try
+        {
+            return FromJson(arguments);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return arguments;
+        }
+    }
+
+    /// <summary>A JSON text as template values: objects, lists, strings, longs or doubles, booleans and null.</summary>
+    internal static object? FromJson(string json)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        try
+        {
+            return FromJson(doc.RootElement);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException($"a tool definition or call holds text that is not valid Unicode ({e.Message})", nameof(json), e);
+        }
+    }
+
+    // Later duplicates of a key win, as Python's json.loads does.
+    private static Dictionary<string, object?> ObjectFromJson(System.Text.Json.JsonElement e)
+    {
+        var result = new Dictionary<string, object?>();
+        foreach (var p in e.EnumerateObject()) result[p.Name] = FromJson(p.Value);
+        return result;
+    }
+
+    private static object? FromJson(System.Text.Json.JsonElement e) => e.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Object => ObjectFromJson(e),
+        System.Text.Json.JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToList(),
+        System.Text.Json.JsonValueKind.String => e.GetString(),
+        System.Text.Json.JsonValueKind.Number => e.TryGetInt64(out long l) ? (object?)l : e.GetDouble(), // boxed apart: a ternary would widen the long
+        System.Text.Json.JsonValueKind.True => true,
+        System.Text.Json.JsonValueKind.False => false,
+        _ => null,
+    };
 
     /// <summary>Renders with arbitrary variables (strings, longs, doubles, bools, null, lists and string-keyed dictionaries).</summary>
     internal string Render(Dictionary<string, object?> variables) => TemplateEvaluator.Render(_nodes, variables);

@@ -27,13 +27,23 @@ public class ChatTemplateReferenceTests
             c.GetProperty("template").GetString() == templateName && c.GetProperty("conversation").GetString() == conversation
             && c.GetProperty("add_generation_prompt").GetBoolean() == addGenerationPrompt);
         var template = ChatTemplate.Parse(root.GetProperty("templates").GetProperty(templateName).GetString()!);
-        var messages = root.GetProperty("conversations").GetProperty(conversation).EnumerateArray()
-            .Select(m => new ChatMessage(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!)).ToList();
+        var messages = root.GetProperty("conversations").GetProperty(conversation).EnumerateArray().Select(Message).ToList();
+        var tools = root.GetProperty("tools").GetRawText(); // every rendering gets the tools (templates without tool use ignore them)
         if (expected.TryGetProperty("error", out var error))
         {
-            var e = Assert.Throws<TemplateException>(() => template.Render(messages, "<s>", "</s>", addGenerationPrompt));
+            var e = Assert.Throws<TemplateException>(() => template.Render(messages, "<s>", "</s>", addGenerationPrompt, tools));
             Assert.Equal(error.GetString(), e.Message);
         }
-        else Assert.Equal(expected.GetProperty("rendered").GetString(), template.Render(messages, "<s>", "</s>", addGenerationPrompt));
+        else Assert.Equal(expected.GetProperty("rendered").GetString(), template.Render(messages, "<s>", "</s>", addGenerationPrompt, tools));
     }
+
+    // An OpenAI-style message: tool calls with their arguments as JSON text, tool results with the id they answer.
+    private static ChatMessage Message(JsonElement m) => new(m.GetProperty("role").GetString()!, m.GetProperty("content").GetString()!)
+    {
+        ToolCalls = m.TryGetProperty("tool_calls", out var calls)
+            ? [.. calls.EnumerateArray().Select(c => new ChatToolCall(c.GetProperty("id").GetString()!, c.GetProperty("function").GetProperty("name").GetString()!,
+                c.GetProperty("function").GetProperty("arguments").GetString()!))]
+            : null,
+        ToolCallId = m.TryGetProperty("tool_call_id", out var id) ? id.GetString() : null,
+    };
 }
