@@ -68,4 +68,40 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
         Assert.Equal("messages", badDoc.RootElement.GetProperty("error").GetProperty("param").GetString());
         await ServerFixture.AssertAllBlocksFreeAsync(engine);
     }
+
+    private const string ToolTemplate =
+        "{% if tools %}TOOLS:{% for t in tools %} {{ t.function.name }}{% endfor %}\n{% endif %}{% for m in messages %}" +
+        "{% if m.role == 'tool' %}RESULT {{ m.tool_call_id }}: {{ m.content }}\n{% elif m.tool_calls %}CALL{% for c in m.tool_calls %} {{ c.function.name }}" +
+        "{{ c.function.arguments | tojson }}{% endfor %}\n{% else %}{{ m.role | upper }}: {{ m.content }}\n{% endif %}{% endfor %}" +
+        "{% if add_generation_prompt %}ASSISTANT:{% endif %}";
+
+    [Fact]
+    public async Task ToolsAndToolTurnsReachTheTemplate()
+    {
+        foreach (var f in Directory.GetFiles(ServerFixture.EmbeddedModel)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        var configPath = Path.Combine(_dir, "tokenizer_config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["chat_template"] = ToolTemplate;
+        File.WriteAllText(configPath, config.ToJsonString());
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(_dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
+        var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "tools" });
+
+        const string tools = "[{\"type\":\"function\",\"function\":{\"name\":\"add\",\"parameters\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}," +
+            "\"b\":{\"type\":\"integer\"}},\"required\":[\"a\",\"b\"]}}},{\"type\":\"function\",\"function\":{\"name\":\"now\"}}]";
+        const string messages = "[{\"role\":\"user\",\"content\":\"2+2?\"},{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_7\"," +
+            "\"type\":\"function\",\"function\":{\"name\":\"add\",\"arguments\":\"{\\\"a\\\":2,\\\"b\\\":2}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"call_7\",\"content\":\"4\"}]";
+        using var response = await client.PostAsync("/v1/chat/completions", Json(
+            $"{{\"messages\":{messages},\"tools\":{tools},\"tool_choice\":{{\"type\":\"function\",\"function\":{{\"name\":\"add\"}}}},\"max_tokens\":40}}"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var doc = JsonDocument.Parse(body);
+        // The prompt is the template's rendering: the tools listed, the call with its arguments parsed, the result. (Text as
+        // Jinja2 renders it with Hugging Face's trim_blocks, which drops the newline right after a block tag.)
+        var tok = engine.Engine.Tokenizer;
+        var expected = tok.Encode("TOOLS: add nowUSER: 2+2?\nCALL add{\"a\": 2, \"b\": 2}RESULT call_7: 4\nASSISTANT:", false);
+        Assert.Equal(expected.Length, doc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        var call = doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0];
+        Assert.Equal("add", call.GetProperty("function").GetProperty("name").GetString());
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
 }

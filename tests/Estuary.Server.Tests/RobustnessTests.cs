@@ -20,6 +20,7 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/detokenize", "{\"tokens\":[1,403,407]}"),
         ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5,\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"p\",\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\",\"minimum\":3}},\"required\":[\"a\"]}}}}"),
         ("/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":5,\"guided_regex\":\"[a-z]+(, [a-z]+)*\\\\.\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":60,\"tool_choice\":\"required\",\"parallel_tool_calls\":false,\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"boolean\"}},\"required\":[\"x\"]}}}]}"),
         ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"max_tokens\":5,\"guided_decoding_guide_type\":\"json_schema\",\"guided_decoding_guide\":\"{\\\"enum\\\":[\\\"a\\\",1]}\"}"),
     ];
 
@@ -99,6 +100,16 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/v1/completions", "{\"prompt\":\"hi\",\"structured_outputs\":{\"choice\":[1]}}"),
         ("/v1/completions", "{\"prompt\":\"hi\",\"structured_outputs\":[]}"),
         ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"guided_decoding_guide_type\":\"json_schema\",\"guided_decoding_guide\":\"{\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":{},\"tool_choice\":\"required\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[null],\"tool_choice\":\"required\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":5}}],\"tool_choice\":\"required\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}},{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"required\"}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":5}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":{\"type\":\"function\"}}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"function\":{}}]}]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[null]}]}"),
+        ("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"x\",\"function\":{\"name\":\"f\"}}]}]}"),
+        ("/inference", "{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"a\",\"content\":\"4\"}]}"),
         ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"guided_decoding_guide_type\":\"regex\",\"guided_decoding_guide\":\"(?<=a)b\"}"),
     ];
 

@@ -88,10 +88,11 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// Tokens of a chat conversation in the model's format; bad roles or order are a 400 on <paramref name="field"/>.
     /// Leaving the assistant's turn unopened (vLLM's add_generation_prompt false) or continuing the last message
     /// (continue_final_message, which turns add_generation_prompt's default to false) needs a chat template; the built-in
-    /// formats always open the assistant's turn (400 naming the option otherwise).
+    /// formats always open the assistant's turn (400 naming the option otherwise). <paramref name="toolsJson"/> (the request's
+    /// tools) is the template's <c>tools</c> variable; the built-in formats have no place for tools and leave them out.
     /// </summary>
     public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool? addGenerationPromptAsked = null,
-        bool? continueFinalMessageAsked = null)
+        bool? continueFinalMessageAsked = null, string? toolsJson = null)
     {
         bool continueFinalMessage = continueFinalMessageAsked ?? false;
         bool addGenerationPrompt = addGenerationPromptAsked ?? !continueFinalMessage;
@@ -106,7 +107,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         try
         {
             return ChatFormat is TemplateChatFormat template
-                ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage)
+                ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson)
                 : ChatFormat.BuildPrompt(messages, maxNewTokens);
         }
         catch (ArgumentException e)

@@ -43,8 +43,9 @@ internal static class OpenAiApi
             throw RequestException.BadRequest($"top_logprobs must be in [0, {SamplingParams.MaxLogprobs}] (got {r.TopLogprobs})", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
-        var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null) with { LoraName = lora };
-        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage);
+        var tools = OpenAiTools.Read(r);
+        var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null, tools) with { LoraName = lora };
+        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson);
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
         using var admission = model.Admit(n, ct);
@@ -81,7 +82,10 @@ internal static class OpenAiApi
             }
             var choices = new ChatChoice[n];
             for (int i = 0; i < n; i++)
-                choices[i] = new ChatChoice(i, new ChatMessageOut(texts[i].ToString()), logprobs[i] is { } l ? new ChatLogprobs(l) : null, reasons[i] ?? "abort");
+            {
+                var (message, reason) = Reply(tools, texts[i].ToString(), reasons[i] ?? "abort");
+                choices[i] = new ChatChoice(i, message, logprobs[i] is { } l ? new ChatLogprobs(l) : null, reason);
+            }
             return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
         }
 
@@ -89,18 +93,70 @@ internal static class OpenAiApi
         for (int i = 0; i < n; i++)
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
         int generated = 0;
+        var callIds = new string?[n];             // named tool: the call's id, once its first piece went out
+        var buffered = new StringBuilder?[n];     // required tools: the output, sent as calls when complete
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
             var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
             var reason = o.Finished ? ServedModel.ReasonName(o.FinishReason) : null;
             if (o.Finished) generated += o.NumOutputTokens;
-            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta(null, o.NewText), lp, reason)], null), ApiJson.Options, ct);
+            ChatDelta delta;
+            switch (tools?.Mode)
+            {
+                case ToolMode.Named:
+                    // The arguments stream as they come, as vLLM streams a named function's call.
+                    bool first = callIds[i] is null;
+                    callIds[i] ??= OpenAiTools.NewCallId();
+                    delta = new ChatDelta(null, null, [new ToolCallDelta(0, first ? callIds[i] : null, first ? "function" : null,
+                        new FunctionCallDelta(first ? tools.FunctionName : null, o.NewText))]);
+                    break;
+                case ToolMode.Required:
+                    // The calls are known once the array is complete; until then only logprobs (if asked) go out.
+                    (buffered[i] ??= new StringBuilder()).Append(o.NewText);
+                    if (o.Finished)
+                    {
+                        var (message, finalReason) = Reply(tools, buffered[i]!.ToString(), reason!);
+                        reason = finalReason;
+                        delta = message.ToolCalls is { } calls
+                            ? new ChatDelta(null, null, [.. calls.Select((c, k) => new ToolCallDelta(k, c.Id, "function", new FunctionCallDelta(c.Function.Name, c.Function.Arguments)))])
+                            : new ChatDelta(null, message.Content);
+                    }
+                    else
+                    {
+                        if (lp is null) continue;
+                        delta = new ChatDelta(null, null);
+                    }
+                    break;
+                default:
+                    delta = new ChatDelta(null, o.NewText);
+                    break;
+            }
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], null), ApiJson.Options, ct);
         }
         if (r.StreamOptions?.IncludeUsage == true)
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], Usage(promptIds.Length * n, generated)), ApiJson.Options, ct);
         await sse.WriteDoneAsync(ct);
         return TypedResults.Empty;
+    }
+
+    /// <summary>
+    /// The assistant message for a finished choice: plain text, a named function's call (finish reason as generated, as
+    /// OpenAI reports a forced call), or the calls of a complete "required" array (finish reason tool_calls). A "required"
+    /// output cut short (length, abort, a stop string) is not a complete array and is returned as text.
+    /// </summary>
+    private static (ChatMessageOut Message, string Reason) Reply(ToolPlan? tools, string text, string reason)
+    {
+        switch (tools?.Mode)
+        {
+            case ToolMode.Named:
+                return (new ChatMessageOut(null, [new ToolCallOut(OpenAiTools.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
+            case ToolMode.Required when reason == "stop" && OpenAiTools.TryToolCalls(text) is { } parsed:
+                var calls = parsed.Select(c => new ToolCallOut(OpenAiTools.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                return (new ChatMessageOut(null, calls), "tool_calls");
+            default:
+                return (new ChatMessageOut(text), reason);
+        }
     }
 
     private static async Task<IResult> Completions(HttpContext context, ServedModel model)

@@ -37,9 +37,11 @@ internal abstract class SamplingRequest
     public JsonElement? GuidedGrammar { get; init; }
     public JsonElement? StructuredOutputs { get; init; }
 
+    /// <summary>Chat only (see OpenAiTools); on completions a 400.</summary>
+    public JsonElement? Tools { get; init; }
+
     // OpenAI fields Estuary does not implement: read only so that using them is a clear 400 rather than silently ignored.
     public int? BestOf { get; init; }
-    public JsonElement? Tools { get; init; }
     public JsonElement? Functions { get; init; }
 }
 
@@ -51,6 +53,8 @@ internal sealed class StreamOptions
 internal sealed class ChatCompletionRequest : SamplingRequest
 {
     public List<Shared.ChatMessageDto?>? Messages { get; init; }
+    public JsonElement? ToolChoice { get; init; }
+    public bool? ParallelToolCalls { get; init; }
     public bool? AddGenerationPrompt { get; init; }
     public bool? ContinueFinalMessage { get; init; }
     public int? MaxCompletionTokens { get; init; }

@@ -26,11 +26,29 @@ internal sealed record ChatCompletion(string Id, long Created, string Model, IRe
 
 internal sealed record ChatChoice(int Index, ChatMessageOut Message, ChatLogprobs? Logprobs, string? FinishReason);
 
-internal sealed record ChatMessageOut(string Content)
+internal sealed record ChatMessageOut(string? Content,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCallOut>? ToolCalls = null)
 {
     public string Role => "assistant";
     public string? Refusal => null;
 }
+
+internal sealed record ToolCallOut(string Id, FunctionCallOut Function)
+{
+    public string Type => "function";
+}
+
+internal sealed record FunctionCallOut(string Name, string Arguments);
+
+/// <summary>A streamed piece of a tool call: the first names it (id, type, name), later ones add to its arguments.</summary>
+internal sealed record ToolCallDelta(int Index,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Id,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type,
+    FunctionCallDelta Function);
+
+internal sealed record FunctionCallDelta(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Arguments);
 
 internal sealed record ChatCompletionChunk(string Id, long Created, string Model, IReadOnlyList<ChatChunkChoice> Choices, Usage? Usage)
 {
@@ -42,7 +60,8 @@ internal sealed record ChatChunkChoice(int Index, ChatDelta Delta, ChatLogprobs?
 
 internal sealed record ChatDelta(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Role,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Content,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ToolCallDelta>? ToolCalls = null);
 
 internal sealed record ChatLogprobs(IReadOnlyList<ChatTokenLogprob> Content);
 

@@ -11,7 +11,11 @@ internal static class OpenAiSampling
 {
     public const int MaxChoices = 64;
 
-    public static SamplingParams Build(ServedModel model, SamplingRequest r, int? maxTokens, int? logprobs)
+    /// <summary>
+    /// The request's sampling settings; <paramref name="tools"/> (a chat request's forced tool call) is its structured-output
+    /// constraint, which then cannot be combined with another one.
+    /// </summary>
+    public static SamplingParams Build(ServedModel model, SamplingRequest r, int? maxTokens, int? logprobs, ToolPlan? tools = null)
     {
         RefuseUnsupported(r);
         var p = model.Core.DefaultSamplingParams(maxTokens);
@@ -35,6 +39,12 @@ internal static class OpenAiSampling
             PromptLogprobs = r.PromptLogprobs,
         };
         var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
+        if (tools is not null)
+        {
+            if (structured is not null)
+                throw RequestException.BadRequest($"a forced tool call (tool_choice) cannot be combined with {structuredField}", "tool_choice");
+            (structured, structuredField) = (tools.Constraint, "tools");
+        }
         if (structured is not null)
         {
             if (model.Core.ValidateStructuredOutput(structured) is { } problem) throw RequestException.BadRequest(problem, structuredField);
@@ -60,7 +70,7 @@ internal static class OpenAiSampling
         };
         if (r.BestOf is { } bestOf && bestOf != (r.N ?? 1))
             throw RequestException.BadRequest($"'best_of' other than n is not supported (got best_of {bestOf}, n {r.N ?? 1})", "best_of");
-        if (Given(r.Tools)) throw RequestException.BadRequest("'tools' (function calling) is not supported", "tools");
+        if (r is CompletionRequest && Given(r.Tools)) throw RequestException.BadRequest("'tools' (function calling) is only available on /v1/chat/completions", "tools");
         if (Given(r.Functions)) throw RequestException.BadRequest("'functions' (function calling) is not supported", "functions");
     }
 

@@ -1,5 +1,6 @@
 // One chat message as /inference and /v1/chat/completions receive it; content is a string or OpenAI's list of text parts.
-// Invariant: ToMessages returns only system/user/assistant roles with non-null text, or throws a 400 naming the message.
+// Invariant: ToMessages returns only system/user/assistant/tool roles with non-null text (assistant turns may carry tool
+// calls, tool turns the id they answer), or throws a 400 naming the message.
 using System.Text;
 using System.Text.Json;
 using Estuary.Server.Http;
@@ -13,6 +14,8 @@ internal sealed class ChatMessageDto
     public string? Role { get; init; }
     public JsonElement? Content { get; init; }
     public string? Name { get; init; }
+    public List<ToolCallDto?>? ToolCalls { get; init; }
+    public string? ToolCallId { get; init; }
 
     public static List<ChatMessage> ToMessages(IReadOnlyList<ChatMessageDto?>? dtos, string field)
     {
@@ -28,10 +31,19 @@ internal sealed class ChatMessageDto
                 "system" or "developer" => "system",
                 "user" => "user",
                 "assistant" => "assistant",
+                "tool" => "tool",
                 null => throw RequestException.BadRequest($"'{at}.role' is required", $"{at}.role"),
-                var other => throw RequestException.BadRequest($"'{at}.role' is '{other}'; valid roles are system, user, assistant", $"{at}.role"),
+                var other => throw RequestException.BadRequest($"'{at}.role' is '{other}'; valid roles are system, user, assistant, tool", $"{at}.role"),
             };
-            messages.Add(new ChatMessage(role, ContentText(dto.Content, $"{at}.content", role)));
+            if (role == "tool" && string.IsNullOrEmpty(dto.ToolCallId))
+                throw RequestException.BadRequest($"'{at}.tool_call_id' is required for a tool message", $"{at}.tool_call_id");
+            if (dto.ToolCalls is { Count: > 0 } && role != "assistant")
+                throw RequestException.BadRequest($"'{at}.tool_calls' is only allowed on assistant messages", $"{at}.tool_calls");
+            messages.Add(new ChatMessage(role, ContentText(dto.Content, $"{at}.content", role))
+            {
+                ToolCalls = dto.ToolCalls is { Count: > 0 } calls ? [.. calls.Select((c, k) => ToolCallDto.ToCall(c, $"{at}.tool_calls[{k}]"))] : null,
+                ToolCallId = role == "tool" ? dto.ToolCallId : null,
+            });
         }
         return messages;
     }
@@ -63,4 +75,27 @@ internal sealed class ChatMessageDto
         }
         return text.ToString();
     }
+}
+
+/// <summary>An assistant message's tool call as OpenAI sends it back: {id, type: "function", function: {name, arguments}}.</summary>
+internal sealed class ToolCallDto
+{
+    public string? Id { get; init; }
+    public string? Type { get; init; }
+    public FunctionDto? Function { get; init; }
+
+    public static ChatToolCall ToCall(ToolCallDto? dto, string at)
+    {
+        if (dto is null) throw RequestException.BadRequest($"'{at}' must be an object", at);
+        if (dto.Type is not (null or "function")) throw RequestException.BadRequest($"'{at}.type' must be 'function'", $"{at}.type");
+        if (dto.Function?.Name is not { Length: > 0 } name) throw RequestException.BadRequest($"'{at}.function.name' is required", $"{at}.function.name");
+        return new ChatToolCall(dto.Id ?? "", name, dto.Function.Arguments ?? "{}");
+    }
+}
+
+/// <summary>The function part of a tool call: its name and its arguments as a JSON string.</summary>
+internal sealed class FunctionDto
+{
+    public string? Name { get; init; }
+    public string? Arguments { get; init; }
 }

@@ -1,0 +1,184 @@
+// OpenAI function calling through the official SDK: a named function's arguments satisfy its parameter schema, "required"
+// returns calls of the listed tools (exactly one with parallel_tool_calls false), streaming pieces add up to the whole call, tool
+// turns go back into the conversation, and what cannot be honoured ("auto", tool turns in a built-in format) is a 400.
+#pragma warning disable OPENAI001 // Seed is marked experimental in the SDK
+using System.ClientModel;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace Estuary.Server.Tests;
+
+[Collection(ServerCollection.Name)]
+public sealed class ToolCallingTests(ServerFixture fx)
+{
+    private static readonly ChatTool Weather = ChatTool.CreateFunctionTool("get_weather", "The weather in a city", BinaryData.FromString("""
+        {"type": "object", "properties": {"city": {"type": "string", "maxLength": 15}, "days": {"type": "integer", "minimum": 1, "maximum": 7},
+         "unit": {"enum": ["celsius", "fahrenheit"]}}, "required": ["city", "days"]}
+        """));
+
+    private static readonly ChatTool Add = ChatTool.CreateFunctionTool("add", "Adds two integers", BinaryData.FromString("""
+        {"type": "object", "properties": {"a": {"type": "integer", "minimum": -99, "maximum": 99}, "b": {"type": "integer", "minimum": -99, "maximum": 99}}, "required": ["a", "b"]}
+        """));
+
+    private ChatClient Chat() =>
+        new("stories260k", new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(fx.Client.BaseAddress!, "/v1") });
+
+    private static ChatCompletionOptions Options(ChatToolChoice choice, int seed, bool? parallel = null)
+    {
+        var options = new ChatCompletionOptions { ToolChoice = choice, Temperature = 1.0f, Seed = seed, MaxOutputTokenCount = 300, AllowParallelToolCalls = parallel };
+        options.Tools.Add(Weather);
+        options.Tools.Add(Add);
+        return options;
+    }
+
+    private static void AssertValidCall(string name, string arguments)
+    {
+        using var doc = JsonDocument.Parse(arguments);
+        var args = doc.RootElement;
+        if (name == "get_weather")
+        {
+            Assert.True(args.GetProperty("city").GetString()!.Length <= 15, arguments);
+            Assert.InRange(args.GetProperty("days").GetInt32(), 1, 7);
+            if (args.TryGetProperty("unit", out var unit)) Assert.Contains(unit.GetString(), new[] { "celsius", "fahrenheit" });
+            Assert.All(args.EnumerateObject(), p => Assert.Contains(p.Name, new[] { "city", "days", "unit" }));
+        }
+        else
+        {
+            Assert.Equal("add", name);
+            Assert.InRange(args.GetProperty("a").GetInt32(), -99, 99);
+            Assert.InRange(args.GetProperty("b").GetInt32(), -99, 99);
+        }
+    }
+
+    [Fact]
+    public async Task ANamedFunctionIsCalledWithArgumentsThatSatisfyItsSchema()
+    {
+        for (int seed = 0; seed < 4; seed++)
+        {
+            ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("What is the weather in Paris?")],
+                Options(ChatToolChoice.CreateFunctionChoice("get_weather"), seed));
+            Assert.Equal(ChatFinishReason.Stop, c.FinishReason); // as OpenAI reports a forced call
+            var call = Assert.Single(c.ToolCalls);
+            Assert.Equal("get_weather", call.FunctionName);
+            Assert.StartsWith("call_", call.Id);
+            AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
+            Assert.Empty(c.Content);
+        }
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
+    public async Task RequiredWithoutParallelCallsMakesExactlyOneValidCall()
+    {
+        var names = new HashSet<string>();
+        for (int seed = 0; seed < 8; seed++)
+        {
+            ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("Weather in Rome, and 2+2?")],
+                Options(ChatToolChoice.CreateRequiredChoice(), seed, parallel: false));
+            Assert.Equal(ChatFinishReason.ToolCalls, c.FinishReason);
+            var call = Assert.Single(c.ToolCalls);
+            names.Add(call.FunctionName);
+            AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
+        }
+        Assert.Equal(2, names.Count); // both tools are reachable
+    }
+
+    [Fact]
+    public async Task RequiredWithParallelCallsMakesValidCallsOrIsCutAsTextThatStartsTheArray()
+    {
+        // The story model rarely closes an open-ended array of calls within max_tokens; a cut array comes back as text.
+        for (int seed = 0; seed < 4; seed++)
+        {
+            ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("Weather in Rome, and 2+2?")], Options(ChatToolChoice.CreateRequiredChoice(), seed));
+            if (c.FinishReason == ChatFinishReason.ToolCalls)
+            {
+                Assert.NotEmpty(c.ToolCalls);
+                foreach (var call in c.ToolCalls) AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
+            }
+            else
+            {
+                Assert.Equal(ChatFinishReason.Length, c.FinishReason);
+                Assert.Empty(c.ToolCalls);
+                var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(c.Content[0].Text), isFinalBlock: false, state: default);
+                while (reader.Read()) { }
+                Assert.StartsWith("[", c.Content[0].Text);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task StreamedCallsAddUpToTheWholeCall()
+    {
+        foreach (var choice in new[] { ChatToolChoice.CreateFunctionChoice("add"), ChatToolChoice.CreateRequiredChoice() })
+        {
+            var options = Options(choice, seed: 11, parallel: false);
+            ChatCompletion whole = await Chat().CompleteChatAsync([new UserChatMessage("2+2?")], options);
+            var arguments = new Dictionary<int, StringBuilder>();
+            var names = new Dictionary<int, string>();
+            ChatFinishReason? reason = null;
+            await foreach (var update in Chat().CompleteChatStreamingAsync([new UserChatMessage("2+2?")], options))
+            {
+                foreach (var part in update.ToolCallUpdates)
+                {
+                    if (part.FunctionName is { } n) names[part.Index] = n;
+                    (arguments.TryGetValue(part.Index, out var sb) ? sb : arguments[part.Index] = new StringBuilder()).Append(part.FunctionArgumentsUpdate?.ToString());
+                }
+                reason ??= update.FinishReason;
+            }
+            Assert.Equal(whole.FinishReason, reason);
+            Assert.NotEmpty(whole.ToolCalls);
+            Assert.Equal(whole.ToolCalls.Count, names.Count);
+            for (int i = 0; i < whole.ToolCalls.Count; i++)
+            {
+                Assert.Equal(whole.ToolCalls[i].FunctionName, names[i]);
+                Assert.Equal(whole.ToolCalls[i].FunctionArguments.ToString(), arguments[i].ToString());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ToolTurnsGoBackToATemplateButABuiltInFormatRefusesThem()
+    {
+        // stories260K has no chat template: its built-in Llama 2 format has no tool turns.
+        ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("2+2?")], Options(ChatToolChoice.CreateFunctionChoice("add"), 3));
+        var history = new List<OpenAI.Chat.ChatMessage> { new UserChatMessage("2+2?"), new AssistantChatMessage(c), new ToolChatMessage(c.ToolCalls[0].Id, "4") };
+        var e = await Assert.ThrowsAsync<ClientResultException>(() => Chat().CompleteChatAsync(history, new ChatCompletionOptions { MaxOutputTokenCount = 5 }));
+        Assert.Equal(400, e.Status);
+        Assert.Contains("--chat-template", e.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"auto\"}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tool_choice\":\"required\"}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f g\"}}],\"tool_choice\":\"required\"}", "tools")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"retrieval\"}],\"tool_choice\":\"required\"}", "tools")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"not\":{}}}}],\"tool_choice\":\"required\"}", "tools")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"required\",\"guided_regex\":\"a\"}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"tool\",\"content\":\"4\"}]}", "messages[0].tool_call_id")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"tool_calls\":[{\"id\":\"x\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}]}", "messages[0].tool_calls")]
+    [InlineData("{\"prompt\":\"hi\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tools")]
+    public async Task BadToolRequestsAre400NamingTheField(string body, string param)
+    {
+        var path = body.StartsWith("{\"prompt\"", StringComparison.Ordinal) ? "/v1/completions" : "/v1/chat/completions";
+        using var response = await fx.Client.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+        using var doc = JsonDocument.Parse(text);
+        Assert.Equal(param, doc.RootElement.GetProperty("error").GetProperty("param").GetString());
+    }
+
+    [Fact]
+    public async Task ToolChoiceNoneIgnoresTheTools()
+    {
+        var options = Options(ChatToolChoice.CreateNoneChoice(), 1);
+        options.MaxOutputTokenCount = 8;
+        ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("Tell me a story")], options);
+        Assert.Empty(c.ToolCalls);
+        Assert.False(string.IsNullOrEmpty(c.Content[0].Text));
+    }
+}
