@@ -49,6 +49,7 @@ var requests = new (string Path, string? Body)[]
     ("/v1/completions", """{"model":"stories260k","prompt":"Once","max_tokens":20,"seed":3,"temperature":1,"guided_choice":[" yes"," no"]}"""),
     ("/v2/models/stories260k/generate", """{"text_input":"Once","max_tokens":20,"guided_decoding_guide_type":"regex","guided_decoding_guide":" [0-9]{2}"}"""),
     ("/v1/completions", """{"model":"stories260k","prompt":"Once","guided_json":{"not":{}}}"""),
+    ("/v1/chat/completions", chat + ""","max_tokens":60,"seed":4,"tool_choice":{"type":"function","function":{"name":"add"}},"tools":[{"type":"function","function":{"name":"add","parameters":{"type":"object","properties":{"a":{"type":"integer","maximum":9},"b":{"type":"integer","minimum":0,"maximum":9}},"required":["a","b"]}}}]}"""),
     ("/v1/chat/completions", """{"model":"stories260k","messages":5}"""),
     ("/v1/chat/completions", chat + ""","max_tokens":-1}"""),
     ("/inference", "{not json"),
@@ -66,7 +67,7 @@ foreach (var (path, body) in requests)
         // Values move with every request; the families exported must not.
         text = string.Join('\n', text.Split('\n').Where(line => line.StartsWith("# TYPE estuary_", StringComparison.Ordinal)));
     }
-    text = Regex.Replace(text, "(chatcmpl|cmpl)-[0-9a-f]+", "ID");
+    text = Regex.Replace(text, "(chatcmpl|cmpl|call)[-_][0-9a-f]+", "ID");
     text = Regex.Replace(text, "\"created\":[0-9]+", "\"created\":T");
     Console.WriteLine($"{(body is null ? "GET" : "POST")} {path} → {(int)response.StatusCode}\n{text}\n");
 }
