@@ -21,15 +21,21 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
-    [Fact]
-    public async Task RequestsUseTheFoldersTemplate()
+    /// <summary>The embedded model in a folder of its own whose tokenizer_config.json has <paramref name="template"/>.</summary>
+    private AsyncLlmEngine EngineWithTemplate(string template)
     {
         foreach (var f in Directory.GetFiles(ServerFixture.EmbeddedModel)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
         var configPath = Path.Combine(_dir, "tokenizer_config.json");
         var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
-        config["chat_template"] = Template;
+        config["chat_template"] = template;
         File.WriteAllText(configPath, config.ToJsonString());
-        using var engine = new AsyncLlmEngine(LlmEngine.Load(_dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
+        return new AsyncLlmEngine(LlmEngine.Load(_dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
+    }
+
+    [Fact]
+    public async Task RequestsUseTheFoldersTemplate()
+    {
+        using var engine = EngineWithTemplate(Template);
         var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "templated" });
 
         const string messages = "[{\"role\":\"user\",\"content\":\" Tell me a story \"},{\"role\":\"assistant\",\"content\":\"Once\"},{\"role\":\"user\",\"content\":\"More\"}]";
@@ -78,12 +84,7 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
     [Fact]
     public async Task ToolsAndToolTurnsReachTheTemplate()
     {
-        foreach (var f in Directory.GetFiles(ServerFixture.EmbeddedModel)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
-        var configPath = Path.Combine(_dir, "tokenizer_config.json");
-        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
-        config["chat_template"] = ToolTemplate;
-        File.WriteAllText(configPath, config.ToJsonString());
-        using var engine = new AsyncLlmEngine(LlmEngine.Load(_dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
+        using var engine = EngineWithTemplate(ToolTemplate);
         var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "tools" });
 
         const string tools = "[{\"type\":\"function\",\"function\":{\"name\":\"add\",\"parameters\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}," +
