@@ -130,7 +130,7 @@ internal sealed class Sampler
         var mask = guide.AllowedTokens(state);
         _savedStopLogits.Clear();
         if (state.IsAccepting)
-            foreach (var id in seq.Stop.StopTokenIds)
+            foreach (var id in seq.Stop.StopTokenIdArray)
                 if ((uint)id < (uint)logits.Length) _savedStopLogits.Add((id, logits[id]));
         bool any = false;
         for (int word = 0; word * 64 < logits.Length; word++)
@@ -158,7 +158,7 @@ internal sealed class Sampler
         var mask = guide.AllowedTokens(seq.GuideState!);
         for (int word = 0; word < mask.Length; word++)
             if (mask[word] != 0) return word * 64 + System.Numerics.BitOperations.TrailingZeroCount(mask[word]);
-        return seq.Stop.StopTokenIds.Count > 0 ? seq.Stop.StopTokenIds.Min() : 0;
+        return seq.Stop.StopTokenIdArray.Length > 0 ? seq.Stop.StopTokenIdArray.Min() : 0;
     }
 
     // Lowest id wins a tie, as the references' greedy rule does.

@@ -20,11 +20,15 @@ internal sealed class StopChecker
         _detokenizer = detokenizer;
         _stopStrings = stopStrings;
         _stopTokenIds = stopTokenIds;
+        StopTokenIdArray = [.. stopTokenIds];
         foreach (var s in stopStrings) _holdBack = Math.Max(_holdBack, s.Length - 1);
     }
 
     /// <summary>Token ids that end the sequence (EOS unless ignored, plus stop_token_ids).</summary>
     public IReadOnlySet<int> StopTokenIds => _stopTokenIds;
+
+    /// <summary>The same ids as an array, for walking them without allocating.</summary>
+    public int[] StopTokenIdArray { get; }
 
     /// <summary>The text emitted so far.</summary>
     public string EmittedText => _text.ToString(0, _emitted);

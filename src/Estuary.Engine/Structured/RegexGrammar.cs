@@ -37,10 +37,29 @@ internal static class RegexGrammar
             EmptyRegexNode => builder.Empty(),
             CharactersRegexNode c => c.Single >= 0 ? builder.Literal(char.ConvertFromUtf32(c.Single)) : Class(c),
             SequenceRegexNode s => Sequence(s),
-            ChoiceRegexNode c => builder.Choice([.. c.Options.Select(Emit)]),
+            ChoiceRegexNode c => AllLiterals(c) is { } words ? builder.OneOfLiterals(words) : builder.Choice([.. c.Options.Select(Emit)]),
             RepeatRegexNode r => Repeat(r),
             _ => throw new InvalidOperationException($"unknown regular-expression node {node.GetType().Name}"),
         };
+
+        // An alternation of plain strings (a|ab|abc, long word lists) shares prefixes as a byte trie.
+        private static List<string>? AllLiterals(ChoiceRegexNode node)
+        {
+            var words = new List<string>(node.Options.Count);
+            var text = new StringBuilder();
+            foreach (var option in node.Options)
+            {
+                text.Clear();
+                var items = option is SequenceRegexNode s ? s.Items : [option];
+                foreach (var item in items)
+                {
+                    if (item is CharactersRegexNode { Single: >= 0 } c) text.Append(char.ConvertFromUtf32(c.Single));
+                    else if (item is not EmptyRegexNode) return null;
+                }
+                words.Add(text.ToString());
+            }
+            return words;
+        }
 
         private GrammarSymbol Class(CharactersRegexNode node)
         {

@@ -494,4 +494,15 @@ public class RegexGrammarTests
         if (body.StartsWith(']') || body.StartsWith('-')) body = "\\" + body;
         return $@"(?:[^\uD800-\uDFFF{body}]|{AnyPair})";
     }
+
+    [Fact]
+    public void ALongAlternationOfWordsSharesPrefixes()
+    {
+        // 10,000 alternatives, prefixes of one another: one parse stack per next byte, where one per word would pass the limit.
+        var words = Enumerable.Range(0, 10000).Select(i => $"w{i}").ToList();
+        var automaton = new GrammarAutomaton(RegexGrammar.Build("(" + string.Join("|", words) + ")!"));
+        Assert.True(automaton.Initial.Stacks.Length <= 2);
+        foreach (var w in new[] { "w0!", "w1!", "w999!", "w9999!" }) Assert.True(automaton.Accepts(w), w);
+        foreach (var w in new[] { "w!", "w10000!", "w1", "x!" }) Assert.False(automaton.Accepts(w), w);
+    }
 }
