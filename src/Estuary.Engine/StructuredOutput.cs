@@ -49,7 +49,7 @@ public sealed record StructuredOutput
         }
         catch (JsonException e)
         {
-            throw new ArgumentException($"the JSON schema is not valid JSON: {e.Message}", nameof(schemaJson), e);
+            throw new ArgumentException($"the JSON schema is not valid JSON: {e.Message}", e);
         }
         return new(StructuredOutputKind.JsonSchema, schemaJson, []);
     }

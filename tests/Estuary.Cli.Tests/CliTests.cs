@@ -47,6 +47,40 @@ public class CliTests
     }
 
     [Fact]
+    public void GenerateWithAJsonSchemaFileGivesValidJsonForEveryPrompt()
+    {
+        var schema = Path.Combine(Path.GetTempPath(), $"estuary-schema-{Guid.NewGuid():N}.json");
+        File.WriteAllText(schema, """{"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":9},"ok":{"type":"boolean"}},"required":["n","ok"]}""");
+        try
+        {
+            var (code, output, error) = Run("generate", "--json", "--prompt", "Once upon a time", "--prompt", "The cat", "--json-schema", schema,
+                "--max-tokens", "60", "--temperature", "1", "--seed", "5");
+            Assert.True(code == 0, error);
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, lines.Length);
+            foreach (var line in lines)
+            {
+                using var result = JsonDocument.Parse(line);
+                using var value = JsonDocument.Parse(result.RootElement.GetProperty("text").GetString()!);
+                Assert.InRange(value.RootElement.GetProperty("n").GetInt32(), 1, 9);
+                Assert.True(value.RootElement.GetProperty("ok").ValueKind is JsonValueKind.True or JsonValueKind.False);
+            }
+        }
+        finally
+        {
+            File.Delete(schema);
+        }
+    }
+
+    [Fact]
+    public void GenerateWithChoicesPrintsOneOfThem()
+    {
+        var (code, output, error) = Run("generate", "--prompt", "Once upon a time", "--choice", " a cat", "--choice", " a dog", "--temperature", "0");
+        Assert.True(code == 0, error);
+        Assert.Contains(output.TrimEnd(), new[] { "Once upon a time a cat", "Once upon a time a dog" });
+    }
+
+    [Fact]
     public void PlainGenerateStreamsPromptAndContinuation()
     {
         var (code, output, _) = Run("generate", "--prompt", "Once upon a time", "--max-tokens", "20");
@@ -96,6 +130,11 @@ public class CliTests
     [InlineData("--text: '/' is a folder, not a file", "eval", "perplexity", "--text", "/")]
     [InlineData("thread count must be at most 1024, got 100000 (this machine has", "generate", "--threads", "100000")]
     [InlineData("GiB for the KV cache (2147483647 blocks); only", "generate", "--num-kv-blocks", "2147483647")]
+    [InlineData("give at most one of --json-schema, --regex and --choice", "generate", "--prompt", "hi", "--regex", "a", "--choice", "b")]
+    [InlineData("--json-schema: the JSON schema is not valid JSON", "generate", "--prompt", "hi", "--json-schema", "{nope")]
+    [InlineData("json_schema: 'not' at the top level is not supported", "generate", "--prompt", "hi", "--json-schema", "{\"not\":{}}")]
+    [InlineData("lookahead", "generate", "--prompt", "hi", "--regex", "a(?=b)")]
+    [InlineData("give the constraint to measure", "bench", "structured")]
     public void BadInputGivesAClearErrorAndExitCode2(string expected, params string[] args)
     {
         var (code, _, error) = Run(args);
