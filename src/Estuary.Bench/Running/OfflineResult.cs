@@ -16,14 +16,22 @@ public sealed record OfflineResult(int NumRequests, double Seconds, long PromptT
     /// <summary>Prompt + generated tokens per second.</summary>
     public double TotalTokensPerSecond => (PromptTokens + OutputTokens) / Seconds;
 
-    /// <summary>Submits every request (with the adapter <paramref name="loraFor"/> picks, if any), steps until all finish, and reports.</summary>
+    /// <summary>
+    /// Submits every request (with the adapter <paramref name="loraFor"/> picks, if any, and the <paramref name="structured"/>
+    /// output constraint, if any: such requests end when their text is complete), steps until all finish, and reports.
+    /// </summary>
     public static OfflineResult Run(LlmEngine engine, IReadOnlyList<BenchRequest> work, IProgress<int>? finished = null,
-        Func<BenchRequest, string?>? loraFor = null)
+        Func<BenchRequest, string?>? loraFor = null, StructuredOutput? structured = null)
     {
         long before = engine.Stats.NumPreemptions, stepsBefore = engine.Stats.NumSteps;
         var sw = Stopwatch.StartNew();
         foreach (var r in work)
-            engine.AddRequest($"offline-{r.Index}-{Guid.NewGuid():N}", r.PromptIds, SamplingParams.Greedy(r.OutputLength) with { IgnoreEos = true, LoraName = loraFor?.Invoke(r) });
+            engine.AddRequest($"offline-{r.Index}-{Guid.NewGuid():N}", r.PromptIds, SamplingParams.Greedy(r.OutputLength) with
+            {
+                IgnoreEos = true,
+                LoraName = loraFor?.Invoke(r),
+                StructuredOutput = structured,
+            });
         long output = 0;
         int done = 0;
         while (engine.HasUnfinishedRequests)

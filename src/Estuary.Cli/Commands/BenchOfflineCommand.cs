@@ -18,12 +18,16 @@ internal static class BenchOfflineCommand
         var numPrompts = new Option<int>("--num-prompts") { Description = "Requests submitted at once", DefaultValueFactory = _ => 16 };
         var seed = new Option<int>("--seed") { Description = "Prompt seed", DefaultValueFactory = _ => 0 };
         var mixLoras = new Option<bool>("--mix-loras") { Description = "Spread the requests round-robin over the loaded --lora adapters" };
+        var structured = new StructuredOutputOptions();
         var command = new Command("offline", "Engine throughput without HTTP");
         engineOptions.AddTo(command);
+        structured.AddTo(command);
         foreach (var o in new Option[] { inputLength, outputLength, numPrompts, seed, mixLoras }) command.Options.Add(o);
         command.SetAction(r =>
         {
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
+            var constraint = structured.Read(r);
+            if (constraint is not null && engine.ValidateStructuredOutput(constraint) is { } problem) throw new UsageException(problem);
             var work = RandomWorkload.Build(engine.Tokenizer, r.GetValue(numPrompts), r.GetValue(inputLength), r.GetValue(outputLength), r.GetValue(seed));
             OfflineResult? result = null;
             ModelLoading.ErrorConsole.Progress().AutoClear(true).Start(ctx =>
@@ -32,10 +36,11 @@ internal static class BenchOfflineCommand
                 var names = engineOptions.Loras(r)?.Keys.ToArray() ?? [];
                 if (r.GetValue(mixLoras) && names.Length == 0) throw new UsageException("--mix-loras needs at least one --lora NAME=DIR");
                 result = OfflineResult.Run(engine, work, new SyncProgress<int>(n => task.Value = n),
-                    r.GetValue(mixLoras) ? req => names[req.Index % names.Length] : null);
+                    r.GetValue(mixLoras) ? req => names[req.Index % names.Length] : null, constraint);
             });
             var t = new Table().AddColumns("measure", "value");
-            t.AddRow("requests", $"{result!.NumRequests} × {r.GetValue(inputLength)} in / {r.GetValue(outputLength)} out");
+            t.AddRow("requests", Markup.Escape($"{result!.NumRequests} × {r.GetValue(inputLength)} in / {r.GetValue(outputLength)} out" +
+                (constraint is null ? "" : $" at most, {constraint}; {result.OutputTokens} generated")));
             t.AddRow("elapsed", $"{result.Seconds:F2} s in {result.Steps} steps");
             t.AddRow("throughput", $"{result.RequestsPerSecond:F3} req/s, {result.OutputTokensPerSecond:F1} output tok/s, {result.TotalTokensPerSecond:F1} total tok/s");
             t.AddRow("KV blocks", $"peak {result.PeakUsedKvBlocks} of {result.NumKvBlocks}");
