@@ -9,7 +9,8 @@
 // JsonPatternString), format date/time/date-time/uuid (others are annotations and not checked, as JSON Schema does by
 // default); integers: minimum/maximum/exclusive* exactly; numbers: only a single bound equal to 0 (sign only), or both
 // minimum and maximum 0; objects: properties in declared order, required, additionalProperties (absent with non-empty
-// "properties" means none, as OpenAI's strict mode and outlines do); arrays: items, prefixItems (all present, as a tuple,
+// "properties" means none, as OpenAI's strict mode and outlines do; extra keys next to listed ones are raw and never a listed
+// name, see JsonKeyExclusion); arrays: items, prefixItems (all present, as a tuple,
 // unless maxItems cuts them), minItems/maxItems, uniqueItems false.
 // Refused: not, if/then/else, multipleOf, allOf with several subschemas, uniqueItems true, contains, pattern/length next to
 // format or each other, "required" naming an unlisted property, min/maxProperties, patternProperties, propertyNames,
@@ -504,7 +505,9 @@ internal sealed class JsonSchemaCompiler
         if (additional is { } extraValue)
         {
             int loop = b.DeclareRule("additional properties");
-            var member = b.Sequence(_json.String, ws, colon, ws, extraValue);
+            // An extra key must not repeat a listed (or forbidden) property: parsed, it would override that property.
+            var key = names.Count == 0 && forbidden.Count == 0 ? _json.String : JsonKeyExclusion.Build(b, names.Concat(forbidden));
+            var member = b.Sequence(key, ws, colon, ws, extraValue);
             b.AddAlternative(loop, close);
             b.AddAlternative(loop, comma, ws, member, ws, GrammarBuilder.Ref(loop));
             after = GrammarBuilder.Ref(loop);

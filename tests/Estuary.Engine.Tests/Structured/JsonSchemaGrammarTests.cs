@@ -382,6 +382,27 @@ public class JsonSchemaGrammarTests
     }
 
     [Fact]
+    public void ExtraKeysNeverRepeatAListedProperty()
+    {
+        // A key of additionalProperties that equals a listed (or false) property would override it when parsed.
+        var automaton = new GrammarAutomaton(JsonSchemaGrammar.Build(JsonDocument.Parse(
+            """{"type":"object","properties":{"a":{"type":"integer"},"ab":{"type":"integer"},"é":{"type":"integer"},"x":false},"additionalProperties":{"type":"string"}}""").RootElement));
+        foreach (var good in new[] { "{}", """{"a":1}""", """{"a":1,"b":"s"}""", """{"aa":"s"}""", """{"abc":"s"}""", """{"":"s"}""", """{"éé":"s","e":"t"}""", """{"xy":"s"}""" })
+            Assert.True(automaton.Accepts(good), good);
+        foreach (var bad in new[] { """{"a":"s"}""", """{"a":1,"a":"s"}""", """{"ab":"s"}""", """{"é":"s"}""", """{"x":"s"}""", """{"\u0061":"s"}""" })
+            Assert.False(automaton.Accepts(bad), bad);
+        AssertSamplesValid(automaton, new Random(8), text =>
+        {
+            using var document = JsonDocument.Parse(text);
+            var listed = document.RootElement.EnumerateObject().Where(p => p.Name is "a" or "ab" or "é" or "x").ToList();
+            if (listed.Count != listed.Select(p => p.Name).Distinct().Count()) return "a listed property appears twice";
+            foreach (var p in document.RootElement.EnumerateObject())
+                if (p.Value.ValueKind != (p.Name is "a" or "ab" or "é" ? JsonValueKind.Number : JsonValueKind.String)) return $"'{p.Name}' has a {p.Value.ValueKind}";
+            return null;
+        });
+    }
+
+    [Fact]
     public void AnyObjectAcceptsObjectsOnly()
     {
         var automaton = new GrammarAutomaton(JsonSchemaGrammar.AnyObject());
