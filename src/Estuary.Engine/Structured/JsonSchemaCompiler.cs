@@ -7,8 +7,8 @@
 // subschema, $ref to "#", "#/$defs/NAME" or "#/definitions/NAME" (recursion through objects/arrays allowed; left recursion
 // refused); strings: minLength/maxLength (code points, an escape counts as one), pattern (whole-content match, see
 // JsonPatternString), format date/time/date-time/uuid (others are annotations and not checked, as JSON Schema does by
-// default); integers: minimum/maximum/exclusive* exactly; numbers: only a single bound equal to 0 (sign only), or both
-// minimum and maximum 0; objects: properties in declared order, required, additionalProperties (absent with non-empty
+// default); integers: minimum/maximum/exclusive* exactly; numbers: bounds of 0 as a sign (exponents allowed), other
+// bounds exactly on plain decimals (no exponent, see DecimalRangeGrammar); objects: properties in declared order, required, additionalProperties (absent with non-empty
 // "properties" means none, as OpenAI's strict mode and outlines do; extra keys next to listed ones are raw and never a listed
 // name, see JsonKeyExclusion); arrays: items, prefixItems (all present, as a tuple,
 // unless maxItems cuts them), minItems/maxItems, uniqueItems false.
@@ -372,8 +372,23 @@ internal sealed class JsonSchemaCompiler
             if (lo > hi) throw new GrammarException($"json_schema: no integer satisfies the bounds {Where(pointer)}");
             return lo is null && hi is null ? _json.Integer : IntegerRangeGrammar.Build(_json, lo, hi);
         }
-        foreach (var (value, _, keyword) in lower.Concat(upper))
-            if (!value.IsZero) throw Unsupported(keyword, pointer, "on a number only 0 is; use \"type\": \"integer\" for other bounds");
+        if (lower.Concat(upper).Any(b => !b.Value.IsZero))
+        {
+            // Other bounds: plain decimals (no exponent) compared digit by digit against the tightest bounds.
+            DecimalRangeGrammar.Bound? low = null, high = null;
+            foreach (var (value, exclusive, _) in lower)
+            {
+                int c = low is { } l ? DecimalRangeGrammar.Compare(value, l.Value) : 1;
+                if (c > 0 || (c == 0 && exclusive)) low = new(value, exclusive);
+            }
+            foreach (var (value, exclusive, _) in upper)
+            {
+                int c = high is { } h ? DecimalRangeGrammar.Compare(value, h.Value) : -1;
+                if (c < 0 || (c == 0 && exclusive)) high = new(value, exclusive);
+            }
+            return DecimalRangeGrammar.Build(_json, low, high)
+                ?? throw new GrammarException($"json_schema: no number satisfies the bounds {Where(pointer)}");
+        }
         bool lowerExclusive = lower.Any(l => l.Exclusive), upperExclusive = upper.Any(u => u.Exclusive);
         JsonNumberSign sign = (lower.Count > 0, upper.Count > 0) switch
         {

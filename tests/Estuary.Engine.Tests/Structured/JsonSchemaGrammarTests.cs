@@ -402,6 +402,58 @@ public class JsonSchemaGrammarTests
         });
     }
 
+    [Theory]
+    [InlineData("""{"type":"number","minimum":1.5,"maximum":3.25}""")]
+    [InlineData("""{"type":"number","exclusiveMinimum":0.1,"maximum":0.3}""")]
+    [InlineData("""{"type":"number","minimum":-2.5,"exclusiveMaximum":7}""")]
+    [InlineData("""{"type":"number","maximum":-0.5}""")]
+    [InlineData("""{"type":"number","exclusiveMinimum":-1}""")]
+    [InlineData("""{"type":"number","minimum":2,"maximum":2}""")]
+    [InlineData("""{"type":"number","minimum":-0.001,"maximum":0.001}""")]
+    [InlineData("""{"type":"number","exclusiveMinimum":-3,"exclusiveMaximum":-2}""")]
+    [InlineData("""{"type":"number","minimum":0.25,"exclusiveMinimum":0.25,"maximum":10,"exclusiveMaximum":1e1}""")]
+    [InlineData("""{"type":"number","minimum":12.5,"maximum":1.25E1}""")]
+    public void NumberBoundsAreExactOnPlainDecimals(string schema)
+    {
+        // Oracle: plain decimal syntax (no exponent, no "-0") and the value against the bounds, in System.Decimal.
+        using var doc = JsonDocument.Parse(schema);
+        var root = doc.RootElement;
+        decimal? Get(string k) => root.TryGetProperty(k, out var v) ? decimal.Parse(v.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture) : null;
+        var (min, xmin, max, xmax) = (Get("minimum"), Get("exclusiveMinimum"), Get("maximum"), Get("exclusiveMaximum"));
+        bool InRange(decimal v) => (min is null || v >= min) && (xmin is null || v > xmin) && (max is null || v <= max) && (xmax is null || v < xmax);
+        var plain = new Regex(@"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$");
+        bool Expected(string text) => plain.IsMatch(text) && !Regex.IsMatch(text, @"^-0(\.0+)?$")
+            && InRange(decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
+        var automaton = new GrammarAutomaton(JsonSchemaGrammar.Build(root));
+        string[] fractions = ["", ".0", ".00", ".001", ".0009", ".0011", ".05", ".1", ".10", ".1000001", ".2", ".25", ".249", ".2500001", ".3", ".30", ".3001", ".5", ".50", ".75", ".999"];
+        var texts = new List<string> { "-0", "-0.0", "1e0", "2.5E1", "01.5", "1.", ".5", "+1", "0.", "-", "1.5.1", "1-" };
+        for (int i = -13; i <= 13; i++)
+            foreach (var f in fractions)
+            {
+                texts.Add(i.ToString(CultureInfo.InvariantCulture) + f);
+                if (i == 0) texts.Add("-0" + f);
+            }
+        int accepted = 0;
+        foreach (var text in texts)
+        {
+            bool expected = Expected(text);
+            Assert.True(expected == automaton.Accepts(text), $"{schema}: '{text}' expected {(expected ? "accepted" : "rejected")}");
+            if (expected) accepted++;
+        }
+        Assert.True(accepted > 0);
+        AssertSamplesValid(automaton, new Random(schema.Length), text => Expected(text) ? null : $"'{text}' is outside the bounds or not a plain decimal");
+    }
+
+    [Fact]
+    public void EmptyNumberRangesAreRefused()
+    {
+        foreach (var schema in new[] { """{"type":"number","minimum":3,"maximum":2.5}""", """{"type":"number","exclusiveMinimum":2,"maximum":2}""", """{"type":"number","minimum":-1.5,"exclusiveMaximum":-1.5}""" })
+        {
+            var e = Assert.Throws<GrammarException>(() => JsonSchemaGrammar.Build(JsonDocument.Parse(schema).RootElement));
+            Assert.Contains("no number satisfies", e.Message);
+        }
+    }
+
     [Fact]
     public void AnyObjectAcceptsObjectsOnly()
     {
@@ -471,10 +523,6 @@ public class JsonSchemaGrammarTests
     [InlineData("""{"type":"object","dependencies":{"a":["b"]}}""", "dependencies")]
     [InlineData("""{"type":"object","unevaluatedProperties":false}""", "unevaluatedProperties")]
     [InlineData("""{"type":"object","properties":{"a":{}},"required":["b"]}""", "required")]
-    [InlineData("""{"type":"number","minimum":1}""", "minimum")]
-    [InlineData("""{"type":"number","maximum":10}""", "maximum")]
-    [InlineData("""{"type":"number","exclusiveMaximum":1.5}""", "exclusiveMaximum")]
-    [InlineData("""{"type":["number","string"],"exclusiveMinimum":-1}""", "exclusiveMinimum")]
     [InlineData("""{"type":"integer","maximum":1e200}""", "maximum")]
     [InlineData("""{"$ref":"https://example.com/schema"}""", "$ref")]
     [InlineData("""{"$ref":"#/properties/a","properties":{"a":{}}}""", "$ref")]
