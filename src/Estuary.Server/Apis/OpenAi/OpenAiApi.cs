@@ -94,7 +94,7 @@ internal static class OpenAiApi
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
         int generated = 0;
         var callIds = new string?[n];             // named tool: the call's id, once its first piece went out
-        var buffered = new StringBuilder?[n];     // required tools: the output, sent as calls when complete
+        var streamers = new ToolCallStreamer?[n]; // required tools: the array's calls as they complete
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
@@ -112,21 +112,11 @@ internal static class OpenAiApi
                         new FunctionCallDelta(first ? tools.FunctionName : null, o.NewText))]);
                     break;
                 case ToolMode.Required:
-                    // The calls are known once the array is complete; until then only logprobs (if asked) go out.
-                    (buffered[i] ??= new StringBuilder()).Append(o.NewText);
-                    if (o.Finished)
-                    {
-                        var (message, finalReason) = Reply(tools, buffered[i]!.ToString(), reason!);
-                        reason = finalReason;
-                        delta = message.ToolCalls is { } calls
-                            ? new ChatDelta(null, null, [.. calls.Select((c, k) => new ToolCallDelta(k, c.Id, "function", new FunctionCallDelta(c.Function.Name, c.Function.Arguments)))])
-                            : new ChatDelta(null, message.Content);
-                    }
-                    else
-                    {
-                        if (lp is null) continue;
-                        delta = new ChatDelta(null, null);
-                    }
+                    // Each call goes out as soon as its name is complete, then its arguments as they come (as vLLM streams them).
+                    var pieces = (streamers[i] ??= new ToolCallStreamer()).Add(o.NewText);
+                    if (o.Finished && reason == "stop" && streamers[i]!.IsComplete) reason = "tool_calls";
+                    if (pieces.Count == 0 && lp is null && !o.Finished) continue;
+                    delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                     break;
                 default:
                     delta = new ChatDelta(null, o.NewText);
@@ -143,7 +133,8 @@ internal static class OpenAiApi
     /// <summary>
     /// The assistant message for a finished choice: plain text, a named function's call (finish reason as generated, as
     /// OpenAI reports a forced call), or the calls of a complete "required" array (finish reason tool_calls). A "required"
-    /// output cut short (length, abort, a stop string) is not a complete array and is returned as text.
+    /// output cut short (length, abort, a stop string) is not a complete array and is returned as text. (Streamed, the calls
+    /// go out as they come, so a cut array ends with its partial calls and the finish reason it had.)
     /// </summary>
     private static (ChatMessageOut Message, string Reason) Reply(ToolPlan? tools, string text, string reason)
     {
