@@ -1,5 +1,5 @@
 // What a request's output must look like (vLLM's structured outputs / OpenAI's response_format): any JSON object, JSON
-// matching a schema, text fully matching a regular expression, or one of a list of strings. The engine compiles it to a
+// matching a schema, text fully matching a regular expression, a sentence of a GBNF grammar, or one of a list of strings. The engine compiles it to a
 // grammar and lets the sampler pick only tokens that keep the text a prefix of a match; the request ends when it is complete.
 using System.Text.Json;
 
@@ -16,6 +16,8 @@ public enum StructuredOutputKind
     Regex,
     /// <summary>Exactly one of the given strings (vLLM's guided_choice).</summary>
     Choice,
+    /// <summary>A sentence of a GBNF grammar's root rule (vLLM's guided_grammar with xgrammar, llama.cpp's grammar).</summary>
+    Grammar,
 }
 
 /// <summary>A constraint on the whole generated text.</summary>
@@ -30,7 +32,7 @@ public sealed record StructuredOutput
 
     public StructuredOutputKind Kind { get; }
 
-    /// <summary>The schema's JSON text (JsonSchema) or the pattern (Regex); "" otherwise.</summary>
+    /// <summary>The schema's JSON text (JsonSchema), the pattern (Regex) or the grammar's text (Grammar); "" otherwise.</summary>
     public string Text { get; }
 
     /// <summary>The allowed strings (Choice); empty otherwise.</summary>
@@ -56,6 +58,9 @@ public sealed record StructuredOutput
 
     /// <summary>Text that fully matches <paramref name="pattern"/>.</summary>
     public static StructuredOutput Regex(string pattern) => new(StructuredOutputKind.Regex, pattern, []);
+
+    /// <summary>A sentence of the GBNF grammar <paramref name="gbnf"/> (its "root" rule).</summary>
+    public static StructuredOutput Grammar(string gbnf) => new(StructuredOutputKind.Grammar, gbnf, []);
 
     /// <summary>Exactly one of <paramref name="choices"/>.</summary>
     public static StructuredOutput Choice(IEnumerable<string> choices) => new(StructuredOutputKind.Choice, "", [.. choices]);

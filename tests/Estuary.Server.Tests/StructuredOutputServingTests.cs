@@ -147,7 +147,8 @@ public sealed class StructuredOutputServingTests(ServerFixture fx)
     [InlineData("{\"prompt\":\"hi\",\"guided_regex\":\"a\",\"guided_choice\":[\"b\"]}", "guided_choice")]
     [InlineData("{\"prompt\":\"hi\",\"guided_choice\":[]}", "guided_choice")]
     [InlineData("{\"prompt\":\"hi\",\"guided_choice\":\"yes\"}", "guided_choice")]
-    [InlineData("{\"prompt\":\"hi\",\"guided_grammar\":\"root ::= \\\"a\\\"\"}", "guided_grammar")]
+    [InlineData("{\"prompt\":\"hi\",\"guided_grammar\":\"root ::= item\"}", "guided_grammar")]
+    [InlineData("{\"prompt\":\"hi\",\"guided_grammar\":5}", "guided_grammar")]
     [InlineData("{\"prompt\":\"hi\",\"guided_regex\":\"(a\"}", "guided_regex")]
     [InlineData("{\"prompt\":\"hi\",\"guided_regex\":\"a(?=b)\"}", "guided_regex")]
     [InlineData("{\"prompt\":\"hi\",\"guided_json\":\"{not json\"}", "guided_json")]
@@ -166,10 +167,41 @@ public sealed class StructuredOutputServingTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task GbnfGrammarsOnCompletionsChatAndTriton()
+    {
+        const string grammar = "root ::= \" \" answer \"!\"\nanswer ::= \"yes\" | \"no\" | number\nnumber ::= [1-9] [0-9]{0,2}  # at most 999\n";
+        var pattern = new Regex("^ (yes|no|[1-9][0-9]{0,2})!$");
+        using var completion = await fx.Client.PostAsync("/v1/completions", Json(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["prompt"] = "The answer is", ["max_tokens"] = 20, ["n"] = 6, ["temperature"] = 1.2, ["seed"] = 9, ["guided_grammar"] = grammar,
+        })));
+        using (var doc = JsonDocument.Parse(await completion.Content.ReadAsStringAsync()))
+            foreach (var c in doc.RootElement.GetProperty("choices").EnumerateArray())
+            {
+                Assert.Matches(pattern, c.GetProperty("text").GetString()!);
+                Assert.Equal("stop", c.GetProperty("finish_reason").GetString());
+            }
+        using var chat = await fx.Client.PostAsync("/v1/chat/completions", Json(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["messages"] = new[] { new { role = "user", content = "Yes or no?" } }, ["max_tokens"] = 20, ["structured_outputs"] = new { grammar },
+        })));
+        using (var doc = JsonDocument.Parse(await chat.Content.ReadAsStringAsync()))
+            Assert.Matches(pattern, doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!);
+        using var triton = await fx.Client.PostAsync("/v2/models/ensemble/generate", Json(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["text_input"] = "The answer is", ["max_tokens"] = 20, ["exclude_input_in_output"] = true, ["guided_decoding_guide_type"] = "ebnf_grammar",
+            ["guided_decoding_guide"] = grammar,
+        })));
+        using (var doc = JsonDocument.Parse(await triton.Content.ReadAsStringAsync()))
+            Assert.Matches(pattern, doc.RootElement.GetProperty("text_output").GetString()!);
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
     public async Task TritonRefusesAnUnknownGuideType()
     {
         using var response = await fx.Client.PostAsync("/v2/models/ensemble/generate", Json(
-            "{\"text_input\":\"hi\",\"max_tokens\":4,\"guided_decoding_guide_type\":\"ebnf_grammar\",\"guided_decoding_guide\":\"root ::= x\"}"));
+            "{\"text_input\":\"hi\",\"max_tokens\":4,\"guided_decoding_guide_type\":\"structural_tag\",\"guided_decoding_guide\":\"{}\"}"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("guided_decoding_guide_type", await response.Content.ReadAsStringAsync());
     }

@@ -23,7 +23,7 @@ internal static class BenchStructuredCommand
         foreach (var o in new Option[] { sequences, maxTokens, seed }) command.Options.Add(o);
         command.SetAction(r =>
         {
-            var spec = structured.Read(r) ?? throw new UsageException("give the constraint to measure: --json-schema, --regex or --choice");
+            var spec = structured.Read(r) ?? throw new UsageException("give the constraint to measure: --json-schema, --regex, --choice or --grammar");
             if (r.GetValue(sequences) < 1 || r.GetValue(maxTokens) < 1) throw new UsageException("--sequences and --max-tokens must be at least 1");
             var tokenizer = TextTokenizer.Load(DefaultModel.Resolve(r.GetValue(model)));
             var x = StructuredBenchmark.Run(tokenizer, spec, r.GetValue(sequences), r.GetValue(maxTokens), r.GetValue(seed));

@@ -46,6 +46,7 @@ internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
     {
         StructuredOutputKind.Choice => ChoiceGrammar(spec.Choices),
         StructuredOutputKind.Regex => RegexGrammar.Build(spec.Text),
+        StructuredOutputKind.Grammar => GbnfGrammar.Build(spec.Text),
         StructuredOutputKind.JsonObject => JsonSchemaGrammar.AnyObject(),
         StructuredOutputKind.JsonSchema => JsonSchema(spec.Text),
         _ => throw new GrammarException($"structured output of kind {spec.Kind} is not supported"),

@@ -34,7 +34,7 @@ internal abstract class SamplingRequest
     public JsonElement? GuidedJson { get; init; }
     public string? GuidedRegex { get; init; }
     public JsonElement? GuidedChoice { get; init; }
-    public JsonElement? GuidedGrammar { get; init; }
+    public string? GuidedGrammar { get; init; }
     public JsonElement? StructuredOutputs { get; init; }
 
     /// <summary>Chat only (see OpenAiTools); on completions a 400.</summary>

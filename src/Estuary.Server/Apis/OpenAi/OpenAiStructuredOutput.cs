@@ -1,6 +1,7 @@
 // Reads a request's structured-output fields into one StructuredOutput: OpenAI's response_format (json_object, json_schema)
-// and vLLM's guided_json / guided_regex / guided_choice and structured_outputs {json, regex, choice, json_object}.
-// Invariant: at most one of them constrains a request (two are a 400 naming both); unsupported kinds (grammars) are a 400.
+// and vLLM's guided_json / guided_regex / guided_choice / guided_grammar (GBNF, as xgrammar reads it) and structured_outputs
+// {json, regex, choice, grammar, json_object}. Invariant: at most one of them constrains a request (two are a 400 naming
+// both); unsupported kinds (structural tags) are a 400.
 using System.Text.Json;
 using Estuary.Engine;
 using Estuary.Server.Generation;
@@ -18,8 +19,7 @@ internal static class OpenAiStructuredOutput
         if (Given(r.GuidedJson)) found.Add((StructuredOutput.JsonSchema(SchemaText(r.GuidedJson!.Value, "guided_json")), "guided_json"));
         if (r.GuidedRegex is { } regex) found.Add((StructuredOutput.Regex(regex), "guided_regex"));
         if (r.GuidedChoice is { } choice) found.Add((StructuredOutput.Choice(Choices(choice, "guided_choice")), "guided_choice"));
-        if (Given(r.GuidedGrammar))
-            throw RequestException.BadRequest("'guided_grammar' (EBNF/Lark grammars) is not supported; use guided_json, guided_regex or guided_choice", "guided_grammar");
+        if (r.GuidedGrammar is { } grammar) found.Add((StructuredOutput.Grammar(grammar), "guided_grammar"));
         if (Given(r.StructuredOutputs)) found.AddRange(FromStructuredOutputs(r.StructuredOutputs!.Value).Select(s => (s, "structured_outputs")));
         if (found.Count > 1)
             throw RequestException.BadRequest($"only one structured-output constraint may be given (got {string.Join(", ", found.Select(f => f.Field))})", found[1].Field);
@@ -77,8 +77,13 @@ internal static class OpenAiStructuredOutput
                     else if (field.Value.ValueKind != JsonValueKind.False)
                         throw RequestException.BadRequest("'structured_outputs.json_object' must be a boolean", "structured_outputs");
                     break;
-                case "grammar" or "structural_tag":
-                    throw RequestException.BadRequest($"'structured_outputs.{field.Name}' is not supported; use json, regex or choice", "structured_outputs");
+                case "grammar":
+                    if (field.Value.ValueKind != JsonValueKind.String)
+                        throw RequestException.BadRequest("'structured_outputs.grammar' must be a string (a GBNF grammar)", "structured_outputs");
+                    yield return StructuredOutput.Grammar(JsonText.Read(field.Value, "structured_outputs.grammar"));
+                    break;
+                case "structural_tag":
+                    throw RequestException.BadRequest("'structured_outputs.structural_tag' is not supported; use json, regex, choice or grammar", "structured_outputs");
                 default:
                     break; // options such as disable_any_whitespace or the backend choice do not change what is valid
             }

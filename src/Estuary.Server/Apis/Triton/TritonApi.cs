@@ -148,7 +148,7 @@ internal static class TritonApi
         return p;
     }
 
-    /// <summary>TensorRT-LLM's guided_decoding_guide_type and guide: json (any JSON value), json_schema, regex.</summary>
+    /// <summary>TensorRT-LLM's guided_decoding_guide_type and guide: json (any JSON value), json_schema, regex, ebnf_grammar (GBNF).</summary>
     private static StructuredOutput? Guide(TritonGenerateRequest r)
     {
         if (string.IsNullOrEmpty(r.GuidedDecodingGuideType)) return null;
@@ -168,9 +168,11 @@ internal static class TritonApi
                 }
             case "regex":
                 return StructuredOutput.Regex(guide);
+            case "ebnf_grammar":
+                return StructuredOutput.Grammar(guide);
             default:
                 throw RequestException.BadRequest(
-                    $"guided_decoding_guide_type '{r.GuidedDecodingGuideType}' is not supported; use json, json_schema or regex", "guided_decoding_guide_type");
+                    $"guided_decoding_guide_type '{r.GuidedDecodingGuideType}' is not supported; use json, json_schema, regex or ebnf_grammar", "guided_decoding_guide_type");
         }
     }
 
