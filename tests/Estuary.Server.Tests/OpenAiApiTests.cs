@@ -271,6 +271,64 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task SeveralChoicesShareThePromptsScoresComputedOnce()
+    {
+        // Only the first choice of each prompt scores it; every choice carries the same prompt entries, streamed or not.
+        var tok = fx.Stories.Engine.Tokenizer;
+        var prompts = new[] { "Once upon a time, there was a little dog", "The cat sat on the mat" };
+        var ids = prompts.Select(p => tok.Encode(p)).ToArray();
+        var one = new List<List<float?>>();
+        foreach (var p in ids)
+        {
+            using var single = JsonDocument.Parse(await (await fx.Client.PostAsync("/v1/completions",
+                Json($"{{\"prompt\":[{string.Join(',', p)}],\"echo\":true,\"logprobs\":1,\"max_tokens\":1,\"temperature\":0}}"))).Content.ReadAsStringAsync());
+            one.Add([.. single.RootElement.GetProperty("choices")[0].GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray()
+                .Take(p.Length).Select(e => e.ValueKind == JsonValueKind.Null ? (float?)null : e.GetSingle())]);
+        }
+        var body = $"{{\"prompt\":[[{string.Join(',', ids[0])}],[{string.Join(',', ids[1])}]],\"echo\":true,\"logprobs\":1,\"prompt_logprobs\":1," +
+            "\"max_tokens\":4,\"n\":3,\"temperature\":1,\"seed\":3}";
+        using var response = await fx.Client.PostAsync("/v1/completions", Json(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var choices = doc.RootElement.GetProperty("choices").EnumerateArray().ToList();
+        Assert.Equal(6, choices.Count);
+        for (int c = 0; c < 6; c++)
+        {
+            var p = ids[c / 3];
+            var lp = choices[c].GetProperty("logprobs");
+            var scores = lp.GetProperty("token_logprobs").EnumerateArray().ToList();
+            Assert.Equal(p.Length + 4, scores.Count);
+            for (int k = 1; k < p.Length; k++) Assert.Equal(one[c / 3][k]!.Value, scores[k].GetSingle(), 5);
+            var offsets = lp.GetProperty("text_offset").EnumerateArray().Select(e => e.GetInt32()).ToList();
+            Assert.Equal(offsets.Order(), offsets);
+            var vllm = choices[c].GetProperty("prompt_logprobs").EnumerateArray().ToList();
+            Assert.Equal(p.Length, vllm.Count);
+            Assert.Equal(one[c / 3][1]!.Value, vllm[1].GetProperty(p[1].ToString()).GetProperty("logprob").GetSingle(), 5);
+        }
+
+        // Streamed (prompt_logprobs is not available with stream): each choice's echo event carries the same scores.
+        var events = await Sse.ReadAsync(fx.Client, "/v1/completions", body.Replace("\"prompt_logprobs\":1,", "")[..^1] + ",\"stream\":true}");
+        var echoes = new Dictionary<int, List<JsonElement>>();
+        var docs = new List<JsonDocument>();
+        foreach (var e in events.Where(e => e != "[DONE]"))
+        {
+            var chunk = JsonDocument.Parse(e);
+            docs.Add(chunk);
+            foreach (var c in chunk.RootElement.GetProperty("choices").EnumerateArray())
+            {
+                int index = c.GetProperty("index").GetInt32();
+                if (!echoes.ContainsKey(index) && c.GetProperty("text").GetString() == prompts[index / 3])
+                    echoes[index] = [.. c.GetProperty("logprobs").GetProperty("token_logprobs").EnumerateArray()];
+            }
+        }
+        Assert.Equal(6, echoes.Count);
+        foreach (var (index, scores) in echoes)
+            for (int k = 1; k < ids[index / 3].Length; k++) Assert.Equal(one[index / 3][k]!.Value, scores[k].GetSingle(), 5);
+        foreach (var d in docs) d.Dispose();
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
     public async Task VllmPromptLogprobsGiveEachPromptTokenItsScoreRankAndAlternatives()
     {
         var ids = fx.Stories.Engine.Tokenizer.Encode("Once upon a time, there was a little dog");

@@ -3,6 +3,7 @@
 // client that disconnects aborts all of them.
 using System.Text;
 using Estuary.Engine;
+using Estuary.Engine.Sampling;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
@@ -178,7 +179,12 @@ internal static class OpenAiApi
         using var admission = model.Admit(total, ct);
         var streams = new List<IAsyncEnumerable<RequestOutput>>(total);
         foreach (var p in prompts)
-            for (int i = 0; i < n; i++) streams.Add(model.Start(p.Ids, OpenAiSampling.ForChoice(sampling, i), "prompt", admission.Token));
+            for (int i = 0; i < n; i++)
+            {
+                // A prompt is scored once, by its first choice; the others reuse the scores (and may read the prefix cache).
+                var choiceSampling = OpenAiSampling.ForChoice(sampling, i);
+                streams.Add(model.Start(p.Ids, i > 0 ? choiceSampling with { PromptLogprobs = null } : choiceSampling, "prompt", admission.Token));
+            }
         var id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
@@ -197,13 +203,10 @@ internal static class OpenAiApi
                 texts[i] = new StringBuilder(Echo(i));
                 logprobs[i] = sampling.Logprobs.HasValue ? CompletionLogprobs.Empty() : null;
             }
+            var scores = new IReadOnlyList<SampleResult>?[prompts.Count]; // each prompt's, from its first choice
             await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
             {
-                if (o.PromptLogprobs is { } pl)
-                {
-                    if (scorePrompt) OpenAiLogprobs.AddPromptForCompletion(logprobs[i]!, tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
-                    if (r.PromptLogprobs is { } k) promptLogprobs[i] = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, k);
-                }
+                if (o.PromptLogprobs is { } pl) scores[i / n] = pl;
                 if (!promptOnly)
                 {
                     foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
@@ -215,6 +218,19 @@ internal static class OpenAiApi
                     completionTokens += promptOnly ? 0 : o.NumOutputTokens;
                 }
             }
+            for (int i = 0; i < total; i++)
+            {
+                if (scores[i / n] is not { } pl) continue;
+                if (scorePrompt)
+                {
+                    // The prompt's entries come first, then the generated ones (whose text offsets already count the echo).
+                    var whole = CompletionLogprobs.Empty();
+                    OpenAiLogprobs.AddPromptForCompletion(whole, tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
+                    whole.Append(logprobs[i]!);
+                    logprobs[i] = whole;
+                }
+                if (r.PromptLogprobs is { } k) promptLogprobs[i] = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, k);
+            }
             var choices = new CompletionChoice[total];
             for (int i = 0; i < total; i++) choices[i] = new CompletionChoice(i, texts[i].ToString(), logprobs[i], reasons[i] ?? "abort", promptLogprobs[i]);
             return TypedResults.Json(new Completion(id, created, model.Name, choices, Usage(promptTokens, completionTokens)), ApiJson.Options);
@@ -223,24 +239,63 @@ internal static class OpenAiApi
         var sse = new SseWriter(context.Response);
         var offsets = new int[total];
         var echoed = new bool[total];
-        // The echo goes first; when the prompt is scored, it waits for each choice's first output, which brings the scores.
+        // The echo goes first; when the prompt is scored, it waits for the scores, which the prompt's first choice brings
+        // with its first output. The other choices' outputs wait (in order) until then.
         for (int i = 0; i < total && r.Echo == true && !scorePrompt; i++) await WriteEchoAsync(i, null);
+        var streamScores = new CompletionLogprobs?[prompts.Count];
+        var scored = new bool[prompts.Count];
+        var waiting = new List<RequestOutput>?[total];
         int generated = 0;
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (scorePrompt && !echoed[i])
             {
-                CompletionLogprobs? promptLp = null;
-                if (o.PromptLogprobs is { } pl) OpenAiLogprobs.AddPromptForCompletion(promptLp = CompletionLogprobs.Empty(), tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
-                await WriteEchoAsync(i, promptLp);
+                int p = i / n;
+                if (o.PromptLogprobs is { } pl)
+                {
+                    OpenAiLogprobs.AddPromptForCompletion(streamScores[p] = CompletionLogprobs.Empty(), tokenizer, prompts[p].Ids, pl, r.Logprobs!.Value);
+                    scored[p] = true;
+                }
+                else if (i % n == 0) scored[p] = true; // aborted before its scores: the choices echo without them
+                if (!scored[p])
+                {
+                    (waiting[i] ??= []).Add(o);
+                    continue;
+                }
+                await WriteEchoAsync(i, streamScores[p]);
+                await WriteOutputAsync(i, o);
+                for (int j = p * n; j < (p + 1) * n; j++)
+                {
+                    if (waiting[j] is not { } queued) continue;
+                    waiting[j] = null;
+                    await WriteEchoAsync(j, streamScores[p]);
+                    foreach (var q in queued) await WriteOutputAsync(j, q);
+                }
+                continue;
             }
+            await WriteOutputAsync(i, o);
+        }
+        // Choices still waiting (their prompt's first choice ended without scores) echo without them.
+        for (int j = 0; j < total; j++)
+        {
+            if (waiting[j] is not { } queued) continue;
+            await WriteEchoAsync(j, streamScores[j / n]);
+            foreach (var q in queued) await WriteOutputAsync(j, q);
+        }
+        if (r.StreamOptions?.IncludeUsage == true)
+            await sse.WriteAsync(new Completion(id, created, model.Name, [], Usage(promptTokens, generated)), ApiJson.Options, ct);
+        await sse.WriteDoneAsync(ct);
+        return TypedResults.Empty;
+
+        async Task WriteOutputAsync(int i, RequestOutput o)
+        {
             if (promptOnly)
             {
                 if (o.Finished)
                     await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, "", null, ReasonName(o, promptOnly))], null), ApiJson.Options, ct);
-                continue;
+                return;
             }
-            if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
+            if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) return;
             CompletionLogprobs? lp = null;
             if (o.NewLogprobs is { } ls)
             {
@@ -252,10 +307,6 @@ internal static class OpenAiApi
             var choice = new CompletionChoice(i, o.NewText, lp, o.Finished ? ServedModel.ReasonName(o.FinishReason) : null);
             await sse.WriteAsync(new Completion(id, created, model.Name, [choice], null), ApiJson.Options, ct);
         }
-        if (r.StreamOptions?.IncludeUsage == true)
-            await sse.WriteAsync(new Completion(id, created, model.Name, [], Usage(promptTokens, generated)), ApiJson.Options, ct);
-        await sse.WriteDoneAsync(ct);
-        return TypedResults.Empty;
 
         async Task WriteEchoAsync(int i, CompletionLogprobs? promptLogprobs)
         {

@@ -85,4 +85,13 @@ internal sealed record PromptTokenLogprob(float Logprob, int Rank, string Decode
 internal sealed record CompletionLogprobs(List<string> Tokens, List<float?> TokenLogprobs, List<Dictionary<string, float>?> TopLogprobs, List<int> TextOffset)
 {
     public static CompletionLogprobs Empty() => new([], [], [], []);
+
+    /// <summary>Appends <paramref name="more"/>'s entries after these.</summary>
+    public void Append(CompletionLogprobs more)
+    {
+        Tokens.AddRange(more.Tokens);
+        TokenLogprobs.AddRange(more.TokenLogprobs);
+        TopLogprobs.AddRange(more.TopLogprobs);
+        TextOffset.AddRange(more.TextOffset);
+    }
 }
