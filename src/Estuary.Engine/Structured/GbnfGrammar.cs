@@ -267,19 +267,8 @@ internal static class GbnfGrammar
             if (_at >= text.Length) throw Error("']' closing the character class that starts", start);
             _at++;
             if (ranges.Count == 0 && !negated) throw Error("a character class that holds at least one character", start);
-            var merged = Merge(ranges);
+            var merged = GrammarBuilder.MergeRanges(ranges);
             return new CharactersRegexNode(negated ? GrammarBuilder.Complement(merged) : merged);
-        }
-
-        private static List<(int Lo, int Hi)> Merge(List<(int Lo, int Hi)> ranges)
-        {
-            var result = new List<(int Lo, int Hi)>();
-            foreach (var (lo, hi) in ranges.OrderBy(r => r.Lo))
-            {
-                if (result.Count > 0 && lo <= result[^1].Hi + 1) result[^1] = (result[^1].Lo, Math.Max(result[^1].Hi, hi));
-                else result.Add((lo, hi));
-            }
-            return result;
         }
 
         // One character of a literal or class: itself (a surrogate pair as one code point) or an escape.

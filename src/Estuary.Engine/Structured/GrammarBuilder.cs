@@ -171,6 +171,18 @@ internal sealed class GrammarBuilder
     /// <summary>Any character except those in <paramref name="excluded"/> (inclusive ranges), as UTF-8.</summary>
     public GrammarSymbol CodePointsExcept(IEnumerable<(int Lo, int Hi)> excluded) => CodePoints(Complement(excluded));
 
+    /// <summary><paramref name="ranges"/> sorted, with overlapping or adjacent ranges merged.</summary>
+    public static List<(int Lo, int Hi)> MergeRanges(IEnumerable<(int Lo, int Hi)> ranges)
+    {
+        var result = new List<(int Lo, int Hi)>();
+        foreach (var (lo, hi) in ranges.OrderBy(r => r.Lo))
+        {
+            if (result.Count > 0 && lo <= result[^1].Hi + 1) result[^1] = (result[^1].Lo, Math.Max(result[^1].Hi, hi));
+            else result.Add((lo, hi));
+        }
+        return result;
+    }
+
     /// <summary>The inclusive code-point ranges not covered by <paramref name="ranges"/>, in order.</summary>
     public static List<(int Lo, int Hi)> Complement(IEnumerable<(int Lo, int Hi)> ranges)
     {

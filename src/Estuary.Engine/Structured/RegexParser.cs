@@ -423,16 +423,7 @@ internal sealed class RegexParser
     }
 
     // Sorted, merged (overlapping or adjacent) ranges.
-    private static List<(int Lo, int Hi)> Normalize(IEnumerable<(int Lo, int Hi)> ranges)
-    {
-        var result = new List<(int Lo, int Hi)>();
-        foreach (var (lo, hi) in ranges.OrderBy(r => r.Lo))
-        {
-            if (result.Count > 0 && lo <= result[^1].Hi + 1) result[^1] = (result[^1].Lo, Math.Max(result[^1].Hi, hi));
-            else result.Add((lo, hi));
-        }
-        return result;
-    }
+    private static List<(int Lo, int Hi)> Normalize(IEnumerable<(int Lo, int Hi)> ranges) => GrammarBuilder.MergeRanges(ranges);
 
     // Whether some code point in the ranges is not a surrogate.
     private static bool Encodable(List<(int Lo, int Hi)> ranges) =>
