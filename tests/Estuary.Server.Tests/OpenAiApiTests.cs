@@ -13,10 +13,9 @@ namespace Estuary.Server.Tests;
 [Collection(ServerCollection.Name)]
 public sealed class OpenAiApiTests(ServerFixture fx)
 {
-    private static OpenAIClientOptions Options(HttpClient client) =>
-        new() { Endpoint = new Uri(client.BaseAddress!, "/v1"), NetworkTimeout = TimeSpan.FromSeconds(30) };
+    private static OpenAIClientOptions Options(HttpClient client) => ServerFixture.OpenAiOptions(client);
 
-    private ChatClient Chat(HttpClient client, string model) => new(model, new ApiKeyCredential("unused"), Options(client));
+    private static ChatClient Chat(HttpClient client, string model) => ServerFixture.OpenAiChat(client, model);
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 

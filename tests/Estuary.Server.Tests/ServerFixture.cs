@@ -50,6 +50,14 @@ public sealed class ServerFixture : IAsyncLifetime
         new(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Polls (bounded) until the engine is idle with every KV block free; fails the test otherwise.</summary>
+    /// <summary>The official SDK's options for a server behind <paramref name="client"/> (base URL …/v1).</summary>
+    public static OpenAI.OpenAIClientOptions OpenAiOptions(HttpClient client) =>
+        new() { Endpoint = new Uri(client.BaseAddress!, "/v1"), NetworkTimeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The official SDK's chat client for <paramref name="model"/> on the server behind <paramref name="client"/>.</summary>
+    public static OpenAI.Chat.ChatClient OpenAiChat(HttpClient client, string model = "stories260k") =>
+        new(model, new System.ClientModel.ApiKeyCredential("unused"), OpenAiOptions(client));
+
     public static async Task AssertAllBlocksFreeAsync(AsyncLlmEngine engine)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

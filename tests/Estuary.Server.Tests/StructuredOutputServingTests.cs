@@ -18,8 +18,7 @@ public sealed class StructuredOutputServingTests(ServerFixture fx)
          "pets": {"type": "array", "items": {"enum": ["cat", "dog", "猫"]}, "maxItems": 3}}, "required": ["name", "age"], "additionalProperties": false}
         """;
 
-    private ChatClient Chat(HttpClient client) =>
-        new("stories260k", new System.ClientModel.ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(client.BaseAddress!, "/v1") });
+    private static ChatClient Chat(HttpClient client) => ServerFixture.OpenAiChat(client);
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 

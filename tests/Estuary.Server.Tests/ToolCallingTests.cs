@@ -23,8 +23,7 @@ public sealed class ToolCallingTests(ServerFixture fx)
         {"type": "object", "properties": {"a": {"type": "integer", "minimum": -99, "maximum": 99}, "b": {"type": "integer", "minimum": -99, "maximum": 99}}, "required": ["a", "b"]}
         """));
 
-    private ChatClient Chat() =>
-        new("stories260k", new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = new Uri(fx.Client.BaseAddress!, "/v1") });
+    private ChatClient Chat() => ServerFixture.OpenAiChat(fx.Client);
 
     private static ChatCompletionOptions Options(ChatToolChoice choice, int seed, bool? parallel = null)
     {

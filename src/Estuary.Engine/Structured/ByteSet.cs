@@ -1,14 +1,10 @@
 // A set of byte values as four 64-bit words: the terminal of a grammar (one input byte matches when it is in the set).
-using System.Numerics;
-
 namespace Estuary.Engine.Structured;
 
 /// <summary>An immutable set of bytes.</summary>
 internal readonly record struct ByteSet(ulong W0, ulong W1, ulong W2, ulong W3)
 {
     public static ByteSet Empty => default;
-
-    public static ByteSet All => new(ulong.MaxValue, ulong.MaxValue, ulong.MaxValue, ulong.MaxValue);
 
     /// <summary>The single byte <paramref name="value"/>.</summary>
     public static ByteSet Of(byte value) => Range(value, value);
@@ -37,11 +33,7 @@ internal readonly record struct ByteSet(ulong W0, ulong W1, ulong W2, ulong W3)
 
     public bool IsEmpty => (W0 | W1 | W2 | W3) == 0;
 
-    public int Count => BitOperations.PopCount(W0) + BitOperations.PopCount(W1) + BitOperations.PopCount(W2) + BitOperations.PopCount(W3);
-
     public ByteSet Union(ByteSet other) => new(W0 | other.W0, W1 | other.W1, W2 | other.W2, W3 | other.W3);
 
     public ByteSet Except(ByteSet other) => new(W0 & ~other.W0, W1 & ~other.W1, W2 & ~other.W2, W3 & ~other.W3);
-
-    public ByteSet Complement() => All.Except(this);
 }

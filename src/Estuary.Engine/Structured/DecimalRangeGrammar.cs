@@ -19,15 +19,15 @@ internal static class DecimalRangeGrammar
         var options = new List<GrammarSymbol>();
         // v ≥ 0, written without '-': magnitude in [max(lower, 0), upper].
         var zero = new Bound(new JsonDecimal(BigInteger.Zero, 0), false);
-        var nonNegativeLow = lower is { } l && Compare(l.Value, zero.Value) >= 0 ? l : zero;
-        if (upper is not { } u || Compare(u.Value, zero.Value) >= 0)
+        var nonNegativeLow = lower is { } l && l.Value.Mantissa.Sign >= 0 ? l : zero;
+        if (upper is not { } u || u.Value.Mantissa.Sign >= 0)
         {
             if (Magnitudes(json, nonNegativeLow, upper) is { } nonNegative) options.Add(nonNegative);
         }
         // v < 0, written '-' m: m in [max(-upper, 0 exclusive), -lower].
-        if (lower is not { } low || Compare(low.Value, zero.Value) < 0)
+        if (lower is not { } low || low.Value.Mantissa.Sign < 0)
         {
-            var mLow = upper is { } up && Compare(up.Value, zero.Value) < 0 ? new Bound(Negate(up.Value), up.Exclusive) : zero with { Exclusive = true };
+            var mLow = upper is { } up && up.Value.Mantissa.Sign < 0 ? new Bound(Negate(up.Value), up.Exclusive) : zero with { Exclusive = true };
             Bound? mHigh = lower is { } lo ? new Bound(Negate(lo.Value), lo.Exclusive) : null;
             if (Magnitudes(json, mLow, mHigh) is { } negative) options.Add(b.Sequence(b.Literal("-"), negative));
         }
@@ -37,7 +37,7 @@ internal static class DecimalRangeGrammar
     // Unsigned plain decimals m with low ≤ m ≤ high (low ≥ 0; high null = unbounded); null when the range is empty.
     private static GrammarSymbol? Magnitudes(JsonGrammarParts json, Bound low, Bound? high)
     {
-        if (high is { } h && (Compare(low.Value, h.Value) > 0 || (Compare(low.Value, h.Value) == 0 && (low.Exclusive || h.Exclusive)))) return null;
+        if (high is { } h && (low.Value.CompareTo(h.Value) > 0 || (low.Value.CompareTo(h.Value) == 0 && (low.Exclusive || h.Exclusive)))) return null;
         var b = json.Builder;
         var (lowInteger, lowDigits) = Split(low.Value);
         var anyFraction = b.Optional(b.Sequence(b.Literal("."), json.Digits));
@@ -133,14 +133,15 @@ internal static class DecimalRangeGrammar
             if (Accepts(s)) b.AddAlternative(rule);
             AddTransitions(rule, s);
         }
-        // ".D" needs at least one digit: the first one comes from the start state's transitions.
-        int firstDigit = b.DeclareRule("fraction");
-        AddTransitions(firstDigit, start);
         var options = new List<GrammarSymbol>();
         if (Accepts(start)) options.Add(b.Empty());
-        bool digitsMayFollow = Enumerable.Range(0, 10).Any(d => Next(start, d) is { } t && live.Contains(t));
-        if (digitsMayFollow) options.Add(b.Sequence(b.Literal("."), GrammarBuilder.Ref(firstDigit)));
-        else b.AddAlternative(firstDigit, b.Empty()); // unused; every rule needs an alternative
+        if (Enumerable.Range(0, 10).Any(d => Next(start, d) is { } t && live.Contains(t)))
+        {
+            // ".D" needs at least one digit: the first one comes from the start state's transitions.
+            int firstDigit = b.DeclareRule("fraction");
+            AddTransitions(firstDigit, start);
+            options.Add(b.Sequence(b.Literal("."), GrammarBuilder.Ref(firstDigit)));
+        }
         return b.Choice([.. options]);
     }
 
@@ -156,13 +157,4 @@ internal static class DecimalRangeGrammar
     }
 
     private static JsonDecimal Negate(JsonDecimal v) => new(-v.Mantissa, v.Exponent);
-
-    /// <summary>-1, 0 or 1 as <paramref name="a"/> is below, equal to or above <paramref name="b"/>.</summary>
-    public static int Compare(JsonDecimal a, JsonDecimal b)
-    {
-        int exponent = Math.Min(a.Exponent, b.Exponent);
-        var x = a.Mantissa * BigInteger.Pow(10, a.Exponent - exponent);
-        var y = b.Mantissa * BigInteger.Pow(10, b.Exponent - exponent);
-        return x.CompareTo(y);
-    }
 }

@@ -54,8 +54,6 @@ internal sealed class GrammarAutomaton
     /// <summary>The state before any text.</summary>
     public GrammarState Initial { get; }
 
-    public TokenVocabulary? Vocabulary => _vocabulary;
-
     /// <summary>The state after <paramref name="value"/> (a dead state if the grammar cannot continue with it).</summary>
     public GrammarState Step(GrammarState state, byte value)
     {

@@ -19,9 +19,6 @@ internal sealed class GrammarBuilder
     private GrammarSymbol? _empty;
     private int _symbolCount;
 
-    /// <summary>Number of rules declared so far.</summary>
-    public int RuleCount => _ruleNames.Count;
-
     /// <summary>Declares a rule with no alternatives yet (add them later, so rules may refer to themselves or each other).</summary>
     public int DeclareRule(string name)
     {

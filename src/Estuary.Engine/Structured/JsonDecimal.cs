@@ -41,6 +41,13 @@ internal readonly record struct JsonDecimal(BigInteger Mantissa, int Exponent)
 
     public bool IsZero => Mantissa.IsZero;
 
+    /// <summary>-1, 0 or 1 as this value is below, equal to or above <paramref name="other"/> (exactly).</summary>
+    public int CompareTo(JsonDecimal other)
+    {
+        int exponent = Math.Min(Exponent, other.Exponent);
+        return (Mantissa * BigInteger.Pow(10, Exponent - exponent)).CompareTo(other.Mantissa * BigInteger.Pow(10, other.Exponent - exponent));
+    }
+
     /// <summary>Whether the value is a whole number.</summary>
     public bool IsInteger => Exponent >= 0 || Mantissa.IsZero || BigInteger.Remainder(Mantissa, BigInteger.Pow(10, -Exponent)).IsZero;
 

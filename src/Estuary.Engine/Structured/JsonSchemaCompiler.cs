@@ -378,12 +378,12 @@ internal sealed class JsonSchemaCompiler
             DecimalRangeGrammar.Bound? low = null, high = null;
             foreach (var (value, exclusive, _) in lower)
             {
-                int c = low is { } l ? DecimalRangeGrammar.Compare(value, l.Value) : 1;
+                int c = low is { } l ? value.CompareTo(l.Value) : 1;
                 if (c > 0 || (c == 0 && exclusive)) low = new(value, exclusive);
             }
             foreach (var (value, exclusive, _) in upper)
             {
-                int c = high is { } h ? DecimalRangeGrammar.Compare(value, h.Value) : -1;
+                int c = high is { } h ? value.CompareTo(h.Value) : -1;
                 if (c < 0 || (c == 0 && exclusive)) high = new(value, exclusive);
             }
             return DecimalRangeGrammar.Build(_json, low, high)
