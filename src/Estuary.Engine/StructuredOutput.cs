@@ -28,6 +28,8 @@ public sealed record StructuredOutput
         Kind = kind;
         Text = text;
         Choices = choices;
+        // Computed once: the engine looks a specification up several times per request (validation, admission).
+        CacheKey = kind == StructuredOutputKind.Choice ? "choice:" + JsonSerializer.Serialize(choices) : $"{kind}:{text}";
     }
 
     public StructuredOutputKind Kind { get; }
@@ -66,11 +68,7 @@ public sealed record StructuredOutput
     public static StructuredOutput Choice(IEnumerable<string> choices) => new(StructuredOutputKind.Choice, "", [.. choices]);
 
     /// <summary>Identifies the compiled grammar (equal keys, equal grammars).</summary>
-    internal string CacheKey => Kind switch
-    {
-        StructuredOutputKind.Choice => "choice:" + System.Text.Json.JsonSerializer.Serialize(Choices),
-        _ => $"{Kind}:{Text}",
-    };
+    internal string CacheKey { get; }
 
     /// <summary>One line for logs and errors.</summary>
     public override string ToString() => Kind switch
