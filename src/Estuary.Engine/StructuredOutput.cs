@@ -18,6 +18,11 @@ public enum StructuredOutputKind
     Choice,
     /// <summary>A sentence of a GBNF grammar's root rule (vLLM's guided_grammar with xgrammar, llama.cpp's grammar).</summary>
     Grammar,
+    /// <summary>
+    /// Free text, unless it begins (after whitespace) the way JSON valid against a schema begins; then that JSON and nothing
+    /// after it. What function calling with tool_choice "auto" constrains a reply to: an answer, or an array of calls.
+    /// </summary>
+    JsonSchemaOrText,
 }
 
 /// <summary>A constraint on the whole generated text.</summary>
@@ -34,7 +39,7 @@ public sealed record StructuredOutput
 
     public StructuredOutputKind Kind { get; }
 
-    /// <summary>The schema's JSON text (JsonSchema), the pattern (Regex) or the grammar's text (Grammar); "" otherwise.</summary>
+    /// <summary>The schema's JSON text (JsonSchema, JsonSchemaOrText), the pattern (Regex) or the grammar's text (Grammar); "" otherwise.</summary>
     public string Text { get; }
 
     /// <summary>The allowed strings (Choice); empty otherwise.</summary>
@@ -57,6 +62,14 @@ public sealed record StructuredOutput
         }
         return new(StructuredOutputKind.JsonSchema, schemaJson, []);
     }
+
+    /// <summary>
+    /// Free text, or JSON valid against <paramref name="schemaJson"/>: a text whose first character other than whitespace
+    /// can begin such JSON must be such JSON (after that whitespace) and ends with it; any other text is free.
+    /// </summary>
+    /// <exception cref="ArgumentException">the text is not JSON.</exception>
+    public static StructuredOutput JsonSchemaOrText(string schemaJson) =>
+        new(StructuredOutputKind.JsonSchemaOrText, JsonSchema(schemaJson).Text, []);
 
     /// <summary>Text that fully matches <paramref name="pattern"/>.</summary>
     public static StructuredOutput Regex(string pattern) => new(StructuredOutputKind.Regex, pattern, []);

@@ -46,3 +46,59 @@ public sealed class ToolCallStreamerTests
         }
     }
 }
+
+public sealed class AutoToolCallStreamerTests
+{
+    [Theory]
+    [InlineData("Once upon a time [there] was {a} cat.")]
+    [InlineData(" \n\t Leading whitespace, then words.")]
+    [InlineData("  \n ")]
+    [InlineData("")]
+    [InlineData(" \n[{\"name\":\"add\",\"parameters\":{\"a\":1,\"b\":[2]}},{\"name\":\"now\",\"parameters\":{}}]")]
+    public void AReplyStreamsAsTheWholeTextOrAsItsCallsHoweverItIsSplit(string text)
+    {
+        var expected = OpenAiTools.TryToolCalls(text);
+        Assert.Equal(expected is not null, OpenAiTools.IsCallsReply(text));
+        var random = new Random(text.Length);
+        for (int split = 0; split < 40; split++)
+        {
+            var streamer = new AutoToolCallStreamer();
+            var content = new System.Text.StringBuilder();
+            var names = new Dictionary<int, string>();
+            var arguments = new Dictionary<int, string>();
+            var pieces = new List<string>();
+            for (int at = 0; at < text.Length;)
+            {
+                int length = split < 8 ? split + 1 : random.Next(1, 12);
+                pieces.Add(text.Substring(at, Math.Min(length, text.Length - at)));
+                at += pieces[^1].Length;
+            }
+            if (split % 3 == 0) pieces.Add(""); // the engine's last output may carry no text
+            for (int p = 0; p < pieces.Count; p++)
+            {
+                var (c, calls) = streamer.Add(pieces[p], last: p == pieces.Count - 1);
+                content.Append(c);
+                foreach (var delta in calls)
+                {
+                    if (delta.Function.Name is { } name) names[delta.Index] = name;
+                    arguments[delta.Index] = arguments.GetValueOrDefault(delta.Index, "") + delta.Function.Arguments;
+                }
+            }
+            if (expected is null)
+            {
+                Assert.Equal(text, content.ToString());
+                Assert.Empty(names);
+                Assert.False(streamer.IsCalls);
+                continue;
+            }
+            Assert.Equal("", content.ToString());
+            Assert.True(streamer.IsCompleteCalls);
+            Assert.Equal(expected.Count, names.Count);
+            for (int i = 0; i < expected.Count; i++)
+            {
+                Assert.Equal(expected[i].Name, names[i]);
+                Assert.Equal(expected[i].Arguments, arguments[i]);
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 // OpenAI function calling through the official SDK: a named function's arguments satisfy its parameter schema, "required"
-// returns calls of the listed tools (exactly one with parallel_tool_calls false), streaming pieces add up to the whole call, tool
-// turns go back into the conversation, and what cannot be honoured ("auto", tool turns in a built-in format) is a 400.
+// returns calls of the listed tools (exactly one with parallel_tool_calls false), "auto" answers in text exactly as without
+// tools or makes valid calls when the reply begins with "[", streaming pieces add up to the whole reply, tool turns go back
+// into the conversation, and what cannot be honoured (tool turns in a built-in format) is a 400.
 #pragma warning disable OPENAI001 // Seed is marked experimental in the SDK
 using System.ClientModel;
 using System.Net;
@@ -108,12 +109,82 @@ public sealed class ToolCallingTests(ServerFixture fx)
         }
     }
 
+    // The token of "[" alone, which the tests favour to make "auto" replies calls.
+    private int BracketToken()
+    {
+        var tokenizer = fx.Stories.Engine.Tokenizer;
+        return Enumerable.Range(0, tokenizer.VocabSize).First(id => tokenizer.TokenBytes(id) is [(byte)'[']);
+    }
+
+    [Fact]
+    public async Task AutoAnswersInTextExactlyAsWithoutTools()
+    {
+        // The text branch of "auto" is free: greedy replies equal those of the same request without tools.
+        foreach (var prompt in new[] { "Tell me a story", "Who was Lily?", "2+2?" })
+        {
+            var withTools = Options(ChatToolChoice.CreateAutoChoice(), 0);
+            withTools.Temperature = 0;
+            withTools.MaxOutputTokenCount = 40;
+            ChatCompletion auto = await Chat().CompleteChatAsync([new UserChatMessage(prompt)], withTools);
+            ChatCompletion plain = await Chat().CompleteChatAsync([new UserChatMessage(prompt)], new ChatCompletionOptions { Temperature = 0, MaxOutputTokenCount = 40 });
+            Assert.Empty(auto.ToolCalls);
+            Assert.Equal(plain.Content[0].Text, auto.Content[0].Text);
+            Assert.Equal(plain.FinishReason, auto.FinishReason);
+            Assert.False(Apis.OpenAi.OpenAiTools.IsCallsReply(auto.Content[0].Text));
+        }
+        // No tool_choice with tools is "auto" too.
+        var implicitAuto = Options(ChatToolChoice.CreateAutoChoice(), 0);
+        implicitAuto.ToolChoice = null;
+        implicitAuto.MaxOutputTokenCount = 12;
+        ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("Tell me a story")], implicitAuto);
+        Assert.Empty(c.ToolCalls);
+        Assert.NotEmpty(c.Content[0].Text);
+    }
+
+    [Fact]
+    public async Task AutoMakesValidCallsWhenTheReplyBeginsAsAnArray()
+    {
+        var names = new HashSet<string>();
+        for (int seed = 0; seed < 6; seed++)
+        {
+            var options = Options(ChatToolChoice.CreateAutoChoice(), seed, parallel: false);
+            options.LogitBiases[BracketToken()] = 100; // the story model never opens with "[" by itself
+            ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("Weather in Rome, and 2+2?")], options);
+            Assert.Equal(ChatFinishReason.ToolCalls, c.FinishReason);
+            var call = Assert.Single(c.ToolCalls);
+            names.Add(call.FunctionName);
+            AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
+            Assert.Empty(c.Content);
+        }
+        Assert.Equal(2, names.Count);
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
+    [Fact]
+    public async Task StreamedAutoTextAddsUpToTheWholeAnswer()
+    {
+        var options = Options(ChatToolChoice.CreateAutoChoice(), 5);
+        options.MaxOutputTokenCount = 30;
+        ChatCompletion whole = await Chat().CompleteChatAsync([new UserChatMessage("Tell me a story")], options);
+        var text = new StringBuilder();
+        ChatFinishReason? reason = null;
+        await foreach (var update in Chat().CompleteChatStreamingAsync([new UserChatMessage("Tell me a story")], options))
+        {
+            Assert.Empty(update.ToolCallUpdates);
+            foreach (var part in update.ContentUpdate) text.Append(part.Text);
+            reason ??= update.FinishReason;
+        }
+        Assert.Equal(whole.Content[0].Text, text.ToString());
+        Assert.Equal(whole.FinishReason, reason);
+    }
+
     [Fact]
     public async Task StreamedCallsAddUpToTheWholeCall()
     {
-        foreach (var choice in new[] { ChatToolChoice.CreateFunctionChoice("add"), ChatToolChoice.CreateRequiredChoice() })
+        foreach (var (choice, auto) in new[] { (ChatToolChoice.CreateFunctionChoice("add"), false), (ChatToolChoice.CreateRequiredChoice(), false), (ChatToolChoice.CreateAutoChoice(), true) })
         {
             var options = Options(choice, seed: 11, parallel: false);
+            if (auto) options.LogitBiases[BracketToken()] = 100;
             ChatCompletion whole = await Chat().CompleteChatAsync([new UserChatMessage("2+2?")], options);
             var arguments = new Dictionary<int, StringBuilder>();
             var names = new Dictionary<int, string>();
@@ -150,8 +221,8 @@ public sealed class ToolCallingTests(ServerFixture fx)
     }
 
     [Theory]
-    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tool_choice")]
-    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"auto\"}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"sometimes\"}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"not\":{}}}}]}", "tools")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}}", "tool_choice")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tool_choice\":\"required\"}", "tool_choice")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f g\"}}],\"tool_choice\":\"required\"}", "tools")]

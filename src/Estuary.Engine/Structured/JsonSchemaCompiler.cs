@@ -52,12 +52,20 @@ internal sealed class JsonSchemaCompiler
     public JsonSchemaCompiler(JsonElement schema) => _root = schema;
 
     /// <summary>The grammar of the JSON texts valid against the schema.</summary>
-    public Grammar Build()
+    public Grammar Build() => _json.Builder.Build(BuildRoot());
+
+    /// <summary>
+    /// The schema's symbol, for a grammar that embeds it (finish with <see cref="Builder"/>.Build). Call once.
+    /// </summary>
+    public GrammarSymbol BuildRoot()
     {
         var root = Target("", _root);
         CheckLeftRecursion();
-        return _json.Builder.Build(root);
+        return root;
     }
+
+    /// <summary>The builder the schema's rules are declared in.</summary>
+    public GrammarBuilder Builder => _json.Builder;
 
     /// <summary>"at /a/b" for the JSON pointer /a/b, "at the top level" for the root.</summary>
     private static string Where(string pointer) => pointer.Length == 0 ? "at the top level" : $"at {pointer}";

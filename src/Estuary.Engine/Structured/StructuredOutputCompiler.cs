@@ -49,15 +49,16 @@ internal sealed class StructuredOutputCompiler(Func<TokenVocabulary> vocabulary)
         StructuredOutputKind.Grammar => GbnfGrammar.Build(spec.Text),
         StructuredOutputKind.JsonObject => JsonSchemaGrammar.AnyObject(),
         StructuredOutputKind.JsonSchema => JsonSchema(spec.Text),
+        StructuredOutputKind.JsonSchemaOrText => JsonSchema(spec.Text, JsonOrTextGrammar.Build),
         _ => throw new GrammarException($"structured output of kind {spec.Kind} is not supported"),
     };
 
-    private static Grammar JsonSchema(string text)
+    private static Grammar JsonSchema(string text, Func<System.Text.Json.JsonElement, Grammar>? build = null)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(text);
         try
         {
-            return JsonSchemaGrammar.Build(doc.RootElement);
+            return (build ?? JsonSchemaGrammar.Build)(doc.RootElement);
         }
         catch (InvalidOperationException e)
         {

@@ -9,12 +9,14 @@ internal static class GrammarSampler
     /// <summary>
     /// A random sentence, or null when none was finished within <paramref name="maxBytes"/> bytes. Bytes are picked uniformly
     /// among those the grammar allows next; once the text is complete it stops with probability <paramref name="stopChance"/>
-    /// per byte (always when nothing may follow), rising with length so recursive grammars end.
+    /// per byte (always when nothing may follow), rising with length so recursive grammars end. The sentence begins with
+    /// <paramref name="prefix"/>, which must be a prefix of a sentence.
     /// </summary>
-    public static string? Sample(GrammarAutomaton automaton, Random random, double stopChance = 0.2, int maxBytes = 4000)
+    public static string? Sample(GrammarAutomaton automaton, Random random, double stopChance = 0.2, int maxBytes = 4000, string prefix = "")
     {
-        var bytes = new List<byte>();
-        var state = automaton.Initial;
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes(prefix));
+        var state = automaton.Step(automaton.Initial, [.. bytes]);
+        if (state.IsDead) throw new ArgumentException($"'{prefix}' begins no sentence", nameof(prefix));
         var allowed = new List<byte>(256);
         while (bytes.Count < maxBytes)
         {

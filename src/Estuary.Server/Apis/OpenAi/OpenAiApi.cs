@@ -96,6 +96,7 @@ internal static class OpenAiApi
         int generated = 0;
         var callIds = new string?[n];             // named tool: the call's id, once its first piece went out
         var streamers = new ToolCallStreamer?[n]; // required tools: the array's calls as they complete
+        var autoStreamers = new AutoToolCallStreamer?[n]; // auto: text, or the array's calls
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
@@ -119,6 +120,13 @@ internal static class OpenAiApi
                     if (pieces.Count == 0 && lp is null && !o.Finished) continue;
                     delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                     break;
+                case ToolMode.Auto:
+                    var auto = autoStreamers[i] ??= new AutoToolCallStreamer();
+                    var (content, calls) = auto.Add(o.NewText, o.Finished);
+                    if (o.Finished && reason == "stop" && auto.IsCompleteCalls) reason = "tool_calls";
+                    if (content.Length == 0 && calls.Count == 0 && lp is null && !o.Finished) continue;
+                    delta = auto.IsCalls ? new ChatDelta(null, null, calls.Count > 0 ? calls : null) : new ChatDelta(null, content);
+                    break;
                 default:
                     delta = new ChatDelta(null, o.NewText);
                     break;
@@ -133,9 +141,9 @@ internal static class OpenAiApi
 
     /// <summary>
     /// The assistant message for a finished choice: plain text, a named function's call (finish reason as generated, as
-    /// OpenAI reports a forced call), or the calls of a complete "required" array (finish reason tool_calls). A "required"
-    /// output cut short (length, abort, a stop string) is not a complete array and is returned as text. (Streamed, the calls
-    /// go out as they come, so a cut array ends with its partial calls and the finish reason it had.)
+    /// OpenAI reports a forced call), or the calls of a complete "required" or "auto" array (finish reason tool_calls). An
+    /// array cut short (length, abort, a stop string) is not complete and is returned as text. (Streamed, the calls go out as
+    /// they come, so a cut array ends with its partial calls and the finish reason it had.)
     /// </summary>
     private static (ChatMessageOut Message, string Reason) Reply(ToolPlan? tools, string text, string reason)
     {
@@ -143,7 +151,7 @@ internal static class OpenAiApi
         {
             case ToolMode.Named:
                 return (new ChatMessageOut(null, [new ToolCallOut(OpenAiTools.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
-            case ToolMode.Required when reason == "stop" && OpenAiTools.TryToolCalls(text) is { } parsed:
+            case ToolMode.Required or ToolMode.Auto when reason == "stop" && OpenAiTools.TryToolCalls(text) is { } parsed:
                 var calls = parsed.Select(c => new ToolCallOut(OpenAiTools.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(null, calls), "tool_calls");
             default:

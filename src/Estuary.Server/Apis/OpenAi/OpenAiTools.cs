@@ -1,8 +1,10 @@
-// OpenAI function calling on /v1/chat/completions, done model-independently the way vLLM does it without a tool parser:
-// tool_choice naming a function constrains the output to JSON valid against that function's parameters; "required" to a
-// JSON array of {"name", "parameters"} calls of the listed tools; "none" ignores the tools. "auto" (the model decides
-// whether to call) needs a model-specific output parser and is a 400, as on a vLLM server without --enable-auto-tool-choice.
-// Invariant: a returned plan's constraint is a JSON schema whose every match becomes valid tool calls (ToToolCalls).
+// OpenAI function calling on /v1/chat/completions, done model-independently (vLLM's way for named and "required" choices,
+// TGI's idea of constraining the choice itself for "auto"): tool_choice naming a function constrains the output to JSON valid
+// against that function's parameters; "required" to a JSON array of {"name", "parameters"} calls of the listed tools; "auto"
+// (the default when tools are given) lets the model answer in free text or, when its reply begins with "[", holds it to
+// that same array; "none" ignores the tools.
+// Invariant: a returned plan's constraint is a JSON schema whose every match becomes valid tool calls (TryToolCalls); under
+// "auto", the reply is calls exactly when its first character other than whitespace is "[".
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Estuary.Engine;
@@ -17,6 +19,8 @@ internal enum ToolMode
     Named,
     /// <summary>One or more calls of the listed tools must be made (the output is a JSON array of them).</summary>
     Required,
+    /// <summary>The model answers in text, or makes calls with a reply that is such an array.</summary>
+    Auto,
 }
 
 /// <summary>A chat request's tools: the mode, the named function, the output constraint and the tools for the template.</summary>
@@ -39,10 +43,9 @@ internal static class OpenAiTools
             return null;
         }
         var tools = ParseTools(r.Tools!.Value);
-        if (choice is null || (choice.Value.ValueKind == JsonValueKind.String && choice.Value.ValueEquals("auto")))
-            throw RequestException.BadRequest("tool_choice 'auto' (the default when tools are given) needs a model-specific tool-call parser, which " +
-                "this server does not have; use tool_choice 'required' or name a function ({\"type\": \"function\", \"function\": {\"name\": …}})", "tool_choice");
         var toolsJson = r.Tools.Value.GetRawText();
+        if (choice is null || (choice.Value.ValueKind == JsonValueKind.String && choice.Value.ValueEquals("auto")))
+            return new ToolPlan(ToolMode.Auto, null, StructuredOutput.JsonSchemaOrText(RequiredSchema(tools, r.ParallelToolCalls ?? true)), toolsJson);
         if (choice.Value.ValueKind == JsonValueKind.String)
         {
             if (choice.Value.ValueEquals("none")) return null;
@@ -60,11 +63,12 @@ internal static class OpenAiTools
     }
 
     /// <summary>
-    /// The calls in a finished "required" output, [{"name": …, "parameters": {…}}, …], as (name, arguments JSON); null when the
-    /// text is not such an array (a stop string cut it).
+    /// The calls in a finished "required" or "auto" output, [{"name": …, "parameters": {…}}, …] (after whitespace), as (name,
+    /// arguments JSON); null when the text is not such an array (an answer, or an array a stop string or the length cut).
     /// </summary>
     public static List<(string Name, string Arguments)>? TryToolCalls(string output)
     {
+        if (!IsCallsReply(output)) return null;
         try
         {
             using var doc = JsonDocument.Parse(output);
@@ -77,6 +81,21 @@ internal static class OpenAiTools
         {
             return null;
         }
+    }
+
+    /// <summary>Whether a reply under "auto" is calls: its first character other than JSON whitespace is "[".</summary>
+    public static bool IsCallsReply(string text)
+    {
+        int start = FirstNonWhitespace(text);
+        return start >= 0 && text[start] == '[';
+    }
+
+    /// <summary>The index of the first character that is not JSON whitespace (the grammar's leading whitespace), or -1.</summary>
+    public static int FirstNonWhitespace(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+            if (text[i] is not (' ' or '\t' or '\n' or '\r')) return i;
+        return -1;
     }
 
     /// <summary>A new call id in OpenAI's style.</summary>
