@@ -1,4 +1,5 @@
 // The streamed pieces of a "required" tool-call array add up to the calls the whole text parses to, however it is split.
+using Estuary.Engine.Tools;
 using Estuary.Server.Apis.OpenAi;
 
 namespace Estuary.Server.Tests;
@@ -11,7 +12,7 @@ public sealed class ToolCallStreamerTests
     [InlineData("[{\"name\":\"only\",\"parameters\":{\"text\":\"数组 [ ] { } 和 \\u005d\"}}]")]
     public void PiecesAddUpToTheWholeCalls(string text)
     {
-        var expected = OpenAiTools.TryToolCalls(text)!;
+        var expected = ToolCalls.TryParseCalls(text)!;
         Assert.NotNull(expected);
         var random = new Random(text.Length);
         for (int split = 0; split < 40; split++)
@@ -57,8 +58,8 @@ public sealed class AutoToolCallStreamerTests
     [InlineData(" \n[{\"name\":\"add\",\"parameters\":{\"a\":1,\"b\":[2]}},{\"name\":\"now\",\"parameters\":{}}]")]
     public void AReplyStreamsAsTheWholeTextOrAsItsCallsHoweverItIsSplit(string text)
     {
-        var expected = OpenAiTools.TryToolCalls(text);
-        Assert.Equal(expected is not null, OpenAiTools.IsCallsReply(text));
+        var expected = ToolCalls.TryParseCalls(text);
+        Assert.Equal(expected is not null, ToolCalls.IsCallsReply(text));
         var random = new Random(text.Length);
         for (int split = 0; split < 40; split++)
         {

@@ -130,7 +130,7 @@ public sealed class ToolCallingTests(ServerFixture fx)
             Assert.Empty(auto.ToolCalls);
             Assert.Equal(plain.Content[0].Text, auto.Content[0].Text);
             Assert.Equal(plain.FinishReason, auto.FinishReason);
-            Assert.False(Apis.OpenAi.OpenAiTools.IsCallsReply(auto.Content[0].Text));
+            Assert.False(Engine.Tools.ToolCalls.IsCallsReply(auto.Content[0].Text));
         }
         // No tool_choice with tools is "auto" too.
         var implicitAuto = Options(ChatToolChoice.CreateAutoChoice(), 0);

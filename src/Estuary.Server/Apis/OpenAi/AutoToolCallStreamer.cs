@@ -3,6 +3,7 @@
 // out as content as it comes, or as tool-call deltas through a ToolCallStreamer.
 // Invariant: for any split of the text into pieces, the content pieces add up to the text when it is an answer, and the
 // deltas to its calls when it is calls (then no content goes out).
+using Estuary.Engine.Tools;
 using System.Text;
 
 namespace Estuary.Server.Apis.OpenAi;
@@ -29,7 +30,7 @@ internal sealed class AutoToolCallStreamer
         {
             _held.Append(text);
             var held = _held.ToString();
-            int start = OpenAiTools.FirstNonWhitespace(held);
+            int start = ToolCalls.FirstNonWhitespace(held);
             if (start < 0)
             {
                 if (!last) return ("", []);

@@ -1,6 +1,7 @@
 // The OpenAI-compatible API: GET /v1/models, POST /v1/chat/completions and /v1/completions, whole or as SSE chunks ending in
 // "data: [DONE]". Invariant: n choices are n engine requests (seed+i when seeded) sharing the prompt's cached blocks, and a
 // client that disconnects aborts all of them.
+using Estuary.Engine.Tools;
 using System.Text;
 using Estuary.Engine;
 using Estuary.Engine.Sampling;
@@ -106,21 +107,21 @@ internal static class OpenAiApi
             ChatDelta delta;
             switch (tools?.Mode)
             {
-                case ToolMode.Named:
+                case ToolCallMode.Named:
                     // The arguments stream as they come, as vLLM streams a named function's call.
                     bool first = callIds[i] is null;
-                    callIds[i] ??= OpenAiTools.NewCallId();
+                    callIds[i] ??= ToolCalls.NewCallId();
                     delta = new ChatDelta(null, null, [new ToolCallDelta(0, first ? callIds[i] : null, first ? "function" : null,
                         new FunctionCallDelta(first ? tools.FunctionName : null, o.NewText))]);
                     break;
-                case ToolMode.Required:
+                case ToolCallMode.Required:
                     // Each call goes out as soon as its name is complete, then its arguments as they come (as vLLM streams them).
                     var pieces = (streamers[i] ??= new ToolCallStreamer()).Add(o.NewText);
                     if (o.Finished && reason == "stop" && streamers[i]!.IsComplete) reason = "tool_calls";
                     if (pieces.Count == 0 && lp is null && !o.Finished) continue;
                     delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                     break;
-                case ToolMode.Auto:
+                case ToolCallMode.Auto:
                     var auto = autoStreamers[i] ??= new AutoToolCallStreamer();
                     var (content, calls) = auto.Add(o.NewText, o.Finished);
                     if (o.Finished && reason == "stop" && auto.IsCompleteCalls) reason = "tool_calls";
@@ -149,10 +150,10 @@ internal static class OpenAiApi
     {
         switch (tools?.Mode)
         {
-            case ToolMode.Named:
-                return (new ChatMessageOut(null, [new ToolCallOut(OpenAiTools.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
-            case ToolMode.Required or ToolMode.Auto when reason == "stop" && OpenAiTools.TryToolCalls(text) is { } parsed:
-                var calls = parsed.Select(c => new ToolCallOut(OpenAiTools.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+            case ToolCallMode.Named:
+                return (new ChatMessageOut(null, [new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
+            case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text) is { } parsed:
+                var calls = parsed.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(null, calls), "tool_calls");
             default:
                 return (new ChatMessageOut(text), reason);

@@ -2,6 +2,7 @@
 // name first, then parameters) into OpenAI tool-call deltas as it arrives: a call's id and name once its name is complete,
 // then its arguments piece by piece, exactly the characters of P (the text ToToolCalls reads with GetRawText).
 // Invariant: for any split of the text into pieces, the deltas add up to the calls of the whole text.
+using Estuary.Engine.Tools;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -63,7 +64,7 @@ internal sealed partial class ToolCallStreamer
                 {
                     _named = true;
                     FlushArguments(deltas, arguments);
-                    deltas.Add(new ToolCallDelta(_index, OpenAiTools.NewCallId(), "function", new FunctionCallDelta(name.Groups[1].Value, "")));
+                    deltas.Add(new ToolCallDelta(_index, ToolCalls.NewCallId(), "function", new FunctionCallDelta(name.Groups[1].Value, "")));
                 }
                 break;
             case Place.InValue:
