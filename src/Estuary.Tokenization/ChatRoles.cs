@@ -1,18 +1,23 @@
 // Role names shared by the chat formats and their validation. Invariant: roles are compared ordinally, lower case.
 namespace Estuary.Tokenization;
 
-internal static class ChatRoles
+/// <summary>The chat roles <see cref="ChatMessage"/> takes.</summary>
+public static class ChatRoles
 {
+    /// <summary>Instructions, first message only.</summary>
     public const string System = "system";
+    /// <summary>The user's turn.</summary>
     public const string User = "user";
+    /// <summary>The model's turn.</summary>
     public const string Assistant = "assistant";
+    /// <summary>A function's result (chat templates only).</summary>
     public const string Tool = "tool";
 
     /// <summary>
     /// Throws a clear ArgumentException for an empty list, a null message or an unknown role; tool turns ("tool" messages,
     /// assistant tool calls) only when <paramref name="allowTools"/> (chat templates; the built-in formats have no tool turns).
     /// </summary>
-    public static void Validate(IReadOnlyList<ChatMessage> messages, string paramName, bool allowTools = false)
+    internal static void Validate(IReadOnlyList<ChatMessage> messages, string paramName, bool allowTools = false)
     {
         ArgumentNullException.ThrowIfNull(messages, paramName);
         if (messages.Count == 0) throw new ArgumentException("a chat prompt needs at least one message", paramName);
