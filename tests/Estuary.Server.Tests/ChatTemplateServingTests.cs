@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Estuary.Engine;
+using Microsoft.Extensions.AI;
 
 namespace Estuary.Server.Tests;
 
@@ -80,6 +81,39 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
         "{% if m.role == 'tool' %}RESULT {{ m.tool_call_id }}: {{ m.content }}\n{% elif m.tool_calls %}CALL{% for c in m.tool_calls %} {{ c.function.name }}" +
         "{{ c.function.arguments | tojson }}{% endfor %}\n{% else %}{{ m.role | upper }}: {{ m.content }}\n{% endif %}{% endfor %}" +
         "{% if add_generation_prompt %}ASSISTANT:{% endif %}";
+
+    [Fact]
+    public async Task MicrosoftExtensionsAiRunsItsFunctionLoopAgainstTheServer()
+    {
+        // What a .NET application does: Microsoft.Extensions.AI's IChatClient over the OpenAI SDK, with automatic function
+        // invocation. The first round must call (RequireAny); the loop then sends the result back with the tool mode unset
+        // ("auto"), and the story model answers in text.
+        using var engine = EngineWithTemplate(ToolTemplate);
+        var http = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "tools" });
+        int invocations = 0;
+        var add = AIFunctionFactory.Create((int a, int b) => { invocations++; return a + b; }, "add", "Adds two integers");
+        foreach (bool streaming in new[] { false, true })
+        {
+            invocations = 0;
+            var prompts = new List<string>();
+            using var chat = new ChatClientBuilder(ServerFixture.OpenAiChat(http, "tools").AsIChatClient())
+                .UseFunctionInvocation()
+                .Use((messages, options, next, ct) => { prompts.Add(string.Join("|", messages.Select(m => m.Role.Value))); return next(messages, options, ct); })
+                .Build();
+            var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 150, Tools = [add], ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false };
+            ChatResponse response = streaming
+                ? await chat.GetStreamingResponseAsync("What is 2 + 3?", options).ToChatResponseAsync()
+                : await chat.GetResponseAsync("What is 2 + 3?", options);
+            Assert.True(1 == invocations, string.Join("\n", response.Messages.Select(m => m.Role + ": " + string.Join(", ", m.Contents.Select(c => c.GetType().Name + " " + (c as TextContent)?.Text)))) + " " + response.FinishReason + string.Join(",", prompts));
+            var call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+            var result = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>());
+            Assert.Equal(call.CallId, result.CallId);
+            Assert.Equal(["user", "user|assistant|tool"], prompts);
+            Assert.Equal(ChatRole.Assistant, response.Messages[^1].Role);
+            Assert.False(string.IsNullOrEmpty(response.Messages[^1].Text));
+        }
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
 
     [Fact]
     public async Task ToolsAndToolTurnsReachTheTemplate()
