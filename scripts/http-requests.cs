@@ -51,6 +51,8 @@ var requests = new (string Path, string? Body)[]
     ("/v1/completions", """{"model":"stories260k","prompt":"Once","guided_json":{"not":{}}}"""),
     ("/v1/completions", """{"model":"stories260k","prompt":"Once","max_tokens":20,"seed":5,"temperature":1,"guided_grammar":"root ::= \" \" word (\", \" word){0,2} \".\"\nword ::= [a-z]{2,6}"}"""),
     ("/v1/chat/completions", chat + ""","max_tokens":60,"seed":4,"tool_choice":{"type":"function","function":{"name":"add"}},"tools":[{"type":"function","function":{"name":"add","parameters":{"type":"object","properties":{"a":{"type":"integer","maximum":9},"b":{"type":"integer","minimum":0,"maximum":9}},"required":["a","b"]}}}]}"""),
+    ("/v1/chat/completions", chat + ""","max_tokens":20,"tools":[{"type":"function","function":{"name":"add","parameters":{"type":"object","properties":{"a":{"type":"integer","maximum":9}},"required":["a"]}}}]}"""),
+    ("/v1/chat/completions", chat + ""","max_tokens":60,"seed":6,"logit_bias":{"94":100},"parallel_tool_calls":false,"tool_choice":"auto","tools":[{"type":"function","function":{"name":"add","parameters":{"type":"object","properties":{"a":{"type":"integer","maximum":9}},"required":["a"]}}}]}"""),
     ("/v1/chat/completions", """{"model":"stories260k","messages":5}"""),
     ("/v1/chat/completions", chat + ""","max_tokens":-1}"""),
     ("/inference", "{not json"),
