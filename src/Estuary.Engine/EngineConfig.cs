@@ -34,6 +34,16 @@ public sealed record EngineConfig
     public int MaxLoras { get; init; } = 16;
     /// <summary>Serve LoRA factors in the model's dtype (vLLM's --lora-dtype auto) instead of as stored (exact, the default).</summary>
     public bool LoraInModelDType { get; init; }
+    /// <summary>
+    /// Speculative decoding by prompt lookup (vLLM's "ngram" method): up to this many draft tokens per decoding sequence and
+    /// step, copied from what followed the latest earlier occurrence of its last tokens, verified in the same forward pass;
+    /// 0 = off. Outputs are the same as without it (each token is still sampled from the model's own distribution).
+    /// </summary>
+    public int NumSpeculativeTokens { get; init; }
+    /// <summary>Longest n-gram (of the sequence's last tokens) looked up for drafts.</summary>
+    public int PromptLookupMax { get; init; } = 4;
+    /// <summary>Shortest n-gram looked up for drafts.</summary>
+    public int PromptLookupMin { get; init; } = 2;
 
     /// <summary>
     /// The plain Hugging Face + Flask deployment as a baseline: one request at a time in arrival order, its whole prompt in one
@@ -46,6 +56,7 @@ public sealed record EngineConfig
         EnableChunkedPrefill = false,
         EnablePrefixCaching = false,
         Policy = SchedulingPolicy.GuaranteedNoEvict,
+        NumSpeculativeTokens = 0,
     };
     /// <summary>Weight quantization at load: INT8 on the fly, or require a pre-quantized AWQ checkpoint.</summary>
     public Estuary.Models.Quantization.QuantizationMode Quantization { get; init; }
@@ -64,6 +75,9 @@ public sealed record EngineConfig
         if (MaxModelLen is < 2) errors.Add($"max_model_len must be at least 2 (got {MaxModelLen})");
         if (NumThreads is < 1) errors.Add($"num_threads must be positive (got {NumThreads})");
         if (MaxLoras < 1) errors.Add($"max_loras must be positive (got {MaxLoras})");
+        if (NumSpeculativeTokens is < 0 or > 32) errors.Add($"num_speculative_tokens must be in [0, 32] (got {NumSpeculativeTokens})");
+        if (NumSpeculativeTokens > 0 && !(PromptLookupMin >= 1 && PromptLookupMin <= PromptLookupMax && PromptLookupMax <= 64))
+            errors.Add($"prompt_lookup_min and prompt_lookup_max must satisfy 1 ≤ min ≤ max ≤ 64 (got {PromptLookupMin} and {PromptLookupMax})");
         return errors;
     }
 }

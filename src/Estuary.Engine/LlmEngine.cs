@@ -33,6 +33,8 @@ public sealed class LlmEngine : IDisposable
     private long _steps;
     private long _promptTokensComputed;
     private long _generatedTokens;
+    private long _draftTokens;
+    private long _acceptedDraftTokens;
     private int _peakUsedBlocks;
 
     /// <summary>Creates an engine over a loaded model; <paramref name="loras"/> (already attached to it) is owned and disposed by the engine.</summary>
@@ -60,7 +62,12 @@ public sealed class LlmEngine : IDisposable
         CheckKvCacheFits(config, spec);
         _kvCache = new KvCacheManager(NumKvBlocks, config.BlockSize, config.EnablePrefixCaching);
         int maxBatched = Math.Max(config.MaxNumBatchedTokens, config.EnableChunkedPrefill ? 1 : MaxModelLen);
-        _scheduler = new Scheduler(new SchedulerConfig(config.MaxNumSeqs, maxBatched, config.Policy, config.EnableChunkedPrefill), _kvCache);
+        var proposer = config.NumSpeculativeTokens > 0 ? new NgramProposer(config.PromptLookupMin, config.PromptLookupMax) : null;
+        _scheduler = new Scheduler(new SchedulerConfig(config.MaxNumSeqs, maxBatched, config.Policy, config.EnableChunkedPrefill)
+        {
+            NumSpeculativeTokens = config.NumSpeculativeTokens,
+            MaxModelLen = MaxModelLen,
+        }, _kvCache, proposer);
         _runner = new ModelRunner(model, spec, config.MaxNumSeqs);
         _batchBuilder = new BatchBuilder(new ForwardBatch(maxBatched, config.MaxNumSeqs, blocksPerSeq, config.BlockSize));
         var eos = new List<int>(generation.EosTokenIds);
@@ -125,7 +132,7 @@ public sealed class LlmEngine : IDisposable
 
     /// <summary>Occupancy snapshot.</summary>
     public EngineStats Stats => new(NumKvBlocks, _kvCache.NumFreeBlocks, _peakUsedBlocks, _scheduler.NumRunning,
-        _scheduler.NumWaiting, _scheduler.NumPreemptions, _steps, _promptTokensComputed, _generatedTokens);
+        _scheduler.NumWaiting, _scheduler.NumPreemptions, _steps, _promptTokensComputed, _generatedTokens, _draftTokens, _acceptedDraftTokens);
 
     /// <summary>Sampling defaults from generation_config.json (greedy when do_sample is false).</summary>
     public SamplingParams DefaultSamplingParams(int? maxTokens = null) => new()
@@ -239,8 +246,11 @@ public sealed class LlmEngine : IDisposable
         _runner.Forward(batch);
         foreach (var (seq, numNew) in plan.Scheduled)
         {
-            _promptTokensComputed += Math.Clamp(seq.NumPromptTokens - seq.NumComputedTokens, 0, numNew);
-            seq.NumComputedTokens += numNew;
+            // Draft tokens count as computed only once accepted (below): until then their KV is a guess.
+            int numKnown = numNew - seq.Draft.Count;
+            _promptTokensComputed += Math.Clamp(seq.NumPromptTokens - seq.NumComputedTokens, 0, numKnown);
+            seq.NumComputedTokens += numKnown;
+            _draftTokens += seq.Draft.Count;
             _kvCache.CacheFullBlocks(seq);
         }
         int vocab = _runner.VocabSize;
@@ -257,14 +267,17 @@ public sealed class LlmEngine : IDisposable
             var row = logits.Span.Slice((r - sliceStart) * vocab, vocab);
             var seq = plan.Scheduled[_batchBuilder.LogitsOwners[r]].Sequence;
             int position = _batchBuilder.LogitsPositions[r];
-            if (position < seq.NumTokens - 1)
+            int sampleIndex = _batchBuilder.LogitsSampleIndex[r];
+            if (sampleIndex < 0)
             {
                 // A prompt row: it scores the prompt token after it (rows come in position order, so the list grows in order).
                 Debug.Assert(seq.PromptLogprobs!.Count == position);
                 seq.PromptLogprobs.Add(Sampler.PromptLogprob(row, seq.TokenAt(position + 1), seq.Sampling.PromptLogprobs!.Value));
                 continue;
             }
-            Debug.Assert(seq.NumComputedTokens == seq.NumTokens);
+            // Row j of a speculating sequence counts only while drafts 0 … j−1 were all accepted and it has not finished.
+            if (seq.IsFinished || seq.NumComputedTokens != seq.NumTokens) continue;
+            Debug.Assert(position == seq.NumTokens - 1);
             var sample = _sampler.Sample(seq, row);
             seq.AppendToken(sample.TokenId);
             _generatedTokens++;
@@ -274,8 +287,19 @@ public sealed class LlmEngine : IDisposable
             if (complete && reason == FinishReason.Length) reason = FinishReason.Stop;
             var logprobs = seq.Sampling.Logprobs.HasValue ? new[] { sample } : null;
             if (reason is { } why) results.Add(Finish(seq, why, delta, sample.TokenId, logprobs));
-            else results.Add(Output(seq, delta, [sample.TokenId], logprobs, finished: false));
+            else
+            {
+                results.Add(Output(seq, delta, [sample.TokenId], logprobs, finished: false));
+                // The model sampled the draft token itself: its KV (computed from that token) is valid, and the next row counts.
+                if (sampleIndex < seq.Draft.Count && seq.Draft[sampleIndex] == sample.TokenId)
+                {
+                    seq.NumComputedTokens++;
+                    _acceptedDraftTokens++;
+                    _kvCache.CacheFullBlocks(seq);
+                }
+            }
         }
+        foreach (var (seq, _) in plan.Scheduled) seq.Draft.Clear();
         return results;
     }
 

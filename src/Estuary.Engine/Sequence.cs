@@ -1,5 +1,6 @@
 // One request's tokens and engine state: computed-token count, KV blocks, block hashes, RNG, detokenizer and stop state.
-// Invariant: NumComputedTokens ≤ NumTokens; Blocks hold KV for the first NumComputedTokens tokens.
+// Invariant: NumComputedTokens ≤ NumTokens; Blocks hold KV for the first NumComputedTokens tokens (and, during a step, for
+// its draft tokens after them).
 using Estuary.Engine.KvCache;
 using Estuary.Engine.Sampling;
 using Estuary.Engine.Structured;
@@ -87,6 +88,9 @@ public sealed class Sequence
     internal GrammarAutomaton? Guide { get; set; }
     /// <summary>Where the output stands in <see cref="Guide"/>.</summary>
     internal GrammarState? GuideState { get; set; }
+
+    /// <summary>Draft tokens proposed for this step (speculative decoding), verified after its forward pass; empty otherwise.</summary>
+    internal List<int> Draft { get; } = [];
 
     internal void AppendToken(int tokenId) => _tokens.Add(tokenId);
 }

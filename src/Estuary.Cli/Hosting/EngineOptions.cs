@@ -27,16 +27,17 @@ internal sealed class EngineOptions
     public Option<string[]> Lora { get; } = new("--lora") { Description = "Serve a PEFT LoRA adapter unmerged: NAME=DIR (repeatable)" };
     public Option<string> LoraDType { get; } = new("--lora-dtype") { Description = "LoRA factors as stored ('adapter', exact) or in the model's dtype ('auto', as vLLM: fewer bytes per step)", DefaultValueFactory = _ => "adapter" };
     public Option<int> MaxLoras { get; } = new("--max-loras") { Description = "Most adapters loaded at once", DefaultValueFactory = _ => 16 };
+    public Option<string?> SpeculativeConfig { get; } = new("--speculative-config") { Description = "Speculative decoding by prompt lookup, as vLLM's flag: '{\"method\": \"ngram\", \"num_speculative_tokens\": 4, \"prompt_lookup_max\": 4, \"prompt_lookup_min\": 2}' (outputs unchanged; faster when replies repeat their context)" };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheDType, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, EnablePrefixCaching, Lora, LoraDType, MaxLoras, Quantization })
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheDType, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, EnablePrefixCaching, Lora, LoraDType, MaxLoras, Quantization, SpeculativeConfig })
             command.Options.Add(o);
     }
 
     public string ModelDirectory(ParseResult r) => DefaultModel.Resolve(r.GetValue(Model));
 
-    public EngineConfig ToConfig(ParseResult r) => new()
+    public EngineConfig ToConfig(ParseResult r) => Speculative(r.GetValue(SpeculativeConfig), new EngineConfig
     {
         NumThreads = r.GetValue(Threads),
         MaxModelLen = r.GetValue(MaxModelLen),
@@ -81,7 +82,44 @@ internal sealed class EngineOptions
             "awq" => QuantizationMode.Awq,
             var other => throw new UsageException($"--quantization must be none, int8 or awq (got '{other}')"),
         },
-    };
+    });
+
+    /// <summary>--speculative-config: vLLM's JSON; only the "ngram" (prompt lookup) method exists here.</summary>
+    private static EngineConfig Speculative(string? json, EngineConfig config)
+    {
+        if (string.IsNullOrWhiteSpace(json)) return config;
+        const string Shape = "--speculative-config must be a JSON object such as {\"method\": \"ngram\", \"num_speculative_tokens\": 4, \"prompt_lookup_max\": 4, \"prompt_lookup_min\": 2}";
+        System.Text.Json.JsonDocument doc;
+        try
+        {
+            doc = System.Text.Json.JsonDocument.Parse(json);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new UsageException($"{Shape}: {e.Message}");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != System.Text.Json.JsonValueKind.Object) throw new UsageException(Shape);
+            int Int(string name, int fallback)
+            {
+                if (!root.TryGetProperty(name, out var v)) return fallback;
+                return v.ValueKind == System.Text.Json.JsonValueKind.Number && v.TryGetInt32(out int i) ? i
+                    : throw new UsageException($"--speculative-config: '{name}' must be an integer");
+            }
+            foreach (var property in root.EnumerateObject())
+                if (property.Name is not ("method" or "num_speculative_tokens" or "prompt_lookup_max" or "prompt_lookup_min"))
+                    throw new UsageException($"--speculative-config: '{property.Name}' is not supported (method, num_speculative_tokens, prompt_lookup_max, prompt_lookup_min)");
+            var method = root.TryGetProperty("method", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.String ? m.GetString() : null;
+            if (method != "ngram")
+                throw new UsageException($"--speculative-config: method '{method}' is not supported; Estuary drafts by prompt lookup only (\"method\": \"ngram\")");
+            int k = Int("num_speculative_tokens", 0);
+            if (k < 1) throw new UsageException("--speculative-config: num_speculative_tokens must be at least 1");
+            int max = Int("prompt_lookup_max", 4);
+            return config with { NumSpeculativeTokens = k, PromptLookupMax = max, PromptLookupMin = Int("prompt_lookup_min", Math.Min(2, max)) };
+        }
+    }
 
     /// <summary>Adapters from --lora NAME=DIR.</summary>
     public IReadOnlyDictionary<string, string>? Loras(ParseResult r)

@@ -1,6 +1,8 @@
 // Turns a SchedulerOutput into the flat ForwardBatch arrays: token ids, positions, slot mapping, block tables, logits rows.
-// Invariant: a sequence gets a logits row when this step computes its last known token (a finished prefill or a decode), and
-// one per prompt position whose next token still lacks its prompt log-probability; rows of a sequence are in position order.
+// Invariant: a sequence gets a logits row when this step computes its last known token (a finished prefill or a decode), one
+// more per draft token after it (speculative decoding: the row at draft j verifies draft j + 1, the last one yields a bonus
+// token), and one per prompt position whose next token still lacks its prompt log-probability; rows of a sequence are in
+// position order.
 using Estuary.Engine.Scheduling;
 using Estuary.Tensors;
 
@@ -18,6 +20,9 @@ internal sealed class BatchBuilder(ForwardBatch batch)
     /// <summary>For each logits row, the position of the token it was computed at (it predicts position + 1).</summary>
     public int[] LogitsPositions { get; } = new int[batch.LogitsRows.Length];
 
+    /// <summary>For each logits row: -1 for a prompt row (it scores the prompt), else j, the row sampling token NumTokens + j.</summary>
+    public int[] LogitsSampleIndex { get; } = new int[batch.LogitsRows.Length];
+
     /// <summary>Fills the batch for <paramref name="output"/>.</summary>
     public ForwardBatch Build(SchedulerOutput output)
     {
@@ -32,10 +37,11 @@ internal sealed class BatchBuilder(ForwardBatch batch)
             var (seq, numNew) = scheduled[s];
             b.QueryStarts[s] = t;
             int start = seq.NumComputedTokens;
+            int known = seq.NumTokens; // positions from here on hold draft tokens
             for (int i = 0; i < numNew; i++)
             {
                 int pos = start + i;
-                b.TokenIds[t] = seq.TokenAt(pos);
+                b.TokenIds[t] = pos < known ? seq.TokenAt(pos) : seq.Draft[pos - known];
                 b.Positions[t] = pos;
                 b.SlotMapping[t] = seq.Blocks[pos / blockSize].Id * blockSize + pos % blockSize;
                 b.LoraIds[t] = seq.LoraId;
@@ -50,9 +56,10 @@ internal sealed class BatchBuilder(ForwardBatch batch)
             {
                 // Logits at position p score prompt token p + 1; the last prompt position's row is the sampling row below.
                 int from = Math.Max(start, seq.PromptLogprobs!.Count), to = Math.Min(start + numNew, seq.NumPromptTokens - 1);
-                for (int p = from; p < to; p++) AddRow(b.QueryStarts[s] + p - start, s, p, ref numLogits);
+                for (int p = from; p < to; p++) AddRow(b.QueryStarts[s] + p - start, s, p, -1, ref numLogits);
             }
-            if (start + numNew == seq.NumTokens) AddRow(t - 1, s, seq.NumTokens - 1, ref numLogits);
+            if (start + numNew == known + seq.Draft.Count)
+                for (int j = 0; j <= seq.Draft.Count; j++) AddRow(t - 1 - seq.Draft.Count + j, s, known - 1 + j, j, ref numLogits);
         }
         b.QueryStarts[scheduled.Count] = t;
         b.NumTokens = t;
@@ -61,11 +68,12 @@ internal sealed class BatchBuilder(ForwardBatch batch)
         return b;
     }
 
-    private void AddRow(int row, int owner, int position, ref int numLogits)
+    private void AddRow(int row, int owner, int position, int sampleIndex, ref int numLogits)
     {
         Batch.LogitsRows[numLogits] = row;
         LogitsOwners[numLogits] = owner;
         LogitsPositions[numLogits] = position;
+        LogitsSampleIndex[numLogits] = sampleIndex;
         numLogits++;
     }
 }

@@ -7,7 +7,7 @@ using Estuary.Engine.KvCache;
 namespace Estuary.Engine.Scheduling;
 
 /// <summary>Chooses which tokens of which sequences run in each step.</summary>
-internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache)
+internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, NgramProposer? proposer = null)
 {
     private readonly LinkedList<Sequence> _waiting = new();
     private readonly List<Sequence> _running = [];
@@ -42,6 +42,10 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache)
             int numNew = Math.Min(seq.NumTokens - seq.NumComputedTokens, budget);
             if (!config.EnableChunkedPrefill && numNew < seq.NumTokens - seq.NumComputedTokens) continue;
             Debug.Assert(numNew > 0, "running sequence with nothing to compute");
+            // A decoding sequence may verify draft tokens in the same pass, if their KV slots are free (drafts never preempt).
+            seq.Draft.Clear();
+            if (numNew == 1 && seq.NumTokens - seq.NumComputedTokens == 1) ProposeDraft(seq, budget);
+            if (seq.Draft.Count > 0 && !kvCache.TryAllocateSlots(seq, 1 + seq.Draft.Count)) seq.Draft.Clear();
             bool allocated = true;
             while (!kvCache.TryAllocateSlots(seq, numNew))
             {
@@ -69,8 +73,8 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache)
                 i--;
                 continue;
             }
-            _output.Scheduled.Add(new ScheduledSequence(seq, numNew));
-            budget -= numNew;
+            _output.Scheduled.Add(new ScheduledSequence(seq, numNew + seq.Draft.Count));
+            budget -= numNew + seq.Draft.Count;
         }
         // 2. Waiting sequences, in order, while budget, sequence slots and blocks last (not in a step that had to preempt).
         while (!preempted && _waiting.First != null && budget > 0 && _running.Count < config.MaxNumSeqs)
@@ -105,8 +109,21 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache)
         seq.Status = SequenceStatus.Finished;
     }
 
+    // Fills seq.Draft with up to k tokens the prompt-lookup proposer finds, within the step's budget, the request's output
+    // limit (the verified pass also yields one token of its own) and the context. Structured output and prompt scoring run
+    // token by token.
+    private void ProposeDraft(Sequence seq, int budget)
+    {
+        if (proposer is null || seq.Guide is not null || seq.NeedsPromptLogprobs) return;
+        int room = Math.Min(config.NumSpeculativeTokens, budget - 1);
+        room = Math.Min(room, seq.MaxTokens - seq.NumOutputTokens - 1);
+        room = Math.Min(room, config.MaxModelLen - seq.NumTokens - 1);
+        if (room > 0) proposer.Propose(seq.Tokens, room, seq.Draft);
+    }
+
     private void Preempt(Sequence victim)
     {
+        victim.Draft.Clear();
         _running.Remove(victim);
         kvCache.Free(victim);
         victim.NumComputedTokens = 0;

@@ -2,4 +2,10 @@
 namespace Estuary.Engine.Scheduling;
 
 /// <summary>Limits of one step.</summary>
-internal sealed record SchedulerConfig(int MaxNumSeqs, int MaxNumBatchedTokens, SchedulingPolicy Policy, bool EnableChunkedPrefill);
+internal sealed record SchedulerConfig(int MaxNumSeqs, int MaxNumBatchedTokens, SchedulingPolicy Policy, bool EnableChunkedPrefill)
+{
+    /// <summary>Most draft tokens per decoding sequence and step (0 = no speculative decoding).</summary>
+    public int NumSpeculativeTokens { get; init; }
+    /// <summary>The context limit: drafts never reach past it.</summary>
+    public int MaxModelLen { get; init; } = int.MaxValue;
+}
