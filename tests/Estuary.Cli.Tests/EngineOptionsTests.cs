@@ -57,4 +57,18 @@ public class EngineOptionsTests
         var e = Assert.Throws<UsageException>(() => Parse("--lora-dtype", "fp8"));
         Assert.Contains("--lora-dtype", e.Message);
     }
+
+    [Fact]
+    public void SpeculativeConfigReadsVllmsNgramJson()
+    {
+        Assert.Equal(0, Parse().NumSpeculativeTokens);
+        var config = Parse("--speculative-config", """{"method": "ngram", "num_speculative_tokens": 5, "prompt_lookup_max": 3, "prompt_lookup_min": 1}""");
+        Assert.Equal((5, 3, 1), (config.NumSpeculativeTokens, config.PromptLookupMax, config.PromptLookupMin));
+        var defaults = Parse("--speculative-config", """{"method": "ngram", "num_speculative_tokens": 2}""");
+        Assert.Equal((2, 4, 2), (defaults.NumSpeculativeTokens, defaults.PromptLookupMax, defaults.PromptLookupMin));
+        Assert.Contains("'eagle'", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "eagle", "num_speculative_tokens": 2}""")).Message);
+        Assert.Contains("'model'", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "ngram", "model": "x", "num_speculative_tokens": 2}""")).Message);
+        Assert.Contains("num_speculative_tokens", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "ngram"}""")).Message);
+        Assert.Contains("--speculative-config", Assert.Throws<UsageException>(() => Parse("--speculative-config", "ngram")).Message);
+    }
 }

@@ -16,6 +16,14 @@ public class StatsLogTests
     }
 
     [Fact]
+    public void SpeculativeDecodingAddsTheIntervalsDraftAcceptance()
+    {
+        var before = new EngineStats(1000, 900, 100, 2, 0, 1, 50, NumDraftTokens: 100, NumAcceptedDraftTokens: 40);
+        var after = before with { NumSteps = 60, NumDraftTokens = 180, NumAcceptedDraftTokens = 70 };
+        Assert.EndsWith(", preemptions 1, drafts accepted 37.5% (30/80)", StatsLog.Line(before, after, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
     public void AnIdleEngineLogsNothingButAQueueAloneIsReported()
     {
         var idle = new EngineStats(100, 100, 0, 0, 0, 0, 7);

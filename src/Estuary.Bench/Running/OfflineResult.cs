@@ -7,7 +7,7 @@ namespace Estuary.Bench.Running;
 
 /// <summary>Offline throughput of one engine.</summary>
 public sealed record OfflineResult(int NumRequests, double Seconds, long PromptTokens, long OutputTokens, int PeakUsedKvBlocks,
-    int NumKvBlocks, long Preemptions, long Steps)
+    int NumKvBlocks, long Preemptions, long Steps, long DraftTokens = 0, long AcceptedDraftTokens = 0)
 {
     /// <summary>Requests per second.</summary>
     public double RequestsPerSecond => NumRequests / Seconds;
@@ -23,7 +23,7 @@ public sealed record OfflineResult(int NumRequests, double Seconds, long PromptT
     public static OfflineResult Run(LlmEngine engine, IReadOnlyList<BenchRequest> work, IProgress<int>? finished = null,
         Func<BenchRequest, string?>? loraFor = null, StructuredOutput? structured = null)
     {
-        long before = engine.Stats.NumPreemptions, stepsBefore = engine.Stats.NumSteps;
+        var start = engine.Stats;
         var sw = Stopwatch.StartNew();
         foreach (var r in work)
             engine.AddRequest($"offline-{r.Index}-{Guid.NewGuid():N}", r.PromptIds, SamplingParams.Greedy(r.OutputLength) with
@@ -44,6 +44,7 @@ public sealed record OfflineResult(int NumRequests, double Seconds, long PromptT
         }
         var stats = engine.Stats;
         return new OfflineResult(work.Count, sw.Elapsed.TotalSeconds, work.Sum(r => (long)r.PromptIds.Length), output,
-            stats.PeakUsedKvBlocks, stats.NumKvBlocks, stats.NumPreemptions - before, stats.NumSteps - stepsBefore);
+            stats.PeakUsedKvBlocks, stats.NumKvBlocks, stats.NumPreemptions - start.NumPreemptions, stats.NumSteps - start.NumSteps,
+            stats.NumDraftTokens - start.NumDraftTokens, stats.NumAcceptedDraftTokens - start.NumAcceptedDraftTokens);
     }
 }

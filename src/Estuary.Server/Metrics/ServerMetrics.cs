@@ -14,6 +14,8 @@ internal sealed class ServerMetrics
     private readonly Gauge _cacheUsage;
     private readonly Gauge _prefixHitRate;
     private readonly Counter _preemptions;
+    private readonly Counter _draftTokens;
+    private readonly Counter _acceptedDraftTokens;
     private readonly Counter _finished;
     private readonly Counter _promptTokens;
     private readonly Counter _cachedPromptTokens;
@@ -34,6 +36,8 @@ internal sealed class ServerMetrics
         _cacheUsage = f.CreateGauge("estuary_kv_cache_usage_ratio", "Fraction of KV-cache blocks in use (0 to 1).");
         _prefixHitRate = f.CreateGauge("estuary_prefix_cache_hit_rate", "Prompt tokens served from the prefix cache / prompt tokens, since start.");
         _preemptions = f.CreateCounter("estuary_num_preemptions_total", "Requests preempted to free KV blocks.");
+        _draftTokens = f.CreateCounter("estuary_spec_decode_num_draft_tokens_total", "Draft tokens proposed and verified (speculative decoding).");
+        _acceptedDraftTokens = f.CreateCounter("estuary_spec_decode_num_accepted_tokens_total", "Draft tokens accepted (speculative decoding).");
         _finished = f.CreateCounter("estuary_request_success_total", "Finished requests by finish reason (stop, length, abort).", "finish_reason");
         Rejected = f.CreateCounter("estuary_request_rejected_total", "Requests refused with 503 because the queue was full.");
         _promptTokens = f.CreateCounter("estuary_prompt_tokens_total", "Prompt tokens of started requests.");
@@ -54,6 +58,8 @@ internal sealed class ServerMetrics
             _blocksUsed.Set(s.NumKvBlocks - s.NumFreeKvBlocks);
             _cacheUsage.Set(s.NumKvBlocks == 0 ? 0 : (double)(s.NumKvBlocks - s.NumFreeKvBlocks) / s.NumKvBlocks);
             _preemptions.IncTo(s.NumPreemptions);
+            _draftTokens.IncTo(s.NumDraftTokens);
+            _acceptedDraftTokens.IncTo(s.NumAcceptedDraftTokens);
             _prefixHitRate.Set(_promptTokens.Value == 0 ? 0 : _cachedPromptTokens.Value / _promptTokens.Value);
         });
     }
