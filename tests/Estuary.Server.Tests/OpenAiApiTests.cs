@@ -176,7 +176,7 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"logit_bias\":{\"50\":\"5\"}}", 400, "logit_bias")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":{\"99999\":5}}", 400, "logit_bias")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"logit_bias\":[5]}", 400, "logit_bias")]
-    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", 400, "tool_choice")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":{\"type\":\"function\",\"function\":{\"name\":\"f\"}}}", 400, "tools")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"response_format\":{\"type\":\"grammar\"}}", 400, "response_format")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"best_of\":3}", 400, "best_of")]
     [InlineData("/v1/completions", "{\"prompt\":\"def f(\",\"suffix\":\"return x\"}", 400, "suffix")]
