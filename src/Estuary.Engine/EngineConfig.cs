@@ -44,6 +44,11 @@ public sealed record EngineConfig
     public int PromptLookupMax { get; init; } = 4;
     /// <summary>Shortest n-gram looked up for drafts.</summary>
     public int PromptLookupMin { get; init; } = 2;
+    /// <summary>
+    /// No drafts in a step while this many requests or more are running or waiting (vLLM's disable_by_batch_size): a large
+    /// batch is no longer memory-bound, so rejected drafts cost real compute; null = always speculate.
+    /// </summary>
+    public int? SpeculativeDisableBySize { get; init; }
 
     /// <summary>
     /// The plain Hugging Face + Flask deployment as a baseline: one request at a time in arrival order, its whole prompt in one
@@ -78,6 +83,7 @@ public sealed record EngineConfig
         if (NumSpeculativeTokens is < 0 or > 32) errors.Add($"num_speculative_tokens must be in [0, 32] (got {NumSpeculativeTokens})");
         if (NumSpeculativeTokens > 0 && !(PromptLookupMin >= 1 && PromptLookupMin <= PromptLookupMax && PromptLookupMax <= 64))
             errors.Add($"prompt_lookup_min and prompt_lookup_max must satisfy 1 ≤ min ≤ max ≤ 64 (got {PromptLookupMin} and {PromptLookupMax})");
+        if (SpeculativeDisableBySize is < 1) errors.Add($"disable_by_batch_size must be positive (got {SpeculativeDisableBySize})");
         return errors;
     }
 }

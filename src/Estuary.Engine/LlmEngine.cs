@@ -66,6 +66,7 @@ public sealed class LlmEngine : IDisposable
         _scheduler = new Scheduler(new SchedulerConfig(config.MaxNumSeqs, maxBatched, config.Policy, config.EnableChunkedPrefill)
         {
             NumSpeculativeTokens = config.NumSpeculativeTokens,
+            SpeculativeDisableBySize = config.SpeculativeDisableBySize,
             MaxModelLen = MaxModelLen,
         }, _kvCache, proposer);
         _runner = new ModelRunner(model, spec, config.MaxNumSeqs);

@@ -66,6 +66,8 @@ public class EngineOptionsTests
         Assert.Equal((5, 3, 1), (config.NumSpeculativeTokens, config.PromptLookupMax, config.PromptLookupMin));
         var defaults = Parse("--speculative-config", """{"method": "ngram", "num_speculative_tokens": 2}""");
         Assert.Equal((2, 4, 2), (defaults.NumSpeculativeTokens, defaults.PromptLookupMax, defaults.PromptLookupMin));
+        Assert.Null(defaults.SpeculativeDisableBySize);
+        Assert.Equal(4, Parse("--speculative-config", """{"method": "ngram", "num_speculative_tokens": 2, "disable_by_batch_size": 4}""").SpeculativeDisableBySize);
         Assert.Contains("'eagle'", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "eagle", "num_speculative_tokens": 2}""")).Message);
         Assert.Contains("'model'", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "ngram", "model": "x", "num_speculative_tokens": 2}""")).Message);
         Assert.Contains("num_speculative_tokens", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "ngram"}""")).Message);

@@ -101,10 +101,27 @@ public class SpeculativeDecodingTests
     }
 
     [Fact]
+    public void DisableByBatchSizeStopsDraftingWhileTheBatchIsLarge()
+    {
+        // Three of the four requests end after one token; the long one drafts once it runs alone (fewer than 2 requests), and
+        // never under a limit of 1.
+        Func<int, SamplingParams> sampling = i => SamplingParams.Greedy(i == 0 ? 200 : 1);
+        var speculative = new EngineConfig { NumSpeculativeTokens = 4, PromptLookupMin = 1 };
+        var (plain, _) = Run(new EngineConfig(), sampling);
+        var (limited, stats) = Run(speculative with { SpeculativeDisableBySize = 2 }, sampling);
+        AssertSameOutputs(plain, limited);
+        Assert.True(stats.NumAcceptedDraftTokens > 0);
+        var (off, offStats) = Run(speculative with { SpeculativeDisableBySize = 1 }, sampling);
+        AssertSameOutputs(plain, off);
+        Assert.Equal(0, offStats.NumDraftTokens);
+    }
+
+    [Fact]
     public void BadSettingsAreRefusedByName()
     {
         Assert.Contains("num_speculative_tokens", string.Join(";", new EngineConfig { NumSpeculativeTokens = -1 }.Validate()));
         Assert.Contains("prompt_lookup_min", string.Join(";", new EngineConfig { NumSpeculativeTokens = 2, PromptLookupMin = 3, PromptLookupMax = 2 }.Validate()));
         Assert.Empty(new EngineConfig { NumSpeculativeTokens = 0, PromptLookupMin = 3, PromptLookupMax = 2 }.Validate());
+        Assert.Contains("disable_by_batch_size", string.Join(";", new EngineConfig { NumSpeculativeTokens = 2, SpeculativeDisableBySize = 0 }.Validate()));
     }
 }

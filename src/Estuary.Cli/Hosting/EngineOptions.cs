@@ -109,15 +109,22 @@ internal sealed class EngineOptions
                     : throw new UsageException($"--speculative-config: '{name}' must be an integer");
             }
             foreach (var property in root.EnumerateObject())
-                if (property.Name is not ("method" or "num_speculative_tokens" or "prompt_lookup_max" or "prompt_lookup_min"))
-                    throw new UsageException($"--speculative-config: '{property.Name}' is not supported (method, num_speculative_tokens, prompt_lookup_max, prompt_lookup_min)");
+                if (property.Name is not ("method" or "num_speculative_tokens" or "prompt_lookup_max" or "prompt_lookup_min" or "disable_by_batch_size"))
+                    throw new UsageException($"--speculative-config: '{property.Name}' is not supported (method, num_speculative_tokens, prompt_lookup_max, prompt_lookup_min, disable_by_batch_size)");
             var method = root.TryGetProperty("method", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.String ? m.GetString() : null;
             if (method != "ngram")
                 throw new UsageException($"--speculative-config: method '{method}' is not supported; Estuary drafts by prompt lookup only (\"method\": \"ngram\")");
             int k = Int("num_speculative_tokens", 0);
             if (k < 1) throw new UsageException("--speculative-config: num_speculative_tokens must be at least 1");
             int max = Int("prompt_lookup_max", 4);
-            return config with { NumSpeculativeTokens = k, PromptLookupMax = max, PromptLookupMin = Int("prompt_lookup_min", Math.Min(2, max)) };
+            int disable = Int("disable_by_batch_size", 0);
+            return config with
+            {
+                NumSpeculativeTokens = k,
+                PromptLookupMax = max,
+                PromptLookupMin = Int("prompt_lookup_min", Math.Min(2, max)),
+                SpeculativeDisableBySize = root.TryGetProperty("disable_by_batch_size", out _) ? disable : null,
+            };
         }
     }
 

@@ -35,6 +35,7 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
         _output.Clear();
         int budget = config.MaxNumBatchedTokens;
         bool preempted = false;
+        bool speculate = proposer is not null && !(config.SpeculativeDisableBySize is { } limit && _running.Count + _waiting.Count >= limit);
         // 1. Running sequences, oldest first: decodes and continuing prefill chunks.
         for (int i = 0; i < _running.Count && budget > 0; i++)
         {
@@ -44,7 +45,7 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
             Debug.Assert(numNew > 0, "running sequence with nothing to compute");
             // A decoding sequence may verify draft tokens in the same pass, if their KV slots are free (drafts never preempt).
             seq.Draft.Clear();
-            if (numNew == 1 && seq.NumTokens - seq.NumComputedTokens == 1) ProposeDraft(seq, budget);
+            if (speculate && numNew == 1 && seq.NumTokens - seq.NumComputedTokens == 1) ProposeDraft(seq, budget);
             if (seq.Draft.Count > 0 && !kvCache.TryAllocateSlots(seq, 1 + seq.Draft.Count)) seq.Draft.Clear();
             bool allocated = true;
             while (!kvCache.TryAllocateSlots(seq, numNew))
