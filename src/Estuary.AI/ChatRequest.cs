@@ -37,12 +37,8 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
 
         var structured = sampling.StructuredOutput ?? ResponseFormat(options.ResponseFormat);
         var (mode, functionName, tools, toolsJson) = Tools(options);
-        if (mode is { } m)
-        {
-            if (structured is not null)
-                throw new ArgumentException("ChatOptions.ResponseFormat (or structured_output) cannot be combined with tools that may be called; use ChatToolMode.None or drop the format", nameof(options));
-            structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true);
-        }
+        // A JSON response format goes with the tools: under auto the reply is calls or such an answer; calls otherwise.
+        if (mode is { } m) structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true, structured);
         sampling = sampling with { StructuredOutput = structured };
 
         int[] promptIds = chatFormat is TemplateChatFormat template

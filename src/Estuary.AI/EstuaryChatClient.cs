@@ -76,15 +76,16 @@ public sealed class EstuaryChatClient : IChatClient
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        // Built and validated here, so bad input throws at the call, before anything is enumerated.
+        // Built and validated here, so bad input throws at the call; the request starts when the updates are first read.
         var request = ChatRequest.Build(_engine.Engine, _chatFormat, ModelId, messages, options);
-        var outputs = _engine.Generate(request.PromptIds, request.Sampling, cancellationToken: cancellationToken);
-        return Stream(request, outputs, cancellationToken);
+        var errors = _engine.Engine.ValidateRequest(request.PromptIds, request.Sampling);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
+        return Stream(request, cancellationToken);
     }
 
-    private async IAsyncEnumerable<ChatResponseUpdate> Stream(ChatRequest request, IAsyncEnumerable<RequestOutput> outputs,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatResponseUpdate> Stream(ChatRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var outputs = _engine.Generate(request.PromptIds, request.Sampling, cancellationToken: cancellationToken);
         var responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = DateTimeOffset.UtcNow;
         var reply = new StringBuilder();

@@ -106,6 +106,9 @@ public sealed class EstuaryChatClientTests : IDisposable
 
     private sealed record Pet(string Name, bool Friendly, PetKind Kind);
 
+    // No strings: "{" (favoured in the test below) can only open the answer.
+    private sealed record Forecast(bool Rain, PetKind Kind);
+
     [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PetKind>))]
     private enum PetKind { Cat, Dog, Bird }
 
@@ -165,6 +168,28 @@ public sealed class EstuaryChatClientTests : IDisposable
         Assert.Contains($"CALLS: add{{\"a\": {a}, \"b\": {b}}}", rendered);
         Assert.Contains($"RESULT {call.CallId}: {a + b}\n", rendered);
         Assert.EndsWith("ASSISTANT:", rendered);
+    }
+
+    [Fact]
+    public async Task ATypedResultComesAfterTheFunctionLoop()
+    {
+        // GetResponseAsync<T> with tools: the first round must call; the next (auto) replies with calls or a Pet, never free
+        // text. "{" is favoured so that the story model answers rather than calling again.
+        using var templated = EstuaryChatClient.Load(EmbeddedModel, new EngineConfig { NumThreads = 1, NumKvBlocks = 128 }, chatTemplate: ToolTemplate);
+        var tokenizer = templated.Engine.Engine.Tokenizer;
+        int brace = Enumerable.Range(0, tokenizer.VocabSize).First(id => tokenizer.TokenBytes(id) is [(byte)'{']);
+        int invocations = 0;
+        var add = AIFunctionFactory.Create((int a, int b) => { invocations++; return a + b; }, "add");
+        using var client = new ChatClientBuilder(templated).UseFunctionInvocation().Build();
+        var options = new ChatOptions
+        {
+            Temperature = 0, MaxOutputTokens = 200, Tools = [add], ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false,
+            AdditionalProperties = new() { ["logit_bias"] = new Dictionary<int, float> { [brace] = 100 } },
+        };
+        ChatResponse<Forecast> response = await client.GetResponseAsync<Forecast>("Will it rain after 2 + 3 days?", options);
+        Assert.Equal(1, invocations);
+        Assert.True(response.TryGetResult(out var forecast), response.Text);
+        Assert.True(Enum.IsDefined(forecast!.Kind));
     }
 
     [Fact]

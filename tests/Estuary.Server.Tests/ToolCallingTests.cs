@@ -161,6 +161,30 @@ public sealed class ToolCallingTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task AutoWithAResponseFormatRepliesWithCallsOrAnAnswerValidAgainstIt()
+    {
+        var kinds = new HashSet<string>();
+        for (int seed = 0; seed < 8; seed++)
+        {
+            var options = Options(ChatToolChoice.CreateAutoChoice(), seed, parallel: false);
+            options.ResponseFormat = ChatResponseFormat.CreateJsonSchemaFormat("verdict", BinaryData.FromString(
+                """{"type": "object", "properties": {"answer": {"enum": ["yes", "no"]}}, "required": ["answer"], "additionalProperties": false}"""));
+            ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("Is it sunny in Rome?")], options);
+            if (c.FinishReason == ChatFinishReason.ToolCalls)
+            {
+                kinds.Add("calls");
+                AssertValidCall(Assert.Single(c.ToolCalls).FunctionName, c.ToolCalls[0].FunctionArguments.ToString());
+                continue;
+            }
+            Assert.Equal(ChatFinishReason.Stop, c.FinishReason);
+            kinds.Add("answer");
+            using var doc = JsonDocument.Parse(c.Content[0].Text);
+            Assert.Contains(doc.RootElement.GetProperty("answer").GetString(), new[] { "yes", "no" });
+        }
+        Assert.NotEmpty(kinds);
+    }
+
+    [Fact]
     public async Task StreamedAutoTextAddsUpToTheWholeAnswer()
     {
         var options = Options(ChatToolChoice.CreateAutoChoice(), 5);
@@ -228,7 +252,7 @@ public sealed class ToolCallingTests(ServerFixture fx)
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f g\"}}],\"tool_choice\":\"required\"}", "tools")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"retrieval\"}],\"tool_choice\":\"required\"}", "tools")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"not\":{}}}}],\"tool_choice\":\"required\"}", "tools")]
-    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"required\",\"guided_regex\":\"a\"}", "tool_choice")]
+    [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],\"tool_choice\":\"required\",\"guided_regex\":\"a\"}", "guided_regex")]
     [InlineData("{\"messages\":[{\"role\":\"tool\",\"content\":\"4\"}]}", "messages[0].tool_call_id")]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"tool_calls\":[{\"id\":\"x\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}]}", "messages[0].tool_calls")]
     [InlineData("{\"prompt\":\"hi\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", "tools")]

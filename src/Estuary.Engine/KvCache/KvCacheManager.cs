@@ -1,5 +1,6 @@
 // The scheduler's only view of the KV cache: GetComputedBlocks / TryAllocateSlots (false ⇒ preempt or wait) / Free.
-// Invariant: a sequence's Blocks cover exactly ceil(tokens it may hold / B) slots; after every sequence is freed, all blocks are free.
+// Invariant: a sequence's Blocks cover at least the tokens it holds (exactly ceil(tokens / B), plus at most the blocks of drafts it
+// verified and rejected, which later tokens fill); after every sequence is freed, all blocks are free.
 namespace Estuary.Engine.KvCache;
 
 /// <summary>Block allocation and prefix caching for sequences.</summary>

@@ -15,10 +15,17 @@ public static class ToolCalls
     /// <summary>
     /// The structured output a reply under <paramref name="mode"/> must follow. <paramref name="functionName"/> is the
     /// function of <see cref="ToolCallMode.Named"/>; <paramref name="parallel"/> false allows one call only.
+    /// <paramref name="answerFormat"/> is the format asked for the final answer (OpenAI's response_format, MEAI's
+    /// ResponseFormat), JSON only: under Auto the reply is then either the array of calls or an answer valid against it (no
+    /// free text); a reply that must be calls (Named, Required) is not an answer, so the format does not apply to it.
     /// </summary>
-    /// <exception cref="ArgumentException">no tools, a name missing from them or given twice, or tools whose $defs conflict.</exception>
-    public static StructuredOutput Constraint(IReadOnlyList<ToolDefinition> tools, ToolCallMode mode, string? functionName = null, bool parallel = true)
+    /// <exception cref="ArgumentException">no tools, a name missing from them or given twice, tools whose $defs conflict, or
+    /// an answer format that is not JSON, or whose schema uses $ref (it cannot be embedded next to the calls).</exception>
+    public static StructuredOutput Constraint(IReadOnlyList<ToolDefinition> tools, ToolCallMode mode, string? functionName = null, bool parallel = true,
+        StructuredOutput? answerFormat = null)
     {
+        if (answerFormat is { Kind: not (StructuredOutputKind.JsonObject or StructuredOutputKind.JsonSchema) })
+            throw new ArgumentException($"the answer format ({answerFormat}) cannot be combined with tools; only a JSON object or JSON Schema format can", nameof(answerFormat));
         if (tools.Count == 0) throw new ArgumentException("function calling needs at least one tool", nameof(tools));
         foreach (var group in tools.GroupBy(t => t.Name))
             if (group.Count() > 1) throw new ArgumentException($"the tool name '{group.Key}' is given twice", nameof(tools));
@@ -30,8 +37,10 @@ public static class ToolCalls
                 return StructuredOutput.JsonSchema(tool.Parameters.ToJsonString());
             case ToolCallMode.Required:
                 return StructuredOutput.JsonSchema(CallsSchema(tools, parallel));
-            case ToolCallMode.Auto:
+            case ToolCallMode.Auto when answerFormat is null:
                 return StructuredOutput.JsonSchemaOrText(CallsSchema(tools, parallel));
+            case ToolCallMode.Auto:
+                return StructuredOutput.JsonSchema(CallsOrAnswerSchema(CallsSchema(tools, parallel), answerFormat));
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode));
         }
@@ -75,6 +84,35 @@ public static class ToolCalls
 
     /// <summary>A new call id in OpenAI's style.</summary>
     public static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
+
+    // {"anyOf": [calls, answer]} with the calls' $defs kept at the top. The answer must be an object (what MEAI's typed
+    // results and OpenAI's json_schema formats are), so that "[" begins calls and "{" an answer.
+    private static string CallsOrAnswerSchema(string callsSchema, StructuredOutput answerFormat)
+    {
+        var calls = JsonNode.Parse(callsSchema)!.AsObject();
+        JsonObject answer;
+        if (answerFormat.Kind == StructuredOutputKind.JsonObject) answer = new JsonObject { ["type"] = "object" };
+        else
+        {
+            answer = JsonNode.Parse(answerFormat.Text) as JsonObject
+                ?? throw new ArgumentException("the answer format's schema must be a JSON object", nameof(answerFormat));
+            if (answerFormat.Text.Contains("\"$ref\"", StringComparison.Ordinal))
+                throw new ArgumentException("an answer schema that uses $ref cannot be combined with tools the model may call (tool_choice auto)", nameof(answerFormat));
+            if (answer["type"] is not JsonValue type || type.GetValueKind() != JsonValueKind.String || type.GetValue<string>() != "object")
+                throw new ArgumentException("an answer schema combined with tools the model may call (tool_choice auto) must have \"type\": \"object\"", nameof(answerFormat));
+            answer = (JsonObject)answer.DeepClone();
+            answer.Remove("$schema");
+        }
+        var root = new JsonObject();
+        foreach (var key in new[] { "$defs", "definitions" })
+        {
+            if (calls[key] is not JsonNode defs) continue;
+            calls.Remove(key);
+            root[key] = defs;
+        }
+        root["anyOf"] = new JsonArray(calls, answer);
+        return root.ToJsonString();
+    }
 
     // {"type": "array", "minItems": 1, "items": {"anyOf": [{"type": "object", "properties": {"name": {"enum": [N]},
     // "parameters": P}, "required": ["name", "parameters"], "additionalProperties": false}, …]}} with every tool's $defs

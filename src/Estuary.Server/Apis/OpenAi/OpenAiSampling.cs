@@ -41,9 +41,15 @@ internal static class OpenAiSampling
         var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
         if (tools is not null)
         {
-            if (structured is not null)
-                throw RequestException.BadRequest($"a forced tool call (tool_choice) cannot be combined with {structuredField}", "tool_choice");
-            (structured, structuredField) = (tools.Constraint, "tools");
+            // A JSON answer format goes with the tools: under "auto" the reply is calls or such an answer; calls otherwise.
+            try
+            {
+                (structured, structuredField) = (tools.Constraint(structured), structured is null ? "tools" : structuredField);
+            }
+            catch (ArgumentException e)
+            {
+                throw RequestException.BadRequest(e.Message.Split(" (Parameter", 2)[0], structuredField);
+            }
         }
         if (structured is not null)
         {

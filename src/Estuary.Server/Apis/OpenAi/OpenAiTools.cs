@@ -10,8 +10,13 @@ using Estuary.Server.Generation;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-/// <summary>A chat request's tools: the mode, the named function, the output constraint and the tools for the template.</summary>
-internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, StructuredOutput Constraint, string ToolsJson);
+/// <summary>A chat request's tools: the mode, the named function, the tools, whether calls may be parallel, and the tools for the template.</summary>
+internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOnlyList<ToolDefinition> Tools, bool Parallel, string ToolsJson)
+{
+    /// <summary>The reply's constraint, with the request's JSON answer format if any (see ToolCalls.Constraint).</summary>
+    /// <exception cref="ArgumentException">the answer format cannot be combined with the tools.</exception>
+    public StructuredOutput Constraint(StructuredOutput? answerFormat = null) => ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
+}
 
 internal static class OpenAiTools
 {
@@ -34,9 +39,11 @@ internal static class OpenAiTools
         if (mode is null) return null;
         if (mode == ToolCallMode.Named && tools.All(tool => tool.Name != name))
             throw RequestException.BadRequest($"tool_choice names '{name}', which is not among the tools ({string.Join(", ", tools.Select(tool => tool.Name))})", "tool_choice");
+        var plan = new ToolPlan(mode.Value, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText());
         try
         {
-            return new ToolPlan(mode.Value, name, ToolCalls.Constraint(tools, mode.Value, name, r.ParallelToolCalls ?? true), r.Tools.Value.GetRawText());
+            plan.Constraint(); // the tools' own problems ($defs that conflict) are the tools' 400
+            return plan;
         }
         catch (ArgumentException e)
         {

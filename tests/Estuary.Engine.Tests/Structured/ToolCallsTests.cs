@@ -1,0 +1,61 @@
+// The constraint behind each tool mode: a named function's arguments, an array of calls, free text or calls ("auto"), and,
+// with a JSON answer format under "auto", calls or an answer valid against it; what cannot be combined is refused by name.
+using System.Text.Json.Nodes;
+using Estuary.Engine.Structured;
+using Estuary.Engine.Tools;
+
+namespace Estuary.Engine.Tests.Structured;
+
+public sealed class ToolCallsTests
+{
+    private static readonly ToolDefinition[] Tools =
+    [
+        new("add", JsonNode.Parse("""{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"], "additionalProperties": false}""")!.AsObject()),
+        new("now", new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() }),
+    ];
+
+    private const string Pet = """{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": {"name": {"type": "string"}, "friendly": {"type": "boolean"}}, "required": ["name", "friendly"], "additionalProperties": false}""";
+
+    private static GrammarAutomaton Automaton(StructuredOutput spec) => new(StructuredOutputCompiler.BuildGrammar(spec));
+
+    [Fact]
+    public void EachModeConstrainsTheReplyAsDocumented()
+    {
+        var named = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Named, "add"));
+        Assert.True(named.Accepts("""{"a": 3}"""));
+        Assert.False(named.Accepts("""[{"name":"add","parameters":{"a":3}}]"""));
+
+        var required = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Required, parallel: false));
+        Assert.True(required.Accepts("""[{"name":"now","parameters":{}}]"""));
+        Assert.False(required.Accepts("""[{"name":"now","parameters":{}},{"name":"now","parameters":{}}]""")); // one call only
+        Assert.False(required.AcceptsPrefix("Hello"));
+
+        var auto = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto));
+        Assert.True(auto.Accepts("Hello"));
+        Assert.True(auto.Accepts("""[{"name":"add","parameters":{"a":1}},{"name":"now","parameters":{}}]"""));
+
+        // A JSON answer format: calls or an answer, never free text; the format does not apply to a reply that must be calls.
+        var answerOrCalls = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonSchema(Pet)));
+        Assert.True(answerOrCalls.Accepts("""{"name": "Rex", "friendly": true}"""));
+        Assert.True(answerOrCalls.Accepts("""[{"name":"add","parameters":{"a":1}}]"""));
+        Assert.False(answerOrCalls.AcceptsPrefix("Hello"));
+        Assert.False(answerOrCalls.Accepts("""{"name": "Rex"}"""));
+        var anyObject = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonObject()));
+        Assert.True(anyObject.Accepts("""{"anything": [1, 2]}"""));
+        var (plain, withFormat) = (ToolCalls.Constraint(Tools, ToolCallMode.Required), ToolCalls.Constraint(Tools, ToolCallMode.Required, answerFormat: StructuredOutput.JsonSchema(Pet)));
+        Assert.Equal((plain.Kind, plain.Text), (withFormat.Kind, withFormat.Text));
+    }
+
+    [Fact]
+    public void WhatCannotBeCombinedIsRefusedByName()
+    {
+        Assert.Contains("'sub'", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint(Tools, ToolCallMode.Named, "sub")).Message);
+        Assert.Contains("twice", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint([Tools[0], Tools[0]], ToolCallMode.Required)).Message);
+        Assert.Contains("at least one tool", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint([], ToolCallMode.Auto)).Message);
+        Assert.Contains("regex", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.Regex("a+"))).Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("$ref", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint(Tools, ToolCallMode.Auto,
+            answerFormat: StructuredOutput.JsonSchema("""{"type": "object", "properties": {"x": {"$ref": "#/$defs/X"}}, "$defs": {"X": {"type": "integer"}}}"""))).Message);
+        Assert.Contains("\"type\": \"object\"", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint(Tools, ToolCallMode.Auto,
+            answerFormat: StructuredOutput.JsonSchema("""{"type": "array"}"""))).Message);
+    }
+}
