@@ -10,7 +10,7 @@ using Microsoft.Extensions.AI;
 
 namespace Estuary.AI;
 
-/// <summary>What a chat call asks the engine for: the prompt, the sampling, and how the reply uses the tools (null: no tools).</summary>
+/// <summary>What a chat call asks the engine for: the prompt, the sampling, and how the reply uses the tools (null: no tools; None: shown, not called).</summary>
 internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, ToolCallMode? ToolMode, string? FunctionName)
 {
     /// <summary>The names ChatOptions.AdditionalProperties may carry for settings ChatOptions has no property for.</summary>
@@ -43,7 +43,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
 
         int[] promptIds = chatFormat is TemplateChatFormat template
             ? template.BuildPrompt(turns, addGenerationPrompt: true, continueFinalMessage: false, mode is null ? null : toolsJson)
-            : chatFormat.BuildPrompt(turns, sampling.MaxTokens ?? 0);
+            : chatFormat.BuildPrompt(ToolConversation.AsPlainTurns(turns, mode is null ? null : toolsJson), sampling.MaxTokens ?? 0);
         return new ChatRequest(promptIds, sampling, mode, functionName);
     }
 
@@ -84,7 +84,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
     // The mode (null: the tools are not used), the named function, the tools and their OpenAI-style JSON for chat templates.
     private static (ToolCallMode? Mode, string? Function, List<ToolDefinition> Tools, string Json) Tools(ChatOptions options)
     {
-        if (options.Tools is not { Count: > 0 } || options.ToolMode is NoneChatToolMode)
+        if (options.Tools is not { Count: > 0 })
         {
             if (options.ToolMode is RequiredChatToolMode)
                 throw new ArgumentException("ChatOptions.ToolMode requires a function call but ChatOptions.Tools is empty", "options");
@@ -111,6 +111,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         {
             RequiredChatToolMode { RequiredFunctionName: { } name } => (ToolCallMode.Named, name, tools, json.ToJsonString()),
             RequiredChatToolMode => (ToolCallMode.Required, null, tools, json.ToJsonString()),
+            NoneChatToolMode => (ToolCallMode.None, null, tools, json.ToJsonString()),
             _ => (ToolCallMode.Auto, null, tools, json.ToJsonString()),
         };
     }

@@ -106,7 +106,7 @@ public sealed class EstuaryChatClient : IChatClient
         if (last is null) yield break; // aborted before anything was produced
 
         var text = reply.ToString();
-        var calls = request.ToolMode is null || IsText(request.ToolMode, reply) ? null : Calls(request, text, last.FinishReason);
+        var calls = IsText(request.ToolMode, reply) ? null : Calls(request, text, last.FinishReason);
         var final = Update(responseId, created);
         if (calls is not null)
         {
@@ -139,7 +139,7 @@ public sealed class EstuaryChatClient : IChatClient
     // Whether the reply so far is plain text that may go out: no tools, or an "auto" reply that began with something other than "[".
     private static bool IsText(ToolCallMode? mode, StringBuilder reply)
     {
-        if (mode is null) return true;
+        if (mode is null or ToolCallMode.None) return true;
         if (mode != ToolCallMode.Auto) return false;
         for (int i = 0; i < reply.Length; i++)
             if (reply[i] is not (' ' or '\t' or '\n' or '\r')) return reply[i] != '[';

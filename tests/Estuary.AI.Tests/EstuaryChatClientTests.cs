@@ -171,6 +171,26 @@ public sealed class EstuaryChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task TheFunctionInvocationLoopRunsOverABuiltInFormat()
+    {
+        // stories260K's built-in Llama 2 format has no tool turns: the tools, the call and its result reach it as text.
+        int invocations = 0;
+        var add = AIFunctionFactory.Create((int a, int b) => { invocations++; return a + b; }, "add", "Adds two integers");
+        var seen = new List<List<AiChatMessage>>();
+        using var client = new ChatClientBuilder(_client)
+            .UseFunctionInvocation()
+            .Use((messages, options, next, ct) => { seen.Add([.. messages]); return next(messages, options, ct); })
+            .Build();
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 60, Tools = [add], ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false };
+        ChatResponse response = await client.GetResponseAsync("What is 2 + 3?", options);
+        Assert.Equal(1, invocations);
+        Assert.Equal(2, seen.Count);
+        Assert.False(string.IsNullOrEmpty(response.Messages[^1].Text));
+        var turns = ToolConversation.AsPlainTurns(ChatMessageConversion.ToTurns(seen[1], null), "[]");
+        Assert.Contains("Result of add (", turns[^1].Content);
+    }
+
+    [Fact]
     public async Task ATypedResultComesAfterTheFunctionLoop()
     {
         // GetResponseAsync<T> with tools: the first round must call; the next (auto) replies with calls or a Pet, never free
@@ -220,8 +240,11 @@ public sealed class EstuaryChatClientTests : IDisposable
         var add = AIFunctionFactory.Create(AddNumbers, "add");
         var tokenizer = _client.Engine.Engine.Tokenizer;
         int bracket = Enumerable.Range(0, tokenizer.VocabSize).First(id => tokenizer.TokenBytes(id) is [(byte)'[']);
+        // Auto's text branch is free: the reply equals that of ToolMode None (the same prompt, with the tools described).
         var text = await _client.GetResponseAsync("Tell me a story", new ChatOptions { Temperature = 0, MaxOutputTokens = 30, Tools = [add] });
-        Assert.Equal(await EngineGreedyAsync("Tell me a story", 30), text.Text);
+        var none = await _client.GetResponseAsync("Tell me a story", new ChatOptions { Temperature = 0, MaxOutputTokens = 30, Tools = [add], ToolMode = ChatToolMode.None });
+        Assert.Equal(none.Text, text.Text);
+        Assert.NotEqual(await EngineGreedyAsync("Tell me a story", 30), text.Text); // the tools' description changed the prompt
         Assert.Empty(text.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
 
         var biased = new ChatOptions
@@ -258,9 +281,9 @@ public sealed class EstuaryChatClientTests : IDisposable
         Assert.Contains("not a function", Assert.Throws<NotSupportedException>(() => _client.GetStreamingResponseAsync("hi", new ChatOptions { Tools = [new HostedWebSearchTool()] })).Message);
         var add = AIFunctionFactory.Create(AddNumbers, "add");
         Assert.Contains("'sub'", Assert.Throws<ArgumentException>(() => _client.GetStreamingResponseAsync("hi", new ChatOptions { Tools = [add], ToolMode = ChatToolMode.RequireSpecific("sub") })).Message);
-        Assert.Contains("tool turns", Assert.Throws<ArgumentException>(() => _client.GetStreamingResponseAsync(
+        Assert.Contains("mixes function results", Assert.Throws<ArgumentException>(() => _client.GetStreamingResponseAsync(
             [new AiChatMessage(ChatRole.User, "2+3?"), new AiChatMessage(ChatRole.Assistant, [new FunctionCallContent("c1", "add", new Dictionary<string, object?> { ["a"] = 2 })]),
-             new AiChatMessage(ChatRole.Tool, [new FunctionResultContent("c1", 5)])])).Message, StringComparison.OrdinalIgnoreCase);
+             new AiChatMessage(ChatRole.Tool, [new FunctionResultContent("c1", 5), new TextContent("and more")])])).Message);
         Assert.Contains("temperature", Assert.Throws<ArgumentException>(() => _client.GetStreamingResponseAsync("hi", new ChatOptions { Temperature = -1 })).Message);
         Assert.Contains("min_p", Assert.Throws<ArgumentException>(() => _client.GetStreamingResponseAsync("hi", new ChatOptions { AdditionalProperties = new() { ["min_p"] = "lots" } })).Message);
     }

@@ -160,7 +160,7 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":\"ten\"}", 400, "max_tokens")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"wizard\",\"content\":\"hi\"}]}", 400, "messages[0].role")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"tool\",\"content\":\"hi\"}]}", 400, "messages[0].tool_call_id")]
-    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":\"hi\"}]}", 400, "messages")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":\"hi\"}]}", 400, "messages")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":0}", 400, "n")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stop\":5}", 400, "stop")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"nope\"}", 404, "model")]

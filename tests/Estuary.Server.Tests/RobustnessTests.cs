@@ -109,7 +109,7 @@ public sealed class RobustnessTests(ServerFixture fx)
         ("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"function\":{}}]}]}"),
         ("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[null]}]}"),
         ("/v1/chat/completions", "{\"messages\":[{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"a\",\"type\":\"x\",\"function\":{\"name\":\"f\"}}]}]}"),
-        ("/inference", "{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"a\",\"content\":\"4\"}]}"),
+        ("/inference", "{\"messages\":[{\"role\":\"tool\",\"content\":\"4\"}]}"),
         ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"guided_decoding_guide_type\":\"regex\",\"guided_decoding_guide\":\"(?<=a)b\"}"),
     ];
 

@@ -1,4 +1,4 @@
-// How a chat request uses its tools (OpenAI's tool_choice other than "none", which leaves the tools out).
+// How a chat request uses its tools (OpenAI's tool_choice).
 namespace Estuary.Engine.Tools;
 
 /// <summary>How a reply may use the tools.</summary>
@@ -10,4 +10,6 @@ public enum ToolCallMode
     Required,
     /// <summary>One named function must be called: the reply is its arguments (tool_choice naming a function).</summary>
     Named,
+    /// <summary>The tools are shown to the model but not called: the reply is text (tool_choice "none").</summary>
+    None,
 }

@@ -13,7 +13,7 @@ namespace Estuary.Engine.Tools;
 public static class ToolCalls
 {
     /// <summary>
-    /// The structured output a reply under <paramref name="mode"/> must follow. <paramref name="functionName"/> is the
+    /// The structured output a reply under <paramref name="mode"/> must follow (under None, only the answer format, if any). <paramref name="functionName"/> is the
     /// function of <see cref="ToolCallMode.Named"/>; <paramref name="parallel"/> false allows one call only.
     /// <paramref name="answerFormat"/> is the format asked for the final answer (OpenAI's response_format, MEAI's
     /// ResponseFormat), JSON only: under Auto the reply is then either the array of calls or an answer valid against it (no
@@ -21,9 +21,10 @@ public static class ToolCalls
     /// </summary>
     /// <exception cref="ArgumentException">no tools, a name missing from them or given twice, tools whose $defs conflict, or
     /// an answer format that is not JSON, or whose schema uses $ref (it cannot be embedded next to the calls).</exception>
-    public static StructuredOutput Constraint(IReadOnlyList<ToolDefinition> tools, ToolCallMode mode, string? functionName = null, bool parallel = true,
+    public static StructuredOutput? Constraint(IReadOnlyList<ToolDefinition> tools, ToolCallMode mode, string? functionName = null, bool parallel = true,
         StructuredOutput? answerFormat = null)
     {
+        if (mode == ToolCallMode.None) return answerFormat;
         if (answerFormat is { Kind: not (StructuredOutputKind.JsonObject or StructuredOutputKind.JsonSchema) })
             throw new ArgumentException($"the answer format ({answerFormat}) cannot be combined with tools; only a JSON object or JSON Schema format can", nameof(answerFormat));
         if (tools.Count == 0) throw new ArgumentException("function calling needs at least one tool", nameof(tools));

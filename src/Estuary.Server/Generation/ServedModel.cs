@@ -89,7 +89,8 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// Leaving the assistant's turn unopened (vLLM's add_generation_prompt false) or continuing the last message
     /// (continue_final_message, which turns add_generation_prompt's default to false) needs a chat template; the built-in
     /// formats always open the assistant's turn (400 naming the option otherwise). <paramref name="toolsJson"/> (the request's
-    /// tools) is the template's <c>tools</c> variable; the built-in formats have no place for tools and leave them out.
+    /// tools) is the template's <c>tools</c> variable; the built-in formats, which have no tool turns, get the tools and tool
+    /// turns written as text (ToolConversation).
     /// </summary>
     public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool? addGenerationPromptAsked = null,
         bool? continueFinalMessageAsked = null, string? toolsJson = null)
@@ -108,7 +109,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         {
             return ChatFormat is TemplateChatFormat template
                 ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson)
-                : ChatFormat.BuildPrompt(messages, maxNewTokens);
+                : ChatFormat.BuildPrompt(ToolConversation.AsPlainTurns(messages, toolsJson), maxNewTokens);
         }
         catch (ArgumentException e)
         {

@@ -16,7 +16,7 @@ public sealed class ToolCallsTests
 
     private const string Pet = """{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "properties": {"name": {"type": "string"}, "friendly": {"type": "boolean"}}, "required": ["name", "friendly"], "additionalProperties": false}""";
 
-    private static GrammarAutomaton Automaton(StructuredOutput spec) => new(StructuredOutputCompiler.BuildGrammar(spec));
+    private static GrammarAutomaton Automaton(StructuredOutput? spec) => new(StructuredOutputCompiler.BuildGrammar(spec!));
 
     [Fact]
     public void EachModeConstrainsTheReplyAsDocumented()
@@ -43,7 +43,10 @@ public sealed class ToolCallsTests
         var anyObject = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonObject()));
         Assert.True(anyObject.Accepts("""{"anything": [1, 2]}"""));
         var (plain, withFormat) = (ToolCalls.Constraint(Tools, ToolCallMode.Required), ToolCalls.Constraint(Tools, ToolCallMode.Required, answerFormat: StructuredOutput.JsonSchema(Pet)));
-        Assert.Equal((plain.Kind, plain.Text), (withFormat.Kind, withFormat.Text));
+        Assert.Equal((plain!.Kind, plain.Text), (withFormat!.Kind, withFormat.Text));
+        // "none": the tools are shown, not called; only an answer format constrains the reply.
+        Assert.Null(ToolCalls.Constraint(Tools, ToolCallMode.None));
+        Assert.Equal(StructuredOutputKind.JsonSchema, ToolCalls.Constraint(Tools, ToolCallMode.None, answerFormat: StructuredOutput.JsonSchema(Pet))!.Kind);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // OpenAI function calling on /v1/chat/completions: reads tools and tool_choice into a plan whose constraint comes from
 // Estuary.Engine.Tools.ToolCalls (named function: its arguments; "required": an array of calls; "auto", the default when
-// tools are given: free text, or that array when the reply begins with "["; "none": the tools are ignored).
+// tools are given: free text, or that array when the reply begins with "["; "none": the tools reach the prompt, as in vLLM,
+// but the reply is text).
 // Invariant: a bad tools list or tool_choice is a 400 naming the field before anything is generated.
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,16 +14,16 @@ namespace Estuary.Server.Apis.OpenAi;
 /// <summary>A chat request's tools: the mode, the named function, the tools, whether calls may be parallel, and the tools for the template.</summary>
 internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOnlyList<ToolDefinition> Tools, bool Parallel, string ToolsJson)
 {
-    /// <summary>The reply's constraint, with the request's JSON answer format if any (see ToolCalls.Constraint).</summary>
+    /// <summary>The reply's constraint, with the request's JSON answer format if any (see ToolCalls.Constraint); null under "none" without one.</summary>
     /// <exception cref="ArgumentException">the answer format cannot be combined with the tools.</exception>
-    public StructuredOutput Constraint(StructuredOutput? answerFormat = null) => ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
+    public StructuredOutput? Constraint(StructuredOutput? answerFormat = null) => ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
 }
 
 internal static class OpenAiTools
 {
     private const string ChoiceShape = "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": …}}";
 
-    /// <summary>The plan for <paramref name="r"/>'s tools and tool_choice, or null when the tools do not apply (none given, or "none").</summary>
+    /// <summary>The plan for <paramref name="r"/>'s tools and tool_choice, or null when none are given.</summary>
     public static ToolPlan? Read(ChatCompletionRequest r)
     {
         // An empty list is what SDKs send when no tools are used.
@@ -36,10 +37,9 @@ internal static class OpenAiTools
         }
         var tools = ParseTools(r.Tools!.Value);
         var (mode, name) = ReadChoice(choice);
-        if (mode is null) return null;
         if (mode == ToolCallMode.Named && tools.All(tool => tool.Name != name))
             throw RequestException.BadRequest($"tool_choice names '{name}', which is not among the tools ({string.Join(", ", tools.Select(tool => tool.Name))})", "tool_choice");
-        var plan = new ToolPlan(mode.Value, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText());
+        var plan = new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText());
         try
         {
             plan.Constraint(); // the tools' own problems ($defs that conflict) are the tools' 400
@@ -51,8 +51,7 @@ internal static class OpenAiTools
         }
     }
 
-    // (null, null) for "none".
-    private static (ToolCallMode? Mode, string? Name) ReadChoice(JsonElement? choice)
+    private static (ToolCallMode Mode, string? Name) ReadChoice(JsonElement? choice)
     {
         if (choice is null) return (ToolCallMode.Auto, null);
         var value = choice.Value;
@@ -60,7 +59,7 @@ internal static class OpenAiTools
         {
             if (value.ValueEquals("auto")) return (ToolCallMode.Auto, null);
             if (value.ValueEquals("required")) return (ToolCallMode.Required, null);
-            if (value.ValueEquals("none")) return (null, null);
+            if (value.ValueEquals("none")) return (ToolCallMode.None, null);
             throw RequestException.BadRequest(ChoiceShape, "tool_choice");
         }
         if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty("function", out var function)
