@@ -97,8 +97,9 @@ public static class ToolConversation
         if (tools is not JsonArray list) throw new ArgumentException("the tools must be a JSON list", nameof(toolsJson));
         foreach (var tool in list)
         {
-            var function = tool?["function"] as JsonObject ?? throw new ArgumentException("each tool must be {\"type\": \"function\", \"function\": {…}}", nameof(toolsJson));
-            var name = function["name"]?.GetValue<string>() ?? throw new ArgumentException("each function needs a name", nameof(toolsJson));
+            var function = (tool as JsonObject)?["function"] as JsonObject ?? throw new ArgumentException("each tool must be {\"type\": \"function\", \"function\": {…}}", nameof(toolsJson));
+            if (function["name"] is not JsonValue nameValue || !nameValue.TryGetValue<string>(out var name))
+                throw new ArgumentException("each function needs a name", nameof(toolsJson));
             text.Append("- ").Append(name).Append('(').Append(Signature(function["parameters"] as JsonObject)).Append(')');
             if (function["description"] is JsonValue d && d.TryGetValue<string>(out var description) && description.Length > 0) text.Append(": ").Append(description);
             text.Append('\n');

@@ -51,6 +51,7 @@ public class ToolConversationTests
         Assert.NotEmpty(llama.BuildPrompt(turns, 64));
         Assert.NotEmpty(baichuan.BuildPrompt(turns, 64));
         Assert.Throws<ArgumentException>(() => llama.BuildPrompt(Conversation, 64)); // unwritten, the tool turns are refused
-        Assert.Throws<ArgumentException>(() => ToolConversation.AsPlainTurns(Conversation, "{\"not\": \"a list\"}"));
+        foreach (var bad in new[] { "{\"not\": \"a list\"}", "[5]", "[{\"function\": {\"name\": 5}}]", "[{\"function\": 5}]", "not json" })
+            Assert.Throws<ArgumentException>(() => ToolConversation.AsPlainTurns(Conversation, bad));
     }
 }
