@@ -130,6 +130,26 @@ public sealed partial class OperationsTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task SpeculativeDecodingChangesNoAnswerAndIsCountedInMetrics()
+    {
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(ServerFixture.EmbeddedModel,
+            new EngineConfig { NumThreads = 1, NumKvBlocks = 128, NumSpeculativeTokens = 4, PromptLookupMin = 1 }));
+        var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "stories260k" });
+        const string body = "{\"prompt\":\"Once upon a time, there was a little girl. Once upon a time\",\"max_tokens\":120,\"temperature\":0}";
+        using var plain = await fx.Client.PostAsync("/v1/completions", Json(body));
+        using var speculative = await client.PostAsync("/v1/completions", Json(body));
+        using var plainDoc = JsonDocument.Parse(await plain.Content.ReadAsStringAsync());
+        using var speculativeDoc = JsonDocument.Parse(await speculative.Content.ReadAsStringAsync());
+        Assert.Equal(plainDoc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString(),
+            speculativeDoc.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
+        var metrics = await client.GetStringAsync("/metrics");
+        double drafts = Metric(metrics, "estuary_spec_decode_num_draft_tokens_total"), accepted = Metric(metrics, "estuary_spec_decode_num_accepted_tokens_total");
+        Assert.True(accepted > 0 && accepted <= drafts, $"{accepted} of {drafts}");
+        Assert.Equal(0, Metric(await fx.Client.GetStringAsync("/metrics"), "estuary_spec_decode_num_draft_tokens_total"));
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
+
+    [Fact]
     public async Task StoppingWithARequestInFlightEndsItCleanlyAndFreesItsBlocks()
     {
         using var engine = LongContextEngine(maxNumSeqs: 4);
