@@ -153,7 +153,9 @@ public sealed partial class OperationsTests(ServerFixture fx)
     public async Task StoppingWithARequestInFlightEndsItCleanlyAndFreesItsBlocks()
     {
         using var engine = LongContextEngine(maxNumSeqs: 4);
-        var options = new ServerOptions { ServedModelName = "b", ShutdownTimeout = TimeSpan.FromMilliseconds(300), Port = 0 };
+        // 2 s leaves the server 1 s to write the endings after it aborts: with 300 ms (150 ms for them) a loaded 2-core machine
+        // (test projects run in parallel) once reset the connection first.
+        var options = new ServerOptions { ServedModelName = "b", ShutdownTimeout = TimeSpan.FromSeconds(2), Port = 0 };
         await using var server = EstuaryServer.Create(engine, Tokenization.ChatFormats.ForModel(engine.Engine.ModelDirectory!, engine.Engine.Tokenizer),
             options, _ => { });
         await server.StartAsync();
