@@ -55,7 +55,7 @@ public class SpeculativeDecodingTests
         }
     }
 
-    public static TheoryData<string> Cases() => ["greedy", "seeded", "penalties", "stops", "preemption", "alone"];
+    public static TheoryData<string> Cases() => ["greedy", "seeded", "penalties", "stops", "preemption", "alone", "context"];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -70,9 +70,11 @@ public class SpeculativeDecodingTests
             "stops" => i => SamplingParams.Greedy(60 + 7 * i) with { Stop = ["little girl", "ball."], IgnoreEos = i % 2 == 0 },
             "preemption" => i => new SamplingParams { Temperature = 0.8f, Seed = i, MaxTokens = 150, IgnoreEos = true },
             "alone" => i => SamplingParams.Greedy(i == 0 ? 200 : 1),
+            "context" => i => new SamplingParams { Temperature = 0, MaxTokens = null, IgnoreEos = true }, // to the end of the context
             _ => throw new ArgumentException(name),
         };
         if (name == "preemption") config = config with { NumKvBlocks = 24, BlockSize = 8 }; // four sequences cannot all fit
+        if (name == "context") config = config with { MaxModelLen = 100 }; // drafts must stop short of the last position
         var (plain, plainStats) = Run(config, sampling);
         var (speculative, stats) = Run(config with { NumSpeculativeTokens = 4, PromptLookupMin = 1, PromptLookupMax = 3 }, sampling);
         AssertSameOutputs(plain, speculative);
