@@ -67,7 +67,6 @@ public sealed class LlmEngine : IDisposable
         {
             NumSpeculativeTokens = config.NumSpeculativeTokens,
             SpeculativeDisableBySize = config.SpeculativeDisableBySize,
-            MaxModelLen = MaxModelLen,
         }, _kvCache, proposer);
         _runner = new ModelRunner(model, spec, config.MaxNumSeqs);
         _batchBuilder = new BatchBuilder(new ForwardBatch(maxBatched, config.MaxNumSeqs, blocksPerSeq, config.BlockSize));

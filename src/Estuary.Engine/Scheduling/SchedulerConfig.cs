@@ -8,6 +8,4 @@ internal sealed record SchedulerConfig(int MaxNumSeqs, int MaxNumBatchedTokens, 
     public int NumSpeculativeTokens { get; init; }
     /// <summary>No drafts while this many requests or more are running or waiting (null = no limit).</summary>
     public int? SpeculativeDisableBySize { get; init; }
-    /// <summary>The context limit: drafts never reach past it.</summary>
-    public int MaxModelLen { get; init; } = int.MaxValue;
 }
