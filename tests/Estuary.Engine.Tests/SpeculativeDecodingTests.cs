@@ -55,7 +55,7 @@ public class SpeculativeDecodingTests
         }
     }
 
-    public static TheoryData<string> Cases() => ["greedy", "seeded", "penalties", "stops", "preemption", "alone", "context"];
+    public static TheoryData<string> Cases() => ["greedy", "seeded", "penalties", "stops", "preemption", "alone", "context", "budget"];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -71,10 +71,12 @@ public class SpeculativeDecodingTests
             "preemption" => i => new SamplingParams { Temperature = 0.8f, Seed = i, MaxTokens = 150, IgnoreEos = true },
             "alone" => i => SamplingParams.Greedy(i == 0 ? 200 : 1),
             "context" => i => new SamplingParams { Temperature = 0, MaxTokens = null, IgnoreEos = true }, // to the end of the context
+            "budget" => i => SamplingParams.Greedy(80) with { IgnoreEos = true },
             _ => throw new ArgumentException(name),
         };
         if (name == "preemption") config = config with { NumKvBlocks = 24, BlockSize = 8 }; // four sequences cannot all fit
         if (name == "context") config = config with { MaxModelLen = 100 }; // drafts must stop short of the last position
+        if (name == "budget") config = config with { MaxNumBatchedTokens = 7 }; // four decodes leave room for 3 drafts a step
         var (plain, plainStats) = Run(config, sampling);
         var (speculative, stats) = Run(config with { NumSpeculativeTokens = 4, PromptLookupMin = 1, PromptLookupMax = 3 }, sampling);
         AssertSameOutputs(plain, speculative);

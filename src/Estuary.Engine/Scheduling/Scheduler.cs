@@ -43,9 +43,10 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
             int numNew = Math.Min(seq.NumTokens - seq.NumComputedTokens, budget);
             if (!config.EnableChunkedPrefill && numNew < seq.NumTokens - seq.NumComputedTokens) continue;
             Debug.Assert(numNew > 0, "running sequence with nothing to compute");
-            // A decoding sequence may verify draft tokens in the same pass, if their KV slots are free (drafts never preempt).
+            // A decoding sequence may verify draft tokens in the same pass, if their KV slots are free (drafts never preempt) and
+            // every running sequence after it keeps at least one token of the budget (drafts never delay another's decode).
             seq.Draft.Clear();
-            if (speculate && numNew == 1 && seq.NumTokens - seq.NumComputedTokens == 1) ProposeDraft(seq, budget);
+            if (speculate && numNew == 1 && seq.NumTokens - seq.NumComputedTokens == 1) ProposeDraft(seq, budget - (_running.Count - i - 1));
             if (seq.Draft.Count > 0 && !kvCache.TryAllocateSlots(seq, 1 + seq.Draft.Count)) seq.Draft.Clear();
             bool allocated = true;
             while (!kvCache.TryAllocateSlots(seq, numNew))
