@@ -55,7 +55,7 @@ public class SpeculativeDecodingTests
         }
     }
 
-    public static TheoryData<string> Cases() => ["greedy", "seeded", "penalties", "stops", "preemption", "alone", "context", "budget"];
+    public static TheoryData<string> Cases() => ["greedy", "seeded", "penalties", "stops", "preemption", "alone", "context", "budget", "structured"];
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -72,6 +72,11 @@ public class SpeculativeDecodingTests
             "alone" => i => SamplingParams.Greedy(i == 0 ? 200 : 1),
             "context" => i => new SamplingParams { Temperature = 0, MaxTokens = null, IgnoreEos = true }, // to the end of the context
             "budget" => i => SamplingParams.Greedy(80) with { IgnoreEos = true },
+            "structured" => i => new SamplingParams
+            {
+                Temperature = i % 2 == 0 ? 0 : 0.8f, Seed = i, MaxTokens = 150,
+                StructuredOutput = StructuredOutput.JsonSchema("""{"type": "array", "items": {"type": "object", "properties": {"name": {"enum": ["Lily", "Tom", "Ben"]}, "age": {"type": "integer", "minimum": 1, "maximum": 9}}, "required": ["name", "age"], "additionalProperties": false}, "minItems": 3, "maxItems": 6}"""),
+            },
             _ => throw new ArgumentException(name),
         };
         if (name == "preemption") config = config with { NumKvBlocks = 24, BlockSize = 8 }; // four sequences cannot all fit
@@ -88,7 +93,7 @@ public class SpeculativeDecodingTests
     }
 
     [Fact]
-    public void StructuredRequestsAndPromptScoringRunTokenByTokenBesideSpeculatingOnes()
+    public void StructuredAndPromptScoredRequestsMixWithSpeculatingOnes()
     {
         var config = new EngineConfig { NumSpeculativeTokens = 3, PromptLookupMin = 1 };
         Func<int, SamplingParams> sampling = i => i switch

@@ -113,10 +113,11 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
 
     // Fills seq.Draft with up to k tokens the prompt-lookup proposer finds, within the step's budget and the request's output
     // limit (the verified pass also yields one token of its own; the limit is capped by the context, so drafts never pass it).
-    // Structured output and prompt scoring run token by token.
+    // Prompt scoring runs token by token. (A structured-output sequence drafts too: each row is masked with the grammar state
+    // after the tokens accepted before it, so a draft the grammar forbids is simply not sampled.)
     private void ProposeDraft(Sequence seq, int budget)
     {
-        if (proposer is null || seq.Guide is not null || seq.NeedsPromptLogprobs) return;
+        if (proposer is null || seq.NeedsPromptLogprobs) return;
         int room = Math.Min(config.NumSpeculativeTokens, budget - 1);
         room = Math.Min(room, seq.MaxTokens - seq.NumOutputTokens - 1);
         if (room > 0) proposer.Propose(seq.Tokens, room, seq.Draft);
