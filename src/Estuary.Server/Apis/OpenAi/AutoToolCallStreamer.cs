@@ -3,8 +3,8 @@
 // out as content as it comes, or as tool-call deltas through a ToolCallStreamer.
 // Invariant: for any split of the text into pieces, the content pieces add up to the text when it is an answer, and the
 // deltas to its calls when it is calls (then no content goes out).
-using Estuary.Engine.Tools;
 using System.Text;
+using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 

@@ -1,10 +1,10 @@
 // The OpenAI-compatible API: GET /v1/models, POST /v1/chat/completions and /v1/completions, whole or as SSE chunks ending in
 // "data: [DONE]". Invariant: n choices are n engine requests (seed+i when seeded) sharing the prompt's cached blocks, and a
 // client that disconnects aborts all of them.
-using Estuary.Engine.Tools;
 using System.Text;
 using Estuary.Engine;
 using Estuary.Engine.Sampling;
+using Estuary.Engine.Tools;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;

@@ -2,9 +2,9 @@
 // name first, then parameters) into OpenAI tool-call deltas as it arrives: a call's id and name once its name is complete,
 // then its arguments piece by piece, exactly the characters of P (the text ToToolCalls reads with GetRawText).
 // Invariant: for any split of the text into pieces, the deltas add up to the calls of the whole text.
-using Estuary.Engine.Tools;
 using System.Text;
 using System.Text.RegularExpressions;
+using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 
