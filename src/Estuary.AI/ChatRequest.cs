@@ -11,7 +11,8 @@ using Microsoft.Extensions.AI;
 namespace Estuary.AI;
 
 /// <summary>What a chat call asks the engine for: the prompt, the sampling, and how the reply uses the tools (null: no tools; None: shown, not called).</summary>
-internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, ToolCallMode? ToolMode, string? FunctionName)
+/// <param name="SingleCall">Whether a reply may also be one call as a bare object (auto without a response format).</param>
+internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, ToolCallMode? ToolMode, string? FunctionName, bool SingleCall = false)
 {
     /// <summary>The names ChatOptions.AdditionalProperties may carry for settings ChatOptions has no property for.</summary>
     public const string MinPKey = "min_p", RepetitionPenaltyKey = "repetition_penalty", MinTokensKey = "min_tokens",
@@ -38,13 +39,14 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         var structured = sampling.StructuredOutput ?? ResponseFormat(options.ResponseFormat);
         var (mode, functionName, tools, toolsJson) = Tools(options);
         // A JSON response format goes with the tools: under auto the reply is calls or such an answer; calls otherwise.
+        bool singleCall = mode is { } auto && ToolCalls.AllowsSingleCall(auto, structured);
         if (mode is { } m) structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true, structured);
         sampling = sampling with { StructuredOutput = structured };
 
         int[] promptIds = chatFormat is TemplateChatFormat template
             ? template.BuildPrompt(turns, addGenerationPrompt: true, continueFinalMessage: false, mode is null ? null : toolsJson)
             : chatFormat.BuildPrompt(ToolConversation.AsPlainTurns(turns, mode is null ? null : toolsJson), sampling.MaxTokens ?? 0);
-        return new ChatRequest(promptIds, sampling, mode, functionName);
+        return new ChatRequest(promptIds, sampling, mode, functionName, singleCall);
     }
 
     // ModelId selects a LoRA adapter by name; the base model's id (or none) is the base model.

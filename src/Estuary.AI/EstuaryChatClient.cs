@@ -97,7 +97,7 @@ public sealed class EstuaryChatClient : IChatClient
         {
             reply.Append(output.NewText);
             last = output;
-            if (IsText(request.ToolMode, reply) && reply.Length > released)
+            if (IsText(request, reply) && reply.Length > released)
             {
                 yield return Update(responseId, created, new TextContent(reply.ToString(released, reply.Length - released)));
                 released = reply.Length;
@@ -106,7 +106,7 @@ public sealed class EstuaryChatClient : IChatClient
         if (last is null) yield break; // aborted before anything was produced
 
         var text = reply.ToString();
-        var calls = IsText(request.ToolMode, reply) ? null : Calls(request, text, last.FinishReason);
+        var calls = IsText(request, reply) ? null : Calls(request, text, last.FinishReason);
         var final = Update(responseId, created);
         if (calls is not null)
         {
@@ -136,13 +136,14 @@ public sealed class EstuaryChatClient : IChatClient
     private ChatResponseUpdate Update(string responseId, DateTimeOffset created, AIContent? content = null) =>
         new(ChatRole.Assistant, content is null ? [] : [content]) { ResponseId = responseId, MessageId = responseId, CreatedAt = created, ModelId = ModelId };
 
-    // Whether the reply so far is plain text that may go out: no tools, or an "auto" reply that began with something other than "[".
-    private static bool IsText(ToolCallMode? mode, StringBuilder reply)
+    // Whether the reply so far is plain text that may go out: no tools, or an "auto" reply that began with something other
+    // than "[" (or "{", when a bare call object is allowed).
+    private static bool IsText(ChatRequest request, StringBuilder reply)
     {
-        if (mode is null or ToolCallMode.None) return true;
-        if (mode != ToolCallMode.Auto) return false;
+        if (request.ToolMode is null or ToolCallMode.None) return true;
+        if (request.ToolMode != ToolCallMode.Auto) return false;
         for (int i = 0; i < reply.Length; i++)
-            if (reply[i] is not (' ' or '\t' or '\n' or '\r')) return reply[i] != '[';
+            if (reply[i] is not (' ' or '\t' or '\n' or '\r')) return !(reply[i] == '[' || request.SingleCall && reply[i] == '{');
         return false;
     }
 
@@ -152,7 +153,7 @@ public sealed class EstuaryChatClient : IChatClient
         if (reason != FinishReason.Stop) return null;
         if (request.ToolMode == ToolCallMode.Named)
             return Arguments(text) is { } args ? [new FunctionCallContent(ToolCalls.NewCallId(), request.FunctionName!, args)] : null;
-        if (ToolCalls.TryParseCalls(text) is not { } parsed) return null;
+        if (ToolCalls.TryParseCalls(text, request.SingleCall) is not { } parsed) return null;
         var calls = new List<FunctionCallContent>();
         foreach (var (name, arguments) in parsed)
         {

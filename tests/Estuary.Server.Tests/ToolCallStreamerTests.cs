@@ -56,14 +56,16 @@ public sealed class AutoToolCallStreamerTests
     [InlineData("  \n ")]
     [InlineData("")]
     [InlineData(" \n[{\"name\":\"add\",\"parameters\":{\"a\":1,\"b\":[2]}},{\"name\":\"now\",\"parameters\":{}}]")]
-    public void AReplyStreamsAsTheWholeTextOrAsItsCallsHoweverItIsSplit(string text)
+    [InlineData("{\"name\": \"add\", \"parameters\": {\"a\": {\"x\": \"}\"}}}", true)]
+    [InlineData("{not a call, since bare objects are text here}", false)]
+    public void AReplyStreamsAsTheWholeTextOrAsItsCallsHoweverItIsSplit(string text, bool singleCall = true)
     {
-        var expected = ToolCalls.TryParseCalls(text);
-        Assert.Equal(expected is not null, ToolCalls.IsCallsReply(text));
+        var expected = ToolCalls.TryParseCalls(text, singleCall);
+        Assert.Equal(expected is not null, ToolCalls.IsCallsReply(text, singleCall));
         var random = new Random(text.Length);
         for (int split = 0; split < 40; split++)
         {
-            var streamer = new AutoToolCallStreamer();
+            var streamer = new AutoToolCallStreamer(singleCall);
             var content = new System.Text.StringBuilder();
             var names = new Dictionary<int, string>();
             var arguments = new Dictionary<int, string>();

@@ -167,6 +167,37 @@ public sealed class ToolCallingTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task AutoTakesOneCallWrittenAsABareObject()
+    {
+        // Llama 3.x chat templates ask for {"name": …, "parameters": {…}}: under "auto" that is a call too, streamed or not.
+        var tokenizer = fx.Stories.Engine.Tokenizer;
+        int brace = Enumerable.Range(0, tokenizer.VocabSize).First(id => tokenizer.TokenBytes(id) is [(byte)'{']);
+        for (int seed = 0; seed < 3; seed++)
+        {
+            var options = Options(ChatToolChoice.CreateAutoChoice(), seed);
+            options.LogitBiases[brace] = 100;
+            ChatCompletion c = await Chat().CompleteChatAsync([new UserChatMessage("2+2?")], options);
+            Assert.Equal(ChatFinishReason.ToolCalls, c.FinishReason);
+            var call = Assert.Single(c.ToolCalls);
+            AssertValidCall(call.FunctionName, call.FunctionArguments.ToString());
+            var arguments = new StringBuilder();
+            string? name = null;
+            ChatFinishReason? reason = null;
+            await foreach (var update in Chat().CompleteChatStreamingAsync([new UserChatMessage("2+2?")], options))
+            {
+                foreach (var part in update.ToolCallUpdates)
+                {
+                    Assert.Equal(0, part.Index);
+                    name ??= part.FunctionName;
+                    arguments.Append(part.FunctionArgumentsUpdate?.ToString());
+                }
+                reason ??= update.FinishReason;
+            }
+            Assert.Equal((call.FunctionName, call.FunctionArguments.ToString(), ChatFinishReason.ToolCalls), (name, arguments.ToString(), reason));
+        }
+    }
+
+    [Fact]
     public async Task AutoWithAResponseFormatRepliesWithCallsOrAnAnswerValidAgainstIt()
     {
         var kinds = new HashSet<string>();

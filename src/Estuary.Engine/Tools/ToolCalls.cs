@@ -1,7 +1,8 @@
 // Function calling done model-independently, by constraining the reply (vLLM's way for named and "required" tool choices,
 // TGI's idea of constraining the choice itself for "auto"): a named function's reply is JSON valid against its parameters;
 // "required" is a JSON array of {"name", "parameters"} calls of the listed tools; "auto" is free text, or that array when the
-// reply begins with "[". Shared by the server's OpenAI API and the in-process chat client.
+// reply begins with "[" (or with "{": one call written as a bare object, the form Llama 3.x chat templates ask for). Shared by
+// the server's OpenAI API and the in-process chat client.
 // Invariant: every reply the constraint allows under Required, and every Auto reply that IsCallsReply, parses with
 // TryParseCalls once complete into calls of the listed tools with arguments valid against their schemas.
 using System.Text.Json;
@@ -39,7 +40,7 @@ public static class ToolCalls
             case ToolCallMode.Required:
                 return StructuredOutput.JsonSchema(CallsSchema(tools, parallel));
             case ToolCallMode.Auto when answerFormat is null:
-                return StructuredOutput.JsonSchemaOrText(CallsSchema(tools, parallel));
+                return StructuredOutput.JsonSchemaOrText(CallsSchema(tools, parallel, singleCallToo: true));
             case ToolCallMode.Auto:
                 return StructuredOutput.JsonSchema(CallsOrAnswerSchema(CallsSchema(tools, parallel), answerFormat));
             default:
@@ -48,17 +49,25 @@ public static class ToolCalls
     }
 
     /// <summary>
-    /// The calls in a finished "required" or "auto" reply, [{"name": …, "parameters": {…}}, …] (after whitespace), as (name,
-    /// arguments JSON); null when the text is not such an array (an answer, or an array a stop string or the length cut).
+    /// Whether a reply under <paramref name="mode"/> may also be one call written as a bare object, {"name": …, "parameters":
+    /// {…}}: under Auto without an answer format (with one, "{" begins the answer).
     /// </summary>
-    public static List<(string Name, string Arguments)>? TryParseCalls(string reply)
+    public static bool AllowsSingleCall(ToolCallMode mode, StructuredOutput? answerFormat) => mode == ToolCallMode.Auto && answerFormat is null;
+
+    /// <summary>
+    /// The calls in a finished "required" or "auto" reply, [{"name": …, "parameters": {…}}, …] (after whitespace), or, with
+    /// <paramref name="singleCall"/>, one such object alone, as (name, arguments JSON); null when the text is not that (an
+    /// answer, or calls a stop string or the length cut).
+    /// </summary>
+    public static List<(string Name, string Arguments)>? TryParseCalls(string reply, bool singleCall = false)
     {
-        if (!IsCallsReply(reply)) return null;
+        if (!IsCallsReply(reply, singleCall)) return null;
         try
         {
             using var doc = JsonDocument.Parse(reply);
             var calls = new List<(string, string)>();
-            foreach (var call in doc.RootElement.EnumerateArray())
+            var root = doc.RootElement;
+            foreach (var call in root.ValueKind == JsonValueKind.Object ? [root] : root.EnumerateArray().ToArray())
                 calls.Add((call.GetProperty("name").GetString()!, call.GetProperty("parameters").GetRawText()));
             return calls.Count > 0 ? calls : null;
         }
@@ -68,11 +77,14 @@ public static class ToolCalls
         }
     }
 
-    /// <summary>Whether a reply is (the beginning of) an array of calls: its first character other than JSON whitespace is "[".</summary>
-    public static bool IsCallsReply(string reply)
+    /// <summary>
+    /// Whether a reply is (the beginning of) calls: its first character other than JSON whitespace is "[", or "{" when a
+    /// <paramref name="singleCall"/> object is allowed.
+    /// </summary>
+    public static bool IsCallsReply(string reply, bool singleCall = false)
     {
         int start = FirstNonWhitespace(reply);
-        return start >= 0 && reply[start] == '[';
+        return start >= 0 && (reply[start] == '[' || singleCall && reply[start] == '{');
     }
 
     /// <summary>The index of the first character that is not JSON whitespace (what may lead an "auto" reply), or -1.</summary>
@@ -118,7 +130,8 @@ public static class ToolCalls
     // {"type": "array", "minItems": 1, "items": {"anyOf": [{"type": "object", "properties": {"name": {"enum": [N]},
     // "parameters": P}, "required": ["name", "parameters"], "additionalProperties": false}, …]}} with every tool's $defs
     // moved to the top (its $refs point at the root), as vLLM builds it.
-    private static string CallsSchema(IReadOnlyList<ToolDefinition> tools, bool parallel)
+    // With singleCallToo: {"anyOf": [that array, {"anyOf": [the same call objects]}]}, the $defs still at the top.
+    private static string CallsSchema(IReadOnlyList<ToolDefinition> tools, bool parallel, bool singleCallToo = false)
     {
         var defs = new JsonObject();
         var branches = new JsonArray();
@@ -144,8 +157,9 @@ public static class ToolCalls
                 ["additionalProperties"] = false,
             });
         }
-        var schema = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = new JsonObject { ["anyOf"] = branches } };
+        var schema = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = new JsonObject { ["anyOf"] = branches.DeepClone() } };
         if (!parallel) schema["maxItems"] = 1;
+        if (singleCallToo) schema = new JsonObject { ["anyOf"] = new JsonArray(schema, new JsonObject { ["anyOf"] = branches }) };
         if (defs.Count > 0)
         {
             schema["$defs"] = defs;

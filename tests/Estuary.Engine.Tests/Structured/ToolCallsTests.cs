@@ -33,6 +33,14 @@ public sealed class ToolCallsTests
         var auto = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto));
         Assert.True(auto.Accepts("Hello"));
         Assert.True(auto.Accepts("""[{"name":"add","parameters":{"a":1}},{"name":"now","parameters":{}}]"""));
+        // One call as a bare object (what Llama 3.x chat templates ask for) is a call too; any other "{" is not text.
+        Assert.True(auto.Accepts("""{"name": "add", "parameters": {"a": 7}}"""));
+        Assert.False(auto.AcceptsPrefix("""{"city": """));
+        Assert.Equal([("add", """{"a": 7}""")], ToolCalls.TryParseCalls("""{"name": "add", "parameters": {"a": 7}}""", singleCall: true)!);
+        Assert.Null(ToolCalls.TryParseCalls("""{"name": "add", "parameters": {"a": 7}}"""));
+        Assert.True(ToolCalls.AllowsSingleCall(ToolCallMode.Auto, null));
+        Assert.False(ToolCalls.AllowsSingleCall(ToolCallMode.Auto, StructuredOutput.JsonObject()));
+        Assert.False(ToolCalls.AllowsSingleCall(ToolCallMode.Required, null));
 
         // A JSON answer format: calls or an answer, never free text; the format does not apply to a reply that must be calls.
         var answerOrCalls = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonSchema(Pet)));
@@ -40,6 +48,7 @@ public sealed class ToolCallsTests
         Assert.True(answerOrCalls.Accepts("""[{"name":"add","parameters":{"a":1}}]"""));
         Assert.False(answerOrCalls.AcceptsPrefix("Hello"));
         Assert.False(answerOrCalls.Accepts("""{"name": "Rex"}"""));
+        Assert.False(answerOrCalls.Accepts("""{"name": "add", "parameters": {"a": 7}}""")); // with an answer format, "{" is the answer
         var anyObject = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonObject()));
         Assert.True(anyObject.Accepts("""{"anything": [1, 2]}"""));
         var (plain, withFormat) = (ToolCalls.Constraint(Tools, ToolCallMode.Required), ToolCalls.Constraint(Tools, ToolCallMode.Required, answerFormat: StructuredOutput.JsonSchema(Pet)));

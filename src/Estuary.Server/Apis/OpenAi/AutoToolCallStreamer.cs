@@ -1,6 +1,6 @@
 // Streams a reply under tool_choice "auto", which the grammar makes either free text or (when its first character other
-// than whitespace is "[") an array of calls: leading whitespace is held until that character arrives, then the reply goes
-// out as content as it comes, or as tool-call deltas through a ToolCallStreamer.
+// than whitespace is "[", or "{" for one call as a bare object) calls: leading whitespace is held until that character
+// arrives, then the reply goes out as content as it comes, or as tool-call deltas through a ToolCallStreamer.
 // Invariant: for any split of the text into pieces, the content pieces add up to the text when it is an answer, and the
 // deltas to its calls when it is calls (then no content goes out).
 using System.Text;
@@ -8,17 +8,19 @@ using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-internal sealed class AutoToolCallStreamer
+/// <summary>A streamer for one reply; <paramref name="singleCall"/>: a bare call object ("{") is calls too.</summary>
+internal sealed class AutoToolCallStreamer(bool singleCall = false)
 {
     private readonly StringBuilder _held = new();
     private readonly ToolCallStreamer _calls = new();
     private bool? _isCalls;
+    private bool _bareObject;
 
-    /// <summary>Whether the reply is an array of calls, once known.</summary>
+    /// <summary>Whether the reply is calls, once known.</summary>
     public bool IsCalls => _isCalls == true;
 
-    /// <summary>Whether the reply is an array of calls that was closed.</summary>
-    public bool IsCompleteCalls => _isCalls == true && _calls.IsComplete;
+    /// <summary>Whether the reply is calls that were closed (the array, or the bare object).</summary>
+    public bool IsCompleteCalls => _isCalls == true && (_bareObject ? _calls.ClosedCalls == 1 : _calls.IsComplete);
 
     /// <summary>
     /// The content and the call deltas that <paramref name="text"/>, the next piece of the reply, lets out; at the end of the
@@ -37,9 +39,11 @@ internal sealed class AutoToolCallStreamer
                 _held.Clear();
                 return (held, []);
             }
-            _isCalls = held[start] == '[';
+            _isCalls = ToolCalls.IsCallsReply(held, singleCall);
+            _bareObject = held[start] == '{';
             _held.Clear();
-            text = held;
+            // A bare call object streams as the first call of an array.
+            text = _isCalls.Value && _bareObject ? "[" + held : held;
         }
         return _isCalls.Value ? ("", _calls.Add(text)) : (text, []);
     }

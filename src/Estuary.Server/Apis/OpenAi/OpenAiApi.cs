@@ -47,6 +47,7 @@ internal static class OpenAiApi
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var tools = OpenAiTools.Read(r);
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null, tools) with { LoraName = lora };
+        bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, OpenAiStructuredOutput.Read(r).Spec);
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson);
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
@@ -85,7 +86,7 @@ internal static class OpenAiApi
             var choices = new ChatChoice[n];
             for (int i = 0; i < n; i++)
             {
-                var (message, reason) = Reply(tools, texts[i].ToString(), reasons[i] ?? "abort");
+                var (message, reason) = Reply(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort");
                 choices[i] = new ChatChoice(i, message, logprobs[i] is { } l ? new ChatLogprobs(l) : null, reason);
             }
             return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
@@ -122,7 +123,7 @@ internal static class OpenAiApi
                     delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                     break;
                 case ToolCallMode.Auto:
-                    var auto = autoStreamers[i] ??= new AutoToolCallStreamer();
+                    var auto = autoStreamers[i] ??= new AutoToolCallStreamer(singleCall);
                     var (content, calls) = auto.Add(o.NewText, o.Finished);
                     if (o.Finished && reason == "stop" && auto.IsCompleteCalls) reason = "tool_calls";
                     if (content.Length == 0 && calls.Count == 0 && lp is null && !o.Finished) continue;
@@ -146,13 +147,13 @@ internal static class OpenAiApi
     /// array cut short (length, abort, a stop string) is not complete and is returned as text. (Streamed, the calls go out as
     /// they come, so a cut array ends with its partial calls and the finish reason it had.)
     /// </summary>
-    private static (ChatMessageOut Message, string Reason) Reply(ToolPlan? tools, string text, string reason)
+    private static (ChatMessageOut Message, string Reason) Reply(ToolPlan? tools, bool singleCall, string text, string reason)
     {
         switch (tools?.Mode)
         {
             case ToolCallMode.Named:
                 return (new ChatMessageOut(null, [new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
-            case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text) is { } parsed:
+            case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text, singleCall) is { } parsed:
                 var calls = parsed.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(null, calls), "tool_calls");
             default:

@@ -23,6 +23,9 @@ internal sealed partial class ToolCallStreamer
     /// <summary>Whether the array was closed (every call complete).</summary>
     public bool IsComplete => _place == Place.Done;
 
+    /// <summary>How many calls were closed so far.</summary>
+    public int ClosedCalls { get; private set; }
+
     /// <summary>The deltas that <paramref name="text"/>, the next piece of the output, completes or extends.</summary>
     public List<ToolCallDelta> Add(string text)
     {
@@ -87,7 +90,11 @@ internal sealed partial class ToolCallStreamer
                 if (_place == Place.InValue && !_scalar && _depth == 0 && !_inString && arguments.Length > 0 && c == '"') _place = Place.AfterValue;
                 break;
             case Place.AfterValue:
-                if (c == '}') _place = Place.BetweenCalls;
+                if (c == '}')
+                {
+                    _place = Place.BetweenCalls;
+                    ClosedCalls++;
+                }
                 break;
         }
     }
