@@ -63,6 +63,22 @@ public sealed class EstuaryChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task ConcurrentCallsBatchTogetherAndGiveTheRepliesTheyGiveAlone()
+    {
+        // One engine serves every caller: concurrent calls share its steps, and batching changes no reply (seeded sampling).
+        string[] prompts = ["Tell me a story", "Who was Lily?", "What did Tom see?", "Once upon a time", "The cat", "A big dog", "The sun", "Ben"];
+        ChatOptions Options(int i) => new() { Temperature = 0.8f, Seed = 100 + i, MaxOutputTokens = 40 };
+        var alone = new List<string>();
+        for (int i = 0; i < prompts.Length; i++) alone.Add((await _client.GetResponseAsync(prompts[i], Options(i))).Text);
+        long stepsBefore = _client.Engine.Stats.NumSteps;
+        var together = await Task.WhenAll(prompts.Select((p, i) => _client.GetResponseAsync(p, Options(i))));
+        Assert.Equal(alone, together.Select(r => r.Text));
+        long steps = _client.Engine.Stats.NumSteps - stepsBefore;
+        Assert.True(steps < 100, $"{steps} steps for 8 × 40 tokens: the calls did not share steps");
+        await AssertAllBlocksFreeAsync();
+    }
+
+    [Fact]
     public async Task StreamedUpdatesAddUpToTheWholeReply()
     {
         var options = new ChatOptions { Temperature = 0.9f, Seed = 7, MaxOutputTokens = 40 };
