@@ -76,7 +76,8 @@ internal static class ServeCommand
         await using var server = EstuaryServer.Create(engine, format, options);
         await server.StartAsync();
         Console.Error.WriteLine($"serving '{options.ServedModelName}' on {string.Join(", ", server.Addresses)} " +
-            $"(/inference, OpenAI /v1, Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}); Ctrl-C stops");
+            $"(/inference, OpenAI /v1, Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}" +
+            $"{Speculation(engine.Engine.Config)}); Ctrl-C stops");
         using var stopLogging = new CancellationTokenSource();
         var logging = logStats is { } every ? StatsLog.RunAsync(() => engine.Stats, every, Console.Error, stopLogging.Token) : Task.CompletedTask;
         await server.WaitForShutdownAsync();
@@ -85,6 +86,11 @@ internal static class ServeCommand
         Console.Error.WriteLine("stopped");
         return 0;
     }
+
+    // "; speculative decoding: ngram, 4 tokens, n-grams of 2–4" when it is on.
+    private static string Speculation(EngineConfig config) => config.NumSpeculativeTokens == 0 ? "" :
+        $"; speculative decoding: ngram, {config.NumSpeculativeTokens} tokens, n-grams of {config.PromptLookupMin}–{config.PromptLookupMax}" +
+        (config.SpeculativeDisableBySize is { } n ? $", off from {n} requests" : "");
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
