@@ -29,7 +29,7 @@ public static class ChatRoles
             {
                 if (!allowTools)
                     throw new ArgumentException($"message {i} is a tool {(m.Role == Tool ? "result" : "call")}; this model's built-in chat format has no tool turns " +
-                        "(serve it with a chat template that renders them, --chat-template)", paramName);
+                        "(write them as text first with ToolConversation.AsPlainTurns, as the server does, or use a chat template that renders them)", paramName);
             }
             else if (m.Role is not (System or User or Assistant))
                 throw new ArgumentException($"message {i} has unknown role '{m.Role}'; valid roles are system, user, assistant, tool", paramName);
