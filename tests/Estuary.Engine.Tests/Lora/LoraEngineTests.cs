@@ -30,6 +30,24 @@ public sealed class LoraEngineTests : IDisposable
     }
 
     [Fact]
+    public void SpeculativeDecodingKeepsTheReferenceIdsOfAdapterAndBaseRequests()
+    {
+        // Drafts run with their sequence's adapter; base and adapter requests mixed in one batch give the same ids as without
+        // speculation, and the adapter's are still the merged reference.
+        var cases = ReferenceCases.Load("lora");
+        var prompts = cases.Select(c => c.PromptIds).Concat(cases.Select(c => c.PromptIds)).ToArray();
+        var sampling = prompts.Select((_, i) => Greedy(i < cases.Count ? "bible" : null) with { MaxTokens = 64 }).ToArray();
+        var loras = new Dictionary<string, string> { ["bible"] = s_adapter };
+        using var plain = Llm.Load(s_base, Config(), loras: loras);
+        using var speculative = Llm.Load(s_base, Config() with { NumSpeculativeTokens = 4, PromptLookupMin = 1 }, loras: loras);
+        var expected = plain.Generate(prompts, sampling);
+        var actual = speculative.Generate(prompts, sampling);
+        for (int i = 0; i < prompts.Length; i++) Assert.Equal(expected[i].OutputIds, actual[i].OutputIds);
+        for (int i = 0; i < cases.Count; i++) Assert.Equal(cases[i].GreedyIds, actual[i].OutputIds[..cases[i].GreedyIds.Length]);
+        Assert.True(speculative.Engine.Stats.NumAcceptedDraftTokens > 0);
+    }
+
+    [Fact]
     public void FactorsInTheModelDTypeStillGiveTheReferenceGreedyIdsButAreNotBitExact()
     {
         // The fixture base is 16-bit and its adapter F32: --lora-dtype auto rounds the factors, as vLLM does by default.
