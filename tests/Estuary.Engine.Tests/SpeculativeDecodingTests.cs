@@ -109,6 +109,25 @@ public class SpeculativeDecodingTests
         Assert.True(stats.NumAcceptedDraftTokens > 0);
     }
 
+    [Theory]
+    [InlineData("baichuan2-bible-256-awq-rtn", "none")] // AWQ INT4 weights
+    [InlineData("baichuan2-bible-256", "int8")]         // INT8 weights quantized at load
+    public void QuantizedModelsGiveTheSameOutputsToo(string folder, string quantization)
+    {
+        // The quantized matmuls are batch-invariant as well, so a draft row equals the one-token row it stands for.
+        var config = new EngineConfig { NumThreads = 1, Quantization = quantization == "int8" ? Estuary.Models.Quantization.QuantizationMode.Int8 : default };
+        var text = File.ReadAllText(Fixtures.Path(Path.Combine("baichuan2-bible-256", "heldout.txt")))[..300]; // about 240 of the 512 tokens of context
+        (GenerationResult, EngineStats) Generate(EngineConfig c)
+        {
+            using var llm = Llm.Load(Fixtures.Path(folder), c);
+            return (llm.Generate([text], SamplingParams.Greedy(120) with { IgnoreEos = true })[0], llm.Engine.Stats);
+        }
+        var (plain, _) = Generate(config);
+        var (speculative, stats) = Generate(config with { NumSpeculativeTokens = 4, PromptLookupMin = 1 });
+        Assert.Equal(plain.OutputIds, speculative.OutputIds);
+        Assert.True(stats.NumAcceptedDraftTokens > 0, $"no draft accepted: {stats}");
+    }
+
     [Fact]
     public void DisableByBatchSizeStopsDraftingWhileTheBatchIsLarge()
     {
