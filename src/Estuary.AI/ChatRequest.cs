@@ -16,7 +16,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
 {
     /// <summary>The names ChatOptions.AdditionalProperties may carry for settings ChatOptions has no property for.</summary>
     public const string MinPKey = "min_p", RepetitionPenaltyKey = "repetition_penalty", MinTokensKey = "min_tokens",
-        IgnoreEosKey = "ignore_eos", LogitBiasKey = "logit_bias", StructuredOutputKey = "structured_output";
+        IgnoreEosKey = "ignore_eos", LogitBiasKey = "logit_bias", StructuredOutputKey = "structured_output", ToolPromptKey = "tool_prompt";
 
     /// <exception cref="ArgumentException">bad messages, options or values (the message names the option).</exception>
     /// <exception cref="NotSupportedException">an option this client cannot honour (server-side conversations, hosted tools).</exception>
@@ -45,7 +45,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
 
         int[] promptIds = chatFormat is TemplateChatFormat template
             ? template.BuildPrompt(turns, addGenerationPrompt: true, continueFinalMessage: false, mode is null ? null : toolsJson)
-            : chatFormat.BuildPrompt(ToolConversation.AsPlainTurns(turns, mode is null ? null : toolsJson), sampling.MaxTokens ?? 0);
+            : chatFormat.BuildPrompt(ToolConversation.AsPlainTurns(turns, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties)), sampling.MaxTokens ?? 0);
         return new ChatRequest(promptIds, sampling, mode, functionName, singleCall);
     }
 
@@ -70,6 +70,10 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
             sampling = sampling with { StructuredOutput = value as StructuredOutput ?? throw new ArgumentException($"AdditionalProperties['{StructuredOutputKey}'] must be an Estuary.Engine.StructuredOutput", "options") };
         return sampling;
     }
+
+    private static string? ToolPrompt(AdditionalPropertiesDictionary? extra) =>
+        extra is null || !extra.TryGetValue(ToolPromptKey, out var value) ? null
+            : value as string ?? throw new ArgumentException($"AdditionalProperties['{ToolPromptKey}'] must be a string", "options");
 
     private static T Get<T>(AdditionalPropertiesDictionary extra, string key) =>
         extra.TryGetValue<T>(key, out var value) && value is not null ? value

@@ -19,6 +19,11 @@ public sealed record ServerOptions
     public bool ExcludeInputInOutput { get; init; }
     /// <summary>Largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;
+    /// <summary>
+    /// What the system message says before the tools when a built-in chat format (no tool turns) gets them as text (TGI's
+    /// --tool-prompt; a request's tool_prompt overrides it); null = ToolConversation.Instructions.
+    /// </summary>
+    public string? ToolPrompt { get; init; }
     /// <summary>How long shutdown waits for in-flight requests before aborting them.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

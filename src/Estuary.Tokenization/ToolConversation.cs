@@ -18,10 +18,11 @@ public static class ToolConversation
 
     /// <summary>
     /// <paramref name="messages"/> with the functions of <paramref name="toolsJson"/> (OpenAI's tools list, or null when the
-    /// request uses none) described in the system message, and tool calls and results written as text.
+    /// request uses none) described in the system message after <paramref name="instructions"/> (TGI's tool_prompt;
+    /// <see cref="Instructions"/> when null), and tool calls and results written as text.
     /// </summary>
     /// <exception cref="ArgumentException">the tools are not OpenAI's list of functions.</exception>
-    public static IReadOnlyList<ChatMessage> AsPlainTurns(IReadOnlyList<ChatMessage> messages, string? toolsJson)
+    public static IReadOnlyList<ChatMessage> AsPlainTurns(IReadOnlyList<ChatMessage> messages, string? toolsJson, string? instructions = null)
     {
         bool hasTurns = messages.Any(m => m is not null && (m.Role == ChatRoles.Tool || m.ToolCalls is { Count: > 0 }));
         if (toolsJson is null && !hasTurns) return messages;
@@ -30,7 +31,7 @@ public static class ToolConversation
         if (toolsJson is not null)
         {
             var system = messages.Count > 0 && messages[0]?.Role == ChatRoles.System ? messages[0].Content + "\n\n" : "";
-            turns.Add(new ChatMessage(ChatRoles.System, system + Instructions + "\n" + Describe(toolsJson)));
+            turns.Add(new ChatMessage(ChatRoles.System, system + (instructions ?? Instructions) + "\n" + Describe(toolsJson)));
         }
         foreach (var m in messages)
         {

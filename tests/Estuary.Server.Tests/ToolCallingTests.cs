@@ -291,6 +291,21 @@ public sealed class ToolCallingTests(ServerFixture fx)
         ];
         var expected = format.BuildPrompt(Tokenization.ToolConversation.AsPlainTurns(history, tools), 5);
         Assert.Equal(expected.Length, doc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        // TGI's tool_prompt replaces the instructions before the tools.
+        const string toolPrompt = "Functions below. Reply with a JSON array of calls to use them.";
+        using var custom = await fx.Client.PostAsync("/v1/chat/completions", new StringContent(
+            $$"""{"messages":{{messages}},"tools":{{tools}},"tool_prompt":"{{toolPrompt}}","max_tokens":5}""", Encoding.UTF8, "application/json"));
+        using var customDoc = JsonDocument.Parse(await custom.Content.ReadAsStringAsync());
+        var customExpected = format.BuildPrompt(Tokenization.ToolConversation.AsPlainTurns(history, tools, toolPrompt), 5);
+        Assert.NotEqual(expected.Length, customExpected.Length);
+        Assert.Equal(customExpected.Length, customDoc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+        // The server's --tool-prompt is the default a request's tool_prompt overrides.
+        var withDefault = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", ToolPrompt = toolPrompt });
+        using var byDefault = await withDefault.PostAsync("/v1/chat/completions", new StringContent(
+            $$"""{"messages":{{messages}},"tools":{{tools}},"max_tokens":5}""", Encoding.UTF8, "application/json"));
+        using var defaultDoc = JsonDocument.Parse(await byDefault.Content.ReadAsStringAsync());
+        Assert.Equal(customExpected.Length, defaultDoc.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
     }
 
     [Theory]

@@ -30,6 +30,14 @@ public class ToolConversationTests
     }
 
     [Fact]
+    public void AToolPromptReplacesTheInstructions()
+    {
+        const string chinese = "如需调用函数，只回复 JSON 数组 [{\"name\": …, \"parameters\": {…}}]。";
+        var turns = ToolConversation.AsPlainTurns([new ChatMessage("user", "2+3?")], Tools, chinese);
+        Assert.Equal(chinese + "\n- add(a: integer, unit?: \"c\"|\"f\"): Adds two integers\n- now()", turns[0].Content);
+    }
+
+    [Fact]
     public void WithoutToolsOnlyTheTurnsAreWrittenAndPlainConversationsAreUntouched()
     {
         var turns = ToolConversation.AsPlainTurns(Conversation, null);

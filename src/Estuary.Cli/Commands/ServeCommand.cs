@@ -21,6 +21,7 @@ internal static class ServeCommand
         var servedName = new Option<string?>("--served-model-name") { Description = "Model id shown by /v1/models (default: the model folder's name)" };
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait beyond --max-num-seqs running ones; more get 503", DefaultValueFactory = _ => 256 };
         var excludeInput = new Option<bool>("--exclude-input-in-output") { Description = "Triton: leave the prompt out of text_output unless a request says otherwise" };
+        var toolPrompt = new Option<string?>("--tool-prompt") { Description = "What the system message says before the tools when a built-in chat format (Baichuan2, Llama 2) gets them as text, e.g. in the model's language (a request's tool_prompt overrides it)" };
         var enableChunked = new Option<bool>("--enable-chunked-prefill") { Description = "Split long prompts across steps (the default)" };
         var disableChunked = new Option<bool>("--disable-chunked-prefill") { Description = "Run every prompt in one step" };
         var chatOptions = new ChatFormatOptions();
@@ -32,7 +33,7 @@ internal static class ServeCommand
         engineOptions.AddTo(command);
         var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
         command.Options.Add(engineKind);
-        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
             command.Options.Add(o);
         chatOptions.AddTo(command);
         command.SetAction(r =>
@@ -55,6 +56,7 @@ internal static class ServeCommand
                 ServedModelName = r.GetValue(servedName) ?? Path.GetFileName(Path.GetFullPath(dir).TrimEnd('/')),
                 MaxQueue = r.GetValue(maxQueue),
                 ExcludeInputInOutput = r.GetValue(excludeInput),
+                ToolPrompt = NullIfEmpty(r.GetValue(toolPrompt)),
                 MaxRequestBodyBytes = ByteSize.Parse(r.GetValue(maxBody)!, "--max-request-body"),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(shutdownTimeout))),
             };

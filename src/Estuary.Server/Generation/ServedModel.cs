@@ -19,6 +19,9 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     public string Name { get; } = name;
     public int MaxModelLen => Core.MaxModelLen;
 
+    /// <summary>The server's tool prompt for the built-in formats (--tool-prompt), or null for the default.</summary>
+    public string? ToolPrompt { get; init; }
+
     /// <summary>Number of admitted requests not yet finished.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -93,7 +96,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// turns written as text (ToolConversation).
     /// </summary>
     public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool? addGenerationPromptAsked = null,
-        bool? continueFinalMessageAsked = null, string? toolsJson = null)
+        bool? continueFinalMessageAsked = null, string? toolsJson = null, string? toolPrompt = null)
     {
         bool continueFinalMessage = continueFinalMessageAsked ?? false;
         bool addGenerationPrompt = addGenerationPromptAsked ?? !continueFinalMessage;
@@ -109,7 +112,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         {
             return ChatFormat is TemplateChatFormat template
                 ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson)
-                : ChatFormat.BuildPrompt(ToolConversation.AsPlainTurns(messages, toolsJson), maxNewTokens);
+                : ChatFormat.BuildPrompt(ToolConversation.AsPlainTurns(messages, toolsJson, toolPrompt ?? ToolPrompt), maxNewTokens);
         }
         catch (ArgumentException e)
         {

@@ -55,6 +55,8 @@ internal sealed class ChatCompletionRequest : SamplingRequest
     public List<Shared.ChatMessageDto?>? Messages { get; init; }
     public JsonElement? ToolChoice { get; init; }
     public bool? ParallelToolCalls { get; init; }
+    /// <summary>TGI's tool_prompt: what the built-in formats' system message says before the tools.</summary>
+    public string? ToolPrompt { get; init; }
     public bool? AddGenerationPrompt { get; init; }
     public bool? ContinueFinalMessage { get; init; }
     public int? MaxCompletionTokens { get; init; }
