@@ -305,6 +305,20 @@ public sealed class EstuaryChatClientTests : IDisposable
     }
 
     [Fact]
+    public void AToolPromptReachesTheBuiltInFormatsSystemMessage()
+    {
+        var add = AIFunctionFactory.Create(AddNumbers, "add", "Adds two integers");
+        var engine = _client.Engine.Engine;
+        var format = ChatFormats.ForModel(EmbeddedModel, engine.Tokenizer);
+        ChatRequest Build(ChatOptions options) => ChatRequest.Build(engine, format, "stories260k", [new AiChatMessage(ChatRole.User, "2+3?")], options);
+        var plain = engine.Tokenizer.Decode(Build(new ChatOptions { Tools = [add] }).PromptIds);
+        var custom = engine.Tokenizer.Decode(Build(new ChatOptions { Tools = [add], AdditionalProperties = new() { ["tool_prompt"] = "Use the functions below." } }).PromptIds);
+        Assert.Contains(ToolConversation.Instructions, plain);
+        Assert.Contains("Use the functions below.\n- add(a: integer, b: integer): Adds two integers", custom);
+        Assert.DoesNotContain(ToolConversation.Instructions, custom);
+    }
+
+    [Fact]
     public void MetadataAndServicesAreExposed()
     {
         var metadata = _client.GetService<ChatClientMetadata>()!;
