@@ -11,9 +11,11 @@ using Microsoft.Extensions.AI;
 namespace Estuary.AI;
 
 /// <summary>What a chat call asks the engine for: the prompt, the sampling, and how the reply uses the tools (null: no tools; None: shown, not called).</summary>
-/// <param name="SingleCall">Whether a reply may also be one call as a bare object (auto without a response format).</param>
-internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, ToolCallMode? ToolMode, string? FunctionName, bool SingleCall = false)
+internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, ToolCallMode? ToolMode, string? FunctionName)
 {
+    /// <summary>Whether a reply may also be one call as a bare object (auto without a response format).</summary>
+    public bool SingleCall => ToolMode is { } mode && ToolCalls.AllowsSingleCall(mode, Sampling.StructuredOutput);
+
     /// <summary>The names ChatOptions.AdditionalProperties may carry for settings ChatOptions has no property for.</summary>
     public const string MinPKey = "min_p", RepetitionPenaltyKey = "repetition_penalty", MinTokensKey = "min_tokens",
         IgnoreEosKey = "ignore_eos", LogitBiasKey = "logit_bias", StructuredOutputKey = "structured_output", ToolPromptKey = "tool_prompt";
@@ -39,14 +41,13 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         var structured = sampling.StructuredOutput ?? ResponseFormat(options.ResponseFormat);
         var (mode, functionName, tools, toolsJson) = Tools(options);
         // A JSON response format goes with the tools: under auto the reply is calls or such an answer; calls otherwise.
-        bool singleCall = mode is { } auto && ToolCalls.AllowsSingleCall(auto, structured);
         if (mode is { } m) structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true, structured);
         sampling = sampling with { StructuredOutput = structured };
 
         int[] promptIds = chatFormat is TemplateChatFormat template
             ? template.BuildPrompt(turns, addGenerationPrompt: true, continueFinalMessage: false, mode is null ? null : toolsJson)
             : chatFormat.BuildPrompt(ToolConversation.AsPlainTurns(turns, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties)), sampling.MaxTokens ?? 0);
-        return new ChatRequest(promptIds, sampling, mode, functionName, singleCall);
+        return new ChatRequest(promptIds, sampling, mode, functionName);
     }
 
     // ModelId selects a LoRA adapter by name; the base model's id (or none) is the base model.

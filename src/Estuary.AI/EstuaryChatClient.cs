@@ -143,7 +143,7 @@ public sealed class EstuaryChatClient : IChatClient
         if (request.ToolMode is null or ToolCallMode.None) return true;
         if (request.ToolMode != ToolCallMode.Auto) return false;
         for (int i = 0; i < reply.Length; i++)
-            if (reply[i] is not (' ' or '\t' or '\n' or '\r')) return !(reply[i] == '[' || request.SingleCall && reply[i] == '{');
+            if (!ToolCalls.IsJsonWhitespace(reply[i])) return !ToolCalls.BeginsCalls(reply[i], request.SingleCall);
         return false;
     }
 

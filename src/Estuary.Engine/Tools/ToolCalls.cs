@@ -49,10 +49,12 @@ public static class ToolCalls
     }
 
     /// <summary>
-    /// Whether a reply under <paramref name="mode"/> may also be one call written as a bare object, {"name": …, "parameters":
-    /// {…}}: under Auto without an answer format (with one, "{" begins the answer).
+    /// Whether a reply under <paramref name="mode"/> and its <paramref name="constraint"/> (from <see cref="Constraint"/>) may
+    /// also be one call written as a bare object, {"name": …, "parameters": {…}}: under Auto without an answer format, whose
+    /// constraint is text or calls (with an answer format, "{" begins the answer).
     /// </summary>
-    public static bool AllowsSingleCall(ToolCallMode mode, StructuredOutput? answerFormat) => mode == ToolCallMode.Auto && answerFormat is null;
+    public static bool AllowsSingleCall(ToolCallMode mode, StructuredOutput? constraint) =>
+        mode == ToolCallMode.Auto && constraint?.Kind == StructuredOutputKind.JsonSchemaOrText;
 
     /// <summary>
     /// The calls in a finished "required" or "auto" reply, [{"name": …, "parameters": {…}}, …] (after whitespace), or, with
@@ -84,14 +86,20 @@ public static class ToolCalls
     public static bool IsCallsReply(string reply, bool singleCall = false)
     {
         int start = FirstNonWhitespace(reply);
-        return start >= 0 && (reply[start] == '[' || singleCall && reply[start] == '{');
+        return start >= 0 && BeginsCalls(reply[start], singleCall);
     }
 
-    /// <summary>The index of the first character that is not JSON whitespace (what may lead an "auto" reply), or -1.</summary>
+    /// <summary>Whether <paramref name="first"/>, a reply's first character other than JSON whitespace, begins calls.</summary>
+    public static bool BeginsCalls(char first, bool singleCall) => first == '[' || singleCall && first == '{';
+
+    /// <summary>Whether <paramref name="c"/> is JSON whitespace (what may lead an "auto" reply).</summary>
+    public static bool IsJsonWhitespace(char c) => c is ' ' or '\t' or '\n' or '\r';
+
+    /// <summary>The index of the first character that is not JSON whitespace, or -1.</summary>
     public static int FirstNonWhitespace(string text)
     {
         for (int i = 0; i < text.Length; i++)
-            if (text[i] is not (' ' or '\t' or '\n' or '\r')) return i;
+            if (!IsJsonWhitespace(text[i])) return i;
         return -1;
     }
 

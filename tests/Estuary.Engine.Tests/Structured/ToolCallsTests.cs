@@ -38,9 +38,9 @@ public sealed class ToolCallsTests
         Assert.False(auto.AcceptsPrefix("""{"city": """));
         Assert.Equal([("add", """{"a": 7}""")], ToolCalls.TryParseCalls("""{"name": "add", "parameters": {"a": 7}}""", singleCall: true)!);
         Assert.Null(ToolCalls.TryParseCalls("""{"name": "add", "parameters": {"a": 7}}"""));
-        Assert.True(ToolCalls.AllowsSingleCall(ToolCallMode.Auto, null));
-        Assert.False(ToolCalls.AllowsSingleCall(ToolCallMode.Auto, StructuredOutput.JsonObject()));
-        Assert.False(ToolCalls.AllowsSingleCall(ToolCallMode.Required, null));
+        Assert.True(ToolCalls.AllowsSingleCall(ToolCallMode.Auto, ToolCalls.Constraint(Tools, ToolCallMode.Auto)));
+        Assert.False(ToolCalls.AllowsSingleCall(ToolCallMode.Auto, ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonObject())));
+        Assert.False(ToolCalls.AllowsSingleCall(ToolCallMode.Required, ToolCalls.Constraint(Tools, ToolCallMode.Required)));
 
         // A JSON answer format: calls or an answer, never free text; the format does not apply to a reply that must be calls.
         var answerOrCalls = Automaton(ToolCalls.Constraint(Tools, ToolCallMode.Auto, answerFormat: StructuredOutput.JsonSchema(Pet)));

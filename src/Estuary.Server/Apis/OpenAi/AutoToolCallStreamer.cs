@@ -39,7 +39,7 @@ internal sealed class AutoToolCallStreamer(bool singleCall = false)
                 _held.Clear();
                 return (held, []);
             }
-            _isCalls = ToolCalls.IsCallsReply(held, singleCall);
+            _isCalls = ToolCalls.BeginsCalls(held[start], singleCall);
             _bareObject = held[start] == '{';
             _held.Clear();
             // A bare call object streams as the first call of an array.

@@ -47,7 +47,7 @@ internal static class OpenAiApi
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var tools = OpenAiTools.Read(r);
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null, tools) with { LoraName = lora };
-        bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, OpenAiStructuredOutput.Read(r).Spec);
+        bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt);
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;

@@ -48,7 +48,8 @@ internal static class OpenAiSampling
             }
             catch (ArgumentException e)
             {
-                throw RequestException.BadRequest(e.Message.Split(" (Parameter", 2)[0], structuredField);
+                // ToolCalls names what it refuses: the answer format, or the tools themselves ($defs that conflict).
+                throw RequestException.BadRequest(e.Message.Split(" (Parameter", 2)[0], e.ParamName == "answerFormat" ? structuredField : "tools");
             }
         }
         if (structured is not null)

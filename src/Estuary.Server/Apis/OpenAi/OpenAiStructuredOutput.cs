@@ -65,9 +65,7 @@ internal static class OpenAiStructuredOutput
                     yield return StructuredOutput.JsonSchema(SchemaText(field.Value, "structured_outputs.json"));
                     break;
                 case "regex":
-                    if (field.Value.ValueKind != JsonValueKind.String)
-                        throw RequestException.BadRequest("'structured_outputs.regex' must be a string", "structured_outputs");
-                    yield return StructuredOutput.Regex(JsonText.Read(field.Value, "structured_outputs.regex"));
+                    yield return StructuredOutput.Regex(Text(field.Value, "structured_outputs.regex", "a string"));
                     break;
                 case "choice":
                     yield return StructuredOutput.Choice(Choices(field.Value, "structured_outputs.choice"));
@@ -78,9 +76,7 @@ internal static class OpenAiStructuredOutput
                         throw RequestException.BadRequest("'structured_outputs.json_object' must be a boolean", "structured_outputs");
                     break;
                 case "grammar":
-                    if (field.Value.ValueKind != JsonValueKind.String)
-                        throw RequestException.BadRequest("'structured_outputs.grammar' must be a string (a GBNF grammar)", "structured_outputs");
-                    yield return StructuredOutput.Grammar(JsonText.Read(field.Value, "structured_outputs.grammar"));
+                    yield return StructuredOutput.Grammar(Text(field.Value, "structured_outputs.grammar", "a string (a GBNF grammar)"));
                     break;
                 case "structural_tag":
                     throw RequestException.BadRequest("'structured_outputs.structural_tag' is not supported; use json, regex, choice or grammar", "structured_outputs");
@@ -89,6 +85,11 @@ internal static class OpenAiStructuredOutput
             }
         }
     }
+
+    /// <summary>A structured_outputs member that must be <paramref name="what"/>, a string (a 400 on structured_outputs otherwise).</summary>
+    private static string Text(JsonElement value, string field, string what) => value.ValueKind == JsonValueKind.String
+        ? JsonText.Read(value, field)
+        : throw RequestException.BadRequest($"'{field}' must be {what}", "structured_outputs");
 
     /// <summary>A schema given as a JSON object (or boolean), or as a string holding one.</summary>
     private static string SchemaText(JsonElement value, string field)

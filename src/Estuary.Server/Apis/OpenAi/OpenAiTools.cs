@@ -39,16 +39,8 @@ internal static class OpenAiTools
         var (mode, name) = ReadChoice(choice);
         if (mode == ToolCallMode.Named && tools.All(tool => tool.Name != name))
             throw RequestException.BadRequest($"tool_choice names '{name}', which is not among the tools ({string.Join(", ", tools.Select(tool => tool.Name))})", "tool_choice");
-        var plan = new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText());
-        try
-        {
-            plan.Constraint(); // the tools' own problems ($defs that conflict) are the tools' 400
-            return plan;
-        }
-        catch (ArgumentException e)
-        {
-            throw RequestException.BadRequest(e.Message.Split(" (Parameter", 2)[0], "tools");
-        }
+        // The constraint is built once, with the answer format, by OpenAiSampling (which names the field of what it refuses).
+        return new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText());
     }
 
     private static (ToolCallMode Mode, string? Name) ReadChoice(JsonElement? choice)
