@@ -44,9 +44,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         if (mode is { } m) structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true, structured);
         sampling = sampling with { StructuredOutput = structured };
 
-        int[] promptIds = chatFormat is TemplateChatFormat template
-            ? template.BuildPrompt(turns, addGenerationPrompt: true, continueFinalMessage: false, mode is null ? null : toolsJson)
-            : chatFormat.BuildPrompt(ToolConversation.AsPlainTurns(turns, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties)), sampling.MaxTokens ?? 0);
+        int[] promptIds = ToolConversation.BuildPrompt(chatFormat, turns, sampling.MaxTokens ?? 0, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties));
         return new ChatRequest(promptIds, sampling, mode, functionName);
     }
 

@@ -17,6 +17,18 @@ public static class ToolConversation
         "To call functions, reply with only a JSON array [{\"name\": …, \"parameters\": {…}}]; results come in the next message.";
 
     /// <summary>
+    /// The prompt of a conversation with tools in any chat format: a template renders the tools and tool turns itself (and
+    /// takes <paramref name="addGenerationPrompt"/> and <paramref name="continueFinalMessage"/>); a built-in format gets them
+    /// written as text (<see cref="AsPlainTurns"/>, with <paramref name="toolPrompt"/>) and always opens the assistant's turn.
+    /// </summary>
+    /// <exception cref="ArgumentException">bad messages or tools (the format's own checks, or <see cref="AsPlainTurns"/>'s).</exception>
+    public static int[] BuildPrompt(IChatFormat format, IReadOnlyList<ChatMessage> messages, int maxNewTokens, string? toolsJson,
+        string? toolPrompt = null, bool addGenerationPrompt = true, bool continueFinalMessage = false) =>
+        format is TemplateChatFormat template
+            ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson)
+            : format.BuildPrompt(AsPlainTurns(messages, toolsJson, toolPrompt), maxNewTokens);
+
+    /// <summary>
     /// <paramref name="messages"/> with the functions of <paramref name="toolsJson"/> (OpenAI's tools list, or null when the
     /// request uses none) described in the system message after <paramref name="instructions"/> (TGI's tool_prompt;
     /// <see cref="Instructions"/> when null), and tool calls and results written as text.

@@ -14,10 +14,11 @@ internal static class JsonOrTextGrammar
     /// <exception cref="GrammarException">the schema is invalid or uses something that cannot be enforced.</exception>
     public static Grammar Build(JsonElement schema)
     {
-        var jsonStarts = FirstBytes(JsonSchemaGrammar.Build(schema));
         var compiler = new JsonSchemaCompiler(schema);
         var json = compiler.BuildRoot();
         var b = compiler.Builder;
+        // The schema alone as a grammar first (Grammar copies the rules into flat arrays, so the builder goes on after it).
+        var jsonStarts = FirstBytes(b.Build(json));
         var leading = b.ZeroOrMore(b.CodePoints(Whitespace));
         // JSON begins with an ASCII character, so excluding those bytes as code points excludes exactly them.
         var excluded = new List<(int Lo, int Hi)>(Whitespace) { (0xD800, 0xDFFF) };

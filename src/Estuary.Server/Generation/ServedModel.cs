@@ -110,9 +110,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         }
         try
         {
-            return ChatFormat is TemplateChatFormat template
-                ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson)
-                : ChatFormat.BuildPrompt(ToolConversation.AsPlainTurns(messages, toolsJson, toolPrompt ?? ToolPrompt), maxNewTokens);
+            return ToolConversation.BuildPrompt(ChatFormat, messages, maxNewTokens, toolsJson, toolPrompt ?? ToolPrompt, addGenerationPrompt, continueFinalMessage);
         }
         catch (ArgumentException e)
         {
