@@ -20,6 +20,7 @@ internal static class Program
         root.Subcommands.Add(MakeLoraCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         try
         {
             var parsed = root.Parse(args.Length == 0 ? ["--help"] : args); // a bare `estuary` lists the commands

@@ -11,13 +11,13 @@ namespace Estuary.Tokenization;
 /// </summary>
 public sealed class IncrementalDetokenizer
 {
-    private readonly PieceDecoder _decoder;
+    private readonly ITokenDecoder _decoder;
     private readonly StringBuilder _delta = new();
     private readonly StringBuilder _text = new();
     private string? _textCache = "";
     private bool _flushed;
 
-    internal IncrementalDetokenizer(PieceDecoder decoder) => _decoder = decoder;
+    internal IncrementalDetokenizer(ITokenDecoder decoder) => _decoder = decoder;
 
     /// <summary>All text returned so far.</summary>
     public string Text => _textCache ??= _text.ToString();

@@ -6,7 +6,7 @@ using System.Text;
 
 namespace Estuary.Tokenization;
 
-internal sealed class PieceDecoder
+internal sealed class PieceDecoder : ITokenDecoder
 {
     private const char Replacement = '\uFFFD';
 

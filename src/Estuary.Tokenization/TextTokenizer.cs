@@ -1,77 +1,103 @@
-// Public SentencePiece BPE tokenizer: exact sentencepiece encode/decode plus the BOS/EOS policy of a model folder.
-// Invariant: immutable and thread-safe after construction; ids and text match sentencepiece for supported models.
+// Public tokenizer of a model folder: exact SentencePiece BPE (tokenizer.model) or byte-level BPE (tokenizer.json) encode and
+// decode, plus the model's BOS/EOS policy. Invariant: immutable and thread-safe after construction; ids and text match the
+// tokenizer's own library (sentencepiece, Hugging Face tokenizers) for supported models.
 using System.Text;
 using System.Text.Json;
 
 namespace Estuary.Tokenization;
 
 /// <summary>
-/// A SentencePiece BPE tokenizer read from a <c>tokenizer.model</c> file, producing exactly the ids and text of the
-/// sentencepiece library (including byte fallback and the dummy-prefix space), with the BOS/EOS policy of the model.
+/// A model's tokenizer: SentencePiece BPE read from <c>tokenizer.model</c> (Llama 2, Baichuan2), producing exactly the ids
+/// and text of the sentencepiece library (byte fallback, dummy-prefix space), or byte-level BPE read from
+/// <c>tokenizer.json</c> (Llama 3, Qwen2, GPT-2 family), producing exactly the ids and text of Hugging Face tokenizers;
+/// with the BOS/EOS policy of the model.
 /// </summary>
 public sealed class TextTokenizer
 {
-    private readonly SentencePieceModel _model;
-    private readonly BpeEncoder _encoder;
-    private readonly DecodeTable _decodeTable;
+    private readonly TokenizerCore _core;
+    private readonly int[] _prefixIds;
+    private readonly int[] _suffixIds;
 
-    private TextTokenizer(SentencePieceModel model, bool addBos, bool addEos, int bosId, int eosId, int? padId)
+    private TextTokenizer(TokenizerCore core, int[] prefixIds, int[] suffixIds, int bosId, int eosId, int? padId)
     {
-        _model = model;
-        _encoder = new BpeEncoder(model);
-        _decodeTable = new DecodeTable(model);
-        AddBos = addBos;
-        AddEos = addEos;
+        _core = core;
+        _prefixIds = prefixIds;
+        _suffixIds = suffixIds;
         BosId = bosId;
         EosId = eosId;
         PadId = padId;
     }
 
     /// <summary>Number of pieces in the model; every valid id is in [0, VocabSize).</summary>
-    public int VocabSize => _model.Count;
+    public int VocabSize => _core.Count;
 
-    /// <summary>Id of the beginning-of-sequence piece (<c>&lt;s&gt;</c>), or -1 if the model has none.</summary>
+    /// <summary>Id of the beginning-of-sequence piece (<c>&lt;s&gt;</c>, <c>&lt;|begin_of_text|&gt;</c>), or -1 if the model has none.</summary>
     public int BosId { get; }
 
-    /// <summary>Id of the end-of-sequence piece (<c>&lt;/s&gt;</c>), or -1 if the model has none.</summary>
+    /// <summary>Id of the end-of-sequence piece (<c>&lt;/s&gt;</c>, <c>&lt;|eot_id|&gt;</c>), or -1 if the model has none.</summary>
     public int EosId { get; }
 
-    /// <summary>Id of the unknown piece (<c>&lt;unk&gt;</c>).</summary>
-    public int UnkId => _model.UnkId;
+    /// <summary>Id of the unknown piece (<c>&lt;unk&gt;</c>), or -1 if the model has none (byte-level BPE needs none).</summary>
+    public int UnkId => _core.UnkId;
 
     /// <summary>Id of the padding piece when the model or its special_tokens_map.json names one.</summary>
     public int? PadId { get; }
 
     /// <summary>Whether <see cref="Encode"/> prepends <see cref="BosId"/> when asked for special tokens.</summary>
-    public bool AddBos { get; }
+    public bool AddBos => _prefixIds.Length > 0;
 
     /// <summary>Whether <see cref="Encode"/> appends <see cref="EosId"/> when asked for special tokens.</summary>
-    public bool AddEos { get; }
+    public bool AddEos => _suffixIds.Length > 0;
+
+    /// <summary>Whether this is a byte-level BPE tokenizer read from tokenizer.json.</summary>
+    public bool IsByteLevel => _core is ByteLevelBpeCore;
 
     /// <summary>
-    /// Loads <c>tokenizer.model</c> from a Hugging Face model folder, with <c>add_bos_token</c>/<c>add_eos_token</c>
-    /// from <c>tokenizer_config.json</c> (Llama defaults true/false when absent) and special tokens from
-    /// <c>special_tokens_map.json</c> when present.
+    /// Loads the tokenizer of a Hugging Face model folder: <c>tokenizer.model</c> (SentencePiece) when present, with
+    /// <c>add_bos_token</c>/<c>add_eos_token</c> from <c>tokenizer_config.json</c> (Llama defaults true/false when absent);
+    /// otherwise <c>tokenizer.json</c> (byte-level BPE), whose post-processor says which ids surround a sequence. Special
+    /// tokens come from <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> when present.
     /// </summary>
-    /// <exception cref="FileNotFoundException">tokenizer.model is missing or unreadable.</exception>
-    /// <exception cref="InvalidDataException">a file is corrupt or describes an unsupported model; the message names the file.</exception>
+    /// <exception cref="FileNotFoundException">neither tokenizer file exists, or the file is unreadable.</exception>
+    /// <exception cref="InvalidDataException">a file is corrupt; the message names the file.</exception>
+    /// <exception cref="NotSupportedException">the tokenizer uses a component that is not implemented; the message names it.</exception>
     public static TextTokenizer Load(string modelDir)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDir);
         var modelPath = Path.Combine(modelDir, "tokenizer.model");
-        if (!File.Exists(modelPath)) throw new FileNotFoundException($"SentencePiece model '{modelPath}' not found", modelPath);
-        var model = SentencePieceModel.Load(modelPath);
+        var jsonPath = Path.Combine(modelDir, "tokenizer.json");
+        var useJson = !File.Exists(modelPath) && File.Exists(jsonPath);
+        if (!useJson && !File.Exists(modelPath))
+            throw new FileNotFoundException($"no tokenizer in '{modelDir}': neither tokenizer.model (SentencePiece) nor tokenizer.json (byte-level BPE) exists", modelPath);
+        TokenizerCore core;
+        int[] prefix, suffix;
+        bool? addBos = null, addEos = null;
+        if (useJson)
+        {
+            var model = TokenizerJsonReader.Load(jsonPath);
+            core = new ByteLevelBpeCore(model, -1);
+            (prefix, suffix) = (model.PrefixIds, model.SuffixIds);
+        }
+        else
+        {
+            var model = SentencePieceModel.Load(modelPath);
+            core = new SentencePieceCore(model);
+            (prefix, suffix) = ([], []);
+            addBos = true;
+            addEos = false;
+        }
 
-        var addBos = true;
-        var addEos = false;
         string? bosPiece = null, eosPiece = null, padPiece = null;
         var configPath = Path.Combine(modelDir, "tokenizer_config.json");
         if (File.Exists(configPath))
         {
             using var config = ReadJson(configPath);
             var root = config.RootElement;
-            addBos = ReadBool(root, "add_bos_token", addBos, configPath);
-            addEos = ReadBool(root, "add_eos_token", addEos, configPath);
+            if (!useJson)
+            {
+                addBos = ReadBool(root, "add_bos_token", addBos!.Value, configPath);
+                addEos = ReadBool(root, "add_eos_token", addEos!.Value, configPath);
+            }
             bosPiece = ReadTokenContent(root, "bos_token");
             eosPiece = ReadTokenContent(root, "eos_token");
             padPiece = ReadTokenContent(root, "pad_token");
@@ -87,10 +113,16 @@ public sealed class TextTokenizer
             padPiece = ReadTokenContent(root, "pad_token") ?? padPiece;
         }
 
-        var bosId = ResolvePiece(model, bosPiece) ?? model.BosId;
-        var eosId = ResolvePiece(model, eosPiece) ?? model.EosId;
-        var padId = ResolvePiece(model, padPiece) ?? (model.PadId >= 0 ? model.PadId : null);
-        return new TextTokenizer(model, addBos, addEos, bosId, eosId, padId);
+        if (core is SentencePieceCore sp)
+        {
+            var bosId = Resolve(core, bosPiece) ?? sp.Model.BosId;
+            var eosId = Resolve(core, eosPiece) ?? sp.Model.EosId;
+            var padId = Resolve(core, padPiece) ?? (sp.Model.PadId >= 0 ? sp.Model.PadId : null);
+            return new TextTokenizer(core, addBos!.Value && bosId >= 0 ? [bosId] : [], addEos!.Value && eosId >= 0 ? [eosId] : [], bosId, eosId, padId);
+        }
+        var bos = Resolve(core, bosPiece) ?? (prefix.Length == 1 ? prefix[0] : -1);
+        var eos = Resolve(core, eosPiece) ?? (suffix.Length == 1 ? suffix[0] : -1);
+        return new TextTokenizer(core, prefix, suffix, bos, eos, Resolve(core, padPiece));
     }
 
     /// <summary>Loads a <c>tokenizer.model</c> file directly, with an explicit BOS/EOS policy.</summary>
@@ -102,125 +134,112 @@ public sealed class TextTokenizer
         if (!File.Exists(tokenizerModelPath))
             throw new FileNotFoundException($"SentencePiece model '{tokenizerModelPath}' not found", tokenizerModelPath);
         var model = SentencePieceModel.Load(tokenizerModelPath);
-        return new TextTokenizer(model, addBos, addEos, model.BosId, model.EosId, model.PadId >= 0 ? model.PadId : null);
+        int[] prefix = addBos && model.BosId >= 0 ? [model.BosId] : [];
+        int[] suffix = addEos && model.EosId >= 0 ? [model.EosId] : [];
+        return new TextTokenizer(new SentencePieceCore(model), prefix, suffix, model.BosId, model.EosId, model.PadId >= 0 ? model.PadId : null);
     }
 
     /// <summary>
-    /// Encodes text exactly as sentencepiece's <c>EncodeAsIds</c>; with <paramref name="addSpecialTokens"/> the
-    /// BOS/EOS ids are added according to <see cref="AddBos"/>/<see cref="AddEos"/>. Literal "&lt;s&gt;" in the
-    /// text is plain text; USER_DEFINED pieces in the text are matched.
+    /// Encodes text as the tokenizer's own library does; with <paramref name="addSpecialTokens"/> the ids the model puts
+    /// around a sequence are added (BOS/EOS per <see cref="AddBos"/>/<see cref="AddEos"/>). SentencePiece: exactly
+    /// <c>EncodeAsIds</c>, so literal "&lt;s&gt;" in the text is plain text and USER_DEFINED pieces are matched. Byte-level
+    /// BPE: exactly Hugging Face tokenizers' <c>encode</c>, so added tokens written in the text ("&lt;|eot_id|&gt;") are
+    /// read as their ids.
     /// </summary>
     public int[] Encode(string text, bool addSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 2 + 2);
-        if (addSpecialTokens && AddBos && BosId >= 0) ids.Add(BosId);
-        _encoder.Encode(text, ids);
-        if (addSpecialTokens && AddEos && EosId >= 0) ids.Add(EosId);
+        if (addSpecialTokens) ids.AddRange(_prefixIds);
+        _core.Encode(text, ids);
+        if (addSpecialTokens) ids.AddRange(_suffixIds);
         return [.. ids];
     }
 
     /// <summary>
     /// Encodes text in which special tokens are written out (a rendered chat template: "&lt;s&gt;[INST] hi [/INST]"), as
-    /// Hugging Face tokenizers do: the text of every CONTROL or UNKNOWN piece becomes that id, and each stretch of text between
-    /// them is encoded on its own with <see cref="Encode"/>. With <paramref name="legacy"/> (tokenizer_config.json's "legacy",
-    /// true unless it says false) every stretch gets the dummy-prefix space, as Meta's code and the legacy Llama tokenizers give
-    /// it; without, only a stretch that starts the text does. No BOS/EOS is added beyond those written.
+    /// Hugging Face tokenizers do: the text of every special token becomes its id. SentencePiece: CONTROL and UNKNOWN piece
+    /// texts are special, and each stretch of text between them is encoded on its own with <see cref="Encode"/>; with
+    /// <paramref name="legacy"/> (tokenizer_config.json's "legacy", true unless it says false) every stretch gets the
+    /// dummy-prefix space, as Meta's code and the legacy Llama tokenizers give it; without, only a stretch that starts the
+    /// text does. Byte-level BPE: the same as <see cref="Encode"/> without the surrounding ids. No BOS/EOS is added beyond
+    /// those written.
     /// </summary>
     public int[] EncodeWithSpecialTokens(string text, bool legacy = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 2 + 2);
-        int segmentStart = 0;
-        for (int i = 0; i < text.Length;)
-        {
-            if (MatchSpecial(text, i) is not { } special)
-            {
-                i++;
-                continue;
-            }
-            if (i > segmentStart) _encoder.Encode(text[segmentStart..i], ids, legacy || segmentStart == 0);
-            ids.Add(special.Id);
-            i += special.Text.Length;
-            segmentStart = i;
-        }
-        if (segmentStart < text.Length) _encoder.Encode(text[segmentStart..], ids, legacy || segmentStart == 0);
+        _core.EncodeWithSpecialTokens(text, ids, legacy);
         return [.. ids];
     }
 
-    // The longest special piece written at position i, if any.
-    private (string Text, int Id)? MatchSpecial(string text, int i)
-    {
-        if (!SpecialPiecesByFirstChar.TryGetValue(text[i], out var candidates)) return null;
-        foreach (var (piece, id) in candidates) // longest first
-            if (string.CompareOrdinal(text, i, piece, 0, piece.Length) == 0) return (piece, id);
-        return null;
-    }
-
-    // CONTROL and UNKNOWN pieces by their first character, longest first.
-    private Dictionary<char, List<(string Text, int Id)>> SpecialPiecesByFirstChar => _specialPieces ??=
-        Enumerable.Range(0, _model.Count)
-            .Where(id => _model.Types[id] is PieceType.Control or PieceType.Unknown && _model.Pieces[id].Length > 0)
-            .Select(id => (Text: _model.Pieces[id], Id: id))
-            .GroupBy(p => p.Text[0])
-            .ToDictionary(g => g.Key, g => g.OrderByDescending(p => p.Text.Length).ToList());
-
-    private Dictionary<char, List<(string Text, int Id)>>? _specialPieces;
-
     /// <summary>
-    /// Decodes ids exactly as sentencepiece's <c>DecodeIds</c>: '▁' becomes a space, the leading dummy-prefix space
-    /// is dropped, runs of byte pieces are read as UTF-8 with one U+FFFD per invalid byte, &lt;unk&gt; shows as " ⁇ ".
-    /// Control pieces (BOS/EOS) are invisible unless <paramref name="skipSpecialTokens"/> is false, in which case
-    /// their piece text is inserted without changing the rest of the text.
+    /// Decodes ids as the tokenizer's own library does. SentencePiece (<c>DecodeIds</c>): '▁' becomes a space, the leading
+    /// dummy-prefix space is dropped, runs of byte pieces are read as UTF-8 with one U+FFFD per invalid byte, &lt;unk&gt;
+    /// shows as " ⁇ ". Byte-level BPE: the tokens' bytes read as UTF-8, one U+FFFD per maximal invalid subsequence.
+    /// Special tokens (BOS/EOS) are invisible unless <paramref name="skipSpecialTokens"/> is false, in which case their
+    /// text is inserted without changing the rest of the text.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">an id is outside [0, VocabSize).</exception>
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = true)
     {
-        var decoder = new PieceDecoder(_decodeTable, skipSpecialTokens);
+        var decoder = _core.CreateDecoder(skipSpecialTokens);
         var text = new StringBuilder(ids.Length * 4);
         foreach (var id in ids) decoder.Add(id, text);
         decoder.Finish(text);
         return text.ToString();
     }
 
-    /// <summary>The piece string of an id as stored in the model (with '▁', "&lt;0xNN&gt;" for bytes).</summary>
+    /// <summary>The piece string of an id as stored in the model ('▁' and "&lt;0xNN&gt;" in SentencePiece, "Ġ" for a space in byte-level BPE).</summary>
     /// <exception cref="ArgumentOutOfRangeException">the id is outside [0, VocabSize).</exception>
     public string IdToPiece(int id)
     {
         CheckId(id);
-        return _model.Pieces[id];
+        return _core.Piece(id);
+    }
+
+    /// <summary>The id of a piece string as stored in the model, or null when there is none.</summary>
+    public int? PieceToId(string piece)
+    {
+        ArgumentNullException.ThrowIfNull(piece);
+        return _core.PieceId(piece);
+    }
+
+    /// <summary>
+    /// The text an id shows on its own, for listings such as log-probabilities: SentencePiece pieces with '▁' as a space
+    /// (byte pieces as "&lt;0xNN&gt;"), byte-level tokens' bytes read as UTF-8 (part of a character as U+FFFD).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">the id is outside [0, VocabSize).</exception>
+    public string TokenText(int id)
+    {
+        CheckId(id);
+        return _core.TokenText(id);
     }
 
     /// <summary>
     /// The bytes <paramref name="id"/> adds to the text in the middle of a sequence ('▁' as a space, a byte piece's byte), or
-    /// null for pieces that add no text of their own (CONTROL, UNKNOWN, UNUSED). Structured output matches these bytes.
+    /// null for pieces that add no text of their own (special tokens, unknown, unused). Structured output matches these bytes.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">the id is outside [0, VocabSize).</exception>
     public byte[]? TokenBytes(int id)
     {
         CheckId(id);
-        return _model.Types[id] switch
-        {
-            PieceType.Byte => [(byte)_decodeTable.ByteValue[id]],
-            PieceType.Normal or PieceType.UserDefined when _decodeTable.Surface[id].Length > 0 => Encoding.UTF8.GetBytes(_decodeTable.Surface[id]),
-            _ => null,
-        };
+        return _core.TokenBytes(id);
     }
 
-    /// <summary>True for CONTROL and UNKNOWN pieces (BOS, EOS, unk): ids that carry no text of their own.</summary>
+    /// <summary>True for special ids (BOS, EOS, unk, a byte-level tokenizer's special added tokens): ids that carry no text of their own.</summary>
     /// <exception cref="ArgumentOutOfRangeException">the id is outside [0, VocabSize).</exception>
     public bool IsControl(int id)
     {
         CheckId(id);
-        return _model.Types[id] is PieceType.Control or PieceType.Unknown;
+        return _core.IsControl(id);
     }
 
     /// <summary>
     /// Creates a streaming detokenizer for one output sequence decoded on its own: its deltas concatenate to
     /// <see cref="Decode"/> of the generated ids (so a leading dummy-prefix space is dropped).
     /// </summary>
-    public IncrementalDetokenizer CreateDetokenizer(bool skipSpecialTokens = true) =>
-        new(new PieceDecoder(_decodeTable, skipSpecialTokens));
+    public IncrementalDetokenizer CreateDetokenizer(bool skipSpecialTokens = true) => new(_core.CreateDecoder(skipSpecialTokens));
 
     /// <summary>
     /// Creates a streaming detokenizer for the continuation of <paramref name="promptIds"/>: the prompt is decoded
@@ -229,7 +248,7 @@ public sealed class TextTokenizer
     /// </summary>
     public IncrementalDetokenizer CreateDetokenizer(ReadOnlySpan<int> promptIds, bool skipSpecialTokens = true)
     {
-        var decoder = new PieceDecoder(_decodeTable, skipSpecialTokens);
+        var decoder = _core.CreateDecoder(skipSpecialTokens);
         var discarded = new StringBuilder();
         foreach (var id in promptIds)
         {
@@ -241,16 +260,11 @@ public sealed class TextTokenizer
 
     private void CheckId(int id)
     {
-        if ((uint)id >= (uint)_model.Count)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id must be in [0, {_model.Count})");
+        if ((uint)id >= (uint)_core.Count)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"token id must be in [0, {_core.Count})");
     }
 
-    private static int? ResolvePiece(SentencePieceModel model, string? piece)
-    {
-        if (piece is null) return null;
-        if (model.ReservedPieces.TryGetValue(piece, out var id) || model.MergeablePieces.TryGetValue(piece, out id)) return id;
-        return null;
-    }
+    private static int? Resolve(TokenizerCore core, string? piece) => piece is null ? null : core.PieceId(piece);
 
     private static JsonDocument ReadJson(string path)
     {

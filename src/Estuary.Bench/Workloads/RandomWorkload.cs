@@ -24,7 +24,8 @@ public static class RandomWorkload
         return result;
     }
 
-    // Ids whose piece is ordinary text (no control, byte or user-defined markers), so decoded prompts are plain text.
+    // Ids whose piece is ordinary text (no control, byte or user-defined markers, no part of a character), so decoded prompts
+    // are plain text.
     private static int[] UsableIds(TextTokenizer tokenizer)
     {
         var ids = new List<int>();
@@ -33,6 +34,7 @@ public static class RandomWorkload
             if (tokenizer.IsControl(id)) continue;
             var piece = tokenizer.IdToPiece(id);
             if (piece.StartsWith("<", StringComparison.Ordinal) && piece.EndsWith('>')) continue;
+            if (tokenizer.TokenText(id).Contains('\uFFFD')) continue;
             ids.Add(id);
         }
         if (ids.Count == 0) throw new InvalidOperationException("the tokenizer has no ordinary text pieces to build prompts from");

@@ -1,5 +1,6 @@
 // Renders the engine's per-token log-probabilities in OpenAI's two shapes (chat "content" entries, legacy completions arrays).
-// Invariant: a token's text is its SentencePiece piece with '▁' shown as a space, so adjacent tokens read as the text does.
+// Invariant: a token's text is TextTokenizer.TokenText (a SentencePiece piece with '▁' shown as a space, a byte-level token's
+// bytes as UTF-8), so adjacent tokens read as the text does.
 using System.Globalization;
 using System.Text;
 using Estuary.Engine.Sampling;
@@ -9,7 +10,7 @@ namespace Estuary.Server.Apis.OpenAi;
 
 internal static class OpenAiLogprobs
 {
-    public static string TokenText(TextTokenizer tokenizer, int id) => tokenizer.IdToPiece(id).Replace('\u2581', ' ');
+    public static string TokenText(TextTokenizer tokenizer, int id) => tokenizer.TokenText(id);
 
     public static ChatTokenLogprob ForChat(TextTokenizer tokenizer, SampleResult s)
     {

@@ -1,0 +1,111 @@
+// Pre-tokenization of byte-level BPE tokenizers: Split steps (regex matches isolated as pieces of their own, the text
+// between them kept as pieces too), then the ByteLevel step (optional prefix space, optional GPT-2 split). Patterns are
+// written for Oniguruma, which matches code points; .NET matches UTF-16 units, so text with characters beyond U+FFFF
+// is matched through a stand-in string with one unit per code point (see SplitIsolated).
+// Invariant: the pieces concatenate to the input (plus the prefix spaces the ByteLevel step adds).
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Estuary.Tokenization;
+
+internal sealed class ByteLevelPreTokenizer
+{
+    /// <summary>GPT-2's pattern, the ByteLevel step's own split when its <c>use_regex</c> is true.</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    private readonly Regex[] _splits;
+    private readonly bool _addPrefixSpace;
+
+    /// <param name="splitPatterns">Split steps' patterns in order (behavior Isolated), the ByteLevel step's GPT-2 split last when it has one.</param>
+    /// <param name="addPrefixSpace">The ByteLevel step's <c>add_prefix_space</c>: a piece not starting with a space gets one.</param>
+    /// <param name="prefixBeforeSplit">Index in <paramref name="splitPatterns"/> where the ByteLevel step starts (its prefix space comes first).</param>
+    public ByteLevelPreTokenizer(IReadOnlyList<string> splitPatterns, bool addPrefixSpace, int prefixBeforeSplit)
+    {
+        _splits = [.. splitPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant))];
+        _addPrefixSpace = addPrefixSpace;
+        _prefixBeforeSplit = prefixBeforeSplit;
+        Patterns = [.. splitPatterns];
+    }
+
+    private readonly int _prefixBeforeSplit;
+
+    public string[] Patterns { get; }
+
+    /// <summary>Appends the pieces of <paramref name="text"/> (text between added tokens, already normalized).</summary>
+    public void Split(string text, List<string> output)
+    {
+        List<string> pieces = [text];
+        for (var step = 0; step <= _splits.Length; step++)
+        {
+            if (step == _prefixBeforeSplit && _addPrefixSpace)
+            {
+                for (var i = 0; i < pieces.Count; i++)
+                    if (!pieces[i].StartsWith(' ')) pieces[i] = " " + pieces[i];
+            }
+            if (step == _splits.Length) break;
+            List<string> next = [];
+            foreach (var piece in pieces) SplitIsolated(_splits[step], piece, next);
+            pieces = next;
+        }
+        output.AddRange(pieces);
+    }
+
+    /// <summary>Isolated split: every match is a piece, and so is every non-empty stretch between matches.</summary>
+    internal static void SplitIsolated(Regex regex, string text, List<string> output)
+    {
+        if (text.Length == 0) return;
+        var (subject, offsets) = CodePointSubject(text);
+        var last = 0;
+        for (var match = regex.Match(subject); match.Success; match = match.NextMatch())
+        {
+            if (match.Length == 0) continue;
+            var start = offsets?[match.Index] ?? match.Index;
+            var end = offsets?[match.Index + match.Length] ?? match.Index + match.Length;
+            if (start > last) output.Add(text[last..start]);
+            output.Add(text[start..end]);
+            last = end;
+        }
+        if (last < text.Length) output.Add(text[last..]);
+    }
+
+    // Text without surrogates is matched as it is. Otherwise every code point beyond U+FFFF becomes one stand-in unit of
+    // the same class for these patterns (a letter, a digit, or a private-use character for anything else), and offsets
+    // maps each stand-in index back to the original one (with one extra entry for the end).
+    private static (string Subject, int[]? Offsets) CodePointSubject(string text)
+    {
+        var firstSurrogate = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (firstSurrogate < 0) return (text, null);
+        var subject = new StringBuilder(text.Length);
+        var offsets = new List<int>(text.Length + 1);
+        for (var i = 0; i < text.Length;)
+        {
+            offsets.Add(i);
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                subject.Append(StandIn(CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]))));
+                i += 2;
+            }
+            else
+            {
+                subject.Append(char.IsSurrogate(text[i]) ? '\uFFFD' : text[i]);
+                i++;
+            }
+        }
+        offsets.Add(text.Length);
+        return (subject.ToString(), [.. offsets]);
+    }
+
+    private static char StandIn(UnicodeCategory category) => category switch
+    {
+        UnicodeCategory.UppercaseLetter => 'A',
+        UnicodeCategory.LowercaseLetter => 'a',
+        UnicodeCategory.TitlecaseLetter => '\u01C5',
+        UnicodeCategory.ModifierLetter => '\u02B0',
+        UnicodeCategory.OtherLetter => '\u4E00',
+        UnicodeCategory.DecimalDigitNumber => '0',
+        UnicodeCategory.LetterNumber => '\u2160',
+        UnicodeCategory.OtherNumber => '\u00B2',
+        _ => '\uE000',
+    };
+}
