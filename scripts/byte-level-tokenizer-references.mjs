@@ -105,8 +105,16 @@ function gpt2Style({ vocab, merges }) {
   };
 }
 
+// The held-out text, plus lines that teach merges across a character beyond U+FFFF and its neighbours (Oniguruma matches
+// code points; a UTF-16 matcher would cut these words apart).
 const corpus = fs.readFileSync(path.join(fixtures, "baichuan2-bible-256", "heldout.txt"), "utf8");
-const trained = train(corpus);
+const trained = train(corpus + "\n" + "😀abc a𝐀b 𝐀𝐁c 𠀀𠀁ab x\u{1D7D9}\u{1D7DA}y 12\u{1D7D9}\n".repeat(40));
+// Whole words in the vocabulary that no merge makes, as real vocabularies have: with ignore_merges a word equal to one is
+// that token, without it BPE splits the word.
+for (const word of [" Jerusalem", " firmament", "平方", " unmerged"]) {
+  const w = toAlphabet(word);
+  if (!(w in trained.vocab)) trained.vocab[w] = Object.keys(trained.vocab).length;
+}
 const variants = {
   "llama3-style": [llama3Style(trained), { bos_token: "<|begin_of_text|>", eos_token: "<|eot_id|>", clean_up_tokenization_spaces: false, tokenizer_class: "PreTrainedTokenizerFast" }],
   "gpt2-style": [gpt2Style(trained), { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>", clean_up_tokenization_spaces: false, tokenizer_class: "GPT2TokenizerFast" }],
@@ -126,6 +134,7 @@ corpus.split("\n").filter((l, i) => i % 37 === 5 && l.length > 0).slice(0, 20).f
   "Ünïcödé ÀÉÎ", "$$$ %%% ^^^ ~~~", "http://example.com/path?q=1&r=2#frag", "And God said, Let there be light: and there was light.",
   "the LORD   said unto Moses", "hello [MASK] world", "a   [MASK]b", "x<sep>   y", "<sep>\n\nz", "<|endoftext|>x and <|endoftext|> y",
   "<|endoftext|>", "[MASK][MASK]", "  leading spaces", "trailing spaces   ", "\u{1F600}\u{1F600}\u{1F600}",
+  "😀abc a𝐀b 𝐀𝐁c 𠀀𠀁ab x\u{1D7D9}\u{1D7DA}y 12\u{1D7D9}", "in Jerusalem the firmament was unmerged, 平方",
 ].forEach(addText);
 
 const references = { format: "byte-level-references/1", generator: "scripts/byte-level-tokenizer-references.mjs with @huggingface/tokenizers", tokenizers: [] };
