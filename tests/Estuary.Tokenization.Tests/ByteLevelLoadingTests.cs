@@ -1,0 +1,118 @@
+// Loading byte-level BPE tokenizers from tokenizer.json: which file a folder's tokenizer comes from, and a clear refusal,
+// naming the component and the file, for everything the encoder does not reproduce exactly.
+using System.Text.Json.Nodes;
+using Estuary.Testing;
+
+namespace Estuary.Tokenization.Tests;
+
+public sealed class ByteLevelLoadingTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("estuary-bytelevel-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static JsonObject Llama3Style() =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(ByteLevelReferenceTests.TokenizerDir("llama3-style"), "tokenizer.json")))!.AsObject();
+
+    private Exception LoadFailure(Action<JsonObject> change)
+    {
+        var json = Llama3Style();
+        change(json);
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json.ToJsonString());
+        return Assert.ThrowsAny<Exception>(() => TextTokenizer.Load(_dir));
+    }
+
+    public static TheoryData<string, string> Refusals() => new()
+    {
+        { "unigram", "model type Unigram" },
+        { "byte_fallback", "byte_fallback" },
+        { "dropout", "dropout" },
+        { "suffix", "end_of_word_suffix" },
+        { "metaspace", "pre-tokenizer Metaspace" },
+        { "split_removed", "behavior Removed" },
+        { "after_bytelevel", "after ByteLevel" },
+        { "no_bytelevel", "no ByteLevel step" },
+        { "bad_pattern", "cannot be compiled" },
+        { "normalizer", "normalizer Lowercase" },
+        { "decoder", "decoder Metaspace" },
+        { "post_processor", "post-processor BertProcessing" },
+        { "single_word", "single_word" },
+        { "missing_byte", "no token for byte 0x41" },
+        { "merge_unknown", "missing from the vocabulary" },
+        { "merge_malformed", "not two tokens" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public void Unsupported_or_broken_components_are_refused_by_name(string change, string expected)
+    {
+        var e = LoadFailure(json =>
+        {
+            var model = json["model"]!.AsObject();
+            var pre = json["pre_tokenizer"]!["pretokenizers"]!.AsArray();
+            switch (change)
+            {
+                case "unigram": model["type"] = "Unigram"; break;
+                case "byte_fallback": model["byte_fallback"] = true; break;
+                case "dropout": model["dropout"] = 0.1; break;
+                case "suffix": model["end_of_word_suffix"] = "</w>"; break;
+                case "metaspace": pre[0] = new JsonObject { ["type"] = "Metaspace" }; break;
+                case "split_removed": pre[0]!["behavior"] = "Removed"; break;
+                case "after_bytelevel": pre.Add(new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "Isolated", ["invert"] = false }); break;
+                case "no_bytelevel": pre.RemoveAt(1); break;
+                case "bad_pattern": pre[0]!["pattern"] = new JsonObject { ["Regex"] = "(unclosed" }; break;
+                case "normalizer": json["normalizer"] = new JsonObject { ["type"] = "Lowercase" }; break;
+                case "decoder": json["decoder"] = new JsonObject { ["type"] = "Metaspace" }; break;
+                case "post_processor": json["post_processor"] = new JsonObject { ["type"] = "BertProcessing" }; break;
+                case "single_word": json["added_tokens"]![0]!["single_word"] = true; break;
+                case "missing_byte": model["vocab"]!.AsObject().Remove("A"); model["merges"] = new JsonArray(); break;
+                case "merge_unknown": model["merges"]!.AsArray().Add(new JsonArray("A", "zzzz")); break;
+                case "merge_malformed": model["merges"] = new JsonArray("nospace"); break;
+            }
+        });
+        Assert.True(e is NotSupportedException or InvalidDataException, e.GetType().Name + ": " + e.Message);
+        Assert.Contains(expected, e.Message);
+        Assert.Contains("tokenizer.json", e.Message);
+    }
+
+    [Fact]
+    public void Invalid_json_names_the_file()
+    {
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), "{ not json");
+        var e = Assert.Throws<InvalidDataException>(() => TextTokenizer.Load(_dir));
+        Assert.Contains("tokenizer.json", e.Message);
+    }
+
+    [Fact]
+    public void A_folder_without_a_tokenizer_names_both_files()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => TextTokenizer.Load(_dir));
+        Assert.Contains("tokenizer.model", e.Message);
+        Assert.Contains("tokenizer.json", e.Message);
+    }
+
+    [Fact]
+    public void Tokenizer_model_wins_over_tokenizer_json_as_before()
+    {
+        // Llama 2 folders carry both; SentencePiece's own file stays the one read.
+        File.Copy(Fixtures.Path("stories260k", "tokenizer.model"), Path.Combine(_dir, "tokenizer.model"));
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), Llama3Style().ToJsonString());
+        var tokenizer = TextTokenizer.Load(_dir);
+        Assert.False(tokenizer.IsByteLevel);
+        Assert.Equal(512, tokenizer.VocabSize);
+    }
+
+    [Fact]
+    public void Merges_may_be_written_as_strings_or_pairs()
+    {
+        var json = Llama3Style();
+        var pairs = json["model"]!["merges"]!.AsArray();
+        var strings = new JsonArray([.. pairs.Select(p => JsonValue.Create($"{p![0]} {p[1]}"))]);
+        json["model"]!["merges"] = strings;
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json.ToJsonString());
+        var fromStrings = TextTokenizer.Load(_dir);
+        var fromPairs = TextTokenizer.Load(ByteLevelReferenceTests.TokenizerDir("llama3-style"));
+        const string text = "And God said, Let there be light: and there was light. 平方";
+        Assert.Equal(fromPairs.Encode(text), fromStrings.Encode(text));
+    }
+}
