@@ -72,7 +72,8 @@ public sealed class LlmEngine : IDisposable
         _batchBuilder = new BatchBuilder(new ForwardBatch(maxBatched, config.MaxNumSeqs, blocksPerSeq, config.BlockSize));
         var eos = new List<int>(generation.EosTokenIds);
         foreach (var id in mc.EosTokenIds) if (!eos.Contains(id)) eos.Add(id);
-        if (eos.Count == 0) eos.Add(tokenizer.EosId);
+        // As vLLM: the tokenizer's EOS stops too (a Llama 3 Instruct tokenizer's <|eot_id|> where a config names <|end_of_text|>).
+        if (tokenizer.EosId >= 0 && tokenizer.EosId < mc.VocabSize && !eos.Contains(tokenizer.EosId)) eos.Add(tokenizer.EosId);
         _eosIds = [.. eos];
         _sampler = new Sampler(mc.VocabSize, _eosIds);
         _structured = new StructuredOutputCompiler(() => TokenVocabulary.FromTokenizer(tokenizer, mc.VocabSize));
