@@ -112,6 +112,16 @@ public sealed class ByteLevelModelServingTests(ServerFixture fx) : IDisposable
             streamed.Append(chunk.RootElement.GetProperty("choices")[0].GetProperty("text").GetString());
         }
         Assert.Equal(text, streamed.ToString());
+
+        // Chat log-probabilities: each token's "bytes" are its own (part of a character included), so together they read as the
+        // reply (whose text has U+FFFD where they are not UTF-8).
+        using var scored = JsonDocument.Parse(await (await client.PostAsync("/v1/chat/completions",
+            Json($"{{\"messages\":{messages},\"max_tokens\":16,\"temperature\":0,\"ignore_eos\":true,\"logprobs\":true}}"))).Content.ReadAsStringAsync());
+        var scoredChoice = scored.RootElement.GetProperty("choices")[0];
+        var replyBytes = scoredChoice.GetProperty("logprobs").GetProperty("content").EnumerateArray()
+            .SelectMany(t => t.GetProperty("bytes").EnumerateArray().Select(b => (byte)b.GetInt32())).ToArray();
+        Assert.Equal(scoredChoice.GetProperty("message").GetProperty("content").GetString(), Encoding.UTF8.GetString(replyBytes));
+        Assert.Contains(scoredChoice.GetProperty("logprobs").GetProperty("content").EnumerateArray(), t => t.GetProperty("token").GetString()!.Contains('\uFFFD'));
         await ServerFixture.AssertAllBlocksFreeAsync(engine);
     }
 }

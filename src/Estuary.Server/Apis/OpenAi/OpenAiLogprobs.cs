@@ -18,10 +18,10 @@ internal static class OpenAiLogprobs
         foreach (var t in s.TopLogprobs ?? [])
         {
             var text = TokenText(tokenizer, t.TokenId);
-            top.Add(new TopLogprob(text, t.Logprob, Bytes(text)));
+            top.Add(new TopLogprob(text, t.Logprob, Bytes(tokenizer, t.TokenId, text)));
         }
         var token = TokenText(tokenizer, s.TokenId);
-        return new ChatTokenLogprob(token, s.Logprob, Bytes(token), top);
+        return new ChatTokenLogprob(token, s.Logprob, Bytes(tokenizer, s.TokenId, token), top);
     }
 
     /// <summary>Appends one token to a legacy completions logprobs object; <paramref name="offset"/> is the token's text offset.</summary>
@@ -75,5 +75,8 @@ internal static class OpenAiLogprobs
         return result;
     }
 
-    private static int[] Bytes(string text) => [.. Encoding.UTF8.GetBytes(text).Select(b => (int)b)];
+    // The token's own bytes where it has text (so part of a character keeps its real bytes, as OpenAI's "bytes" field gives
+    // them), else those of its shown text (a special token's name).
+    private static int[] Bytes(TextTokenizer tokenizer, int id, string text) =>
+        [.. (tokenizer.TokenBytes(id) ?? Encoding.UTF8.GetBytes(text)).Select(b => (int)b)];
 }
