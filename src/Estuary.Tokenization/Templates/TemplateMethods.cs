@@ -30,9 +30,9 @@ internal static class TemplateMethods
         var text = (string)m.Target;
         switch (m.Name)
         {
-            case "strip": return args.Count > 0 && args[0] is string cs ? text.Trim(cs.ToCharArray()) : PyStrip(text, true, true);
-            case "lstrip": return args.Count > 0 && args[0] is string ls ? text.TrimStart(ls.ToCharArray()) : PyStrip(text, true, false);
-            case "rstrip": return args.Count > 0 && args[0] is string rs ? text.TrimEnd(rs.ToCharArray()) : PyStrip(text, false, true);
+            case "strip": return PyStrip(text, args.Count > 0 ? args[0] as string : null, true, true);
+            case "lstrip": return PyStrip(text, args.Count > 0 ? args[0] as string : null, true, false);
+            case "rstrip": return PyStrip(text, args.Count > 0 ? args[0] as string : null, false, true);
             case "startswith": return text.StartsWith(Arg(0, "prefix"), StringComparison.Ordinal);
             case "endswith": return text.EndsWith(Arg(0, "suffix"), StringComparison.Ordinal);
             case "upper": return text.ToUpperInvariant();
@@ -61,12 +61,17 @@ internal static class TemplateMethods
     }
 
     /// <summary>Python's str.strip()/lstrip()/rstrip() without arguments (it also counts U+001C..U+001F as white space).</summary>
-    public static string PyStrip(string s, bool start, bool end)
+    public static string PyStrip(string s, bool start, bool end) => PyStrip(s, null, start, end);
+
+    /// <summary>Python's str.strip(chars) and its one-sided forms: white space when <paramref name="chars"/> is null (or
+    /// None), else the characters listed (none at all when the list is empty, where .NET's Trim would take white space).</summary>
+    public static string PyStrip(string s, string? chars, bool start, bool end)
     {
         static bool IsPySpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
+        bool Strips(char c) => chars is null ? IsPySpace(c) : chars.Contains(c, StringComparison.Ordinal);
         int a = 0, b = s.Length;
-        while (start && a < b && IsPySpace(s[a])) a++;
-        while (end && b > a && IsPySpace(s[b - 1])) b--;
+        while (start && a < b && Strips(s[a])) a++;
+        while (end && b > a && Strips(s[b - 1])) b--;
         return s[a..b];
     }
 }
