@@ -338,7 +338,7 @@ TEMPLATES = {
 {%- endif %}
 """,
     # tojson's options as transformers exposes them (json.dumps' ensure_ascii, indent, separators, sort_keys, in that order),
-    # trim's and strip's characters, float text, the variables transformers always passes (tools and documents, None when
+    # trim's and strip's characters, replace's empty text and count, float text, the variables transformers always passes (tools and documents, None when
     # absent) and strftime_now's format codes.
     "options": (
         "{{- (tools is none) ~ '|' ~ (documents is none) ~ '|' ~ (tools is defined) ~ '|' ~ (strftime_now is defined) }}\n"
@@ -346,7 +346,7 @@ TEMPLATES = {
         "{{ t.function.parameters | tojson(ensure_ascii=true) }}\n{{ t.function.description | default('ø') | tojson(true) }}\n"
         "{{ t | tojson(indent=0) }}\n{{ t.function.name | tojson(false, '\t') }}\n{%- endfor %}"
         "{{ '--x--' | trim('-') }}|{{ ' y '.strip('') }}|{{ 'xyx'.rstrip('x') }}|{{ [1e16, 1.5e-7, 12345678901234567.0, -0.0] | tojson }}"
-        "|{{ 1e15 }}|{{ 2.5e-5 }}\n"
+        "|{{ 1e15 }}|{{ 2.5e-5 }}|{{ 'ab' | replace('', '-') }}|{{ 'abc'.replace('', '-', 2) }}|{{ 'aXbXc' | replace('X', '', 1) }}\n"
         "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%a %A %b %B') }}|{{ strftime_now('%Y-%m-%d %H:%M:%S') }}"
         "|{{ strftime_now('%y %j %I %p %%') }}"
     ),

@@ -52,7 +52,7 @@ internal static class TemplateFilters
                 bool missing = value is Undefined || boolean && !TemplateValues.IsTrue(value);
                 return missing ? Arg(0, "default_value", "") : value;
             case "replace":
-                return Text(value).Replace(Text(Arg(0, "old", "")), Text(Arg(1, "new", "")), StringComparison.Ordinal);
+                return TemplateMethods.PyReplace(Text(value), Text(Arg(0, "old", "")), Text(Arg(1, "new", "")), Arg(2, "count", null) is long n ? n : -1);
             case "int":
                 return value switch
                 {

@@ -42,7 +42,7 @@ internal static class TemplateMethods
             case "split":
                 if (args.Count == 0 || args[0] is null) return text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(p => (object?)p).ToList();
                 return text.Split(Arg(0, "separator")).Select(p => (object?)p).ToList();
-            case "replace": return text.Replace(Arg(0, "old text"), Arg(1, "new text"), StringComparison.Ordinal);
+            case "replace": return PyReplace(text, Arg(0, "old text"), Arg(1, "new text"), args.Count > 2 && args[2] is long n ? n : -1);
             case "find": return (long)text.IndexOf(Arg(0, "substring"), StringComparison.Ordinal);
             case "count": return (long)CountOf(text, Arg(0, "substring"));
             case "join":
@@ -50,6 +50,30 @@ internal static class TemplateMethods
                 return string.Join(text, parts.Select(TemplateValues.ToText));
             default: throw new TemplateException($"line {line}: str.{m.Name}() is not supported in chat templates");
         }
+    }
+
+    /// <summary>Python's str.replace(old, new, count): at most <paramref name="count"/> replacements (all when negative);
+    /// an empty <paramref name="old"/> matches before every character and at the end ('ab' → '-a-b-').</summary>
+    public static string PyReplace(string text, string old, string replacement, long count = -1)
+    {
+        if (count < 0) count = long.MaxValue;
+        var sb = new System.Text.StringBuilder();
+        int at = 0;
+        if (old.Length == 0)
+        {
+            for (; at <= text.Length && count > 0; at++, count--)
+            {
+                sb.Append(replacement);
+                if (at < text.Length) sb.Append(text[at]);
+            }
+            return at > text.Length ? sb.ToString() : sb.Append(text, at, text.Length - at).ToString();
+        }
+        for (int i = text.IndexOf(old, StringComparison.Ordinal); i >= 0 && count > 0; i = text.IndexOf(old, at, StringComparison.Ordinal), count--)
+        {
+            sb.Append(text, at, i - at).Append(replacement);
+            at = i + old.Length;
+        }
+        return sb.Append(text, at, text.Length - at).ToString();
     }
 
     private static int CountOf(string text, string sub)
