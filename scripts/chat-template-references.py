@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Writes tests/Estuary.Tokenization.Tests/Data/chat_templates.json: chat templates written for Estuary's tests (each in the
 style of a model family's template, exercising the Jinja features Hugging Face chat templates use), rendered by Jinja2 itself
-with the environment Hugging Face's apply_chat_template uses (trim_blocks, lstrip_blocks, loop controls) over a few
-conversations. The C# renderer must reproduce every output byte for byte, and every error. Needs only `pip install jinja2`."""
+with the environment transformers' apply_chat_template uses (trim_blocks, lstrip_blocks, loop controls, raise_exception and
+strftime_now globals, its own tojson) over a few conversations, each with a context: the tools and template keyword arguments
+passed (tools is None when there are none, as transformers passes it) and the fixed local time strftime_now reads. The C#
+renderer must reproduce every output byte for byte, and every error. Needs only `pip install jinja2`."""
+import datetime
 import json
 import pathlib
 
@@ -108,14 +111,286 @@ TEMPLATES = {
         "{%- endfor %}\n"
         "{%- if add_generation_prompt %}{{- '<|assistant|>' }}{%- endif %}"
     ),
+    # Llama 3.1 style with tools: a system turn with the knowledge cutoff and today's date (date_string, else the date
+    # strftime_now gives), the tools as indented JSON either in the system turn or ahead of the first user message
+    # (tools_in_user_message), custom_tools and builtin_tools, one JSON tool call per assistant turn (<|eom_id|> when built-in
+    # tools are on), tool results in the ipython role (JSON unless plain text), content as a string or a list of text parts.
+    "llama3_1_tools": r"""{{- bos_token }}
+{#- the variables a caller may leave out #}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if tools_in_user_message is not defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- if strftime_now is defined %}
+        {%- set date_string = strftime_now("%d %b %Y") %}
+    {%- else %}
+        {%- set date_string = "1 Jan 2024" %}
+    {%- endif %}
+{%- endif %}
+{%- if tools is not defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- a leading system message is lifted out of the turns #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- if messages[0]['content'] is string %}
+        {%- set system_text = messages[0]['content']|trim %}
+    {%- else %}
+        {%- set system_text = messages[0]['content'][0]['text']|trim %}
+    {%- endif %}
+    {%- set messages = messages[1:] %}
+{%- elif tools is not none %}
+    {%- set system_text = "Call a function only when one fits; otherwise answer in plain words." %}
+{%- else %}
+    {%- set system_text = "" %}
+{%- endif %}
+
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n" }}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "These functions are available. To use one, reply with JSON only: " }}
+    {{- '{"name": <function name>, "parameters": <arguments by name>}.\n\n' }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_text }}
+{{- "<|eot_id|>" }}
+
+{#- tools for the user turn go ahead of the first user message #}
+{%- if tools_in_user_message and not tools is none %}
+    {%- if messages | length == 0 %}
+        {{- raise_exception("The tools go in the first user message, but there is no user message.") }}
+    {%- endif %}
+    {%- if messages[0]['content'] is string %}
+        {%- set first_text = messages[0]['content']|trim %}
+    {%- else %}
+        {%- set first_text = messages[0]['content'] | selectattr('type', 'equalto', 'text') | map(attribute='text') | map('trim') | join('\n') %}
+    {%- endif %}
+    {%- set messages = messages[1:] %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Answer with a JSON function call, with the right arguments, when one of these functions fits the question.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) ~ "\n\n" }}
+    {%- endfor %}
+    {{- first_text + "<|eot_id|>" }}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if message.role == 'ipython' or message.role == 'tool' %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("One tool call per assistant turn, not " ~ message.tool_calls|length ~ ".") }}
+        {%- endif %}
+        {%- set call = message.tool_calls[0].function %}
+        {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+        {%- if builtin_tools is defined and call.name in builtin_tools %}
+            {{- "<|python_tag|>" + call.name + ".call(" }}
+            {%- for key, value in call.arguments.items() %}
+                {{- key + '="' + value + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+            {%- endfor %}
+            {{- ")" }}
+        {%- else %}
+            {{- '{"name": "' + call.name|trim + '", ' }}
+            {{- '"parameters": ' + call.arguments | tojson + "}" }}
+        {%- endif %}
+        {{- "<|eom_id|>" if builtin_tools is defined else "<|eot_id|>" }}
+    {%- else %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}
+        {%- if message['content'] is string %}
+            {{- message['content'] | trim }}
+        {%- else %}
+            {%- for part in message['content'] if part['type'] == 'text' %}
+                {{- part['text'] | trim }}
+            {%- endfor %}
+        {%- endif %}
+        {{- '<|eot_id|>' }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+""",
+    # Llama 3.2 style: the date from strftime_now unless date_string is given, tools in the system turn by default, content
+    # as a string or a list of parts (text and image; images rule out a system turn), a namespace counting over the parts.
+    "llama3_2": r"""{{- bos_token }}
+{%- if tools_in_user_message is not defined %}
+    {%- set tools_in_user_message = false %}
+{%- endif %}
+{%- if date_string is undefined %}
+    {%- set date_string = strftime_now("%d %b %Y") if strftime_now is defined else "2 Feb 2025" %}
+{%- endif %}
+{%- if tools is not defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- count the images among the parts #}
+{%- set seen = namespace(images=0, parts=0) %}
+{%- for message in messages %}
+    {%- if message.content is not string %}
+        {%- for part in message.content %}
+            {%- set seen.parts = seen.parts + 1 %}
+            {%- if part.type == 'image' %}
+                {%- set seen.images = seen.images + 1 %}
+            {%- endif %}
+        {%- endfor %}
+    {%- endif %}
+{%- endfor %}
+
+{%- if messages[0].role == 'system' %}
+    {%- set system_text = (messages[0].content if messages[0].content is string else messages[0].content[0].text) | trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_text = "" if tools is none else "You may call the functions below." %}
+{%- endif %}
+{%- if seen.images > 0 and system_text != "" %}
+    {{- raise_exception("Images cannot be combined with a system message or tools (" ~ seen.images ~ " image(s) in " ~ seen.parts ~ " part(s)).") }}
+{%- endif %}
+
+{%- if seen.images == 0 %}
+    {{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+    {%- if tools is not none %}
+        {{- "Environment: ipython\n" }}
+    {%- endif %}
+    {{- "Cutting Knowledge Date: December 2023\n" ~ "Today Date: " ~ date_string ~ "\n\n" }}
+    {%- if tools is not none and not tools_in_user_message %}
+        {{- "Functions (reply with JSON {\"name\": ..., \"parameters\": ...} to call one):\n\n" }}
+        {%- for t in tools %}
+            {{- t | tojson(indent=4) + "\n\n" }}
+        {%- endfor %}
+    {%- endif %}
+    {{- system_text ~ "<|eot_id|>" }}
+{%- endif %}
+
+{%- if tools_in_user_message and tools is not none %}
+    {%- if not messages %}
+        {{- raise_exception("No user message to carry the tools.") }}
+    {%- endif %}
+    {%- set first = messages[0].content %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' }}
+    {{- "Functions you may call:\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}{{- "\n\n" }}
+    {%- endfor %}
+    {{- (first | trim if first is string else first | selectattr('type', 'equalto', 'text') | map(attribute='text') | map('trim') | join('\n')) + "<|eot_id|>" }}
+    {%- set messages = messages[1:] %}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if message.role not in ['tool', 'ipython'] and message.tool_calls is not defined %}
+        {{- '<|start_header_id|>' ~ message.role ~ '<|end_header_id|>\n\n' }}
+        {%- if message.content is string %}
+            {{- message.content | trim }}
+        {%- else %}
+            {%- for part in message.content %}
+                {%- if part.type == 'image' %}
+                    {{- '<|image|>' }}
+                {%- elif part.type == 'text' %}
+                    {{- part.text | trim }}
+                {%- endif %}
+            {%- endfor %}
+        {%- endif %}
+        {{- '<|eot_id|>' }}
+    {%- elif message.tool_calls is defined %}
+        {%- if message.tool_calls | length != 1 %}
+            {{- raise_exception("Only single tool calls are supported.") }}
+        {%- endif %}
+        {%- set fn = message.tool_calls[0]['function'] %}
+        {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+        {{- '{"name": "' ~ fn.name ~ '", "parameters": ' ~ fn.arguments | tojson ~ '}<|eot_id|>' }}
+    {%- else %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is string %}
+            {{- {"output": message.content} | tojson }}
+        {%- elif message.content is mapping %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {%- for part in message.content if part.type == 'text' %}
+                {{- {"output": part.text, "part": loop.index0} | tojson }}
+            {%- endfor %}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+""",
+    # tojson's options as transformers exposes them (json.dumps' ensure_ascii, indent, separators, sort_keys, in that order),
+    # trim's and strip's characters, replace's empty text and count, float text, the variables transformers always passes (tools and documents, None when
+    # absent) and strftime_now's format codes.
+    "options": (
+        "{{- (tools is none) ~ '|' ~ (documents is none) ~ '|' ~ (tools is defined) ~ '|' ~ (strftime_now is defined) }}\n"
+        "{%- for t in tools or [] %}{{ t.function | tojson(indent=2, sort_keys=true) }}\n{{ t | tojson(separators=(',', ':')) }}\n"
+        "{{ t.function.parameters | tojson(ensure_ascii=true) }}\n{{ t.function.description | default('ø') | tojson(true) }}\n"
+        "{{ t | tojson(indent=0) }}\n{{ t.function.name | tojson(false, '\t') }}\n{%- endfor %}"
+        "{{ '--x--' | trim('-') }}|{{ ' y '.strip('') }}|{{ 'xyx'.rstrip('x') }}|{{ [1e16, 1.5e-7, 12345678901234567.0, -0.0] | tojson }}"
+        "|{{ 1e15 }}|{{ 2.5e-5 }}|{{ 'ab' | replace('', '-') }}|{{ 'abc'.replace('', '-', 2) }}|{{ 'aXbXc' | replace('X', '', 1) }}\n"
+        "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%a %A %b %B') }}|{{ strftime_now('%Y-%m-%d %H:%M:%S') }}"
+        "|{{ strftime_now('%y %j %I %p %%') }}"
+    ),
 }
 
-# The tools every rendering receives (templates that do not use them ignore them), as an OpenAI request lists them.
+# The tools of the older templates' renderings, as an OpenAI request lists them.
 TOOLS = [
     {"type": "function", "function": {"name": "get_weather", "description": "Weather now",
                                       "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
                                                      "required": ["city"]}}},
     {"type": "function", "function": {"name": "add", "parameters": {"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}}},
+]
+
+# Tools with nested schemas, for the indented JSON of the Llama 3 templates: objects in arrays in objects, empty ones, enums,
+# non-ASCII text (kept as is, outside the BMP too), characters Jinja's own tojson would HTML-escape (<, >, &, ') that
+# transformers' tojson keeps, escapes (", \, newline, tab), booleans, null, integers and floats.
+LLAMA_TOOLS = [
+    {"type": "function", "function": {
+        "name": "get_weather",
+        "description": "Weather for a place — «météo» <now> & 'later' 🌦",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "A city, e.g. \"São Paulo\" or 東京\\Tōkyō"},
+                "units": {"type": "string", "enum": ["metric", "imperial"], "default": "metric"},
+                "days": {"type": "integer", "minimum": 1, "maximum": 7},
+                "at": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}, "required": ["lat", "lon"]},
+                "fields": {"type": "array", "items": {"type": "object", "properties": {"name": {"type": "string"}, "hourly": {"type": "boolean"}}}},
+                "extra": {"type": "object", "properties": {}, "required": []},
+            },
+            "required": ["city"],
+        },
+    }},
+    {"type": "function", "function": {
+        "name": "search",
+        "description": "Search the web\n\tone query at a time",
+        "parameters": {"type": "object", "properties": {
+            "query": {"type": "string"},
+            "limit": {"type": "integer", "default": 5},
+            "safe": {"type": "boolean", "default": True},
+            "threshold": {"type": "number", "default": 0.25},
+            "lang": {"type": ["string", "null"], "default": None},
+        }, "required": ["query"]},
+    }},
 ]
 
 CONVERSATIONS = {
@@ -136,6 +411,76 @@ CONVERSATIONS = {
         {"role": "tool", "tool_call_id": "call_1", "content": "sunny, 21°C"},
         {"role": "tool", "tool_call_id": "call_2", "content": "5.5"},
     ],
+    # One call per turn (Llama 3), nested arguments, a text result with characters JSON and HTML treat specially.
+    "llama_call": [
+        {"role": "system", "content": " Answer briefly. "},
+        {"role": "user", "content": "Weather in São Paulo for 3 days? "},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "get_weather",
+                                                          "arguments": "{\"city\": \"São Paulo\", \"days\": 3, \"at\": {\"lat\": -23.55, \"lon\": -46.63}, \"fields\": [{\"name\": \"rain\", \"hourly\": true}], \"extra\": {}}"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "<b>22°C</b> & 'humid' \"80%\""},
+        {"role": "assistant", "content": "22°C and humid."},
+        {"role": "user", "content": "Thanks!"},
+    ],
+    # A built-in tool (python_tag call syntax when builtin_tools lists it) answered in the ipython role.
+    "builtin_call": [
+        {"role": "user", "content": "Who won the 2022 World Cup?"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c2", "type": "function", "function": {"name": "brave_search", "arguments": "{\"query\": \"2022 World Cup winner\"}"}}]},
+        {"role": "ipython", "content": "Argentina"},
+    ],
+    "two_calls": [
+        {"role": "user", "content": "Two things"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "a", "type": "function", "function": {"name": "search", "arguments": "{\"query\": \"x\"}"}},
+            {"id": "b", "type": "function", "function": {"name": "search", "arguments": "{\"query\": \"y\"}"}}]},
+    ],
+    "system_only": [{"role": "system", "content": "Nobody asks anything."}],
+    # Content that is not a string: a tool result as a mapping, text parts, an image part (templates only; the server sends text).
+    "tool_dict": [
+        {"role": "user", "content": "Search for the tide times"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c3", "type": "function", "function": {"name": "search", "arguments": "{\"query\": \"tide times\", \"limit\": 2, \"threshold\": 0.5}"}}]},
+        {"role": "tool", "tool_call_id": "c3", "content": {"results": [{"title": "Tides <Brest>", "high": "06:12"}, {"title": "Marées", "high": None}], "ok": True, "count": 2, "score": 1.5e-7}},
+    ],
+    "parts": [
+        {"role": "system", "content": [{"type": "text", "text": "  Be brief.  "}]},
+        {"role": "user", "content": [{"type": "text", "text": " First part. "}, {"type": "text", "text": "Second part "}]},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": [{"type": "text", "text": "Third"}]},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "c4", "type": "function", "function": {"name": "search", "arguments": "{\"query\": \"parts\"}"}}]},
+        {"role": "tool", "tool_call_id": "c4", "content": [{"type": "text", "text": "one"}, {"type": "text", "text": " two "}]},
+    ],
+    "image": [
+        {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "What is in this picture?"}]},
+    ],
+}
+
+# Variables a rendering passes besides messages and add_generation_prompt (transformers' tools, passed as None when there are
+# none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
+NOW = "2024-07-26T09:05:03"
+CONTEXTS = {
+    "tools": {"variables": {"tools": TOOLS}},
+    "no_tools": {"variables": {}},
+    "tools_in_user": {"variables": {"tools": LLAMA_TOOLS, "tools_in_user_message": True}},
+    "tools_in_system": {"variables": {"tools": LLAMA_TOOLS, "tools_in_user_message": False}},
+    "dated": {"variables": {"date_string": "14 Mar 2025"}},
+    "custom_builtin": {"variables": {"custom_tools": LLAMA_TOOLS[:1], "builtin_tools": ["brave_search", "wolfram_alpha", "code_interpreter"],
+                                     "tools_in_user_message": False}},
+    "evening": {"variables": {"tools": LLAMA_TOOLS}, "now": "2025-01-03T21:07:09"},
+    "new_year": {"variables": {"tools": TOOLS}, "now": "2026-01-01T00:30:00"},
+}
+
+# Which conversations and contexts each template is rendered over, and its bos/eos texts.
+TEXT_CONVERSATIONS = [c for c, ms in CONVERSATIONS.items() if all(isinstance(m["content"], str) for m in ms)]
+LLAMA = {"conversations": list(CONVERSATIONS), "bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"}
+RUNS = {
+    **{name: {"conversations": TEXT_CONVERSATIONS, "contexts": ["tools"], "bos_token": "<s>", "eos_token": "</s>"}
+       for name in ["inst", "tags", "im", "ns", "misc", "tooluse"]},
+    "llama3_1_tools": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "custom_builtin"]},
+    "llama3_2": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "evening"]},
+    "options": {"conversations": ["single"], "contexts": ["no_tools", "tools_in_user", "evening", "new_year"], "bos_token": "<s>", "eos_token": "</s>"},
 }
 
 
@@ -150,29 +495,43 @@ def for_template(messages):
     return result
 
 
+# transformers' apply_chat_template environment (utils/chat_template_utils.py): raise_exception and strftime_now as globals,
+# and its own tojson filter (json.dumps, no HTML escaping, non-ASCII kept unless asked).
 def raise_exception(message):
     raise jinja2.exceptions.TemplateError(message)
 
 
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
 def main():
+    assert set(RUNS) == set(TEMPLATES)
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
     env.globals["raise_exception"] = raise_exception
-    env.filters["tojson"] = lambda x, indent=None: json.dumps(x, ensure_ascii=False, indent=indent)
+    env.filters["tojson"] = tojson
     cases = []
     for name, source in TEMPLATES.items():
         template = env.from_string(source)
-        for conversation, messages in CONVERSATIONS.items():
-            for add_generation_prompt in (True, False):
-                case = {"template": name, "conversation": conversation, "add_generation_prompt": add_generation_prompt}
-                try:
-                    case["rendered"] = template.render(messages=for_template(messages), bos_token="<s>", eos_token="</s>",
-                                                       add_generation_prompt=add_generation_prompt, tools=TOOLS)
-                except jinja2.exceptions.TemplateError as e:
-                    case["error"] = str(e)
-                cases.append(case)
+        run = RUNS[name]
+        for context in run["contexts"]:
+            now = datetime.datetime.fromisoformat(CONTEXTS[context].get("now", NOW))
+            env.globals["strftime_now"] = now.strftime  # datetime.now().strftime in transformers; a fixed clock here
+            for conversation in run["conversations"]:
+                for add_generation_prompt in (True, False):
+                    case = {"template": name, "conversation": conversation, "context": context,
+                            "add_generation_prompt": add_generation_prompt, "bos_token": run["bos_token"], "eos_token": run["eos_token"]}
+                    variables = dict(CONTEXTS[context]["variables"])
+                    try:
+                        case["rendered"] = template.render(messages=for_template(CONVERSATIONS[conversation]), tools=variables.pop("tools", None),
+                                                           documents=None, add_generation_prompt=add_generation_prompt,
+                                                           bos_token=run["bos_token"], eos_token=run["eos_token"], **variables)
+                    except jinja2.exceptions.TemplateError as e:
+                        case["error"] = str(e)
+                    cases.append(case)
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/Estuary.Tokenization.Tests/Data/chat_templates.json"
-    out.write_text(json.dumps({"generator": "scripts/chat-template-references.py", "jinja2": jinja2.__version__,
-                               "templates": TEMPLATES, "tools": TOOLS, "conversations": CONVERSATIONS, "cases": cases},
+    out.write_text(json.dumps({"generator": "scripts/chat-template-references.py", "jinja2": jinja2.__version__, "now": NOW,
+                               "templates": TEMPLATES, "contexts": CONTEXTS, "conversations": CONVERSATIONS, "cases": cases},
                               ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{len(cases)} cases, {sum('error' in c for c in cases)} errors → {out}")
 

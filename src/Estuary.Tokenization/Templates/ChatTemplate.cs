@@ -1,5 +1,6 @@
 // A Hugging Face chat template (tokenizer_config.json "chat_template"): parsed once, rendered per conversation with the
-// variables apply_chat_template passes (messages, bos_token, eos_token, add_generation_prompt, raise_exception).
+// variables apply_chat_template passes (messages, tools, documents, bos_token, eos_token, add_generation_prompt) and the
+// globals of its environment (raise_exception, strftime_now).
 // Invariant: parsing rejects constructs outside the supported Jinja subset, so a template that loads renders or names its error.
 namespace Estuary.Tokenization.Templates;
 
@@ -28,23 +29,31 @@ public sealed class ChatTemplate
     /// <summary>Renders the conversation as <c>apply_chat_template(messages, tokenize=False)</c> would.</summary>
     /// <exception cref="TemplateException">the template raised an error (its own message) or failed on a value.</exception>
     /// <remarks>
-    /// <paramref name="toolsJson"/> (a JSON array of tool definitions) becomes the <c>tools</c> variable. A message's tool calls
-    /// become <c>tool_calls</c> entries <c>{id, type: "function", function: {name, arguments}}</c> with the arguments parsed
-    /// from their JSON text (as vLLM hands them to templates), and a tool result carries <c>tool_call_id</c>.
+    /// <paramref name="toolsJson"/> (a JSON array of tool definitions) becomes the <c>tools</c> variable, which is None without
+    /// tools (transformers always passes it, and <c>documents</c> as None). A message's tool calls become <c>tool_calls</c>
+    /// entries <c>{id, type: "function", function: {name, arguments}}</c> with the arguments parsed from their JSON text (as
+    /// vLLM hands them to templates), and a tool result carries <c>tool_call_id</c>. <c>strftime_now</c> reads the local clock.
     /// </remarks>
-    public string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt = true, string? toolsJson = null)
+    public string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt = true, string? toolsJson = null) =>
+        Render(messages, bosToken, eosToken, addGenerationPrompt, toolsJson, null, TimeProvider.System);
+
+    /// <summary>As the public Render, with more template variables (apply_chat_template's keyword arguments, such as
+    /// date_string) and the clock strftime_now reads.</summary>
+    internal string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt, string? toolsJson,
+        IReadOnlyDictionary<string, object?>? extraVariables, TimeProvider clock)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var list = messages.Select(m => (object?)Message(m)).ToList();
         var variables = new Dictionary<string, object?>
         {
-            ["messages"] = list,
+            ["messages"] = messages.Select(m => (object?)Message(m)).ToList(),
+            ["tools"] = toolsJson is null ? null : FromJson(toolsJson),
+            ["documents"] = null,
+            ["add_generation_prompt"] = addGenerationPrompt,
             ["bos_token"] = bosToken,
             ["eos_token"] = eosToken,
-            ["add_generation_prompt"] = addGenerationPrompt,
         };
-        if (toolsJson is not null) variables["tools"] = FromJson(toolsJson);
-        return Render(variables);
+        if (extraVariables is not null) foreach (var kv in extraVariables) variables[kv.Key] = kv.Value;
+        return Render(variables, clock);
     }
 
     private static Dictionary<string, object?> Message(ChatMessage m)
@@ -109,6 +118,8 @@ public sealed class ChatTemplate
         _ => null,
     };
 
-    /// <summary>Renders with arbitrary variables (strings, longs, doubles, bools, null, lists and string-keyed dictionaries).</summary>
-    internal string Render(Dictionary<string, object?> variables) => TemplateEvaluator.Render(_nodes, variables);
+    /// <summary>Renders with arbitrary variables (strings, longs, doubles, bools, null, lists and string-keyed dictionaries);
+    /// strftime_now reads <paramref name="clock"/> (the system clock when null).</summary>
+    internal string Render(Dictionary<string, object?> variables, TimeProvider? clock = null) =>
+        TemplateEvaluator.Render(_nodes, variables, clock ?? TimeProvider.System);
 }

@@ -20,7 +20,9 @@ internal sealed class TemplateEvaluator
 
     private TemplateEvaluator(Dictionary<string, object?> globals) => _scopes = [globals];
 
-    public static string Render(List<Node> template, Dictionary<string, object?> variables)
+    /// <summary>Renders with <paramref name="variables"/> and the globals of transformers' environment: range, namespace,
+    /// raise_exception and strftime_now (reading <paramref name="clock"/>); a variable named as one of the last two replaces it.</summary>
+    public static string Render(List<Node> template, Dictionary<string, object?> variables, TimeProvider clock)
     {
         var globals = new Dictionary<string, object?>(variables)
         {
@@ -36,6 +38,7 @@ internal sealed class TemplateEvaluator
         if (!globals.ContainsKey("raise_exception"))
             globals["raise_exception"] = new TemplateFunction("raise_exception", (args, _) =>
                 throw new TemplateException(args.Count > 0 ? TemplateValues.ToText(args[0]) : "the chat template raised an error"));
+        if (!globals.ContainsKey("strftime_now")) globals["strftime_now"] = TemplateStrftime.Function(clock);
         var evaluator = new TemplateEvaluator(globals);
         if (evaluator.Execute(template) != Flow.Normal) throw new TemplateException("'break' or 'continue' outside a loop");
         return evaluator._output.ToString();

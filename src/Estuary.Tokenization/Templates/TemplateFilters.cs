@@ -1,17 +1,31 @@
-// Jinja's filters (value | name(args)) and tests (value is name) as chat templates use them, with Hugging Face's tojson
-// (json.dumps, non-ASCII kept). Invariant: an unknown filter or test fails naming it and its line.
+// Jinja's filters (value | name(args)) and tests (value is name) as chat templates use them, with transformers' tojson
+// (TemplateJson). Invariant: an unknown filter or test fails naming it and its line: at load (the parser checks the names
+// against Filters and Tests), or at render for a name only known then (map('name'), select('name')).
+using System.Collections.Frozen;
 using System.Globalization;
 
 namespace Estuary.Tokenization.Templates;
 
 internal static class TemplateFilters
 {
+    /// <summary>The filters <see cref="Apply"/> knows.</summary>
+    public static readonly FrozenSet<string> Filters = FrozenSet.Create(StringComparer.Ordinal,
+        "trim", "upper", "lower", "title", "capitalize", "string", "safe", "length", "count", "first", "last", "list", "reverse",
+        "join", "default", "d", "replace", "int", "float", "abs", "tojson", "map", "selectattr", "rejectattr", "select", "reject", "items");
+
+    /// <summary>The tests <see cref="Test"/> knows.</summary>
+    public static readonly FrozenSet<string> Tests = FrozenSet.Create(StringComparer.Ordinal,
+        "defined", "undefined", "none", "true", "false", "boolean", "string", "number", "integer", "float", "mapping", "sequence",
+        "iterable", "callable", "even", "odd", "divisibleby", "equalto", "eq", "==", "sameas", "ne", "!=", "lt", "lessthan", "<",
+        "gt", "greaterthan", ">", "le", "<=", "ge", ">=", "in", "lower", "upper");
+
     public static object? Apply(string name, object? value, List<object?> args, Dictionary<string, object?> kwargs, int line)
     {
         object? Arg(int i, string key, object? fallback) => i < args.Count ? args[i] : kwargs.TryGetValue(key, out var v) ? v : fallback;
         switch (name)
         {
-            case "trim": return TemplateMethods.PyStrip(Text(value), true, true);
+            case "trim": // trim(chars=None): Python's str.strip
+                return TemplateMethods.PyStrip(Text(value), Arg(0, "chars", null) as string, true, true);
             case "upper": return Text(value).ToUpperInvariant();
             case "lower": return Text(value).ToLowerInvariant();
             case "title": return Title(Text(value));
@@ -38,7 +52,7 @@ internal static class TemplateFilters
                 bool missing = value is Undefined || boolean && !TemplateValues.IsTrue(value);
                 return missing ? Arg(0, "default_value", "") : value;
             case "replace":
-                return Text(value).Replace(Text(Arg(0, "old", "")), Text(Arg(1, "new", "")), StringComparison.Ordinal);
+                return TemplateMethods.PyReplace(Text(value), Text(Arg(0, "old", "")), Text(Arg(1, "new", "")), Arg(2, "count", null) is long n ? n : -1);
             case "int":
                 return value switch
                 {
@@ -59,9 +73,7 @@ internal static class TemplateFilters
             case "abs":
                 if (value is long al) return Math.Abs(al);
                 return value is double ad ? Math.Abs(ad) : throw new TemplateException($"line {line}: abs of {TemplateValues.TypeName(value)}");
-            case "tojson":
-                var indent = Arg(0, "indent", null);
-                return TemplateValues.ToJson(value, indent is long n ? (int)n : null);
+            case "tojson": return TemplateJson.Write(value, JsonOptions.FromArguments(args, kwargs, line), line);
             case "map":
                 if (kwargs.TryGetValue("attribute", out var attribute) && attribute is string attr)
                     return Items(value, line).Select(x => x is Dictionary<string, object?> d && d.TryGetValue(attr, out var v) ? v : Undefined.Instance).ToList();

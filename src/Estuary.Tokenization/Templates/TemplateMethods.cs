@@ -30,9 +30,9 @@ internal static class TemplateMethods
         var text = (string)m.Target;
         switch (m.Name)
         {
-            case "strip": return args.Count > 0 && args[0] is string cs ? text.Trim(cs.ToCharArray()) : PyStrip(text, true, true);
-            case "lstrip": return args.Count > 0 && args[0] is string ls ? text.TrimStart(ls.ToCharArray()) : PyStrip(text, true, false);
-            case "rstrip": return args.Count > 0 && args[0] is string rs ? text.TrimEnd(rs.ToCharArray()) : PyStrip(text, false, true);
+            case "strip": return PyStrip(text, args.Count > 0 ? args[0] as string : null, true, true);
+            case "lstrip": return PyStrip(text, args.Count > 0 ? args[0] as string : null, true, false);
+            case "rstrip": return PyStrip(text, args.Count > 0 ? args[0] as string : null, false, true);
             case "startswith": return text.StartsWith(Arg(0, "prefix"), StringComparison.Ordinal);
             case "endswith": return text.EndsWith(Arg(0, "suffix"), StringComparison.Ordinal);
             case "upper": return text.ToUpperInvariant();
@@ -42,7 +42,7 @@ internal static class TemplateMethods
             case "split":
                 if (args.Count == 0 || args[0] is null) return text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(p => (object?)p).ToList();
                 return text.Split(Arg(0, "separator")).Select(p => (object?)p).ToList();
-            case "replace": return text.Replace(Arg(0, "old text"), Arg(1, "new text"), StringComparison.Ordinal);
+            case "replace": return PyReplace(text, Arg(0, "old text"), Arg(1, "new text"), args.Count > 2 && args[2] is long n ? n : -1);
             case "find": return (long)text.IndexOf(Arg(0, "substring"), StringComparison.Ordinal);
             case "count": return (long)CountOf(text, Arg(0, "substring"));
             case "join":
@@ -50,6 +50,30 @@ internal static class TemplateMethods
                 return string.Join(text, parts.Select(TemplateValues.ToText));
             default: throw new TemplateException($"line {line}: str.{m.Name}() is not supported in chat templates");
         }
+    }
+
+    /// <summary>Python's str.replace(old, new, count): at most <paramref name="count"/> replacements (all when negative);
+    /// an empty <paramref name="old"/> matches before every character and at the end ('ab' → '-a-b-').</summary>
+    public static string PyReplace(string text, string old, string replacement, long count = -1)
+    {
+        if (count < 0) count = long.MaxValue;
+        var sb = new System.Text.StringBuilder();
+        int at = 0;
+        if (old.Length == 0)
+        {
+            for (; at <= text.Length && count > 0; at++, count--)
+            {
+                sb.Append(replacement);
+                if (at < text.Length) sb.Append(text[at]);
+            }
+            return at > text.Length ? sb.ToString() : sb.Append(text, at, text.Length - at).ToString();
+        }
+        for (int i = text.IndexOf(old, StringComparison.Ordinal); i >= 0 && count > 0; i = text.IndexOf(old, at, StringComparison.Ordinal), count--)
+        {
+            sb.Append(text, at, i - at).Append(replacement);
+            at = i + old.Length;
+        }
+        return sb.Append(text, at, text.Length - at).ToString();
     }
 
     private static int CountOf(string text, string sub)
@@ -61,12 +85,17 @@ internal static class TemplateMethods
     }
 
     /// <summary>Python's str.strip()/lstrip()/rstrip() without arguments (it also counts U+001C..U+001F as white space).</summary>
-    public static string PyStrip(string s, bool start, bool end)
+    public static string PyStrip(string s, bool start, bool end) => PyStrip(s, null, start, end);
+
+    /// <summary>Python's str.strip(chars) and its one-sided forms: white space when <paramref name="chars"/> is null (or
+    /// None), else the characters listed (none at all when the list is empty, where .NET's Trim would take white space).</summary>
+    public static string PyStrip(string s, string? chars, bool start, bool end)
     {
         static bool IsPySpace(char c) => char.IsWhiteSpace(c) || c is >= '\u001C' and <= '\u001F';
+        bool Strips(char c) => chars is null ? IsPySpace(c) : chars.Contains(c, StringComparison.Ordinal);
         int a = 0, b = s.Length;
-        while (start && a < b && IsPySpace(s[a])) a++;
-        while (end && b > a && IsPySpace(s[b - 1])) b--;
+        while (start && a < b && Strips(s[a])) a++;
+        while (end && b > a && Strips(s[b - 1])) b--;
         return s[a..b];
     }
 }

@@ -2,7 +2,6 @@
 // list, dict, namespace, callables and bound string/dict methods; truthiness, equality, ordering and str() conversion.
 // Invariant: lists are List<object?>, mappings Dictionary<string, object?>; integers are long, floats double.
 using System.Globalization;
-using System.Text;
 
 namespace Estuary.Tokenization.Templates;
 
@@ -60,20 +59,33 @@ internal static class TemplateValues
         }
     }
 
-    /// <summary>Python's repr of a float: shortest round-trip digits, always with a fraction or exponent.</summary>
+    /// <summary>
+    /// Python's repr of a float: the shortest digits that read back to it, written out in full when the decimal exponent is
+    /// from -4 to 15 (with ".0" when whole) and as d.ddde±XX otherwise (.NET's round-trip text switches at other exponents).
+    /// </summary>
     public static string FloatText(double d)
     {
         if (double.IsNaN(d)) return "nan";
         if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
         var r = d.ToString("R", CultureInfo.InvariantCulture);
-        if (r.Contains('E'))
-        {
-            // 1E+16 → 1e+16, 1E-05 → 1e-05
-            var parts = r.Split('E');
-            int exp = int.Parse(parts[1], CultureInfo.InvariantCulture);
-            return parts[0] + "e" + (exp < 0 ? "-" : "+") + Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture);
-        }
-        return r.Contains('.') ? r : r + ".0";
+        string sign = r.StartsWith('-') ? "-" : "";
+        if (sign.Length > 0) r = r[1..];
+        int e = r.IndexOf('E');
+        int exponent = e < 0 ? 0 : int.Parse(r.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        string mantissa = e < 0 ? r : r[..e];
+        int point = mantissa.IndexOf('.');
+        string digits = point < 0 ? mantissa : mantissa.Remove(point, 1);
+        int intDigits = point < 0 ? mantissa.Length : point;
+        int leadingZeros = digits.Length - digits.TrimStart('0').Length;
+        digits = digits.Trim('0');
+        if (digits.Length == 0) return sign + "0.0";
+        int exp = exponent + intDigits - 1 - leadingZeros; // the decimal exponent of the first significant digit
+        if (exp is < -4 or >= 16)
+            return sign + digits[0] + (digits.Length > 1 ? "." + digits[1..] : "") + "e" + (exp < 0 ? "-" : "+") + Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture);
+        if (exp < 0) return sign + "0." + new string('0', -exp - 1) + digits;
+        string whole = digits.Length > exp + 1 ? digits[..(exp + 1)] : digits.PadRight(exp + 1, '0');
+        string fraction = digits.Length > exp + 1 ? digits[(exp + 1)..] : "0";
+        return sign + whole + "." + fraction;
     }
 
     public static bool AreEqual(object? a, object? b)
@@ -122,54 +134,4 @@ internal static class TemplateValues
         Dictionary<string, object?> => "dict",
         _ => "function",
     };
-
-    /// <summary>JSON as Hugging Face's tojson writes it (json.dumps with ensure_ascii off): ", " and ": " separators.</summary>
-    public static string ToJson(object? v, int? indent, int depth = 0)
-    {
-        switch (v)
-        {
-            case null or Undefined: return "null";
-            case bool b: return b ? "true" : "false";
-            case long l: return l.ToString(CultureInfo.InvariantCulture);
-            case double d: return FloatText(d);
-            case string s:
-                var sb = new StringBuilder("\"");
-                foreach (char c in s)
-                {
-                    switch (c)
-                    {
-                        case '"': sb.Append("\\\""); break;
-                        case '\\': sb.Append("\\\\"); break;
-                        case '\n': sb.Append("\\n"); break;
-                        case '\r': sb.Append("\\r"); break;
-                        case '\t': sb.Append("\\t"); break;
-                        case '\b': sb.Append("\\b"); break;
-                        case '\f': sb.Append("\\f"); break;
-                        default:
-                            if (c < 0x20) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-                            else sb.Append(c);
-                            break;
-                    }
-                }
-                return sb.Append('"').ToString();
-        }
-        IEnumerable<string> items;
-        char open, close;
-        if (v is List<object?> list)
-        {
-            items = list.Select(x => ToJson(x, indent, depth + 1));
-            (open, close) = ('[', ']');
-        }
-        else if (v is Dictionary<string, object?> dict)
-        {
-            items = dict.Select(kv => ToJson(kv.Key, indent, depth + 1) + ": " + ToJson(kv.Value, indent, depth + 1));
-            (open, close) = ('{', '}');
-        }
-        else throw new TemplateException($"a {TypeName(v)} cannot be written as JSON");
-        var all = items.ToList();
-        if (all.Count == 0) return $"{open}{close}";
-        if (indent is not { } n) return open + string.Join(", ", all) + close;
-        string pad = new(' ', n * (depth + 1)), outer = new(' ', n * depth);
-        return open + "\n" + pad + string.Join(",\n" + pad, all) + "\n" + outer + close;
-    }
 }

@@ -1,0 +1,74 @@
+// The edges of the supported Jinja subset that the Jinja2 references cannot show: what is refused at load (naming the
+// construct and its line), strftime_now against the system clock and with refused codes, tojson of what json.dumps refuses,
+// and the filter and test lists the parser checks agreeing with what the evaluator runs.
+using Estuary.Tokenization.Templates;
+
+namespace Estuary.Tokenization.Tests.Templates;
+
+public class TemplateSubsetTests
+{
+    [Theory]
+    [InlineData("{{ 'x' | unique }}", "line 1: the filter 'unique' is not supported in chat templates")]
+    [InlineData("a\n{% if x is sorted %}{% endif %}", "line 2: the test 'sorted' is not supported in chat templates")]
+    [InlineData("{{ messages | map('dictsort') | list }}", "line 1: the filter 'dictsort' is not supported in chat templates")]
+    [InlineData("{{ [1, 2] | select('prime') | list }}", "line 1: the test 'prime' is not supported in chat templates")]
+    [InlineData("{{ messages | selectattr('role', 'matching', 'u') | list }}", "line 1: the test 'matching' is not supported in chat templates")]
+    [InlineData("\n\n{{- strftime_now('%d %b %Y %Z') }}", "line 3: strftime_now: the format code '%Z' is not supported (supported: " + TemplateStrftime.Codes + ")")]
+    [InlineData("{% set d = strftime_now('%Y %') %}", "line 1: strftime_now: the format '%Y %' ends in a lone '%'")]
+    [InlineData("{% macro m() %}{% endmacro %}", "line 1: the statement 'macro' is not supported in chat templates")]
+    public void UnsupportedConstructsFailAtLoadNamingThemAndTheirLine(string source, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
+
+    [Fact]
+    public void StrftimeNowReadsTheLocalClockAndRefusesUnknownCodesAtRender()
+    {
+        var before = DateTime.Now;
+        var rendered = ChatTemplate.Parse("{{ strftime_now('%Y-%m-%d') }}").Render([new ChatMessage("user", "hi")], "", "");
+        var after = DateTime.Now;
+        Assert.Contains(rendered, new[] { before.ToString("yyyy-MM-dd"), after.ToString("yyyy-MM-dd") });
+
+        var clock = new ChatTemplateReferenceTests.FixedClock(new DateTime(2024, 2, 29, 12, 0, 1));
+        var template = ChatTemplate.Parse("{{ strftime_now(f) }}");
+        Assert.Equal("Thu 29 Feb 2024 12 PM 060", template.Render(new() { ["f"] = "%a %d %b %Y %I %p %j" }, clock));
+        var e = Assert.Throws<TemplateException>(() => template.Render(new() { ["f"] = "%-d" }, clock));
+        Assert.Equal("strftime_now: the format code '%-' is not supported (supported: " + TemplateStrftime.Codes + ")", e.Message);
+        // A caller's own strftime_now (a template keyword argument of that name) wins, as Jinja's render variables do.
+        Assert.Equal("mine", ChatTemplate.Parse("{{ strftime_now }}").Render(new() { ["strftime_now"] = "mine" }));
+    }
+
+    [Theory]
+    [InlineData("{{ missing | tojson }}", "line 1: tojson cannot write an undefined value as JSON")]
+    [InlineData("{{ namespace(a=1) | tojson }}", "line 1: tojson cannot write a namespace as JSON")]
+    [InlineData("{{ [raise_exception] | tojson }}", "line 1: tojson cannot write a function as JSON")]
+    [InlineData("{{ 1 | tojson(width=3) }}", "line 1: tojson has no argument 'width'")]
+    [InlineData("{{ 1 | tojson(separators=',') }}", "line 1: tojson's separators must be a pair of strings (item, key)")]
+    public void TojsonRefusesWhatJsonDumpsRefuses(string source, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source).Render(new Dictionary<string, object?>())).Message);
+
+    [Fact]
+    public void EveryListedFilterAndTestRuns()
+    {
+        foreach (var name in TemplateFilters.Filters)
+        {
+            try
+            {
+                TemplateFilters.Apply(name, new List<object?> { "a" }, [], [], 1);
+            }
+            catch (TemplateException e)
+            {
+                Assert.DoesNotContain("not supported", e.Message, StringComparison.Ordinal);
+            }
+        }
+        foreach (var name in TemplateFilters.Tests)
+        {
+            try
+            {
+                TemplateFilters.Test(name, 2L, [2L], 1);
+            }
+            catch (TemplateException e)
+            {
+                Assert.DoesNotContain("not supported", e.Message, StringComparison.Ordinal);
+            }
+        }
+    }
+}
