@@ -8,9 +8,6 @@ namespace Estuary.Models.Config;
 /// <c>"rope_scaling."</c>) is put before the key in messages when the object is nested.</summary>
 internal sealed class ConfigReader(JsonObject json, string source, string keyPrefix = "")
 {
-    /// <summary>The key as messages name it.</summary>
-    public string Name(string key) => keyPrefix + key;
-
     public string ArchitectureName()
     {
         if (json["architectures"] is JsonArray { Count: > 0 } arr && arr[0] is JsonValue v && v.TryGetValue(out string? name))
@@ -75,4 +72,7 @@ internal sealed class ConfigReader(JsonObject json, string source, string keyPre
         }
         return [Int(key)!.Value];
     }
+
+    // The key as messages name it.
+    private string Name(string key) => keyPrefix + key;
 }
