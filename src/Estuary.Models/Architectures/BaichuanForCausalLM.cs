@@ -18,7 +18,7 @@ public static class BaichuanForCausalLM
         RotaryEmbedding? rope = null;
         float[]? slopes = null;
         if (config.PositionEncoding == PositionEncoding.Rope)
-            rope = new RotaryEmbedding(backend, new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta));
+            rope = new RotaryEmbedding(backend, RotaryEmbedding.BuildTable(config));
         else
             slopes = AlibiBias.Slopes(config.NumHeads);
         return DecoderStack.Build(config, weights, backend, rope, slopes, normHead: true, layerLoaded, owner);

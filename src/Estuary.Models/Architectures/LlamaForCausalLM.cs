@@ -1,4 +1,4 @@
-// Llama: RoPE, separate q/k/v projections with grouped-query attention, tied or untied embeddings.
+// Llama: RoPE (with rope_scaling: linear or llama3), separate q/k/v projections with grouped-query attention, tied or untied embeddings.
 using Estuary.Models.Config;
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;
@@ -15,7 +15,7 @@ public static class LlamaForCausalLM
     /// <summary>Wires the layers from <paramref name="weights"/>.</summary>
     public static CausalLm Create(ModelConfig config, WeightMap weights, IBackend backend, IProgress<int>? layerLoaded, IDisposable? owner)
     {
-        var rope = new RotaryEmbedding(backend, new RopeTable(config.HeadDim, config.MaxPositions, config.RopeTheta));
+        var rope = new RotaryEmbedding(backend, RotaryEmbedding.BuildTable(config));
         return DecoderStack.Build(config, weights, backend, rope, alibiSlopes: null, normHead: false, layerLoaded, owner);
     }
 }

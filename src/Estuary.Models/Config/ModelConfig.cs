@@ -30,6 +30,8 @@ public sealed record ModelConfig
     public required float RmsNormEps { get; init; }
     /// <summary>RoPE base.</summary>
     public double RopeTheta { get; init; } = 10000.0;
+    /// <summary>RoPE frequency scaling (<c>rope_scaling</c>); <see cref="RopeScaling.None"/> when absent, null or <c>"default"</c>.</summary>
+    public RopeScaling RopeScaling { get; init; } = RopeScaling.None;
     /// <summary>RoPE or ALiBi.</summary>
     public required PositionEncoding PositionEncoding { get; init; }
     /// <summary>Longest sequence (prompt + output) the model supports.</summary>
@@ -84,9 +86,10 @@ public sealed record ModelConfig
             throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: LlamaForCausalLM, BaichuanForCausalLM)");
         var act = reader.String("hidden_act") ?? "silu";
         if (act != "silu") throw new NotSupportedException($"{source}: hidden_act '{act}' is not supported (only silu)");
-        if (json["rope_scaling"] is { } scaling)
-            throw new NotSupportedException($"{source}: rope_scaling {scaling.ToJsonString()} is not supported; " +
-                "positions would be rotated unscaled and the logits would be wrong");
+        var ropeScaling = RopeScaling.Parse(json["rope_scaling"], source);
+        if (baichuan && ropeScaling.Type != RopeScalingType.Default)
+            throw new NotSupportedException($"{source}: rope_scaling type '{ropeScaling.Type.ToString().ToLowerInvariant()}' is not supported for " +
+                "BaichuanForCausalLM (Baichuan2's modeling code has no RoPE scaling)");
         int? maxPos = reader.Int("max_position_embeddings");
         int? modelMaxLen = reader.Int("model_max_length");
         var config = new ModelConfig
@@ -102,6 +105,7 @@ public sealed record ModelConfig
             VocabSize = reader.RequiredInt("vocab_size"),
             RmsNormEps = (float)(reader.Double("rms_norm_eps") ?? 1e-6),
             RopeTheta = reader.Double("rope_theta") ?? 10000.0,
+            RopeScaling = ropeScaling,
             PositionEncoding = baichuan ? BaichuanPositionEncoding(reader, maxPos) : PositionEncoding.Rope,
             MaxPositions = maxPos ?? modelMaxLen ?? 4096,
             TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,

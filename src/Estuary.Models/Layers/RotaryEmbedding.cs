@@ -1,4 +1,6 @@
 // Rotary position embedding (Hugging Face rotate_half layout) applied in place to q and k.
+// Invariant: a model's table comes from BuildTable, so rope_theta and rope_scaling reach every RoPE architecture the same way.
+using Estuary.Models.Config;
 using Estuary.Tensors;
 
 namespace Estuary.Models.Layers;
@@ -8,6 +10,14 @@ public sealed class RotaryEmbedding(IBackend backend, RopeTable table)
 {
     /// <summary>The cos/sin table.</summary>
     public RopeTable Table { get; } = table;
+
+    /// <summary>
+    /// The table of <paramref name="config"/>: θ_j = rope_theta^(-2j/head_dim), scaled by rope_scaling (<see cref="RopeScaling"/>),
+    /// for the positions the model is built for (max_position_embeddings, or the serving cap the loader applied). The cap changes only
+    /// the row count: llama3 scaling depends on rope_scaling.original_max_position_embeddings, not on it.
+    /// </summary>
+    public static RopeTable BuildTable(ModelConfig config) =>
+        new(config.MaxPositions, config.RopeScaling.ScaleInverseFrequencies(RopeTable.DefaultInverseFrequencies(config.HeadDim, config.RopeTheta)));
 
     /// <summary>Rotates q[T, Hq·D] and k[T, Hkv·D] in place at the batch positions.</summary>
     public void Apply(DeviceTensor q, int numHeads, DeviceTensor k, int numKvHeads, ForwardBatch batch)

@@ -1,5 +1,6 @@
 // The architecture sizes of a model to write with random weights, in the terms of its Hugging Face config.json.
-// Invariant: a Baichuan shape has as many kv heads as heads; its position encoding follows from MaxPositionEmbeddings as the loader decides it.
+// Invariant: a Baichuan shape has as many kv heads as heads, untied embeddings and no RoPE scaling; its position encoding follows from
+// MaxPositionEmbeddings as the loader decides it (RandomModelWriter refuses a shape that breaks this).
 using Estuary.Models.Config;
 
 namespace Estuary.Models.Synthetic;
@@ -31,6 +32,10 @@ public sealed record ModelShape
     public required double RmsNormEps { get; init; }
     /// <summary><c>rope_theta</c> (written for Llama only).</summary>
     public double RopeTheta { get; init; } = 10000.0;
+    /// <summary><c>rope_scaling</c> (Llama only; <see cref="RopeScaling.None"/> writes null).</summary>
+    public RopeScaling RopeScaling { get; init; } = RopeScaling.None;
+    /// <summary><c>tie_word_embeddings</c>: the checkpoint then has no <c>lm_head.weight</c> (Llama only).</summary>
+    public bool TieWordEmbeddings { get; init; }
 
     /// <summary>Head size D = hidden / heads.</summary>
     public int HeadDim => HiddenSize / NumHeads;
@@ -39,14 +44,14 @@ public sealed record ModelShape
     public PositionEncoding PositionEncoding =>
         Family == ModelFamily.Llama || MaxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
 
-    /// <summary>Number of parameters (untied embedding and lm_head).</summary>
+    /// <summary>Number of parameters (the embedding counted once when tied to lm_head).</summary>
     public long ParameterCount
     {
         get
         {
             long h = HiddenSize, kv = (long)NumKvHeads * HeadDim, q = (long)NumHeads * HeadDim;
             long perLayer = 2 * h + h * (q + 2 * kv) + q * h + 3 * h * IntermediateSize;
-            return 2L * VocabSize * h + h + NumLayers * perLayer;
+            return (TieWordEmbeddings ? 1L : 2L) * VocabSize * h + h + NumLayers * perLayer;
         }
     }
 }

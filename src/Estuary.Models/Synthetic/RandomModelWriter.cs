@@ -115,14 +115,14 @@ public static class RandomModelWriter
                 ["max_position_embeddings"] = shape.MaxPositionEmbeddings ?? shape.ModelMaxLength ?? 4096,
                 ["rms_norm_eps"] = shape.RmsNormEps,
                 ["rope_theta"] = shape.RopeTheta,
-                ["rope_scaling"] = null,
+                ["rope_scaling"] = shape.RopeScaling.ToJson(),
                 ["hidden_act"] = "silu",
                 ["attention_bias"] = false,
                 ["mlp_bias"] = false,
                 ["attention_dropout"] = 0.0,
                 ["initializer_range"] = WeightStd,
                 ["pretraining_tp"] = 1,
-                ["tie_word_embeddings"] = false,
+                ["tie_word_embeddings"] = shape.TieWordEmbeddings,
                 ["bos_token_id"] = 1,
                 ["eos_token_id"] = 2,
                 ["torch_dtype"] = dtype.TorchName(),
@@ -254,12 +254,14 @@ public static class RandomModelWriter
     // Validates the shape through the loader's own parser, so a preset that loads wrongly fails before anything is written.
     private static void CheckConfig(ModelShape shape, JsonObject config)
     {
+        if (shape.Family == ModelFamily.Baichuan && (shape.TieWordEmbeddings || shape.RopeScaling.Type != RopeScalingType.Default))
+            throw new ArgumentException($"shape '{shape.Name}': Baichuan2 has neither tied embeddings nor RoPE scaling", nameof(shape));
         ModelConfig parsed;
         try
         {
             parsed = ModelConfig.Parse(config, $"shape '{shape.Name}'");
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException)
         {
             throw new ArgumentException($"shape '{shape.Name}' does not make a valid config: {e.Message}", nameof(shape), e);
         }
@@ -311,7 +313,7 @@ public static class RandomModelWriter
             Norm(p + "post_attention_layernorm.weight");
         }
         Norm("model.norm.weight");
-        Linear("lm_head.weight", s.VocabSize, h);
+        if (!s.TieWordEmbeddings) Linear("lm_head.weight", s.VocabSize, h); // tied: the loader reuses the embedding, as real tied checkpoints do
         return list;
     }
 

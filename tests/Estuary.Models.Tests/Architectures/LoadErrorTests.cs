@@ -88,8 +88,10 @@ public sealed class LoadErrorTests : IDisposable
     }
 
     [Theory]
-    [InlineData("rope_scaling", "{\"type\":\"linear\",\"factor\":2}", "rope_scaling {\"type\":\"linear\",\"factor\":2} is not supported")]
-    [InlineData("rope_scaling", "{\"rope_type\":\"llama3\"}", "rope_scaling {\"rope_type\":\"llama3\"} is not supported")]
+    [InlineData("rope_scaling", "{\"type\":\"dynamic\",\"factor\":2}", "rope_scaling type 'dynamic' is not supported (supported: default, linear, llama3)")]
+    [InlineData("rope_scaling", "{\"rope_type\":\"yarn\",\"factor\":4}", "rope_scaling type 'yarn' is not supported")]
+    [InlineData("rope_scaling", "{\"rope_type\":\"llama3\"}", "required key 'rope_scaling.factor' is missing")]
+    [InlineData("rope_scaling", "{\"rope_type\":\"linear\",\"factor\":0}", "rope_scaling.factor must be a finite number greater than 0 (got 0)")]
     [InlineData("rms_norm_eps", "-1", "rms_norm_eps must be in (0, 1) (got -1)")]
     [InlineData("rms_norm_eps", "1e30", "rms_norm_eps must be in (0, 1)")]
     [InlineData("rope_theta", "0", "rope_theta must be a finite number greater than 1 (got 0)")]
@@ -99,10 +101,20 @@ public sealed class LoadErrorTests : IDisposable
     [InlineData("bos_token_id", "512", "bos_token_id 512 is outside the vocabulary [0, 512)")]
     public void ValuesThatWouldGiveWrongOrNanLogitsAreRefused(string key, string json, string message)
     {
-        // Each of these used to load, then produce NaN (eps ≤ 0, theta ≤ 1), unscaled positions (rope_scaling) or ids the
-        // embedding cannot hold (bos/eos).
+        // Each of these used to load, then produce NaN (eps ≤ 0, theta ≤ 1), wrongly rotated positions (unsupported or invalid
+        // rope_scaling) or ids the embedding cannot hold (bos/eos).
         CopyFixture("stories260k", c => c[key] = JsonNode.Parse(json));
         Assert.Contains(message, LoadFails().Message);
+    }
+
+    [Fact]
+    public void BaichuanWithRopeScalingIsRefused()
+    {
+        // Baichuan2's modeling code reads no rope_scaling; loading it unscaled or scaled would both be a guess.
+        CopyFixture("baichuan2-tiny-rope", c => c["rope_scaling"] = JsonNode.Parse("{\"rope_type\":\"linear\",\"factor\":2}"));
+        var e = LoadFails();
+        Assert.IsType<NotSupportedException>(e);
+        Assert.Contains("rope_scaling type 'linear' is not supported for BaichuanForCausalLM", e.Message);
     }
 
     [Fact]

@@ -10,6 +10,8 @@ public class ModelShapesTests
     [Theory]
     [InlineData("tinyllama-1.1b", 1_100_048_384L)]
     [InlineData("llama2-7b", 6_738_415_616L)]
+    [InlineData("llama3.2-1b", 1_235_814_400L)] // tied: the embedding is counted once
+    [InlineData("llama3.1-8b", 8_030_261_248L)]
     [InlineData("baichuan2-7b", 7_505_973_248L)]
     [InlineData("baichuan2-13b", 13_896_668_160L)]
     public void RealPresetsHaveTheParameterCountsOfThePublishedModels(string name, long parameters) =>
@@ -18,6 +20,8 @@ public class ModelShapesTests
     [Theory]
     [InlineData("tinyllama-1.1b", PositionEncoding.Rope, 4)]
     [InlineData("llama2-7b", PositionEncoding.Rope, 32)]
+    [InlineData("llama3.2-1b", PositionEncoding.Rope, 8)]
+    [InlineData("llama3.1-8b", PositionEncoding.Rope, 8)]
     [InlineData("baichuan2-7b", PositionEncoding.Rope, 32)]
     [InlineData("baichuan2-13b", PositionEncoding.Alibi, 40)]
     [InlineData("tiny-llama", PositionEncoding.Rope, 2)]
@@ -34,6 +38,22 @@ public class ModelShapesTests
         Assert.Equal(shape.HiddenSize / shape.NumHeads, config.HeadDim);
         Assert.Equal((float)shape.RmsNormEps, config.RmsNormEps);
         Assert.Equal(4096, name.StartsWith("baichuan2") ? config.MaxPositions : 4096);
+        Assert.Equal(shape.RopeScaling, config.RopeScaling);
+        Assert.Equal(shape.TieWordEmbeddings, config.TieWordEmbeddings);
+    }
+
+    [Theory]
+    [InlineData("llama3.2-1b", 32.0, 64, true)]
+    [InlineData("llama3.1-8b", 8.0, 128, false)]
+    public void Llama3PresetsCarryTheirPublishedRopeSettings(string name, double factor, int headDim, bool tied)
+    {
+        var config = ModelConfig.Parse(RandomModelWriter.BuildConfig(ModelShapes.Get(name), DType.BF16));
+        Assert.Equal(500000.0, config.RopeTheta);
+        Assert.Equal(131072, config.MaxPositions);
+        Assert.Equal(RopeScaling.Llama3(factor, 1, 4, 8192), config.RopeScaling);
+        Assert.Equal(headDim, config.HeadDim);
+        Assert.Equal(tied, config.TieWordEmbeddings);
+        Assert.Equal((128256, 8), (config.VocabSize, config.NumKvHeads));
     }
 
     [Fact]
@@ -43,7 +63,7 @@ public class ModelShapesTests
         var e = Assert.Throws<ArgumentException>(() => ModelShapes.Get("gpt-5"));
         Assert.Contains("gpt-5", e.Message);
         Assert.All(ModelShapes.Names, n => Assert.Contains(n, e.Message));
-        Assert.Equal(8, ModelShapes.Names.Count);
+        Assert.Equal(10, ModelShapes.Names.Count);
         Assert.Contains("llama-110m", ModelShapes.Names);
         Assert.Equal(125696, ModelShapes.Get("baichuan2-13b").VocabSize);
         Assert.Null(ModelShapes.Get("baichuan2-13b").MaxPositionEmbeddings);

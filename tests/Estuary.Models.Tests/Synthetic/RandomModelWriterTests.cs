@@ -212,6 +212,41 @@ public sealed class RandomModelWriterTests : IDisposable
     }
 
     [Fact]
+    public void ATiedLlama3ShapeWritesNoLmHeadCarriesRopeScalingAndRuns()
+    {
+        // tiny-llama with the Llama 3.2 layout: tied embeddings, rope_theta 500000 and llama3 scaling (original 64 positions).
+        var shape = ModelShapes.Get("tiny-llama") with
+        {
+            Name = "tiny-llama3", TieWordEmbeddings = true, RopeTheta = 500000, RopeScaling = RopeScaling.Llama3(32, 1, 4, 64),
+        };
+        RandomModelWriter.Write(shape, DType.BF16, Dir("l3"), seed: 2);
+        var config = ReadJson(Dir("l3"), "config.json");
+        Assert.True((bool)config["tie_word_embeddings"]!);
+        Assert.Equal("llama3", (string?)config["rope_scaling"]!["rope_type"]);
+        using (var reader = CheckpointIndex.Open(Dir("l3")))
+        {
+            Assert.False(reader.Contains("lm_head.weight"));
+            Assert.Equal(shape.ParameterCount, reader.Names.Sum(n => reader.GetInfo(n).Shape.NumElements));
+        }
+        using var harness = new ModelHarness(Dir("l3"));
+        Assert.Equal(shape.RopeScaling, harness.Model.Config.RopeScaling);
+        Assert.True(harness.Model.Config.TieWordEmbeddings);
+        var logits = harness.AllLogits([1, 5, 300, 400, 17, 42]);
+        Assert.All(logits, row => Assert.All(row, v => Assert.True(float.IsFinite(v))));
+    }
+
+    [Fact]
+    public void ABaichuanShapeWithTiedEmbeddingsOrRopeScalingIsRefused()
+    {
+        var baichuan = ModelShapes.Get("tiny-baichuan-rope");
+        Assert.Contains("neither tied embeddings nor RoPE scaling", Assert.Throws<ArgumentException>(() =>
+            RandomModelWriter.Write(baichuan with { TieWordEmbeddings = true }, DType.F32, Dir("b1"), seed: 0)).Message);
+        Assert.Contains("neither tied embeddings nor RoPE scaling", Assert.Throws<ArgumentException>(() =>
+            RandomModelWriter.Write(baichuan with { RopeScaling = RopeScaling.Linear(2) }, DType.F32, Dir("b2"), seed: 0)).Message);
+        Assert.False(Directory.Exists(Dir("b1")));
+    }
+
+    [Fact]
     public void RefusesNonFloatDtype() =>
         Assert.Throws<ArgumentException>(() => RandomModelWriter.Write(ModelShapes.Get("tiny-llama"), DType.I8, Dir("i8"), seed: 0));
 
