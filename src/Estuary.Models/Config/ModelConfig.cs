@@ -86,7 +86,28 @@ public sealed record ModelConfig
             throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: LlamaForCausalLM, BaichuanForCausalLM)");
         var act = reader.String("hidden_act") ?? "silu";
         if (act != "silu") throw new NotSupportedException($"{source}: hidden_act '{act}' is not supported (only silu)");
+        // transformers v5 writes rope_parameters (rope_type, rope_theta and the scaling keys together) instead of rope_scaling and
+        // rope_theta; either form is read, and both at once must agree.
+        var ropeParameters = json["rope_parameters"];
+        if (ropeParameters is not null and not JsonObject)
+            throw new InvalidDataException($"{source}: rope_parameters must be an object (got {ropeParameters.ToJsonString()})");
         var ropeScaling = RopeScaling.Parse(json["rope_scaling"], source);
+        double? ropeTheta = reader.Double("rope_theta");
+        if (ropeParameters is JsonObject parameters)
+        {
+            var fromParameters = RopeScaling.Parse(parameters["rope_type"] is null && parameters["type"] is null
+                ? null : parameters, source.Length > 0 ? source + " (rope_parameters)" : "rope_parameters");
+            if (json["rope_scaling"] is not null && fromParameters != ropeScaling)
+                throw new InvalidDataException($"{source}: rope_scaling and rope_parameters describe different RoPE scalings");
+            ropeScaling = fromParameters;
+            var thetaReader = new ConfigReader(parameters, source, "rope_parameters.");
+            if (thetaReader.Double("rope_theta") is { } parameterTheta)
+            {
+                if (ropeTheta is { } topTheta && topTheta != parameterTheta)
+                    throw new InvalidDataException($"{source}: rope_theta {topTheta} and rope_parameters.rope_theta {parameterTheta} disagree");
+                ropeTheta = parameterTheta;
+            }
+        }
         if (baichuan && ropeScaling.Type != RopeScalingType.Default)
             throw new NotSupportedException($"{source}: rope_scaling type '{ropeScaling.Type.ToString().ToLowerInvariant()}' is not supported for " +
                 "BaichuanForCausalLM (Baichuan2's modeling code has no RoPE scaling)");
@@ -104,7 +125,7 @@ public sealed record ModelConfig
             HeadDim = headDim,
             VocabSize = reader.RequiredInt("vocab_size"),
             RmsNormEps = (float)(reader.Double("rms_norm_eps") ?? 1e-6),
-            RopeTheta = reader.Double("rope_theta") ?? 10000.0,
+            RopeTheta = ropeTheta ?? 10000.0,
             RopeScaling = ropeScaling,
             PositionEncoding = baichuan ? BaichuanPositionEncoding(reader, maxPos) : PositionEncoding.Rope,
             MaxPositions = maxPos ?? modelMaxLen ?? 4096,
