@@ -58,6 +58,8 @@ same_files() { # name, then paths relative to each build's folder whose bytes mu
 }
 
 both 0 "--version" --version
+both 0 "tokenize (byte-level BPE, tokenizer.json)" tokenize --model "$PWD/tests/Estuary.Tokenization.Tests/Data/byte-level/llama3-style" \
+  --pieces --text "And God said, Let there be light 😀 平方 <|eot_id|>"
 both 0 "generate (embedded model, greedy)" generate --prompt "Once upon a time" --max-tokens 40 --temperature 0
 both 0 "make-model" make-model --shape tiny-llama --dtype f32 -o m --seed 3
 same_files "make-model bytes" m/model.safetensors m/config.json m/tokenizer.model

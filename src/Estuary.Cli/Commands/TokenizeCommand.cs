@@ -10,6 +10,9 @@ namespace Estuary.Cli.Commands;
 
 internal static class TokenizeCommand
 {
+    // Pieces and text as written ("Ġthe", "平"), with only what JSON itself requires escaped.
+    private static readonly JsonSerializerOptions s_readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model folder (or a folder with only the tokenizer files); default: the embedded model" };
@@ -30,7 +33,7 @@ internal static class TokenizeCommand
             {
                 var ids = tokenizer.Encode(t, special);
                 Console.WriteLine(r.GetValue(pieces)
-                    ? string.Join(' ', ids.Select(id => $"{id}:{JsonSerializer.Serialize(tokenizer.IdToPiece(id))}"))
+                    ? string.Join(' ', ids.Select(id => $"{id}:{JsonSerializer.Serialize(tokenizer.IdToPiece(id), s_readable)}"))
                     : string.Join(' ', ids));
             }
             if (file is not null)
@@ -55,7 +58,7 @@ internal static class TokenizeCommand
                     {
                         ["ids"] = new JsonArray([.. ids.Select(id => JsonValue.Create(id))]),
                         ["decoded"] = tokenizer.Decode(ids, skipSpecialTokens: false),
-                    }.ToJsonString(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+                    }.ToJsonString(s_readable));
                 }
             }
             return 0;
