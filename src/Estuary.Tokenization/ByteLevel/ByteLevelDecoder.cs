@@ -23,7 +23,7 @@ internal sealed class ByteLevelDecoder(byte[][] tokenBytes, bool[] special, bool
 
     private void Feed(byte[] bytes, bool flush, StringBuilder output)
     {
-        var needed = _utf8.GetCharCount(bytes, flush) ;
+        var needed = _utf8.GetCharCount(bytes, flush);
         if (needed > _chars.Length) _chars = new char[Math.Max(needed, _chars.Length * 2)];
         var count = _utf8.GetChars(bytes, 0, bytes.Length, _chars, 0, flush);
         output.Append(_chars, 0, count);

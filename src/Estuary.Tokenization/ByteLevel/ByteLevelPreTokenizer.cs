@@ -16,6 +16,7 @@ internal sealed class ByteLevelPreTokenizer
 
     private readonly Regex[] _splits;
     private readonly bool _addPrefixSpace;
+    private readonly int _prefixBeforeSplit;
 
     /// <param name="splitPatterns">Split steps' patterns in order (behavior Isolated), the ByteLevel step's GPT-2 split last when it has one.</param>
     /// <param name="addPrefixSpace">The ByteLevel step's <c>add_prefix_space</c>: a piece not starting with a space gets one.</param>
@@ -25,12 +26,7 @@ internal sealed class ByteLevelPreTokenizer
         _splits = [.. splitPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant))];
         _addPrefixSpace = addPrefixSpace;
         _prefixBeforeSplit = prefixBeforeSplit;
-        Patterns = [.. splitPatterns];
     }
-
-    private readonly int _prefixBeforeSplit;
-
-    public string[] Patterns { get; }
 
     /// <summary>Appends the pieces of <paramref name="text"/> (text between added tokens, already normalized).</summary>
     public void Split(string text, List<string> output)

@@ -155,7 +155,7 @@ internal static class TokenizerJsonReader
             }
             return form;
         }
-        NormalizationForm form1 = type switch
+        var single = type switch
         {
             "NFC" => NormalizationForm.FormC,
             "NFD" => NormalizationForm.FormD,
@@ -166,7 +166,7 @@ internal static class TokenizerJsonReader
         if (!RuntimeNormalizes)
             throw new NotSupportedException($"'{path}': normalizer {type} needs Unicode normalization, which this build of Estuary " +
                 "lacks (it runs with invariant globalization, without ICU)");
-        return form1;
+        return single;
     }
 
     // With invariant globalization .NET leaves non-ASCII text unnormalized without saying so.
