@@ -37,8 +37,8 @@ public static class MakeModel
     }
 
     /// <summary>
-    /// Writes <paramref name="shape"/> (a preset or a variant of one) as <see cref="Run(string, string, string, int, bool, IProgress{ValueTuple{int, int}}?, long)"/>
-    /// writes a preset: random weights, configs and the tokenizer its <see cref="ModelShape.Tokenizer"/> names.
+    /// Writes <paramref name="shape"/> (a preset or a variant of one, e.g. a tiny Llama with a byte-level tokenizer) as the preset
+    /// overload writes a preset: random weights, configs and the tokenizer its <see cref="ModelShape.Tokenizer"/> names.
     /// </summary>
     /// <exception cref="ArgumentException">unsupported dtype, or the shape does not make a valid model folder (see
     /// <see cref="RandomModelWriter.Write"/>).</exception>

@@ -109,7 +109,7 @@ public static class SyntheticByteLevelTokenizer
     public static void Write(string dir, int vocabSize, int modelMaxLength = 131072)
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
-        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, MinimumSize);
+        CheckSize(vocabSize);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelMaxLength);
         AtomicFile.Write(Path.Combine(dir, "tokenizer.json"), SerializeTokenizerJson(vocabSize));
         AtomicFile.Write(Path.Combine(dir, "tokenizer_config.json"), ConfigBytes(BuildTokenizerConfig(vocabSize, modelMaxLength)));
@@ -124,7 +124,7 @@ public static class SyntheticByteLevelTokenizer
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="vocabSize"/> is below <see cref="MinimumSize"/>.</exception>
     public static byte[] SerializeTokenizerJson(int vocabSize)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, MinimumSize);
+        CheckSize(vocabSize);
         int bpeSize = vocabSize - SpecialTokenCount;
         var tokens = new List<string>(bpeSize);
         tokens.AddRange(ByteLevelAlphabet.CharOfByte.Order().Select(c => c.ToString()));
@@ -189,6 +189,13 @@ public static class SyntheticByteLevelTokenizer
         }
         buffer.WriteByte((byte)'\n');
         return buffer.ToArray();
+    }
+
+    private static void CheckSize(int vocabSize)
+    {
+        if (vocabSize < MinimumSize)
+            throw new ArgumentOutOfRangeException(nameof(vocabSize), vocabSize,
+                $"a byte-level vocabulary needs at least {MinimumSize} tokens (the 256 bytes and the {SpecialTokenCount} special tokens)");
     }
 
     private static void WritePreTokenizer(Utf8JsonWriter json)

@@ -266,6 +266,7 @@ public sealed class SyntheticByteLevelTokenizerTests(SyntheticByteLevelTokenizer
         Assert.Equal([256, .. "the".Select(c => tok.PieceToId(c.ToString())!.Value), 220], tok.Encode("the "));
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticByteLevelTokenizer.Write(_root, 511));
         Assert.Equal("vocabSize", e.ParamName);
+        Assert.Contains("at least 512 tokens", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticByteLevelTokenizer.SerializeTokenizerJson(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => SyntheticByteLevelTokenizer.SpecialToken(256));
         Assert.Empty(Directory.GetFiles(_root));
