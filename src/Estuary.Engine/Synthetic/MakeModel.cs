@@ -1,4 +1,5 @@
-// Composition entry point for synthetic checkpoints: random weights and configs (Models) plus a synthetic tokenizer.model (Tokenization).
+// Composition entry point for synthetic checkpoints: random weights and configs (Models) plus a synthetic tokenizer (Tokenization):
+// a SentencePiece tokenizer.model, or a byte-level tokenizer.json with its configs for the shapes that ask for one.
 // Invariant: the folder gets a tokenizer whose vocabulary size equals the model's vocab_size, and appears only complete (the tokenizer
 // is written into the folder being built, before RandomModelWriter renames it into place).
 using Estuary.Models.Synthetic;
@@ -13,8 +14,9 @@ public static class MakeModel
     /// <summary>
     /// Writes the preset <paramref name="shapeName"/> (see <see cref="ModelShapes.Names"/>) with random weights stored as
     /// <paramref name="dtype"/> ("f32"/"float32", "f16"/"float16", "bf16"/"bfloat16") into <paramref name="outDir"/>, with the
-    /// Hugging Face configs of <see cref="RandomModelWriter.Write"/> and a synthetic SentencePiece <c>tokenizer.model</c>
-    /// (<see cref="SyntheticVocabulary"/>) of the model's vocabulary size. Returns the shape written.
+    /// Hugging Face configs of <see cref="RandomModelWriter.Write"/> and the shape's synthetic tokenizer of the model's vocabulary
+    /// size: a SentencePiece <c>tokenizer.model</c> (<see cref="SyntheticVocabulary"/>) or, for the Llama 3 shapes, a byte-level
+    /// <c>tokenizer.json</c> with its configs and chat template (<see cref="SyntheticByteLevelTokenizer"/>). Returns the shape written.
     /// </summary>
     /// <param name="shapeName">Preset name (case-insensitive).</param>
     /// <param name="dtype">Stored weight type.</param>
@@ -29,8 +31,23 @@ public static class MakeModel
     public static ModelShape Run(string shapeName, string dtype, string outDir, int seed, bool overwrite,
                                  IProgress<(int Done, int Total)>? progress = null, long maxShardBytes = RandomModelWriter.DefaultMaxShardBytes)
     {
-        ArgumentNullException.ThrowIfNull(dtype);
         var shape = ModelShapes.Get(shapeName);
+        Run(shape, dtype, outDir, seed, overwrite, progress, maxShardBytes);
+        return shape;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="shape"/> (a preset or a variant of one, e.g. a tiny Llama with a byte-level tokenizer) as the preset
+    /// overload writes a preset: random weights, configs and the tokenizer its <see cref="ModelShape.Tokenizer"/> names.
+    /// </summary>
+    /// <exception cref="ArgumentException">unsupported dtype, or the shape does not make a valid model folder (see
+    /// <see cref="RandomModelWriter.Write"/>).</exception>
+    /// <exception cref="IOException">as for the preset overload.</exception>
+    public static void Run(ModelShape shape, string dtype, string outDir, int seed, bool overwrite,
+                           IProgress<(int Done, int Total)>? progress = null, long maxShardBytes = RandomModelWriter.DefaultMaxShardBytes)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(dtype);
         DType type;
         try
         {
@@ -40,8 +57,11 @@ public static class MakeModel
         {
             throw new ArgumentException($"unsupported dtype '{dtype}' (use f32, f16 or bf16)", nameof(dtype), e);
         }
-        RandomModelWriter.Write(shape, type, outDir, seed, maxShardBytes, progress, overwrite,
-            dir => SentencePieceModelWriter.Write(Path.Combine(dir, "tokenizer.model"), SyntheticVocabulary.Build(shape.VocabSize)));
-        return shape;
+        Action<string> writeTokenizer = shape.Tokenizer switch
+        {
+            SyntheticTokenizer.ByteLevel => dir => SyntheticByteLevelTokenizer.Write(dir, shape.VocabSize, shape.MaxPositionEmbeddings ?? 4096),
+            _ => dir => SentencePieceModelWriter.Write(Path.Combine(dir, "tokenizer.model"), SyntheticVocabulary.Build(shape.VocabSize)),
+        };
+        RandomModelWriter.Write(shape, type, outDir, seed, maxShardBytes, progress, overwrite, writeTokenizer);
     }
 }

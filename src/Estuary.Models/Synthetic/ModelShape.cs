@@ -1,6 +1,6 @@
 // The architecture sizes of a model to write with random weights, in the terms of its Hugging Face config.json.
-// Invariant: a Baichuan shape has as many kv heads as heads, untied embeddings and no RoPE scaling; its position encoding follows from
-// MaxPositionEmbeddings as the loader decides it (RandomModelWriter refuses a shape that breaks this).
+// Invariant: a Baichuan shape has as many kv heads as heads, untied embeddings, no RoPE scaling and a SentencePiece tokenizer; its
+// position encoding follows from MaxPositionEmbeddings as the loader decides it (RandomModelWriter refuses a shape that breaks this).
 using Estuary.Models.Config;
 
 namespace Estuary.Models.Synthetic;
@@ -36,6 +36,8 @@ public sealed record ModelShape
     public RopeScaling RopeScaling { get; init; } = RopeScaling.None;
     /// <summary><c>tie_word_embeddings</c>: the checkpoint then has no <c>lm_head.weight</c> (Llama only).</summary>
     public bool TieWordEmbeddings { get; init; }
+    /// <summary>The synthetic tokenizer the folder gets, and with it the special ids of the configs (byte-level: Llama only).</summary>
+    public SyntheticTokenizer Tokenizer { get; init; } = SyntheticTokenizer.SentencePiece;
 
     /// <summary>Head size D = hidden / heads.</summary>
     public int HeadDim => HiddenSize / NumHeads;

@@ -13,11 +13,14 @@ public static class ModelShapes
         // llama2.c's 110M model: hidden 768, 12 layers, 12 heads, intermediate 2048, Llama-2 vocabulary; the serving-benchmark model.
         Llama("llama-110m", hidden: 768, layers: 12, heads: 12, kvHeads: 12, intermediate: 2048, vocab: 32000, positions: 1024),
         Llama("llama2-7b", hidden: 4096, layers: 32, heads: 32, kvHeads: 32, intermediate: 11008, vocab: 32000, positions: 4096),
-        // Llama 3.x: rope_theta 500000, 128k context by llama3 RoPE scaling of an 8192-token original; 3.2-1B ties lm_head to the embedding.
+        // Llama 3.x: rope_theta 500000, 128k context by llama3 RoPE scaling of an 8192-token original; 3.2-1B ties lm_head to the embedding;
+        // a byte-level tokenizer.json with Llama 3's special tokens.
         Llama("llama3.2-1b", hidden: 2048, layers: 16, heads: 32, kvHeads: 8, intermediate: 8192, vocab: 128256, positions: 131072,
-            theta: 500000.0, ropeScaling: RopeScaling.Llama3(factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192), tied: true),
+            theta: 500000.0, ropeScaling: RopeScaling.Llama3(factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192), tied: true,
+            tokenizer: SyntheticTokenizer.ByteLevel),
         Llama("llama3.1-8b", hidden: 4096, layers: 32, heads: 32, kvHeads: 8, intermediate: 14336, vocab: 128256, positions: 131072,
-            theta: 500000.0, ropeScaling: RopeScaling.Llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192)),
+            theta: 500000.0, ropeScaling: RopeScaling.Llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192),
+            tokenizer: SyntheticTokenizer.ByteLevel),
         Baichuan("baichuan2-7b", hidden: 4096, layers: 32, heads: 32, intermediate: 11008, vocab: 125696, maxLength: 4096, rope: true),
         Baichuan("baichuan2-13b", hidden: 5120, layers: 40, heads: 40, intermediate: 13696, vocab: 125696, maxLength: 4096, rope: false),
         Llama("tiny-llama", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512),
@@ -30,7 +33,7 @@ public static class ModelShapes
     public static IReadOnlyList<ModelShape> All => s_all;
 
     /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama-110m</c>, <c>llama2-7b</c>, <c>llama3.2-1b</c> and <c>llama3.1-8b</c> (llama3 RoPE
-    /// scaling), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
+    /// scaling, byte-level tokenizer), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
     /// <c>tiny-llama</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_all.Select(s => s.Name)];
 
@@ -44,7 +47,8 @@ public static class ModelShapes
     }
 
     private static ModelShape Llama(string name, int hidden, int layers, int heads, int kvHeads, int intermediate, int vocab, int positions,
-                                    double theta = 10000.0, RopeScaling? ropeScaling = null, bool tied = false) => new()
+                                    double theta = 10000.0, RopeScaling? ropeScaling = null, bool tied = false,
+                                    SyntheticTokenizer tokenizer = SyntheticTokenizer.SentencePiece) => new()
     {
         Name = name,
         Family = ModelFamily.Llama,
@@ -59,6 +63,7 @@ public static class ModelShapes
         RopeTheta = theta,
         RopeScaling = ropeScaling ?? RopeScaling.None,
         TieWordEmbeddings = tied,
+        Tokenizer = tokenizer,
     };
 
     // Baichuan2-7B's config has max_position_embeddings (RoPE); 13B's has only model_max_length (ALiBi).

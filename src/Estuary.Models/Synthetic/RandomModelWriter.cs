@@ -34,9 +34,17 @@ public static class RandomModelWriter
 
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
+    // A byte-level shape's special tokens: 256 after the BPE vocabulary, as Estuary.Tokenization.Writing.SyntheticByteLevelTokenizer
+    // lays them out (<|begin_of_text|> first); its configs stop at the offsets Llama 3.1 Instruct's do (128001, 128008, 128009).
+    private const int ByteLevelSpecialTokens = 256;
+    private const int ByteLevelMinimumVocab = 256 + ByteLevelSpecialTokens;
+    private static readonly int[] s_byteLevelEosOffsets = [1, 8, 9];
+
     /// <summary>
     /// Writes <c>config.json</c>, <c>generation_config.json</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and the
-    /// weights of <paramref name="shape"/> in <paramref name="dtype"/> (F32, F16 or BF16) to <paramref name="outDir"/>: a single
+    /// weights of <paramref name="shape"/> in <paramref name="dtype"/> (F32, F16 or BF16) to <paramref name="outDir"/> (for a
+    /// <see cref="SyntheticTokenizer.ByteLevel"/> shape the two tokenizer configs are the tokenizer writer's, so not written here;
+    /// its configs name the Llama 3 special ids: BOS vocab − 256, EOS vocab − 255, − 248 and − 247): a single
     /// <c>model.safetensors</c> when all weights fit in <paramref name="maxShardBytes"/>, else <c>model-0000N-of-0000M.safetensors</c> shards
     /// plus <c>model.safetensors.index.json</c>. Linear and embedding weights are ≈ N(0, 0.02²), norm gains ≈ 1 + N(0, 0.02²), drawn from
     /// a generator seeded by (<paramref name="seed"/>, tensor name). <paramref name="progress"/> gets (tensors written, tensor count).
@@ -51,7 +59,8 @@ public static class RandomModelWriter
     /// <param name="overwrite">Allow a non-empty <paramref name="outDir"/>: its checkpoint and tokenizer files are replaced (other
     /// files are kept), all at once when the new model is complete.</param>
     /// <param name="alsoWrite">Writes further files (e.g. a tokenizer) into the folder being built, before it is published.</param>
-    /// <exception cref="ArgumentException">the dtype is not a float type, or the shape does not make a valid config.</exception>
+    /// <exception cref="ArgumentException">the dtype is not a float type, or the shape does not make a valid config (a byte-level
+    /// shape that is not a Llama or has fewer than 512 tokens included).</exception>
     /// <exception cref="IOException"><paramref name="outDir"/> is not empty and <paramref name="overwrite"/> is false, is a file or
     /// lies under one, or writing failed (the folder is then as it was).</exception>
     public static void Write(ModelShape shape, DType dtype, string outDir, int seed, long maxShardBytes = DefaultMaxShardBytes,
@@ -82,8 +91,11 @@ public static class RandomModelWriter
 
             WriteJson(dir, "config.json", config);
             WriteJson(dir, "generation_config.json", BuildGenerationConfig(shape));
-            WriteJson(dir, "tokenizer_config.json", BuildTokenizerConfig(shape));
-            WriteJson(dir, "special_tokens_map.json", BuildSpecialTokensMap(shape));
+            if (shape.Tokenizer == SyntheticTokenizer.SentencePiece)
+            {
+                WriteJson(dir, "tokenizer_config.json", BuildTokenizerConfig(shape));
+                WriteJson(dir, "special_tokens_map.json", BuildSpecialTokensMap(shape));
+            }
             alsoWrite?.Invoke(dir);
         });
     }
@@ -123,8 +135,8 @@ public static class RandomModelWriter
                 ["initializer_range"] = WeightStd,
                 ["pretraining_tp"] = 1,
                 ["tie_word_embeddings"] = shape.TieWordEmbeddings,
-                ["bos_token_id"] = 1,
-                ["eos_token_id"] = 2,
+                ["bos_token_id"] = BosTokenId(shape),
+                ["eos_token_id"] = EosTokenId(shape),
                 ["torch_dtype"] = dtype.TorchName(),
                 ["use_cache"] = true,
                 ["transformers_version"] = "4.40.0",
@@ -168,8 +180,8 @@ public static class RandomModelWriter
     private static JsonObject BuildGenerationConfig(ModelShape shape) => shape.Family == ModelFamily.Llama
         ? new JsonObject
         {
-            ["bos_token_id"] = 1,
-            ["eos_token_id"] = 2,
+            ["bos_token_id"] = BosTokenId(shape),
+            ["eos_token_id"] = EosTokenId(shape),
             ["do_sample"] = false,
             ["max_length"] = shape.MaxPositionEmbeddings ?? 4096,
             ["transformers_version"] = "4.40.0",
@@ -190,6 +202,15 @@ public static class RandomModelWriter
             ["do_sample"] = true,
             ["transformers_version"] = "4.29.2",
         };
+
+    // <s> = 1 for SentencePiece; <|begin_of_text|> for byte-level.
+    private static int BosTokenId(ModelShape shape) =>
+        shape.Tokenizer == SyntheticTokenizer.ByteLevel ? shape.VocabSize - ByteLevelSpecialTokens : 1;
+
+    // </s> = 2 for SentencePiece; for byte-level the list of Llama 3.1 Instruct's configs.
+    private static JsonNode EosTokenId(ModelShape shape) => shape.Tokenizer == SyntheticTokenizer.ByteLevel
+        ? new JsonArray([.. s_byteLevelEosOffsets.Select(o => (JsonNode)(shape.VocabSize - ByteLevelSpecialTokens + o))])
+        : JsonValue.Create(2);
 
     private static JsonObject BuildTokenizerConfig(ModelShape shape)
     {
@@ -256,6 +277,11 @@ public static class RandomModelWriter
     {
         if (shape.Family == ModelFamily.Baichuan && (shape.TieWordEmbeddings || shape.RopeScaling.Type != RopeScalingType.Default))
             throw new ArgumentException($"shape '{shape.Name}': Baichuan2 has neither tied embeddings nor RoPE scaling", nameof(shape));
+        if (shape.Tokenizer == SyntheticTokenizer.ByteLevel && shape.Family != ModelFamily.Llama)
+            throw new ArgumentException($"shape '{shape.Name}': only a Llama shape gets a byte-level tokenizer", nameof(shape));
+        if (shape.Tokenizer == SyntheticTokenizer.ByteLevel && shape.VocabSize < ByteLevelMinimumVocab)
+            throw new ArgumentException($"shape '{shape.Name}': a byte-level tokenizer needs at least {ByteLevelMinimumVocab} tokens " +
+                $"(256 bytes and {ByteLevelSpecialTokens} special tokens), not {shape.VocabSize}", nameof(shape));
         ModelConfig parsed;
         try
         {

@@ -94,30 +94,7 @@ public static class SentencePieceModelWriter
     public static void Write(string path, IReadOnlyList<SentencePieceEntry> pieces)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        byte[] bytes = Serialize(pieces);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                file.Write(bytes);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Leave the temp file; the original failure is what matters.
-            }
-            throw;
-        }
+        AtomicFile.Write(path, Serialize(pieces));
     }
 
     private static bool IsBytePiece(string piece) =>

@@ -58,24 +58,29 @@ public static class SyntheticVocabulary
         for (char c = '!'; c <= '~'; c++) pieces.Add(new(c.ToString(), 0, SentencePieceKind.Normal));
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var merge in Merges())
+        foreach (var word in Words())
         {
             if (pieces.Count == vocabSize) break;
-            if (!seen.Add(merge)) continue;
-            pieces.Add(new(merge, -seen.Count, SentencePieceKind.Normal));
+            if (!seen.Add(word)) continue;
+            pieces.Add(new(SpaceSymbol + word, -seen.Count, SentencePieceKind.Normal));
         }
         return pieces;
     }
 
-    // Merges in order (may repeat; the caller skips repeats): common-word prefixes first, then an endless best-first walk.
-    private static IEnumerable<string> Merges()
+    /// <summary>
+    /// The endless sequence of words (ASCII letters, without a word-start symbol) that become merged pieces, best first: the
+    /// prefixes of common English words, then words drawn best-first from a letter-bigram model of them. Words may repeat
+    /// (callers skip repeats); every word comes after its prefix one letter shorter, so any leading run of the distinct words
+    /// is prefix-closed. Shared by the SentencePiece and byte-level synthetic vocabularies.
+    /// </summary>
+    internal static IEnumerable<string> Words()
     {
         var words = CommonWords.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         foreach (var word in words)
         {
-            for (int length = 1; length <= word.Length; length++) yield return SpaceSymbol + word[..length];
+            for (int length = 1; length <= word.Length; length++) yield return word[..length];
         }
-        foreach (var generated in BestFirstWords(words)) yield return generated;
+        foreach (var generated in BestFirstWords(words)) yield return generated[1..];
     }
 
     // Enumerates '▁'-strings over a..z in increasing cost (−log2 probability, in fixed point) under a letter-bigram model.

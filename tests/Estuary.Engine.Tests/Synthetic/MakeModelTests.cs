@@ -43,6 +43,62 @@ public sealed class MakeModelTests : IDisposable
     }
 
     [Fact]
+    public void AByteLevelShapeGetsALlama3TokenizerThatLoadsChatsAndStopsAtEot()
+    {
+        // tiny-llama with Llama 3's tokenizer layout at a small vocabulary: 1792 BPE tokens, then the 256 special ones.
+        var shape = ModelShapes.Get("tiny-llama") with { Name = "tiny-llama3", VocabSize = 2048, Tokenizer = SyntheticTokenizer.ByteLevel };
+        var dir = Path.Combine(_root, "l3");
+        MakeModel.Run(shape, "bf16", dir, seed: 42, overwrite: false);
+        Assert.Equal(["config.json", "generation_config.json", "model.safetensors", "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json"],
+            Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        var tok = TextTokenizer.Load(dir);
+        Assert.True(tok.IsByteLevel);
+        Assert.Equal(2048, tok.VocabSize);
+        Assert.Equal((1792, 1801), (tok.BosId, tok.EosId));
+        Assert.Equal(1792, ModelConfig.Load(dir).BosTokenId);
+        const string text = "Once upon a time, the little dog said \"hi\" to the cat. 你好 🦙\n";
+        Assert.Equal(text, tok.Decode(tok.Encode(text)));
+
+        using var llm = Llm.Load(dir, new EngineConfig { NumThreads = 2 });
+        Assert.Equal([1793, 1800, 1801], llm.Engine.EosTokenIds.Order());
+        var results = llm.Generate(["Once upon a time"], SamplingParams.Greedy(5) with { IgnoreEos = true });
+        Assert.Equal(tok.Encode("Once upon a time"), results[0].PromptIds);
+        Assert.Equal(1792, results[0].PromptIds[0]);
+        Assert.Equal(5, results[0].OutputIds.Length);
+        Assert.All(results[0].OutputIds, id => Assert.InRange(id, 0, 2047));
+
+        // The chat template's prompt, and a reply pushed onto <|eot_id|> stops there.
+        var format = ChatFormats.ForModel(dir, tok);
+        var prompt = format.BuildPrompt([new ChatMessage("user", "Hello")], maxNewTokens: 8);
+        Assert.Equal([1792, 1798, .. tok.Encode("user", false), 1799, .. tok.Encode("\n\nHello", false), 1801, 1798, .. tok.Encode("assistant", false), 1799,
+            .. tok.Encode("\n\n", false)], prompt);
+        var stopped = llm.Generate([prompt], SamplingParams.Greedy(8) with { LogitBias = new Dictionary<int, float> { [1801] = 100 } });
+        Assert.Equal(FinishReason.Stop, stopped[0].FinishReason);
+        Assert.Equal([1801], stopped[0].OutputIds);
+        Assert.Equal("", stopped[0].Text);
+
+        // The same arguments write the same folder.
+        MakeModel.Run(shape, "bfloat16", Path.Combine(_root, "l3-again"), seed: 42, overwrite: false);
+        foreach (var f in Directory.GetFiles(dir).Select(Path.GetFileName))
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, f!)), File.ReadAllBytes(Path.Combine(_root, "l3-again", f!)));
+    }
+
+    [Fact]
+    public void ASentencePieceFolderIsReplacedByAByteLevelOneWithoutItsTokenizerModel()
+    {
+        // tokenizer.model would win over tokenizer.json when loading, so overwrite must not carry the old one.
+        var dir = Path.Combine(_root, "swap");
+        MakeModel.Run("tiny-llama", "f32", dir, 0, overwrite: false);
+        MakeModel.Run(ModelShapes.Get("tiny-llama") with { VocabSize = 600, Tokenizer = SyntheticTokenizer.ByteLevel }, "f32", dir, 0, overwrite: true);
+        Assert.False(File.Exists(Path.Combine(dir, "tokenizer.model")));
+        Assert.True(TextTokenizer.Load(dir).IsByteLevel);
+        MakeModel.Run("tiny-llama", "f32", dir, 0, overwrite: true);
+        Assert.False(File.Exists(Path.Combine(dir, "tokenizer.json")));
+        Assert.Equal(1, TextTokenizer.Load(dir).BosId);
+    }
+
+    [Fact]
     public void SameArgumentsWriteIdenticalFolders()
     {
         MakeModel.Run("tiny-llama", "bf16", Path.Combine(_root, "a"), seed: 3, overwrite: false);

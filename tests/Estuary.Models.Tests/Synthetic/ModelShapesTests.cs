@@ -54,7 +54,15 @@ public class ModelShapesTests
         Assert.Equal(headDim, config.HeadDim);
         Assert.Equal(tied, config.TieWordEmbeddings);
         Assert.Equal((128256, 8), (config.VocabSize, config.NumKvHeads));
+        // Llama 3.1 Instruct's special ids: <|begin_of_text|>, and stops at 128001, 128008 and 128009 (<|eot_id|>).
+        Assert.Equal(SyntheticTokenizer.ByteLevel, ModelShapes.Get(name).Tokenizer);
+        Assert.Equal(128000, config.BosTokenId);
+        Assert.Equal([128001, 128008, 128009], config.EosTokenIds);
     }
+
+    [Fact]
+    public void OnlyTheLlama3PresetsGetAByteLevelTokenizer() =>
+        Assert.Equal(["llama3.2-1b", "llama3.1-8b"], ModelShapes.All.Where(s => s.Tokenizer == SyntheticTokenizer.ByteLevel).Select(s => s.Name));
 
     [Fact]
     public void LookupIsCaseInsensitiveAndUnknownNamesListTheValidOnes()

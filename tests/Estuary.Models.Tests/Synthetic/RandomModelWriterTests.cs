@@ -236,6 +236,39 @@ public sealed class RandomModelWriterTests : IDisposable
     }
 
     [Fact]
+    public void AByteLevelShapeNamesLlama3SpecialIdsAndLeavesTheTokenizerConfigsToItsTokenizer()
+    {
+        var shape = ModelShapes.Get("tiny-llama") with { Name = "tiny-llama3-bytes", VocabSize = 1000, Tokenizer = SyntheticTokenizer.ByteLevel };
+        RandomModelWriter.Write(shape, DType.BF16, Dir("bytes"), seed: 4);
+        Assert.Equal(["config.json", "generation_config.json", "model.safetensors"],
+            Directory.GetFiles(Dir("bytes")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var config = ModelConfig.Load(Dir("bytes"));
+        Assert.Equal(744, config.BosTokenId); // the first of the 256 special tokens after the 744 BPE tokens
+        Assert.Equal([745, 752, 753], config.EosTokenIds);
+        var generation = GenerationConfig.Load(Dir("bytes"));
+        Assert.Equal(744, generation.BosTokenId);
+        Assert.Equal([745, 752, 753], generation.EosTokenIds);
+        Assert.False(generation.DoSample);
+        Assert.Equal("[745,752,753]", ReadJson(Dir("bytes"), "config.json")["eos_token_id"]!.ToJsonString());
+
+        // The SentencePiece shape beside it keeps <s> = 1 and </s> = 2.
+        Assert.Equal(1, (int)RandomModelWriter.BuildConfig(shape with { Tokenizer = SyntheticTokenizer.SentencePiece }, DType.BF16)["bos_token_id"]!);
+    }
+
+    [Fact]
+    public void AByteLevelShapeThatIsNotALlamaOrTooSmallIsRefused()
+    {
+        var baichuan = ModelShapes.Get("tiny-baichuan-rope") with { Tokenizer = SyntheticTokenizer.ByteLevel };
+        Assert.Contains("only a Llama shape gets a byte-level tokenizer", Assert.Throws<ArgumentException>(() =>
+            RandomModelWriter.Write(baichuan, DType.F32, Dir("b"), seed: 0)).Message);
+        var small = ModelShapes.Get("tiny-llama") with { VocabSize = 511, Tokenizer = SyntheticTokenizer.ByteLevel };
+        Assert.Contains("at least 512 tokens", Assert.Throws<ArgumentException>(() =>
+            RandomModelWriter.Write(small, DType.F32, Dir("s"), seed: 0)).Message);
+        Assert.False(Directory.Exists(Dir("b")));
+        Assert.False(Directory.Exists(Dir("s")));
+    }
+
+    [Fact]
     public void ABaichuanShapeWithTiedEmbeddingsOrRopeScalingIsRefused()
     {
         var baichuan = ModelShapes.Get("tiny-baichuan-rope");
