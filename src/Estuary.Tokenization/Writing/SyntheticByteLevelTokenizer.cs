@@ -31,6 +31,9 @@ public static class SyntheticByteLevelTokenizer
     /// <summary>Offset of <c>&lt;|end_header_id|&gt;</c> among the special tokens.</summary>
     public const int EndHeaderOffset = 7;
 
+    /// <summary>Offset of <c>&lt;|eom_id|&gt;</c> (end of a message that awaits a tool's result) among the special tokens.</summary>
+    public const int EndOfMessageOffset = 8;
+
     /// <summary>Offset of <c>&lt;|eot_id|&gt;</c> (the EOS of tokenizer_config.json) among the special tokens.</summary>
     public const int EndOfTurnOffset = 9;
 
@@ -67,10 +70,11 @@ public static class SyntheticByteLevelTokenizer
     };
 
     /// <summary>
-    /// The name of the special token at <paramref name="offset"/> (its id is vocabSize − 256 + offset), as Llama 3 names them:
-    /// 0 <c>&lt;|begin_of_text|&gt;</c>, 1 <c>&lt;|end_of_text|&gt;</c>, 2–5 <c>&lt;|reserved_special_token_0|&gt;</c>…<c>_3|&gt;</c>,
-    /// 6 <c>&lt;|start_header_id|&gt;</c>, 7 <c>&lt;|end_header_id|&gt;</c>, 8 <c>&lt;|reserved_special_token_4|&gt;</c>,
-    /// 9 <c>&lt;|eot_id|&gt;</c>, then <c>&lt;|reserved_special_token_5|&gt;</c> onward.
+    /// The name of the special token at <paramref name="offset"/> (its id is vocabSize − 256 + offset), as Llama 3.1 and 3.2 name
+    /// them: 0 <c>&lt;|begin_of_text|&gt;</c>, 1 <c>&lt;|end_of_text|&gt;</c>, 2–3 <c>&lt;|reserved_special_token_0|&gt;</c>…<c>_1|&gt;</c>,
+    /// 4 <c>&lt;|finetune_right_pad_id|&gt;</c>, 5 <c>&lt;|reserved_special_token_2|&gt;</c>, 6 <c>&lt;|start_header_id|&gt;</c>,
+    /// 7 <c>&lt;|end_header_id|&gt;</c>, 8 <c>&lt;|eom_id|&gt;</c>, 9 <c>&lt;|eot_id|&gt;</c>, 10 <c>&lt;|python_tag|&gt;</c>, then
+    /// <c>&lt;|reserved_special_token_3|&gt;</c> onward.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="offset"/> is outside [0, 256).</exception>
     public static string SpecialToken(int offset)
@@ -81,12 +85,15 @@ public static class SyntheticByteLevelTokenizer
         {
             BeginOfTextOffset => "<|begin_of_text|>",
             EndOfTextOffset => "<|end_of_text|>",
+            2 or 3 => $"<|reserved_special_token_{offset - 2}|>",
+            4 => "<|finetune_right_pad_id|>",
+            5 => "<|reserved_special_token_2|>",
             StartHeaderOffset => "<|start_header_id|>",
             EndHeaderOffset => "<|end_header_id|>",
+            EndOfMessageOffset => "<|eom_id|>",
             EndOfTurnOffset => "<|eot_id|>",
-            < StartHeaderOffset => $"<|reserved_special_token_{offset - 2}|>",
-            8 => "<|reserved_special_token_4|>",
-            _ => $"<|reserved_special_token_{offset - 5}|>",
+            10 => "<|python_tag|>",
+            _ => $"<|reserved_special_token_{offset - 8}|>",
         };
     }
 

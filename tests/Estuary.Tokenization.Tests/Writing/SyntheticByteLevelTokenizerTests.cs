@@ -62,15 +62,15 @@ public sealed class SyntheticByteLevelTokenizerTests(SyntheticByteLevelTokenizer
         string[] names =
         [
             "<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>", "<|reserved_special_token_1|>",
-            "<|reserved_special_token_2|>", "<|reserved_special_token_3|>", "<|start_header_id|>", "<|end_header_id|>",
-            "<|reserved_special_token_4|>", "<|eot_id|>", "<|reserved_special_token_5|>",
+            "<|finetune_right_pad_id|>", "<|reserved_special_token_2|>", "<|start_header_id|>", "<|end_header_id|>",
+            "<|eom_id|>", "<|eot_id|>", "<|python_tag|>", "<|reserved_special_token_3|>",
         ];
         for (int offset = 0; offset < names.Length; offset++)
         {
             Assert.Equal(names[offset], tok.IdToPiece(special + offset));
             Assert.Equal(names[offset], SyntheticByteLevelTokenizer.SpecialToken(offset));
         }
-        Assert.Equal("<|reserved_special_token_250|>", tok.IdToPiece(vocabSize - 1));
+        Assert.Equal("<|reserved_special_token_247|>", tok.IdToPiece(vocabSize - 1));
         Assert.All(Enumerable.Range(special, 256), id => Assert.True(tok.IsControl(id)));
         Assert.False(tok.IsControl(special - 1));
         // The byte tokens in code-point order of their characters, as Llama 3's: '!' at 0, newline 'Ċ' at 198, space 'Ġ' at 220.
