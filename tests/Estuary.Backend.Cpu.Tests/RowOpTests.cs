@@ -114,6 +114,26 @@ public sealed class RowOpTests : IDisposable
         Assert.Contains("50", ex.Message);
     }
 
+    [Theory]
+    [InlineData(DType.F32)]
+    [InlineData(DType.F16)]
+    [InlineData(DType.BF16)]
+    public void EmbeddingReadsATableRearrangedForTheMatMulExactly(DType dtype)
+    {
+        // A tied LM head's table is rearranged (Interleaved16; F16 possibly re-encoded as shifted halves) and the embedding
+        // gathers from it: every row, in a 16-row block or in the row-major tail, must read as the stored row did.
+        const int vocab = 50, h = 67; // three 16-row blocks and a tail of 2 rows
+        var table = TestData.MakeWeight(TestData.Random(vocab * h, 11), dtype, vocab, h);
+        var prepared = _cpu.PrepareLinear(table);
+        Assert.Equal(WeightLayout.Interleaved16, prepared.Layout);
+        int[] ids = [.. Enumerable.Range(0, vocab)];
+        var expected = _cpu.Allocate(vocab, h);
+        var got = _cpu.Allocate(vocab, h);
+        _cpu.Embedding(table, ids, expected);
+        _cpu.Embedding(prepared, ids, got);
+        Assert.Equal(TestData.Download(_cpu, expected), TestData.Download(_cpu, got));
+    }
+
     [Fact]
     public void AddScaleColumnsAndGatherRowsMatchReference()
     {

@@ -12,7 +12,7 @@ internal static class BenchStructuredCommand
 {
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model folder (or a folder with only tokenizer.model); default: the embedded model" };
+        var model = new Option<string?>("--model") { Description = "Model folder (or a folder with only its tokenizer files); default: the embedded model" };
         var structured = new StructuredOutputOptions();
         var sequences = new Option<int>("--sequences") { Description = "Sequences to walk", DefaultValueFactory = _ => 50 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per sequence", DefaultValueFactory = _ => 256 };

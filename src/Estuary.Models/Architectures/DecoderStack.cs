@@ -15,9 +15,11 @@ internal static class DecoderStack
     {
         var attention = new AttentionParams(config.NumHeads, config.NumKvHeads, config.HeadDim,
             1.0f / MathF.Sqrt(config.HeadDim), alibiSlopes);
-        var embedding = new Embedding(backend, weights.Embedding());
-        var layers = new DecoderLayer[config.NumLayers];
         var linears = new LinearLoader(config, weights, backend); // dense, or quantized when config.json says so
+        // A tied head is built first: it may rearrange the shared table, which the embedding then reads.
+        var tiedHead = weights.Reader.Contains(WeightMap.LmHeadName) ? null : linears.LmHead(normHead);
+        var embedding = new Embedding(backend, tiedHead?.Linear is Linear tied ? tied.Weight : weights.Embedding());
+        var layers = new DecoderLayer[config.NumLayers];
         for (int l = 0; l < config.NumLayers; l++)
         {
             var (q, k, v) = linears.Qkv(l);
@@ -28,7 +30,7 @@ internal static class DecoderStack
             layerLoaded?.Report(l + 1);
         }
         var finalNorm = new RmsNorm(backend, weights.FinalNorm(), config.RmsNormEps);
-        var head = linears.LmHead(normHead);
+        var head = tiedHead ?? linears.LmHead(normHead);
         return new CausalLm(config, backend, embedding, layers, finalNorm, head, owner);
     }
 }

@@ -126,7 +126,8 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, "not a decoder-layer linear"),
     };
 
-    private const string EmbeddingName = "model.embed_tokens.weight", FinalNormName = "model.norm.weight", LmHeadName = "lm_head.weight";
+    internal const string EmbeddingName = "model.embed_tokens.weight", LmHeadName = "lm_head.weight";
+    private const string FinalNormName = "model.norm.weight";
 
     private static CheckpointException MissingHead() => new($"tensor '{LmHeadName}' is missing and tie_word_embeddings is false");
 

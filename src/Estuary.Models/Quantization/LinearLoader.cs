@@ -66,7 +66,15 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
             return new LmHead(backend, new QuantizedLinear(backend, q), norms, tiedToEmbedding: false);
         }
         var w = weights.LmHead();
-        if (!weights.Reader.Contains(name)) return new LmHead(backend, w, normHead, tiedToEmbedding: true);
+        if (!weights.Reader.Contains(name))
+        {
+            // Tied: the head is the embedding table. In process memory it is rearranged for the matmul kernels like any dense
+            // layer, and the embedding gathers its rows from that same copy (DecoderStack), so the table is held once.
+            if (weights.Reader is not ResidentCheckpointReader tiedResident) return new LmHead(backend, w, normHead, tiedToEmbedding: true);
+            var preparedTable = backend.PrepareLinear(w);
+            if (!ReferenceEquals(preparedTable, w)) tiedResident.Release(WeightMap.EmbeddingName);
+            return new LmHead(backend, preparedTable, normHead, tiedToEmbedding: true);
+        }
         var prepared = backend.PrepareLinear(w);
         if (weights.Reader is ResidentCheckpointReader resident && !ReferenceEquals(prepared, w)) resident.Release(name);
         return new LmHead(backend, prepared, normHead, ownsStorage: !ReferenceEquals(prepared, w));
