@@ -57,7 +57,7 @@ public sealed class EstuaryServer : IAsyncDisposable
 
         var metrics = new ServerMetrics(() => engine.Stats);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics) { ToolPrompt = options.ToolPrompt });
+        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics) { ToolPrompt = options.ToolPrompt, ToolCallParser = options.ToolCallParser });
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();

@@ -24,6 +24,11 @@ public sealed record ServerOptions
     /// --tool-prompt; a request's tool_prompt overrides it); null = ToolConversation.Instructions.
     /// </summary>
     public string? ToolPrompt { get; init; }
+    /// <summary>
+    /// How tool calls are read from an "auto" reply (vLLM's --tool-call-parser): Estuary's own constrained JSON (the default), or
+    /// "hermes": the reply is left unconstrained and &lt;tool_call&gt;{"name", "arguments"}&lt;/tool_call&gt; blocks are read out of it.
+    /// </summary>
+    public ToolCallParser ToolCallParser { get; init; }
     /// <summary>How long shutdown waits for in-flight requests before aborting them.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -22,6 +22,9 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// <summary>The server's tool prompt for the built-in formats (--tool-prompt), or null for the default.</summary>
     public string? ToolPrompt { get; init; }
 
+    /// <summary>How "auto" replies' tool calls are read (--tool-call-parser).</summary>
+    public ToolCallParser ToolCallParser { get; init; }
+
     /// <summary>Number of admitted requests not yet finished.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 

@@ -45,8 +45,10 @@ internal static class OpenAiApi
             throw RequestException.BadRequest($"top_logprobs must be in [0, {SamplingParams.MaxLogprobs}] (got {r.TopLogprobs})", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
-        var tools = OpenAiTools.Read(r);
+        var tools = OpenAiTools.Read(r, model.ToolCallParser);
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null, tools) with { LoraName = lora };
+        // The Hermes tags may be special tokens of the model's tokenizer: they must stay in the text to be read (as vLLM does).
+        if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt);
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
@@ -99,6 +101,7 @@ internal static class OpenAiApi
         var callIds = new string?[n];             // named tool: the call's id, once its first piece went out
         var streamers = new ToolCallStreamer?[n]; // required tools: the array's calls as they complete
         var autoStreamers = new AutoToolCallStreamer?[n]; // auto: text, or the array's calls
+        var hermesStreamers = new HermesToolCallStreamer?[n]; // auto with the Hermes parser: text, then <tool_call> blocks
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
@@ -121,6 +124,13 @@ internal static class OpenAiApi
                     if (o.Finished && reason == "stop" && streamers[i]!.IsComplete) reason = "tool_calls";
                     if (pieces.Count == 0 && lp is null && !o.Finished) continue;
                     delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
+                    break;
+                case ToolCallMode.Auto when tools.Hermes:
+                    var hermes = hermesStreamers[i] ??= new HermesToolCallStreamer();
+                    var (text, found) = hermes.Add(o.NewText, o.Finished);
+                    if (o.Finished && reason == "stop" && hermes.CallCount > 0) reason = "tool_calls";
+                    if (text.Length == 0 && found.Count == 0 && lp is null && !o.Finished) continue;
+                    delta = new ChatDelta(null, text.Length > 0 || found.Count == 0 ? text : null, found.Count > 0 ? found : null);
                     break;
                 case ToolCallMode.Auto:
                     var auto = autoStreamers[i] ??= new AutoToolCallStreamer(singleCall);
@@ -153,6 +163,11 @@ internal static class OpenAiApi
         {
             case ToolCallMode.Named:
                 return (new ChatMessageOut(null, [new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
+            case ToolCallMode.Auto when tools.Hermes:
+                // vLLM's hermes parser: the text before the first block is the content (none when empty), the blocks the calls.
+                if (HermesToolCalls.TryParse(text) is not { } hermes) return (new ChatMessageOut(text), reason);
+                var hermesCalls = hermes.Calls.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                return (new ChatMessageOut(hermes.Content.Length > 0 ? hermes.Content : null, hermesCalls), reason == "stop" ? "tool_calls" : reason);
             case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text, singleCall) is { } parsed:
                 var calls = parsed.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(null, calls), "tool_calls");

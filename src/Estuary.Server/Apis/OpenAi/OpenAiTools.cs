@@ -14,9 +14,19 @@ namespace Estuary.Server.Apis.OpenAi;
 /// <summary>A chat request's tools: the mode, the named function, the tools, whether calls may be parallel, and the tools for the template.</summary>
 internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOnlyList<ToolDefinition> Tools, bool Parallel, string ToolsJson)
 {
-    /// <summary>The reply's constraint, with the request's JSON answer format if any (see ToolCalls.Constraint); null under "none" without one.</summary>
+    /// <summary>Whether an "auto" reply is read with the Hermes parser (unconstrained, &lt;tool_call&gt; blocks).</summary>
+    public bool Hermes { get; init; }
+
+    /// <summary>Whether this is an "auto" reply read with the Hermes parser.</summary>
+    public bool HermesAuto => Hermes && Mode == ToolCallMode.Auto;
+
+    /// <summary>
+    /// The reply's constraint, with the request's answer format if any (see ToolCalls.Constraint); null under "none" without
+    /// one. A Hermes "auto" reply is the model's own: only the answer format, if any, constrains it (as in vLLM).
+    /// </summary>
     /// <exception cref="ArgumentException">the answer format cannot be combined with the tools.</exception>
-    public StructuredOutput? Constraint(StructuredOutput? answerFormat = null) => ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
+    public StructuredOutput? Constraint(StructuredOutput? answerFormat = null) =>
+        HermesAuto ? answerFormat : ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
 }
 
 internal static class OpenAiTools
@@ -24,7 +34,7 @@ internal static class OpenAiTools
     private const string ChoiceShape = "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": …}}";
 
     /// <summary>The plan for <paramref name="r"/>'s tools and tool_choice, or null when none are given.</summary>
-    public static ToolPlan? Read(ChatCompletionRequest r)
+    public static ToolPlan? Read(ChatCompletionRequest r, ToolCallParser parser = ToolCallParser.Constrained)
     {
         // An empty list is what SDKs send when no tools are used.
         bool hasTools = r.Tools is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } t && !(t.ValueKind == JsonValueKind.Array && t.GetArrayLength() == 0);
@@ -40,7 +50,7 @@ internal static class OpenAiTools
         if (mode == ToolCallMode.Named && tools.All(tool => tool.Name != name))
             throw RequestException.BadRequest($"tool_choice names '{name}', which is not among the tools ({string.Join(", ", tools.Select(tool => tool.Name))})", "tool_choice");
         // The constraint is built once, with the answer format, by OpenAiSampling (which names the field of what it refuses).
-        return new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText());
+        return new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText()) { Hermes = parser == ToolCallParser.Hermes };
     }
 
     private static (ToolCallMode Mode, string? Name) ReadChoice(JsonElement? choice)
