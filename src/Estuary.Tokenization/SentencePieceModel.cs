@@ -44,15 +44,7 @@ internal sealed class SentencePieceModel
     /// <summary>Loads and validates a tokenizer.model file; every failure names the file.</summary>
     public static SentencePieceModel Load(string path)
     {
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FileNotFoundException($"cannot read SentencePiece model '{path}': {e.Message}", path, e);
-        }
+        var data = TokenizerFile.ReadAllBytes(path, "SentencePiece model");
         try
         {
             return Parse(data);

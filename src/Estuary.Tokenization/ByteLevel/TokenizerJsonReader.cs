@@ -12,15 +12,7 @@ internal static class TokenizerJsonReader
 {
     public static ByteLevelBpeModel Load(string path)
     {
-        byte[] data;
-        try
-        {
-            data = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new FileNotFoundException($"cannot read '{path}': {e.Message}", path, e);
-        }
+        var data = TokenizerFile.ReadAllBytes(path, "tokenizer");
         JsonDocument document;
         try
         {
