@@ -1,6 +1,6 @@
 // Jinja's filters (value | name(args)) and tests (value is name) as chat templates use them, with transformers' tojson
-// (TemplateJson). Invariant: an unknown filter or test fails naming it and its line: at load (the parser checks the names
-// against Filters and Tests), or at render for a name only known then (map('name'), select('name')).
+// (TemplateJson). Invariant: an unknown filter or test fails naming it and its line when it is evaluated; a template that
+// uses one only in a branch a request never takes loads and serves, as it does with transformers.
 using System.Collections.Frozen;
 using System.Globalization;
 

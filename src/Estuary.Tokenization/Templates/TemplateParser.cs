@@ -292,9 +292,7 @@ internal sealed class TemplateParser
             {
                 int line = Next().Line;
                 var name = ExpectDottedName();
-                if (!TemplateFilters.Filters.Contains(name)) throw new TemplateException($"line {line}: the filter '{name}' is not supported in chat templates");
                 var (args, kwargs) = Peek().Is("(") ? ParseArguments() : ([], []);
-                CheckNamedArgument(name, args, line);
                 value = new FilterExpr(value, name, args, kwargs, line);
             }
             else if (Peek().IsName("is"))
@@ -307,7 +305,6 @@ internal sealed class TemplateParser
                     negated = true;
                 }
                 var name = ExpectName();
-                if (!TemplateFilters.Tests.Contains(name)) throw new TemplateException($"line {line}: the test '{name}' is not supported in chat templates");
                 var args = new List<Expr>();
                 if (Peek().Is("(")) args = ParseArguments().Args;
                 else if (Peek().Kind is TokenKind.String or TokenKind.Integer or TokenKind.Float
@@ -317,16 +314,6 @@ internal sealed class TemplateParser
             }
             else return value;
         }
-    }
-
-    // A filter or test named by a literal argument (map('trim'), select('odd'), selectattr('type', 'equalto', …)) is checked
-    // at load as well.
-    private static void CheckNamedArgument(string filter, List<Expr> args, int line)
-    {
-        int at = filter switch { "map" or "select" or "reject" => 0, "selectattr" or "rejectattr" => 1, _ => -1 };
-        if (at < 0 || at >= args.Count || args[at] is not LiteralExpr { Value: string named }) return;
-        bool known = filter == "map" ? TemplateFilters.Filters.Contains(named) : TemplateFilters.Tests.Contains(named);
-        if (!known) throw new TemplateException($"line {line}: the {(filter == "map" ? "filter" : "test")} '{named}' is not supported in chat templates");
     }
 
     private static bool IsKeyword(string name) => name is "and" or "or" or "not" or "in" or "is" or "if" or "else";
@@ -355,10 +342,6 @@ internal sealed class TemplateParser
             else if (t.Is("("))
             {
                 var (args, kwargs) = ParseArguments();
-                // strftime_now with a literal format: its codes are known now.
-                if (value is NameExpr { Name: "strftime_now" } && args is [LiteralExpr { Value: string format }, ..]
-                    && TemplateStrftime.Check(format) is { } problem)
-                    throw new TemplateException($"line {t.Line}: strftime_now: {problem}");
                 value = new CallExpr(value, args, kwargs, t.Line);
             }
             else return value;

@@ -7,17 +7,30 @@ namespace Estuary.Tokenization.Tests.Templates;
 
 public class TemplateSubsetTests
 {
+    [Fact]
+    public void UnsupportedStatementsFailAtLoadNamingThemAndTheirLine() =>
+        Assert.Equal("line 1: the statement 'macro' is not supported in chat templates",
+            Assert.Throws<TemplateException>(() => ChatTemplate.Parse("{% macro m() %}{% endmacro %}")).Message);
+
     [Theory]
     [InlineData("{{ 'x' | unique }}", "line 1: the filter 'unique' is not supported in chat templates")]
     [InlineData("a\n{% if x is sorted %}{% endif %}", "line 2: the test 'sorted' is not supported in chat templates")]
     [InlineData("{{ messages | map('dictsort') | list }}", "line 1: the filter 'dictsort' is not supported in chat templates")]
     [InlineData("{{ [1, 2] | select('prime') | list }}", "line 1: the test 'prime' is not supported in chat templates")]
     [InlineData("{{ messages | selectattr('role', 'matching', 'u') | list }}", "line 1: the test 'matching' is not supported in chat templates")]
-    [InlineData("\n\n{{- strftime_now('%d %b %Y %Z') }}", "line 3: strftime_now: the format code '%Z' is not supported (supported: " + TemplateStrftime.Codes + ")")]
-    [InlineData("{% set d = strftime_now('%Y %') %}", "line 1: strftime_now: the format '%Y %' ends in a lone '%'")]
-    [InlineData("{% macro m() %}{% endmacro %}", "line 1: the statement 'macro' is not supported in chat templates")]
-    public void UnsupportedConstructsFailAtLoadNamingThemAndTheirLine(string source, string message) =>
-        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
+    [InlineData("\n\n{{- strftime_now('%d %b %Y %Z') }}", "strftime_now: the format code '%Z' is not supported (supported: " + TemplateStrftime.Codes + ")")]
+    [InlineData("{% set d = strftime_now('%Y %') %}", "strftime_now: the format '%Y %' ends in a lone '%'")]
+    public void UnknownFiltersTestsAndFormatCodesFailWhenEvaluatedNamingThem(string source, string message)
+    {
+        var template = ChatTemplate.Parse(source); // loads: the name may sit in a branch no request takes
+        var e = Assert.Throws<TemplateException>(() => template.Render([new ChatMessage("user", "hi")], "", ""));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void AnUnknownFilterInABranchNotTakenDoesNotStopTheTemplate() =>
+        Assert.Equal("hi", ChatTemplate.Parse("{% if tools %}{{ tools | dictsort }}{% else %}{{ messages[0].content }}{% endif %}")
+            .Render([new ChatMessage("user", "hi")], "", ""));
 
     [Fact]
     public void StrftimeNowReadsTheLocalClockAndRefusesUnknownCodesAtRender()
