@@ -33,6 +33,8 @@ public sealed class ByteLevelLoadingTests : IDisposable
         { "after_bytelevel", "after ByteLevel" },
         { "no_bytelevel", "no ByteLevel step" },
         { "bad_pattern", "cannot be compiled" },
+        { "shorthand", "'\\w' (its set differs between Oniguruma and .NET)" },
+        { "non_ascii", "the character U+4E00" },
         { "normalizer", "normalizer Lowercase" },
         { "decoder", "decoder Metaspace" },
         { "post_processor", "post-processor BertProcessing" },
@@ -61,6 +63,8 @@ public sealed class ByteLevelLoadingTests : IDisposable
                 case "after_bytelevel": pre.Add(new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "Isolated", ["invert"] = false }); break;
                 case "no_bytelevel": pre.RemoveAt(1); break;
                 case "bad_pattern": pre[0]!["pattern"] = new JsonObject { ["Regex"] = "(unclosed" }; break;
+                case "shorthand": pre[0]!["pattern"] = new JsonObject { ["Regex"] = "\\w+|\\s+" }; break;
+                case "non_ascii": pre[0]!["pattern"] = new JsonObject { ["Regex"] = "[一-龥]+|\\s+" }; break;
                 case "normalizer": json["normalizer"] = new JsonObject { ["type"] = "Lowercase" }; break;
                 case "decoder": json["decoder"] = new JsonObject { ["type"] = "Metaspace" }; break;
                 case "post_processor": json["post_processor"] = new JsonObject { ["type"] = "BertProcessing" }; break;

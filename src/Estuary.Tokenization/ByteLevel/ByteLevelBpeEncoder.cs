@@ -10,11 +10,13 @@ namespace Estuary.Tokenization;
 internal sealed class ByteLevelBpeEncoder
 {
     private const int MaxCachedWords = 1 << 16;
+    private const int MaxCachedWordLength = 256; // as Hugging Face tokenizers: long runs are merged each time, not kept
 
     private readonly ByteLevelBpeModel _model;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocab;
     private readonly Dictionary<char, AddedToken[]> _addedByFirstChar;
     private readonly ConcurrentDictionary<string, int[]> _wordCache = new();
+    private int _cachedWords; // ConcurrentDictionary.Count takes every lock; this is read without one
 
     public ByteLevelBpeEncoder(ByteLevelBpeModel model)
     {
@@ -70,7 +72,8 @@ internal sealed class ByteLevelBpeEncoder
             return;
         }
         var ids = MergeWord(ToAlphabet(piece));
-        if (_wordCache.Count < MaxCachedWords) _wordCache.TryAdd(piece, ids);
+        if (piece.Length < MaxCachedWordLength && Volatile.Read(ref _cachedWords) < MaxCachedWords && _wordCache.TryAdd(piece, ids))
+            Interlocked.Increment(ref _cachedWords);
         output.AddRange(ids);
     }
 

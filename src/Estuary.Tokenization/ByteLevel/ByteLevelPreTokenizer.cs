@@ -23,7 +23,8 @@ internal sealed class ByteLevelPreTokenizer
     /// <param name="prefixBeforeSplit">Index in <paramref name="splitPatterns"/> where the ByteLevel step starts (its prefix space comes first).</param>
     public ByteLevelPreTokenizer(IReadOnlyList<string> splitPatterns, bool addPrefixSpace, int prefixBeforeSplit)
     {
-        _splits = [.. splitPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant))];
+        // Oniguruma's Ruby syntax reads ^ and $ at every line.
+        _splits = [.. splitPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant | RegexOptions.Multiline))];
         _addPrefixSpace = addPrefixSpace;
         _prefixBeforeSplit = prefixBeforeSplit;
     }
@@ -92,16 +93,52 @@ internal sealed class ByteLevelPreTokenizer
         return (subject.ToString(), [.. offsets]);
     }
 
+    // A BMP character of the same general category and outside ASCII, so \p{…} classes see what they would see in the real
+    // character and ASCII ranges ([A-Za-z0-9]) do not match it (CheckPattern refuses patterns with non-ASCII literals).
     private static char StandIn(UnicodeCategory category) => category switch
     {
-        UnicodeCategory.UppercaseLetter => 'A',
-        UnicodeCategory.LowercaseLetter => 'a',
+        UnicodeCategory.UppercaseLetter => '\u0100',
+        UnicodeCategory.LowercaseLetter => '\u0101',
         UnicodeCategory.TitlecaseLetter => '\u01C5',
         UnicodeCategory.ModifierLetter => '\u02B0',
-        UnicodeCategory.OtherLetter => '\u4E00',
-        UnicodeCategory.DecimalDigitNumber => '0',
+        UnicodeCategory.OtherLetter => '\u01BB',
+        UnicodeCategory.NonSpacingMark => '\u0300',
+        UnicodeCategory.SpacingCombiningMark => '\u0903',
+        UnicodeCategory.EnclosingMark => '\u20DD',
+        UnicodeCategory.DecimalDigitNumber => '\u0660',
         UnicodeCategory.LetterNumber => '\u2160',
         UnicodeCategory.OtherNumber => '\u00B2',
-        _ => '\uE000',
+        UnicodeCategory.ConnectorPunctuation => '\u203F',
+        UnicodeCategory.DashPunctuation => '\u2010',
+        UnicodeCategory.OpenPunctuation => '\u2045',
+        UnicodeCategory.ClosePunctuation => '\u2046',
+        UnicodeCategory.InitialQuotePunctuation => '\u2018',
+        UnicodeCategory.FinalQuotePunctuation => '\u2019',
+        UnicodeCategory.OtherPunctuation => '\u00B7',
+        UnicodeCategory.MathSymbol => '\u2211',
+        UnicodeCategory.CurrencySymbol => '\u20AC',
+        UnicodeCategory.ModifierSymbol => '\u02DC',
+        UnicodeCategory.OtherSymbol => '\u00A9',
+        UnicodeCategory.Format => '\u00AD',
+        UnicodeCategory.PrivateUse => '\uE000',
+        _ => '\u0378', // unassigned
     };
+
+    /// <summary>
+    /// Why <paramref name="pattern"/> cannot be matched here as Oniguruma matches it, or null. Refused: characters outside
+    /// printable ASCII (a literal or range could catch a stand-in), and the shorthands whose sets differ between Oniguruma's
+    /// Ruby syntax and .NET (\w \d \b \h and their negations, \G). Llama 3's, GPT-2's and Qwen2's patterns use none of them.
+    /// </summary>
+    public static string? CheckPattern(string pattern)
+    {
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (c is < ' ' or > '~') return $"the character U+{(int)c:X4} (only printable ASCII is matched exactly)";
+            if (c != '\\' || i + 1 >= pattern.Length) continue;
+            char escaped = pattern[++i];
+            if ("wWdDbBhHG".Contains(escaped)) return $"'\\{escaped}' (its set differs between Oniguruma and .NET)";
+        }
+        return null;
+    }
 }

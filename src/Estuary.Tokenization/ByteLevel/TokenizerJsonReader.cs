@@ -192,8 +192,11 @@ internal static class TokenizerJsonReader
                     if (StringOrNull(step, "behavior") != "Isolated" || Bool(step, "invert"))
                         throw new NotSupportedException($"'{path}': Split pre-tokenizer with behavior {StringOrNull(step, "behavior")}{(Bool(step, "invert") ? ", inverted" : "")} is not supported (only Isolated)");
                     var pattern = step.GetProperty("pattern");
-                    patterns.Add(StringOrNull(pattern, "Regex") ?? Regex.Escape(StringOrNull(pattern, "String")
-                        ?? throw new InvalidDataException($"'{path}': Split pattern is neither Regex nor String")));
+                    var regex = StringOrNull(pattern, "Regex") ?? Regex.Escape(StringOrNull(pattern, "String")
+                        ?? throw new InvalidDataException($"'{path}': Split pattern is neither Regex nor String"));
+                    if (ByteLevelPreTokenizer.CheckPattern(regex) is { } problem)
+                        throw new NotSupportedException($"'{path}': the Split pattern uses {problem}");
+                    patterns.Add(regex);
                     break;
                 case "ByteLevel":
                     if (i != steps.Length - 1)
