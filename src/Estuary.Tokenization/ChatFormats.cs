@@ -16,7 +16,8 @@ public static class ChatFormats
     /// 195/196/2048; length from config.json model_max_length, else max_position_embeddings, else tokenizer_config.json
     /// model_max_length); another model with a chat template (<c>chat_template.jinja</c>, <c>chat_template.json</c> or
     /// tokenizer_config.json's <c>chat_template</c>, its "default" one when there are several) gives
-    /// <see cref="TemplateChatFormat"/>, as vLLM and transformers apply it; anything else <see cref="Llama2ChatFormat"/>.
+    /// <see cref="TemplateChatFormat"/>, as vLLM and transformers apply it; a byte-level (tokenizer.json) folder without one
+    /// <see cref="MissingChatFormat"/>, which refuses chat prompts; anything else <see cref="Llama2ChatFormat"/>.
     /// </summary>
     /// <param name="modelDir">The model folder.</param>
     /// <param name="tokenizer">The model's tokenizer.</param>
@@ -38,6 +39,8 @@ public static class ChatFormats
         using var tokenizerConfig = ReadJsonIfExists(Path.Combine(modelDir, "tokenizer_config.json"));
         bool baichuan = GetString(config, "model_type") == "baichuan";
         var (folderTemplate, templateFile) = baichuan && overrideName is null && chatTemplate is null ? (null, null) : FolderTemplate(modelDir, tokenizerConfig);
+        // A byte-level (Llama 3-style) folder without a template has no format to fall back on: Llama 2's would be wrong.
+        if (chatTemplate is null && overrideName is null && !baichuan && folderTemplate is null && tokenizer.IsByteLevel) return new MissingChatFormat(modelDir);
         var name = chatTemplate is not null ? "template" : overrideName ?? (baichuan ? "baichuan2" : folderTemplate is not null ? "template" : "llama2");
         if (name == "llama2") return new Llama2ChatFormat(tokenizer);
         if (name == "template") return Template(tokenizer, tokenizerConfig, chatTemplate ?? folderTemplate

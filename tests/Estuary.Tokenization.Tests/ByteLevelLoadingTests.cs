@@ -107,6 +107,19 @@ public sealed class ByteLevelLoadingTests : IDisposable
     }
 
     [Fact]
+    public void A_byte_level_folder_without_a_chat_template_refuses_chat_instead_of_guessing_llama2()
+    {
+        var dir = ByteLevelReferenceTests.TokenizerDir("llama3-style"); // tokenizer.json and a tokenizer_config.json without a template
+        var tokenizer = TextTokenizer.Load(dir);
+        var format = ChatFormats.ForModel(dir, tokenizer);
+        Assert.IsType<MissingChatFormat>(format);
+        var e = Assert.Throws<ArgumentException>(() => format.BuildPrompt([new ChatMessage("user", "hi")], 16));
+        Assert.Contains("--chat-template", e.Message);
+        Assert.Equal("llama2", ChatFormats.ForModel(dir, tokenizer, overrideName: "llama2").Name); // asked for by name, it is given
+        Assert.Equal("template", ChatFormats.ForModel(dir, tokenizer, chatTemplate: "{{ messages[0].content }}").Name);
+    }
+
+    [Fact]
     public void Merges_may_be_written_as_strings_or_pairs()
     {
         var json = Llama3Style();
