@@ -75,7 +75,7 @@ public sealed class TextTokenizer
         if (useJson)
         {
             var model = TokenizerJsonReader.Load(jsonPath);
-            core = new ByteLevelBpeCore(model, -1);
+            core = new ByteLevelBpeCore(model);
             (prefix, suffix) = (model.PrefixIds, model.SuffixIds);
         }
         else

@@ -42,6 +42,9 @@ public sealed class ByteLevelLoadingTests : IDisposable
         { "missing_byte", "no token for byte 0x41" },
         { "merge_unknown", "missing from the vocabulary" },
         { "merge_malformed", "not two tokens" },
+        { "negative_added_id", "has id -5, outside [0, 16777216)" },
+        { "huge_vocab_id", "vocab id 2147483647 of \"Ġunmerged\" is outside" },
+        { "post_processor_id", "the post-processor adds id 99999, outside the vocabulary" },
     };
 
     [Theory]
@@ -72,6 +75,10 @@ public sealed class ByteLevelLoadingTests : IDisposable
                 case "missing_byte": model["vocab"]!.AsObject().Remove("A"); model["merges"] = new JsonArray(); break;
                 case "merge_unknown": model["merges"]!.AsArray().Add(new JsonArray("A", "zzzz")); break;
                 case "merge_malformed": model["merges"] = new JsonArray("nospace"); break;
+                case "negative_added_id": json["added_tokens"]![1]!["id"] = -5; break;
+                case "huge_vocab_id": model["vocab"]!["Ġunmerged"] = int.MaxValue; break;
+                case "post_processor_id":
+                    json["post_processor"]!["processors"]![1]!["special_tokens"]!["<|begin_of_text|>"]!["ids"] = new JsonArray(99999); break;
             }
         });
         Assert.True(e is NotSupportedException or InvalidDataException, e.GetType().Name + ": " + e.Message);

@@ -95,6 +95,11 @@ public sealed record ModelConfig
         double? ropeTheta = reader.Double("rope_theta");
         if (ropeParameters is JsonObject parameters)
         {
+            // transformers v5 nests per-layer-type parameters ({"full_attention": {…}, "sliding_attention": {…}}) for models
+            // with several attention kinds; a Llama has one, so an object with neither a type nor a theta is not understood.
+            if (parameters["rope_type"] is null && parameters["type"] is null && parameters["rope_theta"] is null)
+                throw new NotSupportedException($"{source}: rope_parameters {parameters.ToJsonString()} has neither rope_type nor rope_theta " +
+                    "(per-layer-type RoPE parameters are not supported)");
             var fromParameters = RopeScaling.Parse(parameters["rope_type"] is null && parameters["type"] is null
                 ? null : parameters, source.Length > 0 ? source + " (rope_parameters)" : "rope_parameters");
             if (json["rope_scaling"] is not null && fromParameters != ropeScaling)

@@ -54,11 +54,12 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
     /// quantized, with NormHead's row norms taken from the dequantized rows. A float head of its own is put in the backend's
     /// preferred layout: a copy in process memory is rearranged and then freed; a mapped one (quantized checkpoints, or a float
     /// model about to be quantized at load) is rearranged into process memory straight from the mapping, which also reads faster
-    /// per token than the file-backed pages. A tied head (the embedding table, read row by row by the embedding) is used as stored.
+    /// per token than the file-backed pages. A tied head (the embedding table) in process memory is rearranged likewise, and the
+    /// embedding reads its rows from that copy (DecoderStack); a mapped tied table is used as stored.
     /// </summary>
     public LmHead LmHead(bool normHead)
     {
-        const string name = "lm_head.weight";
+        const string name = WeightMap.LmHeadName;
         if (_quant?.Method == QuantizationConfig.Int8Method && weights.Reader.Contains(name) && weights.Reader.GetInfo(name).DType == DType.I8)
         {
             var q = QuantizedCheckpoint.LoadInt8(weights, "lm_head", config.VocabSize, H, 0, config.VocabSize, "lm_head");

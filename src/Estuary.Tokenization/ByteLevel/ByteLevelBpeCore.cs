@@ -12,11 +12,11 @@ internal sealed class ByteLevelBpeCore : TokenizerCore
     private readonly byte[][] _tokenBytes;
     private readonly bool[] _special;
 
-    public ByteLevelBpeCore(ByteLevelBpeModel model, int unkId)
+    public ByteLevelBpeCore(ByteLevelBpeModel model)
     {
         _model = model;
         _encoder = new ByteLevelBpeEncoder(model);
-        UnkId = unkId;
+        UnkId = model.UnkId;
         _addedIds = [];
         foreach (var token in model.AddedTokens) _addedIds.TryAdd(token.Content, token.Id);
         _special = new bool[model.Count];
@@ -29,8 +29,6 @@ internal sealed class ByteLevelBpeCore : TokenizerCore
             _tokenBytes[id] = (isAdded ? null : ByteLevelAlphabet.ToBytes(text)) ?? Encoding.UTF8.GetBytes(text);
         }
     }
-
-    public ByteLevelBpeModel Model => _model;
 
     public override int Count => _model.Count;
 
@@ -46,7 +44,7 @@ internal sealed class ByteLevelBpeCore : TokenizerCore
     public override int? PieceId(string piece) =>
         _addedIds.TryGetValue(piece, out var id) || _model.Vocab.TryGetValue(piece, out id) ? id : null;
 
-    public override byte[]? TokenBytes(int id) => _special[id] ? null : _tokenBytes[id];
+    public override byte[]? TokenBytes(int id) => _special[id] ? null : (byte[])_tokenBytes[id].Clone(); // callers may keep or change it
 
     /// <summary>The token's bytes read as UTF-8 (an incomplete character shows as U+FFFD), a special token's text as written.</summary>
     public override string TokenText(int id) => _special[id] ? _model.Tokens[id] : Encoding.UTF8.GetString(_tokenBytes[id]);

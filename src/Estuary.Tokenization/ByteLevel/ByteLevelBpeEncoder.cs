@@ -58,10 +58,23 @@ internal sealed class ByteLevelBpeEncoder
 
     private void EncodeSegment(string text, List<int> output)
     {
-        if (_model.Normalization is { } form) text = text.Normalize(form);
+        // Normalize throws on a lone surrogate; UTF-8 would carry it as U+FFFD anyway.
+        if (_model.Normalization is { } form) text = ReplaceLoneSurrogates(text).Normalize(form);
         List<string> pieces = [];
         _model.PreTokenizer.Split(text, pieces);
         foreach (var piece in pieces) EncodeWord(piece, output);
+    }
+
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        if (text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0) return text;
+        var chars = text.ToCharArray();
+        for (int i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
+            else if (char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
+        }
+        return new string(chars);
     }
 
     private void EncodeWord(string piece, List<int> output)

@@ -19,6 +19,9 @@ internal sealed class ByteLevelBpeModel
     /// <summary>Whether a pre-tokenized word found whole in the vocabulary is taken as one token without merging.</summary>
     public required bool IgnoreMerges { get; init; }
 
+    /// <summary>Id of the model's <c>unk_token</c>, or -1 (byte-level vocabularies cover every byte and need none).</summary>
+    public required int UnkId { get; init; }
+
     public required AddedToken[] AddedTokens { get; init; }
 
     /// <summary>Unicode normalization applied to the text between added tokens, or null.</summary>

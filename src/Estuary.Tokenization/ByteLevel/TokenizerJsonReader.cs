@@ -10,6 +10,9 @@ namespace Estuary.Tokenization;
 
 internal static class TokenizerJsonReader
 {
+    // Far above any real vocabulary (Llama 3: 128,256; Gemma: 262,144): ids beyond it are a corrupt file, not an allocation.
+    private const int MaxIds = 1 << 24;
+
     public static ByteLevelBpeModel Load(string path)
     {
         var data = TokenizerFile.ReadAllBytes(path, "tokenizer");
@@ -56,13 +59,14 @@ internal static class TokenizerJsonReader
         foreach (var entry in vocabJson.EnumerateObject()) vocab[entry.Name] = entry.Value.GetInt32();
 
         var added = ReadAddedTokens(root, path);
+        // Ids index arrays: each must lie in [0, MaxIds), and the count is the largest id + 1 (a vocabulary may leave gaps).
+        foreach (var (text, id) in vocab)
+            if (id is < 0 or >= MaxIds) throw new InvalidDataException($"'{path}': vocab id {id} of \"{text}\" is outside [0, {MaxIds})");
+        foreach (var token in added)
+            if (token.Id is < 0 or >= MaxIds) throw new InvalidDataException($"'{path}': added token \"{token.Content}\" has id {token.Id}, outside [0, {MaxIds})");
         var count = Math.Max(vocab.Count == 0 ? 0 : vocab.Values.Max() + 1, added.Count == 0 ? 0 : added.Max(t => t.Id) + 1);
         var tokens = new string[count];
-        foreach (var (text, id) in vocab)
-        {
-            if (id < 0) throw new InvalidDataException($"'{path}': vocab id {id} of \"{text}\" is negative");
-            tokens[id] = text;
-        }
+        foreach (var (text, id) in vocab) tokens[id] = text;
         foreach (var token in added) tokens[token.Id] = token.Content;
         for (var id = 0; id < count; id++) tokens[id] ??= "";
 
@@ -79,11 +83,12 @@ internal static class TokenizerJsonReader
             Vocab = vocab,
             Merges = ReadMerges(model, vocab, path),
             IgnoreMerges = Bool(model, "ignore_merges"),
+            UnkId = StringOrNull(model, "unk_token") is { } unk && vocab.TryGetValue(unk, out var unkId) ? unkId : -1,
             AddedTokens = [.. added],
             Normalization = ReadNormalizer(Property(root, "normalizer"), path),
             PreTokenizer = ReadPreTokenizer(Property(root, "pre_tokenizer"), path),
-            PrefixIds = ReadPostProcessor(Property(root, "post_processor"), path, out var suffix),
-            SuffixIds = suffix,
+            PrefixIds = CheckIds(ReadPostProcessor(Property(root, "post_processor"), path, out var suffix), count, path),
+            SuffixIds = CheckIds(suffix, count, path),
             ByteIds = byteIds,
         };
     }
@@ -125,7 +130,7 @@ internal static class TokenizerJsonReader
             }
             if (!vocab.TryGetValue(left, out var leftId) || !vocab.TryGetValue(right, out var rightId) || !vocab.TryGetValue(left + right, out var merged))
                 throw new InvalidDataException($"'{path}': merge {rank} (\"{left}\" + \"{right}\") uses or makes a token missing from the vocabulary");
-            merges.TryAdd(ByteLevelBpeModel.PairKey(leftId, rightId), (rank, merged));
+            merges[ByteLevelBpeModel.PairKey(leftId, rightId)] = (rank, merged); // a repeated pair takes its last rank, as tokenizers' map does
             rank++;
         }
         return merges;
@@ -261,6 +266,13 @@ internal static class TokenizerJsonReader
             default:
                 throw new NotSupportedException($"'{path}': post-processor {StringOrNull(p, "type")} is not supported (only ByteLevel and TemplateProcessing)");
         }
+    }
+
+    private static int[] CheckIds(int[] ids, int count, string path)
+    {
+        foreach (var id in ids)
+            if ((uint)id >= (uint)count) throw new InvalidDataException($"'{path}': the post-processor adds id {id}, outside the vocabulary [0, {count})");
+        return ids;
     }
 
     /// <summary>Checks that tokenizer.json's decoder reads ids the way <see cref="ByteLevelDecoder"/> does.</summary>

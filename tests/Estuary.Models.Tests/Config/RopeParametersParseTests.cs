@@ -60,6 +60,15 @@ public class RopeParametersParseTests
     }
 
     [Fact]
+    public void PerLayerTypeRopeParametersAreRefused()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => Parse(
+            """, "rope_parameters": {"full_attention": {"rope_type": "default", "rope_theta": 1000000.0}, "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}"""));
+        Assert.Contains("per-layer-type", e.Message);
+        Assert.Contains(Source, e.Message);
+    }
+
+    [Fact]
     public void AnUnsupportedTypeInRopeParametersIsRefusedByName()
     {
         var e = Assert.Throws<NotSupportedException>(() => Parse(""", "rope_parameters": {"rope_type": "yarn", "factor": 4.0, "rope_theta": 10000.0}"""));
