@@ -20,6 +20,16 @@ public sealed class OpenAiApiTests(ServerFixture fx)
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     [Fact]
+    public async Task TextPartsOfAMessageAreJoinedWithANewlineAsVllmJoinsThem()
+    {
+        async Task<string> Tokens(string content) =>
+            await (await fx.Client.PostAsync("/tokenize", Json($"{{\"messages\":[{{\"role\":\"user\",\"content\":{content}}}]}}"))).Content.ReadAsStringAsync();
+        var parts = await Tokens("[{\"type\":\"text\",\"text\":\"Tell me\"},{\"type\":\"text\",\"text\":\"a story\"}]");
+        Assert.Equal(await Tokens("\"Tell me\\na story\""), parts);
+        Assert.NotEqual(await Tokens("\"Tell mea story\""), parts);
+    }
+
+    [Fact]
     public async Task SdkChatCompletionReportsTextUsageAndLength()
     {
         var chat = Chat(fx.Client, "stories260k");

@@ -71,6 +71,8 @@ internal sealed class ChatMessageDto
                 throw RequestException.BadRequest($"'{at}.type' is '{typeName}'; only text parts are supported", $"{at}.type");
             if (!part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
                 throw RequestException.BadRequest($"'{at}.text' must be a string", $"{at}.text");
+            // Parts are joined with a newline, as vLLM (and TensorRT-LLM's OpenAI server) hand a text-only message to a template.
+            if (i > 1) text.Append('\n');
             text.Append(JsonText.Read(t, $"{at}.text"));
         }
         return text.ToString();
