@@ -350,6 +350,76 @@ TEMPLATES = {
         "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%a %A %b %B') }}|{{ strftime_now('%Y-%m-%d %H:%M:%S') }}"
         "|{{ strftime_now('%y %j %I %p %%') }}"
     ),
+    # Jinja's ordering filters: dictsort (pairs, unpacked in a for loop), sort (stable both ways, case-folded unless
+    # case_sensitive, by attribute: dotted, comma-separated, an index), unique (first of each key; 1, 1.0 and true alike),
+    # min and max (the first extreme; undefined when empty), sum (int stays int, a start, lists).
+    "ordering": (
+        "{%- set d = {'b': 2, 'A': 3, 'a': 1, 'C': 0.5, 'c': -1, 'é': 0} -%}\n"
+        "{%- set people = [{'name': 'bob', 'age': 30, 'addr': {'city': 'Oslo'}, 'tags': ['x', 'b']},"
+        " {'name': 'Al', 'age': 25, 'addr': {'city': 'lima'}, 'tags': ['a']},"
+        " {'name': 'cy', 'age': 30, 'addr': {'city': 'Bern'}, 'tags': ['c', 'a']},"
+        " {'name': 'Di', 'age': 25.0, 'addr': {'city': 'oslo'}, 'tags': ['b']}] -%}\n"
+        "dictsort {{ d | dictsort }}|{% for k, v in d | dictsort(true) %}{{ k }}={{ v }};{% endfor %}\n"
+        "{{ d | dictsort(false, 'value') }}|{{ d | dictsort(reverse=true) }}|{{ d | dictsort(by='value', reverse=true) }}"
+        "|{{ {} | dictsort }}|{{ {'x': none} | dictsort }}|{{ (d | dictsort)[0] }}|{{ (d | dictsort)[1][1] }}|{{ (d | dictsort | first) | list }}\n"
+        "{% for tool in tools or [] %}{% for name, schema in tool.function.parameters.properties | dictsort %}"
+        "{{ name }}:{{ schema.type }}{{ '' if loop.last else ',' }}{% endfor %}; {% endfor %}\n"
+        "sort {{ ['b', 'B', 'a', 'A', 'c', 'C', 'ab', 'Aa'] | sort }}|{{ ['b', 'B', 'a', 'A'] | sort(case_sensitive=true) }}"
+        "|{{ ['b', 'B', 'a', 'A'] | sort(true) }}|{{ ['é', 'z', 'É', '😀', '\ufb01', 'Z'] | sort }}\n"
+        "{{ [3, 1.5, 2, -1, 1, 1.0, true, 0, false] | sort }}|{{ [3, 1.5, 2, true, 1, 1.0] | sort(reverse=true) }}|{{ [] | sort }}"
+        "|{{ 'hello' | sort | join }}|{{ {'b': 1, 'a': 2} | sort }}|{{ [[2, 'b'], [1, 'z'], [2, 'a'], [1], [], [2, 'A']] | sort }}"
+        "|{{ [none, none] | sort }}\n"
+        "{{ messages | sort(attribute='content') | map(attribute='role') | join(',') }}"
+        "|{{ messages | sort(attribute='role,content', reverse=true) | map(attribute='content') | list }}\n"
+        "{{ people | sort(attribute='age') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='age', reverse=true) | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='addr.city') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='addr.city', case_sensitive=true) | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='tags.0') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='age,name', reverse=true) | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='name') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='missing') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(false, false, 'tags') | map(attribute='name') | join(',') }}\n"
+        "{{ [[3, 'c'], [1, 'a'], [2, 'B']] | sort(attribute=1) }}|{{ [[3, 'c'], [1, 'a'], [2, 'b']] | sort(attribute='0') }}"
+        "|{{ [[3, 'c'], [1, 'a'], [2, 'b']] | sort(attribute=-1, reverse=true) }}|{{ ['ba', 'Ab', 'ca'] | sort(attribute='1') }}\n"
+        "unique {{ ['a', 'A', 'b', 'a', 'B', 'c'] | unique | list }}|{{ ['a', 'A', 'b', 'a', 'B', 'c'] | unique(true) | list }}"
+        "|{{ [1, 1.0, true, 2, '1', 2.0, none, none, 0, false, 0.0] | unique | list }}|{{ 'Mississippi' | unique | join }}"
+        "|{{ [] | unique | list }}|{{ people | unique(attribute='age') | map(attribute='name') | join(',') }}"
+        "|{{ people | unique(attribute='addr.city') | map(attribute='name') | join(',') }}"
+        "|{{ people | unique(attribute='missing') | map(attribute='name') | join(',') }}"
+        "|{{ people | unique(attribute='tags.1') | map(attribute='name') | join(',') }}|{{ messages | unique(attribute='role') | list | length }}\n"
+        "min/max {{ [3, 1.5, 2, -1] | min }} {{ [3, 1.5, 2, -1] | max }} {{ ['b', 'A', 'a', 'C', 'c'] | min }} {{ ['b', 'A', 'a', 'C', 'c'] | max }}"
+        " {{ ['b', 'A', 'a', 'C'] | min(true) }} {{ ['b', 'A', 'a', 'C'] | max(case_sensitive=true) }} {{ [1, 1.0, true] | max }}"
+        " {{ [1.0, 1, true] | min }} {{ [0, false] | max }} [{{ [] | min }}] {{ ([] | max) is defined }} {{ 'hello' | max }} {{ {'b': 1, 'a': 2} | min }}"
+        " {{ [[1, 2], [1, 3], [0, 9]] | max }} {{ [none] | max }}\n"
+        "{{ (people | min(attribute='age')).name }} {{ (people | max(attribute='age')).name }} {{ (people | max(attribute='addr.city')).name }}"
+        " {{ (people | min(attribute='addr.city', case_sensitive=true)).name }} {{ (people | max(attribute='tags')).name }}"
+        " {{ (messages | max(attribute='content')).role }}\n"
+        "sum {{ [1, 2, 3] | sum }} {{ [1, 2.5] | sum }} {{ [] | sum }} {{ [] | sum(start=1.5) }} {{ people | sum(attribute='age') }}"
+        " {{ [[1], [2, 3]] | sum(start=[]) }} {{ [true, true] | sum }} {{ [0.1, 0.2] | sum }} {{ [1, 2] | sum(none, 10) }}"
+        " {{ people | sum('tags.0', '') if false else 'x' }} {{ [[1, [2]], [3, [4, 5]]] | sum(1, []) }} {{ messages | sum(attribute='content', start=[]) if false }}"
+    ),
+    # One failing use of an ordering filter per context (probe): Jinja raises TypeError, UndefinedError or
+    # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).
+    "ordering_errors": (
+        "ok {%- if probe == 'sort_mixed' %}{{ [1, 'a'] | sort }}"
+        "{%- elif probe == 'sort_none_int' %}{{ [none, 1] | sort }}"
+        "{%- elif probe == 'sort_missing_some' %}{{ [{'a': 1}, {}] | sort(attribute='a') }}"
+        "{%- elif probe == 'sort_nested_missing' %}{{ [{'a': {} }] | sort(attribute='a.b.c') }}"
+        "{%- elif probe == 'sort_dicts' %}{{ [{'a': 1}, {'a': 2}] | sort }}"
+        "{%- elif probe == 'dictsort_by' %}{{ {'a': 1} | dictsort(by='size') }}"
+        "{%- elif probe == 'dictsort_values' %}{{ {'a': 1, 'b': 'x'} | dictsort(by='value') }}"
+        "{%- elif probe == 'dictsort_list' %}{{ [1, 2] | dictsort }}"
+        "{%- elif probe == 'unique_lists' %}{{ [[1], [2]] | unique | list }}"
+        "{%- elif probe == 'max_none' %}{{ [none, none] | max }}"
+        "{%- elif probe == 'min_mixed' %}{{ ['a', 2] | min }}"
+        "{%- elif probe == 'min_missing' %}{{ [{'a': 1}, {'b': 2}] | min(attribute='a') }}"
+        "{%- elif probe == 'sum_strings' %}{{ ['a', 'b'] | sum(start='') }}"
+        "{%- elif probe == 'sum_str_items' %}{{ ['a', 'b'] | sum }}"
+        "{%- elif probe == 'sum_missing' %}{{ [{'a': 1}, {}] | sum(attribute='a') }}"
+        "{%- elif probe == 'sort_number' %}{{ 5 | sort }}"
+        "{%- endif %}"
+    ),
 }
 
 # The tools of the older templates' renderings, as an OpenAI request lists them.
@@ -460,6 +530,8 @@ CONVERSATIONS = {
 # Variables a rendering passes besides messages and add_generation_prompt (transformers' tools, passed as None when there are
 # none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
 NOW = "2024-07-26T09:05:03"
+# The failing uses of the ordering_errors template, one per context.
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},
@@ -470,6 +542,7 @@ CONTEXTS = {
                                      "tools_in_user_message": False}},
     "evening": {"variables": {"tools": LLAMA_TOOLS}, "now": "2025-01-03T21:07:09"},
     "new_year": {"variables": {"tools": TOOLS}, "now": "2026-01-01T00:30:00"},
+    **{"probe_" + probe: {"variables": {"probe": probe}} for probe in PROBES},
 }
 
 # Which conversations and contexts each template is rendered over, and its bos/eos texts.
@@ -480,6 +553,8 @@ RUNS = {
        for name in ["inst", "tags", "im", "ns", "misc", "tooluse"]},
     "llama3_1_tools": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "custom_builtin"]},
     "llama3_2": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "evening"]},
+    "ordering": {"conversations": ["single", "system", "multi"], "contexts": ["tools", "tools_in_user", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
+    "ordering_errors": {"conversations": ["single"], "contexts": ["no_tools"] + ["probe_" + probe for probe in PROBES], "bos_token": "<s>", "eos_token": "</s>"},
     "options": {"conversations": ["single"], "contexts": ["no_tools", "tools_in_user", "evening", "new_year"], "bos_token": "<s>", "eos_token": "</s>"},
 }
 
@@ -526,14 +601,17 @@ def main():
                         case["rendered"] = template.render(messages=for_template(CONVERSATIONS[conversation]), tools=variables.pop("tools", None),
                                                            documents=None, add_generation_prompt=add_generation_prompt,
                                                            bos_token=run["bos_token"], eos_token=run["eos_token"], **variables)
-                    except jinja2.exceptions.TemplateError as e:
-                        case["error"] = str(e)
+                    except Exception as e:  # noqa: BLE001 - every failure is recorded
+                        if type(e) is jinja2.exceptions.TemplateError:  # raise_exception's own message, compared exactly
+                            case["error"] = str(e)
+                        else:  # Jinja's own TypeError, UndefinedError, FilterArgumentError…: only that it fails is compared
+                            case["failure"] = f"{type(e).__name__}: {e}"
                     cases.append(case)
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/Estuary.Tokenization.Tests/Data/chat_templates.json"
     out.write_text(json.dumps({"generator": "scripts/chat-template-references.py", "jinja2": jinja2.__version__, "now": NOW,
                                "templates": TEMPLATES, "contexts": CONTEXTS, "conversations": CONVERSATIONS, "cases": cases},
                               ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(cases)} cases, {sum('error' in c for c in cases)} errors → {out}")
+    print(f"{len(cases)} cases, {sum('error' in c for c in cases)} errors, {sum('failure' in c for c in cases)} failures → {out}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ internal static class TemplateFilters
     /// <summary>The filters <see cref="Apply"/> knows.</summary>
     public static readonly FrozenSet<string> Filters = FrozenSet.Create(StringComparer.Ordinal,
         "trim", "upper", "lower", "title", "capitalize", "string", "safe", "length", "count", "first", "last", "list", "reverse",
-        "join", "default", "d", "replace", "int", "float", "abs", "tojson", "map", "selectattr", "rejectattr", "select", "reject", "items");
+        "join", "default", "d", "replace", "int", "float", "abs", "tojson", "map", "selectattr", "rejectattr", "select", "reject", "items",
+        "dictsort", "sort", "unique", "min", "max", "sum");
 
     /// <summary>The tests <see cref="Test"/> knows.</summary>
     public static readonly FrozenSet<string> Tests = FrozenSet.Create(StringComparer.Ordinal,
@@ -43,7 +44,7 @@ internal static class TemplateFilters
                 };
             case "first": return Items(value, line) is { Count: > 0 } f ? f[0] : Undefined.Instance;
             case "last": return Items(value, line) is { Count: > 0 } l2 ? l2[^1] : Undefined.Instance;
-            case "list": return Items(value, line);
+            case "list": return value is PyTuple tuple ? [.. tuple] : Items(value, line);
             case "reverse": return value is string rs ? new string([.. rs.Reverse()]) : Enumerable.Reverse(Items(value, line)).ToList();
             case "join":
                 return string.Join(TemplateValues.ToText(Arg(0, "d", "")), Items(value, line).Select(TemplateValues.ToText));
@@ -96,6 +97,19 @@ internal static class TemplateFilters
             case "items":
                 return value is Dictionary<string, object?> dict ? dict.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
                     : throw new TemplateException($"line {line}: items of {TemplateValues.TypeName(value)}");
+            case "dictsort": // dictsort(case_sensitive=False, by='key', reverse=False): (key, value) pairs
+                return TemplateOrdering.DictSort(value, TemplateValues.IsTrue(Arg(0, "case_sensitive", false)), Arg(1, "by", "key"),
+                    TemplateValues.IsTrue(Arg(2, "reverse", false)), line);
+            case "sort": // sort(reverse=False, case_sensitive=False, attribute=None)
+                return TemplateOrdering.Sort(Items(value, line), TemplateValues.IsTrue(Arg(0, "reverse", false)),
+                    TemplateValues.IsTrue(Arg(1, "case_sensitive", false)), Arg(2, "attribute", null), line);
+            case "unique": // unique(case_sensitive=False, attribute=None)
+                return TemplateOrdering.Unique(Items(value, line), TemplateValues.IsTrue(Arg(0, "case_sensitive", false)), Arg(1, "attribute", null), line);
+            case "min" or "max": // min(case_sensitive=False, attribute=None)
+                return TemplateOrdering.Extreme(Items(value, line), name == "max", TemplateValues.IsTrue(Arg(0, "case_sensitive", false)),
+                    Arg(1, "attribute", null), line);
+            case "sum": // sum(attribute=None, start=0)
+                return TemplateOrdering.Sum(Items(value, line), Arg(0, "attribute", null), Arg(1, "start", 0L), line);
             default:
                 throw new TemplateException($"line {line}: the filter '{name}' is not supported in chat templates");
         }

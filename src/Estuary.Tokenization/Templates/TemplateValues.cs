@@ -1,6 +1,7 @@
 // The values a chat template computes with, behaving as Python's and Jinja's do: None, Undefined, str, int, float, bool,
 // list, dict, namespace, callables and bound string/dict methods; truthiness, equality, ordering and str() conversion.
-// Invariant: lists are List<object?>, mappings Dictionary<string, object?>; integers are long, floats double.
+// Invariant: lists are List<object?> (tuples too: PyTuple only prints as Python's tuple), mappings Dictionary<string, object?>;
+// integers are long, floats double.
 using System.Globalization;
 
 namespace Estuary.Tokenization.Templates;
@@ -53,6 +54,7 @@ internal static class TemplateValues
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FloatText(d);
             case string s: return top ? s : "'" + s.Replace("\\", "\\\\").Replace("'", "\\'").Replace("\n", "\\n") + "'";
+            case PyTuple tuple: return "(" + string.Join(", ", tuple.Select(x => Repr(x, false))) + (tuple.Count == 1 ? ",)" : ")");
             case List<object?> list: return "[" + string.Join(", ", list.Select(x => Repr(x, false))) + "]";
             case Dictionary<string, object?> dict: return "{" + string.Join(", ", dict.Select(kv => Repr(kv.Key, false) + ": " + Repr(kv.Value, false))) + "}";
             default: return v.ToString() ?? "";
