@@ -399,7 +399,29 @@ TEMPLATES = {
         " {{ [[1], [2, 3]] | sum(start=[]) }} {{ [true, true] | sum }} {{ [0.1, 0.2] | sum }} {{ [1, 2] | sum(none, 10) }}"
         " {{ people | sum('tags.0', '') if false else 'x' }} {{ [[1, [2]], [3, [4, 5]]] | sum(1, []) }} {{ messages | sum(attribute='content', start=[]) if false }}"
     ),
-    # One failing use of an ordering filter per context (probe): Jinja raises TypeError, UndefinedError or
+    # round (Python's round: halves to even on the float's exact value, an int stays an int; ceil and floor give floats),
+    # indent (width as spaces or a string, first, blank, every line break str.splitlines knows), wordcount, center, batch, slice.
+    "shaping": (
+        "round {{ 2.5 | round }} {{ 3.5 | round }} {{ -2.5 | round }} {{ 2.675 | round(2) }} {{ 0.125 | round(2) }} {{ 0.375 | round(2) }}"
+        " {{ 42.55 | round }} {{ 42.55 | round(1, 'floor') }} {{ 42.55 | round(1, 'ceil') }} {{ 7 | round }} {{ 7 | round(2) }} {{ 25 | round(-1) }}"
+        " {{ 35 | round(-1) }} {{ -35 | round(-1) }} {{ 1234.5678 | round(-2) }} {{ 7 | round(0, 'ceil') }} {{ -0.4 | round }} {{ -0.4 | round(0, 'ceil') }}"
+        " {{ 1.23456789e-7 | round(10) }} {{ 1e20 | round(2) }} {{ 123456.7 | round(-3, 'floor') }} {{ 2.5 | round(method='floor') }} {{ true | round }}"
+        " {{ 0.1 + 0.2 | round(15) }} {{ (0.1 + 0.2) | round(16) }} {{ 5.015 | round(2) }} {{ 1.005 | round(2, 'ceil') }} {{ 99.99 | round(-2) }}\n"
+        "indent [{{ 'a\\nb\\n\\nc' | indent }}] [{{ 'a\\nb\\n\\nc\\n' | indent(2, true) }}] [{{ 'a\\nb\\n\\nc\\n' | indent('> ', blank=true) }}]"
+        " [{{ 'a\\r\\nb\\rc\\u000bd\\u000ce\\u001cf\\u0085g\\u001dx\\u001ey\\u2029z\\u2028h' | indent(1) }}] [{{ '' | indent }}] [{{ '' | indent(first=true) }}] [{{ 'x' | indent(-2, true) }}]"
+        " [{{ '\\n' | indent(3, true, true) }}] [{{ messages[-1].content | indent(4) }}]\n"
+        "{% for tool in tools or [] %}{{ tool.function.parameters | tojson(indent=2) | indent(4, first=true) }}\n{% endfor %}"
+        "wordcount {{ 'Hello, world! It is 2024.' | wordcount }} {{ '' | wordcount }} {{ 'snake_case and café²½ 你好 ٣' | wordcount }}"
+        " {{ 12.5 | wordcount }} {{ ['a b', 'c'] | wordcount }} {{ messages | map(attribute='content') | join(' ') | wordcount }}\n"
+        "center [{{ 'ab' | center(7) }}] [{{ 'ab' | center(6) }}] [{{ 'abc' | center(6) }}] [{{ 'abc' | center(2) }}] [{{ 'é😀' | center(5) }}]"
+        " [{{ 5 | center(4) }}] [{{ 'x' | center }}]\n"
+        "batch {{ [1, 2, 3, 4, 5] | batch(2) | list }} {{ [1, 2, 3, 4, 5] | batch(2, 0) | list }} {{ [1, 2, 3, 4] | batch(2, 'x') | list }}"
+        " {{ [] | batch(3) | list }} {{ 'abcde' | batch(3, '.') | list }} {{ [1, 2] | batch(5, none) | list }} {{ [1, 2, 3] | batch(2.0) | list }}"
+        " {% for row in messages | batch(2) %}{{ row | map(attribute='role') | join('+') }};{% endfor %}\n"
+        "slice {{ [1, 2, 3, 4, 5, 6, 7] | slice(3) | list }} {{ [1, 2, 3, 4, 5, 6, 7] | slice(3, 0) | list }} {{ [1, 2] | slice(4) | list }}"
+        " {{ [1, 2] | slice(4, '-') | list }} {{ [] | slice(2) | list }} {{ [1, 2, 3] | slice(-1) | list }} {{ 'abcdef' | slice(4) | list }}"
+    ),
+    # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
     # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).
     "ordering_errors": (
         "ok {%- if probe == 'sort_mixed' %}{{ [1, 'a'] | sort }}"
@@ -418,6 +440,15 @@ TEMPLATES = {
         "{%- elif probe == 'sum_str_items' %}{{ ['a', 'b'] | sum }}"
         "{%- elif probe == 'sum_missing' %}{{ [{'a': 1}, {}] | sum(attribute='a') }}"
         "{%- elif probe == 'sort_number' %}{{ 5 | sort }}"
+        "{%- elif probe == 'round_method' %}{{ 2.5 | round(0, 'up') }}"
+        "{%- elif probe == 'round_string' %}{{ '2.5' | round }}"
+        "{%- elif probe == 'round_float_precision' %}{{ 2.5 | round(1.5) }}"
+        "{%- elif probe == 'round_infinite' %}{{ 1e308 | round(10, 'ceil') }}"
+        "{%- elif probe == 'indent_number' %}{{ 5 | indent }}"
+        "{%- elif probe == 'indent_float_width' %}{{ 'a\nb' | indent(1.5) }}"
+        "{%- elif probe == 'center_string_width' %}{{ 'a' | center('9') }}"
+        "{%- elif probe == 'batch_string_count' %}{{ [1, 2] | batch('2') | list }}"
+        "{%- elif probe == 'slice_zero' %}{{ [1, 2] | slice(0) | list }}"
         "{%- endif %}"
     ),
 }
@@ -531,7 +562,7 @@ CONVERSATIONS = {
 # none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
 NOW = "2024-07-26T09:05:03"
 # The failing uses of the ordering_errors template, one per context.
-PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number']
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'slice_zero']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},
@@ -554,6 +585,7 @@ RUNS = {
     "llama3_1_tools": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "custom_builtin"]},
     "llama3_2": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "evening"]},
     "ordering": {"conversations": ["single", "system", "multi"], "contexts": ["tools", "tools_in_user", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
+    "shaping": {"conversations": ["single", "multi"], "contexts": ["tools", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
     "ordering_errors": {"conversations": ["single"], "contexts": ["no_tools"] + ["probe_" + probe for probe in PROBES], "bos_token": "<s>", "eos_token": "</s>"},
     "options": {"conversations": ["single"], "contexts": ["no_tools", "tools_in_user", "evening", "new_year"], "bos_token": "<s>", "eos_token": "</s>"},
 }
@@ -606,6 +638,7 @@ def main():
                             case["error"] = str(e)
                         else:  # Jinja's own TypeError, UndefinedError, FilterArgumentError…: only that it fails is compared
                             case["failure"] = f"{type(e).__name__}: {e}"
+                            assert name == "ordering_errors", f"{name} fails in Jinja itself ({case['failure']}): only the probes may"
                     cases.append(case)
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/Estuary.Tokenization.Tests/Data/chat_templates.json"
     out.write_text(json.dumps({"generator": "scripts/chat-template-references.py", "jinja2": jinja2.__version__, "now": NOW,

@@ -12,7 +12,7 @@ internal static class TemplateFilters
     public static readonly FrozenSet<string> Filters = FrozenSet.Create(StringComparer.Ordinal,
         "trim", "upper", "lower", "title", "capitalize", "string", "safe", "length", "count", "first", "last", "list", "reverse",
         "join", "default", "d", "replace", "int", "float", "abs", "tojson", "map", "selectattr", "rejectattr", "select", "reject", "items",
-        "dictsort", "sort", "unique", "min", "max", "sum");
+        "dictsort", "sort", "unique", "min", "max", "sum", "round", "indent", "wordcount", "center", "batch", "slice");
 
     /// <summary>The tests <see cref="Test"/> knows.</summary>
     public static readonly FrozenSet<string> Tests = FrozenSet.Create(StringComparer.Ordinal,
@@ -110,6 +110,20 @@ internal static class TemplateFilters
                     Arg(1, "attribute", null), line);
             case "sum": // sum(attribute=None, start=0)
                 return TemplateOrdering.Sum(Items(value, line), Arg(0, "attribute", null), Arg(1, "start", 0L), line);
+            case "round": // round(precision=0, method='common')
+                return TemplateShaping.Round(value, Arg(0, "precision", 0L), Arg(1, "method", "common"), line);
+            case "indent": // indent(width=4, first=False, blank=False)
+                return TemplateShaping.Indent(value, Arg(0, "width", 4L), TemplateValues.IsTrue(Arg(1, "first", false)),
+                    TemplateValues.IsTrue(Arg(2, "blank", false)), line);
+            case "wordcount": return TemplateShaping.WordCount(value);
+            case "center": return TemplateShaping.Center(value, Arg(0, "width", 80L), line);
+            case "batch" or "slice": // batch(linecount, fill_with=None), slice(slices, fill_with=None)
+            {
+                var fill = Arg(1, "fill_with", null);
+                var count = Arg(0, name == "batch" ? "linecount" : "slices", Undefined.Instance);
+                return name == "batch" ? TemplateShaping.Batch(Items(value, line), count, fill, fill is not null, line)
+                    : TemplateShaping.Slice(Items(value, line), count, fill, fill is not null, line);
+            }
             default:
                 throw new TemplateException($"line {line}: the filter '{name}' is not supported in chat templates");
         }
