@@ -60,7 +60,7 @@ public class ChatTemplateReferenceTests
             render = () => template.Render(all, clock);
         }
         if (expected.TryGetProperty("failure", out _)) // Jinja's own TypeError, UndefinedError…: Estuary fails too, in its own words
-            Assert.Throws<TemplateException>(() => render());
+            Assert.DoesNotContain("is not supported", Assert.Throws<TemplateException>(() => render()).Message);
         else if (expected.TryGetProperty("error", out var error))
             Assert.Equal(error.GetString(), Assert.Throws<TemplateException>(() => render()).Message);
         else Assert.Equal(expected.GetProperty("rendered").GetString(), render());
