@@ -4,7 +4,9 @@ style of a model family's template, exercising the Jinja features Hugging Face c
 with the environment transformers' apply_chat_template uses (trim_blocks, lstrip_blocks, loop controls, raise_exception and
 strftime_now globals, its own tojson) over a few conversations, each with a context: the tools and template keyword arguments
 passed (tools is None when there are none, as transformers passes it) and the fixed local time strftime_now reads. The C#
-renderer must reproduce every output byte for byte, and every error. Needs only `pip install jinja2`."""
+renderer must reproduce every output byte for byte, and every raise_exception error word for word; where Jinja itself fails
+(the ordering_errors probes only: TypeError, UndefinedError…) the case records a "failure" and the C# renderer must fail
+too. Float sums follow the Python running this (3.11 adds left to right; 3.12 compensates). Needs only `pip install jinja2`."""
 import datetime
 import json
 import pathlib
