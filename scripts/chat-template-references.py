@@ -411,7 +411,8 @@ TEMPLATES = {
         " {{ 0.1 + 0.2 | round(15) }} {{ (0.1 + 0.2) | round(16) }} {{ 5.015 | round(2) }} {{ 1.005 | round(2, 'ceil') }} {{ 99.99 | round(-2) }}"
         " {{ -0.125 | round(2) }} {{ 1.5e-320 | round(320) }} {{ 123.456 | round(400) }} {{ -5e-324 | round(-400) }} {{ 2.5e15 | round(-15) }}"
         " {{ 3.5e15 | round(-15) }} {{ 0.5 | round }} {{ 1.5 | round }} {{ -1.5 | round(0, 'floor') }} {{ 2.345 | round(2, 'floor') }} {{ 15 | round(-1, 'floor') }}"
-        " {{ 123456789012345678 | round(-17) }} {{ 1e300 | round(-299) }} {{ 0.285 | round(2) }} {{ 1.0000000000000002 | round(15) }}\n"
+        " {{ 123456789012345678 | round(-17) }} {{ 1e300 | round(-299) }} {{ 0.285 | round(2) }} {{ 1.0000000000000002 | round(15) }}"
+        " {{ 2.5 | round(none) }} {{ -0.5 | round(none) }} {{ 3.5 | round(precision=none) }} {{ 7 | round(none) }} {{ true | round(none) }}\n"
         "indent [{{ 'a\\nb\\n\\nc' | indent }}] [{{ 'a\\nb\\n\\nc\\n' | indent(2, true) }}] [{{ 'a\\nb\\n\\nc\\n' | indent('> ', blank=true) }}]"
         " [{{ 'a\\r\\nb\\rc\\u000bd\\u000ce\\u001cf\\u0085g\\u001dx\\u001ey\\u2029z\\u2028h' | indent(1) }}] [{{ '' | indent }}] [{{ '' | indent(first=true) }}] [{{ 'x' | indent(-2, true) }}]"
         " [{{ '\\n' | indent(3, true, true) }}] [{{ messages[-1].content | indent(4) }}]\n"
@@ -453,6 +454,7 @@ TEMPLATES = {
         "{%- elif probe == 'indent_float_width' %}{{ 'a\nb' | indent(1.5) }}"
         "{%- elif probe == 'center_string_width' %}{{ 'a' | center('9') }}"
         "{%- elif probe == 'batch_string_count' %}{{ [1, 2] | batch('2') | list }}"
+        "{%- elif probe == 'round_none_ceil' %}{{ 2.5 | round(none, 'ceil') }}"
         "{%- elif probe == 'slice_zero' %}{{ [1, 2] | slice(0) | list }}"
         "{%- endif %}"
     ),
@@ -567,7 +569,7 @@ CONVERSATIONS = {
 # none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
 NOW = "2024-07-26T09:05:03"
 # The failing uses of the ordering_errors template, one per context.
-PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'slice_zero']
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'slice_zero']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},

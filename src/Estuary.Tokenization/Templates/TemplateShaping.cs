@@ -14,6 +14,13 @@ internal static class TemplateShaping
     public static object? Round(object? value, object? precision, object? method, int line)
     {
         if (method is not ("common" or "ceil" or "floor")) throw new TemplateException($"line {line}: round's method must be common, ceil or floor");
+        if (precision is null && method is "common" && TemplateValues.IsNumber(value)) // round(x, None): Python's int result
+        {
+            if (value is long or bool) return value is bool b0 ? (b0 ? 1L : 0L) : value;
+            double r = Math.Round((double)value!, MidpointRounding.ToEven);
+            if (double.IsNaN(r) || double.IsInfinity(r) || Math.Abs(r) >= 9.2e18) throw new TemplateException($"line {line}: cannot round {TemplateValues.FloatText(r)} to an integer");
+            return (long)r;
+        }
         if (precision is not (long or bool)) throw new TemplateException($"line {line}: round's precision must be an integer, not {TemplateValues.TypeName(precision)}");
         long n = precision is bool pb ? (pb ? 1 : 0) : (long)precision;
         if (!TemplateValues.IsNumber(value)) throw new TemplateException($"line {line}: cannot round {TemplateValues.TypeName(value)}");
