@@ -370,7 +370,8 @@ TEMPLATES = {
         "|{{ ['b', 'B', 'a', 'A'] | sort(true) }}|{{ ['é', 'z', 'É', '😀', '\ufb01', 'Z'] | sort }}\n"
         "{{ [3, 1.5, 2, -1, 1, 1.0, true, 0, false] | sort }}|{{ [3, 1.5, 2, true, 1, 1.0] | sort(reverse=true) }}|{{ [] | sort }}"
         "|{{ 'hello' | sort | join }}|{{ {'b': 1, 'a': 2} | sort }}|{{ [[2, 'b'], [1, 'z'], [2, 'a'], [1], [], [2, 'A']] | sort }}"
-        "|{{ [none, none] | sort }}\n"
+        "|{{ [none, none] | sort }}|{{ ('a', 1) }}|{{ ('x',) }}|{{ [(2, 'b'), (1, 'a'), (1, 'A')] | sort }}|{{ [('a', 1), ('a', 1.0), ('b', 2)] | unique | list }}"
+        "|{{ d | dictsort | unique | list | length }}|{% for k, v in [('p', 1), ('q', 2)] %}{{ k }}{{ v }}{% endfor %}\n"
         "{{ messages | sort(attribute='content') | map(attribute='role') | join(',') }}"
         "|{{ messages | sort(attribute='role,content', reverse=true) | map(attribute='content') | list }}\n"
         "{{ people | sort(attribute='age') | map(attribute='name') | join(',') }}"
@@ -455,6 +456,8 @@ TEMPLATES = {
         "{%- elif probe == 'center_string_width' %}{{ 'a' | center('9') }}"
         "{%- elif probe == 'batch_string_count' %}{{ [1, 2] | batch('2') | list }}"
         "{%- elif probe == 'round_none_ceil' %}{{ 2.5 | round(none, 'ceil') }}"
+        "{%- elif probe == 'unique_tuple_list' %}{{ [('a', [1])] | unique | list }}"
+        "{%- elif probe == 'sort_tuple_list' %}{{ [(1, 2), [1, 3]] | sort }}"
         "{%- elif probe == 'slice_zero' %}{{ [1, 2] | slice(0) | list }}"
         "{%- endif %}"
     ),
@@ -569,7 +572,7 @@ CONVERSATIONS = {
 # none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
 NOW = "2024-07-26T09:05:03"
 # The failing uses of the ordering_errors template, one per context.
-PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'slice_zero']
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'slice_zero']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},

@@ -165,7 +165,7 @@ internal sealed class TemplateEvaluator
         {
             case LiteralExpr l: return l.Value;
             case NameExpr n: return Lookup(n.Name);
-            case ListExpr l: return l.Items.Select(Evaluate).ToList();
+            case ListExpr l: return l.IsTuple ? new PyTuple([.. l.Items.Select(Evaluate)]) : l.Items.Select(Evaluate).ToList();
             case DictExpr d:
                 var dict = new Dictionary<string, object?>();
                 foreach (var (k, v) in d.Items) dict[Evaluate(k) as string ?? throw new TemplateException($"line {d.Line}: dictionary keys must be strings")] = Evaluate(v);

@@ -5,7 +5,8 @@
 // refuse (int with str, None with None, anything with an undefined value) fails naming the types and the line.
 namespace Estuary.Tokenization.Templates;
 
-/// <summary>A Python tuple (dictsort's pairs): prints as <c>('a', 1)</c>, otherwise a list to the renderer.</summary>
+/// <summary>A Python tuple (a tuple literal, dictsort's pairs): prints as <c>('a', 1)</c>, is hashable in unique and is not
+/// ordered against a list; otherwise a list to the renderer.</summary>
 internal sealed class PyTuple : List<object?>
 {
     public PyTuple(params object?[] items) : base(items) { }
@@ -122,6 +123,7 @@ internal static class TemplateOrdering
     {
         var parts = AttributeParts(attribute);
         var seen = new HashSet<(int Kind, double Number, string? Text)>();
+        var seenTuples = new List<object?>(); // tuples are hashable when what they hold is: found by equality, numbered
         var result = new List<object?>();
         foreach (var item in items)
         {
@@ -132,12 +134,22 @@ internal static class TemplateOrdering
                 Undefined => (1, 0, null),
                 string str => (2, 0, str),
                 _ when TemplateValues.IsNumber(k) => (3, TemplateValues.ToDouble(k), null),
+                PyTuple tuple when Hashable(tuple) => (4, seenTuples.FindIndex(t => TemplateValues.AreEqual(t, tuple)) is var at && at >= 0 ? at : seenTuples.Count, null),
                 _ => throw new TemplateException($"line {line}: unhashable type: '{TypeName(k)}'"),
             };
-            if (seen.Add(hashKey)) result.Add(item);
+            if (!seen.Add(hashKey)) continue;
+            if (k is PyTuple) seenTuples.Add(k);
+            result.Add(item);
         }
         return result;
     }
+
+    private static bool Hashable(object? v) => v switch
+    {
+        PyTuple t => t.All(Hashable),
+        List<object?> or Dictionary<string, object?> => false,
+        _ => true,
+    };
 
     /// <summary>Jinja's min and max: the first smallest (largest) item by key; undefined when there is none.</summary>
     public static object? Extreme(List<object?> items, bool max, bool caseSensitive, object? attribute, int line)

@@ -1,6 +1,7 @@
 // The values a chat template computes with, behaving as Python's and Jinja's do: None, Undefined, str, int, float, bool,
 // list, dict, namespace, callables and bound string/dict methods; truthiness, equality, ordering and str() conversion.
-// Invariant: lists are List<object?> (tuples too: PyTuple only prints as Python's tuple), mappings Dictionary<string, object?>;
+// Invariant: lists are List<object?> (tuples too: a PyTuple prints, orders and hashes as Python's tuple, but equals a list
+// holding the same values, and what is made from one, sliced or added, is a list), mappings Dictionary<string, object?>;
 // integers are long, floats double.
 using System.Globalization;
 
