@@ -8,6 +8,7 @@ renderer must reproduce every output byte for byte, and every raise_exception er
 (the ordering_errors probes only: TypeError, UndefinedError…) the case records a "failure" and the C# renderer must fail
 too. Float sums follow the Python running this (3.11 adds left to right; 3.12 compensates). Needs only `pip install jinja2`."""
 import datetime
+import random
 import json
 import pathlib
 
@@ -427,6 +428,11 @@ TEMPLATES = {
         " {% for row in messages | batch(2) %}{{ row | map(attribute='role') | join('+') }};{% endfor %}\n"
         "slice {{ [1, 2, 3, 4, 5, 6, 7] | slice(3) | list }} {{ [1, 2, 3, 4, 5, 6, 7] | slice(3, 0) | list }} {{ [1, 2] | slice(4) | list }}"
         " {{ [1, 2] | slice(4, '-') | list }} {{ [] | slice(2) | list }} {{ [1, 2, 3] | slice(-1) | list }} {{ 'abcdef' | slice(4) | list }}"
+        "{% for x in values or [] %}\n{{ x }} {{ x | round(loop.index0 % 9 - 3) }} {{ x | round(loop.index0 % 5, 'floor') }}"
+        " {{ x | round(loop.index0 % 4, 'ceil') }} {{ x | round }}{% endfor %}"
+        "{% if words %}\n{{ words | sort | join(' ') }}\n{{ words | sort(true, true) | join(' ') }}\n{{ words | unique | join(' ') }}"
+        "\n{{ words | min }} {{ words | max }} {{ words | min(true) }} {{ words | max(true) }}"
+        "\n{{ words | map('length') | sum }} {{ values | sum }} {{ values | min }} {{ values | max }}{% endif %}"
     ),
     # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
     # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).
@@ -571,6 +577,12 @@ CONVERSATIONS = {
 # Variables a rendering passes besides messages and add_generation_prompt (transformers' tools, passed as None when there are
 # none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
 NOW = "2024-07-26T09:05:03"
+# Seeded random values for round (ties at every precision: eighths, halves, x.xx5; magnitudes from 1e-8 to 1e17; ints) and
+# words for sort, unique, min and max (mixed case, accents, digits, characters past U+FFFF).
+_rng = random.Random(20240726)
+FUZZ_VALUES = ([_rng.randint(-4000, 4000) / 8 for _ in range(40)] + [round(_rng.uniform(-100, 100), 3) for _ in range(40)]
+               + [_rng.uniform(-1, 1) * 10 ** _rng.randint(-8, 17) for _ in range(60)] + [_rng.randint(-10 ** 6, 10 ** 6) for _ in range(20)])
+FUZZ_WORDS = ["".join(_rng.choice("aAbBzZ\u00e9\u00c9\u00df09_ \U0001F600") for _ in range(_rng.randint(0, 4))) for _ in range(80)]
 # The failing uses of the ordering_errors template, one per context.
 PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'slice_zero']
 CONTEXTS = {
@@ -584,6 +596,7 @@ CONTEXTS = {
     "evening": {"variables": {"tools": LLAMA_TOOLS}, "now": "2025-01-03T21:07:09"},
     "new_year": {"variables": {"tools": TOOLS}, "now": "2026-01-01T00:30:00"},
     **{"probe_" + probe: {"variables": {"probe": probe}} for probe in PROBES},
+    "fuzz": {"variables": {"values": FUZZ_VALUES, "words": FUZZ_WORDS}},
 }
 
 # Which conversations and contexts each template is rendered over, and its bos/eos texts.
@@ -595,7 +608,7 @@ RUNS = {
     "llama3_1_tools": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "custom_builtin"]},
     "llama3_2": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "evening"]},
     "ordering": {"conversations": ["single", "system", "multi"], "contexts": ["tools", "tools_in_user", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
-    "shaping": {"conversations": ["single", "multi"], "contexts": ["tools", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
+    "shaping": {"conversations": ["single", "multi"], "contexts": ["tools", "no_tools", "fuzz"], "bos_token": "<s>", "eos_token": "</s>"},
     "ordering_errors": {"conversations": ["single"], "contexts": ["no_tools"] + ["probe_" + probe for probe in PROBES], "bos_token": "<s>", "eos_token": "</s>"},
     "options": {"conversations": ["single"], "contexts": ["no_tools", "tools_in_user", "evening", "new_year"], "bos_token": "<s>", "eos_token": "</s>"},
 }

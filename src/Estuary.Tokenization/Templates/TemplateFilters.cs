@@ -36,7 +36,7 @@ internal static class TemplateFilters
             case "length" or "count":
                 return value switch
                 {
-                    string s => (long)s.Length,
+                    string s => (long)s.EnumerateRunes().Count(), // Python's len counts code points, not UTF-16 units
                     List<object?> l => (long)l.Count,
                     Dictionary<string, object?> d => (long)d.Count,
                     Undefined => 0L,
