@@ -372,6 +372,7 @@ TEMPLATES = {
         "{{ [3, 1.5, 2, -1, 1, 1.0, true, 0, false] | sort }}|{{ [3, 1.5, 2, true, 1, 1.0] | sort(reverse=true) }}|{{ [] | sort }}"
         "|{{ 'hello' | sort | join }}|{{ {'b': 1, 'a': 2} | sort }}|{{ [[2, 'b'], [1, 'z'], [2, 'a'], [1], [], [2, 'A']] | sort }}"
         "|{{ [none, none] | sort }}|{{ ('a', 1) }}|{{ ('x',) }}|{{ [(2, 'b'), (1, 'a'), (1, 'A')] | sort }}|{{ [('a', 1), ('a', 1.0), ('b', 2)] | unique | list }}"
+        "|{{ 'b😀a' | sort | join }}|{{ 'a😀b' | list }}|{{ 'a😀b' | reverse }}|{{ 'a😀' | last }}|{% for c in 'x😀' %}<{{ c }}>{% endfor %}|{{ 'a😀😀b' | unique | join }}"
         "|{{ d | dictsort | unique | list | length }}|{% for k, v in [('p', 1), ('q', 2)] %}{{ k }}{{ v }}{% endfor %}\n"
         "{{ messages | sort(attribute='content') | map(attribute='role') | join(',') }}"
         "|{{ messages | sort(attribute='role,content', reverse=true) | map(attribute='content') | list }}\n"

@@ -147,7 +147,7 @@ internal sealed class TemplateEvaluator
     {
         List<object?> list => [.. list],
         Dictionary<string, object?> dict => [.. dict.Keys],
-        string s => [.. s.Select(c => (object?)c.ToString())],
+        string s => TemplateValues.CodePoints(s),
         Undefined => [],
         _ => throw new TemplateException($"line {line}: cannot loop over {TemplateValues.TypeName(value)}"),
     };

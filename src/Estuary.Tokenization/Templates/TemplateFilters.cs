@@ -45,7 +45,8 @@ internal static class TemplateFilters
             case "first": return Items(value, line) is { Count: > 0 } f ? f[0] : Undefined.Instance;
             case "last": return Items(value, line) is { Count: > 0 } l2 ? l2[^1] : Undefined.Instance;
             case "list": return value is PyTuple tuple ? [.. tuple] : Items(value, line);
-            case "reverse": return value is string rs ? new string([.. rs.Reverse()]) : Enumerable.Reverse(Items(value, line)).ToList();
+            case "reverse": return value is string rs ? string.Concat(Enumerable.Reverse(TemplateValues.CodePoints(rs)).Cast<string>())
+                : Enumerable.Reverse(Items(value, line)).ToList();
             case "join":
                 return string.Join(TemplateValues.ToText(Arg(0, "d", "")), Items(value, line).Select(TemplateValues.ToText));
             case "default" or "d":
@@ -174,7 +175,7 @@ internal static class TemplateFilters
     private static List<object?> Items(object? value, int line) => value switch
     {
         List<object?> l => l,
-        string s => [.. s.Select(c => (object?)c.ToString())],
+        string s => TemplateValues.CodePoints(s),
         Dictionary<string, object?> d => [.. d.Keys],
         Undefined => [],
         _ => throw new TemplateException($"line {line}: {TemplateValues.TypeName(value)} is not a sequence"),

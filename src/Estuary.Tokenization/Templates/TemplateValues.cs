@@ -114,6 +114,19 @@ internal static class TemplateValues
         throw new TemplateException($"line {line}: cannot order {TypeName(a)} and {TypeName(b)}");
     }
 
+    /// <summary>A string's characters as Python iterates them: code points (a surrogate pair stays one, a lone one is one).</summary>
+    public static List<object?> CodePoints(string s)
+    {
+        var result = new List<object?>(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            bool pair = char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]);
+            result.Add(s.Substring(i, pair ? 2 : 1));
+            if (pair) i++;
+        }
+        return result;
+    }
+
     public static bool IsNumber(object? v) => v is long or double or bool;
 
     public static double ToDouble(object? v) => v switch
