@@ -465,6 +465,7 @@ TEMPLATES = {
         "{%- elif probe == 'round_none_ceil' %}{{ 2.5 | round(none, 'ceil') }}"
         "{%- elif probe == 'unique_tuple_list' %}{{ [('a', [1])] | unique | list }}"
         "{%- elif probe == 'sort_tuple_list' %}{{ [(1, 2), [1, 3]] | sort }}"
+        "{%- elif probe == 'round_ceil_tiny_scale' %}{{ 2.5 | round(-400, 'ceil') }}"
         "{%- elif probe == 'slice_zero' %}{{ [1, 2] | slice(0) | list }}"
         "{%- endif %}"
     ),
@@ -585,7 +586,7 @@ FUZZ_VALUES = ([_rng.randint(-4000, 4000) / 8 for _ in range(40)] + [round(_rng.
                + [_rng.uniform(-1, 1) * 10 ** _rng.randint(-8, 17) for _ in range(60)] + [_rng.randint(-10 ** 6, 10 ** 6) for _ in range(20)])
 FUZZ_WORDS = ["".join(_rng.choice("aAbBzZ\u00e9\u00c9\u00df09_ \U0001F600") for _ in range(_rng.randint(0, 4))) for _ in range(80)]
 # The failing uses of the ordering_errors template, one per context.
-PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'slice_zero']
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'round_ceil_tiny_scale', 'slice_zero']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},

@@ -1,5 +1,6 @@
 // Jinja's filters (value | name(args)) and tests (value is name) as chat templates use them, with transformers' tojson
-// (TemplateJson). Invariant: an unknown filter or test fails naming it and its line when it is evaluated; a template that
+// (TemplateJson); the ordering filters (dictsort, sort, unique, min, max, sum) are in TemplateOrdering, round, indent,
+// wordcount, center, batch and slice in TemplateShaping, all as Jinja2's filters.py computes them. Invariant: an unknown filter or test fails naming it and its line when it is evaluated; a template that
 // uses one only in a branch a request never takes loads and serves, as it does with transformers.
 using System.Collections.Frozen;
 using System.Globalization;

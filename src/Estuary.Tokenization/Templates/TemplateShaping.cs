@@ -26,7 +26,7 @@ internal static class TemplateShaping
         if (!TemplateValues.IsNumber(value)) throw new TemplateException($"line {line}: cannot round {TemplateValues.TypeName(value)}");
         if (method is "common")
         {
-            if (value is long or bool) return RoundInteger(value is bool b ? (b ? 1 : 0) : (long)value, n);
+            if (value is long or bool) return RoundInteger(value is bool b ? (b ? 1 : 0) : (long)value, n, line);
             return RoundHalfEven((double)value!, n);
         }
         // math.ceil/floor(value * 10**precision) / 10**precision: an int when value and precision are ints, until the division.
@@ -34,18 +34,21 @@ internal static class TemplateShaping
         double scaled = TemplateValues.ToDouble(value) * Math.Pow(10, n);
         if (double.IsNaN(scaled) || double.IsInfinity(scaled)) throw new TemplateException($"line {line}: cannot convert {TemplateValues.FloatText(scaled)} to an integer");
         double whole = method is "ceil" ? Math.Ceiling(scaled) : Math.Floor(scaled);
+        if (Math.Pow(10, n) == 0) throw new TemplateException($"line {line}: float division by zero (10**{n} is 0.0)");
         return whole / Math.Pow(10, n) + 0.0; // + 0.0: math.ceil/floor give an int, so -0.0 comes back as 0.0
     }
 
     // Python's round(int, n): unchanged for n >= 0, else to a multiple of 10**-n, halves to even.
-    private static long RoundInteger(long v, long n)
+    private static long RoundInteger(long v, long n, int line)
     {
         if (n >= 0) return v;
         if (n < -18) return 0;
         var p = BigInteger.Pow(10, (int)-n);
         var q = BigInteger.DivRem(BigInteger.Abs(v), p, out var r);
         if (r * 2 > p || r * 2 == p && !q.IsEven) q += 1;
-        return (long)(v < 0 ? -q * p : q * p);
+        var rounded = v < 0 ? -q * p : q * p;
+        return rounded >= long.MinValue && rounded <= long.MaxValue ? (long)rounded
+            : throw new TemplateException($"line {line}: round({v}, {n}) is too large for a chat template");
     }
 
     // Python's round(float, n): the float's exact value rounded at n decimals, halves to even, read back correctly rounded.
