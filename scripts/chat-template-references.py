@@ -6,7 +6,8 @@ strftime_now globals, its own tojson) over a few conversations, each with a cont
 passed (tools is None when there are none, as transformers passes it) and the fixed local time strftime_now reads. The C#
 renderer must reproduce every output byte for byte, and every raise_exception error word for word; where Jinja itself fails
 (the ordering_errors probes only: TypeError, UndefinedError…) the case records a "failure" and the C# renderer must fail
-too. Float sums follow the Python running this (3.11 adds left to right; 3.12 compensates). Needs only `pip install jinja2`."""
+too. The float sums here are exact, so that Python 3.12's compensated sum gives what 3.11's left-to-right one gives (Estuary
+adds left to right). Needs only `pip install jinja2`."""
 import datetime
 import random
 import json
@@ -401,7 +402,7 @@ TEMPLATES = {
         " {{ (people | min(attribute='addr.city', case_sensitive=true)).name }} {{ (people | max(attribute='tags')).name }}"
         " {{ (messages | max(attribute='content')).role }}\n"
         "sum {{ [1, 2, 3] | sum }} {{ [1, 2.5] | sum }} {{ [] | sum }} {{ [] | sum(start=1.5) }} {{ people | sum(attribute='age') }}"
-        " {{ [[1], [2, 3]] | sum(start=[]) }} {{ [true, true] | sum }} {{ [0.1, 0.2] | sum }} {{ [1, 2] | sum(none, 10) }}"
+        " {{ [[1], [2, 3]] | sum(start=[]) }} {{ [true, true] | sum }} {{ [0.5, 0.25, 1] | sum }} {{ [1, 2] | sum(none, 10) }}"
         " {{ people | sum('tags.0', '') if false else 'x' }} {{ [[1, [2]], [3, [4, 5]]] | sum(1, []) }} {{ messages | sum(attribute='content', start=[]) if false }}"
     ),
     # round (Python's round: halves to even on the float's exact value, an int stays an int; ceil and floor give floats),
@@ -433,7 +434,7 @@ TEMPLATES = {
         " {{ x | round(loop.index0 % 4, 'ceil') }} {{ x | round }}{% endfor %}"
         "{% if words %}\n{{ words | sort | join(' ') }}\n{{ words | sort(true, true) | join(' ') }}\n{{ words | unique | join(' ') }}"
         "\n{{ words | min }} {{ words | max }} {{ words | min(true) }} {{ words | max(true) }}"
-        "\n{{ words | map('length') | sum }} {{ values | sum }} {{ values | min }} {{ values | max }}{% endif %}"
+        "\n{{ words | map('length') | sum }} {{ values | min }} {{ values | max }}{% endif %}"
     ),
     # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
     # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).
