@@ -4,8 +4,12 @@ style of a model family's template, exercising the Jinja features Hugging Face c
 with the environment transformers' apply_chat_template uses (trim_blocks, lstrip_blocks, loop controls, raise_exception and
 strftime_now globals, its own tojson) over a few conversations, each with a context: the tools and template keyword arguments
 passed (tools is None when there are none, as transformers passes it) and the fixed local time strftime_now reads. The C#
-renderer must reproduce every output byte for byte, and every error. Needs only `pip install jinja2`."""
+renderer must reproduce every output byte for byte, and every raise_exception error word for word; where Jinja itself fails
+(the ordering_errors probes only: TypeError, UndefinedError…) the case records a "failure" and the C# renderer must fail
+too. The float sums here are exact, so that Python 3.12's compensated sum gives what 3.11's left-to-right one gives (Estuary
+adds left to right). Needs only `pip install jinja2`."""
 import datetime
+import random
 import json
 import pathlib
 
@@ -350,6 +354,122 @@ TEMPLATES = {
         "{{ strftime_now('%d %b %Y') }}|{{ strftime_now('%a %A %b %B') }}|{{ strftime_now('%Y-%m-%d %H:%M:%S') }}"
         "|{{ strftime_now('%y %j %I %p %%') }}"
     ),
+    # Jinja's ordering filters: dictsort (pairs, unpacked in a for loop), sort (stable both ways, case-folded unless
+    # case_sensitive, by attribute: dotted, comma-separated, an index), unique (first of each key; 1, 1.0 and true alike),
+    # min and max (the first extreme; undefined when empty), sum (int stays int, a start, lists).
+    "ordering": (
+        "{%- set d = {'b': 2, 'A': 3, 'a': 1, 'C': 0.5, 'c': -1, 'é': 0} -%}\n"
+        "{%- set people = [{'name': 'bob', 'age': 30, 'addr': {'city': 'Oslo'}, 'tags': ['x', 'b']},"
+        " {'name': 'Al', 'age': 25, 'addr': {'city': 'lima'}, 'tags': ['a']},"
+        " {'name': 'cy', 'age': 30, 'addr': {'city': 'Bern'}, 'tags': ['c', 'a']},"
+        " {'name': 'Di', 'age': 25.0, 'addr': {'city': 'oslo'}, 'tags': ['b']}] -%}\n"
+        "dictsort {{ d | dictsort }}|{% for k, v in d | dictsort(true) %}{{ k }}={{ v }};{% endfor %}\n"
+        "{{ d | dictsort(false, 'value') }}|{{ d | dictsort(reverse=true) }}|{{ d | dictsort(by='value', reverse=true) }}"
+        "|{{ {} | dictsort }}|{{ {'x': none} | dictsort }}|{{ (d | dictsort)[0] }}|{{ (d | dictsort)[1][1] }}|{{ (d | dictsort | first) | list }}\n"
+        "{% for tool in tools or [] %}{% for name, schema in tool.function.parameters.properties | dictsort %}"
+        "{{ name }}:{{ schema.type }}{{ '' if loop.last else ',' }}{% endfor %}; {% endfor %}\n"
+        "sort {{ ['b', 'B', 'a', 'A', 'c', 'C', 'ab', 'Aa'] | sort }}|{{ ['b', 'B', 'a', 'A'] | sort(case_sensitive=true) }}"
+        "|{{ ['b', 'B', 'a', 'A'] | sort(true) }}|{{ ['é', 'z', 'É', '😀', '\ufb01', 'Z'] | sort }}\n"
+        "{{ [3, 1.5, 2, -1, 1, 1.0, true, 0, false] | sort }}|{{ [3, 1.5, 2, true, 1, 1.0] | sort(reverse=true) }}|{{ [] | sort }}"
+        "|{{ 'hello' | sort | join }}|{{ {'b': 1, 'a': 2} | sort }}|{{ [[2, 'b'], [1, 'z'], [2, 'a'], [1], [], [2, 'A']] | sort }}"
+        "|{{ [none, none] | sort }}|{{ ('a', 1) }}|{{ ('x',) }}|{{ [(2, 'b'), (1, 'a'), (1, 'A')] | sort }}|{{ [('a', 1), ('a', 1.0), ('b', 2)] | unique | list }}"
+        "|{{ 'b😀a' | sort | join }}|{{ 'a😀b' | list }}|{{ 'a😀b' | reverse }}|{{ 'a😀' | last }}|{% for c in 'x😀' %}<{{ c }}>{% endfor %}|{{ 'a😀😀b' | unique | join }}"
+        "|{{ d | dictsort | unique | list | length }}|{% for k, v in [('p', 1), ('q', 2)] %}{{ k }}{{ v }}{% endfor %}\n"
+        "{{ messages | sort(attribute='content') | map(attribute='role') | join(',') }}"
+        "|{{ messages | sort(attribute='role,content', reverse=true) | map(attribute='content') | list }}\n"
+        "{{ people | sort(attribute='age') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='age', reverse=true) | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='addr.city') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='addr.city', case_sensitive=true) | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='tags.0') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='age,name', reverse=true) | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='name') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(attribute='missing') | map(attribute='name') | join(',') }}"
+        "|{{ people | sort(false, false, 'tags') | map(attribute='name') | join(',') }}\n"
+        "{{ [[3, 'c'], [1, 'a'], [2, 'B']] | sort(attribute=1) }}|{{ [[3, 'c'], [1, 'a'], [2, 'b']] | sort(attribute='0') }}"
+        "|{{ [[3, 'c'], [1, 'a'], [2, 'b']] | sort(attribute=-1, reverse=true) }}|{{ ['ba', 'Ab', 'ca'] | sort(attribute='1') }}\n"
+        "unique {{ ['a', 'A', 'b', 'a', 'B', 'c'] | unique | list }}|{{ ['a', 'A', 'b', 'a', 'B', 'c'] | unique(true) | list }}"
+        "|{{ [1, 1.0, true, 2, '1', 2.0, none, none, 0, false, 0.0] | unique | list }}|{{ 'Mississippi' | unique | join }}"
+        "|{{ [] | unique | list }}|{{ people | unique(attribute='age') | map(attribute='name') | join(',') }}"
+        "|{{ people | unique(attribute='addr.city') | map(attribute='name') | join(',') }}"
+        "|{{ people | unique(attribute='missing') | map(attribute='name') | join(',') }}"
+        "|{{ people | unique(attribute='tags.1') | map(attribute='name') | join(',') }}|{{ messages | unique(attribute='role') | list | length }}\n"
+        "min/max {{ [3, 1.5, 2, -1] | min }} {{ [3, 1.5, 2, -1] | max }} {{ ['b', 'A', 'a', 'C', 'c'] | min }} {{ ['b', 'A', 'a', 'C', 'c'] | max }}"
+        " {{ ['b', 'A', 'a', 'C'] | min(true) }} {{ ['b', 'A', 'a', 'C'] | max(case_sensitive=true) }} {{ [1, 1.0, true] | max }}"
+        " {{ [1.0, 1, true] | min }} {{ [0, false] | max }} [{{ [] | min }}] {{ ([] | max) is defined }} {{ 'hello' | max }} {{ {'b': 1, 'a': 2} | min }}"
+        " {{ [[1, 2], [1, 3], [0, 9]] | max }} {{ [none] | max }}\n"
+        "{{ (people | min(attribute='age')).name }} {{ (people | max(attribute='age')).name }} {{ (people | max(attribute='addr.city')).name }}"
+        " {{ (people | min(attribute='addr.city', case_sensitive=true)).name }} {{ (people | max(attribute='tags')).name }}"
+        " {{ (messages | max(attribute='content')).role }}\n"
+        "sum {{ [1, 2, 3] | sum }} {{ [1, 2.5] | sum }} {{ [] | sum }} {{ [] | sum(start=1.5) }} {{ people | sum(attribute='age') }}"
+        " {{ [[1], [2, 3]] | sum(start=[]) }} {{ [true, true] | sum }} {{ [0.5, 0.25, 1] | sum }} {{ [1, 2] | sum(none, 10) }}"
+        " {{ people | sum('tags.0', '') if false else 'x' }} {{ [[1, [2]], [3, [4, 5]]] | sum(1, []) }} {{ messages | sum(attribute='content', start=[]) if false }}"
+    ),
+    # round (Python's round: halves to even on the float's exact value, an int stays an int; ceil and floor give floats),
+    # indent (width as spaces or a string, first, blank, every line break str.splitlines knows), wordcount, center, batch, slice.
+    "shaping": (
+        "round {{ 2.5 | round }} {{ 3.5 | round }} {{ -2.5 | round }} {{ 2.675 | round(2) }} {{ 0.125 | round(2) }} {{ 0.375 | round(2) }}"
+        " {{ 42.55 | round }} {{ 42.55 | round(1, 'floor') }} {{ 42.55 | round(1, 'ceil') }} {{ 7 | round }} {{ 7 | round(2) }} {{ 25 | round(-1) }}"
+        " {{ 35 | round(-1) }} {{ -35 | round(-1) }} {{ 1234.5678 | round(-2) }} {{ 7 | round(0, 'ceil') }} {{ -0.4 | round }} {{ -0.4 | round(0, 'ceil') }}"
+        " {{ 1.23456789e-7 | round(10) }} {{ 1e20 | round(2) }} {{ 123456.7 | round(-3, 'floor') }} {{ 2.5 | round(method='floor') }} {{ true | round }}"
+        " {{ 0.1 + 0.2 | round(15) }} {{ (0.1 + 0.2) | round(16) }} {{ 5.015 | round(2) }} {{ 1.005 | round(2, 'ceil') }} {{ 99.99 | round(-2) }}"
+        " {{ -0.125 | round(2) }} {{ 1.5e-320 | round(320) }} {{ 123.456 | round(400) }} {{ -5e-324 | round(-400) }} {{ 2.5e15 | round(-15) }}"
+        " {{ 3.5e15 | round(-15) }} {{ 0.5 | round }} {{ 1.5 | round }} {{ -1.5 | round(0, 'floor') }} {{ 2.345 | round(2, 'floor') }} {{ 15 | round(-1, 'floor') }}"
+        " {{ 123456789012345678 | round(-17) }} {{ 1e300 | round(-299) }} {{ 0.285 | round(2) }} {{ 1.0000000000000002 | round(15) }}"
+        " {{ 2.5 | round(none) }} {{ -0.5 | round(none) }} {{ 3.5 | round(precision=none) }} {{ 7 | round(none) }} {{ true | round(none) }}\n"
+        "indent [{{ 'a\\nb\\n\\nc' | indent }}] [{{ 'a\\nb\\n\\nc\\n' | indent(2, true) }}] [{{ 'a\\nb\\n\\nc\\n' | indent('> ', blank=true) }}]"
+        " [{{ 'a\\r\\nb\\rc\\u000bd\\u000ce\\u001cf\\u0085g\\u001dx\\u001ey\\u2029z\\u2028h' | indent(1) }}] [{{ '' | indent }}] [{{ '' | indent(first=true) }}] [{{ 'x' | indent(-2, true) }}]"
+        " [{{ '\\n' | indent(3, true, true) }}] [{{ messages[-1].content | indent(4) }}]\n"
+        "{% for tool in tools or [] %}{{ tool.function.parameters | tojson(indent=2) | indent(4, first=true) }}\n{% endfor %}"
+        "wordcount {{ 'Hello, world! It is 2024.' | wordcount }} {{ '' | wordcount }} {{ 'snake_case and café²½ 你好 ٣' | wordcount }}"
+        " {{ 12.5 | wordcount }} {{ ['a b', 'c'] | wordcount }} {{ messages | map(attribute='content') | join(' ') | wordcount }}\n"
+        "center [{{ 'ab' | center(7) }}] [{{ 'ab' | center(6) }}] [{{ 'abc' | center(6) }}] [{{ 'abc' | center(2) }}] [{{ 'é😀' | center(5) }}]"
+        " [{{ 5 | center(4) }}] [{{ 'x' | center }}]\n"
+        "batch {{ [1, 2, 3, 4, 5] | batch(2) | list }} {{ [1, 2, 3, 4, 5] | batch(2, 0) | list }} {{ [1, 2, 3, 4] | batch(2, 'x') | list }}"
+        " {{ [] | batch(3) | list }} {{ 'abcde' | batch(3, '.') | list }} {{ [1, 2] | batch(5, none) | list }} {{ [1, 2, 3] | batch(2.0) | list }}"
+        " {% for row in messages | batch(2) %}{{ row | map(attribute='role') | join('+') }};{% endfor %}\n"
+        "slice {{ [1, 2, 3, 4, 5, 6, 7] | slice(3) | list }} {{ [1, 2, 3, 4, 5, 6, 7] | slice(3, 0) | list }} {{ [1, 2] | slice(4) | list }}"
+        " {{ [1, 2] | slice(4, '-') | list }} {{ [] | slice(2) | list }} {{ [1, 2, 3] | slice(-1) | list }} {{ 'abcdef' | slice(4) | list }}"
+        "{% for x in values or [] %}\n{{ x }} {{ x | round(loop.index0 % 9 - 3) }} {{ x | round(loop.index0 % 5, 'floor') }}"
+        " {{ x | round(loop.index0 % 4, 'ceil') }} {{ x | round }}{% endfor %}"
+        "{% if words %}\n{{ words | sort | join(' ') }}\n{{ words | sort(true, true) | join(' ') }}\n{{ words | unique | join(' ') }}"
+        "\n{{ words | min }} {{ words | max }} {{ words | min(true) }} {{ words | max(true) }}"
+        "\n{{ words | map('length') | sum }} {{ values | min }} {{ values | max }}{% endif %}"
+    ),
+    # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
+    # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).
+    "ordering_errors": (
+        "ok {%- if probe == 'sort_mixed' %}{{ [1, 'a'] | sort }}"
+        "{%- elif probe == 'sort_none_int' %}{{ [none, 1] | sort }}"
+        "{%- elif probe == 'sort_missing_some' %}{{ [{'a': 1}, {}] | sort(attribute='a') }}"
+        "{%- elif probe == 'sort_nested_missing' %}{{ [{'a': {} }] | sort(attribute='a.b.c') }}"
+        "{%- elif probe == 'sort_dicts' %}{{ [{'a': 1}, {'a': 2}] | sort }}"
+        "{%- elif probe == 'dictsort_by' %}{{ {'a': 1} | dictsort(by='size') }}"
+        "{%- elif probe == 'dictsort_values' %}{{ {'a': 1, 'b': 'x'} | dictsort(by='value') }}"
+        "{%- elif probe == 'dictsort_list' %}{{ [1, 2] | dictsort }}"
+        "{%- elif probe == 'unique_lists' %}{{ [[1], [2]] | unique | list }}"
+        "{%- elif probe == 'max_none' %}{{ [none, none] | max }}"
+        "{%- elif probe == 'min_mixed' %}{{ ['a', 2] | min }}"
+        "{%- elif probe == 'min_missing' %}{{ [{'a': 1}, {'b': 2}] | min(attribute='a') }}"
+        "{%- elif probe == 'sum_strings' %}{{ ['a', 'b'] | sum(start='') }}"
+        "{%- elif probe == 'sum_str_items' %}{{ ['a', 'b'] | sum }}"
+        "{%- elif probe == 'sum_missing' %}{{ [{'a': 1}, {}] | sum(attribute='a') }}"
+        "{%- elif probe == 'sort_number' %}{{ 5 | sort }}"
+        "{%- elif probe == 'round_method' %}{{ 2.5 | round(0, 'up') }}"
+        "{%- elif probe == 'round_string' %}{{ '2.5' | round }}"
+        "{%- elif probe == 'round_float_precision' %}{{ 2.5 | round(1.5) }}"
+        "{%- elif probe == 'round_infinite' %}{{ 1e308 | round(10, 'ceil') }}"
+        "{%- elif probe == 'indent_number' %}{{ 5 | indent }}"
+        "{%- elif probe == 'indent_float_width' %}{{ 'a\nb' | indent(1.5) }}"
+        "{%- elif probe == 'center_string_width' %}{{ 'a' | center('9') }}"
+        "{%- elif probe == 'batch_string_count' %}{{ [1, 2] | batch('2') | list }}"
+        "{%- elif probe == 'round_none_ceil' %}{{ 2.5 | round(none, 'ceil') }}"
+        "{%- elif probe == 'unique_tuple_list' %}{{ [('a', [1])] | unique | list }}"
+        "{%- elif probe == 'sort_tuple_list' %}{{ [(1, 2), [1, 3]] | sort }}"
+        "{%- elif probe == 'round_ceil_tiny_scale' %}{{ 2.5 | round(-400, 'ceil') }}"
+        "{%- elif probe == 'slice_zero' %}{{ [1, 2] | slice(0) | list }}"
+        "{%- endif %}"
+    ),
 }
 
 # The tools of the older templates' renderings, as an OpenAI request lists them.
@@ -460,6 +580,14 @@ CONVERSATIONS = {
 # Variables a rendering passes besides messages and add_generation_prompt (transformers' tools, passed as None when there are
 # none, and template kwargs such as date_string), and the clock strftime_now reads ("now", local time).
 NOW = "2024-07-26T09:05:03"
+# Seeded random values for round (ties at every precision: eighths, halves, x.xx5; magnitudes from 1e-8 to 1e17; ints) and
+# words for sort, unique, min and max (mixed case, accents, digits, characters past U+FFFF).
+_rng = random.Random(20240726)
+FUZZ_VALUES = ([_rng.randint(-4000, 4000) / 8 for _ in range(40)] + [round(_rng.uniform(-100, 100), 3) for _ in range(40)]
+               + [_rng.uniform(-1, 1) * 10 ** _rng.randint(-8, 17) for _ in range(60)] + [_rng.randint(-10 ** 6, 10 ** 6) for _ in range(20)])
+FUZZ_WORDS = ["".join(_rng.choice("aAbBzZ\u00e9\u00c9\u00df09_ \U0001F600") for _ in range(_rng.randint(0, 4))) for _ in range(80)]
+# The failing uses of the ordering_errors template, one per context.
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'round_ceil_tiny_scale', 'slice_zero']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},
@@ -470,6 +598,8 @@ CONTEXTS = {
                                      "tools_in_user_message": False}},
     "evening": {"variables": {"tools": LLAMA_TOOLS}, "now": "2025-01-03T21:07:09"},
     "new_year": {"variables": {"tools": TOOLS}, "now": "2026-01-01T00:30:00"},
+    **{"probe_" + probe: {"variables": {"probe": probe}} for probe in PROBES},
+    "fuzz": {"variables": {"values": FUZZ_VALUES, "words": FUZZ_WORDS}},
 }
 
 # Which conversations and contexts each template is rendered over, and its bos/eos texts.
@@ -480,6 +610,9 @@ RUNS = {
        for name in ["inst", "tags", "im", "ns", "misc", "tooluse"]},
     "llama3_1_tools": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "custom_builtin"]},
     "llama3_2": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "evening"]},
+    "ordering": {"conversations": ["single", "system", "multi"], "contexts": ["tools", "tools_in_user", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
+    "shaping": {"conversations": ["single", "multi"], "contexts": ["tools", "no_tools", "fuzz"], "bos_token": "<s>", "eos_token": "</s>"},
+    "ordering_errors": {"conversations": ["single"], "contexts": ["no_tools"] + ["probe_" + probe for probe in PROBES], "bos_token": "<s>", "eos_token": "</s>"},
     "options": {"conversations": ["single"], "contexts": ["no_tools", "tools_in_user", "evening", "new_year"], "bos_token": "<s>", "eos_token": "</s>"},
 }
 
@@ -526,14 +659,18 @@ def main():
                         case["rendered"] = template.render(messages=for_template(CONVERSATIONS[conversation]), tools=variables.pop("tools", None),
                                                            documents=None, add_generation_prompt=add_generation_prompt,
                                                            bos_token=run["bos_token"], eos_token=run["eos_token"], **variables)
-                    except jinja2.exceptions.TemplateError as e:
-                        case["error"] = str(e)
+                    except Exception as e:  # noqa: BLE001 - every failure is recorded
+                        if type(e) is jinja2.exceptions.TemplateError:  # raise_exception's own message, compared exactly
+                            case["error"] = str(e)
+                        else:  # Jinja's own TypeError, UndefinedError, FilterArgumentError…: only that it fails is compared
+                            case["failure"] = f"{type(e).__name__}: {e}"
+                            assert name == "ordering_errors", f"{name} fails in Jinja itself ({case['failure']}): only the probes may"
                     cases.append(case)
     out = pathlib.Path(__file__).resolve().parent.parent / "tests/Estuary.Tokenization.Tests/Data/chat_templates.json"
     out.write_text(json.dumps({"generator": "scripts/chat-template-references.py", "jinja2": jinja2.__version__, "now": NOW,
                                "templates": TEMPLATES, "contexts": CONTEXTS, "conversations": CONVERSATIONS, "cases": cases},
                               ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"{len(cases)} cases, {sum('error' in c for c in cases)} errors → {out}")
+    print(f"{len(cases)} cases, {sum('error' in c for c in cases)} errors, {sum('failure' in c for c in cases)} failures → {out}")
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ internal sealed class TemplateEvaluator
     {
         List<object?> list => [.. list],
         Dictionary<string, object?> dict => [.. dict.Keys],
-        string s => [.. s.Select(c => (object?)c.ToString())],
+        string s => TemplateValues.CodePoints(s),
         Undefined => [],
         _ => throw new TemplateException($"line {line}: cannot loop over {TemplateValues.TypeName(value)}"),
     };
@@ -165,7 +165,7 @@ internal sealed class TemplateEvaluator
         {
             case LiteralExpr l: return l.Value;
             case NameExpr n: return Lookup(n.Name);
-            case ListExpr l: return l.Items.Select(Evaluate).ToList();
+            case ListExpr l: return l.IsTuple ? new PyTuple([.. l.Items.Select(Evaluate)]) : l.Items.Select(Evaluate).ToList();
             case DictExpr d:
                 var dict = new Dictionary<string, object?>();
                 foreach (var (k, v) in d.Items) dict[Evaluate(k) as string ?? throw new TemplateException($"line {d.Line}: dictionary keys must be strings")] = Evaluate(v);

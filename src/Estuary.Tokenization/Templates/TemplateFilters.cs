@@ -1,5 +1,6 @@
 // Jinja's filters (value | name(args)) and tests (value is name) as chat templates use them, with transformers' tojson
-// (TemplateJson). Invariant: an unknown filter or test fails naming it and its line when it is evaluated; a template that
+// (TemplateJson); the ordering filters (dictsort, sort, unique, min, max, sum) are in TemplateOrdering, round, indent,
+// wordcount, center, batch and slice in TemplateShaping, all as Jinja2's filters.py computes them. Invariant: an unknown filter or test fails naming it and its line when it is evaluated; a template that
 // uses one only in a branch a request never takes loads and serves, as it does with transformers.
 using System.Collections.Frozen;
 using System.Globalization;
@@ -11,7 +12,8 @@ internal static class TemplateFilters
     /// <summary>The filters <see cref="Apply"/> knows.</summary>
     public static readonly FrozenSet<string> Filters = FrozenSet.Create(StringComparer.Ordinal,
         "trim", "upper", "lower", "title", "capitalize", "string", "safe", "length", "count", "first", "last", "list", "reverse",
-        "join", "default", "d", "replace", "int", "float", "abs", "tojson", "map", "selectattr", "rejectattr", "select", "reject", "items");
+        "join", "default", "d", "replace", "int", "float", "abs", "tojson", "map", "selectattr", "rejectattr", "select", "reject", "items",
+        "dictsort", "sort", "unique", "min", "max", "sum", "round", "indent", "wordcount", "center", "batch", "slice");
 
     /// <summary>The tests <see cref="Test"/> knows.</summary>
     public static readonly FrozenSet<string> Tests = FrozenSet.Create(StringComparer.Ordinal,
@@ -35,7 +37,7 @@ internal static class TemplateFilters
             case "length" or "count":
                 return value switch
                 {
-                    string s => (long)s.Length,
+                    string s => (long)s.EnumerateRunes().Count(), // Python's len counts code points, not UTF-16 units
                     List<object?> l => (long)l.Count,
                     Dictionary<string, object?> d => (long)d.Count,
                     Undefined => 0L,
@@ -43,8 +45,9 @@ internal static class TemplateFilters
                 };
             case "first": return Items(value, line) is { Count: > 0 } f ? f[0] : Undefined.Instance;
             case "last": return Items(value, line) is { Count: > 0 } l2 ? l2[^1] : Undefined.Instance;
-            case "list": return Items(value, line);
-            case "reverse": return value is string rs ? new string([.. rs.Reverse()]) : Enumerable.Reverse(Items(value, line)).ToList();
+            case "list": return value is PyTuple tuple ? [.. tuple] : Items(value, line);
+            case "reverse": return value is string rs ? string.Concat(Enumerable.Reverse(TemplateValues.CodePoints(rs)).Cast<string>())
+                : Enumerable.Reverse(Items(value, line)).ToList();
             case "join":
                 return string.Join(TemplateValues.ToText(Arg(0, "d", "")), Items(value, line).Select(TemplateValues.ToText));
             case "default" or "d":
@@ -96,6 +99,33 @@ internal static class TemplateFilters
             case "items":
                 return value is Dictionary<string, object?> dict ? dict.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
                     : throw new TemplateException($"line {line}: items of {TemplateValues.TypeName(value)}");
+            case "dictsort": // dictsort(case_sensitive=False, by='key', reverse=False): (key, value) pairs
+                return TemplateOrdering.DictSort(value, TemplateValues.IsTrue(Arg(0, "case_sensitive", false)), Arg(1, "by", "key"),
+                    TemplateValues.IsTrue(Arg(2, "reverse", false)), line);
+            case "sort": // sort(reverse=False, case_sensitive=False, attribute=None)
+                return TemplateOrdering.Sort(Items(value, line), TemplateValues.IsTrue(Arg(0, "reverse", false)),
+                    TemplateValues.IsTrue(Arg(1, "case_sensitive", false)), Arg(2, "attribute", null), line);
+            case "unique": // unique(case_sensitive=False, attribute=None)
+                return TemplateOrdering.Unique(Items(value, line), TemplateValues.IsTrue(Arg(0, "case_sensitive", false)), Arg(1, "attribute", null), line);
+            case "min" or "max": // min(case_sensitive=False, attribute=None)
+                return TemplateOrdering.Extreme(Items(value, line), name == "max", TemplateValues.IsTrue(Arg(0, "case_sensitive", false)),
+                    Arg(1, "attribute", null), line);
+            case "sum": // sum(attribute=None, start=0)
+                return TemplateOrdering.Sum(Items(value, line), Arg(0, "attribute", null), Arg(1, "start", 0L), line);
+            case "round": // round(precision=0, method='common')
+                return TemplateShaping.Round(value, Arg(0, "precision", 0L), Arg(1, "method", "common"), line);
+            case "indent": // indent(width=4, first=False, blank=False)
+                return TemplateShaping.Indent(value, Arg(0, "width", 4L), TemplateValues.IsTrue(Arg(1, "first", false)),
+                    TemplateValues.IsTrue(Arg(2, "blank", false)), line);
+            case "wordcount": return TemplateShaping.WordCount(value);
+            case "center": return TemplateShaping.Center(value, Arg(0, "width", 80L), line);
+            case "batch" or "slice": // batch(linecount, fill_with=None), slice(slices, fill_with=None)
+            {
+                var fill = Arg(1, "fill_with", null);
+                var count = Arg(0, name == "batch" ? "linecount" : "slices", Undefined.Instance);
+                return name == "batch" ? TemplateShaping.Batch(Items(value, line), count, fill, fill is not null, line)
+                    : TemplateShaping.Slice(Items(value, line), count, fill, fill is not null, line);
+            }
             default:
                 throw new TemplateException($"line {line}: the filter '{name}' is not supported in chat templates");
         }
@@ -146,7 +176,7 @@ internal static class TemplateFilters
     private static List<object?> Items(object? value, int line) => value switch
     {
         List<object?> l => l,
-        string s => [.. s.Select(c => (object?)c.ToString())],
+        string s => TemplateValues.CodePoints(s),
         Dictionary<string, object?> d => [.. d.Keys],
         Undefined => [],
         _ => throw new TemplateException($"line {line}: {TemplateValues.TypeName(value)} is not a sequence"),

@@ -427,7 +427,7 @@ internal sealed class TemplateParser
                     if (Peek().Is(")")) break;
                     items.Add(ParseExpression());
                 }
-                inner = new ListExpr(items, t.Line); // a tuple reads as a list
+                inner = new ListExpr(items, t.Line, IsTuple: true); // a tuple: a list that prints as a tuple
             }
             Expect(")");
             return inner;

@@ -1,6 +1,8 @@
 // The values a chat template computes with, behaving as Python's and Jinja's do: None, Undefined, str, int, float, bool,
 // list, dict, namespace, callables and bound string/dict methods; truthiness, equality, ordering and str() conversion.
-// Invariant: lists are List<object?>, mappings Dictionary<string, object?>; integers are long, floats double.
+// Invariant: lists are List<object?> (tuples too: a PyTuple prints, orders and hashes as Python's tuple, but equals a list
+// holding the same values, and what is made from one, sliced or added, is a list), mappings Dictionary<string, object?>;
+// integers are long, floats double.
 using System.Globalization;
 
 namespace Estuary.Tokenization.Templates;
@@ -53,6 +55,7 @@ internal static class TemplateValues
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FloatText(d);
             case string s: return top ? s : "'" + s.Replace("\\", "\\\\").Replace("'", "\\'").Replace("\n", "\\n") + "'";
+            case PyTuple tuple: return "(" + string.Join(", ", tuple.Select(x => Repr(x, false))) + (tuple.Count == 1 ? ",)" : ")");
             case List<object?> list: return "[" + string.Join(", ", list.Select(x => Repr(x, false))) + "]";
             case Dictionary<string, object?> dict: return "{" + string.Join(", ", dict.Select(kv => Repr(kv.Key, false) + ": " + Repr(kv.Value, false))) + "}";
             default: return v.ToString() ?? "";
@@ -109,6 +112,19 @@ internal static class TemplateValues
         if (IsNumber(a) && IsNumber(b)) return ToDouble(a).CompareTo(ToDouble(b));
         if (a is string x && b is string y) return string.CompareOrdinal(x, y);
         throw new TemplateException($"line {line}: cannot order {TypeName(a)} and {TypeName(b)}");
+    }
+
+    /// <summary>A string's characters as Python iterates them: code points (a surrogate pair stays one, a lone one is one).</summary>
+    public static List<object?> CodePoints(string s)
+    {
+        var result = new List<object?>(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            bool pair = char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]);
+            result.Add(s.Substring(i, pair ? 2 : 1));
+            if (pair) i++;
+        }
+        return result;
     }
 
     public static bool IsNumber(object? v) => v is long or double or bool;
