@@ -70,8 +70,8 @@ public sealed class TextTokenizer
         if (!useJson && !File.Exists(modelPath))
             throw new FileNotFoundException($"no tokenizer in '{modelDir}': neither tokenizer.model (SentencePiece) nor tokenizer.json (byte-level BPE) exists", modelPath);
         TokenizerCore core;
-        int[] prefix, suffix;
-        bool? addBos = null, addEos = null;
+        int[] prefix = [], suffix = [];
+        bool addBos = true, addEos = false; // SentencePiece (Llama defaults); a tokenizer.json's post-processor decides for it
         if (useJson)
         {
             var model = TokenizerJsonReader.Load(jsonPath);
@@ -82,9 +82,6 @@ public sealed class TextTokenizer
         {
             var model = SentencePieceModel.Load(modelPath);
             core = new SentencePieceCore(model);
-            (prefix, suffix) = ([], []);
-            addBos = true;
-            addEos = false;
         }
 
         string? bosPiece = null, eosPiece = null, padPiece = null;
@@ -95,8 +92,8 @@ public sealed class TextTokenizer
             var root = config.RootElement;
             if (!useJson)
             {
-                addBos = ReadBool(root, "add_bos_token", addBos!.Value, configPath);
-                addEos = ReadBool(root, "add_eos_token", addEos!.Value, configPath);
+                addBos = ReadBool(root, "add_bos_token", addBos, configPath);
+                addEos = ReadBool(root, "add_eos_token", addEos, configPath);
             }
             bosPiece = ReadTokenContent(root, "bos_token");
             eosPiece = ReadTokenContent(root, "eos_token");
@@ -118,7 +115,7 @@ public sealed class TextTokenizer
             var bosId = Resolve(core, bosPiece) ?? sp.Model.BosId;
             var eosId = Resolve(core, eosPiece) ?? sp.Model.EosId;
             var padId = Resolve(core, padPiece) ?? (sp.Model.PadId >= 0 ? sp.Model.PadId : null);
-            return new TextTokenizer(core, addBos!.Value && bosId >= 0 ? [bosId] : [], addEos!.Value && eosId >= 0 ? [eosId] : [], bosId, eosId, padId);
+            return new TextTokenizer(core, addBos && bosId >= 0 ? [bosId] : [], addEos && eosId >= 0 ? [eosId] : [], bosId, eosId, padId);
         }
         var bos = Resolve(core, bosPiece) ?? (prefix.Length == 1 ? prefix[0] : -1);
         var eos = Resolve(core, eosPiece) ?? (suffix.Length == 1 ? suffix[0] : -1);

@@ -23,8 +23,9 @@ internal sealed class ByteLevelDecoder(byte[][] tokenBytes, bool[] special, bool
 
     private void Feed(byte[] bytes, bool flush, StringBuilder output)
     {
-        var needed = _utf8.GetCharCount(bytes, flush);
-        if (needed > _chars.Length) _chars = new char[Math.Max(needed, _chars.Length * 2)];
+        // At most one char per byte, plus one U+FFFD for each of the (at most 3) bytes still held from earlier calls.
+        int most = bytes.Length + 3;
+        if (most > _chars.Length) _chars = new char[Math.Max(most, _chars.Length * 2)];
         var count = _utf8.GetChars(bytes, 0, bytes.Length, _chars, 0, flush);
         output.Append(_chars, 0, count);
     }

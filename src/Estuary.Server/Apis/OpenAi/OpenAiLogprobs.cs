@@ -10,27 +10,25 @@ namespace Estuary.Server.Apis.OpenAi;
 
 internal static class OpenAiLogprobs
 {
-    public static string TokenText(TextTokenizer tokenizer, int id) => tokenizer.TokenText(id);
-
     public static ChatTokenLogprob ForChat(TextTokenizer tokenizer, SampleResult s)
     {
         var top = new List<TopLogprob>();
         foreach (var t in s.TopLogprobs ?? [])
         {
-            var text = TokenText(tokenizer, t.TokenId);
+            var text = tokenizer.TokenText(t.TokenId);
             top.Add(new TopLogprob(text, t.Logprob, Bytes(tokenizer, t.TokenId, text)));
         }
-        var token = TokenText(tokenizer, s.TokenId);
+        var token = tokenizer.TokenText(s.TokenId);
         return new ChatTokenLogprob(token, s.Logprob, Bytes(tokenizer, s.TokenId, token), top);
     }
 
     /// <summary>Appends one token to a legacy completions logprobs object; <paramref name="offset"/> is the token's text offset.</summary>
     public static void AddForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, SampleResult s, int offset)
     {
-        into.Tokens.Add(TokenText(tokenizer, s.TokenId));
+        into.Tokens.Add(tokenizer.TokenText(s.TokenId));
         into.TokenLogprobs.Add(s.Logprob);
         var top = new Dictionary<string, float>();
-        foreach (var t in s.TopLogprobs ?? []) top.TryAdd(TokenText(tokenizer, t.TokenId), t.Logprob);
+        foreach (var t in s.TopLogprobs ?? []) top.TryAdd(tokenizer.TokenText(t.TokenId), t.Logprob);
         into.TopLogprobs.Add(top);
         into.TextOffset.Add(offset);
     }
@@ -43,7 +41,7 @@ internal static class OpenAiLogprobs
     {
         if (promptIds.Length == 0) return;
         var detokenizer = tokenizer.CreateDetokenizer();
-        into.Tokens.Add(TokenText(tokenizer, promptIds[0]));
+        into.Tokens.Add(tokenizer.TokenText(promptIds[0]));
         into.TokenLogprobs.Add(null);
         into.TopLogprobs.Add(null);
         into.TextOffset.Add(0);
@@ -68,8 +66,8 @@ internal static class OpenAiLogprobs
             var entry = new Dictionary<string, PromptTokenLogprob>();
             var top = s.TopLogprobs ?? [];
             for (int j = 0; j < Math.Min(topK, top.Length); j++)
-                entry[top[j].TokenId.ToString(CultureInfo.InvariantCulture)] = new PromptTokenLogprob(top[j].Logprob, j + 1, TokenText(tokenizer, top[j].TokenId));
-            entry[s.TokenId.ToString(CultureInfo.InvariantCulture)] = new PromptTokenLogprob(s.Logprob, s.Rank, TokenText(tokenizer, s.TokenId));
+                entry[top[j].TokenId.ToString(CultureInfo.InvariantCulture)] = new PromptTokenLogprob(top[j].Logprob, j + 1, tokenizer.TokenText(top[j].TokenId));
+            entry[s.TokenId.ToString(CultureInfo.InvariantCulture)] = new PromptTokenLogprob(s.Logprob, s.Rank, tokenizer.TokenText(s.TokenId));
             result.Add(entry);
         }
         return result;
