@@ -136,4 +136,37 @@ public sealed class HermesToolCallServingTests(ServerFixture fx)
         Assert.NotEqual("tool_calls", plainChoice.GetProperty("finish_reason").GetString());
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
+
+    [Fact]
+    public async Task Parallel_tool_calls_false_keeps_the_first_call_streamed_and_not()
+    {
+        var client = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", ToolCallParser = ToolCallParser.Hermes });
+        const string twoCalls = Reply + "<tool_call>{\"name\": \"add\", \"arguments\": {\"a\": 3, \"b\": 4}}</tool_call>";
+        string Request(bool stream, bool parallel) => Body(stream, Escape(twoCalls)).Replace("\"max_tokens\":200", "\"max_tokens\":250")
+            .Replace("\"stream\":", $"\"parallel_tool_calls\":{(parallel ? "true" : "false")},\"stream\":");
+
+        foreach (var parallel in new[] { true, false })
+        {
+            using var response = await client.PostAsync("/v1/chat/completions", new StringContent(Request(false, parallel), Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            var message = doc.RootElement.GetProperty("choices")[0].GetProperty("message");
+            var arguments = message.GetProperty("tool_calls").EnumerateArray()
+                .Select(c => c.GetProperty("function").GetProperty("arguments").GetString()).ToList();
+            Assert.Equal(parallel ? ["{\"a\": 1, \"b\": 2}", "{\"a\": 3, \"b\": 4}"] : ["{\"a\": 1, \"b\": 2}"], arguments);
+
+            var streamed = new List<(int, string)>();
+            foreach (var data in await Sse.ReadAsync(client, "/v1/chat/completions", Request(true, parallel)))
+            {
+                if (data == "[DONE]") break;
+                using var chunk = JsonDocument.Parse(data);
+                if (chunk.RootElement.GetProperty("choices")[0].GetProperty("delta").TryGetProperty("tool_calls", out var deltas)
+                    && deltas.ValueKind == JsonValueKind.Array)
+                    foreach (var d in deltas.EnumerateArray())
+                        streamed.Add((d.GetProperty("index").GetInt32(), d.GetProperty("function").GetProperty("arguments").GetString()!));
+            }
+            Assert.Equal(parallel ? [(0, "{\"a\": 1, \"b\": 2}"), (1, "{\"a\": 3, \"b\": 4}")] : [(0, "{\"a\": 1, \"b\": 2}")], streamed);
+        }
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
 }

@@ -128,6 +128,8 @@ internal static class OpenAiApi
                 case ToolCallMode.Auto when tools.Hermes:
                     var hermes = hermesStreamers[i] ??= new HermesToolCallStreamer();
                     var (text, found) = hermes.Add(o.NewText, o.Finished);
+                    // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).
+                    if (!tools.Parallel) found.RemoveAll(c => c.Index > 0);
                     if (o.Finished && reason == "stop" && hermes.CallCount > 0) reason = "tool_calls";
                     if (text.Length == 0 && found.Count == 0 && lp is null && !o.Finished) continue;
                     delta = new ChatDelta(null, text.Length > 0 || found.Count == 0 ? text : null, found.Count > 0 ? found : null);
@@ -166,7 +168,7 @@ internal static class OpenAiApi
             case ToolCallMode.Auto when tools.Hermes:
                 // vLLM's hermes parser: the text before the first block is the content (none when empty), the blocks the calls.
                 if (HermesToolCalls.TryParse(text) is not { } hermes) return (new ChatMessageOut(text), reason);
-                var hermesCalls = hermes.Calls.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                var hermesCalls = hermes.Calls.Take(tools.Parallel ? int.MaxValue : 1).Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(hermes.Content.Length > 0 ? hermes.Content : null, hermesCalls), reason == "stop" ? "tool_calls" : reason);
             case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text, singleCall) is { } parsed:
                 var calls = parsed.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
