@@ -96,6 +96,28 @@ public sealed class QwenMistralQuantizeTests : IDisposable
             bool scaled = false;
             for (long i = 0; i < original.Shape.NumElements; i++) scaled |= MathF.Abs(original.GetFloat(i) - written.GetFloat(i)) > 1e-2f * MathF.Abs(original.GetFloat(i)) + 1e-3f;
             Assert.True(scaled, "v's bias was written unscaled");
+            // The scale each v bias element was divided by is the one o's column was multiplied by: o's dequantized column j over the
+            // float column j (a least-squares ratio over its 32 rows, INT4 noise averaged) is that s_j, within a few percent.
+            var config = Estuary.Models.Config.ModelConfig.Load(outDir);
+            var oq = QuantizedCheckpoint.LoadAwq(new WeightMap(output, config), "model.layers.0.self_attn.o_proj", 32, 32, 16, 0, 32, "o");
+            var oFloat = input.Load("model.layers.0.self_attn.o_proj.weight");
+            var deq = new float[32 * 32];
+            var flt = new float[32 * 32];
+            for (int r = 0; r < 32; r++)
+            {
+                oq.DequantizeRow(r, deq.AsSpan(r * 32, 32));
+                oFloat.ReadRow(r, flt.AsSpan(r * 32, 32));
+            }
+            float farthestFromOne = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                double num = 0, den = 0;
+                for (int r = 0; r < 32; r++) { num += (double)deq[r * 32 + j] * flt[r * 32 + j]; den += (double)flt[r * 32 + j] * flt[r * 32 + j]; }
+                float oScale = (float)(num / den), biasScale = original.GetFloat(j) / written.GetFloat(j);
+                farthestFromOne = Math.Max(farthestFromOne, MathF.Abs(oScale - 1));
+                Assert.True(MathF.Abs(oScale / biasScale - 1) < 0.05f, $"column {j}: o was scaled by {oScale}, v's bias divided by {biasScale}");
+            }
+            Assert.True(farthestFromOne > 0.1f, $"the o scales are all within {farthestFromOne} of 1: the check above would not see a missing division");
             var qBias = output.Load("model.layers.0.self_attn.q_proj.bias"); // untouched by the scales, only rounded to F16
             var qOriginal = input.Load("model.layers.0.self_attn.q_proj.bias");
             for (long i = 0; i < qBias.Shape.NumElements; i++) Assert.Equal((float)(Half)qOriginal.GetFloat(i), qBias.GetFloat(i));
