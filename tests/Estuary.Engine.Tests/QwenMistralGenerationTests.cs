@@ -3,7 +3,6 @@
 // models' continuations run past their window of 5.
 using System.Text.Json;
 using Estuary.Testing;
-using Estuary.Tokenization.Writing;
 
 namespace Estuary.Engine.Tests;
 
@@ -20,17 +19,8 @@ public sealed class QwenMistralGenerationTests : IDisposable
     [MemberData(nameof(Models))]
     public void GreedyGenerationMatchesReference(string model)
     {
-        // The model folder with a 96-piece SentencePiece tokenizer beside it (<unk>, <s>, </s>, '▁' and 92 ASCII characters); the
-        // prompts are token ids, so the pieces only name the ids when detokenizing.
-        var src = Path.Combine(AppContext.BaseDirectory, "qwen-mistral", model);
-        foreach (var f in Directory.GetFiles(src)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
-        var pieces = new List<SentencePieceEntry>
-        {
-            new("<unk>", 0, SentencePieceKind.Unknown), new("<s>", 0, SentencePieceKind.Control), new("</s>", 0, SentencePieceKind.Control),
-            new("\u2581", 0, SentencePieceKind.Normal),
-        };
-        for (char c = '!'; pieces.Count < 96; c++) pieces.Add(new(c.ToString(), 0, SentencePieceKind.Normal));
-        SentencePieceModelWriter.Write(Path.Combine(_dir, "tokenizer.model"), pieces);
+        TinyModelFolder.Write(model, _dir);
+        var src = TinyModelFolder.Source(model);
         using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(src, "reference.json")));
         var cases = doc.RootElement.GetProperty("cases").EnumerateArray()
             .Select(c => (Prompt: Fixtures.Ints(c.GetProperty("prompt_ids")), Greedy: Fixtures.Ints(c.GetProperty("generated_ids")))).ToArray();
