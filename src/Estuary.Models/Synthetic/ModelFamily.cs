@@ -6,6 +6,8 @@ public enum ModelFamily
 {
     /// <summary><c>LlamaForCausalLM</c>: separate q/k/v projections, grouped-query attention, RoPE.</summary>
     Llama,
+    /// <summary><c>MistralForCausalLM</c>: the Llama layout under Mistral's config keys (v0.3: <c>sliding_window</c> null).</summary>
+    Mistral,
     /// <summary><c>BaichuanForCausalLM</c> (Baichuan2): fused <c>W_pack</c>, NormHead, RoPE (7B) or ALiBi (13B).</summary>
     Baichuan,
 }

@@ -44,7 +44,7 @@ public sealed record ModelShape
 
     /// <summary>The position encoding the loader will pick for this shape's config.</summary>
     public PositionEncoding PositionEncoding =>
-        Family == ModelFamily.Llama || MaxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
+        Family != ModelFamily.Baichuan || MaxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
 
     /// <summary>Number of parameters (the embedding counted once when tied to lm_head).</summary>
     public long ParameterCount

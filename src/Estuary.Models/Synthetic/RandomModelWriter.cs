@@ -112,6 +112,34 @@ public static class RandomModelWriter
 
     private static JsonObject ConfigObject(ModelShape shape, DType dtype)
     {
+        if (shape.Family == ModelFamily.Mistral)
+        {
+            // Mistral-7B-Instruct-v0.3's config.json: no sliding window, no bias keys.
+            return new JsonObject
+            {
+                ["architectures"] = new JsonArray("MistralForCausalLM"),
+                ["model_type"] = "mistral",
+                ["attention_dropout"] = 0.0,
+                ["bos_token_id"] = BosTokenId(shape),
+                ["eos_token_id"] = EosTokenId(shape),
+                ["hidden_act"] = "silu",
+                ["hidden_size"] = shape.HiddenSize,
+                ["initializer_range"] = WeightStd,
+                ["intermediate_size"] = shape.IntermediateSize,
+                ["max_position_embeddings"] = shape.MaxPositionEmbeddings ?? 4096,
+                ["num_attention_heads"] = shape.NumHeads,
+                ["num_hidden_layers"] = shape.NumLayers,
+                ["num_key_value_heads"] = shape.NumKvHeads,
+                ["rms_norm_eps"] = shape.RmsNormEps,
+                ["rope_theta"] = shape.RopeTheta,
+                ["sliding_window"] = null,
+                ["tie_word_embeddings"] = shape.TieWordEmbeddings,
+                ["torch_dtype"] = dtype.TorchName(),
+                ["transformers_version"] = "4.42.0.dev0",
+                ["use_cache"] = true,
+                ["vocab_size"] = shape.VocabSize,
+            };
+        }
         if (shape.Family == ModelFamily.Llama)
         {
             return new JsonObject
@@ -177,7 +205,7 @@ public static class RandomModelWriter
         return config;
     }
 
-    private static JsonObject BuildGenerationConfig(ModelShape shape) => shape.Family == ModelFamily.Llama
+    private static JsonObject BuildGenerationConfig(ModelShape shape) => shape.Family != ModelFamily.Baichuan
         ? new JsonObject
         {
             ["bos_token_id"] = BosTokenId(shape),
@@ -215,7 +243,7 @@ public static class RandomModelWriter
     private static JsonObject BuildTokenizerConfig(ModelShape shape)
     {
         int maxLength = shape.ModelMaxLength ?? shape.MaxPositionEmbeddings ?? 4096;
-        if (shape.Family == ModelFamily.Llama)
+        if (shape.Family != ModelFamily.Baichuan) // Llama and Mistral: LlamaTokenizer over tokenizer.model
         {
             return new JsonObject
             {
@@ -250,7 +278,7 @@ public static class RandomModelWriter
         };
     }
 
-    private static JsonObject BuildSpecialTokensMap(ModelShape shape) => shape.Family == ModelFamily.Llama
+    private static JsonObject BuildSpecialTokensMap(ModelShape shape) => shape.Family != ModelFamily.Baichuan
         ? new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["unk_token"] = "<unk>" }
         : new JsonObject
         {

@@ -14,6 +14,7 @@ public sealed class MakeModelTests : IDisposable
 
     [Theory]
     [InlineData("tiny-llama", "bf16", PositionEncoding.Rope, true)]
+    [InlineData("tiny-mistral", "bf16", PositionEncoding.Rope, true)]
     [InlineData("tiny-baichuan-rope", "float16", PositionEncoding.Rope, false)]
     [InlineData("tiny-baichuan-alibi", "f32", PositionEncoding.Alibi, false)]
     public void TinyModelsLoadTokenizeAndGenerate(string name, string dtype, PositionEncoding encoding, bool addsBos)
