@@ -64,6 +64,19 @@ public class QwenMistralReferenceTests
         for (int p = 0; p < all.Length; p++) ReferenceLogitsTests.AssertClose(whole[p], chunked[p], $"{model} position {p}", 1e-4f);
     }
 
+    [Fact]
+    public void WeightBytesCountBiasesAndQkNorms()
+    {
+        // Checked on a loaded model: the tiny Qwen3 with biases holds every stored tensor exactly once in WeightBytes.
+        string dir = ModelDir("qwen3-tiny-bias");
+        using var backend = new Estuary.Backend.Cpu.CpuBackend(1);
+        using var model = ModelLoader.Load(dir, backend);
+        long stored = 0;
+        using (var reader = Estuary.Models.Loading.CheckpointIndex.Open(dir))
+            foreach (var name in reader.Names) stored += reader.GetInfo(name).Shape.NumElements * 4; // F32
+        Assert.Equal(stored, model.WeightBytes);
+    }
+
     private static (int[] Ids, float[][] Logits) Case(JsonElement c)
     {
         int[] all = [.. ReferenceLogitsTests.Ints(c.GetProperty("prompt_ids")), .. ReferenceLogitsTests.Ints(c.GetProperty("generated_ids"))];

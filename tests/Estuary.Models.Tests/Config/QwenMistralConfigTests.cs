@@ -98,6 +98,7 @@ public class QwenMistralConfigTests
         Assert.Equal(2048, small.NumHeads * small.HeadDim); // q is wider than hidden
         Assert.True(small.TieWordEmbeddings);
         Assert.Equal(40960, small.MaxPositions);
+        Assert.Equal(1e6, small.RopeTheta); // written as the integer 1000000
         Assert.Equal(new DecoderVariant(false, false, false, true, 0, []), small.Variant with { SlidingLayers = [] });
         var large = Parse(Qwen3_8B);
         Assert.Equal((4096, 12288, 36, 32, 8, 128), (large.HiddenSize, large.IntermediateSize, large.NumLayers, large.NumHeads, large.NumKvHeads, large.HeadDim));
