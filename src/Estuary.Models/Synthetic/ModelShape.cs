@@ -53,6 +53,8 @@ public sealed record ModelShape
         {
             long h = HiddenSize, kv = (long)NumKvHeads * HeadDim, q = (long)NumHeads * HeadDim;
             long perLayer = 2 * h + h * (q + 2 * kv) + q * h + 3 * h * IntermediateSize;
+            if (Family == ModelFamily.Qwen2) perLayer += q + 2 * kv;      // q/k/v biases
+            if (Family == ModelFamily.Qwen3) perLayer += 2L * HeadDim;    // q_norm, k_norm
             return (TieWordEmbeddings ? 1L : 2L) * VocabSize * h + h + NumLayers * perLayer;
         }
     }

@@ -24,6 +24,12 @@ public static class ModelShapes
         // Mistral-7B-Instruct-v0.3: rope_theta 1e6, 32768 positions and pieces, no sliding window.
         Llama("mistral-7b", hidden: 4096, layers: 32, heads: 32, kvHeads: 8, intermediate: 14336, vocab: 32768, positions: 32768,
             theta: 1000000.0) with { Family = ModelFamily.Mistral },
+        // Qwen2.5-7B-Instruct (q/k/v biases) and Qwen3-8B (q/k norms): rope_theta 1e6, Qwen's byte-level tokenizer layout with
+        // <|endoftext|> = 151643, <|im_start|> = 151644, <|im_end|> = 151645 and an embedding padded to 152064 / 151936 rows.
+        Llama("qwen2.5-7b", hidden: 3584, layers: 28, heads: 28, kvHeads: 4, intermediate: 18944, vocab: 152064, positions: 32768,
+            theta: 1000000.0, tokenizer: SyntheticTokenizer.Qwen) with { Family = ModelFamily.Qwen2, RmsNormEps = 1e-6 },
+        Llama("qwen3-8b", hidden: 4096, layers: 36, heads: 32, kvHeads: 8, intermediate: 12288, vocab: 151936, positions: 40960,
+            theta: 1000000.0, tokenizer: SyntheticTokenizer.Qwen) with { Family = ModelFamily.Qwen3, RmsNormEps = 1e-6 },
         Baichuan("baichuan2-7b", hidden: 4096, layers: 32, heads: 32, intermediate: 11008, vocab: 125696, maxLength: 4096, rope: true),
         Baichuan("baichuan2-13b", hidden: 5120, layers: 40, heads: 40, intermediate: 13696, vocab: 125696, maxLength: 4096, rope: false),
         Llama("tiny-llama", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512),
@@ -38,7 +44,7 @@ public static class ModelShapes
     public static IReadOnlyList<ModelShape> All => s_all;
 
     /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama-110m</c>, <c>llama2-7b</c>, <c>llama3.2-1b</c> and <c>llama3.1-8b</c> (llama3 RoPE
-    /// scaling, byte-level tokenizer), <c>mistral-7b</c> (v0.3), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
+    /// scaling, byte-level tokenizer), <c>mistral-7b</c> (v0.3), <c>qwen2.5-7b</c> and <c>qwen3-8b</c> (Qwen's tokenizer layout), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
     /// <c>tiny-llama</c>, <c>tiny-mistral</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_all.Select(s => s.Name)];
 
