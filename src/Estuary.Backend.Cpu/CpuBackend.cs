@@ -29,6 +29,7 @@ public sealed class CpuBackend : IBackend
     private readonly LoraDeltaJob _loraDeltas;
     private float[] _gamma = [];  // [H] widened RmsNorm gamma, grown on demand
     private float[] _scales = []; // [N] ScaleColumns scales copy, grown on demand
+    private float[] _bias = [];   // [N] widened AddBias bias, grown on demand
 
     /// <summary>Most worker threads a backend starts: far past any useful oversubscription, well short of exhausting memory.</summary>
     public const int MaxThreads = 1024;
@@ -190,6 +191,36 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc />
+    public void AddBias(DeviceTensor y, Weight bias)
+    {
+        ArgumentNullException.ThrowIfNull(bias);
+        var yt = Cpu(y, nameof(AddBias), nameof(y));
+        CheckFloatWeight(bias, nameof(AddBias));
+        if (bias.Shape.NumElements != yt.Cols)
+            throw new ArgumentException($"AddBias: bias {bias.Shape} ('{bias.Name}') does not fit y {yt.Shape} (want [{yt.Cols}])");
+        bool simd = Vector256.IsHardwareAccelerated;
+        if (_bias.Length < yt.Cols) _bias = new float[yt.Cols];
+        EmbeddingKernel.Row(bias, 0, ref MemoryMarshal.GetArrayDataReference(_bias), simd);
+        RunRows(RowOp.AddBias, yt.Rows, yt.Cols, yt, _bias, 0, yt, simd, 0);
+    }
+
+    /// <inheritdoc />
+    public void RmsNormHeads(DeviceTensor x, int numHeads, Weight gamma, float eps)
+    {
+        ArgumentNullException.ThrowIfNull(gamma);
+        var xt = Cpu(x, nameof(RmsNormHeads), nameof(x));
+        CheckFloatWeight(gamma, nameof(RmsNormHeads));
+        int headDim = (int)gamma.Shape.NumElements;
+        if (numHeads <= 0 || headDim <= 0 || xt.Cols != numHeads * headDim)
+            throw new ArgumentException($"RmsNormHeads: x {xt.Shape} is not [T, {numHeads}·{headDim}] for gamma {gamma.Shape} ('{gamma.Name}')");
+        bool simd = Vector256.IsHardwareAccelerated;
+        if (_gamma.Length < headDim) _gamma = new float[headDim];
+        EmbeddingKernel.Row(gamma, 0, ref MemoryMarshal.GetArrayDataReference(_gamma), simd);
+        _rows.SetHeads(numHeads, headDim);
+        RunRows(RowOp.RmsNormHeads, xt.Rows, xt.Cols, xt, _gamma, 0, xt, simd, eps);
+    }
+
+    /// <inheritdoc />
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y)
     {
         var g = Cpu(gate, nameof(SiluMul), nameof(gate));
@@ -257,6 +288,7 @@ public sealed class CpuBackend : IBackend
             throw new ArgumentException($"PagedAttention: q {qt.Shape} and o {ot.Shape} must both be [T, {p.NumHeads}·{p.HeadDim}]");
         if (p.AlibiSlopes is { } slopes && slopes.Length != p.NumHeads)
             throw new ArgumentException($"PagedAttention: {slopes.Length} ALiBi slopes for {p.NumHeads} heads");
+        if (p.SlidingWindow < 0) throw new ArgumentException($"PagedAttention: sliding window {p.SlidingWindow} is negative (0 means none)");
         if (Overlap(qt, ot)) throw new ArgumentException("PagedAttention: q and o overlap; the output must be a separate buffer");
         int maxPos = ValidateAttentionBatch(b, tokens, spec, _attention.RowSeq(tokens));
         if (tokens == 0) return;

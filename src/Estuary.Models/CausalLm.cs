@@ -49,6 +49,7 @@ public sealed class CausalLm : ICausalLm
             {
                 total += l.InputNorm.Gamma.ByteLength + l.PostAttentionNorm.Gamma.ByteLength;
                 total += l.Attention.QProj.WeightBytes + l.Attention.KProj.WeightBytes + l.Attention.VProj.WeightBytes + l.Attention.OProj.WeightBytes;
+                total += (l.Attention.QNorm?.Gamma.ByteLength ?? 0) + (l.Attention.KNorm?.Gamma.ByteLength ?? 0);
                 total += l.Mlp.Gate.WeightBytes + l.Mlp.Up.WeightBytes + l.Mlp.Down.WeightBytes;
             }
             return total;

@@ -16,6 +16,9 @@ public static class ModelRegistry
     {
         [LlamaForCausalLM.Name] = LlamaForCausalLM.Create,
         [BaichuanForCausalLM.Name] = BaichuanForCausalLM.Create,
+        [Qwen2ForCausalLM.Name] = Qwen2ForCausalLM.Create,
+        [Qwen3ForCausalLM.Name] = Qwen3ForCausalLM.Create,
+        [MistralForCausalLM.Name] = MistralForCausalLM.Create,
     };
 
     /// <summary>Supported architecture names.</summary>

@@ -41,6 +41,15 @@ public interface IBackend : IDisposable
     /// <summary>x[T, H] += y[T, H].</summary>
     void Add(DeviceTensor x, DeviceTensor y);
 
+    /// <summary>y[T, N] += bias[N] (a linear layer's bias; bias stays in its stored dtype).</summary>
+    void AddBias(DeviceTensor y, Weight bias);
+
+    /// <summary>
+    /// In place on x[T, heads·D]: every head's D values become x / sqrt(mean(x²) + eps) · gamma[D] (per-head RMSNorm, Qwen3's
+    /// q_norm and k_norm).
+    /// </summary>
+    void RmsNormHeads(DeviceTensor x, int numHeads, Weight gamma, float eps);
+
     /// <summary>y[T, I] = silu(gate[T, I]) · up[T, I].</summary>
     void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y);
 

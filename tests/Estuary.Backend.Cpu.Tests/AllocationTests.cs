@@ -27,6 +27,9 @@ public sealed class AllocationTests
         var k = cpu.Allocate(3, 32);
         var o = cpu.Allocate(3, 64);
         var p = new AttentionParams(4, 2, 16, 0.25f, [0.5f, 0.25f, 0.125f, 0.0625f]);
+        var windowed = p with { SlidingWindow = 5 };
+        var bias = TestData.MakeWeight(TestData.Random(96, 4), DType.BF16, 96);
+        var headGamma = TestData.MakeWeight(TestData.Random(16, 5), DType.BF16, 16);
 
         void Step()
         {
@@ -36,6 +39,9 @@ public sealed class AllocationTests
             cpu.Rope(q, 4, table, b);
             cpu.WriteKv(k, k, kv, b);
             cpu.PagedAttention(q, kv, b, p, o);
+            cpu.PagedAttention(q, kv, b, windowed, o); // Mistral / Qwen sliding layers
+            cpu.AddBias(ys, bias);                     // Qwen2's q/k/v biases
+            cpu.RmsNormHeads(q, 4, headGamma, 1e-6f);  // Qwen3's q/k norm
             cpu.SiluMul(ys, ys, ys);
         }
 

@@ -79,12 +79,28 @@ public sealed class AttentionTests : IDisposable
     [InlineData(4, 4, 64, 32, false, DType.I8)]
     [InlineData(6, 2, 12, 5, true, DType.I8)]     // gathered keys, values through the any-D path
     [InlineData(6, 3, 80, 32, false, DType.I8)]
-    public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi, DType dtype)
+    public void RandomMixedBatchMatchesReference(int hq, int hkv, int d, int bs, bool alibi, DType dtype) =>
+        RandomMixedBatch(hq, hkv, d, bs, alibi, dtype, window: 0);
+
+    /// <summary>
+    /// Sliding windows (Mistral, Qwen2/3 sliding layers): keys before pos − W + 1 get no weight. Windows of 1 (a row sees only its
+    /// own key), shorter than a prefill chunk, across a 64-key score tile, and longer than every sequence (the same as none).
+    /// </summary>
+    [Theory]
+    [InlineData(8, 2, 64, 16, false, DType.F32, 1)]
+    [InlineData(8, 2, 64, 16, false, DType.BF16, 5)]
+    [InlineData(6, 2, 12, 5, true, DType.F32, 33)]  // gathered keys, ALiBi on top of the window
+    [InlineData(4, 4, 128, 16, false, DType.I8, 20)] // I8 cache: per-key scales before the mask
+    [InlineData(4, 1, 19, 3, false, DType.F16, 1000)]
+    public void SlidingWindowMatchesReference(int hq, int hkv, int d, int bs, bool alibi, DType dtype, int window) =>
+        RandomMixedBatch(hq, hkv, d, bs, alibi, dtype, window);
+
+    private void RandomMixedBatch(int hq, int hkv, int d, int bs, bool alibi, DType dtype, int window)
     {
         var rng = new Random(hq * 100 + d);
         int numBlocks = 128, maxBlocks = 32;
         float[]? slopes = alibi ? Enumerable.Range(0, hq).Select(h => MathF.Pow(2, -(h + 1))).ToArray() : null;
-        var p = new AttentionParams(hq, hkv, d, 1f / MathF.Sqrt(d), slopes);
+        var p = new AttentionParams(hq, hkv, d, 1f / MathF.Sqrt(d), slopes, window);
         using var cache = (CpuKvCacheStorage)_cpu.AllocateKvCache(new KvCacheSpec(1, numBlocks, bs, hkv, d, dtype));
         // Fill the whole cache with random keys/values so every slot read is defined (rounded to the cache's dtype).
         int elements = numBlocks * bs * hkv * d;

@@ -36,6 +36,39 @@ public sealed class RowOpTests : IDisposable
         TestData.AssertClose(expected, TestData.Download(_cpu, y), 1e-5f, 1e-3f, "rmsnorm");
     }
 
+    [Theory]
+    [MemberData(nameof(DTypeShapes))]
+    public void AddBiasAddsTheBiasToEveryRow(DType dtype, int tokens, int n)
+    {
+        var y = TestData.Random(tokens * n, n + 7, 3f);
+        var biasValues = TestData.Random(n, 5);
+        var bias = TestData.MakeWeight(biasValues, dtype, n);
+        var expected = new float[y.Length];
+        for (int t = 0; t < tokens; t++)
+            for (int i = 0; i < n; i++) expected[t * n + i] = y[t * n + i] + bias.GetFloat(i); // the stored (rounded) bias
+        var yt = TestData.Upload(_cpu, y, tokens, n);
+        _cpu.AddBias(yt, bias);
+        Assert.Equal(expected, TestData.Download(_cpu, yt)); // one IEEE add per element: exact
+        Assert.Throws<ArgumentException>(() => _cpu.AddBias(yt, TestData.MakeWeight(new float[n + 1], DType.F32, n + 1)));
+    }
+
+    [Theory]
+    [InlineData(DType.F32, 1, 2, 16)]
+    [InlineData(DType.BF16, 5, 8, 128)]  // Qwen3's head dim
+    [InlineData(DType.F16, 300, 4, 13)]  // scalar tails, many rows split across threads
+    public void RmsNormHeadsNormalisesEachHeadLikeRmsNormOfItsRows(DType dtype, int tokens, int heads, int d)
+    {
+        // [T, heads·D] per head equals RmsNorm of the same numbers viewed as [T·heads, D].
+        var x = TestData.Random(tokens * heads * d, d + heads, 3f);
+        var gamma = TestData.MakeWeight(TestData.Random(d, 4).Select(g => 1 + g * 0.2f).ToArray(), dtype, d);
+        var expected = new float[x.Length];
+        RmsNormReference.Run(x, tokens * heads, gamma, 1e-6f, expected);
+        var xt = TestData.Upload(_cpu, x, tokens, heads * d);
+        _cpu.RmsNormHeads(xt, heads, gamma, 1e-6f);
+        TestData.AssertClose(expected, TestData.Download(_cpu, xt), 1e-5f, 1e-3f, "per-head rmsnorm");
+        Assert.Throws<ArgumentException>(() => _cpu.RmsNormHeads(xt, heads + 1, gamma, 1e-6f));
+    }
+
     [Fact]
     public void RmsNormInPlaceAndEpsInsideTheSqrt()
     {

@@ -166,10 +166,10 @@ internal sealed unsafe class AttentionJob : ParallelJob
                     {
                         if (direct)
                             PagedAttentionKernel.AttendGroup<TW, TW>(count, qs, os, pos, slopes, unitPtrs, stride, vHead, table, b.BlockSize,
-                                d, p.Scale, ss, _simd, keyScales, valueScales);
+                                d, p.Scale, ss, _simd, p.SlidingWindow, keyScales, valueScales);
                         else
                             PagedAttentionKernel.AttendGroup<F32Load, TW>(count, qs, os, pos, slopes, unitPtrs, stride, vHead, table, b.BlockSize,
-                                d, p.Scale, ss, _simd, keyScales, valueScales);
+                                d, p.Scale, ss, _simd, p.SlidingWindow, keyScales, valueScales);
                         count = 0;
                     }
                 }

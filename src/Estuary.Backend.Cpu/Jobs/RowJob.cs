@@ -1,4 +1,4 @@
-// Parallel driver of the row kernels (RmsNorm, SiluMul, Add, Rope, ScaleColumns) over row ranges; small calls run inline.
+// Parallel driver of the row kernels (RmsNorm, per-head RmsNorm, SiluMul, Add, AddBias, Rope, ScaleColumns) over row ranges; small calls run inline.
 // Invariant: each row is processed by exactly one chunk; the per-row math does not depend on the chunking.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -16,6 +16,8 @@ internal enum RowOp
     Add,
     Rope,
     ScaleColumns,
+    AddBias,
+    RmsNormHeads,
 }
 
 /// <summary>A row-parallel elementwise call; preallocated and refilled per call.</summary>
@@ -50,6 +52,13 @@ internal sealed class RowJob : ParallelJob
     /// <summary>Extra arguments of RmsNorm.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetEps(float eps) => _eps = eps;
+
+    /// <summary>Extra arguments of RmsNormHeads: a row is <paramref name="heads"/> runs of <paramref name="headDim"/> values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void SetHeads(int heads, int headDim)
+    {
+        _heads = heads; _headDim = headDim;
+    }
 
     /// <summary>Extra arguments of Rope.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -88,6 +97,16 @@ internal sealed class RowJob : ParallelJob
                     break;
                 case RowOp.ScaleColumns: // a[r, :] *= b [cols]
                     RowOpsKernels.Mul(ref Unsafe.Add(ref a, _aOff + off), ref Unsafe.Add(ref b, _bOff), _cols, _simd);
+                    break;
+                case RowOp.AddBias: // a[r, :] += b [cols]
+                    RowOpsKernels.Add(ref Unsafe.Add(ref a, _aOff + off), ref Unsafe.Add(ref b, _bOff), _cols, _simd);
+                    break;
+                case RowOp.RmsNormHeads: // a = x [rows, heads·D] in place, b = gamma [D]
+                    for (int h = 0; h < _heads; h++)
+                    {
+                        ref float head = ref Unsafe.Add(ref a, _aOff + off + (nint)h * _headDim);
+                        RmsNormKernel.Row(ref head, ref Unsafe.Add(ref b, _bOff), _headDim, _eps, ref head, _simd);
+                    }
                     break;
                 case RowOp.Rope: // a = x [rows, heads·D]
                     {

@@ -8,6 +8,8 @@
 // Invariant (batch invariance): a row's output depends only on its query, its position and the cache — score(j) is one FMA chain
 // over d in order, then ·scale + slope·j; the softmax and the value sums run in fixed orders over keys 0..pos — whatever the
 // other rows, heads, sequences, threads, block size or vector width (the scalar path computes the same chains).
+// A sliding window W (Mistral, Qwen2/3 sliding layers) keeps keys j > pos − W: the scores of earlier keys are set to −∞ before the
+// softmax, so their weights are exactly 0 and the window's outputs are those of attention over the window alone.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -83,21 +85,21 @@ internal static unsafe class PagedAttentionKernel
     }
 
     /// <summary>
-    /// o[D] = softmax_j(q·k_j·scale + slope·j) · v_j over keys j = 0..pos, the keys read through <paramref name="units"/> as
+    /// o[D] = softmax_j(q·k_j·scale + slope·j) · v_j over keys j = first..pos, the keys read through <paramref name="units"/> as
     /// <typeparamref name="TK"/> elements (element d of unit u at units[u] + d·<paramref name="stride"/> elements) and the values
     /// as <typeparamref name="TV"/> elements from the paged cache.
     /// </summary>
     /// <param name="scores">Scratch, at least PaddedKeys(pos + 1) floats.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Attend<TK, TV>(float* q, byte** units, nint stride, byte* vHead, ReadOnlySpan<int> blockTable, int blockSize,
-        int d, int pos, float scale, float slope, float* scores, float* o, bool simd,
+        int d, int pos, int first, float scale, float slope, float* scores, float* o, bool simd,
         float* keyScales = null, float* valueScales = null)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
         int n = pos + 1;
         Scores<TK>(q, units, stride, d, n, scores, simd);
         if (keyScales != null) MultiplyInPlace(scores, keyScales, n);
-        float sum = Softmax(scores, n, scale, slope, simd);
+        float sum = Softmax(scores, n, first, scale, slope, simd);
         if (valueScales != null) MultiplyInPlace(scores, valueScales, n);
         Values<TV>(scores, n, vHead, blockTable, blockSize, d, o, simd);
         VectorMath.Scale(ref *o, 1f / sum, d, simd);
@@ -124,20 +126,21 @@ internal static unsafe class PagedAttentionKernel
     /// <param name="o">[count] outputs (D floats each).</param>
     /// <param name="pos">[count] positions (a query attends keys 0..pos).</param>
     /// <param name="slope">[count] ALiBi slopes (0 without ALiBi).</param>
+    /// <param name="window">Sliding window W: a query at pos attends keys pos − W + 1..pos only; 0 for none.</param>
     /// <param name="scores">[count] scratch rows of at least PaddedKeys(max pos + 1) floats.</param>
     /// <param name="keyScales">I8 caches: [max pos + 1] scale of each key (null for float caches).</param>
     /// <param name="valueScales">I8 caches: [max pos + 1] scale of each value (null for float caches).</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AttendGroup<TK, TV>(int count, float** q, float** o, int* pos, float* slope, byte** units, nint stride, byte* vHead,
-        ReadOnlySpan<int> blockTable, int blockSize, int d, float scale, float** scores, bool simd,
+        ReadOnlySpan<int> blockTable, int blockSize, int d, float scale, float** scores, bool simd, int window,
         float* keyScales = null, float* valueScales = null)
         where TK : struct, IWeightLoad where TV : struct, IWeightLoad
     {
         if (!(simd && Vector512.IsHardwareAccelerated) || count == 1)
         {
             for (int i = 0; i < count; i++)
-                Attend<TK, TV>(q[i], units, stride, vHead, blockTable, blockSize, d, pos[i], scale, slope[i], scores[i], o[i], simd,
-                    keyScales, valueScales);
+                Attend<TK, TV>(q[i], units, stride, vHead, blockTable, blockSize, d, pos[i], FirstKey(pos[i], window), scale, slope[i],
+                    scores[i], o[i], simd, keyScales, valueScales);
             return;
         }
         int nMax = 0;
@@ -152,7 +155,7 @@ internal static unsafe class PagedAttentionKernel
         for (int i = 0; i < count; i++)
         {
             if (keyScales != null) MultiplyInPlace(scores[i], keyScales, pos[i] + 1);
-            inv[i] = 1f / Softmax(scores[i], pos[i] + 1, scale, slope[i], simd);
+            inv[i] = 1f / Softmax(scores[i], pos[i] + 1, FirstKey(pos[i], window), scale, slope[i], simd);
             if (valueScales != null) MultiplyInPlace(scores[i], valueScales, pos[i] + 1);
         }
         int first = 0;
@@ -166,10 +169,14 @@ internal static unsafe class PagedAttentionKernel
         for (int i = 0; i < count; i++) VectorMath.Scale(ref *o[i], inv[i], d, simd);
     }
 
-    // s[j] = s[j]·scale + slope·j (a multiply, a multiply, an add: no fusing, the same bits on every path), then the max is
-    // subtracted and exponentiated in place; returns Σ_j exp.
+    /// <summary>The first key a query at <paramref name="pos"/> attends: pos − W + 1 with a sliding window W (> 0), else 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int FirstKey(int pos, int window) => window > 0 ? Math.Max(0, pos - window + 1) : 0;
+
+    // s[j] = s[j]·scale + slope·j (a multiply, a multiply, an add: no fusing, the same bits on every path), and −∞ for keys before
+    // `first` (outside a sliding window: weight exactly 0), then the max is subtracted and exponentiated in place; returns Σ_j exp.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float Softmax(float* s, int n, float scale, float slope, bool simd)
+    private static float Softmax(float* s, int n, int first, float scale, float slope, bool simd)
     {
         int j = 0;
         if (simd && Vector512.IsHardwareAccelerated)
@@ -179,6 +186,7 @@ internal static unsafe class PagedAttentionKernel
             for (; j + 16 <= n; j += 16, jv += step) (Vector512.Load(s + j) * vs + vm * jv).Store(s + j);
         }
         for (; j < n; j++) s[j] = s[j] * scale + slope * j;
+        for (j = 0; j < first; j++) s[j] = float.NegativeInfinity;
         float max = VectorMath.Max(ref *s, n, simd);
         return VectorMath.ExpShiftSum(ref *s, n, max, simd);
     }

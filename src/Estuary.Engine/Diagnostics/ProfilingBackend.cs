@@ -65,6 +65,20 @@ public sealed class ProfilingBackend(IBackend inner, TextWriter report) : IBacke
         Add("Add", t0);
     }
     /// <inheritdoc />
+    public void AddBias(DeviceTensor y, Weight bias)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.AddBias(y, bias);
+        Add("AddBias", t0);
+    }
+    /// <inheritdoc />
+    public void RmsNormHeads(DeviceTensor x, int numHeads, Weight gamma, float eps)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        inner.RmsNormHeads(x, numHeads, gamma, eps);
+        Add("RmsNormHeads", t0);
+    }
+    /// <inheritdoc />
     public void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y)
     {
         long t0 = Stopwatch.GetTimestamp();

@@ -60,6 +60,7 @@ public static class MakeModel
         Action<string> writeTokenizer = shape.Tokenizer switch
         {
             SyntheticTokenizer.ByteLevel => dir => SyntheticByteLevelTokenizer.Write(dir, shape.VocabSize, shape.MaxPositionEmbeddings ?? 4096),
+            SyntheticTokenizer.Qwen => dir => SyntheticQwenTokenizer.Write(dir, shape.Family == ModelFamily.Qwen3, shape.MaxPositionEmbeddings ?? 32768),
             _ => dir => SentencePieceModelWriter.Write(Path.Combine(dir, "tokenizer.model"), SyntheticVocabulary.Build(shape.VocabSize)),
         };
         RandomModelWriter.Write(shape, type, outDir, seed, maxShardBytes, progress, overwrite, writeTokenizer);

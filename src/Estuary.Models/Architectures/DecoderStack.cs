@@ -1,4 +1,5 @@
-// Shared wiring of a pre-norm decoder stack from a WeightMap; architectures differ only in the choices passed in.
+// Shared wiring of a pre-norm decoder stack from a WeightMap; architectures differ only in the choices passed in and in
+// config.Variant (biases inside the linears, per-head q/k norm, sliding-window layers).
 using Estuary.Models.Config;
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;
@@ -15,6 +16,8 @@ internal static class DecoderStack
     {
         var attention = new AttentionParams(config.NumHeads, config.NumKvHeads, config.HeadDim,
             1.0f / MathF.Sqrt(config.HeadDim), alibiSlopes);
+        var windowed = attention with { SlidingWindow = config.Variant.SlidingWindow };
+        var variant = config.Variant;
         var linears = new LinearLoader(config, weights, backend); // dense, or quantized when config.json says so
         // A tied head is built first: it may rearrange the shared table, which the embedding then reads.
         var tiedHead = weights.Reader.Contains(WeightMap.LmHeadName) ? null : linears.LmHead(normHead);
@@ -23,7 +26,9 @@ internal static class DecoderStack
         for (int l = 0; l < config.NumLayers; l++)
         {
             var (q, k, v) = linears.Qkv(l);
-            var attn = new Attention(backend, q, k, v, linears.OProj(l), attention, rope);
+            var qNorm = variant.QkNorm ? new HeadRmsNorm(backend, weights.QNorm(l), config.RmsNormEps, config.NumHeads) : null;
+            var kNorm = variant.QkNorm ? new HeadRmsNorm(backend, weights.KNorm(l), config.RmsNormEps, config.NumKvHeads) : null;
+            var attn = new Attention(backend, q, k, v, linears.OProj(l), variant.WindowOf(l) > 0 ? windowed : attention, rope, qNorm, kNorm);
             var mlp = new GatedMlp(backend, linears.Gate(l), linears.Up(l), linears.Down(l));
             layers[l] = new DecoderLayer(backend, new RmsNorm(backend, weights.InputNorm(l), config.RmsNormEps), attn,
                 new RmsNorm(backend, weights.PostAttentionNorm(l), config.RmsNormEps), mlp);

@@ -1,4 +1,5 @@
-// Llama: RoPE (with rope_scaling: linear or llama3), separate q/k/v projections with grouped-query attention, tied or untied embeddings.
+// Llama: RoPE (with rope_scaling: linear or llama3), separate q/k/v projections with grouped-query attention, tied or untied embeddings,
+// and the attention_bias (q, k, v, o) and mlp_bias (gate, up, down) config keys (config.Variant).
 using Estuary.Models.Config;
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;

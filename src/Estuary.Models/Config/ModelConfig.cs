@@ -42,6 +42,8 @@ public sealed record ModelConfig
     public bool NormHead { get; init; }
     /// <summary>Whether q, k, v are one fused checkpoint tensor (Baichuan's W_pack).</summary>
     public bool FusedQkv { get; init; }
+    /// <summary>Linear biases, per-head q/k norm and sliding-window layers (Qwen2, Qwen3, Mistral, Llama's bias keys).</summary>
+    public DecoderVariant Variant { get; init; } = DecoderVariant.Llama;
     /// <summary>Stored dtype name (<c>torch_dtype</c>), informational.</summary>
     public string TorchDtype { get; init; } = "float32";
     /// <summary>BOS id from the config, if any.</summary>
@@ -82,8 +84,8 @@ public sealed record ModelConfig
             throw new InvalidDataException($"{source}: hidden_size ({hidden}) must be a multiple of num_attention_heads ({heads})");
         int headDim = explicitHeadDim ?? (heads > 0 ? hidden / heads : 0);
         bool baichuan = arch == "BaichuanForCausalLM";
-        if (!baichuan && arch != "LlamaForCausalLM")
-            throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: LlamaForCausalLM, BaichuanForCausalLM)");
+        if (!SupportedArchitectures.Contains(arch))
+            throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: {string.Join(", ", SupportedArchitectures)})");
         var act = reader.String("hidden_act") ?? "silu";
         if (act != "silu") throw new NotSupportedException($"{source}: hidden_act '{act}' is not supported (only silu)");
         // transformers v5 writes rope_parameters (rope_type, rope_theta and the scaling keys together) instead of rope_scaling and
@@ -116,6 +118,8 @@ public sealed record ModelConfig
         if (baichuan && ropeScaling.Type != RopeScalingType.Default)
             throw new NotSupportedException($"{source}: rope_scaling type '{ropeScaling.Type.ToString().ToLowerInvariant()}' is not supported for " +
                 "BaichuanForCausalLM (Baichuan2's modeling code has no RoPE scaling)");
+        int numLayers = reader.RequiredInt("num_hidden_layers");
+        var variant = DecoderVariant.Parse(arch, json, Math.Max(numLayers, 0), source);
         int? maxPos = reader.Int("max_position_embeddings");
         int? modelMaxLen = reader.Int("model_max_length");
         var config = new ModelConfig
@@ -124,7 +128,7 @@ public sealed record ModelConfig
             ModelType = modelType,
             HiddenSize = hidden,
             IntermediateSize = reader.RequiredInt("intermediate_size"),
-            NumLayers = reader.RequiredInt("num_hidden_layers"),
+            NumLayers = numLayers,
             NumHeads = heads,
             NumKvHeads = kvHeads,
             HeadDim = headDim,
@@ -137,6 +141,7 @@ public sealed record ModelConfig
             TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
             NormHead = baichuan,
             FusedQkv = baichuan,
+            Variant = variant,
             TorchDtype = reader.String("torch_dtype") ?? "float32",
             BosTokenId = reader.Int("bos_token_id"),
             EosTokenIds = reader.IntOrList("eos_token_id"),
@@ -145,6 +150,10 @@ public sealed record ModelConfig
         config.Validate(source);
         return config;
     }
+
+    /// <summary>Architecture names config.json may declare.</summary>
+    public static IReadOnlyList<string> SupportedArchitectures { get; } =
+        ["LlamaForCausalLM", "BaichuanForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM"];
 
     // Baichuan2 ships one architecture name for two position encodings. The real 7B config carries
     // max_position_embeddings (its RoPE cache length); the real 13B config has only model_max_length (ALiBi has

@@ -1,4 +1,5 @@
-// The only place checkpoint tensor names live: maps Hugging Face Llama/Baichuan names to layer weights and checks shapes.
+// The only place checkpoint tensor names live: maps Hugging Face Llama/Baichuan/Qwen2/Qwen3/Mistral names to layer weights and
+// checks shapes; biases and q/k norms are read exactly where config.json says the architecture has them.
 // Invariant: every weight handed out has the shape the config implies and a float dtype, or loading fails naming the tensor.
 using Estuary.Models.Config;
 using Estuary.Tensors;
@@ -46,6 +47,33 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
         }
         return (Linear(layer, LinearRole.Q), Linear(layer, LinearRole.K), Linear(layer, LinearRole.V));
     }
+
+    /// <summary>Whether config.json gives the decoder-layer linear <paramref name="role"/> a bias (<see cref="DecoderVariant"/>).</summary>
+    public bool HasBias(LinearRole role) => role switch
+    {
+        LinearRole.Q or LinearRole.K or LinearRole.V => config.Variant.QkvBias,
+        LinearRole.O => config.Variant.OutputBias,
+        LinearRole.Gate or LinearRole.Up or LinearRole.Down => config.Variant.MlpBias,
+        _ => false,
+    };
+
+    /// <summary>
+    /// [N] bias of a decoder-layer linear when <see cref="HasBias"/>, else null. A bias stored where config.json says there is none
+    /// fails (dropping it would silently compute another model; a converted checkpoint usually lacks the config key).
+    /// </summary>
+    public Weight? Bias(int layer, LinearRole role)
+    {
+        string name = Module(layer, role) + ".bias";
+        if (HasBias(role)) return Get(name, LinearShape(role).Out);
+        if (reader.Contains(name)) throw StrayBias(name);
+        return null;
+    }
+
+    /// <summary>[D] per-head gain of q (Qwen3's self_attn.q_norm).</summary>
+    public Weight QNorm(int layer) => Get(QNormName(layer), config.HeadDim);
+
+    /// <summary>[D] per-head gain of k (Qwen3's self_attn.k_norm).</summary>
+    public Weight KNorm(int layer) => Get(KNormName(layer), config.HeadDim);
 
     /// <summary>[H, Hq·D] attention output projection.</summary>
     public Weight OProj(int layer) => Linear(layer, LinearRole.O);
@@ -101,10 +129,18 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
         {
             Check(InputNormName(layer), H);
             Check(PostAttentionNormName(layer), H);
+            if (config.Variant.QkNorm)
+            {
+                Check(QNormName(layer), config.HeadDim);
+                Check(KNormName(layer), config.HeadDim);
+            }
             foreach (var role in LayerRoles)
             {
                 var (n, k) = LinearShape(role);
                 Check(Module(layer, role) + ".weight", n, k);
+                string bias = Module(layer, role) + ".bias";
+                if (HasBias(role)) Check(bias, n);
+                else if (reader.Contains(bias)) throw StrayBias(bias);
             }
         }
     }
@@ -134,6 +170,14 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
     private static string InputNormName(int layer) => $"model.layers.{layer}.input_layernorm.weight";
 
     private static string PostAttentionNormName(int layer) => $"model.layers.{layer}.post_attention_layernorm.weight";
+
+    private static string QNormName(int layer) => $"model.layers.{layer}.self_attn.q_norm.weight";
+
+    private static string KNormName(int layer) => $"model.layers.{layer}.self_attn.k_norm.weight";
+
+    private CheckpointException StrayBias(string name) =>
+        new($"tensor '{name}' is in the checkpoint, but config.json ({config.Architecture}) gives that linear no bias " +
+            "(Llama: set attention_bias / mlp_bias; Qwen2 has q/k/v biases only)");
 
     private Weight Linear(int layer, LinearRole role)
     {

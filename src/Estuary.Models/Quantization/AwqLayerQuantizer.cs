@@ -1,6 +1,8 @@
 // AWQ on one decoder layer: search scales for qkv (folded into the input norm), gate/up (post-attention norm), down (up's rows)
-// and o (v's rows, only when o's input width equals v's output width), search clips, then quantize and pack each module.
+// and o (v's rows and v's bias, only when o's input width equals v's output width), search clips, then quantize and pack each module.
 // Invariant: works on float copies of one layer's weights; the float model the scales were folded into computes the same function.
+// Biases on q/k/v/o/gate/up need nothing: an input scale (x/s)·(W·diag(s))ᵀ leaves the output, and so the bias, unchanged; per-head
+// q/k norm (Qwen3) sits after q and k, whose outputs the qkv scales do not change, so the groups stay valid.
 using Estuary.Models.Config;
 using Estuary.Models.Loading;
 using Estuary.Tensors;
@@ -45,14 +47,22 @@ internal sealed class AwqLayerQuantizer(ModelConfig config, WeightMap map, AwqSe
         var s3 = search.SearchScales(stats.Down, [(down.W, down.N)]);
         ScaleColumns(down, s3);
         ScaleRows(up, 0, s3);
+        var folded = new Dictionary<string, float[]>(StringComparer.Ordinal) { [inNorm.Name] = inGamma, [postNorm.Name] = postGamma };
         float[]? s4 = null;
         if (qDim == kvDim)
         {
             // o after v: the attention output is a convex mix of v rows per head, so scaling v's outputs by 1/s scales o's input.
+            // v's outputs include its bias, which is scaled with its rows.
             s4 = search.SearchScales(stats.O, [(o.W, o.N)]);
             ScaleColumns(o, s4);
             var v = config.FusedQkv ? qkv[0] : qkv[2];
             ScaleRows(v, config.FusedQkv ? qDim + kvDim : 0, s4);
+            if (!config.FusedQkv && map.Bias(layer, LinearRole.V) is { } vBias)
+            {
+                var scaled = Floats(vBias);
+                for (int j = 0; j < scaled.Length; j++) scaled[j] /= s4[j];
+                folded[vBias.Name] = scaled;
+            }
         }
 
         var modules = new Dictionary<string, AwqModule>(StringComparer.Ordinal);
@@ -68,8 +78,7 @@ internal sealed class AwqLayerQuantizer(ModelConfig config, WeightMap map, AwqSe
         modules[gate.Name] = Pack(gate, xGateUp, 0);
         modules[up.Name] = Pack(up, xGateUp, 0);
         modules[down.Name] = Pack(down, Scaled(stats.Down.MeanSquare(), s3), 0);
-        var norms = new Dictionary<string, float[]>(StringComparer.Ordinal) { [inNorm.Name] = inGamma, [postNorm.Name] = postGamma };
-        return new AwqLayerResult(layer, modules, norms);
+        return new AwqLayerResult(layer, modules, folded);
     }
 
     /// <summary>Clip search on rows [clipFrom, N), then INT4 quantization and AutoAWQ packing.</summary>

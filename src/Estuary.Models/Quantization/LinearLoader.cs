@@ -1,5 +1,6 @@
 // Builds a decoder block's linear layers from a checkpoint: dense weights as stored, or quantized modules when config.json carries a
-// quantization_config (AWQ GEMM, our INT8). Invariant: the model code gets ILinears either way and never branches on quantization.
+// quantization_config (AWQ GEMM, our INT8), each with its float bias where config.json gives one. Invariant: the model code gets
+// ILinears either way and never branches on quantization.
 using Estuary.Models.Config;
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;
@@ -24,7 +25,8 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
             var (q, k, v) = weights.Qkv(layer);
             var fused = config.FusedQkv ? [weights.Module(layer, LinearRole.Qkv)]
                 : new[] { weights.Module(layer, LinearRole.Q), weights.Module(layer, LinearRole.K), weights.Module(layer, LinearRole.V) };
-            return Dense([q, k, v], fused) is [var lq, var lk, var lv] ? (lq, lk, lv) : throw new InvalidOperationException();
+            var biases = new[] { Bias(layer, LinearRole.Q), Bias(layer, LinearRole.K), Bias(layer, LinearRole.V) };
+            return Dense([q, k, v], fused, biases) is [var lq, var lk, var lv] ? (lq, lk, lv) : throw new InvalidOperationException();
         }
         if (config.FusedQkv)
         {
@@ -33,21 +35,31 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
             return (Quantized(m, n, H, 0, QDim, m + "[q]"), Quantized(m, n, H, QDim, KvDim, m + "[k]"),
                 Quantized(m, n, H, QDim + KvDim, KvDim, m + "[v]"));
         }
-        return (Quantized(weights.Module(layer, LinearRole.Q), QDim, H), Quantized(weights.Module(layer, LinearRole.K), KvDim, H),
-            Quantized(weights.Module(layer, LinearRole.V), KvDim, H));
+        return (Quantized(weights.Module(layer, LinearRole.Q), QDim, H, bias: Bias(layer, LinearRole.Q)),
+            Quantized(weights.Module(layer, LinearRole.K), KvDim, H, bias: Bias(layer, LinearRole.K)),
+            Quantized(weights.Module(layer, LinearRole.V), KvDim, H, bias: Bias(layer, LinearRole.V)));
     }
 
     /// <summary>[H, Hq·D].</summary>
-    public ILinear OProj(int layer) => _quant is null ? Dense(weights.OProj(layer), weights.Module(layer, LinearRole.O)) : Quantized(weights.Module(layer, LinearRole.O), H, QDim);
+    public ILinear OProj(int layer) => Layer(layer, LinearRole.O, weights.OProj, H, QDim);
 
     /// <summary>[I, H].</summary>
-    public ILinear Gate(int layer) => _quant is null ? Dense(weights.GateProj(layer), weights.Module(layer, LinearRole.Gate)) : Quantized(weights.Module(layer, LinearRole.Gate), I, H);
+    public ILinear Gate(int layer) => Layer(layer, LinearRole.Gate, weights.GateProj, I, H);
 
     /// <summary>[I, H].</summary>
-    public ILinear Up(int layer) => _quant is null ? Dense(weights.UpProj(layer), weights.Module(layer, LinearRole.Up)) : Quantized(weights.Module(layer, LinearRole.Up), I, H);
+    public ILinear Up(int layer) => Layer(layer, LinearRole.Up, weights.UpProj, I, H);
 
     /// <summary>[H, I].</summary>
-    public ILinear Down(int layer) => _quant is null ? Dense(weights.DownProj(layer), weights.Module(layer, LinearRole.Down)) : Quantized(weights.Module(layer, LinearRole.Down), H, I);
+    public ILinear Down(int layer) => Layer(layer, LinearRole.Down, weights.DownProj, H, I);
+
+    // One unfused [n, k] linear of a layer with its bias: dense as stored, or quantized.
+    private ILinear Layer(int layer, LinearRole role, Func<int, Weight> dense, int n, int k) => _quant is null
+        ? Dense([dense(layer)], [weights.Module(layer, role)], [Bias(layer, role)])[0]
+        : Quantized(weights.Module(layer, role), n, k, bias: Bias(layer, role));
+
+    // The float bias of a linear (kept as stored: quantization never touches it), or null.
+    private Weight? Bias(int layer, LinearRole role) => config.FusedQkv && role is LinearRole.Q or LinearRole.K or LinearRole.V
+        ? null : weights.Bias(layer, role);
 
     /// <summary>
     /// The [V, H] output projection. Stored as INT8 (our INT8 checkpoints quantize it unless written with the head kept), it loads
@@ -81,26 +93,25 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
         return new LmHead(backend, prepared, normHead, ownsStorage: !ReferenceEquals(prepared, w));
     }
 
-    private Linear Dense(Weight w, string module) => Dense([w], [module])[0];
-
     // Dense layers over the backend's preferred layout. Only weights copied into process memory are rearranged (a new copy is
     // made, then the stored-layout copy of the checkpoint tensors is freed, so the model is held once); weights read through the
     // file mapping are about to be quantized at load or belong to a transform that reads them as stored.
-    private Linear[] Dense(Weight[] ws, string[] modules)
+    // biases[i] (null: none) goes with ws[i] unchanged: it is read per element by the bias kernel, not rearranged.
+    private Linear[] Dense(Weight[] ws, string[] modules, Weight?[] biases)
     {
-        if (weights.Reader is not ResidentCheckpointReader resident) return [.. ws.Select(w => new Linear(backend, w))];
+        if (weights.Reader is not ResidentCheckpointReader resident) return [.. ws.Select((w, i) => new Linear(backend, w, biases[i]))];
         var prepared = ws.Select(backend.PrepareLinear).ToArray();
         if (prepared.Zip(ws).All(p => !ReferenceEquals(p.First, p.Second)))
             foreach (var m in modules) resident.Release(m + ".weight");
-        return [.. prepared.Select(w => new Linear(backend, w))];
+        return [.. prepared.Select((w, i) => new Linear(backend, w, biases[i]))];
     }
 
-    private QuantizedLinear Quantized(string module, int n, int k, int start = 0, int? count = null, string? name = null)
+    private QuantizedLinear Quantized(string module, int n, int k, int start = 0, int? count = null, string? name = null, Weight? bias = null)
     {
         var q = _quant!;
         var w = q.Method == QuantizationConfig.AwqMethod
             ? QuantizedCheckpoint.LoadAwq(weights, module, n, k, q.GroupSize, start, count ?? n, name ?? module)
             : QuantizedCheckpoint.LoadInt8(weights, module, n, k, start, count ?? n, name ?? module);
-        return new QuantizedLinear(backend, w);
+        return new QuantizedLinear(backend, w, bias);
     }
 }

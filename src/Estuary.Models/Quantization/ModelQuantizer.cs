@@ -36,7 +36,7 @@ public static class ModelQuantizer
     {
         ArgumentNullException.ThrowIfNull(model);
         var backend = model.Backend;
-        ILinear Q(ILinear l) => l is Linear d ? new QuantizedLinear(backend, Int8Quantizer.Quantize(d.Weight)) : l;
+        ILinear Q(ILinear l) => l is Linear d ? new QuantizedLinear(backend, Int8Quantizer.Quantize(d.Weight), d.Bias) : l; // bias stays float
         foreach (var layer in model.Layers)
         {
             var a = layer.Attention;

@@ -97,8 +97,9 @@ public static class QuantizedCheckpointWriter
                 int layer = LayerOf(name);
                 tensors.Add((layer, new TensorToWrite(name, DType.F16, info.Shape, s =>
                 {
-                    // Norms of a quantized layer carry the folded 1/s; everything else is converted as stored.
-                    float[]? folded = layer >= 0 && layer < config.NumLayers && Layer(layer).Norms.TryGetValue(name, out var g) ? g : null;
+                    // Norms of a quantized layer carry the folded 1/s (and v's bias o's, see AwqLayerQuantizer); other tensors,
+                    // biases included, are converted as stored.
+                    float[]? folded = layer >= 0 && layer < config.NumLayers && Layer(layer).Folded.TryGetValue(name, out var g) ? g : null;
                     var w = reader.Load(name);
                     var half = new Half[w.Shape.NumElements];
                     for (long i = 0; i < half.LongLength; i++) half[i] = (Half)(folded?[i] ?? w.GetFloat(i));

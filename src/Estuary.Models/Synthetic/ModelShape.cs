@@ -44,7 +44,7 @@ public sealed record ModelShape
 
     /// <summary>The position encoding the loader will pick for this shape's config.</summary>
     public PositionEncoding PositionEncoding =>
-        Family == ModelFamily.Llama || MaxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
+        Family != ModelFamily.Baichuan || MaxPositionEmbeddings.HasValue ? PositionEncoding.Rope : PositionEncoding.Alibi;
 
     /// <summary>Number of parameters (the embedding counted once when tied to lm_head).</summary>
     public long ParameterCount
@@ -53,6 +53,8 @@ public sealed record ModelShape
         {
             long h = HiddenSize, kv = (long)NumKvHeads * HeadDim, q = (long)NumHeads * HeadDim;
             long perLayer = 2 * h + h * (q + 2 * kv) + q * h + 3 * h * IntermediateSize;
+            if (Family == ModelFamily.Qwen2) perLayer += q + 2 * kv;      // q/k/v biases
+            if (Family == ModelFamily.Qwen3) perLayer += 2L * HeadDim;    // q_norm, k_norm
             return (TieWordEmbeddings ? 1L : 2L) * VocabSize * h + h + NumLayers * perLayer;
         }
     }

@@ -1,4 +1,4 @@
-// Named model shapes: real Llama 2 / Llama 3.x / Baichuan2 sizes for benchmarks and tiny ones for tests.
+// Named model shapes: real Llama 2 / Llama 3.x / Mistral / Baichuan2 sizes for benchmarks and tiny ones for tests.
 // Invariant: every preset parses with ModelConfig and gets the position encoding its name promises.
 using Estuary.Models.Config;
 
@@ -21,9 +21,20 @@ public static class ModelShapes
         Llama("llama3.1-8b", hidden: 4096, layers: 32, heads: 32, kvHeads: 8, intermediate: 14336, vocab: 128256, positions: 131072,
             theta: 500000.0, ropeScaling: RopeScaling.Llama3(factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192),
             tokenizer: SyntheticTokenizer.ByteLevel),
+        // Mistral-7B-Instruct-v0.3: rope_theta 1e6, 32768 positions and pieces, no sliding window.
+        Llama("mistral-7b", hidden: 4096, layers: 32, heads: 32, kvHeads: 8, intermediate: 14336, vocab: 32768, positions: 32768,
+            theta: 1000000.0) with { Family = ModelFamily.Mistral },
+        // Qwen2.5-7B-Instruct (q/k/v biases) and Qwen3-8B (q/k norms): rope_theta 1e6, Qwen's byte-level tokenizer layout with
+        // <|endoftext|> = 151643, <|im_start|> = 151644, <|im_end|> = 151645 and an embedding padded to 152064 / 151936 rows.
+        Llama("qwen2.5-7b", hidden: 3584, layers: 28, heads: 28, kvHeads: 4, intermediate: 18944, vocab: 152064, positions: 32768,
+            theta: 1000000.0, tokenizer: SyntheticTokenizer.Qwen) with { Family = ModelFamily.Qwen2, RmsNormEps = 1e-6 },
+        Llama("qwen3-8b", hidden: 4096, layers: 36, heads: 32, kvHeads: 8, intermediate: 12288, vocab: 151936, positions: 40960,
+            theta: 1000000.0, tokenizer: SyntheticTokenizer.Qwen) with { Family = ModelFamily.Qwen3, RmsNormEps = 1e-6 },
         Baichuan("baichuan2-7b", hidden: 4096, layers: 32, heads: 32, intermediate: 11008, vocab: 125696, maxLength: 4096, rope: true),
         Baichuan("baichuan2-13b", hidden: 5120, layers: 40, heads: 40, intermediate: 13696, vocab: 125696, maxLength: 4096, rope: false),
         Llama("tiny-llama", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512),
+        Llama("tiny-mistral", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512,
+            theta: 1000000.0) with { Family = ModelFamily.Mistral },
         Baichuan("tiny-baichuan-rope", hidden: 128, layers: 2, heads: 4, intermediate: 256, vocab: 512, maxLength: 512, rope: true),
         // Six heads: ALiBi slopes for a head count that is not a power of two, as in Baichuan2-13B's 40.
         Baichuan("tiny-baichuan-alibi", hidden: 96, layers: 2, heads: 6, intermediate: 256, vocab: 512, maxLength: 512, rope: false),
@@ -33,8 +44,8 @@ public static class ModelShapes
     public static IReadOnlyList<ModelShape> All => s_all;
 
     /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama-110m</c>, <c>llama2-7b</c>, <c>llama3.2-1b</c> and <c>llama3.1-8b</c> (llama3 RoPE
-    /// scaling, byte-level tokenizer), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
-    /// <c>tiny-llama</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
+    /// scaling, byte-level tokenizer), <c>mistral-7b</c> (v0.3), <c>qwen2.5-7b</c> and <c>qwen3-8b</c> (Qwen's tokenizer layout), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
+    /// <c>tiny-llama</c>, <c>tiny-mistral</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_all.Select(s => s.Name)];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>

@@ -112,6 +112,72 @@ public static class RandomModelWriter
 
     private static JsonObject ConfigObject(ModelShape shape, DType dtype)
     {
+        if (shape.Family is ModelFamily.Qwen2 or ModelFamily.Qwen3)
+        {
+            // Qwen2.5-7B-Instruct's / Qwen3-8B's config.json keys (no sliding window in use).
+            bool qwen3 = shape.Family == ModelFamily.Qwen3;
+            var qwen = new JsonObject
+            {
+                ["architectures"] = new JsonArray(qwen3 ? "Qwen3ForCausalLM" : "Qwen2ForCausalLM"),
+                ["attention_dropout"] = 0.0,
+                ["bos_token_id"] = BosTokenId(shape),
+                ["eos_token_id"] = EosTokenId(shape)[0]!.DeepClone(),
+                ["hidden_act"] = "silu",
+                ["hidden_size"] = shape.HiddenSize,
+                ["initializer_range"] = WeightStd,
+                ["intermediate_size"] = shape.IntermediateSize,
+                ["max_position_embeddings"] = shape.MaxPositionEmbeddings ?? 32768,
+                ["max_window_layers"] = shape.NumLayers,
+                ["model_type"] = qwen3 ? "qwen3" : "qwen2",
+                ["num_attention_heads"] = shape.NumHeads,
+                ["num_hidden_layers"] = shape.NumLayers,
+                ["num_key_value_heads"] = shape.NumKvHeads,
+                ["rms_norm_eps"] = shape.RmsNormEps,
+                ["rope_scaling"] = null,
+                ["rope_theta"] = shape.RopeTheta,
+                ["sliding_window"] = qwen3 ? null : shape.MaxPositionEmbeddings,
+                ["tie_word_embeddings"] = shape.TieWordEmbeddings,
+                ["torch_dtype"] = dtype.TorchName(),
+                ["transformers_version"] = qwen3 ? "4.51.0" : "4.43.1",
+                ["use_cache"] = true,
+                ["use_sliding_window"] = false,
+                ["vocab_size"] = shape.VocabSize,
+            };
+            if (qwen3)
+            {
+                qwen["attention_bias"] = false;
+                qwen["head_dim"] = shape.HeadDim;
+            }
+            return qwen;
+        }
+        if (shape.Family == ModelFamily.Mistral)
+        {
+            // Mistral-7B-Instruct-v0.3's config.json: no sliding window, no bias keys.
+            return new JsonObject
+            {
+                ["architectures"] = new JsonArray("MistralForCausalLM"),
+                ["model_type"] = "mistral",
+                ["attention_dropout"] = 0.0,
+                ["bos_token_id"] = BosTokenId(shape),
+                ["eos_token_id"] = EosTokenId(shape),
+                ["hidden_act"] = "silu",
+                ["hidden_size"] = shape.HiddenSize,
+                ["initializer_range"] = WeightStd,
+                ["intermediate_size"] = shape.IntermediateSize,
+                ["max_position_embeddings"] = shape.MaxPositionEmbeddings ?? 4096,
+                ["num_attention_heads"] = shape.NumHeads,
+                ["num_hidden_layers"] = shape.NumLayers,
+                ["num_key_value_heads"] = shape.NumKvHeads,
+                ["rms_norm_eps"] = shape.RmsNormEps,
+                ["rope_theta"] = shape.RopeTheta,
+                ["sliding_window"] = null,
+                ["tie_word_embeddings"] = shape.TieWordEmbeddings,
+                ["torch_dtype"] = dtype.TorchName(),
+                ["transformers_version"] = "4.42.0.dev0",
+                ["use_cache"] = true,
+                ["vocab_size"] = shape.VocabSize,
+            };
+        }
         if (shape.Family == ModelFamily.Llama)
         {
             return new JsonObject
@@ -177,7 +243,7 @@ public static class RandomModelWriter
         return config;
     }
 
-    private static JsonObject BuildGenerationConfig(ModelShape shape) => shape.Family == ModelFamily.Llama
+    private static JsonObject BuildGenerationConfig(ModelShape shape) => shape.Family != ModelFamily.Baichuan
         ? new JsonObject
         {
             ["bos_token_id"] = BosTokenId(shape),
@@ -203,19 +269,31 @@ public static class RandomModelWriter
             ["transformers_version"] = "4.29.2",
         };
 
-    // <s> = 1 for SentencePiece; <|begin_of_text|> for byte-level.
-    private static int BosTokenId(ModelShape shape) =>
-        shape.Tokenizer == SyntheticTokenizer.ByteLevel ? shape.VocabSize - ByteLevelSpecialTokens : 1;
+    // <s> = 1 for SentencePiece; <|begin_of_text|> for byte-level; <|endoftext|> for Qwen.
+    private static int BosTokenId(ModelShape shape) => shape.Tokenizer switch
+    {
+        SyntheticTokenizer.ByteLevel => shape.VocabSize - ByteLevelSpecialTokens,
+        SyntheticTokenizer.Qwen => QwenEndOfText,
+        _ => 1,
+    };
 
-    // </s> = 2 for SentencePiece; for byte-level the list of Llama 3.1 Instruct's configs.
-    private static JsonNode EosTokenId(ModelShape shape) => shape.Tokenizer == SyntheticTokenizer.ByteLevel
-        ? new JsonArray([.. s_byteLevelEosOffsets.Select(o => (JsonNode)(shape.VocabSize - ByteLevelSpecialTokens + o))])
-        : JsonValue.Create(2);
+    // </s> = 2 for SentencePiece; for byte-level the list of Llama 3.1 Instruct's configs; for Qwen <|im_end|>, then <|endoftext|>
+    // (config.json names the first, generation_config.json both, as Qwen's Instruct folders do).
+    private static JsonNode EosTokenId(ModelShape shape) => shape.Tokenizer switch
+    {
+        SyntheticTokenizer.ByteLevel => new JsonArray([.. s_byteLevelEosOffsets.Select(o => (JsonNode)(shape.VocabSize - ByteLevelSpecialTokens + o))]),
+        SyntheticTokenizer.Qwen => new JsonArray(QwenEndOfText + 2, QwenEndOfText),
+        _ => JsonValue.Create(2),
+    };
+
+    // Qwen's special tokens start here (Estuary.Tokenization.Writing.SyntheticQwenTokenizer); 26 of them in Qwen3's layout.
+    private const int QwenEndOfText = 151643;
+    private const int QwenSpecialTokens = 26;
 
     private static JsonObject BuildTokenizerConfig(ModelShape shape)
     {
         int maxLength = shape.ModelMaxLength ?? shape.MaxPositionEmbeddings ?? 4096;
-        if (shape.Family == ModelFamily.Llama)
+        if (shape.Family != ModelFamily.Baichuan) // Llama and Mistral: LlamaTokenizer over tokenizer.model
         {
             return new JsonObject
             {
@@ -250,7 +328,7 @@ public static class RandomModelWriter
         };
     }
 
-    private static JsonObject BuildSpecialTokensMap(ModelShape shape) => shape.Family == ModelFamily.Llama
+    private static JsonObject BuildSpecialTokensMap(ModelShape shape) => shape.Family != ModelFamily.Baichuan
         ? new JsonObject { ["bos_token"] = "<s>", ["eos_token"] = "</s>", ["unk_token"] = "<unk>" }
         : new JsonObject
         {
@@ -279,6 +357,11 @@ public static class RandomModelWriter
             throw new ArgumentException($"shape '{shape.Name}': Baichuan2 has neither tied embeddings nor RoPE scaling", nameof(shape));
         if (shape.Tokenizer == SyntheticTokenizer.ByteLevel && shape.Family != ModelFamily.Llama)
             throw new ArgumentException($"shape '{shape.Name}': only a Llama shape gets a byte-level tokenizer", nameof(shape));
+        if ((shape.Tokenizer == SyntheticTokenizer.Qwen) != (shape.Family is ModelFamily.Qwen2 or ModelFamily.Qwen3))
+            throw new ArgumentException($"shape '{shape.Name}': Qwen shapes, and only they, get Qwen's tokenizer layout", nameof(shape));
+        if (shape.Tokenizer == SyntheticTokenizer.Qwen && shape.VocabSize < QwenEndOfText + QwenSpecialTokens)
+            throw new ArgumentException($"shape '{shape.Name}': Qwen's tokenizer layout needs a vocabulary of at least " +
+                $"{QwenEndOfText + QwenSpecialTokens} (special tokens from {QwenEndOfText}), not {shape.VocabSize}", nameof(shape));
         if (shape.Tokenizer == SyntheticTokenizer.ByteLevel && shape.VocabSize < ByteLevelMinimumVocab)
             throw new ArgumentException($"shape '{shape.Name}': a byte-level tokenizer needs at least {ByteLevelMinimumVocab} tokens " +
                 $"(256 bytes and {ByteLevelSpecialTokens} special tokens), not {shape.VocabSize}", nameof(shape));
@@ -330,6 +413,17 @@ public static class RandomModelWriter
                 Linear(p + "self_attn.q_proj.weight", q, h);
                 Linear(p + "self_attn.k_proj.weight", kv, h);
                 Linear(p + "self_attn.v_proj.weight", kv, h);
+            }
+            if (s.Family == ModelFamily.Qwen2)
+            {
+                Linear(p + "self_attn.q_proj.bias", q);
+                Linear(p + "self_attn.k_proj.bias", kv);
+                Linear(p + "self_attn.v_proj.bias", kv);
+            }
+            if (s.Family == ModelFamily.Qwen3)
+            {
+                list.Add(Random(p + "self_attn.q_norm.weight", dtype, new Shape(s.HeadDim), seed, 1f, WeightStd, written));
+                list.Add(Random(p + "self_attn.k_norm.weight", dtype, new Shape(s.HeadDim), seed, 1f, WeightStd, written));
             }
             Linear(p + "self_attn.o_proj.weight", h, q);
             Linear(p + "mlp.gate_proj.weight", inter, h);

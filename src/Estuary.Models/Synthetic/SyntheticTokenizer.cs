@@ -11,4 +11,9 @@ public enum SyntheticTokenizer
     /// <c>&lt;|begin_of_text|&gt;</c> the first, <c>&lt;|eot_id|&gt;</c> the tenth.
     /// </summary>
     ByteLevel,
+    /// <summary>
+    /// A byte-level BPE <c>tokenizer.json</c> in the Qwen2.5 / Qwen3 layout: 151643 BPE tokens, then <c>&lt;|endoftext|&gt;</c>
+    /// (151643), <c>&lt;|im_start|&gt;</c>, <c>&lt;|im_end|&gt;</c> (151645) and the other special tokens; no BOS is added.
+    /// </summary>
+    Qwen,
 }

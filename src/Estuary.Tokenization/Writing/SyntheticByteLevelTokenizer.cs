@@ -133,6 +133,18 @@ public static class SyntheticByteLevelTokenizer
     {
         CheckSize(vocabSize);
         int bpeSize = vocabSize - SpecialTokenCount;
+        var special = new string[SpecialTokenCount];
+        for (int offset = 0; offset < SpecialTokenCount; offset++) special[offset] = SpecialToken(offset);
+        return Serialize(bpeSize, special, SplitPattern, bos: SpecialToken(BeginOfTextOffset), ignoreMerges: true);
+    }
+
+    /// <summary>
+    /// A byte-level BPE tokenizer.json: <paramref name="bpeSize"/> tokens (the 256 byte characters, then 'Ġ'-words by ranked merges),
+    /// then <paramref name="special"/> as added tokens; the Split <paramref name="splitPattern"/> (Isolated) before ByteLevel, no
+    /// normalizer, and <paramref name="bos"/> (one of the special tokens) put before each sequence unless null.
+    /// </summary>
+    internal static byte[] Serialize(int bpeSize, IReadOnlyList<string> special, string splitPattern, string? bos, bool ignoreMerges)
+    {
         var tokens = new List<string>(bpeSize);
         tokens.AddRange(ByteLevelAlphabet.CharOfByte.Order().Select(c => c.ToString()));
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -150,11 +162,11 @@ public static class SyntheticByteLevelTokenizer
             json.WriteNull("truncation");
             json.WriteNull("padding");
             json.WriteStartArray("added_tokens");
-            for (int offset = 0; offset < SpecialTokenCount; offset++)
+            for (int offset = 0; offset < special.Count; offset++)
             {
                 json.WriteStartObject();
                 json.WriteNumber("id", bpeSize + offset);
-                json.WriteString("content", SpecialToken(offset));
+                json.WriteString("content", special[offset]);
                 json.WriteBoolean("single_word", false);
                 json.WriteBoolean("lstrip", false);
                 json.WriteBoolean("rstrip", false);
@@ -164,8 +176,15 @@ public static class SyntheticByteLevelTokenizer
             }
             json.WriteEndArray();
             json.WriteNull("normalizer");
-            WritePreTokenizer(json);
-            WritePostProcessor(json, SpecialToken(BeginOfTextOffset), bpeSize + BeginOfTextOffset);
+            WritePreTokenizer(json, splitPattern);
+            if (bos is not null) WritePostProcessor(json, bos, bpeSize + special.ToList().IndexOf(bos));
+            // Without a BOS (Qwen) the post-processor only fixes the byte-level offsets.
+            else
+            {
+                json.WriteStartObject("post_processor");
+                WriteByteLevel(json, addPrefixSpace: false, trimOffsets: false, useRegex: false);
+                json.WriteEndObject();
+            }
             json.WriteStartObject("decoder");
             WriteByteLevel(json, addPrefixSpace: true, trimOffsets: true, useRegex: true);
             json.WriteEndObject();
@@ -178,7 +197,7 @@ public static class SyntheticByteLevelTokenizer
             json.WriteNull("end_of_word_suffix");
             json.WriteBoolean("fuse_unk", false);
             json.WriteBoolean("byte_fallback", false);
-            json.WriteBoolean("ignore_merges", true);
+            json.WriteBoolean("ignore_merges", ignoreMerges);
             json.WriteStartObject("vocab");
             for (int id = 0; id < tokens.Count; id++) json.WriteNumber(tokens[id], id);
             json.WriteEndObject();
@@ -205,7 +224,7 @@ public static class SyntheticByteLevelTokenizer
                 $"a byte-level vocabulary needs at least {MinimumSize} tokens (the 256 bytes and the {SpecialTokenCount} special tokens)");
     }
 
-    private static void WritePreTokenizer(Utf8JsonWriter json)
+    private static void WritePreTokenizer(Utf8JsonWriter json, string splitPattern)
     {
         json.WriteStartObject("pre_tokenizer");
         json.WriteString("type", "Sequence");
@@ -213,7 +232,7 @@ public static class SyntheticByteLevelTokenizer
         json.WriteStartObject();
         json.WriteString("type", "Split");
         json.WriteStartObject("pattern");
-        json.WriteString("Regex", SplitPattern);
+        json.WriteString("Regex", splitPattern);
         json.WriteEndObject();
         json.WriteString("behavior", "Isolated");
         json.WriteBoolean("invert", false);
@@ -312,7 +331,7 @@ public static class SyntheticByteLevelTokenizer
         };
     }
 
-    private static JsonObject TokenObject(string content) => new()
+    internal static JsonObject TokenObject(string content) => new()
     {
         ["content"] = content,
         ["lstrip"] = false,
@@ -321,5 +340,5 @@ public static class SyntheticByteLevelTokenizer
         ["single_word"] = false,
     };
 
-    private static byte[] ConfigBytes(JsonObject json) => Encoding.UTF8.GetBytes(json.ToJsonString(s_configOptions) + "\n");
+    internal static byte[] ConfigBytes(JsonObject json) => Encoding.UTF8.GetBytes(json.ToJsonString(s_configOptions) + "\n");
 }

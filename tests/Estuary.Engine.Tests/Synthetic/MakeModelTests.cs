@@ -14,6 +14,7 @@ public sealed class MakeModelTests : IDisposable
 
     [Theory]
     [InlineData("tiny-llama", "bf16", PositionEncoding.Rope, true)]
+    [InlineData("tiny-mistral", "bf16", PositionEncoding.Rope, true)]
     [InlineData("tiny-baichuan-rope", "float16", PositionEncoding.Rope, false)]
     [InlineData("tiny-baichuan-alibi", "f32", PositionEncoding.Alibi, false)]
     public void TinyModelsLoadTokenizeAndGenerate(string name, string dtype, PositionEncoding encoding, bool addsBos)
@@ -82,6 +83,43 @@ public sealed class MakeModelTests : IDisposable
         MakeModel.Run(shape, "bfloat16", Path.Combine(_root, "l3-again"), seed: 42, overwrite: false);
         foreach (var f in Directory.GetFiles(dir).Select(Path.GetFileName))
             Assert.Equal(File.ReadAllBytes(Path.Combine(dir, f!)), File.ReadAllBytes(Path.Combine(_root, "l3-again", f!)));
+    }
+
+    [Theory]
+    [InlineData("qwen2.5-7b")]
+    [InlineData("qwen3-8b")]
+    public void AQwenShapeGetsQwensTokenizerLayoutLoadsChatsAndStopsAtImEnd(string preset)
+    {
+        // The preset's architecture and tokenizer at a small width: Qwen's tokenizer layout fixes the special ids at 151643…, so the
+        // vocabulary stays the preset's (the embedding padded past the last special token, as Qwen's is).
+        var shape = ModelShapes.Get(preset) with { HiddenSize = 64, NumLayers = 2, NumHeads = 4, NumKvHeads = 2, IntermediateSize = 128 };
+        var dir = Path.Combine(_root, preset);
+        MakeModel.Run(shape, "bf16", dir, seed: 42, overwrite: false);
+        var config = ModelConfig.Load(dir);
+        Assert.Equal(preset == "qwen3-8b" ? "Qwen3ForCausalLM" : "Qwen2ForCausalLM", config.Architecture);
+        Assert.Equal(preset == "qwen3-8b", config.Variant.QkNorm);
+        Assert.Equal(preset != "qwen3-8b", config.Variant.QkvBias);
+        Assert.Equal(151643, config.BosTokenId);
+
+        var tok = TextTokenizer.Load(dir);
+        Assert.True(tok.IsByteLevel);
+        Assert.Equal(151645, tok.EosId);
+        Assert.Equal(preset == "qwen3-8b" ? 151669 : 151665, tok.VocabSize);
+        const string text = "Once upon a time, the little dog said \"hi\" to the cat 2026 times. 你好 🦙\n";
+        var ids = tok.Encode(text);
+        Assert.Equal(text, tok.Decode(ids));
+        Assert.DoesNotContain(151643, ids); // no BOS is added
+
+        using var llm = Llm.Load(dir, new EngineConfig { NumThreads = 2, MaxModelLen = 256 });
+        Assert.Contains(151645, llm.Engine.EosTokenIds);
+        var format = ChatFormats.ForModel(dir, tok);
+        var prompt = format.BuildPrompt([new ChatMessage("user", "Hello")], maxNewTokens: 8);
+        Assert.Equal([151644, .. tok.Encode("user\nHello", false), 151645, .. tok.Encode("\n", false), 151644, .. tok.Encode("assistant\n", false)], prompt);
+        var stopped = llm.Generate([prompt], SamplingParams.Greedy(8) with { LogitBias = new Dictionary<int, float> { [151645] = 100 } });
+        Assert.Equal(FinishReason.Stop, stopped[0].FinishReason);
+        Assert.Equal([151645], stopped[0].OutputIds);
+        var free = llm.Generate([prompt], SamplingParams.Greedy(4) with { IgnoreEos = true });
+        Assert.Equal(4, free[0].OutputIds.Length);
     }
 
     [Fact]

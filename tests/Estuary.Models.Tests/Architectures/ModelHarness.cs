@@ -1,6 +1,7 @@
 // Runs a loaded model over one sequence (teacher forcing) through the real paged-KV forward path, returning logits at every position.
 using Estuary.Backend.Cpu;
 using Estuary.Models;
+using Estuary.Models.Quantization;
 using Estuary.Tensors;
 
 namespace Estuary.Models.Tests.Architectures;
@@ -9,10 +10,10 @@ internal sealed class ModelHarness : IDisposable
 {
     private const int BlockSize = 4;
 
-    public ModelHarness(string modelDir, int? maxPositions = null)
+    public ModelHarness(string modelDir, int? maxPositions = null, QuantizationMode quantization = QuantizationMode.None)
     {
         Backend = new CpuBackend();
-        Model = ModelLoader.Load(modelDir, Backend, maxPositions: maxPositions);
+        Model = ModelLoader.Load(modelDir, Backend, quantization: quantization, maxPositions: maxPositions);
     }
 
     public CpuBackend Backend { get; }

@@ -12,6 +12,9 @@ public class ModelShapesTests
     [InlineData("llama2-7b", 6_738_415_616L)]
     [InlineData("llama3.2-1b", 1_235_814_400L)] // tied: the embedding is counted once
     [InlineData("llama3.1-8b", 8_030_261_248L)]
+    [InlineData("mistral-7b", 7_248_023_552L)] // v0.3 (32768-piece vocabulary)
+    [InlineData("qwen2.5-7b", 7_615_616_512L)] // q/k/v biases included
+    [InlineData("qwen3-8b", 8_190_735_360L)]   // q/k norms included
     [InlineData("baichuan2-7b", 7_505_973_248L)]
     [InlineData("baichuan2-13b", 13_896_668_160L)]
     public void RealPresetsHaveTheParameterCountsOfThePublishedModels(string name, long parameters) =>
@@ -22,6 +25,10 @@ public class ModelShapesTests
     [InlineData("llama2-7b", PositionEncoding.Rope, 32)]
     [InlineData("llama3.2-1b", PositionEncoding.Rope, 8)]
     [InlineData("llama3.1-8b", PositionEncoding.Rope, 8)]
+    [InlineData("mistral-7b", PositionEncoding.Rope, 8)]
+    [InlineData("qwen2.5-7b", PositionEncoding.Rope, 4)]
+    [InlineData("qwen3-8b", PositionEncoding.Rope, 8)]
+    [InlineData("tiny-mistral", PositionEncoding.Rope, 2)]
     [InlineData("baichuan2-7b", PositionEncoding.Rope, 32)]
     [InlineData("baichuan2-13b", PositionEncoding.Alibi, 40)]
     [InlineData("tiny-llama", PositionEncoding.Rope, 2)]
@@ -71,7 +78,7 @@ public class ModelShapesTests
         var e = Assert.Throws<ArgumentException>(() => ModelShapes.Get("gpt-5"));
         Assert.Contains("gpt-5", e.Message);
         Assert.All(ModelShapes.Names, n => Assert.Contains(n, e.Message));
-        Assert.Equal(10, ModelShapes.Names.Count);
+        Assert.Equal(14, ModelShapes.Names.Count);
         Assert.Contains("llama-110m", ModelShapes.Names);
         Assert.Equal(125696, ModelShapes.Get("baichuan2-13b").VocabSize);
         Assert.Null(ModelShapes.Get("baichuan2-13b").MaxPositionEmbeddings);

@@ -21,6 +21,7 @@ public sealed class RandomModelWriterTests : IDisposable
     public static TheoryData<string, PositionEncoding> TinyShapes => new()
     {
         { "tiny-llama", PositionEncoding.Rope },
+        { "tiny-mistral", PositionEncoding.Rope },
         { "tiny-baichuan-rope", PositionEncoding.Rope },
         { "tiny-baichuan-alibi", PositionEncoding.Alibi },
     };
@@ -49,6 +50,9 @@ public sealed class RandomModelWriterTests : IDisposable
             Assert.Equal(shape.IntermediateSize, c.IntermediateSize);
             Assert.Equal(shape.VocabSize, c.VocabSize);
             Assert.Equal(shape.Family == ModelFamily.Baichuan, c.FusedQkv);
+            Assert.Equal(shape.Family switch { ModelFamily.Mistral => "MistralForCausalLM", ModelFamily.Baichuan => "BaichuanForCausalLM", _ => "LlamaForCausalLM" },
+                c.Architecture);
+            Assert.Equal(0, c.Variant.SlidingWindow);
             Assert.False(c.TieWordEmbeddings);
             Assert.Equal("bfloat16", c.TorchDtype);
             Assert.Equal(1, c.BosTokenId);

@@ -1,4 +1,5 @@
-// Scalar twin of PagedAttentionKernel: per (row, head) causal softmax attention over keys 0..pos read through the block table.
+// Scalar twin of PagedAttentionKernel: per (row, head) causal softmax attention over keys 0..pos (or the sliding window's last W)
+// read through the block table.
 using Estuary.Tensors;
 
 namespace Estuary.Backend.Cpu.Kernels.Reference;
@@ -15,12 +16,13 @@ internal static class PagedAttentionReference
             for (int row = b.QueryStarts[s]; row < b.QueryStarts[s + 1]; row++)
             {
                 int pos = b.Positions[row];
+                int first = p.SlidingWindow > 0 ? Math.Max(0, pos - p.SlidingWindow + 1) : 0; // keys before it are outside the window
                 for (int h = 0; h < hq; h++)
                 {
                     int kvh = h / (hq / hkv);
                     var scores = new double[pos + 1];
                     double max = double.NegativeInfinity;
-                    for (int j = 0; j <= pos; j++)
+                    for (int j = first; j <= pos; j++)
                     {
                         int slot = b.BlockTables[s * b.MaxBlocksPerSeq + j / bs] * bs + j % bs;
                         double dot = 0;
@@ -29,11 +31,11 @@ internal static class PagedAttentionReference
                         max = Math.Max(max, scores[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j <= pos; j++) sum += scores[j] = Math.Exp(scores[j] - max);
+                    for (int j = first; j <= pos; j++) sum += scores[j] = Math.Exp(scores[j] - max);
                     for (int i = 0; i < d; i++)
                     {
                         double acc = 0;
-                        for (int j = 0; j <= pos; j++)
+                        for (int j = first; j <= pos; j++)
                         {
                             int slot = b.BlockTables[s * b.MaxBlocksPerSeq + j / bs] * bs + j % bs;
                             acc += scores[j] * vCache[((kvh * numBlocks + slot / bs) * bs + slot % bs) * d + i];
