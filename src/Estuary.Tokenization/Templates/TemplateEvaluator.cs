@@ -24,17 +24,9 @@ internal sealed class TemplateEvaluator
     /// raise_exception and strftime_now (reading <paramref name="clock"/>); a variable named as one of the last two replaces it.</summary>
     public static string Render(List<Node> template, Dictionary<string, object?> variables, TimeProvider clock)
     {
-        var globals = new Dictionary<string, object?>(variables)
-        {
-            ["range"] = new TemplateFunction("range", Range),
-            ["namespace"] = new TemplateFunction("namespace", (args, kwargs) =>
-            {
-                var ns = new Namespace();
-                if (args.Count > 0 && args[0] is Dictionary<string, object?> initial) foreach (var kv in initial) ns[kv.Key] = kv.Value;
-                foreach (var kv in kwargs) ns[kv.Key] = kv.Value;
-                return ns;
-            }),
-        };
+        var globals = new Dictionary<string, object?>();
+        TemplateGlobals.AddTo(globals);
+        foreach (var kv in variables) globals[kv.Key] = kv.Value;
         if (!globals.ContainsKey("raise_exception"))
             globals["raise_exception"] = new TemplateFunction("raise_exception", (args, _) =>
                 throw new TemplateException(args.Count > 0 ? TemplateValues.ToText(args[0]) : "the chat template raised an error"));
@@ -106,8 +98,10 @@ internal sealed class TemplateEvaluator
             if (f.Else is not null) Execute(f.Else);
             return;
         }
+        List<object?>? lastChanged = null; // loop.changed(...)'s previous arguments
         for (int i = 0; i < items.Count; i++)
         {
+            int index = i;
             var scope = new Dictionary<string, object?>
             {
                 ["loop"] = new Dictionary<string, object?>
@@ -121,6 +115,16 @@ internal sealed class TemplateEvaluator
                     ["length"] = (long)items.Count,
                     ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
                     ["nextitem"] = i + 1 < items.Count ? items[i + 1] : Undefined.Instance,
+                    ["depth"] = 1L,
+                    ["depth0"] = 0L,
+                    ["cycle"] = new TemplateFunction("loop.cycle", (args, _) =>
+                        args.Count > 0 ? args[index % args.Count] : throw new TemplateException($"line {f.Line}: no items for loop.cycle")),
+                    ["changed"] = new TemplateFunction("loop.changed", (args, _) =>
+                    {
+                        if (lastChanged is not null && TemplateValues.AreEqual(lastChanged, args)) return false;
+                        lastChanged = args;
+                        return true;
+                    }),
                 },
             };
             _scopes.Add(scope);
@@ -138,7 +142,8 @@ internal sealed class TemplateEvaluator
             _scopes[^1][f.Targets[0]] = item;
             return;
         }
-        if (item is not List<object?> parts || parts.Count != f.Targets.Count)
+        var parts = item is string text ? TemplateValues.CodePoints(text) : item as List<object?>;
+        if (parts is null || parts.Count != f.Targets.Count)
             throw new TemplateException($"line {f.Line}: cannot unpack {TemplateValues.TypeName(item)} into {f.Targets.Count} names");
         for (int i = 0; i < parts.Count; i++) _scopes[^1][f.Targets[i]] = parts[i];
     }
@@ -146,6 +151,7 @@ internal sealed class TemplateEvaluator
     private static List<object?> Iterate(object? value, int line) => value switch
     {
         List<object?> list => [.. list],
+        Namespace => throw new TemplateException($"line {line}: cannot loop over a namespace"),
         Dictionary<string, object?> dict => [.. dict.Keys],
         string s => TemplateValues.CodePoints(s),
         Undefined => [],
@@ -175,7 +181,7 @@ internal sealed class TemplateEvaluator
             case SliceExpr s: return Slice(Evaluate(s.Target), s);
             case CallExpr c: return Call(c);
             case FilterExpr f: return TemplateFilters.Apply(f.Name, Evaluate(f.Value), f.Args.Select(Evaluate).ToList(), Kwargs(f.Kwargs), f.Line);
-            case TestExpr t: return TemplateFilters.Test(t.Name, Evaluate(t.Value), t.Args.Select(Evaluate).ToList(), t.Line) != t.Negated;
+            case TestExpr t: return TemplateTests.Test(t.Name, Evaluate(t.Value), t.Args.Select(Evaluate).ToList(), t.Line) != t.Negated;
             case UnaryExpr u:
                 var operand = Evaluate(u.Operand);
                 return u.Op switch
@@ -222,20 +228,32 @@ internal sealed class TemplateEvaluator
         {
             case "==": return TemplateValues.AreEqual(x, y);
             case "!=": return !TemplateValues.AreEqual(x, y);
-            case "<": return TemplateValues.Compare(x, y, b.Line) < 0;
-            case ">": return TemplateValues.Compare(x, y, b.Line) > 0;
-            case "<=": return TemplateValues.Compare(x, y, b.Line) <= 0;
-            case ">=": return TemplateValues.Compare(x, y, b.Line) >= 0;
-            case "in": return Contains(y, x, b.Line);
-            case "not in": return !Contains(y, x, b.Line);
+            case "<" or ">" or "<=" or ">=": return TemplateValues.Compare(b.Op, x, y, b.Line);
+            case "in": return TemplateValues.Contains(y, x, b.Line);
+            case "not in": return !TemplateValues.Contains(y, x, b.Line);
             case "~": return TemplateValues.ToText(x) + TemplateValues.ToText(y);
         }
         if (b.Op == "+" && x is string xs && y is string ys) return xs + ys;
-        if (b.Op == "+" && x is List<object?> xl && y is List<object?> yl) return xl.Concat(yl).ToList();
-        if (b.Op == "*" && (x is string && y is long || x is long && y is string)) // "ab" * 3
+        if (b.Op == "+" && x is List<object?> xl && y is List<object?> yl)
+        {
+            if (x is PyRange || y is PyRange) throw new TemplateException($"line {b.Line}: unsupported operand types for +: {TemplateValues.TypeName(x)} and {TemplateValues.TypeName(y)}");
+            if ((xl is PyTuple) != (yl is PyTuple)) throw new TemplateException($"line {b.Line}: can only concatenate {TemplateValues.TypeName(x)} (not \"{TemplateValues.TypeName(y)}\") to {TemplateValues.TypeName(x)}");
+            return xl is PyTuple ? new PyTuple([.. xl, .. yl]) : xl.Concat(yl).ToList();
+        }
+        if (b.Op == "%" && x is string format) return TemplatePercentFormat.Format(format, y, b.Line);
+        if (b.Op == "*" && (x is List<object?> && y is long or bool || x is long or bool && y is List<object?>)) // [1] * 3
+        {
+            var seq = x as List<object?> ?? (List<object?>)y!;
+            long times = TemplateValues.ToDouble(x is List<object?> ? y : x) is var t ? (long)t : 0;
+            if (times * seq.Count > 1 << 20) throw new TemplateException($"line {b.Line}: a list repeated {times} times is too long for a chat template");
+            var repeated = new List<object?>();
+            for (long k = 0; k < times; k++) repeated.AddRange(seq);
+            return seq is PyTuple ? new PyTuple([.. repeated]) : repeated;
+        }
+        if (b.Op == "*" && (x is string && y is long or bool || x is long or bool && y is string)) // "ab" * 3
         {
             string text = x as string ?? (string)y!;
-            long times = x is long lx ? lx : (long)y!;
+            long times = (long)TemplateValues.ToDouble(x is string ? y : x);
             if (times > 1 << 20) throw new TemplateException($"line {b.Line}: a string repeated {times} times is too long for a chat template");
             return times <= 0 ? "" : string.Concat(Enumerable.Repeat(text, (int)times));
         }
@@ -245,15 +263,24 @@ internal sealed class TemplateEvaluator
         if (integers)
         {
             long p = x is bool bx ? (bx ? 1 : 0) : (long)x!, q = y is bool by ? (by ? 1 : 0) : (long)y!;
-            switch (b.Op)
+            try
             {
-                case "+": return p + q;
-                case "-": return p - q;
-                case "*": return p * q;
-                case "/": return q == 0 ? throw DivisionByZero(b) : (double)p / q;
-                case "//": return q == 0 ? throw DivisionByZero(b) : (long)Math.Floor((double)p / q);
-                case "%": return q == 0 ? throw DivisionByZero(b) : ((p % q) + q) % q;
-                case "**": return q >= 0 ? (object)(long)Math.Pow(p, q) : Math.Pow(p, q);
+                switch (b.Op)
+                {
+                    case "+": return checked(p + q);
+                    case "-": return checked(p - q);
+                    case "*": return checked(p * q);
+                    case "/": return q == 0 ? throw DivisionByZero(b) : (double)p / q;
+                    case "//": return q == 0 ? throw DivisionByZero(b) : FloorDiv(p, q);
+                    case "%": return q == 0 ? throw DivisionByZero(b) : p - q * FloorDiv(p, q);
+                    case "**":
+                        if (q >= 0) return p is >= -1 and <= 1 ? (p != -1 ? (q == 0 ? 1L : p) : q % 2 == 0 ? 1L : -1L) : q > 64 ? throw new OverflowException() : (long)System.Numerics.BigInteger.Pow(p, (int)q);
+                        return p == 0 ? throw new TemplateException($"line {b.Line}: 0 cannot be raised to a negative power") : Math.Pow(p, q);
+                }
+            }
+            catch (OverflowException)
+            {
+                throw new TemplateException($"line {b.Line}: the integer result of {b.Op} is too large for a chat template (over 64 bits)");
             }
         }
         double u = TemplateValues.ToDouble(x), v = TemplateValues.ToDouble(y);
@@ -263,64 +290,89 @@ internal sealed class TemplateEvaluator
             "-" => u - v,
             "*" => u * v,
             "/" => v == 0 ? throw DivisionByZero(b) : u / v,
-            "//" => v == 0 ? throw DivisionByZero(b) : Math.Floor(u / v),
-            "%" => v == 0 ? throw DivisionByZero(b) : u - v * Math.Floor(u / v),
-            "**" => Math.Pow(u, v),
+            "//" => v == 0 ? throw DivisionByZero(b) : FloatDivMod(u, v).Div,
+            "%" => v == 0 ? throw DivisionByZero(b) : FloatDivMod(u, v).Mod,
+            "**" => u == 0 && v < 0 ? throw new TemplateException($"line {b.Line}: 0.0 cannot be raised to a negative power")
+                : u < 0 && v != Math.Floor(v) ? throw new TemplateException($"line {b.Line}: a negative number to a fractional power is complex")
+                : Math.Pow(u, v),
             _ => throw new TemplateException($"line {b.Line}: unknown operator {b.Op}"),
         };
     }
 
+    private static long FloorDiv(long p, long q)
+    {
+        if (p == long.MinValue && q == -1) throw new OverflowException();
+        long d = p / q;
+        return (p % q != 0 && (p < 0) != (q < 0)) ? d - 1 : d;
+    }
+
+    // Python's float divmod: the remainder takes the divisor's sign, the quotient is floored (and rounded as CPython does).
+    private static (double Div, double Mod) FloatDivMod(double vx, double wx)
+    {
+        double mod = vx % wx, div = (vx - mod) / wx;
+        if (mod != 0)
+        {
+            if ((wx < 0) != (mod < 0))
+            {
+                mod += wx;
+                div -= 1.0;
+            }
+        }
+        else mod = Math.CopySign(0.0, wx);
+        double floordiv;
+        if (div != 0)
+        {
+            floordiv = Math.Floor(div);
+            if (div - floordiv > 0.5) floordiv += 1.0;
+        }
+        else floordiv = Math.CopySign(0.0, vx / wx);
+        return (floordiv, mod);
+    }
+
     private static TemplateException DivisionByZero(BinaryExpr b) => new($"line {b.Line}: division by zero");
 
-    private static bool Contains(object? container, object? item, int line) => container switch
+    // Jinja's sandboxed getattr (x.name): the value's Python attribute first (a dict's methods before its keys), then the key;
+    // a method the immutable sandbox forbids (append, update, pop …) and names starting with '_' read as undefined.
+    public static object? GetAttribute(object? target, string name, int line)
     {
-        string s => item is string sub ? s.Contains(sub, StringComparison.Ordinal) : throw new TemplateException($"line {line}: 'in <string>' needs a string"),
-        List<object?> list => list.Any(x => TemplateValues.AreEqual(x, item)),
-        Dictionary<string, object?> dict => item is string key && dict.ContainsKey(key),
-        Undefined => false,
-        _ => throw new TemplateException($"line {line}: cannot test membership in {TemplateValues.TypeName(container)}"),
-    };
-
-    private static object? GetAttribute(object? target, string name, int line)
-    {
+        if (target is Undefined) throw new TemplateException($"line {line}: '{name}' of an undefined value");
+        if (name.StartsWith('_')) return Undefined.Instance;
         switch (target)
         {
+            case Namespace ns:
+                return ns.TryGetValue(name, out var nv) ? nv : Undefined.Instance;
             case Dictionary<string, object?> dict:
-                if (dict.TryGetValue(name, out var v)) return v;
-                return target is Namespace || !TemplateMethods.IsDictMethod(name) ? Undefined.Instance : new BoundMethod(dict, name);
-            case string s:
-                return TemplateMethods.IsStringMethod(name) ? new BoundMethod(s, name) : Undefined.Instance;
-            case List<object?>:
-                return Undefined.Instance;
-            case Undefined:
-                throw new TemplateException($"line {line}: '{name}' of an undefined value");
-            case null:
-                throw new TemplateException($"line {line}: 'None' has no attribute '{name}'");
+                if (TemplateMethods.IsDictMethod(name)) return new BoundMethod(dict, name);
+                if (TemplateMethods.IsUnsafeMethod(target, name)) return Undefined.Instance;
+                return dict.TryGetValue(name, out var v) ? v : Undefined.Instance;
+            case GroupTuple group when name is "grouper" or "list":
+                return name == "grouper" ? group.Grouper : group.Values;
+            case Cycler cycler:
+                return cycler.Attribute(name);
+            case string or List<object?>:
+                return TemplateMethods.Has(target, name) ? new BoundMethod(target, name) : Undefined.Instance;
             default:
                 return Undefined.Instance;
         }
     }
 
-    private static object? GetItem(object? target, object? index, int line)
+    // Jinja's sandboxed getitem (x[key]): the item first, then for a string key the attribute of that name.
+    public static object? GetItem(object? target, object? index, int line)
     {
+        if (index is bool flag) index = flag ? 1L : 0L;
         switch (target)
         {
-            case Dictionary<string, object?> dict:
-                return index is string key && dict.TryGetValue(key, out var v) ? v : Undefined.Instance;
+            case Undefined:
+                throw new TemplateException($"line {line}: subscript of an undefined value");
+            case Dictionary<string, object?> dict when index is string key && dict.TryGetValue(key, out var v):
+                return v;
             case List<object?> list when index is long i:
                 if (i < 0) i += list.Count;
                 return i >= 0 && i < list.Count ? list[(int)i] : Undefined.Instance;
             case string s when index is long i:
-                if (i < 0) i += s.Length;
-                return i >= 0 && i < s.Length ? s[(int)i].ToString() : Undefined.Instance;
-            case Undefined:
-                throw new TemplateException($"line {line}: subscript of an undefined value");
-            case null:
-                throw new TemplateException($"line {line}: 'None' is not subscriptable");
-            default:
-                return target is string or List<object?> ? Undefined.Instance
-                    : throw new TemplateException($"line {line}: {TemplateValues.TypeName(target)} is not subscriptable");
+                return TemplateText.At(s, i) ?? (object)Undefined.Instance;
         }
+        return index is string name && target is not Namespace ? GetAttribute(target, name, line) : Undefined.Instance;
     }
 
     private object? Slice(object? target, SliceExpr s)
@@ -335,11 +387,13 @@ internal sealed class TemplateEvaluator
         int count = target switch
         {
             List<object?> l => l.Count,
-            string str => str.Length,
+            string str => TemplateText.Length(str),
             _ => throw new TemplateException($"line {s.Line}: cannot slice {TemplateValues.TypeName(target)}"),
         };
         var indices = SliceIndices(count, start, stop, step ?? 1, s.Line);
-        return target is string text ? string.Concat(indices.Select(i => text[i])) : indices.Select(i => ((List<object?>)target!)[i]).ToList();
+        if (target is string text) return TemplateText.Pick(text, indices);
+        var picked = indices.Select(i => ((List<object?>)target!)[i]).ToList();
+        return target is PyTuple ? new PyTuple([.. picked]) : picked;
     }
 
     // Python's slice.indices.
@@ -375,29 +429,9 @@ internal sealed class TemplateEvaluator
         return callee switch
         {
             TemplateFunction f => f.Invoke(args, kwargs),
-            BoundMethod m => TemplateMethods.Invoke(m, args, c.Line),
+            BoundMethod m => TemplateMethods.Invoke(m, args, kwargs, c.Line),
             Undefined => throw new TemplateException($"line {c.Line}: call of an undefined function{(c.Callee is NameExpr n ? $" '{n.Name}'" : "")}"),
             _ => throw new TemplateException($"line {c.Line}: {TemplateValues.TypeName(callee)} is not callable"),
         };
-    }
-
-    private static object? Range(List<object?> args, Dictionary<string, object?> kwargs)
-    {
-        var n = args.Select(a => a is long l ? l : throw new TemplateException($"range() needs integers, not {TemplateValues.TypeName(a)}")).ToList();
-        var (start, stop, step) = n.Count switch
-        {
-            1 => (0L, n[0], 1L),
-            2 => (n[0], n[1], 1L),
-            3 => (n[0], n[1], n[2]),
-            _ => throw new TemplateException("range() takes 1 to 3 integers"),
-        };
-        if (step == 0) throw new TemplateException("range() step cannot be zero");
-        var result = new List<object?>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
-        {
-            if (result.Count >= 1_000_000) throw new TemplateException("range() is too long for a chat template");
-            result.Add(i);
-        }
-        return result;
     }
 }
