@@ -93,11 +93,7 @@ internal sealed class TemplateEvaluator
             }
             items = kept;
         }
-        if (items.Count == 0)
-        {
-            if (f.Else is not null) Execute(f.Else);
-            return;
-        }
+        bool completed = false; // Jinja runs the else block unless an iteration reached the end of the body (no break or continue)
         List<object?>? lastChanged = null; // loop.changed(...)'s previous arguments
         for (int i = 0; i < items.Count; i++)
         {
@@ -132,7 +128,9 @@ internal sealed class TemplateEvaluator
             var flow = Execute(f.Body);
             _scopes.RemoveAt(_scopes.Count - 1);
             if (flow == Flow.Break) break;
+            completed |= flow == Flow.Normal;
         }
+        if (!completed && f.Else is not null) Execute(f.Else);
     }
 
     private void Bind(ForNode f, object? item)
@@ -294,7 +292,8 @@ internal sealed class TemplateEvaluator
             "%" => v == 0 ? throw DivisionByZero(b) : FloatDivMod(u, v).Mod,
             "**" => u == 0 && v < 0 ? throw new TemplateException($"line {b.Line}: 0.0 cannot be raised to a negative power")
                 : u < 0 && v != Math.Floor(v) ? throw new TemplateException($"line {b.Line}: a negative number to a fractional power is complex")
-                : Math.Pow(u, v),
+                : Math.Pow(u, v) is var power && double.IsInfinity(power) && double.IsFinite(u) && double.IsFinite(v)
+                    ? throw new TemplateException($"line {b.Line}: the result of ** is out of range (OverflowError)") : power,
             _ => throw new TemplateException($"line {b.Line}: unknown operator {b.Op}"),
         };
     }

@@ -19,6 +19,9 @@ internal static class TemplateFilters
         "dictsort", "sort", "unique", "min", "max", "sum", "round", "indent", "wordcount", "center", "batch", "slice", "groupby",
         "truncate", "format", "wordwrap", "attr", "escape", "e", "forceescape", "urlencode", "filesizeformat");
 
+    /// <summary>Jinja's builtin filters that chat templates do not get here (HTML ones, and random, whose output no reference can check).</summary>
+    public static readonly FrozenSet<string> JinjaOnly = FrozenSet.Create(StringComparer.Ordinal, "pprint", "random", "striptags", "urlize", "xmlattr");
+
     public static object? Apply(string name, object? value, List<object?> args, Dictionary<string, object?> kwargs, int line)
     {
         object? Arg(int i, string key, object? fallback) => i < args.Count ? args[i] : kwargs.TryGetValue(key, out var v) ? v : fallback;
@@ -59,7 +62,7 @@ internal static class TemplateFilters
             case "replace":
                 return TemplateMethods.PyReplace(Text(value), Text(Arg(0, "old", "")), Text(Arg(1, "new", "")), Arg(2, "count", null) is long n ? n : -1);
             case "int": return TemplateTextFilters.ToInt(value, Arg(0, "default", 0L), Arg(1, "base", 10L), line);
-            case "float": return TemplateTextFilters.ToFloat(value, Arg(0, "default", 0.0));
+            case "float": return TemplateTextFilters.ToFloat(value, Arg(0, "default", 0.0), line);
             case "abs":
                 if (value is long or bool) return Math.Abs((long)TemplateValues.ToDouble(value));
                 return value is double ad ? Math.Abs(ad) : throw new TemplateException($"line {line}: abs of {TemplateValues.TypeName(value)}");
@@ -152,7 +155,8 @@ internal static class TemplateFilters
             case "urlencode": return TemplateTextFilters.UrlEncode(value, line);
             case "filesizeformat": return TemplateTextFilters.FileSize(value, TemplateValues.IsTrue(Arg(0, "binary", false)), line);
             default:
-                throw new TemplateException($"line {line}: the filter '{name}' is not supported in chat templates");
+                throw new TemplateException(JinjaOnly.Contains(name) ? $"line {line}: the filter '{name}' is not supported in chat templates"
+                    : $"line {line}: no filter named '{name}'");
         }
     }
 

@@ -32,13 +32,10 @@ internal static class TemplateLexer
         var pieces = new List<TemplatePiece>();
         int pos = 0, line = 1;
         bool lineStarting = true; // the text about to be read begins a line (lstrip_blocks)
-        bool stripNextText = false; // the previous tag ended with '-'
         while (pos <= source.Length)
         {
             int open = FindTagStart(source, pos);
             string text = source[pos..(open < 0 ? source.Length : open)];
-            if (stripNextText) text = text.TrimStart();
-            stripNextText = false;
             if (open < 0)
             {
                 if (text.Length > 0) pieces.Add(new TemplatePiece(PieceKind.Text, text, [], line));
@@ -49,12 +46,12 @@ internal static class TemplateLexer
             bool stripBefore = inner < source.Length && source[inner] == '-';
             bool keepIndent = kind != '{' && inner < source.Length && source[inner] == '+';
             if (stripBefore || keepIndent) inner++;
-            if (stripBefore) text = text.TrimEnd();
+            if (stripBefore) text = TemplateMethods.PyStrip(text, start: false, end: true);
             else if (kind != '{' && !keepIndent)
             {
                 // lstrip_blocks: spaces and tabs between a line's start and a statement or comment are dropped.
                 int lineStart = text.LastIndexOf('\n') + 1;
-                if ((lineStart > 0 || lineStarting) && lineStart < text.Length && text.AsSpan(lineStart).IsWhiteSpace()) text = text[..lineStart];
+                if ((lineStart > 0 || lineStarting) && lineStart < text.Length && text.AsSpan(lineStart).TrimStart(" \t").IsEmpty) text = text[..lineStart];
             }
             if (text.Length > 0) pieces.Add(new TemplatePiece(PieceKind.Text, text, [], line));
             line += Count(source, pos, open, '\n');
@@ -69,14 +66,13 @@ internal static class TemplateLexer
             int tagLine = line;
             line += Count(source, open, end, '\n');
             pos = end + 2;
-            lineStarting = false;
-            if (stripAfter) stripNextText = true;
-            else if (kind != '{' && !keepNewline && pos < source.Length && source[pos] == '\n')
-            {
-                pos++; // trim_blocks: the newline right after a statement or comment goes
-                line++;
-                lineStarting = true;
-            }
+            int after = pos;
+            if (stripAfter) // '-%}': the white space after the tag goes
+                while (pos < source.Length && TemplateMethods.PyStrip(source[pos].ToString(), true, true).Length == 0) pos++;
+            else if (kind != '{' && !keepNewline && pos < source.Length && source[pos] == '\n') pos++; // trim_blocks
+            line += Count(source, after, pos, '\n');
+            // Jinja's line_starting: the tag's match (with what it consumed) ended in a line break.
+            lineStarting = pos > after && source[pos - 1] == '\n';
             if (kind == '#') continue;
             var tokens = Tokenize(body, tagLine);
             pieces.Add(new TemplatePiece(kind == '{' ? PieceKind.Output : PieceKind.Statement, body, tokens, tagLine));

@@ -19,6 +19,7 @@ internal sealed class TemplateParser
         var parser = new TemplateParser(TemplateLexer.Split(source));
         var body = parser.ParseBlock(out var end);
         if (end is not null) throw new TemplateException($"line {end.Line}: '{end.Tokens[0].Text}' without its opening statement");
+        TemplateNameCheck.Check(body);
         return body;
     }
 
@@ -307,7 +308,7 @@ internal sealed class TemplateParser
                 var name = ExpectName();
                 var args = new List<Expr>();
                 if (Peek().Is("(")) args = ParseArguments().Args;
-                else if (Peek().Kind is TokenKind.String or TokenKind.Integer or TokenKind.Float
+                else if (Peek().Kind is TokenKind.String or TokenKind.Integer or TokenKind.Float || Peek().Is("[") || Peek().Is("{")
                     || Peek().Kind == TokenKind.Name && !IsKeyword(Peek().Text))
                     args.Add(ParsePostfix(ParsePrimary())); // `is divisibleby 3`, `is sameas none`
                 value = new TestExpr(value, name, args, negated, line);

@@ -106,7 +106,7 @@ internal static class TemplatePercentFormat
         switch (type)
         {
             case 's' or 'r' or 'a':
-                body = type == 's' ? TemplateValues.ToText(value) : value is string s ? TemplateText.Repr(s) : TemplateValues.ToText(value);
+                body = type == 's' ? TemplateValues.ToText(value) : TemplateValues.Repr(value);
                 if (spec.Precision is { } p) body = TemplateText.Substring(body, 0, (int)p);
                 break;
             case 'c':

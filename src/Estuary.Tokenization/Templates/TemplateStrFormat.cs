@@ -44,7 +44,7 @@ internal static class TemplateStrFormat
             {
                 '\0' => value,
                 's' => TemplateValues.ToText(value),
-                'r' or 'a' => value is string s ? TemplateText.Repr(s) : TemplateValues.ToText(value),
+                'r' or 'a' => TemplateValues.Repr(value),
                 _ => throw new TemplateException($"line {line}: unknown conversion specifier {conversion}"),
             };
             sb.Append(FormatValue(value, spec, line));
@@ -135,7 +135,6 @@ internal static class TemplateStrFormat
 
         string body, signText = "";
         bool numeric = true;
-        if (value is bool flag && type == '\0') value = flag ? "True" : "False";
         switch (value)
         {
             case string s:

@@ -47,11 +47,15 @@ internal static class TemplateTests
             "lower" => TemplateText.IsCase(TemplateValues.ToText(value), upper: false),
             "upper" => TemplateText.IsCase(TemplateValues.ToText(value), upper: true),
             "escaped" => false, // only markup (|e, |safe in an autoescaping environment) is; chat templates render without autoescape
-            "filter" => value is string f && TemplateFilters.Names.Contains(f),
-            "test" => value is string t && Names.Contains(t),
-            _ => throw new TemplateException($"line {line}: the test '{name}' is not supported in chat templates"),
+            "filter" => Hashable(value, line) is string f && (TemplateFilters.Names.Contains(f) || TemplateFilters.JinjaOnly.Contains(f)),
+            "test" => Hashable(value, line) is string t && Names.Contains(t),
+            _ => throw new TemplateException($"line {line}: no test named '{name}'"),
         };
     }
+
+    // A value looked up in a dict of names: lists and dicts are unhashable (TypeError).
+    private static object? Hashable(object? value, int line) => value is Dictionary<string, object?> or List<object?> and not PyTuple
+        ? throw new TemplateException($"line {line}: unhashable type: '{TemplateValues.TypeName(value)}'") : value;
 
     // Python's value % n for numbers (bools count as ints), failing where Python raises TypeError or ZeroDivisionError.
     private static object Modulo(object? value, object? n, int line)

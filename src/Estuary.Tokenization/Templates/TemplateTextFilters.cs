@@ -38,6 +38,7 @@ internal static partial class TemplateTextFilters
         if (slack < 0) throw new TemplateException($"line {line}: truncate: expected leeway >= 0, got {slack}");
         if (value is not string s)
         {
+            if (value is Undefined) return value; // len(undefined) is 0
             if (value is List<object?> list && list.Count <= max + slack) return value;
             throw new TemplateException($"line {line}: truncate of {TemplateValues.TypeName(value)}, not a string");
         }
@@ -56,6 +57,7 @@ internal static partial class TemplateTextFilters
     /// query string (spaces as '+').</summary>
     public static string UrlEncode(object? value, int line)
     {
+        if (value is Undefined) return ""; // an empty iterable
         if (value is string or null or long or double or bool) return Quote(TemplateValues.ToText(value), forQuery: false);
         IEnumerable<object?> pairs = value switch
         {
@@ -113,6 +115,7 @@ internal static partial class TemplateTextFilters
     /// <summary>int(value, default=0, base=10): Python's int() of a string in the base (or of a number), else int(float(value)), else the default.</summary>
     public static object? ToInt(object? value, object? fallback, object? radix, int line)
     {
+        if (value is Undefined) throw new TemplateException($"line {line}: int of an undefined value");
         if (value is string s && radix is long b && ParseInt(s, (int)b) is { } parsed) return Narrow(parsed, line);
         if (value is long or bool) return value is bool flag ? (flag ? 1L : 0L) : value;
         double? d = value switch { double x => x, string s2 => ParseFloat(s2), _ => null };
@@ -125,8 +128,9 @@ internal static partial class TemplateTextFilters
         : throw new TemplateException($"line {line}: the integer {n} is too large for a chat template (over 64 bits)");
 
     /// <summary>float(value, default=0.0): Python's float() of a number or a string, else the default.</summary>
-    public static object? ToFloat(object? value, object? fallback) => value switch
+    public static object? ToFloat(object? value, object? fallback, int line) => value switch
     {
+        Undefined => throw new TemplateException($"line {line}: float of an undefined value"),
         double d => d,
         long or bool => TemplateValues.ToDouble(value),
         string s => ParseFloat(s) ?? fallback,

@@ -53,6 +53,9 @@ internal static class TemplateValues
         _ => Repr(v, top: true),
     };
 
+    /// <summary>Python's repr() of a value.</summary>
+    public static string Repr(object? v) => Repr(v, top: false);
+
     private static string Repr(object? v, bool top)
     {
         switch (v)

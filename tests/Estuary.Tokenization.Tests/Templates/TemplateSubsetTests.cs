@@ -14,10 +14,10 @@ public class TemplateSubsetTests
 
     [Theory]
     [InlineData("{{ 'x' | pprint }}", "line 1: the filter 'pprint' is not supported in chat templates")]
-    [InlineData("a\n{% if x is sorted %}{% endif %}", "line 2: the test 'sorted' is not supported in chat templates")]
+    [InlineData("a\n{% if x is sorted %}{% endif %}", "line 2: no test named 'sorted'")]
     [InlineData("{{ messages | map('urlize') | list }}", "line 1: the filter 'urlize' is not supported in chat templates")]
-    [InlineData("{{ [1, 2] | select('prime') | list }}", "line 1: the test 'prime' is not supported in chat templates")]
-    [InlineData("{{ messages | selectattr('role', 'matching', 'u') | list }}", "line 1: the test 'matching' is not supported in chat templates")]
+    [InlineData("{{ [1, 2] | select('prime') | list }}", "line 1: no test named 'prime'")]
+    [InlineData("{{ messages | selectattr('role', 'matching', 'u') | list }}", "line 1: no test named 'matching'")]
     [InlineData("\n\n{{- strftime_now('%d %b %Y %Z') }}", "strftime_now: the format code '%Z' is not supported (supported: " + TemplateStrftime.Codes + ")")]
     [InlineData("{% set d = strftime_now('%Y %') %}", "strftime_now: the format '%Y %' ends in a lone '%'")]
     public void UnknownFiltersTestsAndFormatCodesFailWhenEvaluatedNamingThem(string source, string message)
@@ -27,9 +27,16 @@ public class TemplateSubsetTests
         Assert.Contains(message, e.Message);
     }
 
+    [Theory]
+    [InlineData("{{ x | nosuch }}", "line 1: no filter named 'nosuch'")]
+    [InlineData("{% for m in messages %}\n{{ m is nosuch }}{% endfor %}", "line 2: no test named 'nosuch'")]
+    [InlineData("{% set x = 'a' | string.upper %}", "line 1: no filter named 'string.upper'")]
+    public void NamesJinjaDoesNotKnowFailAtLoadOutsideConditionals(string source, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
+
     [Fact]
     public void AnUnknownFilterInABranchNotTakenDoesNotStopTheTemplate() =>
-        Assert.Equal("hi", ChatTemplate.Parse("{% if tools %}{{ tools | xmlattr }}{% else %}{{ messages[0].content }}{% endif %}")
+        Assert.Equal("hi1", ChatTemplate.Parse("{% if tools %}{{ tools | nosuch }}{% else %}{{ messages[0].content }}{{ 1 if true else 2 | nosuch }}{% endif %}")
             .Render([new ChatMessage("user", "hi")], "", ""));
 
     [Fact]
