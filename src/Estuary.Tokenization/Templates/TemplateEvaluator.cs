@@ -69,8 +69,7 @@ internal sealed class TemplateEvaluator
                 else throw new TemplateException($"line {s.Line}: 'set {s.Name}.{s.Attribute}' needs {s.Name} to be a namespace()");
                 return Flow.Normal;
             case ForNode f:
-                RunLoop(f);
-                return Flow.Normal;
+                return RunLoop(f);
             case LoopControlNode c:
                 return c.IsBreak ? Flow.Break : Flow.Continue;
             default:
@@ -78,7 +77,8 @@ internal sealed class TemplateEvaluator
         }
     }
 
-    private void RunLoop(ForNode f)
+    // The loop's else block runs in the enclosing scope, so a break or continue there belongs to the enclosing loop.
+    private Flow RunLoop(ForNode f)
     {
         var items = Iterate(Evaluate(f.Iterable), f.Line);
         if (f.Filter is not null)
@@ -130,7 +130,7 @@ internal sealed class TemplateEvaluator
             if (flow == Flow.Break) break;
             completed |= flow == Flow.Normal;
         }
-        if (!completed && f.Else is not null) Execute(f.Else);
+        return !completed && f.Else is not null ? Execute(f.Else) : Flow.Normal;
     }
 
     private void Bind(ForNode f, object? item)
@@ -195,6 +195,15 @@ internal sealed class TemplateEvaluator
                     _ => TemplateValues.IsNumber(operand) ? operand : throw new TemplateException($"line {u.Line}: unary + of {TemplateValues.TypeName(operand)}"),
                 };
             case BinaryExpr b: return Binary(b);
+            case CompareExpr c:
+                var left = Evaluate(c.First);
+                foreach (var (op, rightExpr) in c.Links)
+                {
+                    var right = Evaluate(rightExpr);
+                    if (!Compare(op, left, right, c.Line)) return false;
+                    left = right;
+                }
+                return true;
             case ConditionalExpr c:
                 return TemplateValues.IsTrue(Evaluate(c.Condition)) ? Evaluate(c.WhenTrue) : c.WhenFalse is null ? Undefined.Instance : Evaluate(c.WhenFalse);
             default: throw new TemplateException($"line {e.Line}: cannot evaluate {e.GetType().Name}");
@@ -222,15 +231,7 @@ internal sealed class TemplateEvaluator
         }
         var x = Evaluate(b.Left);
         var y = Evaluate(b.Right);
-        switch (b.Op)
-        {
-            case "==": return TemplateValues.AreEqual(x, y);
-            case "!=": return !TemplateValues.AreEqual(x, y);
-            case "<" or ">" or "<=" or ">=": return TemplateValues.Compare(b.Op, x, y, b.Line);
-            case "in": return TemplateValues.Contains(y, x, b.Line);
-            case "not in": return !TemplateValues.Contains(y, x, b.Line);
-            case "~": return TemplateValues.ToText(x) + TemplateValues.ToText(y);
-        }
+        if (b.Op is "==" or "!=" or "<" or ">" or "<=" or ">=" or "in" or "not in" or "~") return b.Op == "~" ? TemplateValues.ToText(x) + TemplateValues.ToText(y) : Compare(b.Op, x, y, b.Line);
         if (b.Op == "+" && x is string xs && y is string ys) return xs + ys;
         if (b.Op == "+" && x is List<object?> xl && y is List<object?> yl)
         {
@@ -297,6 +298,15 @@ internal sealed class TemplateEvaluator
             _ => throw new TemplateException($"line {b.Line}: unknown operator {b.Op}"),
         };
     }
+
+    private static bool Compare(string op, object? x, object? y, int line) => op switch
+    {
+        "==" => TemplateValues.AreEqual(x, y),
+        "!=" => !TemplateValues.AreEqual(x, y),
+        "in" => TemplateValues.Contains(y, x, line),
+        "not in" => !TemplateValues.Contains(y, x, line),
+        _ => TemplateValues.Compare(op, x, y, line),
+    };
 
     private static long FloorDiv(long p, long q)
     {
@@ -379,6 +389,7 @@ internal sealed class TemplateEvaluator
         long? Bound(Expr? e) => e is null ? null : Evaluate(e) switch
         {
             long l => l,
+            bool b => b ? 1 : 0,
             null => null,
             var other => throw new TemplateException($"line {s.Line}: slice bounds must be integers, not {TemplateValues.TypeName(other)}"),
         };
@@ -387,12 +398,33 @@ internal sealed class TemplateEvaluator
         {
             List<object?> l => l.Count,
             string str => TemplateText.Length(str),
-            _ => throw new TemplateException($"line {s.Line}: cannot slice {TemplateValues.TypeName(target)}"),
+            Undefined => throw new TemplateException($"line {s.Line}: slice of an undefined value"),
+            _ => -1, // the sandbox's getitem: what cannot be sliced reads as undefined
         };
+        if (count < 0) return Undefined.Instance;
         var indices = SliceIndices(count, start, stop, step ?? 1, s.Line);
+        if (target is PyRange range) // a slice of a range is a range: range(5)[::-1] is range(4, -1, -1)
+        {
+            var (a, b) = SliceBounds(count, start, stop, step ?? 1);
+            long st = step ?? 1;
+            return new PyRange(range.Start + a * range.Step, range.Start + b * range.Step, range.Step * st, indices.Select(i => range[i]));
+        }
         if (target is string text) return TemplateText.Pick(text, indices);
         var picked = indices.Select(i => ((List<object?>)target!)[i]).ToList();
         return target is PyTuple ? new PyTuple([.. picked]) : picked;
+    }
+
+    // Python's slice.indices' start and stop.
+    private static (long Start, long Stop) SliceBounds(int count, long? start, long? stop, long step)
+    {
+        long Clamp(long? v, long dflt, long lo, long hi)
+        {
+            if (v is not { } x) return dflt;
+            if (x < 0) x += count;
+            return Math.Clamp(x, lo, hi);
+        }
+        return step > 0 ? (Clamp(start, 0, 0, count), Clamp(stop, count, 0, count))
+            : (Clamp(start, count - 1, -1, count - 1), stop is null ? -1 : Clamp(stop, -1, -1, count - 1));
     }
 
     // Python's slice.indices.

@@ -69,6 +69,10 @@ internal static class TemplateNameCheck
                 return;
             case UnaryExpr u: Check(u.Operand, soft); return;
             case BinaryExpr b: Check(b.Left, soft); Check(b.Right, soft); return;
+            case CompareExpr c:
+                Check(c.First, soft);
+                c.Links.ForEach(l => Check(l.Right, soft));
+                return;
             case ConditionalExpr c: Check(c.Condition, true); Check(c.WhenTrue, true); Check(c.WhenFalse, true); return;
         }
     }

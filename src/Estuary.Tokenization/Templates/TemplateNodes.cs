@@ -43,4 +43,7 @@ internal sealed record UnaryExpr(string Op, Expr Operand, int Line) : Expr(Line)
 
 internal sealed record BinaryExpr(string Op, Expr Left, Expr Right, int Line) : Expr(Line);
 
+/// <summary>Python's chained comparison <c>a &lt; b == c</c>: each link evaluated only while the previous ones held.</summary>
+internal sealed record CompareExpr(Expr First, List<(string Op, Expr Right)> Links, int Line) : Expr(Line);
+
 internal sealed record ConditionalExpr(Expr Condition, Expr WhenTrue, Expr? WhenFalse, int Line) : Expr(Line);

@@ -205,27 +205,22 @@ internal sealed class TemplateParser
 
     private Expr ParseCompare()
     {
-        var left = ParseAdditive();
+        var first = ParseAdditive();
+        var links = new List<(string, Expr)>();
         while (true)
         {
             var t = Peek();
-            if (t.Kind == TokenKind.Operator && t.Text is "==" or "!=" or "<" or ">" or "<=" or ">=")
-            {
-                Next();
-                left = new BinaryExpr(t.Text, left, ParseAdditive(), t.Line);
-            }
-            else if (t.IsName("in"))
-            {
-                Next();
-                left = new BinaryExpr("in", left, ParseAdditive(), t.Line);
-            }
+            string op;
+            if (t.Kind == TokenKind.Operator && t.Text is "==" or "!=" or "<" or ">" or "<=" or ">=") op = t.Text;
+            else if (t.IsName("in")) op = "in";
             else if (t.IsName("not") && PeekAt(1).IsName("in"))
             {
                 Next();
-                Next();
-                left = new BinaryExpr("not in", left, ParseAdditive(), t.Line);
+                op = "not in";
             }
-            else return left;
+            else return links.Count == 0 ? first : new CompareExpr(first, links, first.Line);
+            Next();
+            links.Add((op, ParseAdditive()));
         }
     }
 

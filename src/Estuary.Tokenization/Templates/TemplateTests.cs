@@ -32,7 +32,7 @@ internal static class TemplateTests
             "mapping" => value is Dictionary<string, object?> and not Namespace,
             "sequence" => value is List<object?> or string or Undefined || value is Dictionary<string, object?> and not Namespace,
             "iterable" => value is List<object?> or string or Undefined || value is Dictionary<string, object?> and not Namespace,
-            "callable" => value is TemplateFunction or BoundMethod,
+            "callable" => value is TemplateFunction or BoundMethod or Undefined, // Undefined defines __call__ (to fail)
             "even" => TemplateValues.AreEqual(Modulo(value, 2L, line), 0L),
             "odd" => TemplateValues.AreEqual(Modulo(value, 2L, line), 1L),
             "divisibleby" => TemplateValues.AreEqual(Modulo(value, Arg(), line), 0L),

@@ -176,8 +176,13 @@ internal static class TemplateText
     /// <summary>Python's str.swapcase().</summary>
     public static string SwapCase(string s)
     {
+        var runes = s.EnumerateRunes().ToList();
         var sb = new StringBuilder(s.Length);
-        foreach (var r in s.EnumerateRunes()) sb.Append(Rune.IsUpper(r) ? Lower(r.ToString()) : Rune.IsLower(r) ? UpperOf(r) : r.ToString());
+        for (int i = 0; i < runes.Count; i++)
+        {
+            var r = runes[i];
+            sb.Append(r.Value == 0x3A3 ? (IsFinalSigma(runes, i) ? "ς" : "σ") : Rune.IsUpper(r) ? Lower(r.ToString()) : Rune.IsLower(r) ? UpperOf(r) : r.ToString());
+        }
         return sb.ToString();
     }
 

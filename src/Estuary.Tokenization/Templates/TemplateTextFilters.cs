@@ -98,7 +98,7 @@ internal static partial class TemplateTextFilters
         if (bytes < unitBase)
         {
             if (!double.IsFinite(bytes)) throw new TemplateException($"line {line}: cannot convert float {TemplateValues.FloatText(bytes)} to integer");
-            return Math.Truncate(bytes).ToString("0", CultureInfo.InvariantCulture) + " Bytes";
+            return ((long)Math.Truncate(bytes)).ToString(CultureInfo.InvariantCulture) + " Bytes";
         }
         double unit = 0;
         string prefix = "";

@@ -21,6 +21,10 @@ internal sealed class Namespace : Dictionary<string, object?>;
 /// <c>range(0, 3)</c>, equals only a range with the same numbers, and is neither ordered, added nor written as JSON.</summary>
 internal sealed class PyRange(long start, long stop, long step, IEnumerable<object?> items) : List<object?>(items)
 {
+    public long Start => start;
+
+    public long Step => step;
+
     public override string ToString() => step == 1 ? $"range({start}, {stop})" : $"range({start}, {stop}, {step})";
 }
 
