@@ -398,10 +398,9 @@ internal sealed class TemplateEvaluator
         {
             List<object?> l => l.Count,
             string str => TemplateText.Length(str),
-            Undefined => throw new TemplateException($"line {s.Line}: slice of an undefined value"),
-            _ => -1, // the sandbox's getitem: what cannot be sliced reads as undefined
+            // Jinja compiles a slice to Python's own subscript (not the sandbox's getitem): anything else fails
+            _ => throw new TemplateException($"line {s.Line}: {TemplateValues.TypeName(target)} cannot be sliced"),
         };
-        if (count < 0) return Undefined.Instance;
         var indices = SliceIndices(count, start, stop, step ?? 1, s.Line);
         if (target is PyRange range) // a slice of a range is a range: range(5)[::-1] is range(4, -1, -1)
         {

@@ -148,9 +148,12 @@ internal static class TemplateFilters
             case "wordwrap": // wordwrap(width=79, break_long_words=True, wrapstring=None, break_on_hyphens=True)
                 return TemplateWordWrap.Wrap(value, Arg(0, "width", 79L), TemplateValues.IsTrue(Arg(1, "break_long_words", true)),
                     Arg(2, "wrapstring", null), TemplateValues.IsTrue(Arg(3, "break_on_hyphens", true)), line);
-            case "attr": // attr(name): the attribute, as x.name reads it
-                return TemplateEvaluator.GetAttribute(value, Arg(0, "name", null) as string
-                    ?? throw new TemplateException($"line {line}: attr needs an attribute name"), line);
+            case "attr": // attr(name): Python's getattr only (a dict's keys are not its attributes)
+            {
+                string attrName = TemplateValues.ToText(Arg(0, "name", null));
+                return value is Dictionary<string, object?> and not Namespace && !TemplateMethods.IsDictMethod(attrName) || value is Undefined
+                    ? Undefined.Instance : TemplateEvaluator.GetAttribute(value, attrName, line);
+            }
             case "escape" or "e" or "forceescape": return TemplateTextFilters.Escape(value);
             case "urlencode": return TemplateTextFilters.UrlEncode(value, line);
             case "filesizeformat": return TemplateTextFilters.FileSize(value, TemplateValues.IsTrue(Arg(0, "binary", false)), line);

@@ -413,6 +413,11 @@ internal sealed class TemplateParser
         }
         if (t.Is("("))
         {
+            if (Peek().Is(")"))
+            {
+                Next();
+                return new ListExpr([], t.Line, IsTuple: true); // ()
+            }
             var inner = ParseExpression();
             if (Peek().Is(","))
             {
