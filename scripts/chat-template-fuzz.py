@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Differential fuzzing of Estuary's chat-template renderer against Jinja2: writes random templates over the constructs chat
-templates use (if/elif/else, for with loop.* and else and filters, set, namespace, break/continue, filters with arguments,
+templates use (if/elif/else, for with loop.* and else and filters, set, namespace, macros, break/continue, filters with arguments,
 tests, str methods, slicing, arithmetic, comparisons, ~, in, '-' and '+' whitespace control next to trim_blocks and
 lstrip_blocks) with random variables (messages with unicode, None, numbers, nested dicts and tool calls), renders each
 with Jinja2 in transformers' environment, and writes the cases for TemplateDifferentialTests.
@@ -328,6 +328,10 @@ class Gen:
         if kind == "text":
             return self.text()
         if kind == "output":
+            if "show" in self.scope and r.random() < 0.3:
+                msg = self.pick("msg") or f"messages[{r.choice([0, -1])}]"
+                return self.tag(r.choice([f"show({msg})", f"show({msg}, sep=' > ')", f"wrap({self.any_expr(1)})",
+                                          f"wrap({self.str_expr(1)}, '[', right=']')", f"wrap(1, 2, 3, 4)", f"show({msg}) | length"]), output=True)
             return self.tag(self.any_expr(), output=True)
         if kind == "set":
             name = f"v{self.names}"
@@ -389,6 +393,10 @@ class Gen:
     def template(self):
         r = self.rng
         head = ""
+        if r.random() < 0.3:
+            head += ("{%- macro show(m, sep=': ') -%}{{ m.role }}{{ sep }}{{ m.content if m.content is string else m.content | tojson }}"
+                     "{%- endmacro %}\n{% macro wrap(x, left='<', right='>') %}{{ left }}{{ x }}{{ right }}{{ varargs | join(',') }}{% endmacro %}\n")
+            self.scope["show"] = self.scope["wrap"] = "macro"
         if r.random() < 0.4:
             head = "{%- set ns = namespace(count=0, text='', found=false) -%}\n"
             self.scope["ns"] = "ns"

@@ -477,6 +477,12 @@ TEMPLATES = {
         "{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.rsplit(' ', 1) }} {{ 'x-y-z'.partition('-') }} {{ 'Ab'.swapcase() }}"
         " {{ 'ab'.zfill(4) }} {{ 'ab'.center(6, '*') }} {{ 'l1\\nl2\\r\\nl3'.splitlines() }} {{ 'abc'.startswith(('x', 'a')) }} {{ 'a😀b'.rfind('b') }}\n"
         "{% if true +%}\nkept{% endif %}\n"
+        "{%- set sep = '=' -%}\n"
+        "{% macro pair(k, v, wrap='[]') %}{{ wrap[0] }}{{ k }}{{ sep }}{{ v }}{{ wrap[1] }}{{ varargs | length }}{% endmacro %}\n"
+        "{% macro tree(node, depth=0) %}{{ '  ' * depth }}{{ node.name }}\n{% for child in node.children | default([]) %}{{ tree(child, depth + 1) }}{% endfor %}{% endmacro %}\n"
+        "{% for p in people %}{{ pair(p.name, p.age | default('?')) }}{% endfor %} {{ pair('a', 1, '()') }} {{ pair('b', wrap='<>', v=2) }} {{ pair('c', 3, '{}', 4, 5) }}"
+        " {{ pair('d', 4) | length }} {{ pair is callable }}\n"
+        "{{ tree({'name': 'root', 'children': [{'name': 'a', 'children': [{'name': 'a1'}]}, {'name': 'b'}]}) }}"
     ),
     # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
     # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).

@@ -15,8 +15,12 @@ internal sealed class TemplateEvaluator
 
     private int _steps;
 
-    private readonly List<Dictionary<string, object?>> _scopes;
-    private readonly StringBuilder _output = new();
+    private List<Dictionary<string, object?>> _scopes;
+    private StringBuilder _output = new();
+    private int _macroDepth;
+
+    /// <summary>Macro calls one rendering may nest (a macro calling itself without end fails instead).</summary>
+    internal const int MaxMacroDepth = 200;
 
     private TemplateEvaluator(Dictionary<string, object?> globals) => _scopes = [globals];
 
@@ -70,10 +74,44 @@ internal sealed class TemplateEvaluator
                 return Flow.Normal;
             case ForNode f:
                 return RunLoop(f);
+            case MacroNode m:
+                _scopes[^1][m.Name] = new TemplateFunction(m.Name, (args, kwargs) => CallMacro(m, args, kwargs));
+                return Flow.Normal;
             case LoopControlNode c:
                 return c.IsBreak ? Flow.Break : Flow.Continue;
             default:
                 throw new TemplateException($"line {node.Line}: cannot run {node.GetType().Name}");
+        }
+    }
+
+    // A macro's body sees the template's globals and top-level names as they are at the call (not the caller's loop
+    // variables) and its own arguments; missing ones are undefined, extra ones are varargs and kwargs, as in Jinja.
+    private string CallMacro(MacroNode m, List<object?> args, Dictionary<string, object?> kwargs)
+    {
+        if (_macroDepth >= MaxMacroDepth) throw new TemplateException($"line {m.Line}: macro '{m.Name}' nests deeper than {MaxMacroDepth} calls");
+        var (savedScopes, savedOutput) = (_scopes, _output);
+        var scope = new Dictionary<string, object?>();
+        _scopes = [savedScopes[0], scope];
+        _output = new StringBuilder();
+        _macroDepth++;
+        try
+        {
+            var extra = new Dictionary<string, object?>(kwargs);
+            for (int i = 0; i < m.Parameters.Count; i++)
+            {
+                var (name, fallback) = m.Parameters[i];
+                if (i < args.Count && extra.ContainsKey(name)) throw new TemplateException($"line {m.Line}: macro '{m.Name}' got multiple values for argument '{name}'");
+                scope[name] = i < args.Count ? args[i] : extra.Remove(name, out var v) ? v : fallback is null ? Undefined.Instance : Evaluate(fallback);
+            }
+            scope["varargs"] = new PyTuple([.. args.Skip(m.Parameters.Count)]);
+            scope["kwargs"] = extra;
+            if (Execute(m.Body) != Flow.Normal) throw new TemplateException($"line {m.Line}: 'break' or 'continue' outside a loop in macro '{m.Name}'");
+            return _output.ToString();
+        }
+        finally
+        {
+            (_scopes, _output) = (savedScopes, savedOutput);
+            _macroDepth--;
         }
     }
 

@@ -30,6 +30,10 @@ internal static class TemplateNameCheck
                     if (f.Else is not null) Check(f.Else, false);
                     break;
                 case SetNode s: Check(s.Value, soft); break;
+                case MacroNode m: // a macro is a function of its own in Jinja's compiled code: a new, hard frame
+                    m.Parameters.ForEach(p => Check(p.Default, soft));
+                    Check(m.Body, false);
+                    break;
             }
         }
     }

@@ -1,4 +1,4 @@
-// The syntax tree of a chat template: statements (text, output, if, for, set, break/continue) and expressions.
+// The syntax tree of a chat template: statements (text, output, if, for, set, macro, break/continue) and expressions.
 // Invariant: plain data built by TemplateParser and walked by TemplateEvaluator; every node knows its source line for errors.
 namespace Estuary.Tokenization.Templates;
 
@@ -14,6 +14,9 @@ internal sealed record ForNode(List<string> Targets, Expr Iterable, Expr? Filter
 
 /// <summary><c>set name = value</c>, or <c>set ns.attr = value</c> when <see cref="Attribute"/> is given.</summary>
 internal sealed record SetNode(string Name, string? Attribute, Expr Value, int Line) : Node(Line);
+
+/// <summary><c>macro name(a, b=default)</c>: defines a function returning its body's rendering.</summary>
+internal sealed record MacroNode(string Name, List<(string Name, Expr? Default)> Parameters, List<Node> Body, int Line) : Node(Line);
 
 internal sealed record LoopControlNode(bool IsBreak, int Line) : Node(Line);
 

@@ -54,8 +54,21 @@ internal static class TemplateTests
     }
 
     // A value looked up in a dict of names: lists and dicts are unhashable (TypeError).
-    private static object? Hashable(object? value, int line) => value is Dictionary<string, object?> or List<object?> and not PyTuple
-        ? throw new TemplateException($"line {line}: unhashable type: '{TemplateValues.TypeName(value)}'") : value;
+    private static object? Hashable(object? value, int line)
+    {
+        switch (value)
+        {
+            case PyTuple tuple:
+                foreach (var item in tuple) Hashable(item, line); // a tuple hashes its items
+                return value;
+            case Namespace: // an object: hashed by identity
+                return value;
+            case Dictionary<string, object?> or List<object?>:
+                throw new TemplateException($"line {line}: unhashable type: '{TemplateValues.TypeName(value)}'");
+            default:
+                return value;
+        }
+    }
 
     // Python's value % n for numbers (bools count as ints), failing where Python raises TypeError or ZeroDivisionError.
     private static object Modulo(object? value, object? n, int line)

@@ -38,9 +38,15 @@ internal static partial class TemplateTextFilters
         if (slack < 0) throw new TemplateException($"line {line}: truncate: expected leeway >= 0, got {slack}");
         if (value is not string s)
         {
-            if (value is Undefined) return value; // len(undefined) is 0
-            if (value is List<object?> list && list.Count <= max + slack) return value;
-            throw new TemplateException($"line {line}: truncate of {TemplateValues.TypeName(value)}, not a string");
+            // Jinja measures any value with a length and returns it when short enough; cutting one fails but for a string
+            long count = value switch
+            {
+                Undefined => 0,
+                List<object?> list => list.Count,
+                Dictionary<string, object?> d and not Namespace => d.Count,
+                _ => throw new TemplateException($"line {line}: truncate of {TemplateValues.TypeName(value)}, which has no length"),
+            };
+            return count <= max + slack ? value : throw new TemplateException($"line {line}: truncate can only cut a string, not {TemplateValues.TypeName(value)}");
         }
         if (TemplateText.Length(s) <= max + slack) return s;
         string head = TemplateText.Substring(s, 0, (int)(max - endLength));
