@@ -34,6 +34,23 @@ public class TemplateSubsetTests
     public void NamesJinjaDoesNotKnowFailAtLoadOutsideConditionals(string source, string message) =>
         Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
 
+    [Theory]
+    [InlineData("{{ 'a\\x4' }}", "line 1: truncated \\xXX escape in a string literal")]
+    [InlineData("\n{{ '\\U00110000' }}", "line 2: illegal Unicode character in a string literal (\\U00110000)")]
+    [InlineData("{{ '\\N{BULLET}' }}", "line 1: the string escape \\N{…} (a character by its Unicode name) is not supported in chat templates")]
+    [InlineData("{% macro m() %}{% endfor %}", "line 1: 'macro' is never closed with 'endmacro'")]
+    [InlineData("{% macro m(a=1, b) %}{% endmacro %}", "line 1: non-default argument follows default argument in macro 'm'")]
+    public void MalformedLiteralsAndMacrosFailAtLoad(string source, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
+
+    [Theory]
+    [InlineData("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "macro 'm' nests deeper than 200 calls")]
+    [InlineData("{{ range(100001) | length }}", "range() is too long (over 100,000 items, the sandbox's limit)")]
+    [InlineData("{{ 2 ** 70 }}", "line 1: the integer result of ** is too large for a chat template (over 64 bits)")]
+    [InlineData("{{ [1] | tojson(indent=5000) }}", "line 1: tojson's indent 5000 is too large for a chat template (at most 1024)")]
+    public void RunawayTemplatesFailNamingTheLimit(string source, string message) =>
+        Assert.Contains(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source).Render(new Dictionary<string, object?>())).Message);
+
     [Fact]
     public void AnUnknownFilterInABranchNotTakenDoesNotStopTheTemplate() =>
         Assert.Equal("hi1", ChatTemplate.Parse("{% if tools %}{{ tools | nosuch }}{% else %}{{ messages[0].content }}{{ 1 if true else 2 | nosuch }}{% endif %}")
