@@ -238,7 +238,7 @@ internal sealed class TemplateEvaluator
                 foreach (var (op, rightExpr) in c.Links)
                 {
                     var right = Evaluate(rightExpr);
-                    if (!Compare(op, left, right, c.Line)) return false;
+                    if (!TemplateArithmetic.Compare(op, left, right, c.Line)) return false;
                     left = right;
                 }
                 return true;
@@ -267,116 +267,9 @@ internal sealed class TemplateEvaluator
             var left = Evaluate(b.Left);
             return TemplateValues.IsTrue(left) ? left : Evaluate(b.Right);
         }
-        var x = Evaluate(b.Left);
-        var y = Evaluate(b.Right);
-        if (b.Op is "==" or "!=" or "<" or ">" or "<=" or ">=" or "in" or "not in" or "~") return b.Op == "~" ? TemplateValues.ToText(x) + TemplateValues.ToText(y) : Compare(b.Op, x, y, b.Line);
-        if (b.Op == "+" && x is string xs && y is string ys) return xs + ys;
-        if (b.Op == "+" && x is List<object?> xl && y is List<object?> yl)
-        {
-            if (x is PyRange || y is PyRange) throw new TemplateException($"line {b.Line}: unsupported operand types for +: {TemplateValues.TypeName(x)} and {TemplateValues.TypeName(y)}");
-            if ((xl is PyTuple) != (yl is PyTuple)) throw new TemplateException($"line {b.Line}: can only concatenate {TemplateValues.TypeName(x)} (not \"{TemplateValues.TypeName(y)}\") to {TemplateValues.TypeName(x)}");
-            return xl is PyTuple ? new PyTuple([.. xl, .. yl]) : xl.Concat(yl).ToList();
-        }
-        if (b.Op == "%" && x is string format) return TemplatePercentFormat.Format(format, y, b.Line);
-        if (b.Op == "*" && (x is List<object?> && y is long or bool || x is long or bool && y is List<object?>)) // [1] * 3
-        {
-            var seq = x as List<object?> ?? (List<object?>)y!;
-            long times = TemplateValues.ToDouble(x is List<object?> ? y : x) is var t ? (long)t : 0;
-            if (times * seq.Count > 1 << 20) throw new TemplateException($"line {b.Line}: a list repeated {times} times is too long for a chat template");
-            var repeated = new List<object?>();
-            for (long k = 0; k < times; k++) repeated.AddRange(seq);
-            return seq is PyTuple ? new PyTuple([.. repeated]) : repeated;
-        }
-        if (b.Op == "*" && (x is string && y is long or bool || x is long or bool && y is string)) // "ab" * 3
-        {
-            string text = x as string ?? (string)y!;
-            long times = (long)TemplateValues.ToDouble(x is string ? y : x);
-            if (times > 1 << 20) throw new TemplateException($"line {b.Line}: a string repeated {times} times is too long for a chat template");
-            return times <= 0 ? "" : string.Concat(Enumerable.Repeat(text, (int)times));
-        }
-        if (!TemplateValues.IsNumber(x) || !TemplateValues.IsNumber(y))
-            throw new TemplateException($"line {b.Line}: unsupported operand types for {b.Op}: {TemplateValues.TypeName(x)} and {TemplateValues.TypeName(y)}");
-        bool integers = x is long or bool && y is long or bool;
-        if (integers)
-        {
-            long p = x is bool bx ? (bx ? 1 : 0) : (long)x!, q = y is bool by ? (by ? 1 : 0) : (long)y!;
-            try
-            {
-                switch (b.Op)
-                {
-                    case "+": return checked(p + q);
-                    case "-": return checked(p - q);
-                    case "*": return checked(p * q);
-                    case "/": return q == 0 ? throw DivisionByZero(b) : (double)p / q;
-                    case "//": return q == 0 ? throw DivisionByZero(b) : FloorDiv(p, q);
-                    case "%": return q == 0 ? throw DivisionByZero(b) : p - q * FloorDiv(p, q);
-                    case "**":
-                        if (q >= 0) return p is >= -1 and <= 1 ? (p != -1 ? (q == 0 ? 1L : p) : q % 2 == 0 ? 1L : -1L) : q > 64 ? throw new OverflowException() : (long)System.Numerics.BigInteger.Pow(p, (int)q);
-                        return p == 0 ? throw new TemplateException($"line {b.Line}: 0 cannot be raised to a negative power") : Math.Pow(p, q);
-                }
-            }
-            catch (OverflowException)
-            {
-                throw new TemplateException($"line {b.Line}: the integer result of {b.Op} is too large for a chat template (over 64 bits)");
-            }
-        }
-        double u = TemplateValues.ToDouble(x), v = TemplateValues.ToDouble(y);
-        return b.Op switch
-        {
-            "+" => u + v,
-            "-" => u - v,
-            "*" => u * v,
-            "/" => v == 0 ? throw DivisionByZero(b) : u / v,
-            "//" => v == 0 ? throw DivisionByZero(b) : FloatDivMod(u, v).Div,
-            "%" => v == 0 ? throw DivisionByZero(b) : FloatDivMod(u, v).Mod,
-            "**" => u == 0 && v < 0 ? throw new TemplateException($"line {b.Line}: 0.0 cannot be raised to a negative power")
-                : u < 0 && v != Math.Floor(v) ? throw new TemplateException($"line {b.Line}: a negative number to a fractional power is complex")
-                : Math.Pow(u, v) is var power && double.IsInfinity(power) && double.IsFinite(u) && double.IsFinite(v)
-                    ? throw new TemplateException($"line {b.Line}: the result of ** is out of range (OverflowError)") : power,
-            _ => throw new TemplateException($"line {b.Line}: unknown operator {b.Op}"),
-        };
+        return TemplateArithmetic.Apply(b.Op, Evaluate(b.Left), Evaluate(b.Right), b.Line);
     }
 
-    private static bool Compare(string op, object? x, object? y, int line) => op switch
-    {
-        "==" => TemplateValues.AreEqual(x, y),
-        "!=" => !TemplateValues.AreEqual(x, y),
-        "in" => TemplateValues.Contains(y, x, line),
-        "not in" => !TemplateValues.Contains(y, x, line),
-        _ => TemplateValues.Compare(op, x, y, line),
-    };
-
-    private static long FloorDiv(long p, long q)
-    {
-        if (p == long.MinValue && q == -1) throw new OverflowException();
-        long d = p / q;
-        return (p % q != 0 && (p < 0) != (q < 0)) ? d - 1 : d;
-    }
-
-    // Python's float divmod: the remainder takes the divisor's sign, the quotient is floored (and rounded as CPython does).
-    private static (double Div, double Mod) FloatDivMod(double vx, double wx)
-    {
-        double mod = vx % wx, div = (vx - mod) / wx;
-        if (mod != 0)
-        {
-            if ((wx < 0) != (mod < 0))
-            {
-                mod += wx;
-                div -= 1.0;
-            }
-        }
-        else mod = Math.CopySign(0.0, wx);
-        double floordiv;
-        if (div != 0)
-        {
-            floordiv = Math.Floor(div);
-            if (div - floordiv > 0.5) floordiv += 1.0;
-        }
-        else floordiv = Math.CopySign(0.0, vx / wx);
-        return (floordiv, mod);
-    }
-
-    private static TemplateException DivisionByZero(BinaryExpr b) => new($"line {b.Line}: division by zero");
 
     // Jinja's sandboxed getattr (x.name): the value's Python attribute first (a dict's methods before its keys), then the key;
     // a method the immutable sandbox forbids (append, update, pop …) and names starting with '_' read as undefined.
