@@ -155,14 +155,19 @@ internal sealed partial class TemplateParser
                 if (Peek().Is("(")) args = ParseArguments().Args;
                 else if (Peek().Kind is TokenKind.String or TokenKind.Integer or TokenKind.Float || Peek().Is("[") || Peek().Is("{")
                     || Peek().Kind == TokenKind.Name && !IsKeyword(Peek().Text))
-                    args.Add(ParsePostfix(ParsePrimary())); // `is divisibleby 3`, `is sameas none`
+                {
+                    // `is divisibleby 3`, `is sameas none`; as in Jinja any other name is an argument (`x is none in y` reads `in`)
+                    if (Peek().IsName("is")) throw new TemplateException($"line {Peek().Line}: you cannot chain multiple tests with 'is'");
+                    args.Add(ParsePostfix(ParsePrimary()));
+                }
                 value = new TestExpr(value, name, args, negated, line);
             }
             else return value;
         }
     }
 
-    private static bool IsKeyword(string name) => name is "and" or "or" or "not" or "in" or "is" or "if" or "else";
+    // The names Jinja's parser does not take as a test's bare argument.
+    private static bool IsKeyword(string name) => name is "and" or "or" or "else";
 
     private Expr ParsePostfix(Expr value)
     {
