@@ -2,7 +2,6 @@
 // loop filter and else, set including namespace attributes, macro, break/continue, generation blocks) and Jinja's operator precedence.
 // Expressions are parsed in TemplateParserExpressions.cs. Invariant: anything outside the subset fails here with a
 // TemplateException naming it and its line, never at render time.
-using System.Globalization;
 
 namespace Estuary.Tokenization.Templates;
 
