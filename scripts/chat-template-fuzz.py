@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Differential fuzzing of Estuary's chat-template renderer against Jinja2: writes random templates over the constructs chat
-templates use (if/elif/else, for with loop.* and else and filters, set, namespace, macros, break/continue, filters with arguments,
+templates use (if/elif/else, for with loop.* and else and filters, set (also blocks), filter blocks, namespace, macros, break/continue, filters with arguments,
 tests, str methods, slicing, arithmetic, comparisons, ~, in, '-' and '+' whitespace control next to trim_blocks and
 lstrip_blocks) with random variables (messages with unicode, None, numbers, nested dicts and tool calls), renders each
 with Jinja2 in transformers' environment, and writes the cases for TemplateDifferentialTests.
@@ -319,7 +319,7 @@ class Gen:
         r = self.rng
         kinds = ["output", "output", "output", "text", "set"]
         if d < 3:
-            kinds += ["if", "for", "for"]
+            kinds += ["if", "for", "for", "capture"]
         if self.loops and d > 0:
             kinds += ["control"]
         if "ns" in self.scope:
@@ -340,6 +340,16 @@ class Gen:
             expr = {"str": self.str_expr, "num": self.num_expr, "list": self.list_expr}[kind2]()
             self.scope[name] = {"str": "str", "num": "int", "list": "list"}[kind2]
             return self.tag(f"set {name} = {expr}")
+        if kind == "capture":  # block set and filter blocks
+            if r.random() < 0.5:
+                name = f"v{self.names}"
+                self.names += 1
+                body = self.block(d + 1, r.randint(1, 2))
+                self.scope[name] = "str"
+                head = f"set {name}" + r.choice(["", "", " | upper", " | trim | replace('a', '@')", " | length"])
+                return self.tag(head) + body + self.tag("endset")
+            return self.tag("filter " + r.choice(["upper", "trim", "title", "replace(' ', '_')", "indent(2) | trim", "truncate(12)"])) \
+                + self.block(d + 1, r.randint(1, 2)) + self.tag("endfilter")
         if kind == "nsset":
             return self.tag(r.choice([f"set ns.count = ns.count + {self.num_expr(2)}", f"set ns.text = ns.text ~ {self.str_expr(2)}",
                                       f"set ns.found = {self.bool_expr(2)}"]))

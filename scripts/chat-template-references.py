@@ -483,6 +483,12 @@ TEMPLATES = {
         "{% for p in people %}{{ pair(p.name, p.age | default('?')) }}{% endfor %} {{ pair('a', 1, '()') }} {{ pair('b', wrap='<>', v=2) }} {{ pair('c', 3, '{}', 4, 5) }}"
         " {{ pair('d', 4) | length }} {{ pair is callable }}\n"
         "{{ tree({'name': 'root', 'children': [{'name': 'a', 'children': [{'name': 'a1'}]}, {'name': 'b'}]}) }}"
+        "{% set block %}\n  Hello {{ people[0].name }}!\n{% endset %}[{{ block }}]{% set loud | upper | replace('!', '?') %}hi {{ sep }}!{% endset %}[{{ loud }}]"
+        "{% set ns = namespace(text='') %}{% set ns.text %}x{{ 1 + 1 }}{% endset %}[{{ ns.text }}]"
+        "{% filter upper %}shout {{ people[1].name }}{% endfilter %}|{% filter replace('a', 'o') | title %}banana bread{% endfilter %}\n"
+        "{% for p in people %}{% set line %}{{ p.name }}{% endset %}{{ line | length }}{% endfor %}"
+        " {% for x in [1, 2, 3] %}{% filter upper %}a{{ x }}{% if x == 2 %}{% break %}{% endif %}{% endfilter %}{% endfor %}"
+        " {% set outer %}{% set inner = 1 %}{% endset %}{{ inner is defined }} {{ 'ΟΔΟΣ ΟΔΟΣ' | title }} {{ range(3) is test }}"
     ),
     # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
     # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).

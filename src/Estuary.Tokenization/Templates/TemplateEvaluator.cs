@@ -18,6 +18,7 @@ internal sealed class TemplateEvaluator
     private List<Dictionary<string, object?>> _scopes;
     private StringBuilder _output = new();
     private int _macroDepth;
+    private string _captured = ""; // what the innermost set or filter block rendered
 
     /// <summary>Macro calls one rendering may nest (a macro calling itself without end fails instead).</summary>
     internal const int MaxMacroDepth = 200;
@@ -74,6 +75,8 @@ internal sealed class TemplateEvaluator
                 return Flow.Normal;
             case ForNode f:
                 return RunLoop(f);
+            case CaptureNode c:
+                return Capture(c);
             case MacroNode m:
                 _scopes[^1][m.Name] = new TemplateFunction(m.Name, (args, kwargs) => CallMacro(m, args, kwargs));
                 return Flow.Normal;
@@ -82,6 +85,30 @@ internal sealed class TemplateEvaluator
             default:
                 throw new TemplateException($"line {node.Line}: cannot run {node.GetType().Name}");
         }
+    }
+
+    // {% set x %}…{% endset %} and {% filter … %}…{% endfilter %}: the body renders on its own, in a scope of its own (as
+    // Jinja's inner frame), then goes through the filters; a break or continue in it leaves the loop and drops the text.
+    private Flow Capture(CaptureNode c)
+    {
+        var saved = _output;
+        _output = new StringBuilder();
+        _scopes.Add([]);
+        Flow flow;
+        try
+        {
+            flow = Execute(c.Body);
+        }
+        finally
+        {
+            (_captured, _output) = (_output.ToString(), saved);
+            _scopes.RemoveAt(_scopes.Count - 1);
+        }
+        if (flow != Flow.Normal) return flow;
+        var value = Evaluate(c.Value);
+        if (c.Name is null) _output.Append(TemplateValues.ToText(value));
+        else Execute(new SetNode(c.Name, c.Attribute, new LiteralExpr(value, c.Line), c.Line));
+        return flow;
     }
 
     // A macro's body sees the template's globals and top-level names as they are at the call (not the caller's loop
@@ -206,6 +233,7 @@ internal sealed class TemplateEvaluator
         switch (e)
         {
             case LiteralExpr l: return l.Value;
+            case CapturedExpr: return _captured;
             case NameExpr n: return Lookup(n.Name);
             case ListExpr l: return l.IsTuple ? new PyTuple([.. l.Items.Select(Evaluate)]) : l.Items.Select(Evaluate).ToList();
             case DictExpr d:

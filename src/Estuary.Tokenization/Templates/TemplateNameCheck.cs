@@ -30,6 +30,10 @@ internal static class TemplateNameCheck
                     if (f.Else is not null) Check(f.Else, false);
                     break;
                 case SetNode s: Check(s.Value, soft); break;
+                case CaptureNode c: // a block set or filter block is an inner frame too
+                    Check(c.Value, false);
+                    Check(c.Body, false);
+                    break;
                 case MacroNode m: // a macro is a function of its own in Jinja's compiled code: a new, hard frame
                     m.Parameters.ForEach(p => Check(p.Default, soft));
                     Check(m.Body, false);
@@ -42,7 +46,7 @@ internal static class TemplateNameCheck
     {
         switch (e)
         {
-            case null or LiteralExpr or NameExpr: return;
+            case null or LiteralExpr or NameExpr or CapturedExpr: return;
             case ListExpr l: l.Items.ForEach(x => Check(x, soft)); return;
             case DictExpr d:
                 foreach (var (k, v) in d.Items)

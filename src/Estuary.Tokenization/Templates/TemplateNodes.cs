@@ -18,6 +18,10 @@ internal sealed record SetNode(string Name, string? Attribute, Expr Value, int L
 /// <summary><c>macro name(a, b=default)</c>: defines a function returning its body's rendering.</summary>
 internal sealed record MacroNode(string Name, List<(string Name, Expr? Default)> Parameters, List<Node> Body, int Line) : Node(Line);
 
+/// <summary>A rendered block: <c>set name | filters</c> … <c>endset</c> assigns its text (through the filters), and
+/// <c>filter name(args) | …</c> … <c>endfilter</c> writes it; <see cref="Value"/> is the filter chain over <see cref="CapturedExpr"/>.</summary>
+internal sealed record CaptureNode(string? Name, string? Attribute, Expr Value, List<Node> Body, int Line) : Node(Line);
+
 internal sealed record LoopControlNode(bool IsBreak, int Line) : Node(Line);
 
 internal abstract record Expr(int Line);
@@ -48,5 +52,8 @@ internal sealed record BinaryExpr(string Op, Expr Left, Expr Right, int Line) : 
 
 /// <summary>Python's chained comparison <c>a &lt; b == c</c>: each link evaluated only while the previous ones held.</summary>
 internal sealed record CompareExpr(Expr First, List<(string Op, Expr Right)> Links, int Line) : Expr(Line);
+
+/// <summary>The text a <see cref="CaptureNode"/> rendered.</summary>
+internal sealed record CapturedExpr(int Line) : Expr(Line);
 
 internal sealed record ConditionalExpr(Expr Condition, Expr WhenTrue, Expr? WhenFalse, int Line) : Expr(Line);

@@ -1,5 +1,5 @@
 // Parses the pieces of a chat template into a tree, with Jinja's statement set as Hugging Face uses it (if/elif/else, for with
-// loop filter and else, set including namespace attributes, macro, break/continue, generation blocks) and Jinja's operator precedence.
+// loop filter and else, set including namespace attributes and blocks, filter blocks, macro, break/continue, generation blocks) and Jinja's operator precedence.
 // Expressions are parsed in TemplateParserExpressions.cs. Invariant: anything outside the subset fails here with a
 // TemplateException naming it and its line, never at render time.
 
@@ -51,6 +51,7 @@ internal sealed partial class TemplateParser
                         case "for": nodes.Add(ParseFor(piece.Line)); break;
                         case "set": nodes.Add(ParseSet(piece.Line)); break;
                         case "macro": nodes.Add(ParseMacro(piece.Line)); break;
+                        case "filter": nodes.Add(ParseFilterBlock(piece.Line)); break;
                         case "break" or "continue":
                             ExpectEnd();
                             nodes.Add(new LoopControlNode(keyword.Text == "break", piece.Line));
@@ -62,7 +63,7 @@ internal sealed partial class TemplateParser
                             if (genEnd is null || genEnd.Tokens[0].Text != "endgeneration") throw new TemplateException($"line {piece.Line}: 'generation' is never closed");
                             ExpectEnd();
                             break;
-                        case "endif" or "elif" or "else" or "endfor" or "endgeneration" or "endmacro":
+                        case "endif" or "elif" or "else" or "endfor" or "endgeneration" or "endmacro" or "endset" or "endfilter":
                             stoppedAt = piece;
                             return nodes;
                         default:
@@ -170,7 +171,7 @@ internal sealed partial class TemplateParser
         return new MacroNode(name, parameters, body, line);
     }
 
-    private SetNode ParseSet(int line)
+    private Node ParseSet(int line)
     {
         string name = ExpectName();
         string? attribute = null;
@@ -179,10 +180,28 @@ internal sealed partial class TemplateParser
             Next();
             attribute = ExpectName();
         }
-        if (!Next().Is("=")) throw new TemplateException($"line {line}: 'set' needs '=' (block assignments are not supported in chat templates)");
+        if (Peek().Kind == TokenKind.End || Peek().Is("|")) return ParseCapture(name, attribute, ParseFiltersAndTests(new CapturedExpr(line)), "endset", line);
+        if (!Next().Is("=")) throw new TemplateException($"line {line}: 'set' needs '=' or a block");
         var value = ParseExpression();
         ExpectEnd();
         return new SetNode(name, attribute, value, line);
+    }
+
+    // {% filter name(args) | … %}: the first filter is written without its '|'.
+    private CaptureNode ParseFilterBlock(int line)
+    {
+        var name = ExpectDottedName();
+        var (args, kwargs) = Peek().Is("(") ? ParseArguments() : ([], []);
+        return ParseCapture(null, null, ParseFiltersAndTests(new FilterExpr(new CapturedExpr(line), name, args, kwargs, line)), "endfilter", line);
+    }
+
+    private CaptureNode ParseCapture(string? name, string? attribute, Expr value, string end, int line)
+    {
+        ExpectEnd();
+        var body = ParseBlock(out var stop);
+        if (stop is null || stop.Tokens[0].Text != end) throw new TemplateException($"line {line}: '{(name is null ? "filter" : "set")}' is never closed with '{end}'");
+        ExpectEnd();
+        return new CaptureNode(name, attribute, value, body, line);
     }
 
     // ---- tokens ----

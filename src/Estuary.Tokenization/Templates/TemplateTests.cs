@@ -61,7 +61,7 @@ internal static class TemplateTests
             case PyTuple tuple:
                 foreach (var item in tuple) Hashable(item, line); // a tuple hashes its items
                 return value;
-            case Namespace: // an object: hashed by identity
+            case Namespace or PyRange: // an object hashed by identity, a range by its numbers
                 return value;
             case Dictionary<string, object?> or List<object?>:
                 throw new TemplateException($"line {line}: unhashable type: '{TemplateValues.TypeName(value)}'");

@@ -16,14 +16,24 @@ internal static partial class TemplateTextFilters
     public static string Title(string s)
     {
         var sb = new StringBuilder(s.Length);
-        bool start = true;
+        var word = new StringBuilder();
+        void EndWord()
+        {
+            if (word.Length == 0) return;
+            var first = Rune.GetRuneAt(word.ToString(), 0);
+            sb.Append(TemplateText.Upper(first.ToString())).Append(TemplateText.Lower(word.ToString()[first.Utf16SequenceLength..])); // the rest lowered as one text (final sigma)
+            word.Clear();
+        }
         foreach (var r in s.EnumerateRunes())
         {
-            bool separator = r.Value is '-' or '(' or '{' or '[' or '<' || Rune.IsWhiteSpace(r) || r.Value is >= 0x1C and <= 0x1F;
-            string text = r.ToString();
-            sb.Append(separator ? text : start ? TemplateText.Upper(text) : TemplateText.Lower(text));
-            start = separator;
+            if (r.Value is '-' or '(' or '{' or '[' or '<' || Rune.IsWhiteSpace(r) || r.Value is >= 0x1C and <= 0x1F)
+            {
+                EndWord();
+                sb.Append(r.ToString());
+            }
+            else word.Append(r.ToString());
         }
+        EndWord();
         return sb.ToString();
     }
 

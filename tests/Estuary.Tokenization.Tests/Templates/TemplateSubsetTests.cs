@@ -9,8 +9,8 @@ public class TemplateSubsetTests
 {
     [Fact]
     public void UnsupportedStatementsFailAtLoadNamingThemAndTheirLine() =>
-        Assert.Equal("line 1: the statement 'filter' is not supported in chat templates",
-            Assert.Throws<TemplateException>(() => ChatTemplate.Parse("{% filter upper %}x{% endfilter %}")).Message);
+        Assert.Equal("line 1: the statement 'with' is not supported in chat templates",
+            Assert.Throws<TemplateException>(() => ChatTemplate.Parse("{% with a = 1 %}x{% endwith %}")).Message);
 
     [Theory]
     [InlineData("{{ 'x' | pprint }}", "line 1: the filter 'pprint' is not supported in chat templates")]
