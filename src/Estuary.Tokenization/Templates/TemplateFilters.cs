@@ -1,10 +1,10 @@
-// Jinja's filters (value | name(args)), all of Jinja2's builtins but the HTML ones (urlize, xmlattr, striptags) and random,
+// Jinja's filters (value | name(args)), all of Jinja2's builtins but the HTML ones (urlize, xmlattr, striptags), pprint and random,
 // with transformers' tojson (TemplateJson); the ordering filters (dictsort, sort, unique, min, max, sum) are in
 // TemplateOrdering, groupby in TemplateGrouping, round, indent, wordcount, center, batch and slice in TemplateShaping, title,
 // truncate, escape, urlencode, filesizeformat, int and float in TemplateTextFilters, wordwrap in TemplateWordWrap, format in
-// TemplatePercentFormat, all as Jinja2's filters.py computes them; the tests are in TemplateTests. Invariant: an unknown
-// filter fails naming it and its line when it is evaluated; a template that uses one only in a branch a request never
-// takes loads and serves, as it does with transformers.
+// TemplatePercentFormat, all as Jinja2's filters.py computes them; the tests are in TemplateTests. Invariant: a filter this
+// does not run fails naming it and its line when it is evaluated (TemplateNameCheck already refused, at load, the names Jinja
+// does not know outside if blocks); a template that uses one only in a branch a request never takes loads and serves.
 using System.Collections.Frozen;
 using System.Globalization;
 
