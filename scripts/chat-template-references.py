@@ -436,6 +436,60 @@ TEMPLATES = {
         "\n{{ words | min }} {{ words | max }} {{ words | min(true) }} {{ words | max(true) }}"
         "\n{{ words | map('length') | sum }} {{ values | min }} {{ values | max }}{% endif %}"
     ),
+    # The Jinja that closed known gaps: groupby (attribute, default, case_sensitive; (grouper, list) tuples), truncate's
+    # length/killwords/end/leeway, format and '%' (Python's %-formatting), str.format, wordwrap (textwrap), attr, escape,
+    # urlencode, filesizeformat, Jinja's own title; '}}' inside a dict literal; string escapes (\x41 \u00e9 \U0001F600 \101);
+    # indexing and slicing by code point; tuples against lists; sameas; dict(), cycler, joiner, namespace; tojson indents
+    # past 64; chained comparisons; a loop's else after break and continue; '+%}'; the trailing newline Jinja drops.
+    "gaps": (
+        "{%- set people = [{'name': 'Ann', 'city': 'Paris', 'age': 31}, {'name': 'bob', 'city': 'paris', 'age': 25},"
+        " {'name': 'Cy', 'city': 'Oslo'}, {'name': 'Di', 'city': 'Oslo', 'age': 25}, {'name': 'Ed'}] -%}\n"
+        "{% for city, group in people | groupby('city', default='?') %}{{ city }}: {{ group | map(attribute='name') | join(', ') }}; {% endfor %}\n"
+        "{% for g in people | groupby('city', default='?', case_sensitive=true) %}{{ g.grouper }}={{ g.list | length }} {% endfor %}\n"
+        "{{ people | selectattr('age', 'defined') | groupby('age') | list }}\n"
+        "{{ people | groupby('city', default='?') | map(attribute='grouper') | list }} {{ (people | groupby('city', default='?'))[0][0] }}\n"
+        "{% set long = 'The quick brown fox jumps over the lazy dog near the river bank' %}"
+        "{{ long | truncate(20) }}|{{ long | truncate(20, true) }}|{{ long | truncate(20, false, '~', 0) }}|{{ long | truncate(60) }}|"
+        "{{ long | truncate(9, killwords=true, end='') }}|{{ 'short' | truncate(3, leeway=2) }}|{{ 'x😀y😀z😀w' | truncate(5, true, '…', 0) }}\n"
+        "{{ '%s is %d years (%i), %.2f%% done, %r, %x/%X/%o, %5s|%-5s|%05.1f' % ('Ann', 31.9, True, 99.555, 'it\\'s', 255, 255, 8, 'ab', 'cd', 3.14159) }}\n"
+        "{{ '%(name)s: %(n)03d' % {'name': 'Bo', 'n': 7} }} {{ '%s' % [1, 'a'] }} {{ '%s|%s' | format('a', none) }} {{ '%(x)s' | format(x=2.50) }}"
+        " {{ '%e %g %G %.3g' % (12345.678, 0.00001234, 1e20, 2.5) }} {{ '%c%c' % (65, 'z') }} {{ '100%%' % () }}\n"
+        "{{ '{} {}!'.format('Hi', 'there') }} {{ '{0}{1}{0}'.format('a', 'b') }} {{ '{:>6}|{:<6}|{:^7}|{:*^9}'.format('r', 'l', 'c', 'x') }}"
+        " {{ '{:.2f} {:,} {:+d} {:08.3f} {:x} {:#b} {:%} {!r}'.format(3.14159, 1234567, 5, -2.5, 255, 5, 0.25, 'q') }} {{ '{name}-{0}'.format(1, name='n') }}\n"
+        "{{ long | wordwrap(16) }}\n{{ 'a-very-long-hyphenated-word and more words' | wordwrap(10) }}\n"
+        "{{ 'supercalifragilisticexpialidocious is long' | wordwrap(10, false) }}|{{ 'one two three' | wordwrap(5, wrapstring=' / ') }}\n"
+        "{{ {'a': {'b': 1}} | tojson }} {{ {'k': [1, {'n': none}]} }} {{ '\\x41\\u00e9\\U0001F600\\101\\q\\t|' }} {{ \"a\\\"b\" }}\n"
+        "{% set e = 'a😀b💡c' %}{{ e[0] }}{{ e[1] }}{{ e[-1] }}{{ e[-2] }}|{{ e[1:3] }}|{{ e[::-1] }}|{{ e[::2] }}|{{ e | length }}|{{ e.find('c') }}|{{ e | list }}\n"
+        "{{ (1, 2) == [1, 2] }} {{ (1, 2) == (1, 2) }} {{ [1, 2] == [1, 2] }} {{ (1,) }} {{ (1, 'a') + (2,) }} {{ d_items }}\n"
+        "{{ none is sameas none }} {{ true is sameas true }} {{ 1 is sameas true }} {{ people is sameas people }} {{ people[0] is sameas people[1] }}\n"
+        "{{ dict(a=1, b='x') }} {{ dict({'z': 0}, y=1) }} {{ dict([('p', 1)]) }} {% set c = cycler('odd', 'even') %}{{ c.next() }} {{ c.next() }}"
+        " {{ c.next() }} {{ c.current }}{% set j = joiner(' | ') %} [{% for w in ['x', 'y', 'z'] %}{{ j() }}{{ w }}{% endfor %}]\n"
+        "{% set ns = namespace(a=1) %}{% set ns2 = namespace({'b': 2}, c=3) %}{{ ns.a }}{{ ns2.b }}{{ ns2.c }} {{ ns }} {{ namespace() is mapping }}"
+        " {{ 'yes' if namespace() else 'no' }} {{ ns.missing is defined }}\n"
+        "{{ {'x': [1, 2]} | tojson(indent=70) | length }} {{ [1] | tojson(indent='\\t') }}\n"
+        "{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ 1 == 1 < 0 }} {{ 'a' < 'b' in 'abc' }}\n"
+        "{% for x in [1, 2] %}{{ x }}{% break %}{% else %}E{% endfor %} {% for x in [1, 2] %}{% continue %}{% else %}E{% endfor %}"
+        " {% for x in [] %}{% else %}empty{% endfor %}\n"
+        "{{ people[0] | attr('name') }} {{ '<a href=\"x\">&\\'' | e }} {{ 'a b/c?d=é' | urlencode }} {{ {'q': 'a b', 'n': 1} | urlencode }}"
+        " {{ 1 | filesizeformat }} {{ 999 | filesizeformat }} {{ 1500000 | filesizeformat }} {{ 2048 | filesizeformat(true) }}\n"
+        "{{ \"hello o'neil-smith (mr) x1y\" | title }} {{ \"hello o'neil x1y\".title() }} {{ 'ÉCOLE straße' | lower }} {{ 'straße' | upper }}"
+        " {{ '42.7' | int }} {{ ' 1_000 ' | int }} {{ '0x1A' | int(0, 16) }} {{ 'inf' | float }} {{ 'x' | float(1.5) }} {{ 0x1F + 0o17 + 0b11 }}\n"
+        "{{ 'a,b,,c'.split(',') }} {{ ' a  b '.split() }} {{ 'a b c'.rsplit(' ', 1) }} {{ 'x-y-z'.partition('-') }} {{ 'Ab'.swapcase() }}"
+        " {{ 'ab'.zfill(4) }} {{ 'ab'.center(6, '*') }} {{ 'l1\\nl2\\r\\nl3'.splitlines() }} {{ 'abc'.startswith(('x', 'a')) }} {{ 'a😀b'.rfind('b') }}\n"
+        "{% if true +%}\nkept{% endif %}\n"
+        "{%- set sep = '=' -%}\n"
+        "{% macro pair(k, v, wrap='[]') %}{{ wrap[0] }}{{ k }}{{ sep }}{{ v }}{{ wrap[1] }}{{ varargs | length }}{% endmacro %}\n"
+        "{% macro tree(node, depth=0) %}{{ '  ' * depth }}{{ node.name }}\n{% for child in node.children | default([]) %}{{ tree(child, depth + 1) }}{% endfor %}{% endmacro %}\n"
+        "{% for p in people %}{{ pair(p.name, p.age | default('?')) }}{% endfor %} {{ pair('a', 1, '()') }} {{ pair('b', wrap='<>', v=2) }} {{ pair('c', 3, '{}', 4, 5) }}"
+        " {{ pair('d', 4) | length }} {{ pair is callable }}\n"
+        "{{ tree({'name': 'root', 'children': [{'name': 'a', 'children': [{'name': 'a1'}]}, {'name': 'b'}]}) }}"
+        "{% set block %}\n  Hello {{ people[0].name }}!\n{% endset %}[{{ block }}]{% set loud | upper | replace('!', '?') %}hi {{ sep }}!{% endset %}[{{ loud }}]"
+        "{% set ns = namespace(text='') %}{% set ns.text %}x{{ 1 + 1 }}{% endset %}[{{ ns.text }}]"
+        "{% filter upper %}shout {{ people[1].name }}{% endfilter %}|{% filter replace('a', 'o') | title %}banana bread{% endfilter %}\n"
+        "{% for p in people %}{% set line %}{{ p.name }}{% endset %}{{ line | length }}{% endfor %}"
+        " {% for x in [1, 2, 3] %}{% filter upper %}a{{ x }}{% if x == 2 %}{% break %}{% endif %}{% endfilter %}{% endfor %}"
+        " {% set outer %}{% set inner = 1 %}{% endset %}{{ inner is defined }} {{ 'ΟΔΟΣ ΟΔΟΣ' | title }} {{ range(3) is test }}"
+    ),
     # One failing use of an ordering or shaping filter per context (probe): Jinja raises TypeError, UndefinedError or
     # FilterArgumentError; Estuary fails with a TemplateException (recorded as a "failure": only failing is compared).
     "ordering_errors": (
@@ -468,6 +522,17 @@ TEMPLATES = {
         "{%- elif probe == 'sort_tuple_list' %}{{ [(1, 2), [1, 3]] | sort }}"
         "{%- elif probe == 'round_ceil_tiny_scale' %}{{ 2.5 | round(-400, 'ceil') }}"
         "{%- elif probe == 'slice_zero' %}{{ [1, 2] | slice(0) | list }}"
+        "{%- elif probe == 'split_empty' %}{{ 'abc'.split('') }}"
+        "{%- elif probe == 'truncate_short' %}{{ 'abcdef' | truncate(2) }}"
+        "{%- elif probe == 'format_missing' %}{{ '%s %s' % ('a',) }}"
+        "{%- elif probe == 'format_extra' %}{{ '%s' % ('a', 'b') }}"
+        "{%- elif probe == 'format_both' %}{{ '%s' | format('a', b=1) }}"
+        "{%- elif probe == 'format_type' %}{{ '%d' % 'x' }}"
+        "{%- elif probe == 'str_format_index' %}{{ '{1}'.format('a') }}"
+        "{%- elif probe == 'wordwrap_zero' %}{{ 'a b' | wordwrap(0) }}"
+        "{%- elif probe == 'tuple_plus_list' %}{{ (1,) + [2] }}"
+        "{%- elif probe == 'range_lt_list' %}{{ range(2) < [1] }}"
+        "{%- elif probe == 'slice_none' %}{{ tools[1:] }}"
         "{%- endif %}"
     ),
 }
@@ -587,7 +652,9 @@ FUZZ_VALUES = ([_rng.randint(-4000, 4000) / 8 for _ in range(40)] + [round(_rng.
                + [_rng.uniform(-1, 1) * 10 ** _rng.randint(-8, 17) for _ in range(60)] + [_rng.randint(-10 ** 6, 10 ** 6) for _ in range(20)])
 FUZZ_WORDS = ["".join(_rng.choice("aAbBzZ\u00e9\u00c9\u00df09_ \U0001F600") for _ in range(_rng.randint(0, 4))) for _ in range(80)]
 # The failing uses of the ordering_errors template, one per context.
-PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'round_ceil_tiny_scale', 'slice_zero']
+PROBES = ['sort_mixed', 'sort_none_int', 'sort_missing_some', 'sort_nested_missing', 'sort_dicts', 'dictsort_by', 'dictsort_values', 'dictsort_list', 'unique_lists', 'max_none', 'min_mixed', 'min_missing', 'sum_strings', 'sum_str_items', 'sum_missing', 'sort_number', 'round_method', 'round_string', 'round_float_precision', 'round_infinite', 'indent_number', 'indent_float_width', 'center_string_width', 'batch_string_count', 'round_none_ceil', 'unique_tuple_list', 'sort_tuple_list', 'round_ceil_tiny_scale', 'slice_zero',
+          'split_empty', 'truncate_short', 'format_missing', 'format_extra', 'format_both', 'format_type', 'str_format_index', 'wordwrap_zero',
+          'tuple_plus_list', 'range_lt_list', 'slice_none']
 CONTEXTS = {
     "tools": {"variables": {"tools": TOOLS}},
     "no_tools": {"variables": {}},
@@ -600,6 +667,7 @@ CONTEXTS = {
     "new_year": {"variables": {"tools": TOOLS}, "now": "2026-01-01T00:30:00"},
     **{"probe_" + probe: {"variables": {"probe": probe}} for probe in PROBES},
     "fuzz": {"variables": {"values": FUZZ_VALUES, "words": FUZZ_WORDS}},
+    "gaps": {"variables": {"d_items": [["a", 1]]}},
 }
 
 # Which conversations and contexts each template is rendered over, and its bos/eos texts.
@@ -612,6 +680,7 @@ RUNS = {
     "llama3_2": {**LLAMA, "contexts": ["no_tools", "tools_in_user", "tools_in_system", "dated", "evening"]},
     "ordering": {"conversations": ["single", "system", "multi"], "contexts": ["tools", "tools_in_user", "no_tools"], "bos_token": "<s>", "eos_token": "</s>"},
     "shaping": {"conversations": ["single", "multi"], "contexts": ["tools", "no_tools", "fuzz"], "bos_token": "<s>", "eos_token": "</s>"},
+    "gaps": {"conversations": ["single"], "contexts": ["gaps"], "bos_token": "<s>", "eos_token": "</s>"},
     "ordering_errors": {"conversations": ["single"], "contexts": ["no_tools"] + ["probe_" + probe for probe in PROBES], "bos_token": "<s>", "eos_token": "</s>"},
     "options": {"conversations": ["single"], "contexts": ["no_tools", "tools_in_user", "evening", "new_year"], "bos_token": "<s>", "eos_token": "</s>"},
 }

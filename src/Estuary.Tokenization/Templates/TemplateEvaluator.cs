@@ -15,8 +15,13 @@ internal sealed class TemplateEvaluator
 
     private int _steps;
 
-    private readonly List<Dictionary<string, object?>> _scopes;
-    private readonly StringBuilder _output = new();
+    private List<Dictionary<string, object?>> _scopes;
+    private StringBuilder _output = new();
+    private int _macroDepth;
+    private string _captured = ""; // what the innermost set or filter block rendered
+
+    /// <summary>Macro calls one rendering may nest (a macro calling itself without end fails instead).</summary>
+    internal const int MaxMacroDepth = 200;
 
     private TemplateEvaluator(Dictionary<string, object?> globals) => _scopes = [globals];
 
@@ -24,17 +29,9 @@ internal sealed class TemplateEvaluator
     /// raise_exception and strftime_now (reading <paramref name="clock"/>); a variable named as one of the last two replaces it.</summary>
     public static string Render(List<Node> template, Dictionary<string, object?> variables, TimeProvider clock)
     {
-        var globals = new Dictionary<string, object?>(variables)
-        {
-            ["range"] = new TemplateFunction("range", Range),
-            ["namespace"] = new TemplateFunction("namespace", (args, kwargs) =>
-            {
-                var ns = new Namespace();
-                if (args.Count > 0 && args[0] is Dictionary<string, object?> initial) foreach (var kv in initial) ns[kv.Key] = kv.Value;
-                foreach (var kv in kwargs) ns[kv.Key] = kv.Value;
-                return ns;
-            }),
-        };
+        var globals = new Dictionary<string, object?>();
+        TemplateGlobals.AddTo(globals);
+        foreach (var kv in variables) globals[kv.Key] = kv.Value;
         if (!globals.ContainsKey("raise_exception"))
             globals["raise_exception"] = new TemplateFunction("raise_exception", (args, _) =>
                 throw new TemplateException(args.Count > 0 ? TemplateValues.ToText(args[0]) : "the chat template raised an error"));
@@ -77,7 +74,11 @@ internal sealed class TemplateEvaluator
                 else throw new TemplateException($"line {s.Line}: 'set {s.Name}.{s.Attribute}' needs {s.Name} to be a namespace()");
                 return Flow.Normal;
             case ForNode f:
-                RunLoop(f);
+                return RunLoop(f);
+            case CaptureNode c:
+                return Capture(c);
+            case MacroNode m:
+                _scopes[^1][m.Name] = new TemplateFunction(m.Name, (args, kwargs) => CallMacro(m, args, kwargs));
                 return Flow.Normal;
             case LoopControlNode c:
                 return c.IsBreak ? Flow.Break : Flow.Continue;
@@ -86,7 +87,63 @@ internal sealed class TemplateEvaluator
         }
     }
 
-    private void RunLoop(ForNode f)
+    // {% set x %}…{% endset %} and {% filter … %}…{% endfilter %}: the body renders on its own, in a scope of its own (as
+    // Jinja's inner frame), then goes through the filters; a break or continue in it leaves the loop and drops the text.
+    private Flow Capture(CaptureNode c)
+    {
+        var saved = _output;
+        _output = new StringBuilder();
+        _scopes.Add([]);
+        Flow flow;
+        try
+        {
+            flow = Execute(c.Body);
+        }
+        finally
+        {
+            (_captured, _output) = (_output.ToString(), saved);
+            _scopes.RemoveAt(_scopes.Count - 1);
+        }
+        if (flow != Flow.Normal) return flow;
+        var value = Evaluate(c.Value);
+        if (c.Name is null) _output.Append(TemplateValues.ToText(value));
+        else Execute(new SetNode(c.Name, c.Attribute, new LiteralExpr(value, c.Line), c.Line));
+        return flow;
+    }
+
+    // A macro's body sees the template's globals and top-level names as they are at the call (not the caller's loop
+    // variables) and its own arguments; missing ones are undefined, extra ones are varargs and kwargs, as in Jinja.
+    private string CallMacro(MacroNode m, List<object?> args, Dictionary<string, object?> kwargs)
+    {
+        if (_macroDepth >= MaxMacroDepth) throw new TemplateException($"line {m.Line}: macro '{m.Name}' nests deeper than {MaxMacroDepth} calls");
+        var (savedScopes, savedOutput) = (_scopes, _output);
+        var scope = new Dictionary<string, object?>();
+        _scopes = [savedScopes[0], scope];
+        _output = new StringBuilder();
+        _macroDepth++;
+        try
+        {
+            var extra = new Dictionary<string, object?>(kwargs);
+            for (int i = 0; i < m.Parameters.Count; i++)
+            {
+                var (name, fallback) = m.Parameters[i];
+                if (i < args.Count && extra.ContainsKey(name)) throw new TemplateException($"line {m.Line}: macro '{m.Name}' got multiple values for argument '{name}'");
+                scope[name] = i < args.Count ? args[i] : extra.Remove(name, out var v) ? v : fallback is null ? Undefined.Instance : Evaluate(fallback);
+            }
+            scope["varargs"] = new PyTuple([.. args.Skip(m.Parameters.Count)]);
+            scope["kwargs"] = extra;
+            if (Execute(m.Body) != Flow.Normal) throw new TemplateException($"line {m.Line}: 'break' or 'continue' outside a loop in macro '{m.Name}'");
+            return _output.ToString();
+        }
+        finally
+        {
+            (_scopes, _output) = (savedScopes, savedOutput);
+            _macroDepth--;
+        }
+    }
+
+    // The loop's else block runs in the enclosing scope, so a break or continue there belongs to the enclosing loop.
+    private Flow RunLoop(ForNode f)
     {
         var items = Iterate(Evaluate(f.Iterable), f.Line);
         if (f.Filter is not null)
@@ -101,13 +158,11 @@ internal sealed class TemplateEvaluator
             }
             items = kept;
         }
-        if (items.Count == 0)
-        {
-            if (f.Else is not null) Execute(f.Else);
-            return;
-        }
+        bool completed = false; // Jinja runs the else block unless an iteration reached the end of the body (no break or continue)
+        List<object?>? lastChanged = null; // loop.changed(...)'s previous arguments
         for (int i = 0; i < items.Count; i++)
         {
+            int index = i;
             var scope = new Dictionary<string, object?>
             {
                 ["loop"] = new Dictionary<string, object?>
@@ -121,6 +176,16 @@ internal sealed class TemplateEvaluator
                     ["length"] = (long)items.Count,
                     ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
                     ["nextitem"] = i + 1 < items.Count ? items[i + 1] : Undefined.Instance,
+                    ["depth"] = 1L,
+                    ["depth0"] = 0L,
+                    ["cycle"] = new TemplateFunction("loop.cycle", (args, _) =>
+                        args.Count > 0 ? args[index % args.Count] : throw new TemplateException($"line {f.Line}: no items for loop.cycle")),
+                    ["changed"] = new TemplateFunction("loop.changed", (args, _) =>
+                    {
+                        if (lastChanged is not null && TemplateValues.AreEqual(lastChanged, args)) return false;
+                        lastChanged = args;
+                        return true;
+                    }),
                 },
             };
             _scopes.Add(scope);
@@ -128,7 +193,9 @@ internal sealed class TemplateEvaluator
             var flow = Execute(f.Body);
             _scopes.RemoveAt(_scopes.Count - 1);
             if (flow == Flow.Break) break;
+            completed |= flow == Flow.Normal;
         }
+        return !completed && f.Else is not null ? Execute(f.Else) : Flow.Normal;
     }
 
     private void Bind(ForNode f, object? item)
@@ -138,7 +205,8 @@ internal sealed class TemplateEvaluator
             _scopes[^1][f.Targets[0]] = item;
             return;
         }
-        if (item is not List<object?> parts || parts.Count != f.Targets.Count)
+        var parts = item is string text ? TemplateValues.CodePoints(text) : item as List<object?>;
+        if (parts is null || parts.Count != f.Targets.Count)
             throw new TemplateException($"line {f.Line}: cannot unpack {TemplateValues.TypeName(item)} into {f.Targets.Count} names");
         for (int i = 0; i < parts.Count; i++) _scopes[^1][f.Targets[i]] = parts[i];
     }
@@ -146,6 +214,7 @@ internal sealed class TemplateEvaluator
     private static List<object?> Iterate(object? value, int line) => value switch
     {
         List<object?> list => [.. list],
+        Namespace => throw new TemplateException($"line {line}: cannot loop over a namespace"),
         Dictionary<string, object?> dict => [.. dict.Keys],
         string s => TemplateValues.CodePoints(s),
         Undefined => [],
@@ -164,6 +233,7 @@ internal sealed class TemplateEvaluator
         switch (e)
         {
             case LiteralExpr l: return l.Value;
+            case CapturedExpr: return _captured;
             case NameExpr n: return Lookup(n.Name);
             case ListExpr l: return l.IsTuple ? new PyTuple([.. l.Items.Select(Evaluate)]) : l.Items.Select(Evaluate).ToList();
             case DictExpr d:
@@ -175,7 +245,7 @@ internal sealed class TemplateEvaluator
             case SliceExpr s: return Slice(Evaluate(s.Target), s);
             case CallExpr c: return Call(c);
             case FilterExpr f: return TemplateFilters.Apply(f.Name, Evaluate(f.Value), f.Args.Select(Evaluate).ToList(), Kwargs(f.Kwargs), f.Line);
-            case TestExpr t: return TemplateFilters.Test(t.Name, Evaluate(t.Value), t.Args.Select(Evaluate).ToList(), t.Line) != t.Negated;
+            case TestExpr t: return TemplateTests.Test(t.Name, Evaluate(t.Value), t.Args.Select(Evaluate).ToList(), t.Line) != t.Negated;
             case UnaryExpr u:
                 var operand = Evaluate(u.Operand);
                 return u.Op switch
@@ -191,6 +261,15 @@ internal sealed class TemplateEvaluator
                     _ => TemplateValues.IsNumber(operand) ? operand : throw new TemplateException($"line {u.Line}: unary + of {TemplateValues.TypeName(operand)}"),
                 };
             case BinaryExpr b: return Binary(b);
+            case CompareExpr c:
+                var left = Evaluate(c.First);
+                foreach (var (op, rightExpr) in c.Links)
+                {
+                    var right = Evaluate(rightExpr);
+                    if (!TemplateArithmetic.Compare(op, left, right, c.Line)) return false;
+                    left = right;
+                }
+                return true;
             case ConditionalExpr c:
                 return TemplateValues.IsTrue(Evaluate(c.Condition)) ? Evaluate(c.WhenTrue) : c.WhenFalse is null ? Undefined.Instance : Evaluate(c.WhenFalse);
             default: throw new TemplateException($"line {e.Line}: cannot evaluate {e.GetType().Name}");
@@ -216,111 +295,52 @@ internal sealed class TemplateEvaluator
             var left = Evaluate(b.Left);
             return TemplateValues.IsTrue(left) ? left : Evaluate(b.Right);
         }
-        var x = Evaluate(b.Left);
-        var y = Evaluate(b.Right);
-        switch (b.Op)
-        {
-            case "==": return TemplateValues.AreEqual(x, y);
-            case "!=": return !TemplateValues.AreEqual(x, y);
-            case "<": return TemplateValues.Compare(x, y, b.Line) < 0;
-            case ">": return TemplateValues.Compare(x, y, b.Line) > 0;
-            case "<=": return TemplateValues.Compare(x, y, b.Line) <= 0;
-            case ">=": return TemplateValues.Compare(x, y, b.Line) >= 0;
-            case "in": return Contains(y, x, b.Line);
-            case "not in": return !Contains(y, x, b.Line);
-            case "~": return TemplateValues.ToText(x) + TemplateValues.ToText(y);
-        }
-        if (b.Op == "+" && x is string xs && y is string ys) return xs + ys;
-        if (b.Op == "+" && x is List<object?> xl && y is List<object?> yl) return xl.Concat(yl).ToList();
-        if (b.Op == "*" && (x is string && y is long || x is long && y is string)) // "ab" * 3
-        {
-            string text = x as string ?? (string)y!;
-            long times = x is long lx ? lx : (long)y!;
-            if (times > 1 << 20) throw new TemplateException($"line {b.Line}: a string repeated {times} times is too long for a chat template");
-            return times <= 0 ? "" : string.Concat(Enumerable.Repeat(text, (int)times));
-        }
-        if (!TemplateValues.IsNumber(x) || !TemplateValues.IsNumber(y))
-            throw new TemplateException($"line {b.Line}: unsupported operand types for {b.Op}: {TemplateValues.TypeName(x)} and {TemplateValues.TypeName(y)}");
-        bool integers = x is long or bool && y is long or bool;
-        if (integers)
-        {
-            long p = x is bool bx ? (bx ? 1 : 0) : (long)x!, q = y is bool by ? (by ? 1 : 0) : (long)y!;
-            switch (b.Op)
-            {
-                case "+": return p + q;
-                case "-": return p - q;
-                case "*": return p * q;
-                case "/": return q == 0 ? throw DivisionByZero(b) : (double)p / q;
-                case "//": return q == 0 ? throw DivisionByZero(b) : (long)Math.Floor((double)p / q);
-                case "%": return q == 0 ? throw DivisionByZero(b) : ((p % q) + q) % q;
-                case "**": return q >= 0 ? (object)(long)Math.Pow(p, q) : Math.Pow(p, q);
-            }
-        }
-        double u = TemplateValues.ToDouble(x), v = TemplateValues.ToDouble(y);
-        return b.Op switch
-        {
-            "+" => u + v,
-            "-" => u - v,
-            "*" => u * v,
-            "/" => v == 0 ? throw DivisionByZero(b) : u / v,
-            "//" => v == 0 ? throw DivisionByZero(b) : Math.Floor(u / v),
-            "%" => v == 0 ? throw DivisionByZero(b) : u - v * Math.Floor(u / v),
-            "**" => Math.Pow(u, v),
-            _ => throw new TemplateException($"line {b.Line}: unknown operator {b.Op}"),
-        };
+        return TemplateArithmetic.Apply(b.Op, Evaluate(b.Left), Evaluate(b.Right), b.Line);
     }
 
-    private static TemplateException DivisionByZero(BinaryExpr b) => new($"line {b.Line}: division by zero");
 
-    private static bool Contains(object? container, object? item, int line) => container switch
+    // Jinja's sandboxed getattr (x.name): the value's Python attribute first (a dict's methods before its keys), then the key;
+    // a method the immutable sandbox forbids (append, update, pop …) and names starting with '_' read as undefined.
+    public static object? GetAttribute(object? target, string name, int line)
     {
-        string s => item is string sub ? s.Contains(sub, StringComparison.Ordinal) : throw new TemplateException($"line {line}: 'in <string>' needs a string"),
-        List<object?> list => list.Any(x => TemplateValues.AreEqual(x, item)),
-        Dictionary<string, object?> dict => item is string key && dict.ContainsKey(key),
-        Undefined => false,
-        _ => throw new TemplateException($"line {line}: cannot test membership in {TemplateValues.TypeName(container)}"),
-    };
-
-    private static object? GetAttribute(object? target, string name, int line)
-    {
+        if (target is Undefined) throw new TemplateException($"line {line}: '{name}' of an undefined value");
+        if (name.StartsWith('_')) return Undefined.Instance;
         switch (target)
         {
+            case Namespace ns:
+                return ns.TryGetValue(name, out var nv) ? nv : Undefined.Instance;
             case Dictionary<string, object?> dict:
-                if (dict.TryGetValue(name, out var v)) return v;
-                return target is Namespace || !TemplateMethods.IsDictMethod(name) ? Undefined.Instance : new BoundMethod(dict, name);
-            case string s:
-                return TemplateMethods.IsStringMethod(name) ? new BoundMethod(s, name) : Undefined.Instance;
-            case List<object?>:
-                return Undefined.Instance;
-            case Undefined:
-                throw new TemplateException($"line {line}: '{name}' of an undefined value");
-            case null:
-                throw new TemplateException($"line {line}: 'None' has no attribute '{name}'");
+                if (TemplateMethods.IsDictMethod(name)) return new BoundMethod(dict, name);
+                if (TemplateMethods.IsUnsafeMethod(target, name)) return Undefined.Instance;
+                return dict.TryGetValue(name, out var v) ? v : Undefined.Instance;
+            case GroupTuple group when name is "grouper" or "list":
+                return name == "grouper" ? group.Grouper : group.Values;
+            case Cycler cycler:
+                return cycler.Attribute(name);
+            case string or List<object?>:
+                return TemplateMethods.Has(target, name) ? new BoundMethod(target, name) : Undefined.Instance;
             default:
                 return Undefined.Instance;
         }
     }
 
-    private static object? GetItem(object? target, object? index, int line)
+    // Jinja's sandboxed getitem (x[key]): the item first, then for a string key the attribute of that name.
+    public static object? GetItem(object? target, object? index, int line)
     {
+        if (index is bool flag) index = flag ? 1L : 0L;
         switch (target)
         {
-            case Dictionary<string, object?> dict:
-                return index is string key && dict.TryGetValue(key, out var v) ? v : Undefined.Instance;
+            case Undefined:
+                throw new TemplateException($"line {line}: subscript of an undefined value");
+            case Dictionary<string, object?> dict when index is string key && dict.TryGetValue(key, out var v):
+                return v;
             case List<object?> list when index is long i:
                 if (i < 0) i += list.Count;
                 return i >= 0 && i < list.Count ? list[(int)i] : Undefined.Instance;
             case string s when index is long i:
-                if (i < 0) i += s.Length;
-                return i >= 0 && i < s.Length ? s[(int)i].ToString() : Undefined.Instance;
-            case Undefined:
-                throw new TemplateException($"line {line}: subscript of an undefined value");
-            case null:
-                throw new TemplateException($"line {line}: 'None' is not subscriptable");
-            default:
-                return target is string or List<object?> ? Undefined.Instance
-                    : throw new TemplateException($"line {line}: {TemplateValues.TypeName(target)} is not subscriptable");
+                return TemplateText.At(s, i) ?? (object)Undefined.Instance;
         }
+        return index is string name && target is not Namespace ? GetAttribute(target, name, line) : Undefined.Instance;
     }
 
     private object? Slice(object? target, SliceExpr s)
@@ -328,6 +348,7 @@ internal sealed class TemplateEvaluator
         long? Bound(Expr? e) => e is null ? null : Evaluate(e) switch
         {
             long l => l,
+            bool b => b ? 1 : 0,
             null => null,
             var other => throw new TemplateException($"line {s.Line}: slice bounds must be integers, not {TemplateValues.TypeName(other)}"),
         };
@@ -335,11 +356,33 @@ internal sealed class TemplateEvaluator
         int count = target switch
         {
             List<object?> l => l.Count,
-            string str => str.Length,
-            _ => throw new TemplateException($"line {s.Line}: cannot slice {TemplateValues.TypeName(target)}"),
+            string str => TemplateText.Length(str),
+            // Jinja compiles a slice to Python's own subscript (not the sandbox's getitem): anything else fails
+            _ => throw new TemplateException($"line {s.Line}: {TemplateValues.TypeName(target)} cannot be sliced"),
         };
         var indices = SliceIndices(count, start, stop, step ?? 1, s.Line);
-        return target is string text ? string.Concat(indices.Select(i => text[i])) : indices.Select(i => ((List<object?>)target!)[i]).ToList();
+        if (target is PyRange range) // a slice of a range is a range: range(5)[::-1] is range(4, -1, -1)
+        {
+            var (a, b) = SliceBounds(count, start, stop, step ?? 1);
+            long st = step ?? 1;
+            return new PyRange(range.Start + a * range.Step, range.Start + b * range.Step, range.Step * st, indices.Select(i => range[i]));
+        }
+        if (target is string text) return TemplateText.Pick(text, indices);
+        var picked = indices.Select(i => ((List<object?>)target!)[i]).ToList();
+        return target is PyTuple ? new PyTuple([.. picked]) : picked;
+    }
+
+    // Python's slice.indices' start and stop.
+    private static (long Start, long Stop) SliceBounds(int count, long? start, long? stop, long step)
+    {
+        long Clamp(long? v, long dflt, long lo, long hi)
+        {
+            if (v is not { } x) return dflt;
+            if (x < 0) x += count;
+            return Math.Clamp(x, lo, hi);
+        }
+        return step > 0 ? (Clamp(start, 0, 0, count), Clamp(stop, count, 0, count))
+            : (Clamp(start, count - 1, -1, count - 1), stop is null ? -1 : Clamp(stop, -1, -1, count - 1));
     }
 
     // Python's slice.indices.
@@ -375,29 +418,9 @@ internal sealed class TemplateEvaluator
         return callee switch
         {
             TemplateFunction f => f.Invoke(args, kwargs),
-            BoundMethod m => TemplateMethods.Invoke(m, args, c.Line),
+            BoundMethod m => TemplateMethods.Invoke(m, args, kwargs, c.Line),
             Undefined => throw new TemplateException($"line {c.Line}: call of an undefined function{(c.Callee is NameExpr n ? $" '{n.Name}'" : "")}"),
             _ => throw new TemplateException($"line {c.Line}: {TemplateValues.TypeName(callee)} is not callable"),
         };
-    }
-
-    private static object? Range(List<object?> args, Dictionary<string, object?> kwargs)
-    {
-        var n = args.Select(a => a is long l ? l : throw new TemplateException($"range() needs integers, not {TemplateValues.TypeName(a)}")).ToList();
-        var (start, stop, step) = n.Count switch
-        {
-            1 => (0L, n[0], 1L),
-            2 => (n[0], n[1], 1L),
-            3 => (n[0], n[1], n[2]),
-            _ => throw new TemplateException("range() takes 1 to 3 integers"),
-        };
-        if (step == 0) throw new TemplateException("range() step cannot be zero");
-        var result = new List<object?>();
-        for (long i = start; step > 0 ? i < stop : i > stop; i += step)
-        {
-            if (result.Count >= 1_000_000) throw new TemplateException("range() is too long for a chat template");
-            result.Add(i);
-        }
-        return result;
     }
 }

@@ -15,6 +15,9 @@ namespace Estuary.Tokenization.Templates;
 /// <param name="SortKeys">Object keys in code-point order rather than insertion order.</param>
 internal sealed record JsonOptions(bool EnsureAscii, string? Indent, string ItemSeparator, string KeySeparator, bool SortKeys)
 {
+    /// <summary>The widest indent tojson accepts (Python takes any; this bounds the text a template can make).</summary>
+    public const int MaxIndent = 1024;
+
     /// <summary>The options of <c>tojson(ensure_ascii, indent, separators, sort_keys)</c>, positional or by keyword.</summary>
     public static JsonOptions FromArguments(List<object?> args, Dictionary<string, object?> kwargs, int line)
     {
@@ -26,7 +29,8 @@ internal sealed record JsonOptions(bool EnsureAscii, string? Indent, string Item
         string? indent = Arg(1) switch
         {
             null => null,
-            long n => new string(' ', (int)Math.Clamp(n, 0, 64)), // Python: ' ' * n, empty when n <= 0
+            long n => n <= MaxIndent ? new string(' ', (int)Math.Max(n, 0)) // Python: ' ' * n, empty when n <= 0
+                : throw new TemplateException($"line {line}: tojson's indent {n} is too large for a chat template (at most {MaxIndent})"),
             bool b => b ? " " : "",
             string s => s,
             var other => throw new TemplateException($"line {line}: tojson's indent must be an integer or a string, not {TemplateValues.TypeName(other)}"),
@@ -66,6 +70,8 @@ internal static class TemplateJson
                 sb.Append(double.IsNaN(d) ? "NaN" : double.IsInfinity(d) ? (d > 0 ? "Infinity" : "-Infinity") : TemplateValues.FloatText(d));
                 return;
             case string s: WriteString(sb, s, o.EnsureAscii); return;
+            case PyRange:
+                break; // json.dumps cannot write a range object
             case List<object?> list:
                 WriteContainer(sb, '[', ']', list, o, depth, line, (x, d) => Write(sb, x, o, d, line));
                 return;

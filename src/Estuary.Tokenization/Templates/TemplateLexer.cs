@@ -26,16 +26,16 @@ internal static class TemplateLexer
 
     public static List<TemplatePiece> Split(string source)
     {
+        // Jinja reads every line break as \n and drops one at the very end (keep_trailing_newline is off).
+        source = source.Replace("\r\n", "\n").Replace('\r', '\n');
+        if (source.EndsWith('\n')) source = source[..^1];
         var pieces = new List<TemplatePiece>();
         int pos = 0, line = 1;
         bool lineStarting = true; // the text about to be read begins a line (lstrip_blocks)
-        bool stripNextText = false; // the previous tag ended with '-'
         while (pos <= source.Length)
         {
             int open = FindTagStart(source, pos);
             string text = source[pos..(open < 0 ? source.Length : open)];
-            if (stripNextText) text = text.TrimStart();
-            stripNextText = false;
             if (open < 0)
             {
                 if (text.Length > 0) pieces.Add(new TemplatePiece(PieceKind.Text, text, [], line));
@@ -44,14 +44,14 @@ internal static class TemplateLexer
             char kind = source[open + 1]; // '{', '%' or '#'
             int inner = open + 2;
             bool stripBefore = inner < source.Length && source[inner] == '-';
-            bool keepIndent = inner < source.Length && source[inner] == '+';
+            bool keepIndent = kind != '{' && inner < source.Length && source[inner] == '+';
             if (stripBefore || keepIndent) inner++;
-            if (stripBefore) text = text.TrimEnd();
+            if (stripBefore) text = TemplateMethods.PyStrip(text, start: false, end: true);
             else if (kind != '{' && !keepIndent)
             {
                 // lstrip_blocks: spaces and tabs between a line's start and a statement or comment are dropped.
                 int lineStart = text.LastIndexOf('\n') + 1;
-                if ((lineStart > 0 || lineStarting) && lineStart < text.Length && text.AsSpan(lineStart).IsWhiteSpace()) text = text[..lineStart];
+                if ((lineStart > 0 || lineStarting) && lineStart < text.Length && text.AsSpan(lineStart).TrimStart(" \t").IsEmpty) text = text[..lineStart];
             }
             if (text.Length > 0) pieces.Add(new TemplatePiece(PieceKind.Text, text, [], line));
             line += Count(source, pos, open, '\n');
@@ -61,18 +61,18 @@ internal static class TemplateLexer
             if (kind != '#') end = FindClose(source, inner, close, line);
             if (end < 0) throw new TemplateException($"line {line}: '{source.Substring(open, 2)}' is never closed with '{close}'");
             bool stripAfter = end > inner && source[end - 1] == '-';
-            string body = source[inner..(stripAfter ? end - 1 : end)];
+            bool keepNewline = kind != '{' && end > inner && source[end - 1] == '+'; // '+%}': no trim_blocks here
+            string body = source[inner..(stripAfter || keepNewline ? end - 1 : end)];
             int tagLine = line;
             line += Count(source, open, end, '\n');
             pos = end + 2;
-            lineStarting = false;
-            if (stripAfter) stripNextText = true;
-            else if (kind != '{' && pos < source.Length && source[pos] == '\n')
-            {
-                pos++; // trim_blocks: the newline right after a statement or comment goes
-                line++;
-                lineStarting = true;
-            }
+            int after = pos;
+            if (stripAfter) // '-%}': the white space after the tag goes
+                while (pos < source.Length && TemplateMethods.PyStrip(source[pos].ToString(), true, true).Length == 0) pos++;
+            else if (kind != '{' && !keepNewline && pos < source.Length && source[pos] == '\n') pos++; // trim_blocks
+            line += Count(source, after, pos, '\n');
+            // Jinja's line_starting: the tag's match (with what it consumed) ended in a line break.
+            lineStarting = pos > after && source[pos - 1] == '\n';
             if (kind == '#') continue;
             var tokens = Tokenize(body, tagLine);
             pieces.Add(new TemplatePiece(kind == '{' ? PieceKind.Output : PieceKind.Statement, body, tokens, tagLine));
@@ -87,10 +87,12 @@ internal static class TemplateLexer
         return -1;
     }
 
-    // The closing delimiter outside string literals ("}}" may appear inside a quoted string of the expression).
+    // The closing delimiter outside string literals and brackets, as Jinja's lexer finds it: "}}" may appear inside a quoted
+    // string or a dict literal of the expression ({{ {'a': {'b': 1}} }}), and ends the tag only once every bracket is closed.
     private static int FindClose(string s, int from, string close, int line)
     {
         char quote = '\0';
+        int depth = 0;
         for (int i = from; i + 1 < s.Length; i++)
         {
             char c = s[i];
@@ -100,11 +102,16 @@ internal static class TemplateLexer
                 else if (c == quote) quote = '\0';
             }
             else if (c is '\'' or '"') quote = c;
-            else if (c == close[0] && s[i + 1] == close[1]) return i;
+            else if (depth == 0 && c == close[0] && s[i + 1] == close[1]) return i;
+            else if (c is '(' or '[' or '{') depth++;
+            else if (c is ')' or ']' or '}' && depth > 0) depth--;
         }
         if (quote != '\0') throw new TemplateException($"line {line}: a string literal is never closed");
         return -1;
     }
+
+    private static int DigitValue(char c) =>
+        char.IsAsciiDigit(c) ? c - '0' : char.IsAsciiHexDigit(c) ? 10 + char.ToLowerInvariant(c) - 'a' : int.MaxValue;
 
     private static int Count(string s, int from, int to, char c)
     {
@@ -132,6 +139,20 @@ internal static class TemplateLexer
                 while (i < body.Length && (char.IsAsciiLetterOrDigit(body[i]) || body[i] == '_')) i++;
                 tokens.Add(new TemplateToken(TokenKind.Name, body[start..i], line));
             }
+            else if (c == '0' && i + 2 < body.Length && char.ToLowerInvariant(body[i + 1]) is 'x' or 'o' or 'b')
+            {
+                // 0x1F, 0o17, 0b101 (underscores between digits), as Jinja's integer literals
+                int radix = char.ToLowerInvariant(body[i + 1]) switch { 'x' => 16, 'o' => 8, _ => 2 };
+                int start = i + 2;
+                i = start;
+                while (i < body.Length && (body[i] == '_' || DigitValue(body[i]) < radix)) i++;
+                string digits = body[start..i].Replace("_", "");
+                if (digits.Length == 0) throw new TemplateException($"line {line}: a number literal '{body[(start - 2)..i]}' without digits");
+                long value = 0;
+                foreach (char ch in digits)
+                    value = checked(value * radix + DigitValue(ch));
+                tokens.Add(new TemplateToken(TokenKind.Integer, value.ToString(CultureInfo.InvariantCulture), line));
+            }
             else if (char.IsAsciiDigit(c))
             {
                 int start = i;
@@ -158,33 +179,11 @@ internal static class TemplateLexer
             }
             else if (c is '\'' or '"')
             {
-                var text = new StringBuilder();
                 int j = i + 1;
-                for (; j < body.Length && body[j] != c; j++)
-                {
-                    if (body[j] != '\\' || j + 1 >= body.Length)
-                    {
-                        text.Append(body[j]);
-                        continue;
-                    }
-                    j++;
-                    switch (body[j])
-                    {
-                        case 'n': text.Append('\n'); break;
-                        case 't': text.Append('\t'); break;
-                        case 'r': text.Append('\r'); break;
-                        case '\\': text.Append('\\'); break;
-                        case '\'': text.Append('\''); break;
-                        case '"': text.Append('"'); break;
-                        case 'u' when j + 4 < body.Length:
-                            text.Append((char)int.Parse(body.AsSpan(j + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
-                            j += 4;
-                            break;
-                        default: text.Append('\\').Append(body[j]); break; // Python keeps unknown escapes as written
-                    }
-                }
+                while (j < body.Length && body[j] != c) j += body[j] == '\\' ? 2 : 1;
                 if (j >= body.Length) throw new TemplateException($"line {line}: a string literal is never closed");
-                tokens.Add(new TemplateToken(TokenKind.String, text.ToString(), line));
+                tokens.Add(new TemplateToken(TokenKind.String, TemplateStringLiteral.Decode(body[(i + 1)..j], line), line));
+                line += Count(body, i, j, '\n');
                 i = j + 1;
             }
             else

@@ -7,7 +7,7 @@ namespace Estuary.Tokenization.Templates;
 
 /// <summary>A Python tuple (a tuple literal, dictsort's pairs): prints as <c>('a', 1)</c>, is hashable in unique and is not
 /// ordered against a list; otherwise a list to the renderer.</summary>
-internal sealed class PyTuple : List<object?>
+internal class PyTuple : List<object?>
 {
     public PyTuple(params object?[] items) : base(items) { }
 }
@@ -20,7 +20,7 @@ internal static class TemplateOrdering
         if (TemplateValues.IsNumber(a) && TemplateValues.IsNumber(b))
             return a is long or bool && b is long or bool ? AsLong(a) < AsLong(b) : TemplateValues.ToDouble(a) < TemplateValues.ToDouble(b);
         if (a is string x && b is string y) return CompareCodePoints(x, y) < 0;
-        if (a is List<object?> p && b is List<object?> q && (a is PyTuple) == (b is PyTuple))
+        if (a is List<object?> p && b is List<object?> q && (a is PyTuple) == (b is PyTuple) && a is not PyRange && b is not PyRange)
         {
             for (int i = 0; i < Math.Min(p.Count, q.Count); i++)
                 if (!TemplateValues.AreEqual(p[i], q[i])) return Less(p[i], q[i], line);
@@ -48,7 +48,7 @@ internal static class TemplateOrdering
     }
 
     /// <summary>Jinja's ignore_case: strings lower-cased, other values as they are.</summary>
-    public static object? Fold(object? v, bool caseSensitive) => !caseSensitive && v is string s ? s.ToLowerInvariant() : v;
+    public static object? Fold(object? v, bool caseSensitive) => !caseSensitive && v is string s ? TemplateText.Lower(s) : v;
 
     /// <summary>Jinja's attribute parts: none, an int, or a string split at dots with all-digit parts read as ints.</summary>
     public static List<object?> AttributeParts(object? attribute) => attribute switch
@@ -59,14 +59,9 @@ internal static class TemplateOrdering
     };
 
     /// <summary>Jinja's environment.getitem for one part: a key, an index (negative from the end), else undefined.</summary>
-    public static object? GetPart(object? item, object? part, int line) => item switch
-    {
-        Undefined => throw new TemplateException($"line {line}: {TemplateValues.ToText(part)} of an undefined value"),
-        Dictionary<string, object?> d => part is string key && d.TryGetValue(key, out var v) ? v : Undefined.Instance,
-        List<object?> l when part is long i => i < 0 && i + l.Count >= 0 ? l[(int)(i + l.Count)] : i >= 0 && i < l.Count ? l[(int)i] : Undefined.Instance,
-        string s when part is long i => i < 0 && i + s.Length >= 0 ? s[(int)(i + s.Length)].ToString() : i >= 0 && i < s.Length ? s[(int)i].ToString() : Undefined.Instance,
-        _ => Undefined.Instance,
-    };
+    public static object? GetPart(object? item, object? part, int line) => item is Undefined
+        ? throw new TemplateException($"line {line}: {TemplateValues.ToText(part)} of an undefined value")
+        : TemplateEvaluator.GetItem(item, part, line);
 
     public static object? Lookup(object? item, List<object?> parts, int line)
     {

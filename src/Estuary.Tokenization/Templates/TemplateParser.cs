@@ -1,11 +1,11 @@
 // Parses the pieces of a chat template into a tree, with Jinja's statement set as Hugging Face uses it (if/elif/else, for with
-// loop filter and else, set including namespace attributes, break/continue, generation blocks) and Jinja's operator precedence.
-// Invariant: anything outside the subset fails here with a TemplateException naming it and its line, never at render time.
-using System.Globalization;
+// loop filter and else, set including namespace attributes and blocks, filter blocks, macro, break/continue, generation blocks) and Jinja's operator precedence.
+// Expressions are parsed in TemplateParserExpressions.cs. Invariant: anything outside the subset fails here with a
+// TemplateException naming it and its line, never at render time.
 
 namespace Estuary.Tokenization.Templates;
 
-internal sealed class TemplateParser
+internal sealed partial class TemplateParser
 {
     private readonly List<TemplatePiece> _pieces;
     private int _piece;
@@ -19,6 +19,7 @@ internal sealed class TemplateParser
         var parser = new TemplateParser(TemplateLexer.Split(source));
         var body = parser.ParseBlock(out var end);
         if (end is not null) throw new TemplateException($"line {end.Line}: '{end.Tokens[0].Text}' without its opening statement");
+        TemplateNameCheck.Check(body);
         return body;
     }
 
@@ -49,6 +50,8 @@ internal sealed class TemplateParser
                         case "if": nodes.Add(ParseIf(piece.Line)); break;
                         case "for": nodes.Add(ParseFor(piece.Line)); break;
                         case "set": nodes.Add(ParseSet(piece.Line)); break;
+                        case "macro": nodes.Add(ParseMacro(piece.Line)); break;
+                        case "filter": nodes.Add(ParseFilterBlock(piece.Line)); break;
                         case "break" or "continue":
                             ExpectEnd();
                             nodes.Add(new LoopControlNode(keyword.Text == "break", piece.Line));
@@ -60,7 +63,7 @@ internal sealed class TemplateParser
                             if (genEnd is null || genEnd.Tokens[0].Text != "endgeneration") throw new TemplateException($"line {piece.Line}: 'generation' is never closed");
                             ExpectEnd();
                             break;
-                        case "endif" or "elif" or "else" or "endfor" or "endgeneration":
+                        case "endif" or "elif" or "else" or "endfor" or "endgeneration" or "endmacro" or "endset" or "endfilter":
                             stoppedAt = piece;
                             return nodes;
                         default:
@@ -141,7 +144,34 @@ internal sealed class TemplateParser
         return new ForNode(targets, iterable, filter, body, elseBody, line);
     }
 
-    private SetNode ParseSet(int line)
+    private MacroNode ParseMacro(int line)
+    {
+        string name = ExpectName();
+        Expect("(");
+        var parameters = new List<(string, Expr?)>();
+        while (!Peek().Is(")"))
+        {
+            string parameter = ExpectName();
+            Expr? fallback = null;
+            if (Peek().Is("="))
+            {
+                Next();
+                fallback = ParseExpression();
+            }
+            else if (parameters.Any(p => p.Item2 is not null)) throw new TemplateException($"line {line}: non-default argument follows default argument in macro '{name}'");
+            parameters.Add((parameter, fallback));
+            if (!Peek().Is(",")) break;
+            Next();
+        }
+        Expect(")");
+        ExpectEnd();
+        var body = ParseBlock(out var stop);
+        if (stop is null || stop.Tokens[0].Text != "endmacro") throw new TemplateException($"line {line}: 'macro' is never closed with 'endmacro'");
+        ExpectEnd();
+        return new MacroNode(name, parameters, body, line);
+    }
+
+    private Node ParseSet(int line)
     {
         string name = ExpectName();
         string? attribute = null;
@@ -150,315 +180,28 @@ internal sealed class TemplateParser
             Next();
             attribute = ExpectName();
         }
-        if (!Next().Is("=")) throw new TemplateException($"line {line}: 'set' needs '=' (block assignments are not supported in chat templates)");
+        if (Peek().Kind == TokenKind.End || Peek().Is("|")) return ParseCapture(name, attribute, ParseFiltersAndTests(new CapturedExpr(line)), "endset", line);
+        if (!Next().Is("=")) throw new TemplateException($"line {line}: 'set' needs '=' or a block");
         var value = ParseExpression();
         ExpectEnd();
         return new SetNode(name, attribute, value, line);
     }
 
-    // ---- expressions, lowest precedence first (as Jinja's parser) ----
-
-    private Expr ParseExpression(bool allowConditional = true)
+    // {% filter name(args) | … %}: the first filter is written without its '|'.
+    private CaptureNode ParseFilterBlock(int line)
     {
-        var value = ParseOr();
-        if (!allowConditional || !Peek().IsName("if")) return value;
-        int line = Next().Line;
-        var condition = ParseOr();
-        Expr? otherwise = null;
-        if (Peek().IsName("else"))
-        {
-            Next();
-            otherwise = ParseExpression();
-        }
-        return new ConditionalExpr(condition, value, otherwise, line);
+        var name = ExpectDottedName();
+        var (args, kwargs) = Peek().Is("(") ? ParseArguments() : ([], []);
+        return ParseCapture(null, null, ParseFiltersAndTests(new FilterExpr(new CapturedExpr(line), name, args, kwargs, line)), "endfilter", line);
     }
 
-    private Expr ParseOr()
+    private CaptureNode ParseCapture(string? name, string? attribute, Expr value, string end, int line)
     {
-        var left = ParseAnd();
-        while (Peek().IsName("or"))
-        {
-            int line = Next().Line;
-            left = new BinaryExpr("or", left, ParseAnd(), line);
-        }
-        return left;
-    }
-
-    private Expr ParseAnd()
-    {
-        var left = ParseNot();
-        while (Peek().IsName("and"))
-        {
-            int line = Next().Line;
-            left = new BinaryExpr("and", left, ParseNot(), line);
-        }
-        return left;
-    }
-
-    private Expr ParseNot()
-    {
-        if (!Peek().IsName("not")) return ParseCompare();
-        int line = Next().Line;
-        return new UnaryExpr("not", ParseNot(), line);
-    }
-
-    private Expr ParseCompare()
-    {
-        var left = ParseAdditive();
-        while (true)
-        {
-            var t = Peek();
-            if (t.Kind == TokenKind.Operator && t.Text is "==" or "!=" or "<" or ">" or "<=" or ">=")
-            {
-                Next();
-                left = new BinaryExpr(t.Text, left, ParseAdditive(), t.Line);
-            }
-            else if (t.IsName("in"))
-            {
-                Next();
-                left = new BinaryExpr("in", left, ParseAdditive(), t.Line);
-            }
-            else if (t.IsName("not") && PeekAt(1).IsName("in"))
-            {
-                Next();
-                Next();
-                left = new BinaryExpr("not in", left, ParseAdditive(), t.Line);
-            }
-            else return left;
-        }
-    }
-
-    private Expr ParseAdditive()
-    {
-        var left = ParseConcat();
-        while (Peek().Is("+") || Peek().Is("-"))
-        {
-            var op = Next();
-            left = new BinaryExpr(op.Text, left, ParseConcat(), op.Line);
-        }
-        return left;
-    }
-
-    private Expr ParseConcat()
-    {
-        var left = ParseMultiplicative();
-        while (Peek().Is("~"))
-        {
-            var op = Next();
-            left = new BinaryExpr("~", left, ParseMultiplicative(), op.Line);
-        }
-        return left;
-    }
-
-    private Expr ParseMultiplicative()
-    {
-        var left = ParsePower();
-        while (Peek().Kind == TokenKind.Operator && Peek().Text is "*" or "/" or "//" or "%")
-        {
-            var op = Next();
-            left = new BinaryExpr(op.Text, left, ParsePower(), op.Line);
-        }
-        return left;
-    }
-
-    private Expr ParsePower()
-    {
-        var left = ParseUnary(withFilters: true);
-        while (Peek().Is("**"))
-        {
-            var op = Next();
-            left = new BinaryExpr("**", left, ParseUnary(withFilters: true), op.Line);
-        }
-        return left;
-    }
-
-    private Expr ParseUnary(bool withFilters)
-    {
-        Expr value;
-        if (Peek().Is("-") || Peek().Is("+"))
-        {
-            var op = Next();
-            value = new UnaryExpr(op.Text, ParseUnary(withFilters: false), op.Line);
-        }
-        else value = ParsePostfix(ParsePrimary());
-        return withFilters ? ParseFiltersAndTests(value) : value;
-    }
-
-    private Expr ParseFiltersAndTests(Expr value)
-    {
-        while (true)
-        {
-            if (Peek().Is("|"))
-            {
-                int line = Next().Line;
-                var name = ExpectDottedName();
-                var (args, kwargs) = Peek().Is("(") ? ParseArguments() : ([], []);
-                value = new FilterExpr(value, name, args, kwargs, line);
-            }
-            else if (Peek().IsName("is"))
-            {
-                int line = Next().Line;
-                bool negated = false;
-                if (Peek().IsName("not"))
-                {
-                    Next();
-                    negated = true;
-                }
-                var name = ExpectName();
-                var args = new List<Expr>();
-                if (Peek().Is("(")) args = ParseArguments().Args;
-                else if (Peek().Kind is TokenKind.String or TokenKind.Integer or TokenKind.Float
-                    || Peek().Kind == TokenKind.Name && !IsKeyword(Peek().Text))
-                    args.Add(ParsePostfix(ParsePrimary())); // `is divisibleby 3`, `is sameas none`
-                value = new TestExpr(value, name, args, negated, line);
-            }
-            else return value;
-        }
-    }
-
-    private static bool IsKeyword(string name) => name is "and" or "or" or "not" or "in" or "is" or "if" or "else";
-
-    private Expr ParsePostfix(Expr value)
-    {
-        while (true)
-        {
-            var t = Peek();
-            if (t.Is("."))
-            {
-                Next();
-                var name = Next();
-                value = name.Kind switch
-                {
-                    TokenKind.Name => new AttributeExpr(value, name.Text, t.Line),
-                    TokenKind.Integer => new IndexExpr(value, new LiteralExpr(long.Parse(name.Text, CultureInfo.InvariantCulture), t.Line), t.Line),
-                    _ => throw Error(name, "an attribute name"),
-                };
-            }
-            else if (t.Is("["))
-            {
-                Next();
-                value = ParseSubscript(value, t.Line);
-            }
-            else if (t.Is("("))
-            {
-                var (args, kwargs) = ParseArguments();
-                value = new CallExpr(value, args, kwargs, t.Line);
-            }
-            else return value;
-        }
-    }
-
-    private Expr ParseSubscript(Expr target, int line)
-    {
-        Expr? start = null, stop = null, step = null;
-        if (!Peek().Is(":")) start = ParseExpression();
-        if (!Peek().Is(":"))
-        {
-            Expect("]");
-            return new IndexExpr(target, start ?? throw new TemplateException($"line {line}: empty subscript"), line);
-        }
-        Next();
-        if (!Peek().Is(":") && !Peek().Is("]")) stop = ParseExpression();
-        if (Peek().Is(":"))
-        {
-            Next();
-            if (!Peek().Is("]")) step = ParseExpression();
-        }
-        Expect("]");
-        return new SliceExpr(target, start, stop, step, line);
-    }
-
-    private (List<Expr> Args, List<(string, Expr)> Kwargs) ParseArguments()
-    {
-        Expect("(");
-        var args = new List<Expr>();
-        var kwargs = new List<(string, Expr)>();
-        while (!Peek().Is(")"))
-        {
-            if (Peek().Kind == TokenKind.Name && PeekAt(1).Is("="))
-            {
-                var name = Next().Text;
-                Next();
-                kwargs.Add((name, ParseExpression()));
-            }
-            else
-            {
-                if (kwargs.Count > 0) throw Error(Peek(), "a keyword argument (positional ones come first)");
-                args.Add(ParseExpression());
-            }
-            if (!Peek().Is(",")) break;
-            Next();
-        }
-        Expect(")");
-        return (args, kwargs);
-    }
-
-    private Expr ParsePrimary()
-    {
-        var t = Next();
-        switch (t.Kind)
-        {
-            case TokenKind.Name:
-                return t.Text switch
-                {
-                    "true" or "True" => new LiteralExpr(true, t.Line),
-                    "false" or "False" => new LiteralExpr(false, t.Line),
-                    "none" or "None" => new LiteralExpr(null, t.Line),
-                    _ => new NameExpr(t.Text, t.Line),
-                };
-            case TokenKind.String:
-                var text = t.Text;
-                while (Peek().Kind == TokenKind.String) text += Next().Text; // adjacent literals join, as in Python
-                return new LiteralExpr(text, t.Line);
-            case TokenKind.Integer:
-                return new LiteralExpr(long.Parse(t.Text, CultureInfo.InvariantCulture), t.Line);
-            case TokenKind.Float:
-                return new LiteralExpr(double.Parse(t.Text, CultureInfo.InvariantCulture), t.Line);
-        }
-        if (t.Is("("))
-        {
-            var inner = ParseExpression();
-            if (Peek().Is(","))
-            {
-                var items = new List<Expr> { inner };
-                while (Peek().Is(","))
-                {
-                    Next();
-                    if (Peek().Is(")")) break;
-                    items.Add(ParseExpression());
-                }
-                inner = new ListExpr(items, t.Line, IsTuple: true); // a tuple: a list that prints as a tuple
-            }
-            Expect(")");
-            return inner;
-        }
-        if (t.Is("["))
-        {
-            var items = new List<Expr>();
-            while (!Peek().Is("]"))
-            {
-                items.Add(ParseExpression());
-                if (!Peek().Is(",")) break;
-                Next();
-            }
-            Expect("]");
-            return new ListExpr(items, t.Line);
-        }
-        if (t.Is("{"))
-        {
-            var items = new List<(Expr, Expr)>();
-            while (!Peek().Is("}"))
-            {
-                var key = ParseExpression();
-                Expect(":");
-                items.Add((key, ParseExpression()));
-                if (!Peek().Is(",")) break;
-                Next();
-            }
-            Expect("}");
-            return new DictExpr(items, t.Line);
-        }
-        throw Error(t, "a value");
+        ExpectEnd();
+        var body = ParseBlock(out var stop);
+        if (stop is null || stop.Tokens[0].Text != end) throw new TemplateException($"line {line}: '{(name is null ? "filter" : "set")}' is never closed with '{end}'");
+        ExpectEnd();
+        return new CaptureNode(name, attribute, value, body, line);
     }
 
     // ---- tokens ----

@@ -1,8 +1,8 @@
 // The values a chat template computes with, behaving as Python's and Jinja's do: None, Undefined, str, int, float, bool,
 // list, dict, namespace, callables and bound string/dict methods; truthiness, equality, ordering and str() conversion.
-// Invariant: lists are List<object?> (tuples too: a PyTuple prints, orders and hashes as Python's tuple, but equals a list
-// holding the same values, and what is made from one, sliced or added, is a list), mappings Dictionary<string, object?>;
-// integers are long, floats double.
+// Invariant: lists are List<object?> (tuples too: a PyTuple prints, orders, hashes and compares as Python's tuple, never
+// equal to a list; a slice of one or a sum of two is a tuple), mappings Dictionary<string, object?> (a Namespace is
+// one, but is always true, never equal to a dict and prints as <Namespace {…}>); integers are long, floats double.
 using System.Globalization;
 
 namespace Estuary.Tokenization.Templates;
@@ -16,6 +16,17 @@ internal sealed class Undefined
 
 /// <summary>The mutable object of <c>namespace(...)</c>, the one thing <c>set ns.attr = …</c> may change.</summary>
 internal sealed class Namespace : Dictionary<string, object?>;
+
+/// <summary>Python's range object (what range() returns): iterates, indexes and measures as a list of its numbers, but prints as
+/// <c>range(0, 3)</c>, equals only a range with the same numbers, and is neither ordered, added nor written as JSON.</summary>
+internal sealed class PyRange(long start, long stop, long step, IEnumerable<object?> items) : List<object?>(items)
+{
+    public long Start => start;
+
+    public long Step => step;
+
+    public override string ToString() => step == 1 ? $"range({start}, {stop})" : $"range({start}, {stop}, {step})";
+}
 
 /// <summary>A function a template may call (raise_exception, range, namespace).</summary>
 internal sealed record TemplateFunction(string Name, Func<List<object?>, Dictionary<string, object?>, object?> Invoke);
@@ -33,6 +44,7 @@ internal static class TemplateValues
         double d => d != 0,
         string s => s.Length > 0,
         List<object?> l => l.Count > 0,
+        Namespace => true, // a Python object without __len__
         Dictionary<string, object?> d => d.Count > 0,
         _ => true,
     };
@@ -45,18 +57,23 @@ internal static class TemplateValues
         _ => Repr(v, top: true),
     };
 
+    /// <summary>Python's repr() of a value.</summary>
+    public static string Repr(object? v) => Repr(v, top: false);
+
     private static string Repr(object? v, bool top)
     {
         switch (v)
         {
             case null: return "None";
-            case Undefined: return "";
+            case Undefined: return top ? "" : "Undefined";
+            case PyRange range: return range.ToString();
             case bool b: return b ? "True" : "False";
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FloatText(d);
-            case string s: return top ? s : "'" + s.Replace("\\", "\\\\").Replace("'", "\\'").Replace("\n", "\\n") + "'";
+            case string s: return top ? s : TemplateText.Repr(s);
             case PyTuple tuple: return "(" + string.Join(", ", tuple.Select(x => Repr(x, false))) + (tuple.Count == 1 ? ",)" : ")");
             case List<object?> list: return "[" + string.Join(", ", list.Select(x => Repr(x, false))) + "]";
+            case Namespace ns: return "<Namespace {" + string.Join(", ", ns.Select(kv => Repr(kv.Key, false) + ": " + Repr(kv.Value, false))) + "}>";
             case Dictionary<string, object?> dict: return "{" + string.Join(", ", dict.Select(kv => Repr(kv.Key, false) + ": " + Repr(kv.Value, false))) + "}";
             default: return v.ToString() ?? "";
         }
@@ -100,19 +117,35 @@ internal static class TemplateValues
             (null, null) => true,
             (null, _) or (_, null) => false,
             (string x, string y) => x == y,
-            (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => AreEqual(p.First, p.Second)),
+            (List<object?> x, List<object?> y) => (x is PyTuple) == (y is PyTuple) && (x is PyRange) == (y is PyRange) && x.Count == y.Count && x.Zip(y).All(p => AreEqual(p.First, p.Second)),
+            (Namespace, _) or (_, Namespace) => ReferenceEquals(a, b),
             (Dictionary<string, object?> x, Dictionary<string, object?> y) =>
                 x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var other) && AreEqual(kv.Value, other)),
             _ => ReferenceEquals(a, b),
         };
     }
 
-    public static int Compare(object? a, object? b, int line)
+    /// <summary>Python's <c>a op b</c> for op one of &lt; &gt; &lt;= &gt;=, failing where Python raises TypeError.</summary>
+    public static bool Compare(string op, object? a, object? b, int line) => op switch
     {
-        if (IsNumber(a) && IsNumber(b)) return ToDouble(a).CompareTo(ToDouble(b));
-        if (a is string x && b is string y) return string.CompareOrdinal(x, y);
-        throw new TemplateException($"line {line}: cannot order {TypeName(a)} and {TypeName(b)}");
-    }
+        "<" => TemplateOrdering.Less(a, b, line),
+        ">" => TemplateOrdering.Less(b, a, line),
+        "<=" => TemplateOrdering.Less(a, b, line) || AreEqual(a, b),
+        _ => TemplateOrdering.Less(b, a, line) || AreEqual(a, b),
+    };
+
+    /// <summary>Python's <c>item in container</c>.</summary>
+    public static bool Contains(object? container, object? item, int line) => container switch
+    {
+        string s => item is string sub ? s.Contains(sub, StringComparison.Ordinal)
+            : throw new TemplateException($"line {line}: 'in <string>' requires string as left operand, not {TypeName(item)}"),
+        Namespace => throw new TemplateException($"line {line}: argument of type 'Namespace' is not iterable"),
+        List<object?> list => list.Any(x => AreEqual(x, item)),
+        Dictionary<string, object?> dict => item is string key ? dict.ContainsKey(key)
+            : item is List<object?> and not PyTuple or Dictionary<string, object?> ? throw new TemplateException($"line {line}: unhashable type: '{TypeName(item)}'") : false,
+        Undefined => false,
+        _ => throw new TemplateException($"line {line}: argument of type '{TypeName(container)}' is not iterable"),
+    };
 
     /// <summary>A string's characters as Python iterates them: code points (a surrogate pair stays one, a lone one is one).</summary>
     public static List<object?> CodePoints(string s)
@@ -145,6 +178,8 @@ internal static class TemplateValues
         long => "int",
         double => "float",
         string => "str",
+        PyTuple => "tuple",
+        PyRange => "range",
         List<object?> => "list",
         Namespace => "namespace",
         Dictionary<string, object?> => "dict",

@@ -140,11 +140,11 @@ public sealed class TemplateChatFormatTests : IDisposable
     public void AnUnsupportedTemplateFailsAtLoadNamingTheFileAndTheConstruct()
     {
         var tok = TestData.FolderTokenizer("stories260k");
-        CopyStories(c => c["chat_template"] = "{% for m in messages %}\n{% macro x() %}{% endmacro %}{% endfor %}");
+        CopyStories(c => c["chat_template"] = "{% for m in messages %}\n{% with a = 1 %}{% endwith %}{% endfor %}");
         var e = Assert.Throws<InvalidDataException>(() => ChatFormats.ForModel(_dir, tok));
         Assert.Contains("tokenizer_config.json", e.Message);
         Assert.Contains("line 2", e.Message);
-        Assert.Contains("macro", e.Message);
+        Assert.Contains("with", e.Message);
         Assert.Throws<InvalidDataException>(() => ChatFormats.ForModel(Fixtures.Path("stories260k"), tok, "template")); // none there
     }
 

@@ -9,15 +9,15 @@ public class TemplateSubsetTests
 {
     [Fact]
     public void UnsupportedStatementsFailAtLoadNamingThemAndTheirLine() =>
-        Assert.Equal("line 1: the statement 'macro' is not supported in chat templates",
-            Assert.Throws<TemplateException>(() => ChatTemplate.Parse("{% macro m() %}{% endmacro %}")).Message);
+        Assert.Equal("line 1: the statement 'with' is not supported in chat templates",
+            Assert.Throws<TemplateException>(() => ChatTemplate.Parse("{% with a = 1 %}x{% endwith %}")).Message);
 
     [Theory]
-    [InlineData("{{ 'x' | wordwrap }}", "line 1: the filter 'wordwrap' is not supported in chat templates")]
-    [InlineData("a\n{% if x is sorted %}{% endif %}", "line 2: the test 'sorted' is not supported in chat templates")]
+    [InlineData("{{ 'x' | pprint }}", "line 1: the filter 'pprint' is not supported in chat templates")]
+    [InlineData("a\n{% if x is sorted %}{% endif %}", "line 2: no test named 'sorted'")]
     [InlineData("{{ messages | map('urlize') | list }}", "line 1: the filter 'urlize' is not supported in chat templates")]
-    [InlineData("{{ [1, 2] | select('prime') | list }}", "line 1: the test 'prime' is not supported in chat templates")]
-    [InlineData("{{ messages | selectattr('role', 'matching', 'u') | list }}", "line 1: the test 'matching' is not supported in chat templates")]
+    [InlineData("{{ [1, 2] | select('prime') | list }}", "line 1: no test named 'prime'")]
+    [InlineData("{{ messages | selectattr('role', 'matching', 'u') | list }}", "line 1: no test named 'matching'")]
     [InlineData("\n\n{{- strftime_now('%d %b %Y %Z') }}", "strftime_now: the format code '%Z' is not supported (supported: " + TemplateStrftime.Codes + ")")]
     [InlineData("{% set d = strftime_now('%Y %') %}", "strftime_now: the format '%Y %' ends in a lone '%'")]
     public void UnknownFiltersTestsAndFormatCodesFailWhenEvaluatedNamingThem(string source, string message)
@@ -27,9 +27,33 @@ public class TemplateSubsetTests
         Assert.Contains(message, e.Message);
     }
 
+    [Theory]
+    [InlineData("{{ x | nosuch }}", "line 1: no filter named 'nosuch'")]
+    [InlineData("{% for m in messages %}\n{{ m is nosuch }}{% endfor %}", "line 2: no test named 'nosuch'")]
+    [InlineData("{% set x = 'a' | string.upper %}", "line 1: no filter named 'string.upper'")]
+    public void NamesJinjaDoesNotKnowFailAtLoadOutsideConditionals(string source, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
+
+    [Theory]
+    [InlineData("{{ 'a\\x4' }}", "line 1: truncated \\xXX escape in a string literal")]
+    [InlineData("\n{{ '\\U00110000' }}", "line 2: illegal Unicode character in a string literal (\\U00110000)")]
+    [InlineData("{{ '\\N{BULLET}' }}", "line 1: the string escape \\N{…} (a character by its Unicode name) is not supported in chat templates")]
+    [InlineData("{% macro m() %}{% endfor %}", "line 1: 'macro' is never closed with 'endmacro'")]
+    [InlineData("{% macro m(a=1, b) %}{% endmacro %}", "line 1: non-default argument follows default argument in macro 'm'")]
+    public void MalformedLiteralsAndMacrosFailAtLoad(string source, string message) =>
+        Assert.Equal(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source)).Message);
+
+    [Theory]
+    [InlineData("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "macro 'm' nests deeper than 200 calls")]
+    [InlineData("{{ range(100001) | length }}", "range() is too long (over 100,000 items, the sandbox's limit)")]
+    [InlineData("{{ 2 ** 70 }}", "line 1: the integer result of ** is too large for a chat template (over 64 bits)")]
+    [InlineData("{{ [1] | tojson(indent=5000) }}", "line 1: tojson's indent 5000 is too large for a chat template (at most 1024)")]
+    public void RunawayTemplatesFailNamingTheLimit(string source, string message) =>
+        Assert.Contains(message, Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source).Render(new Dictionary<string, object?>())).Message);
+
     [Fact]
     public void AnUnknownFilterInABranchNotTakenDoesNotStopTheTemplate() =>
-        Assert.Equal("hi", ChatTemplate.Parse("{% if tools %}{{ tools | xmlattr }}{% else %}{{ messages[0].content }}{% endif %}")
+        Assert.Equal("hi1", ChatTemplate.Parse("{% if tools %}{{ tools | nosuch }}{% else %}{{ messages[0].content }}{{ 1 if true else 2 | nosuch }}{% endif %}")
             .Render([new ChatMessage("user", "hi")], "", ""));
 
     [Fact]
@@ -61,7 +85,7 @@ public class TemplateSubsetTests
     [Fact]
     public void EveryListedFilterAndTestRuns()
     {
-        foreach (var name in TemplateFilters.Filters)
+        foreach (var name in TemplateFilters.Names)
         {
             try
             {
@@ -72,11 +96,11 @@ public class TemplateSubsetTests
                 Assert.DoesNotContain("not supported", e.Message, StringComparison.Ordinal);
             }
         }
-        foreach (var name in TemplateFilters.Tests)
+        foreach (var name in TemplateTests.Names)
         {
             try
             {
-                TemplateFilters.Test(name, 2L, [2L], 1);
+                TemplateTests.Test(name, 2L, [2L], 1);
             }
             catch (TemplateException e)
             {
