@@ -12,12 +12,23 @@ internal static class JsonBody
     {
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options, cancellationToken);
-            return value ?? throw RequestException.BadRequest("the request body must be a JSON object");
+            // Read whole (the body limit applies while reading): the bytes are checked for bad strings once they parsed.
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            var bytes = new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var value = JsonSerializer.Deserialize<T>(bytes, ApiJson.Options)
+                ?? throw RequestException.BadRequest("the request body must be a JSON object");
+            // Fields kept as raw JSON (schemas, tools, logit_bias) are read later; a string there that is not text is named now.
+            if (JsonStrings.FindInvalid(bytes, ApiJson.Options.MaxDepth) is { } bad)
+                throw RequestException.BadRequest(bad == "$" ? "the request body is not valid text" : JsonText.NotText(bad), bad == "$" ? null : bad);
+            return value;
         }
         catch (JsonException e)
         {
             var field = FieldOf(e.Path);
+            // A JSON value of another kind than an object (a number, a string, an array) where the body's object belongs.
+            if (field is null && e.Message.Contains("could not be converted to ", StringComparison.Ordinal))
+                throw RequestException.BadRequest("the request body must be a JSON object");
             if (field is null) throw RequestException.BadRequest($"the request body is not valid JSON: {FirstSentence(e.Message)}");
             // A string, but not valid Unicode: System.Text.Json says "Cannot transcode invalid UTF-8 …" / "… incomplete UTF-16 …".
             if (e.InnerException is System.Text.DecoderFallbackException
