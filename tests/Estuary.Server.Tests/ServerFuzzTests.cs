@@ -80,7 +80,10 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
             }
 
             var started = DateTime.UtcNow;
-            var report = await ServerFuzzer.RunAsync(client, seed, count, concurrency, TimeSpan.FromSeconds(20), FuzzSeeds.All);
+            // ESTUARY_FUZZ_LOG=DIR writes every request's outcome and error body, to read the messages the fuzzing produced.
+            using var log = Environment.GetEnvironmentVariable("ESTUARY_FUZZ_LOG") is { Length: > 0 } logDir
+                ? new StreamWriter(Path.Combine(logDir, $"fuzz-{label}-{seed}.log")) : null;
+            var report = await ServerFuzzer.RunAsync(client, seed, count, concurrency, TimeSpan.FromSeconds(20), FuzzSeeds.All, log);
             output.WriteLine($"{label}: seed {seed}, {report} in {(DateTime.UtcNow - started).TotalSeconds:0.0} s");
             Assert.True(report.Failures.Count == 0,
                 $"{report.Failures.Count} of {count} fuzzed requests broke a rule (seed {seed}):\n{string.Join("\n", report.Failures.Take(25))}");

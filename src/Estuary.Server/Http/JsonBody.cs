@@ -18,9 +18,10 @@ internal static class JsonBody
             var bytes = new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
             var value = JsonSerializer.Deserialize<T>(bytes, ApiJson.Options)
                 ?? throw RequestException.BadRequest("the request body must be a JSON object");
-            // Fields kept as raw JSON (schemas, tools, logit_bias) are read later; a string there that is not text is named now.
-            if (JsonStrings.FindInvalid(bytes, ApiJson.Options.MaxDepth) is { } bad)
-                throw RequestException.BadRequest(bad == "$" ? "the request body is not valid text" : JsonText.NotText(bad), bad == "$" ? null : bad);
+            // Fields kept as raw JSON (schemas, tools, logit_bias) are read later: a string there that is not text, or a member
+            // given twice, is named now.
+            if (JsonBodyScan.Find(bytes, ApiJson.Options.MaxDepth) is { } problem)
+                throw RequestException.BadRequest(problem.Message, problem.Path == "$" ? null : problem.Path);
             return value;
         }
         catch (JsonException e)
@@ -88,10 +89,13 @@ internal static class JsonBody
         };
     }
 
-    // System.Text.Json appends "Path: … | LineNumber: …"; the field is already named, so keep the first sentence only.
+    // System.Text.Json appends "Path: … | LineNumber: …"; the field is already named, so keep the first sentence only. Advice
+    // meant for the server's programmer ("Change the reader options.", "when isFinalBlock is true") is dropped too.
     private static string FirstSentence(string message)
     {
         int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        var first = cut > 0 ? message[..cut] : message;
+        return first.Replace(" which is not supported in this mode. Change the reader options.", ".", StringComparison.Ordinal)
+            .Replace(", when isFinalBlock is true.", ".", StringComparison.Ordinal);
     }
 }

@@ -29,6 +29,27 @@ internal sealed class RequestMutator(Random random)
         "regex", "choice", "grammar", "json_object", "structural_tag", "unknown_field", "", "MAX_TOKENS",
     ];
 
+    // Valid settings that take other paths through the server; several together make combinations no seed has.
+    private static readonly (string Field, string Value)[] s_features =
+    [
+        ("stream", "true"), ("stream", "false"), ("n", "3"), ("n", "1"), ("n", "8"), ("echo", "true"), ("logprobs", "true"), ("logprobs", "5"),
+        ("top_logprobs", "20"), ("prompt_logprobs", "20"), ("prompt_logprobs", "0"), ("stream_options", "{\"include_usage\":true}"),
+        ("stream_options", "{\"include_usage\":false}"), ("max_tokens", "1"), ("max_tokens", "0"), ("max_tokens", "511"), ("max_tokens", "200"),
+        ("max_completion_tokens", "3"), ("ignore_eos", "true"), ("min_tokens", "4"), ("stop", "[\" \",\"e\"]"), ("stop", "\"the\""),
+        ("stop_token_ids", "[2]"), ("stop_token_ids", "[]"), ("logit_bias", "{\"2\":100}"), ("logit_bias", "{\"2\":-100,\"1\":-100}"),
+        ("temperature", "0"), ("temperature", "2"), ("top_k", "1"), ("top_p", "0.01"), ("seed", "-1"), ("seed", "9223372036854775807"),
+        ("skip_special_tokens", "false"), ("add_generation_prompt", "false"), ("continue_final_message", "true"), ("tool_choice", "\"none\""),
+        ("tool_choice", "\"auto\""), ("tool_choice", "\"required\""), ("parallel_tool_calls", "false"), ("response_format", "{\"type\":\"json_object\"}"),
+        ("response_format", "{\"type\":\"text\"}"), ("guided_choice", "[\"a\",\"b\"]"), ("guided_regex", "\"(yes|no)\""),
+        ("exclude_input_in_output", "true"), ("return_log_probs", "true"), ("random_seed", "18446744073709551615"), ("min_length", "3"),
+        ("end_id", "0"), ("bad_words", "[\"the\",\"a\"]"), ("stop_words", "\"a,b\""), ("repetition_penalty", "2"), ("presence_penalty", "-2"),
+        ("frequency_penalty", "2"), ("min_p", "1"), ("add_special_tokens", "false"), ("best_of", "3"), ("user", "\"someone\""),
+        ("tools", "[]"), ("tool_choice", "null"), ("messages", "[{\"role\":\"user\",\"content\":\"\"}]"),
+        ("messages", "[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"assistant\",\"content\":\"a\"}]"),
+        ("messages", "[{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"system\",\"content\":\"late\"}]"),
+        ("prompt", "\"\""), ("prompt", "[1]"), ("prompt", "[[1],[2,3]]"), ("text_input", "\"\""),
+    ];
+
     private static readonly string?[] s_contentTypes =
         [null, "text/plain", "application/x-www-form-urlencoded", "application/json; charset=iso-8859-1", "multipart/form-data", "application/xml", "*/*"];
 
@@ -97,7 +118,15 @@ internal sealed class RequestMutator(Random random)
     {
         var root = JsonNode.Parse(seedBody)!;
         var raws = new List<byte[]>();
-        int count = 1 + random.Next(3);
+        // Mostly one or two changes: a request with many bad values fails on the first and reaches nothing deeper.
+        int features = random.Next(4) == 0 ? 0 : random.Next(1, 4);
+        int count = features == 0 ? 1 + random.Next(2) : random.Next(3) == 0 ? 1 : 0;
+        for (int f = 0; f < features && root is JsonObject top; f++)
+        {
+            var (field, value) = s_features[random.Next(s_features.Length)];
+            top[field] = Raw(raws, Encoding.UTF8.GetBytes(value));
+            description.Add($"{field} = {value}");
+        }
         for (int m = 0; m < count; m++)
         {
             var slots = new List<(JsonNode Container, string? Key, int Index, string Where)>();

@@ -10,7 +10,12 @@ namespace Estuary.Server.Tests.Fuzzing;
 internal static class ResponseOracle
 {
     // Fragments that mean an exception's text or a .NET type reached the client instead of a message about the request.
-    private static readonly string[] s_leaks = ["System.", "`1", "Exception", "   at ", "Nullable", "Object reference", "Estuary."];
+    private static readonly string[] s_leaks =
+    [
+        "System.", "`1", "Exception", "   at ", "Nullable", "Object reference", "Estuary.", "An item with the same key", "(Parameter '",
+        "Specified argument", "Value cannot be null", "Index was outside", "Sequence contains", "Input string was not", "isFinalBlock",
+        "reader options", "Arithmetic operation", "Unable to cast", "The given key",
+    ];
 
     /// <summary>An error response: status, Content-Type and body.</summary>
     public static string? CheckError(string path, HttpStatusCode status, string? mediaType, string body, bool hasRetryAfter)

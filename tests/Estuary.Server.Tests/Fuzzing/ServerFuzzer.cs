@@ -25,14 +25,16 @@ internal static class ServerFuzzer
     }
 
     public static async Task<FuzzReport> RunAsync(HttpClient client, int seed, int count, int concurrency, TimeSpan timeout,
-        IReadOnlyList<(string Path, string Body)> seeds, int firstIndex = 0)
+        IReadOnlyList<(string Path, string Body)> seeds, TextWriter? log = null)
     {
         var outcomes = new ConcurrentDictionary<string, int>();
         var failures = new ConcurrentBag<string>();
-        await Parallel.ForEachAsync(Enumerable.Range(firstIndex, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (index, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (index, _) =>
         {
             var request = Build(seed, index, seeds);
-            var (outcome, failure) = await SendAsync(client, request, timeout);
+            var (outcome, failure, detail) = await SendAsync(client, request, timeout);
+            if (log is not null)
+                lock (log) log.WriteLine($"#{index} {request.Path} {outcome} {detail}");
             outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
             if (failure is not null) failures.Add($"{failure}\n    request: {request}");
         });
@@ -40,7 +42,7 @@ internal static class ServerFuzzer
     }
 
     /// <summary>Sends one request and returns what came of it ("200", "400", "hung up", …) and, if it broke a rule, why.</summary>
-    public static async Task<(string Outcome, string? Failure)> SendAsync(HttpClient client, FuzzRequest r, TimeSpan timeout)
+    public static async Task<(string Outcome, string? Failure, string? Detail)> SendAsync(HttpClient client, FuzzRequest r, TimeSpan timeout)
     {
         using var hang = new CancellationTokenSource(timeout);
         using var early = CancellationTokenSource.CreateLinkedTokenSource(hang.Token);
@@ -59,15 +61,15 @@ internal static class ServerFuzzer
                 // A NUL in the path is refused by Kestrel itself, before any middleware runs: a bare 400 that closes the connection.
                 if (status == HttpStatusCode.BadRequest && body.Length == 0 && r.Path.Contains("%00", StringComparison.Ordinal)
                     && response.Headers.ConnectionClose == true)
-                    return ("400 from Kestrel", null);
-                return (((int)status).ToString(), ResponseOracle.CheckError(r.Path, status, mediaType, body, response.Headers.RetryAfter is not null));
+                    return ("400 from Kestrel", null, null);
+                return (((int)status).ToString(), ResponseOracle.CheckError(r.Path, status, mediaType, body, response.Headers.RetryAfter is not null), body);
             }
-            if (status != HttpStatusCode.OK) return (((int)status).ToString(), $"answered {(int)status}");
+            if (status != HttpStatusCode.OK) return (((int)status).ToString(), $"answered {(int)status}", null);
             if (r.Hangup == Hangup.AfterFirstBytes)
             {
                 await using var stream = await response.Content.ReadAsStreamAsync(early.Token);
                 _ = await stream.ReadAsync(new byte[64], early.Token);
-                return ("200 hung up mid-stream", null); // disposing the unread response hangs up (MaxResponseDrainSize = 0)
+                return ("200 hung up mid-stream", null, null); // disposing the unread response hangs up (MaxResponseDrainSize = 0)
             }
             if (mediaType == "text/event-stream")
             {
@@ -76,27 +78,27 @@ internal static class ServerFuzzer
                 while (await reader.ReadLineAsync(early.Token) is { } line)
                 {
                     if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add(line["data: ".Length..]);
-                    else if (line.Length > 0) return ("200 stream", $"a stream line that is not an event: {line}");
+                    else if (line.Length > 0) return ("200 stream", $"a stream line that is not an event: {line}", null);
                 }
-                return ("200 stream", ResponseOracle.CheckStream(r.Path, events));
+                return ("200 stream", ResponseOracle.CheckStream(r.Path, events), null);
             }
             var whole = await response.Content.ReadAsStringAsync(early.Token);
-            return ("200", ResponseOracle.CheckWhole(r.Path, mediaType, whole));
+            return ("200", ResponseOracle.CheckWhole(r.Path, mediaType, whole), null);
         }
         catch (OperationCanceledException) when (hang.IsCancellationRequested)
         {
-            return ("hang", $"no complete answer within {timeout.TotalSeconds:0} s (status {(response is null ? "none" : ((int)response.StatusCode).ToString())})");
+            return ("hang", $"no complete answer within {timeout.TotalSeconds:0} s (status {(response is null ? "none" : ((int)response.StatusCode).ToString())})", null);
         }
         catch (OperationCanceledException) when (early.IsCancellationRequested)
         {
-            return ("hung up early", null);
+            return ("hung up early", null, null);
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            if (r.Hangup == Hangup.Early) return ("hung up early", null);
+            if (r.Hangup == Hangup.Early) return ("hung up early", null, null);
             // Kestrel may answer a body it will not read (413 with Content-Length) and close before the upload ends; anything else is a
             // response cut off half-way.
-            return ("connection error", $"the connection broke ({e.GetType().Name}: {e.Message}{(e.InnerException is { } inner ? " / " + inner.Message : "")}; status {(response is null ? "none" : ((int)response.StatusCode).ToString())})");
+            return ("connection error", $"the connection broke ({e.GetType().Name}: {e.Message}{(e.InnerException is { } inner ? " / " + inner.Message : "")}; status {(response is null ? "none" : ((int)response.StatusCode).ToString())})", null);
         }
         finally
         {
