@@ -1,5 +1,5 @@
 // The seeded server fuzzer (Fuzzing/) against two servers: the embedded stories260K (SentencePiece, built-in chat format) and a
-// tiny byte-level model with a chat template that uses tools and raises on a misplaced system message. Every answer must keep
+// tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE. Every answer must keep
 // ResponseOracle's rules; afterwards each server answers a normal request as before and holds no request, admission or KV block.
 // Bounded by default (a few hundred requests); ESTUARY_FUZZ_SEED / ESTUARY_FUZZ_COUNT / ESTUARY_FUZZ_CONCURRENCY run it long
 // (scripts/fuzz-server.sh).
@@ -18,7 +18,7 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
 {
     private const string Template =
         "{{ bos_token }}{% if tools %}{{ '<|start_header_id|>system<|end_header_id|>\\n\\n' + (tools | tojson) + '<|eot_id|>' }}{% endif %}" +
-        "{% for m in messages %}{% if m['role'] == 'system' and not loop.first %}{{ raise_exception('a system message must come first') }}{% endif %}" +
+        "{% for m in messages %}{% if m['content'] is string and 'RAISE' in m['content'] %}{{ raise_exception('the template refuses ' + m['content'][:20]) }}{% endif %}" +
         "{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\\n\\n' }}{% if m.tool_calls %}{{ m.tool_calls | tojson }}{% else %}{{ m['content'] | trim }}{% endif %}<|eot_id|>" +
         "{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
 

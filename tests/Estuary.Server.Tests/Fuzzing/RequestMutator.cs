@@ -48,6 +48,11 @@ internal sealed class RequestMutator(Random random)
         ("messages", "[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"assistant\",\"content\":\"a\"}]"),
         ("messages", "[{\"role\":\"user\",\"content\":\"u\"},{\"role\":\"system\",\"content\":\"late\"}]"),
         ("prompt", "\"\""), ("prompt", "[1]"), ("prompt", "[[1],[2,3]]"), ("text_input", "\"\""),
+        ("messages", "[{\"role\":\"user\",\"content\":\"RAISE now\"}]"), ("text_input", "\"RAISE\""),
+        // Long prompts (near the 512-token context), so a hang-up lands mid-prefill and chunked prefill runs.
+        ("prompt", "[" + string.Join(",", Enumerable.Range(0, 480).Select(i => 1 + i * 13 % 250)) + "]"),
+        ("messages", "[{\"role\":\"user\",\"content\":\"" + string.Concat(Enumerable.Repeat("Once upon a time ", 90)) + "\"}]"),
+        ("text_input", "\"" + string.Concat(Enumerable.Repeat("the dog ran ", 100)) + "\""),
     ];
 
     private static readonly string?[] s_contentTypes =

@@ -34,7 +34,7 @@ internal static class ServerFuzzer
             var request = Build(seed, index, seeds);
             var (outcome, failure, detail) = await SendAsync(client, request, timeout);
             if (log is not null)
-                lock (log) log.WriteLine($"#{index} {request.Path} {outcome} {detail}");
+                lock (log) log.WriteLine($"#{index} {request.Path} {outcome} [{request.Description}] {detail}");
             outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
             if (failure is not null) failures.Add($"{failure}\n    request: {request}");
         });

@@ -168,7 +168,7 @@ internal static class TritonApi
                 }
                 catch (ArgumentException e)
                 {
-                    throw RequestException.BadRequest($"guided_decoding_guide: {e.Message}", "guided_decoding_guide");
+                    throw RequestException.BadRequest($"guided_decoding_guide: {JsonBody.Describe(e.Message)}", "guided_decoding_guide");
                 }
             case "regex":
                 return StructuredOutput.Regex(guide);
