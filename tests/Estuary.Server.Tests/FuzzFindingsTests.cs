@@ -11,6 +11,21 @@ public sealed class FuzzFindingsTests(ServerFixture fx)
     private const string Chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":5";
     private const string Tool = "{\"type\":\"function\",\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\",\"properties\":{\"x\":{\"type\":\"integer\"}}}}}";
 
+    [Fact]
+    public async Task Many_user_messages_with_tools_are_answered_promptly()
+    {
+        // The built-in formats get tools as text and consecutive user turns joined; the join copied the text so far for each
+        // message, so 60,000 one-letter messages (a 2 MB body) took tens of seconds before the prompt was found too long.
+        var messages = string.Join(",", Enumerable.Repeat("{\"role\":\"user\",\"content\":\"a\"}", 60_000));
+        var body = "{\"messages\":[" + messages + "],\"tools\":[" + Tool + "],\"tool_choice\":\"required\"}";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await fx.Client.PostAsync("/v1/chat/completions", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains("the context length is 512", text);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed.TotalSeconds:0.0} s");
+    }
+
     [Theory]
     // A JSON value that is not an object: the message named the DTO type (Estuary.Server.Apis.Triton.TritonGenerateRequest).
     [InlineData("/v2/models/ensemble/generate", "1", "the request body must be a JSON object", null)]

@@ -32,9 +32,13 @@ internal static class ServerFuzzer
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (index, _) =>
         {
             var request = Build(seed, index, seeds);
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var (outcome, failure, detail) = await SendAsync(client, request, timeout);
             if (log is not null)
-                lock (log) log.WriteLine($"#{index} {request.Path} {outcome} [{request.Description}] {detail}");
+            {
+                var ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                lock (log) log.WriteLine($"#{index} {ms:0}ms {request.Path} {outcome} [{request.Description}] {detail}");
+            }
             outcomes.AddOrUpdate(outcome, 1, (_, n) => n + 1);
             if (failure is not null) failures.Add($"{failure}\n    request: {request}");
         });
