@@ -33,7 +33,7 @@ internal static class JsonBodyScan
                     Advance(path);
                     continue;
                 case JsonTokenType.PropertyName:
-                    if (!IsText(ref reader)) return new Problem(Format(path, null), JsonText.NotText(Format(path, null)));
+                    if (!IsText(ref reader)) return NameNotText(Format(path, null));
                     member = reader.GetString()!;
                     if (!path[^1].Add(member))
                     {
@@ -50,6 +50,10 @@ internal static class JsonBodyScan
         }
         return null;
     }
+
+    // A member name is named by the object that holds it.
+    private static Problem NameNotText(string at) => new(at, (at == "$" ? "the request body has" : $"'{at}' has") +
+        " a member name that is not valid text: it holds invalid UTF-8 or an unpaired UTF-16 surrogate escape");
 
     /// <summary>One open object or array: the member it is the value of, the next element's index (arrays), the names seen (objects).</summary>
     private sealed class Level(string? name, int index)

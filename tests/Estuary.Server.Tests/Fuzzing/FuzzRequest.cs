@@ -15,6 +15,9 @@ internal enum Hangup
 
 internal sealed record FuzzRequest(int Index, string Path, byte[] Body, string? ContentType, string Description, Hangup Hangup)
 {
+    /// <summary>POST, or GET/HEAD for the read-only routes (then without a body).</summary>
+    public string Method { get; init; } = "POST";
+
     /// <summary>The body as text, cut for a failure message (invalid UTF-8 shows as U+FFFD).</summary>
     public string BodyPreview(int max = 400)
     {
@@ -22,5 +25,5 @@ internal sealed record FuzzRequest(int Index, string Path, byte[] Body, string? 
         return text.Length <= max ? text : text[..max] + $"… ({Body.Length} bytes)";
     }
 
-    public override string ToString() => $"#{Index} POST {Path} [{Description}] hangup={Hangup} content-type={ContentType ?? "none"}: {BodyPreview()}";
+    public override string ToString() => $"#{Index} {Method} {Path} [{Description}] hangup={Hangup} content-type={ContentType ?? "none"}: {BodyPreview()}";
 }

@@ -65,8 +65,20 @@ internal sealed class RequestMutator(Random random)
         [0xFF, 0xFE, 0x7B, 0x00, 0x7D, 0x00], "{\"a\":1}{\"b\":2}"u8.ToArray(), "{\"messages\":[]} trailing"u8.ToArray(), " \n\t "u8.ToArray(),
     ];
 
+    // The read-only routes, with a model or version from ModelIds where {m} / {v} stand.
+    private static readonly string[] s_readRoutes =
+    [
+        "/v1/models", "/v1/models/{m}", "/v2", "/v2/models/{m}", "/v2/models/{m}/versions/{v}", "/v2/models/{m}/ready",
+        "/v2/models/{m}/versions/{v}/ready", "/health", "/v2/health/live", "/v2/health/ready", "/version", "/metrics",
+        "/v1/chat/completions", "/v2/models/{m}/generate", "/tokenize", "/inference", "/nothing/{m}",
+    ];
+
+    private static readonly string[] s_modelIds =
+        ["fuzzed", "ensemble", "nope", "%ff", "..", "a%2Fb", "%20", "1", "-1", "versions", new string('m', 3000), "%E4%BD%A0", "fuzzed%00"];
+
     public FuzzRequest Next(int index, string path, string seedBody)
     {
+        if (random.Next(25) == 0) return ReadOnly(index);
         var description = new List<string>();
         byte[] body;
         int roll = random.Next(100);
@@ -98,6 +110,15 @@ internal sealed class RequestMutator(Random random)
             _ => Hangup.None,
         };
         return new FuzzRequest(index, path, body, contentType, string.Join("; ", description), hangup);
+    }
+
+    private FuzzRequest ReadOnly(int index)
+    {
+        var route = s_readRoutes[random.Next(s_readRoutes.Length)]
+            .Replace("{m}", s_modelIds[random.Next(s_modelIds.Length)], StringComparison.Ordinal)
+            .Replace("{v}", s_modelIds[random.Next(s_modelIds.Length)] is var v && random.Next(2) == 0 ? "1" : v, StringComparison.Ordinal);
+        var method = random.Next(4) == 0 ? "HEAD" : "GET";
+        return new FuzzRequest(index, route, [], null, method, Hangup.None) { Method = method };
     }
 
     private byte[] WholeBody(List<string> description)

@@ -14,7 +14,8 @@ internal static class ResponseOracle
     [
         "System.", "`1", "Exception", "   at ", "Nullable", "Object reference", "Estuary.", "An item with the same key", "(Parameter '",
         "Specified argument", "Value cannot be null", "Index was outside", "Sequence contains", "Input string was not", "isFinalBlock",
-        "reader options", "Arithmetic operation", "Unable to cast", "The given key",
+        "reader options", "Arithmetic operation", "Unable to cast", "The given key", "LineNumber", "BytePosition",
+        "'$' is not valid text", "'$' has ", "'$.", "'$[", // the body's JSON path where a field's name belongs
     ];
 
     /// <summary>An error response: status, Content-Type and body.</summary>
@@ -61,12 +62,18 @@ internal static class ResponseOracle
     {
         if (path.StartsWith("/inference", StringComparison.Ordinal))
             return mediaType == "text/plain" ? null : $"200 from /inference with Content-Type {mediaType}";
+        if (path.StartsWith("/metrics", StringComparison.Ordinal))
+            return body.Contains("estuary_num_requests_running", StringComparison.Ordinal) ? null : $"/metrics without the engine's gauges: {body}";
+        if (path.StartsWith("/v2/health", StringComparison.Ordinal) || path.EndsWith("/ready", StringComparison.Ordinal)) return null; // 200, no body
         if (mediaType != "application/json") return $"200 with Content-Type {mediaType ?? "none"}: {body}";
         try
         {
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
-            if (path.StartsWith("/v1/", StringComparison.Ordinal))
+            if (path.StartsWith("/v1/models", StringComparison.Ordinal)) root.GetProperty(path == "/v1/models" ? "data" : "id");
+            else if (path.StartsWith("/v2/models/", StringComparison.Ordinal) && !path.Contains("/generate", StringComparison.Ordinal)) root.GetProperty("inputs");
+            else if (path is "/v2" or "/health" or "/version") root.GetProperty(path == "/health" ? "status" : "version");
+            else if (path.StartsWith("/v1/", StringComparison.Ordinal))
             {
                 var choices = root.GetProperty("choices");
                 if (choices.GetArrayLength() == 0) return $"200 without choices: {body}";

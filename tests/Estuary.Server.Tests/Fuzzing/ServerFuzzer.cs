@@ -51,14 +51,20 @@ internal static class ServerFuzzer
         using var hang = new CancellationTokenSource(timeout);
         using var early = CancellationTokenSource.CreateLinkedTokenSource(hang.Token);
         if (r.Hangup == Hangup.Early) early.CancelAfter(TimeSpan.FromMilliseconds(r.Index % 25));
-        using var message = new HttpRequestMessage(HttpMethod.Post, r.Path) { Content = new ByteArrayContent(r.Body) };
-        if (r.ContentType is not null) message.Content.Headers.TryAddWithoutValidation("Content-Type", r.ContentType);
+        using var message = new HttpRequestMessage(new HttpMethod(r.Method), r.Path);
+        if (r.Method == "POST") message.Content = new ByteArrayContent(r.Body);
+        if (r.ContentType is not null) message.Content?.Headers.TryAddWithoutValidation("Content-Type", r.ContentType);
         HttpResponseMessage? response = null;
         try
         {
             response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, early.Token);
             var status = response.StatusCode;
+            // The path as sent: the client normalizes "/v2/models/.." to "/v2", and the oracle judges the route that answered.
+            var path = response.RequestMessage?.RequestUri?.AbsolutePath ?? r.Path;
+            if (path.Length > 1) path = path.TrimEnd('/');
             var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if (r.Method == "HEAD")
+                return (((int)status).ToString() + " HEAD", (int)status >= 500 ? $"HEAD answered {(int)status}" : null, null);
             if ((int)status >= 300)
             {
                 var body = await response.Content.ReadAsStringAsync(early.Token);
@@ -66,7 +72,7 @@ internal static class ServerFuzzer
                 if (status == HttpStatusCode.BadRequest && body.Length == 0 && r.Path.Contains("%00", StringComparison.Ordinal)
                     && response.Headers.ConnectionClose == true)
                     return ("400 from Kestrel", null, null);
-                return (((int)status).ToString(), ResponseOracle.CheckError(r.Path, status, mediaType, body, response.Headers.RetryAfter is not null), body);
+                return (((int)status).ToString(), ResponseOracle.CheckError(path, status, mediaType, body, response.Headers.RetryAfter is not null), body);
             }
             if (status != HttpStatusCode.OK) return (((int)status).ToString(), $"answered {(int)status}", null);
             if (r.Hangup == Hangup.AfterFirstBytes)
@@ -84,10 +90,10 @@ internal static class ServerFuzzer
                     if (line.StartsWith("data: ", StringComparison.Ordinal)) events.Add(line["data: ".Length..]);
                     else if (line.Length > 0) return ("200 stream", $"a stream line that is not an event: {line}", null);
                 }
-                return ("200 stream", ResponseOracle.CheckStream(r.Path, events), null);
+                return ("200 stream", ResponseOracle.CheckStream(path, events), null);
             }
             var whole = await response.Content.ReadAsStringAsync(early.Token);
-            return ("200", ResponseOracle.CheckWhole(r.Path, mediaType, whole), null);
+            return ("200", ResponseOracle.CheckWhole(path, mediaType, whole), null);
         }
         catch (OperationCanceledException) when (hang.IsCancellationRequested)
         {
