@@ -62,7 +62,7 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
     private async Task FuzzAsync(AsyncLlmEngine engine, string label)
     {
         int seed = Setting("ESTUARY_FUZZ_SEED", 20261202);
-        int count = Setting("ESTUARY_FUZZ_COUNT", 200);
+        int count = Setting("ESTUARY_FUZZ_COUNT", 300);
         int concurrency = Setting("ESTUARY_FUZZ_CONCURRENCY", 4);
         // A small queue, so concurrent n > 1 requests also meet the 503 path.
         var server = EstuaryServer.Create(engine, ChatFormats.ForModel(engine.Engine.ModelDirectory!, engine.Engine.Tokenizer),
