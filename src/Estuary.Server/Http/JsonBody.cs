@@ -1,4 +1,5 @@
-// Reads a request body as a DTO; malformed JSON, wrong types and oversized bodies become RequestExceptions naming the field.
+// Reads a request body as a DTO; malformed JSON, wrong types, oversized bodies, and (anywhere in the body, JsonBodyScan) strings
+// that are not Unicode and members given twice become RequestExceptions naming the field.
 // Invariant: never throws anything but RequestException or OperationCanceledException for client input.
 using System.Text.Json;
 using Estuary.Server.Generation;
