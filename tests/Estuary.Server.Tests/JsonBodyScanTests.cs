@@ -12,6 +12,8 @@ public sealed class JsonBodyScanTests
     [InlineData("{\"a\":{\"\\ud800\":1}}", "a")]
     [InlineData("{\"x\":\"\\ud83d\\ude00\",\"y\":\"\\ud83d\"}", "y")]
     [InlineData("{\"a\":[{\"k\":1,\"k\":2}]}", "a[0].k")]
+    [InlineData("{\"\":\"\\ud800\"}", "\"\"")] // an empty member name (the fuzzer's seed 202: it was named '$')
+    [InlineData("{\"a\":{\"\":[\"\\ud800\"]}}", "a.\"\"[0]")]
     [InlineData("{\"a\":[{\"k\":1},{\"k\":2}],\"b\":{\"a\":1}}", null)]
     [InlineData("{\"a\":\"你是谁\",\"b\":[\"\\u00e9\",\"\\ud83d\\ude00\"]}", null)]
     public void Names_the_first_bad_field_by_its_path(string json, string? expected)

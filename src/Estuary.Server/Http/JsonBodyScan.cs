@@ -106,10 +106,11 @@ internal static class JsonBodyScan
         return text.Length == 0 ? "$" : text.ToString();
     }
 
-    // A value reached by its parent object's member name, or by its parent array's current index.
+    // A value reached by its parent object's member name (an empty name written "", so that it still shows), or by its parent
+    // array's current index.
     private static void Append(StringBuilder text, string? name, int parentIndex)
     {
         if (parentIndex >= 0) text.Append('[').Append(parentIndex).Append(']');
-        else if (name is not null) text.Append(text.Length > 0 ? "." : "").Append(name);
+        else if (name is not null) text.Append(text.Length > 0 ? "." : "").Append(name.Length == 0 ? "\"\"" : name);
     }
 }
