@@ -99,6 +99,9 @@ public sealed class EstuaryServer : IAsyncDisposable
     public IReadOnlyList<string> Addresses =>
         [.. _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
 
+    /// <summary>Admitted requests not yet finished (running or queued); 0 when idle, or an admission leaked.</summary>
+    internal int NumInFlight => _app.Services.GetRequiredService<ServedModel>().InFlight;
+
     /// <summary>Fires when the server has stopped accepting requests and begun shutting down.</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 

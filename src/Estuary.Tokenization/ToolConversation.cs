@@ -45,12 +45,17 @@ public static class ToolConversation
             var system = messages.Count > 0 && messages[0]?.Role == ChatRoles.System ? messages[0].Content + "\n\n" : "";
             turns.Add(new ChatMessage(ChatRoles.System, system + (instructions ?? Instructions) + "\n" + Describe(toolsJson)));
         }
+        // A user turn right after another (results, then the user's next words) joins it, so user and assistant still alternate.
+        // The run's texts are joined once, when it ends: appending to the turn each time copied the run so far, quadratic in a
+        // run of many short messages (40,000 took seconds).
+        var userRun = new List<string>();
         foreach (var m in messages)
         {
             if (m is null) return messages; // the format's own validation names it
             if (m.Role == ChatRoles.System && toolsJson is not null) continue; // merged above
             if (m.ToolCalls is { Count: > 0 } calls)
             {
+                EndUserRun(turns, userRun);
                 foreach (var call in calls) names[call.Id] = call.Name;
                 var text = m.Content.Length > 0 ? m.Content + "\n" : "";
                 turns.Add(new ChatMessage(m.Role, text + CallsText(calls)));
@@ -58,20 +63,24 @@ public static class ToolConversation
             else if (m.Role == ChatRoles.Tool)
             {
                 var name = m.ToolCallId is { } id && names.TryGetValue(id, out var n) ? n : "a function";
-                var line = $"Result of {name}{(m.ToolCallId is { } callId ? $" ({callId})" : "")}: {m.Content}";
-                AddUserText(turns, line);
+                userRun.Add($"Result of {name}{(m.ToolCallId is { } callId ? $" ({callId})" : "")}: {m.Content}");
             }
-            else if (m.Role == ChatRoles.User) AddUserText(turns, m.Content);
-            else turns.Add(m);
+            else if (m.Role == ChatRoles.User) userRun.Add(m.Content);
+            else
+            {
+                EndUserRun(turns, userRun);
+                turns.Add(m);
+            }
         }
+        EndUserRun(turns, userRun);
         return turns;
     }
 
-    // A user turn right after another (results, then the user's next words) joins it, so user and assistant still alternate.
-    private static void AddUserText(List<ChatMessage> turns, string text)
+    private static void EndUserRun(List<ChatMessage> turns, List<string> userRun)
     {
-        if (turns.Count > 0 && turns[^1].Role == ChatRoles.User) turns[^1] = turns[^1] with { Content = turns[^1].Content + "\n" + text };
-        else turns.Add(new ChatMessage(ChatRoles.User, text));
+        if (userRun.Count == 0) return;
+        turns.Add(new ChatMessage(ChatRoles.User, string.Join("\n", userRun)));
+        userRun.Clear();
     }
 
     // [{"name": N, "parameters": ARGS}, …]: the arguments parsed back from their JSON text, as the model would write them.

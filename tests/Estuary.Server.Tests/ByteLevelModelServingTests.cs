@@ -4,10 +4,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Estuary.Engine;
-using Estuary.Models.Synthetic;
-using Estuary.Tensors;
 
 namespace Estuary.Server.Tests;
 
@@ -26,29 +23,8 @@ public sealed class ByteLevelModelServingTests(ServerFixture fx) : IDisposable
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     /// <summary>A tiny random Llama whose vocabulary is the test tokenizer's, with its special ids in the configs.</summary>
-    private AsyncLlmEngine Engine()
-    {
-        var tokenizerDir = Path.Combine(AppContext.BaseDirectory, "byte-level", "llama3-style");
-        var tokenizer = Tokenization.TextTokenizer.Load(tokenizerDir);
-        var shape = ModelShapes.Get("tiny-llama") with { Name = "tiny-llama3-style", VocabSize = tokenizer.VocabSize };
-        var model = Path.Combine(_dir, "model");
-        RandomModelWriter.Write(shape, DType.F32, model, seed: 3, alsoWrite: dir =>
-        {
-            File.Copy(Path.Combine(tokenizerDir, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
-            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(tokenizerDir, "tokenizer_config.json")))!.AsObject();
-            config["chat_template"] = Template;
-            File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), config.ToJsonString());
-            File.Delete(Path.Combine(dir, "special_tokens_map.json"));
-            foreach (var name in new[] { "config.json", "generation_config.json" })
-            {
-                var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, name)))!.AsObject();
-                json["bos_token_id"] = tokenizer.BosId;
-                json["eos_token_id"] = tokenizer.EosId;
-                File.WriteAllText(Path.Combine(dir, name), json.ToJsonString());
-            }
-        });
-        return new AsyncLlmEngine(LlmEngine.Load(model, new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
-    }
+    private AsyncLlmEngine Engine() =>
+        new(LlmEngine.Load(ByteLevelTestModel.Write(Path.Combine(_dir, "model"), Template), new EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
 
     [Fact]
     public async Task A_llama3_layout_folder_is_served_with_its_byte_level_tokenizer()

@@ -1,4 +1,5 @@
-// Reads a request body as a DTO; malformed JSON, wrong types and oversized bodies become RequestExceptions naming the field.
+// Reads a request body as a DTO; malformed JSON, wrong types, oversized bodies, and (anywhere in the body, JsonBodyScan) strings
+// that are not Unicode and members given twice become RequestExceptions naming the field.
 // Invariant: never throws anything but RequestException or OperationCanceledException for client input.
 using System.Text.Json;
 using Estuary.Server.Generation;
@@ -12,13 +13,25 @@ internal static class JsonBody
     {
         try
         {
-            var value = await JsonSerializer.DeserializeAsync<T>(request.Body, ApiJson.Options, cancellationToken);
-            return value ?? throw RequestException.BadRequest("the request body must be a JSON object");
+            // Read whole (the body limit applies while reading): the bytes are checked for bad strings once they parsed.
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            var bytes = new ReadOnlySpan<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var value = JsonSerializer.Deserialize<T>(bytes, ApiJson.Options)
+                ?? throw RequestException.BadRequest("the request body must be a JSON object");
+            // Fields kept as raw JSON (schemas, tools, logit_bias) are read later: a string there that is not text, or a member
+            // given twice, is named now.
+            if (JsonBodyScan.Find(bytes, ApiJson.Options.MaxDepth) is { } problem)
+                throw RequestException.BadRequest(problem.Message, problem.Path == "$" ? null : problem.Path);
+            return value;
         }
         catch (JsonException e)
         {
             var field = FieldOf(e.Path);
-            if (field is null) throw RequestException.BadRequest($"the request body is not valid JSON: {FirstSentence(e.Message)}");
+            // A JSON value of another kind than an object (a number, a string, an array) where the body's object belongs.
+            if (field is null && e.Message.Contains("could not be converted to ", StringComparison.Ordinal))
+                throw RequestException.BadRequest("the request body must be a JSON object");
+            if (field is null) throw RequestException.BadRequest($"the request body is not valid JSON: {Describe(e.Message)}");
             // A string, but not valid Unicode: System.Text.Json says "Cannot transcode invalid UTF-8 …" / "… incomplete UTF-16 …".
             if (e.InnerException is System.Text.DecoderFallbackException
                 || e.InnerException is InvalidOperationException inner && inner.Message.Contains("UTF-", StringComparison.Ordinal))
@@ -53,9 +66,9 @@ internal static class JsonBody
     {
         const string marker = "could not be converted to ";
         int at = jsonMessage.IndexOf(marker, StringComparison.Ordinal);
-        if (at < 0) return $"'{field}' has the wrong type or is malformed: {FirstSentence(jsonMessage)}";
-        var kind = KindOf(FirstSentence(jsonMessage)[(at + marker.Length)..].TrimEnd('.'));
-        return kind is null ? $"'{field}' has the wrong type or is malformed: {FirstSentence(jsonMessage)}" : $"'{field}' must be {kind}";
+        if (at < 0) return $"'{field}' has the wrong type or is malformed: {Describe(jsonMessage)}";
+        var kind = KindOf(Describe(jsonMessage)[(at + marker.Length)..].TrimEnd('.'));
+        return kind is null ? $"'{field}' has the wrong type or is malformed: {Describe(jsonMessage)}" : $"'{field}' must be {kind}";
     }
 
     /// <summary>The JSON kind a .NET type name reads from ("System.Collections.Generic.List`1[…]" → "an array"); null if unknown.</summary>
@@ -77,10 +90,16 @@ internal static class JsonBody
         };
     }
 
-    // System.Text.Json appends "Path: … | LineNumber: …"; the field is already named, so keep the first sentence only.
-    private static string FirstSentence(string message)
+    /// <summary>
+    /// A System.Text.Json message for a client: what follows " Path:" or " LineNumber:" is dropped (the field is named by the caller),
+    /// and so is advice meant for the server's programmer ("Change the reader options.", "when isFinalBlock is true").
+    /// </summary>
+    internal static string Describe(string message)
     {
         int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        if (cut < 0) cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        var first = cut > 0 ? message[..cut] : message;
+        return first.Replace(" which is not supported in this mode. Change the reader options.", ".", StringComparison.Ordinal)
+            .Replace(", when isFinalBlock is true.", ".", StringComparison.Ordinal);
     }
 }

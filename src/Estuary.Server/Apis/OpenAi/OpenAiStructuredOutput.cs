@@ -105,7 +105,7 @@ internal static class OpenAiStructuredOutput
             }
             catch (JsonException e)
             {
-                throw RequestException.BadRequest($"'{field}' is not valid JSON: {e.Message}", field);
+                throw RequestException.BadRequest($"'{field}' is not valid JSON: {JsonBody.Describe(e.Message)}", field);
             }
         }
         throw RequestException.BadRequest($"'{field}' must be a JSON schema (an object)", field);

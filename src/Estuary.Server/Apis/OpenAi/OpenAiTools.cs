@@ -79,7 +79,8 @@ internal static class OpenAiTools
         foreach (var item in value.EnumerateArray())
         {
             var at = $"tools[{i++}]";
-            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("type", out var type) || !type.ValueEquals("function"))
+            if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("type", out var type)
+                || type.ValueKind != JsonValueKind.String || !type.ValueEquals("function"))
                 throw RequestException.BadRequest($"'{at}.type' must be 'function'", "tools");
             if (!item.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
                 throw RequestException.BadRequest($"'{at}.function' must be an object", "tools");

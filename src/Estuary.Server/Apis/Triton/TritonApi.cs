@@ -152,6 +152,10 @@ internal static class TritonApi
     private static StructuredOutput? Guide(TritonGenerateRequest r)
     {
         if (string.IsNullOrEmpty(r.GuidedDecodingGuideType)) return null;
+        // Every type but "json" is its guide: without one there is nothing to hold the output to (an empty regex or schema text
+        // is not what was meant, and an empty schema is not JSON).
+        if (r.GuidedDecodingGuideType is "json_schema" or "regex" or "ebnf_grammar" && string.IsNullOrEmpty(r.GuidedDecodingGuide))
+            throw RequestException.BadRequest($"'guided_decoding_guide' is required with guided_decoding_guide_type '{r.GuidedDecodingGuideType}'", "guided_decoding_guide");
         string guide = r.GuidedDecodingGuide ?? "";
         switch (r.GuidedDecodingGuideType)
         {
@@ -164,7 +168,7 @@ internal static class TritonApi
                 }
                 catch (ArgumentException e)
                 {
-                    throw RequestException.BadRequest($"guided_decoding_guide: {e.Message}", "guided_decoding_guide");
+                    throw RequestException.BadRequest($"guided_decoding_guide: {JsonBody.Describe(e.Message)}", "guided_decoding_guide");
                 }
             case "regex":
                 return StructuredOutput.Regex(guide);
