@@ -2,11 +2,12 @@
 // strings and tokenizer folder; prints each difference and exits 1 if there is any. Used by check-real-tokenizers.sh and
 // byte-level-tokenizer-fuzz.sh. Arguments: tokenizers.mjs, folder, strings (one JSON string a line), estuary's output, label.
 import fs from "fs";
+import { fixTokenizersJs } from "./tokenizers-js-fixes.mjs";
 
 const [tokenizersModule, dir, stringsFile, estuaryFile, label = "tokenizer"] = process.argv.slice(2);
 const { Tokenizer } = await import(tokenizersModule);
-const tokenizer = new Tokenizer(JSON.parse(fs.readFileSync(`${dir}/tokenizer.json`, "utf8")),
-                                JSON.parse(fs.readFileSync(`${dir}/tokenizer_config.json`, "utf8")));
+const tokenizer = fixTokenizersJs(new Tokenizer(JSON.parse(fs.readFileSync(`${dir}/tokenizer.json`, "utf8")),
+                                                JSON.parse(fs.readFileSync(`${dir}/tokenizer_config.json`, "utf8"))));
 const lines = (f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
 const strings = lines(stringsFile);
 const ours = lines(estuaryFile);

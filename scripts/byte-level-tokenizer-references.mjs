@@ -12,6 +12,7 @@
 // Run with scripts/byte-level-tokenizer-references.sh, which installs tokenizers.js into a temporary folder.
 import fs from "fs";
 import path from "path";
+import { fixTokenizersJs } from "./tokenizers-js-fixes.mjs";
 
 const [tokenizersModule, fixtures, testsData] = process.argv.slice(2);
 const { Tokenizer } = await import(tokenizersModule);
@@ -169,7 +170,9 @@ corpus.split("\n").filter((l, i) => i % 37 === 5 && l.length > 0).slice(0, 20).f
   "\u212B \u2126 \u212A \u1FFD \u0340\u0341", "\u0958\u0959 \u0F43 \u{1D15E}", "a\u0301\u0323 e\u0323\u0302 o\u031B\u0300\u0323",
   "\u0344 \u0F73 \u0F75", "<|im_start|>\u0301x<|im_end|>\u0308", "\uFB01 \u2460 \u00BD \uFF21\uFF22 \u2126",
   "<|im_start|>user\ncafe\u0301!<|im_end|>\n<|im_start|>assistant\n", "café! cafe\u0301! \u212Bngstr\u00F6m \u00C5ngstro\u0308m A\u030Angstrom",
-  "<tool_call>x <tool_call x call>x", "x <tool_call> x <tool", "3.14159 x\u00B2 \u0661\u0662\u0663 1000000",
+  "<tool_call>x <tool_call x call>x", "x <tool_call> x <tool",
+  // found by scripts/byte-level-tokenizer-fuzz.sh: U+0085 and U+FEFF are and are not whitespace to Oniguruma's \s
+  "  \u0085x \uFEFF\uFEFF  \uFEFFy\t\u0085\u0085 z", "3.14159 x\u00B2 \u0661\u0662\u0663 1000000",
 ].forEach(addText);
 
 const references = { format: "byte-level-references/1", generator: "scripts/byte-level-tokenizer-references.mjs with @huggingface/tokenizers", tokenizers: [] };
@@ -178,7 +181,7 @@ for (const [name, [json, config]] of Object.entries(variants)) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, "tokenizer.json"), JSON.stringify(json, null, 1) + "\n");
   fs.writeFileSync(path.join(dir, "tokenizer_config.json"), JSON.stringify(config, null, 1) + "\n");
-  const tokenizer = new Tokenizer(json, config);
+  const tokenizer = fixTokenizersJs(new Tokenizer(json, config));
   const decode = (ids, skip) => (ids.length ? tokenizer.decode(ids, { skip_special_tokens: skip, clean_up_tokenization_spaces: false }) : "");
   const cases = texts.map((text) => {
     const withSpecial = tokenizer.encode(text).ids;
