@@ -172,7 +172,7 @@ corpus.split("\n").filter((l, i) => i % 37 === 5 && l.length > 0).slice(0, 20).f
   "<|im_start|>user\ncafe\u0301!<|im_end|>\n<|im_start|>assistant\n", "café! cafe\u0301! \u212Bngstr\u00F6m \u00C5ngstro\u0308m A\u030Angstrom",
   "<tool_call>x <tool_call x call>x", "x <tool_call> x <tool",
   // found by scripts/byte-level-tokenizer-fuzz.sh: U+0085 and U+FEFF are and are not whitespace to Oniguruma's \s
-  "  \u0085x \uFEFF\uFEFF  \uFEFFy\t\u0085\u0085 z", "3.14159 x\u00B2 \u0661\u0662\u0663 1000000",
+  "  \u0085x \uFEFF\uFEFF  \uFEFFy\t\u0085\u0085 z", "\u0662\u0085[MASK] <sep>\uFEFF x don't\uFEFF [MASK] <sep>\u0085 y", "3.14159 x\u00B2 \u0661\u0662\u0663 1000000",
 ].forEach(addText);
 
 const references = { format: "byte-level-references/1", generator: "scripts/byte-level-tokenizer-references.mjs with @huggingface/tokenizers", tokenizers: [] };
