@@ -2,7 +2,7 @@
 // one JSON string a line: mixed scripts, decomposed accents and combining marks out of order, conjoining Hangul jamo,
 // CJK compatibility ideographs, singletons and composition exclusions, compatibility characters, emoji with ZWJ,
 // skin tones, flags and keycaps, astral letters and digits, whitespace runs (\r\n, \t, U+00A0, U+3000, U+0085, U+2028),
-// digit runs, contractions, and special-token text (<|im_start|>, <|eot_id|>, …) alone, inside words or cut short.
+// digit runs, long runs of one piece, contractions, and special-token text (<|im_start|>, <|eot_id|>, …) alone, inside words or cut short.
 // Combining marks and normalization-sensitive characters come only from Unicode 9.0 or earlier: Hugging Face's Rust
 // tokenizers normalizes with Unicode 9.0 tables, Estuary with 14.0 (Python 3.11), tokenizers.js with Node's ICU, so later
 // characters would measure the versions, not the implementations. Lone surrogates are left out (JSON from JS cannot carry them).
@@ -60,6 +60,7 @@ const parts = [
   () => pick(contractions),
   () => pick(specials),
   () => pick(words) + pick(specials) + pick(words),
+  () => pick(["a", "ab", " ", "\n", "0", "😀", "e\u0301", "的", "-", " the"]).repeat(20 + below(300)),   // long runs (word cache, merge loop)
   () => repeat(1 + below(4), () => pick([".", ",", "!", "?", "...", "—", "“", "”", "(", ")", "{", "}", "$", "%", "#", "@", "\\", "`"])),
 ];
 
