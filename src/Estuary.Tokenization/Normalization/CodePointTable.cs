@@ -15,14 +15,20 @@ internal sealed class CodePointTable
     public CodePointTable(IReadOnlyDictionary<int, byte> values)
     {
         var full = new byte[NumCodePoints];
-        foreach (var (cp, value) in values) full[cp] = value;
-        _blockOf = new ushort[NumCodePoints / BlockSize];
-        var unique = new Dictionary<string, ushort>(StringComparer.Ordinal); // a block's bytes (as text) → its number
-        var blocks = new List<byte[]>();
+        var used = new bool[NumCodePoints / BlockSize];
+        foreach (var (cp, value) in values)
+        {
+            full[cp] = value;
+            used[cp >> Shift] |= value != 0;
+        }
+        _blockOf = new ushort[NumCodePoints / BlockSize]; // all-zero blocks share block 0
+        var unique = new Dictionary<string, ushort>(StringComparer.Ordinal) { [new string('0', 2 * BlockSize)] = 0 };
+        List<byte[]> blocks = [new byte[BlockSize]];
         for (var b = 0; b < _blockOf.Length; b++)
         {
+            if (!used[b]) continue;
             var block = full.AsSpan(b * BlockSize, BlockSize);
-            var key = Convert.ToHexString(block);
+            var key = Convert.ToHexString(block); // a block's bytes as text, to share equal blocks
             if (!unique.TryGetValue(key, out var number))
             {
                 number = checked((ushort)blocks.Count);
@@ -31,7 +37,8 @@ internal sealed class CodePointTable
             }
             _blockOf[b] = number;
         }
-        _values = [.. blocks.SelectMany(x => x)];
+        _values = new byte[blocks.Count * BlockSize];
+        for (var i = 0; i < blocks.Count; i++) blocks[i].CopyTo(_values, i * BlockSize);
     }
 
     public byte this[int cp] =>

@@ -25,18 +25,19 @@ internal static class UnicodeNormalizer
         if (start < 0) return text;
 
         var compatibility = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
+        var decomposes = compatibility ? QuickCheck.NfkdNo : QuickCheck.NfdNo;
         var buffer = new CodePointBuffer(text.Length - start + 8);
         for (var i = start; i < text.Length; i++)
         {
-            var cp = CodePointAt(text, ref i);
-            if (HangulSyllables.IsSyllable(cp))
+            if (text[i] < first)
             {
-                HangulSyllables.Decompose(cp, ref buffer);
+                buffer.Append(text[i]); // a starter that stays as it is
                 continue;
             }
-            var mapping = data.Decomposition(cp, compatibility);
-            if (mapping.IsEmpty) AppendOrdered(cp, ref buffer, data);
-            else foreach (var part in mapping) AppendOrdered(part, ref buffer, data);
+            var cp = CodePointAt(text, ref i);
+            if ((data.Flags(cp) & decomposes) == 0) AppendOrdered(cp, ref buffer, data);
+            else if (HangulSyllables.IsSyllable(cp)) HangulSyllables.Decompose(cp, ref buffer);
+            else foreach (var part in data.Decomposition(cp, compatibility)) AppendOrdered(part, ref buffer, data);
         }
         if (form is NormalizationForm.FormC or NormalizationForm.FormKC) Compose(ref buffer, data);
         return Write(text.AsSpan(0, start), buffer);
