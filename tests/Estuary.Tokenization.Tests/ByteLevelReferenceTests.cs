@@ -115,6 +115,13 @@ public class ByteLevelReferenceTests
         var mask = gpt2.PieceToId("[MASK]")!.Value;
         Assert.False(gpt2.IsControl(mask)); // not special: it has text of its own
         Assert.Equal("[MASK]"u8.ToArray(), gpt2.TokenBytes(mask));
+
+        var qwen = s_tokenizers["qwen2-style"]; // Qwen's config: "bos_token": null, EOS <|im_end|>, pad <|endoftext|>
+        Assert.Equal(-1, qwen.BosId);
+        Assert.False(qwen.AddBos || qwen.AddEos);
+        Assert.Equal(qwen.PieceToId("<|im_end|>"), qwen.EosId);
+        Assert.Equal(qwen.PieceToId("<|endoftext|>"), qwen.PadId);
+        Assert.False(qwen.IsControl(qwen.PieceToId("<tool_call>")!.Value));
     }
 
     [Fact]
