@@ -1,6 +1,7 @@
 // Byte-level BPE encoding as Hugging Face tokenizers does it for tokenizer.json: added tokens split out of the raw text
-// (leftmost, then longest), the rest normalized (normalized added tokens split out of that) and pre-tokenized, each piece's UTF-8 bytes written in the byte-level
-// alphabet and merged by rank (the lowest-ranked adjacent pair first, the leftmost of equal pairs first).
+// (leftmost, then longest), the rest normalized (normalized added tokens split out of that) and pre-tokenized, each
+// piece's UTF-8 bytes written in the byte-level alphabet and merged by rank (the lowest-ranked adjacent pair first, the
+// leftmost of equal pairs first).
 // Invariant: thread-safe; ids equal the tokenizers library's for the supported components.
 using System.Collections.Concurrent;
 using System.Text;
