@@ -35,10 +35,11 @@ internal static class UnicodeNormalizer
                 continue;
             }
             var cp = CodePointAt(text, ref i);
-            if ((data.Flags(cp) & decomposes) == 0) AppendOrdered(cp, ref buffer, data);
+            if ((data.Flags(cp) & decomposes) == 0) buffer.Append(cp);
             else if (HangulSyllables.IsSyllable(cp)) HangulSyllables.Decompose(cp, ref buffer);
-            else foreach (var part in data.Decomposition(cp, compatibility)) AppendOrdered(part, ref buffer, data);
+            else buffer.Append(data.Decomposition(cp, compatibility));
         }
+        ReorderMarks(buffer, data);
         if (form is NormalizationForm.FormC or NormalizationForm.FormKC) Compose(ref buffer, data);
         return Write(text.AsSpan(0, start), buffer);
     }
@@ -95,20 +96,47 @@ internal static class UnicodeNormalizer
         return c;
     }
 
-    // Appends cp, moving it before the non-starters of higher class that end the buffer (a stable insertion sort).
-    private static void AppendOrdered(int cp, ref CodePointBuffer buffer, UnicodeNormalizationData data)
+    // Canonical ordering: each run of non-starters sorted stably by combining class; short runs (nearly all) by insertion,
+    // long ones by counting, so a prompt of many thousand marks after one letter costs linear time, not quadratic.
+    private static void ReorderMarks(CodePointBuffer buffer, UnicodeNormalizationData data)
     {
-        buffer.Append(cp);
-        var cls = data.CombiningClass(cp);
-        if (cls == 0) return;
         var items = buffer.Items;
-        var j = buffer.Count - 1;
-        while (j > 0 && data.CombiningClass(items[j - 1]) > cls)
+        for (var i = 0; i < buffer.Count; i++)
         {
-            items[j] = items[j - 1];
-            j--;
+            if (data.CombiningClass(items[i]) == 0) continue;
+            var end = i + 1;
+            while (end < buffer.Count && data.CombiningClass(items[end]) != 0) end++;
+            var run = items.AsSpan(i, end - i);
+            if (run.Length <= 32) InsertionSort(run, data);
+            else CountingSort(run, data);
+            i = end - 1;
         }
-        items[j] = cp;
+    }
+
+    private static void InsertionSort(Span<int> run, UnicodeNormalizationData data)
+    {
+        for (var i = 1; i < run.Length; i++)
+        {
+            var cp = run[i];
+            var cls = data.CombiningClass(cp);
+            var j = i;
+            while (j > 0 && data.CombiningClass(run[j - 1]) > cls)
+            {
+                run[j] = run[j - 1];
+                j--;
+            }
+            run[j] = cp;
+        }
+    }
+
+    private static void CountingSort(Span<int> run, UnicodeNormalizationData data)
+    {
+        Span<int> starts = stackalloc int[257]; // classes are bytes: starts[c + 1] counts class c, then becomes its first slot
+        foreach (var cp in run) starts[data.CombiningClass(cp) + 1]++;
+        for (var c = 1; c < starts.Length; c++) starts[c] += starts[c - 1];
+        var sorted = new int[run.Length];
+        foreach (var cp in run) sorted[starts[data.CombiningClass(cp)]++] = cp; // in order within a class: stable
+        sorted.CopyTo(run);
     }
 
     // Canonical composition in place: each character joins the last starter when it is not blocked from it (no character
