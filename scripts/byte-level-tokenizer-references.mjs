@@ -171,6 +171,8 @@ corpus.split("\n").filter((l, i) => i % 37 === 5 && l.length > 0).slice(0, 20).f
   "\u0344 \u0F73 \u0F75", "<|im_start|>\u0301x<|im_end|>\u0308", "\uFB01 \u2460 \u00BD \uFF21\uFF22 \u2126",
   "<|im_start|>user\ncafe\u0301!<|im_end|>\n<|im_start|>assistant\n", "café! cafe\u0301! \u212Bngstr\u00F6m \u00C5ngstro\u0308m A\u030Angstrom",
   "<tool_call>x <tool_call x call>x", "x <tool_call> x <tool",
+  // found by scripts/byte-level-tokenizer-fuzz.sh: a precomposed Latin letter whose mark must be reordered after a lower class
+  "c\u0303\u011B\u302C\u032D\u033A \u00E9\u0323 \u0105\u0304\u0303",
   // found by scripts/byte-level-tokenizer-fuzz.sh: U+0085 and U+FEFF are and are not whitespace to Oniguruma's \s
   "  \u0085x \uFEFF\uFEFF  \uFEFFy\t\u0085\u0085 z", "\u0662\u0085[MASK] <sep>\uFEFF x don't\uFEFF [MASK] <sep>\u0085 y", "3.14159 x\u00B2 \u0661\u0662\u0663 1000000",
 ].forEach(addText);

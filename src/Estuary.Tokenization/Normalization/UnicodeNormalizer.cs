@@ -29,9 +29,12 @@ internal static class UnicodeNormalizer
         var buffer = new CodePointBuffer(text.Length - start + 8);
         for (var i = start; i < text.Length; i++)
         {
-            if (text[i] < first)
+            // Below U+00A0 nothing decomposes (whatever the form: the quick check's NFC threshold is higher because a
+            // precomposed Latin-1 letter stays in NFC by itself, but here it may be followed by a mark that must be
+            // ordered inside its decomposition, as in é + U+0323 → ẹ́; the fuzzer found this).
+            if (text[i] < FirstForOthers)
             {
-                buffer.Append(text[i]); // a starter that stays as it is
+                buffer.Append(text[i]);
                 continue;
             }
             var cp = CodePointAt(text, ref i);

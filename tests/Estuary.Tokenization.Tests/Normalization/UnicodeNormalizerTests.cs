@@ -22,6 +22,7 @@ public class UnicodeNormalizerTests
         (0x11A7, 0x11C3), (0xAC00, 0xD7A3), (0x1DC0, 0x1DFF), (0x1E00, 0x1FFF), (0x2000, 0x2190), (0x20D0, 0x20F0),
         (0x3040, 0x30FF), (0x3099, 0x309A), (0xF900, 0xFAFF), (0xFB00, 0xFB4F), (0xFF00, 0xFFEF), (0x1D15E, 0x1D1C0),
         (0x1D400, 0x1D7FF), (0x2F800, 0x2FA1D), (0x110B9, 0x110BA), (0x11100, 0x11134), (0x1F100, 0x1F250),
+        (0xC0, 0xFF), (0x323, 0x331),
     ];
 
     private sealed record References(string Version, Dictionary<int, ulong> Blocks, ulong Seed, int Count, List<ulong> GroupHashes);
@@ -126,8 +127,8 @@ public class UnicodeNormalizerTests
                              $"compare: scripts/unicode-normalization-data.py --show {string.Join(",", EnumerateCodePoints(strings[i]).Select(c => c.ToString("X4")))})");
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
-        // The draw must reach what it was written for: most sequences change under NFC (the script counted 1,705 of 4,000).
-        Assert.Equal(1705, strings.Count(s => UnicodeNormalizer.Normalize(s, NormalizationForm.FormC) != s));
+        // The draw must reach what it was written for: most sequences change under NFC (the script counted 1,667 of 4,000).
+        Assert.Equal(1667, strings.Count(s => UnicodeNormalizer.Normalize(s, NormalizationForm.FormC) != s));
     }
 
     private static List<string> RandomStrings(ulong seed, int count)
@@ -173,6 +174,9 @@ public class UnicodeNormalizerTests
         { "Hangul syllable + T", "AC00 11A8", "AC01", "1100 1161 11A8" },
         { "leading non-starter", "0301 0065", "0301 0065", "0301 0065" },
         { "starter + starter", "0B47 0B3E", "0B4B", "0B47 0B3E" },
+        { "a Latin-1 composite reordered open", "00E9 0323", "1EB9 0301", "0065 0323 0301" },
+        // found by the fuzzer (seed 5): a mark of class 232 between the composite and marks of class 220
+        { "composite, class 232, class 220", "0063 0303 011B 302C 032D 033A", "0063 0303 1E19 033A 030C 302C", "0063 0303 0065 032D 033A 030C 302C" },
         { "astral exclusion", "1D15F 1D165", "1D158 1D165 1D165", "1D158 1D165 1D165" },
     };
 
