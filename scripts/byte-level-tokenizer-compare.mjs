@@ -1,11 +1,13 @@
 // Compares `estuary tokenize --jsonl` output ({"ids", "decoded"} a line) with Hugging Face's tokenizers.js on the same
-// strings and tokenizer folder; prints each difference and exits 1 if there is any. Used by check-llama3-tokenizer.sh.
+// strings and tokenizer folder; prints each difference and exits 1 if there is any. Used by check-real-tokenizers.sh and
+// byte-level-tokenizer-fuzz.sh. Arguments: tokenizers.mjs, folder, strings (one JSON string a line), estuary's output, label.
 import fs from "fs";
+import { fixTokenizersJs } from "./tokenizers-js-fixes.mjs";
 
-const [tokenizersModule, dir, stringsFile, estuaryFile] = process.argv.slice(2);
+const [tokenizersModule, dir, stringsFile, estuaryFile, label = "tokenizer"] = process.argv.slice(2);
 const { Tokenizer } = await import(tokenizersModule);
-const tokenizer = new Tokenizer(JSON.parse(fs.readFileSync(`${dir}/tokenizer.json`, "utf8")),
-                                JSON.parse(fs.readFileSync(`${dir}/tokenizer_config.json`, "utf8")));
+const tokenizer = fixTokenizersJs(new Tokenizer(JSON.parse(fs.readFileSync(`${dir}/tokenizer.json`, "utf8")),
+                                                JSON.parse(fs.readFileSync(`${dir}/tokenizer_config.json`, "utf8"))));
 const lines = (f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l));
 const strings = lines(stringsFile);
 const ours = lines(estuaryFile);
@@ -24,5 +26,5 @@ strings.forEach((text, i) => {
     console.log(`FAIL  ${JSON.stringify(text).slice(0, 80)}\n  tokenizers.js ${JSON.stringify(ids)} ${JSON.stringify(decoded)}\n  estuary       ${JSON.stringify(ours[i].ids)} ${JSON.stringify(ours[i].decoded)}`);
   }
 });
-console.log(`llama 3.1 tokenizer: ${strings.length - failures} of ${strings.length} strings encode and decode as tokenizers.js does`);
+console.log(`${label}: ${strings.length - failures} of ${strings.length} strings encode and decode as tokenizers.js does`);
 process.exit(failures ? 1 : 0);

@@ -36,6 +36,7 @@ public sealed class ByteLevelLoadingTests : IDisposable
         { "shorthand", "'\\w' (its set differs between Oniguruma and .NET)" },
         { "non_ascii", "the character U+4E00" },
         { "normalizer", "normalizer Lowercase" },
+        { "normalizer_in_sequence", "normalizer Replace is not supported (only NFC, NFD, NFKC, NFKD and Sequences of them)" },
         { "decoder", "decoder Metaspace" },
         { "post_processor", "post-processor BertProcessing" },
         { "single_word", "single_word" },
@@ -69,6 +70,9 @@ public sealed class ByteLevelLoadingTests : IDisposable
                 case "shorthand": pre[0]!["pattern"] = new JsonObject { ["Regex"] = "\\w+|\\s+" }; break;
                 case "non_ascii": pre[0]!["pattern"] = new JsonObject { ["Regex"] = "[一-龥]+|\\s+" }; break;
                 case "normalizer": json["normalizer"] = new JsonObject { ["type"] = "Lowercase" }; break;
+                case "normalizer_in_sequence":
+                    json["normalizer"] = new JsonObject { ["type"] = "Sequence", ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFC" }, new JsonObject { ["type"] = "Replace" }) };
+                    break;
                 case "decoder": json["decoder"] = new JsonObject { ["type"] = "Metaspace" }; break;
                 case "post_processor": json["post_processor"] = new JsonObject { ["type"] = "BertProcessing" }; break;
                 case "single_word": json["added_tokens"]![0]!["single_word"] = true; break;
@@ -138,5 +142,22 @@ public sealed class ByteLevelLoadingTests : IDisposable
         var fromPairs = TextTokenizer.Load(ByteLevelReferenceTests.TokenizerDir("llama3-style"));
         const string text = "And God said, Let there be light: and there was light. 平方";
         Assert.Equal(fromPairs.Encode(text), fromStrings.Encode(text));
+    }
+
+    [Fact]
+    public void Unicode_normalizers_and_sequences_of_them_apply_in_order()
+    {
+        var json = Llama3Style();
+        json["normalizer"] = new JsonObject
+        {
+            ["type"] = "Sequence",
+            ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFKD" }, new JsonObject { ["type"] = "Sequence", ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFC" }) }),
+        };
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json.ToJsonString());
+        var normalizing = TextTokenizer.Load(_dir);
+        var plain = TextTokenizer.Load(ByteLevelReferenceTests.TokenizerDir("llama3-style"));
+        // NFKD then NFC: the ligature and the full-width letters fold, the decomposed accent composes again.
+        Assert.Equal(plain.Encode("file caf\u00E9 AB"), normalizing.Encode("\uFB01le cafe\u0301 \uFF21\uFF22"));
+        Assert.NotEqual(plain.Encode("file caf\u00E9 AB"), plain.Encode("\uFB01le cafe\u0301 \uFF21\uFF22"));
     }
 }

@@ -16,6 +16,7 @@ public class ByteLevelReferenceTests
     {
         ["llama3-style"] = TextTokenizer.Load(TokenizerDir("llama3-style")),
         ["gpt2-style"] = TextTokenizer.Load(TokenizerDir("gpt2-style")),
+        ["qwen2-style"] = TextTokenizer.Load(TokenizerDir("qwen2-style")),
     };
 
     public static TheoryData<string, int> Cases()
@@ -44,7 +45,10 @@ public class ByteLevelReferenceTests
         Assert.Equal(Ints(c.GetProperty("ids")), tokenizer.Encode(text, addSpecialTokens: false));
         Assert.Equal(Ints(c.GetProperty("ids_with_special")), tokenizer.Encode(text));
         Assert.Equal(Ints(c.GetProperty("ids")), tokenizer.EncodeWithSpecialTokens(text));
-        Assert.Equal(c.GetProperty("pieces").EnumerateArray().Select(p => p.GetString()!), Ints(c.GetProperty("ids")).Select(tokenizer.IdToPiece));
+        // A normalized added token's piece is its content; tokenizers.js gives the content normalized (qwen2-style writes one
+        // as "\u212Bngström"). Byte-level pieces are NFC already (no combining marks in the alphabet), so NFC compares both.
+        static string Nfc(string s) => UnicodeNormalizer.Normalize(s, System.Text.NormalizationForm.FormC);
+        Assert.Equal(c.GetProperty("pieces").EnumerateArray().Select(p => Nfc(p.GetString()!)), Ints(c.GetProperty("ids")).Select(id => Nfc(tokenizer.IdToPiece(id))));
     }
 
     [Theory]
@@ -77,6 +81,18 @@ public class ByteLevelReferenceTests
         Assert.Contains(gpt2Cases, c => Ints(c.GetProperty("ids")).Contains(gpt2.PieceToId("[MASK]")!.Value) && c.GetProperty("text").GetString()!.Contains(" [MASK]"));
         Assert.Contains(gpt2Cases, c => Ints(c.GetProperty("ids")).Contains(gpt2.PieceToId("<|endoftext|>x")!.Value));
         Assert.True(llama.Encode("hello").Length > 1 && llama.Encode("hello")[0] == llama.BosId);
+
+        // qwen2-style: text whose NFC differs encodes as its NFC; normalized added tokens match decomposed text; a raw token
+        // wins over a normalized one it overlaps.
+        var qwen = s_tokenizers["qwen2-style"];
+        var qwenCases = s_references.Value.RootElement.GetProperty("tokenizers")[2].GetProperty("cases").EnumerateArray().ToList();
+        int[] IdsOf(string text) => Ints(qwenCases.Single(c => c.GetProperty("text").GetString() == text).GetProperty("ids"));
+        Assert.Equal(qwen.Encode("caf\u00E9 na\u00EFve r\u00E9sum\u00E9", addSpecialTokens: false), IdsOf("cafe\u0301 nai\u0308ve re\u0301sume\u0301"));
+        Assert.Equal(2, IdsOf("café! cafe\u0301! \u212Bngstr\u00F6m \u00C5ngstro\u0308m A\u030Angstrom").Count(id => id == qwen.PieceToId("café!")));
+        Assert.Contains(qwen.PieceToId("<tool_call>")!.Value, IdsOf("<tool_call>x <tool_call x call>x"));
+        Assert.Contains(qwen.PieceToId("call>x")!.Value, IdsOf("<tool_call>x <tool_call x call>x"));
+        Assert.Equal([qwen.PieceToId("<tool_call>")!.Value, qwen.PieceToId("x <tool")!.Value], IdsOf("x <tool_call> x <tool").Where(id => id >= qwen.PieceToId("<|endoftext|>")));
+        Assert.False(qwen.AddBos);
     }
 
     [Fact]
@@ -99,6 +115,13 @@ public class ByteLevelReferenceTests
         var mask = gpt2.PieceToId("[MASK]")!.Value;
         Assert.False(gpt2.IsControl(mask)); // not special: it has text of its own
         Assert.Equal("[MASK]"u8.ToArray(), gpt2.TokenBytes(mask));
+
+        var qwen = s_tokenizers["qwen2-style"]; // Qwen's config: "bos_token": null, EOS <|im_end|>, pad <|endoftext|>
+        Assert.Equal(-1, qwen.BosId);
+        Assert.False(qwen.AddBos || qwen.AddEos);
+        Assert.Equal(qwen.PieceToId("<|im_end|>"), qwen.EosId);
+        Assert.Equal(qwen.PieceToId("<|endoftext|>"), qwen.PadId);
+        Assert.False(qwen.IsControl(qwen.PieceToId("<tool_call>")!.Value));
     }
 
     [Fact]

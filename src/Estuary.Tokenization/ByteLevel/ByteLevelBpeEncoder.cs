@@ -1,6 +1,7 @@
 // Byte-level BPE encoding as Hugging Face tokenizers does it for tokenizer.json: added tokens split out of the raw text
-// (leftmost, then longest), the rest normalized and pre-tokenized, each piece's UTF-8 bytes written in the byte-level
-// alphabet and merged by rank (the lowest-ranked adjacent pair first, the leftmost of equal pairs first).
+// (leftmost, then longest), the rest normalized (normalized added tokens split out of that) and pre-tokenized, each
+// piece's UTF-8 bytes written in the byte-level alphabet and merged by rank (the lowest-ranked adjacent pair first, the
+// leftmost of equal pairs first).
 // Invariant: thread-safe; ids equal the tokenizers library's for the supported components.
 using System.Collections.Concurrent;
 using System.Text;
@@ -14,7 +15,8 @@ internal sealed class ByteLevelBpeEncoder
 
     private readonly ByteLevelBpeModel _model;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocab;
-    private readonly Dictionary<char, AddedToken[]> _addedByFirstChar;
+    private readonly AddedTokenMatcher _rawTokens;        // added tokens with normalized false, matched in the raw text
+    private readonly AddedTokenMatcher _normalizedTokens; // the others, matched in each normalized stretch between those
     private readonly ConcurrentDictionary<string, int[]> _wordCache = new();
     private int _cachedWords; // ConcurrentDictionary.Count takes every lock; this is read without one
 
@@ -22,59 +24,54 @@ internal sealed class ByteLevelBpeEncoder
     {
         _model = model;
         _vocab = model.Vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        _addedByFirstChar = model.AddedTokens
-            .Where(t => t.Content.Length > 0)
-            .GroupBy(t => t.Content[0])
-            .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
+        _rawTokens = new AddedTokenMatcher(model.AddedTokens.Where(t => !t.Normalized).Select(t => (t.Content, t)));
+        _normalizedTokens = new AddedTokenMatcher(model.AddedTokens.Where(t => t.Normalized).Select(t => (Normalize(t.Content), t)));
     }
 
     /// <summary>Appends the ids of <paramref name="text"/>, added tokens written in it included (no prefix or suffix ids).</summary>
-    public void Encode(string text, List<int> output)
+    /// <remarks>As the tokenizers library's AddedVocabulary: the raw text is split at non-normalized added tokens; each stretch
+    /// between them is normalized and split at the normalized ones; what is left is pre-tokenized and merged.</remarks>
+    public void Encode(string text, List<int> output) => SplitAtAddedTokens(text, _rawTokens, normalized: false, output);
+
+    private void SplitAtAddedTokens(string text, AddedTokenMatcher tokens, bool normalized, List<int> output)
     {
         var segmentStart = 0;
-        for (var i = 0; i < text.Length; i++)
+        if (!tokens.IsEmpty)
         {
-            if (MatchAdded(text, i) is not { } token) continue;
-            var matchStart = i;
-            var matchEnd = i + token.Content.Length;
-            if (token.LStrip) while (matchStart > segmentStart && char.IsWhiteSpace(text[matchStart - 1])) matchStart--;
-            if (token.RStrip) while (matchEnd < text.Length && char.IsWhiteSpace(text[matchEnd])) matchEnd++;
-            if (matchStart > segmentStart) EncodeSegment(text[segmentStart..matchStart], output);
-            output.Add(token.Id);
-            segmentStart = matchEnd;
-            i = matchEnd - 1;
+            for (var i = 0; i < text.Length; i++)
+            {
+                if (tokens.Match(text, i) is not var (token, length)) continue;
+                var matchStart = i;
+                var matchEnd = i + length;
+                if (token.LStrip) while (matchStart > segmentStart && char.IsWhiteSpace(text[matchStart - 1])) matchStart--;
+                if (token.RStrip) while (matchEnd < text.Length && char.IsWhiteSpace(text[matchEnd])) matchEnd++;
+                if (matchStart > segmentStart) EncodeBetween(text[segmentStart..matchStart], normalized, output);
+                output.Add(token.Id);
+                segmentStart = matchEnd;
+                i = matchEnd - 1;
+            }
         }
-        if (segmentStart < text.Length) EncodeSegment(text[segmentStart..], output);
+        if (segmentStart < text.Length) EncodeBetween(segmentStart == 0 ? text : text[segmentStart..], normalized, output);
     }
 
-    // The longest added token written at position i, if any.
-    private AddedToken? MatchAdded(string text, int i)
+    // A stretch between added tokens: raw ones are normalized and searched for normalized tokens, normalized ones encoded.
+    private void EncodeBetween(string text, bool normalized, List<int> output)
     {
-        if (!_addedByFirstChar.TryGetValue(text[i], out var candidates)) return null;
-        foreach (var token in candidates) // longest first
-            if (string.CompareOrdinal(text, i, token.Content, 0, token.Content.Length) == 0) return token;
-        return null;
-    }
-
-    private void EncodeSegment(string text, List<int> output)
-    {
-        // Normalize throws on a lone surrogate; UTF-8 would carry it as U+FFFD anyway.
-        if (_model.Normalization is { } form) text = ReplaceLoneSurrogates(text).Normalize(form);
+        if (!normalized)
+        {
+            SplitAtAddedTokens(Normalize(text), _normalizedTokens, normalized: true, output);
+            return;
+        }
         List<string> pieces = [];
         _model.PreTokenizer.Split(text, pieces);
         foreach (var piece in pieces) EncodeWord(piece, output);
     }
 
-    private static string ReplaceLoneSurrogates(string text)
+    // The normalizers in order (a lone surrogate passes through; UTF-8 carries it as U+FFFD, as the pre-tokenizer reads it).
+    private string Normalize(string text)
     {
-        if (text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') < 0) return text;
-        var chars = text.ToCharArray();
-        for (int i = 0; i < chars.Length; i++)
-        {
-            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
-            else if (char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
-        }
-        return new string(chars);
+        foreach (var form in _model.Normalizations) text = UnicodeNormalizer.Normalize(text, form);
+        return text;
     }
 
     private void EncodeWord(string piece, List<int> output)

@@ -24,8 +24,8 @@ internal sealed class ByteLevelBpeModel
 
     public required AddedToken[] AddedTokens { get; init; }
 
-    /// <summary>Unicode normalization applied to the text between added tokens, or null.</summary>
-    public required NormalizationForm? Normalization { get; init; }
+    /// <summary>Unicode normalizations applied in order to the text between added tokens (none: the text as written).</summary>
+    public required NormalizationForm[] Normalizations { get; init; }
 
     public required ByteLevelPreTokenizer PreTokenizer { get; init; }
 

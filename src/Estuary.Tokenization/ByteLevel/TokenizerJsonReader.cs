@@ -85,7 +85,7 @@ internal static class TokenizerJsonReader
             IgnoreMerges = Bool(model, "ignore_merges"),
             UnkId = StringOrNull(model, "unk_token") is { } unk && vocab.TryGetValue(unk, out var unkId) ? unkId : -1,
             AddedTokens = [.. added],
-            Normalization = ReadNormalizer(Property(root, "normalizer"), path),
+            Normalizations = ReadNormalizer(Property(root, "normalizer"), path),
             PreTokenizer = ReadPreTokenizer(Property(root, "pre_tokenizer"), path),
             PrefixIds = CheckIds(ReadPostProcessor(Property(root, "post_processor"), path, out var suffix), count, path),
             SuffixIds = CheckIds(suffix, count, path),
@@ -102,7 +102,10 @@ internal static class TokenizerJsonReader
             var content = StringOrNull(t, "content") ?? throw new InvalidDataException($"'{path}': an added token has no content");
             if (Bool(t, "single_word"))
                 throw new NotSupportedException($"'{path}': added token \"{content}\" is single_word, which is not supported");
-            tokens.Add(new AddedToken(t.GetProperty("id").GetInt32(), content, Bool(t, "special"), Bool(t, "lstrip"), Bool(t, "rstrip")));
+            var special = Bool(t, "special");
+            // Absent, normalized defaults to !special, as in tokenizers (AddedToken::from) and tokenizers.js.
+            var normalized = Property(t, "normalized") is { } n ? n.ValueKind == JsonValueKind.True : !special;
+            tokens.Add(new AddedToken(t.GetProperty("id").GetInt32(), content, special, Bool(t, "lstrip"), Bool(t, "rstrip"), normalized));
         }
         return tokens;
     }
@@ -136,49 +139,21 @@ internal static class TokenizerJsonReader
         return merges;
     }
 
-    private static NormalizationForm? ReadNormalizer(JsonElement? normalizer, string path)
+    // The Unicode normalizations in order: NFC, NFD, NFKC, NFKD, or a Sequence of them (nested or empty sequences too).
+    private static NormalizationForm[] ReadNormalizer(JsonElement? normalizer, string path)
     {
-        if (normalizer is not { ValueKind: JsonValueKind.Object } n) return null;
+        if (normalizer is not { ValueKind: JsonValueKind.Object } n) return [];
         var type = StringOrNull(n, "type");
         if (type == "Sequence")
+            return [.. n.GetProperty("normalizers").EnumerateArray().SelectMany(part => ReadNormalizer(part, path))];
+        return type switch
         {
-            NormalizationForm? form = null;
-            foreach (var part in n.GetProperty("normalizers").EnumerateArray())
-            {
-                var next = ReadNormalizer(part, path);
-                if (form is not null && next is not null && next != form)
-                    throw new NotSupportedException($"'{path}': a sequence of different Unicode normalizations is not supported");
-                form ??= next;
-            }
-            return form;
-        }
-        var single = type switch
-        {
-            "NFC" => NormalizationForm.FormC,
-            "NFD" => NormalizationForm.FormD,
-            "NFKC" => NormalizationForm.FormKC,
-            "NFKD" => NormalizationForm.FormKD,
-            _ => throw new NotSupportedException($"'{path}': normalizer {type} is not supported (only NFC, NFD, NFKC, NFKD)"),
+            "NFC" => [NormalizationForm.FormC],
+            "NFD" => [NormalizationForm.FormD],
+            "NFKC" => [NormalizationForm.FormKC],
+            "NFKD" => [NormalizationForm.FormKD],
+            _ => throw new NotSupportedException($"'{path}': normalizer {type} is not supported (only NFC, NFD, NFKC, NFKD and Sequences of them)"),
         };
-        if (!RuntimeNormalizes)
-            throw new NotSupportedException($"'{path}': normalizer {type} needs Unicode normalization, which this build of Estuary " +
-                "lacks (it runs with invariant globalization, without ICU)");
-        return single;
-    }
-
-    // With invariant globalization .NET leaves non-ASCII text unnormalized without saying so.
-    private static readonly bool RuntimeNormalizes = IsNormalizing();
-
-    private static bool IsNormalizing()
-    {
-        try
-        {
-            return "e\u0301".Normalize(NormalizationForm.FormC) == "\u00E9";
-        }
-        catch (PlatformNotSupportedException)
-        {
-            return false;
-        }
     }
 
     private static ByteLevelPreTokenizer ReadPreTokenizer(JsonElement? preTokenizer, string path)
