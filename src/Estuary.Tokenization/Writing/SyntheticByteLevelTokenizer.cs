@@ -140,10 +140,12 @@ public static class SyntheticByteLevelTokenizer
 
     /// <summary>
     /// A byte-level BPE tokenizer.json: <paramref name="bpeSize"/> tokens (the 256 byte characters, then 'Ġ'-words by ranked merges),
-    /// then <paramref name="special"/> as added tokens; the Split <paramref name="splitPattern"/> (Isolated) before ByteLevel, no
-    /// normalizer, and <paramref name="bos"/> (one of the special tokens) put before each sequence unless null.
+    /// then <paramref name="special"/> as added tokens; the Split <paramref name="splitPattern"/> (Isolated) before ByteLevel, the
+    /// Unicode <paramref name="normalizer"/> ("NFC"…) or none, and <paramref name="bos"/> (one of the special tokens) put before each
+    /// sequence unless null.
     /// </summary>
-    internal static byte[] Serialize(int bpeSize, IReadOnlyList<string> special, string splitPattern, string? bos, bool ignoreMerges)
+    internal static byte[] Serialize(int bpeSize, IReadOnlyList<string> special, string splitPattern, string? bos, bool ignoreMerges,
+        string? normalizer = null)
     {
         var tokens = new List<string>(bpeSize);
         tokens.AddRange(ByteLevelAlphabet.CharOfByte.Order().Select(c => c.ToString()));
@@ -175,7 +177,13 @@ public static class SyntheticByteLevelTokenizer
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            json.WriteNull("normalizer");
+            if (normalizer is null) json.WriteNull("normalizer");
+            else
+            {
+                json.WriteStartObject("normalizer");
+                json.WriteString("type", normalizer);
+                json.WriteEndObject();
+            }
             WritePreTokenizer(json, splitPattern);
             if (bos is not null) WritePostProcessor(json, bos, bpeSize + special.ToList().IndexOf(bos));
             // Without a BOS (Qwen) the post-processor only fixes the byte-level offsets.

@@ -2,8 +2,7 @@
 // template, special_tokens_map.json), for benchmark checkpoints at Qwen shapes.
 // Invariant: the BPE part is SyntheticByteLevelTokenizer's (every text round-trips); the special tokens start at id 151643 with
 // <|endoftext|>, <|im_start|>, <|im_end|> as Qwen's do, no BOS is added, and ids past the last special token have no token at all
-// (Qwen's vocab_size 151936 pads the embedding beyond the tokenizer). Unlike Qwen's, it has no NFC normalizer: this build runs with
-// invariant globalization, which refuses one (see docs/models.md), and the synthetic vocabulary needs none.
+// (Qwen's vocab_size 151936 pads the embedding beyond the tokenizer). Like Qwen's, it normalizes text to NFC before splitting.
 using System.Text.Json.Nodes;
 
 namespace Estuary.Tokenization.Writing;
@@ -44,7 +43,7 @@ public static class SyntheticQwenTokenizer
     /// <summary>
     /// Writes <c>tokenizer.json</c>, <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> into <paramref name="dir"/>:
     /// 151643 BPE tokens (the byte characters, then 'Ġ'-words), then the special tokens (22 for Qwen2.5, 26 with
-    /// <paramref name="qwen3"/>), Qwen2's split pattern (no normalizer), no BOS added; EOS <c>&lt;|im_end|&gt;</c>, pad
+    /// <paramref name="qwen3"/>), NFC, Qwen2's split pattern, no BOS added; EOS <c>&lt;|im_end|&gt;</c>, pad
     /// <c>&lt;|endoftext|&gt;</c>, <see cref="ChatTemplate"/>. Deterministic.
     /// </summary>
     public static void Write(string dir, bool qwen3, int modelMaxLength = 131072)
@@ -53,7 +52,7 @@ public static class SyntheticQwenTokenizer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(modelMaxLength);
         var special = s_special[..(qwen3 ? s_special.Length : Qwen25SpecialCount)];
         AtomicFile.Write(Path.Combine(dir, "tokenizer.json"),
-            SyntheticByteLevelTokenizer.Serialize(EndOfTextId, special, SplitPattern, bos: null, ignoreMerges: false));
+            SyntheticByteLevelTokenizer.Serialize(EndOfTextId, special, SplitPattern, bos: null, ignoreMerges: false, normalizer: "NFC"));
         var decoder = new JsonObject();
         for (int i = 0; i < special.Length; i++)
         {

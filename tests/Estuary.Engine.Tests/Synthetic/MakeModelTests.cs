@@ -109,6 +109,7 @@ public sealed class MakeModelTests : IDisposable
         var ids = tok.Encode(text);
         Assert.Equal(text, tok.Decode(ids));
         Assert.DoesNotContain(151643, ids); // no BOS is added
+        Assert.Equal(tok.Encode("caf\u00e9", false), tok.Encode("cafe\u0301", false)); // NFC first, as Qwen's tokenizer.json does
 
         using var llm = Llm.Load(dir, new EngineConfig { NumThreads = 2, MaxModelLen = 256 });
         Assert.Contains(151645, llm.Engine.EosTokenIds);
