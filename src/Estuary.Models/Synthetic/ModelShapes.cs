@@ -35,6 +35,12 @@ public static class ModelShapes
         Llama("tiny-llama", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512),
         Llama("tiny-mistral", hidden: 128, layers: 2, heads: 4, kvHeads: 2, intermediate: 256, vocab: 512, positions: 512,
             theta: 1000000.0) with { Family = ModelFamily.Mistral },
+        // Qwen's architectures at a tiny width, with Qwen's tokenizer layout (so the embedding keeps Qwen3's 151936 rows): a real Qwen
+        // tokenizer folder can replace the synthetic one. tiny-qwen2 ties lm_head to the embedding, as Qwen2.5-0.5B to 3B do.
+        Llama("tiny-qwen2", hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 128, vocab: 151936, positions: 4096,
+            theta: 1000000.0, tied: true, tokenizer: SyntheticTokenizer.Qwen) with { Family = ModelFamily.Qwen2, RmsNormEps = 1e-6 },
+        Llama("tiny-qwen3", hidden: 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 128, vocab: 151936, positions: 4096,
+            theta: 1000000.0, tokenizer: SyntheticTokenizer.Qwen) with { Family = ModelFamily.Qwen3, RmsNormEps = 1e-6 },
         Baichuan("tiny-baichuan-rope", hidden: 128, layers: 2, heads: 4, intermediate: 256, vocab: 512, maxLength: 512, rope: true),
         // Six heads: ALiBi slopes for a head count that is not a power of two, as in Baichuan2-13B's 40.
         Baichuan("tiny-baichuan-alibi", hidden: 96, layers: 2, heads: 6, intermediate: 256, vocab: 512, maxLength: 512, rope: false),
@@ -45,7 +51,7 @@ public static class ModelShapes
 
     /// <summary>The preset names: <c>tinyllama-1.1b</c>, <c>llama-110m</c>, <c>llama2-7b</c>, <c>llama3.2-1b</c> and <c>llama3.1-8b</c> (llama3 RoPE
     /// scaling, byte-level tokenizer), <c>mistral-7b</c> (v0.3), <c>qwen2.5-7b</c> and <c>qwen3-8b</c> (Qwen's tokenizer layout), <c>baichuan2-7b</c> (RoPE), <c>baichuan2-13b</c> (ALiBi),
-    /// <c>tiny-llama</c>, <c>tiny-mistral</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
+    /// <c>tiny-llama</c>, <c>tiny-mistral</c>, <c>tiny-qwen2</c>, <c>tiny-qwen3</c>, <c>tiny-baichuan-rope</c>, <c>tiny-baichuan-alibi</c>.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. s_all.Select(s => s.Name)];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>

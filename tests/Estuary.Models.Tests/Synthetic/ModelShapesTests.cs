@@ -29,6 +29,8 @@ public class ModelShapesTests
     [InlineData("qwen2.5-7b", PositionEncoding.Rope, 4)]
     [InlineData("qwen3-8b", PositionEncoding.Rope, 8)]
     [InlineData("tiny-mistral", PositionEncoding.Rope, 2)]
+    [InlineData("tiny-qwen2", PositionEncoding.Rope, 2)]
+    [InlineData("tiny-qwen3", PositionEncoding.Rope, 2)]
     [InlineData("baichuan2-7b", PositionEncoding.Rope, 32)]
     [InlineData("baichuan2-13b", PositionEncoding.Alibi, 40)]
     [InlineData("tiny-llama", PositionEncoding.Rope, 2)]
@@ -78,7 +80,7 @@ public class ModelShapesTests
         var e = Assert.Throws<ArgumentException>(() => ModelShapes.Get("gpt-5"));
         Assert.Contains("gpt-5", e.Message);
         Assert.All(ModelShapes.Names, n => Assert.Contains(n, e.Message));
-        Assert.Equal(14, ModelShapes.Names.Count);
+        Assert.Equal(16, ModelShapes.Names.Count);
         Assert.Contains("llama-110m", ModelShapes.Names);
         Assert.Equal(125696, ModelShapes.Get("baichuan2-13b").VocabSize);
         Assert.Null(ModelShapes.Get("baichuan2-13b").MaxPositionEmbeddings);
