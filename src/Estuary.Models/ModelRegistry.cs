@@ -16,9 +16,11 @@ public static class ModelRegistry
     {
         [LlamaForCausalLM.Name] = LlamaForCausalLM.Create,
         [BaichuanForCausalLM.Name] = BaichuanForCausalLM.Create,
-        [Qwen2ForCausalLM.Name] = Qwen2ForCausalLM.Create,
-        [Qwen3ForCausalLM.Name] = Qwen3ForCausalLM.Create,
-        [MistralForCausalLM.Name] = MistralForCausalLM.Create,
+        // Qwen2/Qwen2.5 (q/k/v biases), Qwen3 (per-head q/k norm) and Mistral (sliding windows) are the Llama decoder with the parts
+        // their config.json selects (ModelConfig.Variant, read by DecoderVariant; see docs/models.md), so they share its builder.
+        ["Qwen2ForCausalLM"] = LlamaForCausalLM.Create,
+        ["Qwen3ForCausalLM"] = LlamaForCausalLM.Create,
+        ["MistralForCausalLM"] = LlamaForCausalLM.Create,
     };
 
     /// <summary>Supported architecture names.</summary>

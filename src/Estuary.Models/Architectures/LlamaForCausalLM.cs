@@ -1,5 +1,6 @@
 // Llama: RoPE (with rope_scaling: linear or llama3), separate q/k/v projections with grouped-query attention, tied or untied embeddings,
-// and the attention_bias (q, k, v, o) and mlp_bias (gate, up, down) config keys (config.Variant).
+// and the attention_bias (q, k, v, o) and mlp_bias (gate, up, down) config keys (config.Variant). Qwen2, Qwen3 and Mistral are built
+// here too (ModelRegistry): their differences (biases, per-head q/k norm, sliding windows) are config.Variant choices.
 using Estuary.Models.Config;
 using Estuary.Models.Layers;
 using Estuary.Models.Loading;
