@@ -54,8 +54,29 @@ public sealed class TokenizeApiTests(ServerFixture fx)
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Baichuan);
     }
 
+    [Fact]
+    public async Task AConversationWithToolsCountsTheTokensAChatRequestWithThoseToolsIsCharged()
+    {
+        const string messages = "[{\"role\":\"user\",\"content\":\"What is 2 + 3?\"}]";
+        const string tools = "[{\"type\":\"function\",\"function\":{\"name\":\"add_numbers\",\"description\":\"Adds two numbers\"," +
+            "\"parameters\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}}}}}]";
+        var without = Ids((await PostOkAsync(fx.Client, "/tokenize", $"{{\"messages\":{messages}}}")).GetProperty("tokens"));
+        var with = await PostOkAsync(fx.Client, "/tokenize", $"{{\"messages\":{messages},\"tools\":{tools}}}");
+        var ids = Ids(with.GetProperty("tokens"));
+        Assert.True(ids.Length > without.Length, "the tools are shown in the prompt");
+        Assert.Contains("add_numbers", fx.Stories.Engine.Tokenizer.Decode(ids));
+        var chat = await PostOkAsync(fx.Client, "/v1/chat/completions",
+            $"{{\"messages\":{messages},\"tools\":{tools},\"tool_choice\":\"none\",\"max_tokens\":1}}");
+        Assert.Equal(chat.GetProperty("usage").GetProperty("prompt_tokens").GetInt32(), with.GetProperty("count").GetInt32());
+        // An empty list, as SDKs send when no tools are used, is no tools.
+        Assert.Equal(without, Ids((await PostOkAsync(fx.Client, "/tokenize", $"{{\"messages\":{messages},\"tools\":[]}}")).GetProperty("tokens")));
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
     [Theory]
     [InlineData("/tokenize", "{}", 400, "prompt")]
+    [InlineData("/tokenize", "{\"prompt\":\"a\",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}", 400, "tools")]
+    [InlineData("/tokenize", "{\"messages\":[{\"role\":\"user\",\"content\":\"b\"}],\"tools\":[{\"type\":\"web\"}]}", 400, "tools")]
     [InlineData("/tokenize", "{\"prompt\":\"a\",\"messages\":[{\"role\":\"user\",\"content\":\"b\"}]}", 400, "prompt")]
     [InlineData("/tokenize", "{\"prompt\":5}", 400, "prompt")]
     [InlineData("/tokenize", "{\"messages\":[{\"role\":\"robot\",\"content\":\"b\"}]}", 400, "messages[0].role")]

@@ -53,6 +53,18 @@ internal static class OpenAiTools
         return new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText()) { Hermes = parser == ToolCallParser.Hermes };
     }
 
+    /// <summary>
+    /// The tools of a request that only renders a prompt (vLLM's /tokenize): validated as a chat request's, and their JSON as the
+    /// chat format receives it; null when none are given (absent, null or an empty list).
+    /// </summary>
+    public static string? ToolsJson(JsonElement? tools)
+    {
+        if (tools is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } t || t.ValueKind == JsonValueKind.Array && t.GetArrayLength() == 0)
+            return null;
+        ParseTools(t);
+        return t.GetRawText();
+    }
+
     private static (ToolCallMode Mode, string? Name) ReadChoice(JsonElement? choice)
     {
         if (choice is null) return (ToolCallMode.Auto, null);

@@ -1,6 +1,8 @@
-// vLLM's utility endpoints: POST /tokenize (a prompt, or a conversation in the model's chat format, to token ids) and POST
+// vLLM's utility endpoints: POST /tokenize (a prompt, or a conversation with its tools in the model's chat format, to token ids) and POST
 // /detokenize (ids to text), so clients can count and check tokens exactly as the engine will see them, and GET /version.
 // Invariant: nothing is queued on the engine; errors are OpenAI-shaped 400s naming the field.
+using System.Text.Json;
+using Estuary.Server.Apis.OpenAi;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
@@ -33,11 +35,13 @@ internal static class TokenizeApi
             // The prompt a chat request with default max_tokens gets (formats that trim history leave room for that many tokens).
             var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
             ids = model.BuildChatPrompt(messages, model.Core.DefaultSamplingParams(null).MaxTokens ?? 0, "messages",
-                r.AddGenerationPrompt, r.ContinueFinalMessage);
+                r.AddGenerationPrompt, r.ContinueFinalMessage, OpenAiTools.ToolsJson(r.Tools));
         }
         else
         {
             if (r.Prompt is null) throw RequestException.BadRequest("'prompt' or 'messages' is required", "prompt");
+            if (OpenAiTools.ToolsJson(r.Tools) is not null)
+                throw RequestException.BadRequest("'tools' applies to 'messages' only: a plain prompt has no chat format to show them in", "tools");
             ids = model.Tokenizer.Encode(r.Prompt, r.AddSpecialTokens ?? true);
         }
         string[]? pieces = r.ReturnTokenStrs == true ? [.. ids.Select(model.Tokenizer.IdToPiece)] : null;
@@ -61,6 +65,7 @@ internal static class TokenizeApi
         public string? Model { get; init; }
         public string? Prompt { get; init; }
         public List<ChatMessageDto?>? Messages { get; init; }
+        public JsonElement? Tools { get; init; }
         public bool? AddSpecialTokens { get; init; }
         public bool? AddGenerationPrompt { get; init; }
         public bool? ContinueFinalMessage { get; init; }
