@@ -139,4 +139,21 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
         Assert.Equal("add", call.GetProperty("function").GetProperty("name").GetString());
         await ServerFixture.AssertAllBlocksFreeAsync(engine);
     }
+
+    [Fact]
+    public async Task AnAssistantsEmptyToolCallsListReachesTheTemplateAsAnEmptyList()
+    {
+        // vLLM hands messages to the template as sent: "tool_calls": [] is defined and empty, an absent one undefined.
+        using var engine = EngineWithTemplate("{% for m in messages %}{{ m.role }}:{% if m.tool_calls is defined %}defined {{ m.tool_calls | length }}" +
+            "{% else %}undefined{% endif %};{% endfor %}");
+        var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "templated" });
+        const string messages = "[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"yes\",\"tool_calls\":[]}," +
+            "{\"role\":\"assistant\",\"content\":\"no\"},{\"role\":\"user\",\"content\":\"ok\",\"tool_calls\":[]}]";
+        using var response = await client.PostAsync("/tokenize", Json($"{{\"messages\":{messages}}}"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var doc = JsonDocument.Parse(body);
+        var ids = doc.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+        Assert.Equal("user:undefined;assistant:defined 0;assistant:undefined;user:undefined;", engine.Engine.Tokenizer.Decode(ids));
+    }
 }

@@ -59,7 +59,7 @@ public sealed class ChatTemplate
     private static Dictionary<string, object?> Message(ChatMessage m)
     {
         var message = new Dictionary<string, object?> { ["role"] = m.Role, ["content"] = m.Content };
-        if (m.ToolCalls is { Count: > 0 } calls)
+        if (m.ToolCalls is { } calls) // an empty list stays an empty list (defined, false), as vLLM passes it
         {
             message["tool_calls"] = calls.Select(c => (object?)new Dictionary<string, object?>
             {

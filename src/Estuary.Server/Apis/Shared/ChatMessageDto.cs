@@ -41,7 +41,9 @@ internal sealed class ChatMessageDto
                 throw RequestException.BadRequest($"'{at}.tool_calls' is only allowed on assistant messages", $"{at}.tool_calls");
             messages.Add(new ChatMessage(role, ContentText(dto.Content, $"{at}.content", role))
             {
-                ToolCalls = dto.ToolCalls is { Count: > 0 } calls ? [.. calls.Select((c, k) => ToolCallDto.ToCall(c, $"{at}.tool_calls[{k}]"))] : null,
+                // An assistant's empty list is kept: vLLM hands the message to the template as sent (tool_calls defined, empty).
+                ToolCalls = role == "assistant" && dto.ToolCalls is { } calls
+                    ? [.. calls.Select((c, k) => ToolCallDto.ToCall(c, $"{at}.tool_calls[{k}]"))] : null,
                 ToolCallId = role == "tool" ? dto.ToolCallId : null,
             });
         }
