@@ -80,7 +80,8 @@ public sealed class EstuaryServer : IAsyncDisposable
     /// </summary>
     private static void AbortWhatIsLeftBeforeTheShutdownDeadline(IHostApplicationLifetime lifetime, AsyncLlmEngine engine, TimeSpan timeout)
     {
-        var grace = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, timeout.Ticks / 2)); // time left to write the endings
+        // Time left to write the endings: 2 s (half a short timeout). One second once proved too little on a loaded 2-core machine.
+        var grace = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(2).Ticks, timeout.Ticks / 2));
         lifetime.ApplicationStopping.Register(() => _ = Task.Run(async () =>
         {
             try

@@ -153,9 +153,9 @@ public sealed partial class OperationsTests(ServerFixture fx)
     public async Task StoppingWithARequestInFlightEndsItCleanlyAndFreesItsBlocks()
     {
         using var engine = LongContextEngine(maxNumSeqs: 4);
-        // 2 s leaves the server 1 s to write the endings after it aborts: with 300 ms (150 ms for them) a loaded 2-core machine
-        // (test projects run in parallel) once reset the connection first.
-        var options = new ServerOptions { ServedModelName = "b", ShutdownTimeout = TimeSpan.FromSeconds(2), Port = 0 };
+        // 4 s leaves the server 2 s to write the endings after it aborts: with 300 ms (150 ms for them), and once with 2 s (1 s
+        // for them), a loaded 2-core machine (test projects run in parallel) reset the connection first.
+        var options = new ServerOptions { ServedModelName = "b", ShutdownTimeout = TimeSpan.FromSeconds(4), Port = 0 };
         await using var server = EstuaryServer.Create(engine, Tokenization.ChatFormats.ForModel(engine.Engine.ModelDirectory!, engine.Engine.Tokenizer),
             options, _ => { });
         await server.StartAsync();
