@@ -44,12 +44,12 @@ public sealed class TemplateChatFormat : IChatFormat
     /// the model continues that (assistant) message, as transformers' continue_final_message does.
     /// </summary>
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true, bool continueFinalMessage = false,
-        string? toolsJson = null)
+        string? toolsJson = null, string? templateKwargsJson = null)
     {
         ChatRoles.Validate(messages, nameof(messages), allowTools: true);
         if (continueFinalMessage && addGenerationPrompt)
             throw new ArgumentException("continue_final_message and add_generation_prompt cannot both be true", nameof(continueFinalMessage));
-        var text = Template.Render(messages, BosToken, EosToken, addGenerationPrompt, toolsJson);
+        var text = Template.Render(messages, BosToken, EosToken, addGenerationPrompt, toolsJson, templateKwargsJson);
         if (!continueFinalMessage) return text;
         var final = messages[^1].Content.Trim();
         int at = final.Length == 0 ? -1 : text.LastIndexOf(final, StringComparison.Ordinal);
@@ -63,8 +63,10 @@ public sealed class TemplateChatFormat : IChatFormat
 
     /// <summary>
     /// The prompt's ids with transformers' add_generation_prompt and continue_final_message choices; <paramref name="toolsJson"/>
-    /// (a JSON array of OpenAI tool definitions) becomes the template's <c>tools</c> variable.
+    /// (a JSON array of OpenAI tool definitions) becomes the template's <c>tools</c> variable, and the members of
+    /// <paramref name="templateKwargsJson"/> (vLLM's chat_template_kwargs) more variables.
     /// </summary>
-    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool continueFinalMessage, string? toolsJson = null) =>
-        _tokenizer.EncodeWithSpecialTokens(Render(messages, addGenerationPrompt, continueFinalMessage, toolsJson), Legacy);
+    public int[] BuildPrompt(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt, bool continueFinalMessage, string? toolsJson = null,
+        string? templateKwargsJson = null) =>
+        _tokenizer.EncodeWithSpecialTokens(Render(messages, addGenerationPrompt, continueFinalMessage, toolsJson, templateKwargsJson), Legacy);
 }

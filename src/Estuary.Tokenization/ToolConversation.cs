@@ -23,9 +23,9 @@ public static class ToolConversation
     /// </summary>
     /// <exception cref="ArgumentException">bad messages or tools (the format's own checks, or <see cref="AsPlainTurns"/>'s).</exception>
     public static int[] BuildPrompt(IChatFormat format, IReadOnlyList<ChatMessage> messages, int maxNewTokens, string? toolsJson,
-        string? toolPrompt = null, bool addGenerationPrompt = true, bool continueFinalMessage = false) =>
+        string? toolPrompt = null, bool addGenerationPrompt = true, bool continueFinalMessage = false, string? templateKwargsJson = null) =>
         format is TemplateChatFormat template
-            ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson)
+            ? template.BuildPrompt(messages, addGenerationPrompt, continueFinalMessage, toolsJson, templateKwargsJson)
             : format.BuildPrompt(AsPlainTurns(messages, toolsJson, toolPrompt), maxNewTokens);
 
     /// <summary>

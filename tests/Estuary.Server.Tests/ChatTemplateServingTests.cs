@@ -156,4 +156,43 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
         var ids = doc.RootElement.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
         Assert.Equal("user:undefined;assistant:defined 0;assistant:undefined;user:undefined;", engine.Engine.Tokenizer.Decode(ids));
     }
+
+    [Fact]
+    public async Task ChatTemplateKwargsBecomeTemplateVariables()
+    {
+        // vLLM's chat_template_kwargs, as Qwen3's enable_thinking is turned off: more variables for the template.
+        using var engine = EngineWithTemplate("{% if enable_thinking is defined and not enable_thinking %}NOTHINK {% endif %}" +
+            "{% for m in messages %}{{ m.content }}{% endfor %}{{ suffix | default('') }}");
+        var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "templated" });
+        const string messages = "[{\"role\":\"user\",\"content\":\"hi\"}]";
+        async Task<(HttpStatusCode, JsonElement)> PostAsync(HttpClient c, string path, string body)
+        {
+            using var response = await c.PostAsync(path, Json(body));
+            return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        }
+        string Text(JsonElement r) => engine.Engine.Tokenizer.Decode([.. r.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())]);
+
+        var (_, plain) = await PostAsync(client, "/tokenize", $"{{\"messages\":{messages}}}");
+        Assert.Equal("hi", Text(plain));
+        var (_, empty) = await PostAsync(client, "/tokenize", $"{{\"messages\":{messages},\"chat_template_kwargs\":{{}}}}");
+        Assert.Equal("hi", Text(empty));
+        const string kwargs = "\"chat_template_kwargs\":{\"enable_thinking\":false,\"suffix\":\" bye\"}";
+        var (status, off) = await PostAsync(client, "/tokenize", $"{{\"messages\":{messages},{kwargs}}}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("NOTHINK hi bye", Text(off));
+        var (_, chat) = await PostAsync(client, "/v1/chat/completions", $"{{\"messages\":{messages},{kwargs},\"max_tokens\":1}}");
+        Assert.Equal(off.GetProperty("count").GetInt32(), chat.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+
+        foreach (var bad in new[] { "[1]", "{\"messages\":[]}", "{\"add_generation_prompt\":false}" })
+        {
+            var (code, error) = await PostAsync(client, "/v1/chat/completions", $"{{\"messages\":{messages},\"chat_template_kwargs\":{bad},\"max_tokens\":1}}");
+            Assert.Equal(HttpStatusCode.BadRequest, code);
+            Assert.Equal("chat_template_kwargs", error.GetProperty("error").GetProperty("param").GetString());
+        }
+        // The built-in formats have no template to pass them to.
+        var (builtIn, refused) = await PostAsync(fx.Client, "/v1/chat/completions", $"{{\"messages\":{messages},{kwargs},\"max_tokens\":1}}");
+        Assert.Equal(HttpStatusCode.BadRequest, builtIn);
+        Assert.Equal("chat_template_kwargs", refused.GetProperty("error").GetProperty("param").GetString());
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
 }

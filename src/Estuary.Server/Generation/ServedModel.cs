@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Estuary.Engine;
 using Estuary.Server.Metrics;
 using Estuary.Tokenization;
+using Estuary.Tokenization.Templates;
 
 namespace Estuary.Server.Generation;
 
@@ -99,7 +100,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// turns written as text (ToolConversation).
     /// </summary>
     public int[] BuildChatPrompt(IReadOnlyList<ChatMessage> messages, int maxNewTokens, string field, bool? addGenerationPromptAsked = null,
-        bool? continueFinalMessageAsked = null, string? toolsJson = null, string? toolPrompt = null)
+        bool? continueFinalMessageAsked = null, string? toolsJson = null, string? toolPrompt = null, string? templateKwargsJson = null)
     {
         bool continueFinalMessage = continueFinalMessageAsked ?? false;
         bool addGenerationPrompt = addGenerationPromptAsked ?? !continueFinalMessage;
@@ -111,15 +112,32 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
             throw RequestException.BadRequest($"{option} needs a chat template; this model uses the built-in {ChatFormat.Name} format, " +
                 "which always opens the assistant's turn", option);
         }
+        if (templateKwargsJson is not null && ChatFormat is not TemplateChatFormat)
+            throw RequestException.BadRequest($"chat_template_kwargs needs a chat template; this model uses the built-in {ChatFormat.Name} format",
+                "chat_template_kwargs");
         try
         {
-            return ToolConversation.BuildPrompt(ChatFormat, messages, maxNewTokens, toolsJson, toolPrompt ?? ToolPrompt, addGenerationPrompt, continueFinalMessage);
+            ChatTemplate.TemplateKwargs(templateKwargsJson);
+        }
+        catch (ArgumentException e)
+        {
+            throw RequestException.BadRequest(e.Message, "chat_template_kwargs");
+        }
+        try
+        {
+            return ToolConversation.BuildPrompt(ChatFormat, messages, maxNewTokens, toolsJson, toolPrompt ?? ToolPrompt, addGenerationPrompt,
+                continueFinalMessage, templateKwargsJson);
         }
         catch (ArgumentException e)
         {
             throw RequestException.BadRequest(e.Message.Split(" (Parameter", 2)[0], field);
         }
     }
+
+    /// <summary>A request's chat_template_kwargs as JSON text, or null when absent, null or empty.</summary>
+    public static string? TemplateKwargsJson(System.Text.Json.JsonElement? kwargs) =>
+        kwargs is { ValueKind: not (System.Text.Json.JsonValueKind.Null or System.Text.Json.JsonValueKind.Undefined) } k
+        && !(k.ValueKind == System.Text.Json.JsonValueKind.Object && !k.EnumerateObject().Any()) ? k.GetRawText() : null;
 
     /// <summary>Validates (400 naming the field) and queues one request; enumerate the result to stream it.</summary>
     public IAsyncEnumerable<RequestOutput> Start(int[] promptIds, SamplingParams sampling, string promptField, CancellationToken cancellationToken)

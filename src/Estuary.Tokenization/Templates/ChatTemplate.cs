@@ -34,8 +34,24 @@ public sealed class ChatTemplate
     /// entries <c>{id, type: "function", function: {name, arguments}}</c> with the arguments parsed from their JSON text (as
     /// vLLM hands them to templates), and a tool result carries <c>tool_call_id</c>. <c>strftime_now</c> reads the local clock.
     /// </remarks>
-    public string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt = true, string? toolsJson = null) =>
-        Render(messages, bosToken, eosToken, addGenerationPrompt, toolsJson, null, TimeProvider.System);
+    public string Render(IReadOnlyList<ChatMessage> messages, string bosToken, string eosToken, bool addGenerationPrompt = true, string? toolsJson = null,
+        string? templateKwargsJson = null) =>
+        Render(messages, bosToken, eosToken, addGenerationPrompt, toolsJson, TemplateKwargs(templateKwargsJson), TimeProvider.System);
+
+    /// <summary>The variables a request's chat_template_kwargs (a JSON object's text, as vLLM takes it) adds, e.g. Qwen3's
+    /// enable_thinking; null for none.</summary>
+    /// <exception cref="ArgumentException">not a JSON object, or a key the request sets otherwise (messages, tools, documents,
+    /// add_generation_prompt, bos_token, eos_token).</exception>
+    public static IReadOnlyDictionary<string, object?>? TemplateKwargs(string? json)
+    {
+        if (json is null) return null;
+        if (FromJson(json) is not Dictionary<string, object?> kwargs)
+            throw new ArgumentException("chat_template_kwargs must be a JSON object");
+        foreach (var reserved in (string[])["messages", "tools", "documents", "add_generation_prompt", "bos_token", "eos_token"])
+            if (kwargs.ContainsKey(reserved))
+                throw new ArgumentException($"chat_template_kwargs may not set '{reserved}' (the request and the model set it)");
+        return kwargs;
+    }
 
     /// <summary>As the public Render, with more template variables (apply_chat_template's keyword arguments, such as
     /// date_string) and the clock strftime_now reads.</summary>

@@ -50,7 +50,8 @@ internal static class OpenAiApi
         // The Hermes tags may be special tokens of the model's tokenizer: they must stay in the text to be read (as vLLM does).
         if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
-        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt);
+        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt,
+            ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs));
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
         using var admission = model.Admit(n, ct);

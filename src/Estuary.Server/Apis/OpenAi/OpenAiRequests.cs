@@ -59,6 +59,8 @@ internal sealed class ChatCompletionRequest : SamplingRequest
     public string? ToolPrompt { get; init; }
     public bool? AddGenerationPrompt { get; init; }
     public bool? ContinueFinalMessage { get; init; }
+    /// <summary>vLLM's chat_template_kwargs: more variables for the chat template (e.g. Qwen3's enable_thinking).</summary>
+    public JsonElement? ChatTemplateKwargs { get; init; }
     public int? MaxCompletionTokens { get; init; }
     public bool? Logprobs { get; init; }
     public int? TopLogprobs { get; init; }

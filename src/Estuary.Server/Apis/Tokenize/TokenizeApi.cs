@@ -35,7 +35,7 @@ internal static class TokenizeApi
             // The prompt a chat request with default max_tokens gets (formats that trim history leave room for that many tokens).
             var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
             ids = model.BuildChatPrompt(messages, model.Core.DefaultSamplingParams(null).MaxTokens ?? 0, "messages",
-                r.AddGenerationPrompt, r.ContinueFinalMessage, OpenAiTools.ToolsJson(r.Tools));
+                r.AddGenerationPrompt, r.ContinueFinalMessage, OpenAiTools.ToolsJson(r.Tools), templateKwargsJson: ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs));
         }
         else
         {
@@ -66,6 +66,7 @@ internal static class TokenizeApi
         public string? Prompt { get; init; }
         public List<ChatMessageDto?>? Messages { get; init; }
         public JsonElement? Tools { get; init; }
+        public JsonElement? ChatTemplateKwargs { get; init; }
         public bool? AddSpecialTokens { get; init; }
         public bool? AddGenerationPrompt { get; init; }
         public bool? ContinueFinalMessage { get; init; }
