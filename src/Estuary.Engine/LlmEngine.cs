@@ -162,6 +162,8 @@ public sealed class LlmEngine : IDisposable
                 break;
             }
         }
+        if (sampling.StructuredOutputAfterTokenId is { } afterId && afterId >= ModelConfig.VocabSize)
+            errors.Add($"structured output after token {afterId}: the id is outside the vocabulary [0, {ModelConfig.VocabSize})");
         foreach (var id in sampling.LogitBias.Keys)
         {
             if (id >= ModelConfig.VocabSize)
@@ -218,6 +220,7 @@ public sealed class LlmEngine : IDisposable
         {
             seq.Guide = _structured.Compile(structured);
             seq.GuideState = seq.Guide.Initial;
+            seq.GuideActive = sampling.StructuredOutputAfterTokenId is null;
         }
         _sequences.Add(requestId, seq);
         _scheduler.Add(seq);
@@ -352,6 +355,12 @@ public sealed class LlmEngine : IDisposable
     private static bool AdvanceGuide(Sequence seq, int tokenId)
     {
         if (seq.Guide is not { } guide || seq.Stop.StopTokenIds.Contains(tokenId)) return false;
+        if (!seq.GuideActive)
+        {
+            // The free part (reasoning) ends with this token; the grammar starts at the next one.
+            seq.GuideActive = tokenId == seq.Sampling.StructuredOutputAfterTokenId;
+            return false;
+        }
         var next = guide.Advance(seq.GuideState!, tokenId);
         seq.GuideState = next;
         return !next.CanContinue;

@@ -55,6 +55,12 @@ public sealed record SamplingParams
     /// Logprobs stay those of the model.
     /// </summary>
     public StructuredOutput? StructuredOutput { get; init; }
+    /// <summary>
+    /// When set, <see cref="StructuredOutput"/> applies only to the text after the first time the model generates this token
+    /// (the end of its reasoning, e.g. &lt;/think&gt;, as vLLM's reasoning parsers defer the grammar); the output before it and the
+    /// token itself are free. Null = the constraint applies from the first token.
+    /// </summary>
+    public int? StructuredOutputAfterTokenId { get; init; }
     /// <summary>Name of a loaded LoRA adapter to generate with (null = the base model).</summary>
     public string? LoraName { get; init; }
 
@@ -82,6 +88,9 @@ public sealed record SamplingParams
         if (PromptLogprobs is < 0 or > MaxLogprobs) errors.Add($"prompt_logprobs must be in [0, {MaxLogprobs}] (got {PromptLogprobs})");
         foreach (var s in Stop)
             if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
+        if (StructuredOutputAfterTokenId is { } after && StructuredOutput is null)
+            errors.Add($"structured output after token {after} needs a structured output");
+        if (StructuredOutputAfterTokenId is < 0) errors.Add($"structured output after token {StructuredOutputAfterTokenId}: the id is negative");
         foreach (var (id, bias) in LogitBias)
         {
             if (id < 0) errors.Add($"logit_bias token id {id} is negative");

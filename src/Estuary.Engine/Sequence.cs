@@ -88,6 +88,8 @@ public sealed class Sequence
     internal GrammarAutomaton? Guide { get; set; }
     /// <summary>Where the output stands in <see cref="Guide"/>.</summary>
     internal GrammarState? GuideState { get; set; }
+    /// <summary>Whether <see cref="Guide"/> applies yet: false until the token of <see cref="SamplingParams.StructuredOutputAfterTokenId"/> is generated.</summary>
+    internal bool GuideActive { get; set; }
 
     /// <summary>Draft tokens proposed for this step (speculative decoding), verified after its forward pass; empty otherwise.</summary>
     internal List<int> Draft { get; } = [];

@@ -43,7 +43,7 @@ internal sealed class Sampler
         ApplyPenalties(seq, logits);
         ApplyBans(seq, logits);
         int token = -1;
-        if (seq.Guide is { } guide && !ApplyGuide(seq, guide, logits)) token = FirstAllowed(seq, guide);
+        if (seq.Guide is { } guide && seq.GuideActive && !ApplyGuide(seq, guide, logits)) token = FirstAllowed(seq, guide);
         if (token < 0) token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
         float logprob = p.Logprobs.HasValue ? raw[token] - logSumExp : float.NaN;
         return new SampleResult(token, logprob, top);

@@ -101,6 +101,49 @@ public class StructuredGenerationTests
     }
 
     [Fact]
+    public void AGrammarDeferredToATokenLeavesTheOutputFreeUpToAndIncludingIt()
+    {
+        // What a reasoning parser asks for: free text (the reasoning) until the model generates a token (</think>), then the
+        // grammar. Here the token is the third of the free greedy output: the first three tokens are the free ones, the rest is
+        // the constrained greedy continuation of prompt + those three, computed with the grammar from the start.
+        using var llm = Stories();
+        var tok = llm.Engine.Tokenizer;
+        var prompt = tok.Encode("Once upon a time");
+        var free = llm.Generate([prompt], SamplingParams.Greedy(12))[0].OutputIds;
+        int after = free[2];
+        Assert.DoesNotContain(after, free[..2]); // so the third token is the first time it is generated
+        var deferred = llm.Generate([prompt], SamplingParams.Greedy(64) with
+        {
+            StructuredOutput = StructuredOutput.Choice(Choices),
+            StructuredOutputAfterTokenId = after,
+        })[0];
+        var continuation = llm.Generate([[.. prompt, .. free[..3]]], SamplingParams.Greedy(64) with { StructuredOutput = StructuredOutput.Choice(Choices) })[0];
+        Assert.Equal([.. free[..3], .. continuation.OutputIds], deferred.OutputIds);
+        Assert.Contains(continuation.Text, Choices);
+        Assert.Equal(FinishReason.Stop, deferred.FinishReason);
+
+        // A token the model never generates: the output is the free one, cut at max_tokens.
+        int never = Enumerable.Range(0, llm.Engine.ModelConfig.VocabSize).First(id => !free.Contains(id) && !tok.IsControl(id));
+        var unconstrained = llm.Generate([prompt], SamplingParams.Greedy(12) with
+        {
+            StructuredOutput = StructuredOutput.Choice(Choices),
+            StructuredOutputAfterTokenId = never,
+        })[0];
+        Assert.Equal(free, unconstrained.OutputIds);
+
+        // Refused: a deferral without a structured output, or past the vocabulary.
+        var alone = Assert.Throws<ArgumentException>(() => llm.Engine.AddRequest("x", prompt, SamplingParams.Greedy(8) with { StructuredOutputAfterTokenId = 5 }));
+        Assert.Contains("needs a structured output", alone.Message);
+        var outside = Assert.Throws<ArgumentException>(() => llm.Engine.AddRequest("y", prompt, SamplingParams.Greedy(8) with
+        {
+            StructuredOutput = StructuredOutput.Choice(Choices),
+            StructuredOutputAfterTokenId = llm.Engine.ModelConfig.VocabSize,
+        }));
+        Assert.Contains("outside the vocabulary", outside.Message);
+        Assert.False(llm.Engine.HasUnfinishedRequests);
+    }
+
+    [Fact]
     public void BadSpecificationsAreRefusedNamingTheProblem()
     {
         using var llm = Stories();
