@@ -10,6 +10,7 @@ using Estuary.Server.Apis.Triton;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
 using Estuary.Server.Metrics;
+using Estuary.Server.Reasoning;
 using Estuary.Tokenization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -43,6 +44,7 @@ public sealed class EstuaryServer : IAsyncDisposable
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
         var address = ParseHost(options.Host);
+        var reasoning = ReasoningFormat.Create(options.ReasoningParser, engine.Engine.Tokenizer);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.ConfigureKestrel(k =>
@@ -57,7 +59,7 @@ public sealed class EstuaryServer : IAsyncDisposable
 
         var metrics = new ServerMetrics(() => engine.Stats);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics) { ToolPrompt = options.ToolPrompt, ToolCallParser = options.ToolCallParser });
+        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics) { ToolPrompt = options.ToolPrompt, ToolCallParser = options.ToolCallParser, Reasoning = reasoning });
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();

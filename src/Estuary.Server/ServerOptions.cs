@@ -29,6 +29,12 @@ public sealed record ServerOptions
     /// "hermes": the reply is left unconstrained and &lt;tool_call&gt;{"name", "arguments"}&lt;/tool_call&gt; blocks are read out of it.
     /// </summary>
     public ToolCallParser ToolCallParser { get; init; }
+    /// <summary>
+    /// How a chat reply's reasoning is read (vLLM's --reasoning-parser): none (the default), or deepseek_r1 / qwen3, which split
+    /// &lt;think&gt;…&lt;/think&gt; off into the message's <c>reasoning</c> (and <c>reasoning_content</c>) and apply a structured
+    /// output or a tool grammar only after it. Both tags must be tokens of the model's tokenizer.
+    /// </summary>
+    public ReasoningParser ReasoningParser { get; init; }
     /// <summary>How long shutdown waits for in-flight requests before aborting them.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

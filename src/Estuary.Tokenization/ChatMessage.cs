@@ -11,6 +11,12 @@ public sealed record ChatMessage(string Role, string Content)
 
     /// <summary>For a "tool" message: the id of the call it answers.</summary>
     public string? ToolCallId { get; init; }
+
+    /// <summary>
+    /// For an assistant turn: the reasoning that came before its content (vLLM's <c>reasoning</c>, earlier
+    /// <c>reasoning_content</c>), or null. Chat templates see it under both names (Qwen3's reads <c>reasoning_content</c>).
+    /// </summary>
+    public string? Reasoning { get; init; }
 }
 
 /// <summary>One function call made by the assistant: its id, the function's name and its arguments as JSON text.</summary>

@@ -22,6 +22,7 @@ internal static class ServeCommand
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests that may wait beyond --max-num-seqs running ones; more get 503", DefaultValueFactory = _ => 256 };
         var excludeInput = new Option<bool>("--exclude-input-in-output") { Description = "Triton: leave the prompt out of text_output unless a request says otherwise" };
         var toolPrompt = new Option<string?>("--tool-prompt") { Description = "What the system message says before the tools when a built-in chat format (Baichuan2, Llama 2) gets them as text, e.g. in the model's language (a request's tool_prompt overrides it)" };
+        var reasoningParser = new Option<string?>("--reasoning-parser") { Description = "How chat replies' reasoning is read: deepseek_r1 or qwen3 (<think>…</think> into the message's reasoning, as vLLM's parsers); default: none, all content" };
         var toolParser = new Option<string?>("--tool-call-parser") { Description = "How tool calls are read from an \"auto\" reply: hermes (<tool_call> blocks in the model's own text, as vLLM's hermes parser); default: Estuary's constrained JSON" };
         var autoToolChoice = new Option<bool>("--enable-auto-tool-choice") { Description = "Accepted for vLLM command lines: tool_choice \"auto\" is always on" };
         var enableChunked = new Option<bool>("--enable-chunked-prefill") { Description = "Split long prompts across steps (the default)" };
@@ -35,7 +36,7 @@ internal static class ServeCommand
         engineOptions.AddTo(command);
         var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
         command.Options.Add(engineKind);
-        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, toolParser, autoToolChoice, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, toolParser, reasoningParser, autoToolChoice, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
             command.Options.Add(o);
         chatOptions.AddTo(command);
         command.SetAction(r =>
@@ -64,6 +65,13 @@ internal static class ServeCommand
                     null => ToolCallParser.Constrained,
                     "hermes" => ToolCallParser.Hermes,
                     var other => throw new UsageException($"--tool-call-parser must be hermes (got '{other}'); without it, calls are Estuary's constrained JSON"),
+                },
+                ReasoningParser = r.GetValue(reasoningParser) switch
+                {
+                    null or "none" => ReasoningParser.None,
+                    "deepseek_r1" => ReasoningParser.DeepSeekR1,
+                    "qwen3" => ReasoningParser.Qwen3,
+                    var other => throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{other}')"),
                 },
                 MaxRequestBodyBytes = ByteSize.Parse(r.GetValue(maxBody)!, "--max-request-body"),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(shutdownTimeout))),

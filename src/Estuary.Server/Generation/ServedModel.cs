@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Estuary.Engine;
 using Estuary.Server.Metrics;
+using Estuary.Server.Reasoning;
 using Estuary.Tokenization;
 using Estuary.Tokenization.Templates;
 
@@ -25,6 +26,9 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
 
     /// <summary>How "auto" replies' tool calls are read (--tool-call-parser).</summary>
     public ToolCallParser ToolCallParser { get; init; }
+
+    /// <summary>How chat replies' reasoning is read (--reasoning-parser); null when it is not.</summary>
+    public ReasoningFormat? Reasoning { get; init; }
 
     /// <summary>Number of admitted requests not yet finished.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);

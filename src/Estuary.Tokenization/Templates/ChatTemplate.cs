@@ -85,6 +85,7 @@ public sealed class ChatTemplate
             }).ToList();
         }
         if (m.ToolCallId is not null) message["tool_call_id"] = m.ToolCallId;
+        if (m.Reasoning is not null) message["reasoning"] = message["reasoning_content"] = m.Reasoning;
         return message;
     }
 

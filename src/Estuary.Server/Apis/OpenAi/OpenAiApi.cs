@@ -8,6 +8,7 @@ using Estuary.Engine.Tools;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
+using Estuary.Server.Reasoning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -50,8 +51,16 @@ internal static class OpenAiApi
         // The Hermes tags may be special tokens of the model's tokenizer: they must stay in the text to be read (as vLLM does).
         if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
+        var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt,
-            ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs));
+            templateKwargs);
+        // With a reasoning parser, a reply that starts inside its reasoning is free until </think>: a structured output or a
+        // tool grammar applies to the content after it (as vLLM defers the grammar), and the tags must stay in the text.
+        var reasoning = model.Reasoning;
+        bool startsInReasoning = reasoning?.StartsInReasoning(promptIds, templateKwargs) ?? false;
+        if (startsInReasoning && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = reasoning!.CloseId };
+        if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
+        bool includeReasoning = r.IncludeReasoning ?? true;
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
         using var admission = model.Admit(n, ct);
@@ -89,7 +98,9 @@ internal static class OpenAiApi
             var choices = new ChatChoice[n];
             for (int i = 0; i < n; i++)
             {
-                var (message, reason) = Reply(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort");
+                var (message, reason) = reasoning is null
+                    ? Reply(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort")
+                    : ReplyWithReasoning(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort", startsInReasoning, includeReasoning);
                 choices[i] = new ChatChoice(i, message, logprobs[i] is { } l ? new ChatLogprobs(l) : null, reason);
             }
             return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
@@ -103,49 +114,57 @@ internal static class OpenAiApi
         var streamers = new ToolCallStreamer?[n]; // required tools: the array's calls as they complete
         var autoStreamers = new AutoToolCallStreamer?[n]; // auto: text, or the array's calls
         var hermesStreamers = new HermesToolCallStreamer?[n]; // auto with the Hermes parser: text, then <tool_call> blocks
+        var splitters = new ReasoningSplitter?[n];          // with a reasoning parser: reasoning, then the content the rest reads
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
             var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
             var reason = o.Finished ? ServedModel.ReasonName(o.FinishReason) : null;
             if (o.Finished) generated += o.NumOutputTokens;
+            var (newReasoning, newText) = reasoning is null ? ("", o.NewText) : (splitters[i] ??= new ReasoningSplitter(startsInReasoning)).Add(o.NewText, o.Finished);
+            if (!includeReasoning) newReasoning = "";
+            if (newReasoning.Length == 0 && newText.Length == 0 && lp is null && !o.Finished) continue; // a tag still held back
             ChatDelta delta;
             switch (tools?.Mode)
             {
+                case ToolCallMode.Named when newText.Length == 0 && callIds[i] is null:
+                    delta = new ChatDelta(null, null); // still reasoning: the call has not begun
+                    break;
                 case ToolCallMode.Named:
                     // The arguments stream as they come, as vLLM streams a named function's call.
                     bool first = callIds[i] is null;
                     callIds[i] ??= ToolCalls.NewCallId();
                     delta = new ChatDelta(null, null, [new ToolCallDelta(0, first ? callIds[i] : null, first ? "function" : null,
-                        new FunctionCallDelta(first ? tools.FunctionName : null, o.NewText))]);
+                        new FunctionCallDelta(first ? tools.FunctionName : null, newText))]);
                     break;
                 case ToolCallMode.Required:
                     // Each call goes out as soon as its name is complete, then its arguments as they come (as vLLM streams them).
-                    var pieces = (streamers[i] ??= new ToolCallStreamer()).Add(o.NewText);
+                    var pieces = (streamers[i] ??= new ToolCallStreamer()).Add(newText);
                     if (o.Finished && reason == "stop" && streamers[i]!.IsComplete) reason = "tool_calls";
-                    if (pieces.Count == 0 && lp is null && !o.Finished) continue;
+                    if (pieces.Count == 0 && newReasoning.Length == 0 && lp is null && !o.Finished) continue;
                     delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                     break;
                 case ToolCallMode.Auto when tools.Hermes:
                     var hermes = hermesStreamers[i] ??= new HermesToolCallStreamer();
-                    var (text, found) = hermes.Add(o.NewText, o.Finished);
+                    var (text, found) = hermes.Add(newText, o.Finished);
                     // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).
                     if (!tools.Parallel) found.RemoveAll(c => c.Index > 0);
                     if (o.Finished && reason == "stop" && hermes.CallCount > 0) reason = "tool_calls";
-                    if (text.Length == 0 && found.Count == 0 && lp is null && !o.Finished) continue;
+                    if (text.Length == 0 && found.Count == 0 && newReasoning.Length == 0 && lp is null && !o.Finished) continue;
                     delta = new ChatDelta(null, text.Length > 0 || found.Count == 0 ? text : null, found.Count > 0 ? found : null);
                     break;
                 case ToolCallMode.Auto:
                     var auto = autoStreamers[i] ??= new AutoToolCallStreamer(singleCall);
-                    var (content, calls) = auto.Add(o.NewText, o.Finished);
+                    var (content, calls) = auto.Add(newText, o.Finished);
                     if (o.Finished && reason == "stop" && auto.IsCompleteCalls) reason = "tool_calls";
-                    if (content.Length == 0 && calls.Count == 0 && lp is null && !o.Finished) continue;
+                    if (content.Length == 0 && calls.Count == 0 && newReasoning.Length == 0 && lp is null && !o.Finished) continue;
                     delta = auto.IsCalls ? new ChatDelta(null, null, calls.Count > 0 ? calls : null) : new ChatDelta(null, content);
                     break;
                 default:
-                    delta = new ChatDelta(null, o.NewText);
+                    delta = new ChatDelta(null, newText);
                     break;
             }
+            if (newReasoning.Length > 0) delta = delta with { Content = delta.Content is "" ? null : delta.Content, Reasoning = newReasoning };
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], null), ApiJson.Options, ct);
         }
         if (r.StreamOptions?.IncludeUsage == true)
@@ -177,6 +196,21 @@ internal static class OpenAiApi
             default:
                 return (new ChatMessageOut(text), reason);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Reply"/> of the content after a reply's reasoning, with the reasoning (left out when not
+    /// <paramref name="includeReasoning"/>). A reply whose reasoning never ended has no content: no calls are read from it, and
+    /// its finish reason is as generated. Empty content is null, as vLLM returns it.
+    /// </summary>
+    private static (ChatMessageOut Message, string Reason) ReplyWithReasoning(ToolPlan? tools, bool singleCall, string text, string reason,
+        bool startsInReasoning, bool includeReasoning)
+    {
+        var splitter = new ReasoningSplitter(startsInReasoning);
+        var (reasoningText, content) = splitter.Add(text, last: true);
+        var (message, finalReason) = splitter.ReasoningEnded ? Reply(tools, singleCall, content, reason) : (new ChatMessageOut(null), reason);
+        if (!splitter.HasReasoning) return (message, finalReason);
+        return (message with { Content = message.Content is "" ? null : message.Content, Reasoning = includeReasoning ? reasoningText : null }, finalReason);
     }
 
     private static async Task<IResult> Completions(HttpContext context, ServedModel model)

@@ -61,6 +61,8 @@ internal sealed class ChatCompletionRequest : SamplingRequest
     public bool? ContinueFinalMessage { get; init; }
     /// <summary>vLLM's chat_template_kwargs: more variables for the chat template (e.g. Qwen3's enable_thinking).</summary>
     public JsonElement? ChatTemplateKwargs { get; init; }
+    /// <summary>vLLM's include_reasoning: false leaves a reasoning parser's reasoning out of the reply (default true).</summary>
+    public bool? IncludeReasoning { get; init; }
     public int? MaxCompletionTokens { get; init; }
     public bool? Logprobs { get; init; }
     public int? TopLogprobs { get; init; }

@@ -16,6 +16,9 @@ internal sealed class ChatMessageDto
     public string? Name { get; init; }
     public List<ToolCallDto?>? ToolCalls { get; init; }
     public string? ToolCallId { get; init; }
+    /// <summary>An assistant turn's reasoning (vLLM's field; <see cref="ReasoningContent"/> is its earlier name, also read).</summary>
+    public string? Reasoning { get; init; }
+    public string? ReasoningContent { get; init; }
 
     public static List<ChatMessage> ToMessages(IReadOnlyList<ChatMessageDto?>? dtos, string field)
     {
@@ -39,8 +42,10 @@ internal sealed class ChatMessageDto
                 throw RequestException.BadRequest($"'{at}.tool_call_id' is required for a tool message", $"{at}.tool_call_id");
             if (dto.ToolCalls is { Count: > 0 } && role != "assistant")
                 throw RequestException.BadRequest($"'{at}.tool_calls' is only allowed on assistant messages", $"{at}.tool_calls");
+            var reasoning = ReadReasoning(dto, role, at);
             messages.Add(new ChatMessage(role, ContentText(dto.Content, $"{at}.content", role))
             {
+                Reasoning = reasoning,
                 // An assistant's empty list is kept: vLLM hands the message to the template as sent (tool_calls defined, empty).
                 ToolCalls = role == "assistant" && dto.ToolCalls is { } calls
                     ? [.. calls.Select((c, k) => ToolCallDto.ToCall(c, $"{at}.tool_calls[{k}]"))] : null,
@@ -48,6 +53,17 @@ internal sealed class ChatMessageDto
             });
         }
         return messages;
+    }
+
+    // Either name, or both when they agree; only on an assistant turn (the reasoning before its content).
+    private static string? ReadReasoning(ChatMessageDto dto, string role, string at)
+    {
+        var (reasoning, field) = dto.Reasoning is not null ? (dto.Reasoning, $"{at}.reasoning") : (dto.ReasoningContent, $"{at}.reasoning_content");
+        if (reasoning is null) return null;
+        if (role != "assistant") throw RequestException.BadRequest($"'{field}' is only allowed on assistant messages", field);
+        if (dto.Reasoning is not null && dto.ReasoningContent is not null && dto.Reasoning != dto.ReasoningContent)
+            throw RequestException.BadRequest($"'{at}.reasoning' and '{at}.reasoning_content' differ; give one (they are the same field)", field);
+        return reasoning;
     }
 
     private static string ContentText(JsonElement? content, string field, string role)
