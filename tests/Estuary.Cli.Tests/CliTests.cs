@@ -125,6 +125,8 @@ public class CliTests
     [InlineData("error: Cannot parse argument 'hot' for option '--temperature' as a number.", "generate", "--temperature", "hot")]
     [InlineData("(see 'estuary bench compare --help')", "bench", "compare", "--rounds", "x")]
     [InlineData("--base-url: 'notaurl' is not an http:// or https:// address", "bench", "serve", "--base-url", "notaurl")]
+    [InlineData("--reasoning-parser must be deepseek_r1 or qwen3 (got 'r1')", "serve", "--reasoning-parser", "r1")]
+    [InlineData("error: reasoning_parser deepseek_r1 needs '<think>' as one token of the model's tokenizer", "serve", "--port", "0", "--reasoning-parser", "deepseek_r1")]
     [InlineData("--batch must be at least 1 (got 0)", "bench", "cpu", "--batch", "0")]
     [InlineData("--window must be at least 2 tokens (got 0)", "eval", "perplexity", "--text", "/nonexistent.txt", "--window", "0")]
     [InlineData("--text: '/' is a folder, not a file", "eval", "perplexity", "--text", "/")]
