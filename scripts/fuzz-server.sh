@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Long server fuzzing: runs ServerFuzzTests (tests/Estuary.Server.Tests/Fuzzing) for several seeds with many requests each,
-# against the embedded stories260K and a byte-level model with a chat template, and keeps a log of every request's outcome.
+# against the embedded stories260K, a byte-level model with a chat template and a reasoning model, and keeps a log of every request's outcome.
 # Usage: scripts/fuzz-server.sh [FIRST_SEED] [SEEDS] [REQUESTS_PER_SERVER] [CONCURRENCY]   (defaults: 1 5 5000 4)
 # A failure prints the broken rule and the request (seed, index, mutations, body); rebuild it with ServerFuzzer.Build(seed, index).
 set -euo pipefail

@@ -1,6 +1,8 @@
-// The seeded server fuzzer (Fuzzing/) against two servers: the embedded stories260K (SentencePiece, built-in chat format) and a
-// tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE. Every answer must keep
-// ResponseOracle's rules; afterwards each server answers a normal request as before and holds no request, admission or KV block.
+// The seeded server fuzzer (Fuzzing/) against three servers: the embedded stories260K (SentencePiece, built-in chat format), a
+// tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE, and a scripted model with
+// that template which thinks before it answers, served with the qwen3 reasoning parser and the Hermes tool-call parser. Every
+// answer must keep ResponseOracle's rules; afterwards each server answers a normal request as before and holds no request,
+// admission or KV block.
 // Bounded by default (a few hundred requests); ESTUARY_FUZZ_SEED / ESTUARY_FUZZ_COUNT / ESTUARY_FUZZ_CONCURRENCY run it long
 // (scripts/fuzz-server.sh).
 using System.Net;
@@ -47,6 +49,18 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Seeded_fuzzing_never_breaks_a_reasoning_server_with_the_hermes_parser()
+    {
+        // The scripted model thinks before it answers (<think>Let me</think>Four after the generation prompt), served with
+        // --reasoning-parser qwen3 and --tool-call-parser hermes: replies are split, constraints deferred to </think>.
+        var dir = ScriptedTestModel.Write(Path.Combine(_dir, "reasoning"), Template, ["<think>", "</think>"], tok =>
+            [[.. tok.Encode("\n\n", false)[^1..], tok.PieceToId("<think>")!.Value, .. tok.Encode("Let me", false), tok.PieceToId("</think>")!.Value,
+              .. tok.Encode("Four", false)]]);
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 128, MaxNumSeqs = 8 }));
+        await FuzzAsync(engine, "reasoning", ReasoningParser.Qwen3, ToolCallParser.Hermes);
+    }
+
+    [Fact]
     public void The_same_seed_builds_the_same_requests()
     {
         for (int i = 0; i < 50; i++)
@@ -59,14 +73,18 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
         Assert.NotEqual(ServerFuzzer.Build(7, 0, FuzzSeeds.All).Body, ServerFuzzer.Build(8, 0, FuzzSeeds.All).Body);
     }
 
-    private async Task FuzzAsync(AsyncLlmEngine engine, string label)
+    private async Task FuzzAsync(AsyncLlmEngine engine, string label, ReasoningParser reasoning = ReasoningParser.None,
+        ToolCallParser tools = ToolCallParser.Constrained)
     {
         int seed = Setting("ESTUARY_FUZZ_SEED", 20261202);
         int count = Setting("ESTUARY_FUZZ_COUNT", 300);
         int concurrency = Setting("ESTUARY_FUZZ_CONCURRENCY", 4);
         // A small queue, so concurrent n > 1 requests also meet the 503 path.
         var server = EstuaryServer.Create(engine, ChatFormats.ForModel(engine.Engine.ModelDirectory!, engine.Engine.Tokenizer),
-            new ServerOptions { ServedModelName = "fuzzed", Host = "127.0.0.1", Port = 0, MaxQueue = 8 }, logging => { });
+            new ServerOptions
+            {
+                ServedModelName = "fuzzed", Host = "127.0.0.1", Port = 0, MaxQueue = 8, ReasoningParser = reasoning, ToolCallParser = tools,
+            }, logging => { });
         await server.StartAsync();
         try
         {
