@@ -1,5 +1,5 @@
-// Microsoft.Extensions.AI chat messages into Estuary's chat turns: text, the assistant's function calls, and function
-// results (each its own "tool" turn, as OpenAI's API carries them).
+// Microsoft.Extensions.AI chat messages into Estuary's chat turns: text, the assistant's function calls and reasoning, and
+// function results (each its own "tool" turn, as OpenAI's API carries them).
 // Invariant: content a text model cannot read (images, audio, files) is refused by name, never silently dropped.
 using System.Text.Json;
 using Estuary.Tokenization;
@@ -24,6 +24,7 @@ internal static class ChatMessageConversion
         {
             var role = RoleName(message.Role, index);
             var text = new System.Text.StringBuilder();
+            System.Text.StringBuilder? reasoning = null;
             var calls = new List<ChatToolCall>();
             var results = new List<ChatMessage>();
             foreach (var content in message.Contents)
@@ -39,8 +40,11 @@ internal static class ChatMessageConversion
                     case FunctionResultContent result:
                         results.Add(new ChatMessage(ChatRoles.Tool, ResultText(result.Result)) { ToolCallId = result.CallId });
                         break;
+                    case TextReasoningContent r when role == ChatRoles.Assistant:
+                        (reasoning ??= new()).Append(r.Text); // the template decides whether to show it (Qwen3's keeps the latest)
+                        break;
                     case UsageContent or TextReasoningContent:
-                        break; // bookkeeping of an earlier response, and reasoning, which is not sent back
+                        break; // bookkeeping of an earlier response
                     default:
                         throw new ArgumentException($"messages[{index}] holds {content.GetType().Name}; this model reads text, function calls and function results only", nameof(messages));
                 }
@@ -55,7 +59,7 @@ internal static class ChatMessageConversion
             }
             else
             {
-                turns.Add(new ChatMessage(role, text.ToString()) { ToolCalls = calls.Count > 0 ? calls : null });
+                turns.Add(new ChatMessage(role, text.ToString()) { ToolCalls = calls.Count > 0 ? calls : null, Reasoning = reasoning?.ToString() });
             }
             index++;
         }

@@ -1,9 +1,11 @@
 // One chat call's request to the engine, read from Microsoft.Extensions.AI's ChatOptions over the model's
-// generation_config.json defaults: sampling, structured output (ResponseFormat), tools (ToolMode) and the LoRA adapter (ModelId).
+// generation_config.json defaults: sampling, structured output (ResponseFormat), tools (ToolMode), the LoRA adapter (ModelId),
+// chat-template variables, and where the reply starts when a reasoning parser reads it.
 // Invariant: an option that would change the answer and cannot be honoured is an exception naming it, never ignored.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Estuary.Engine;
+using Estuary.Engine.Reasoning;
 using Estuary.Engine.Tools;
 using Estuary.Tokenization;
 using Microsoft.Extensions.AI;
@@ -13,16 +15,21 @@ namespace Estuary.AI;
 /// <summary>What a chat call asks the engine for: the prompt, the sampling, and how the reply uses the tools (null: no tools; None: shown, not called).</summary>
 internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, ToolCallMode? ToolMode, string? FunctionName)
 {
+    /// <summary>With a reasoning parser, whether the reply starts inside its reasoning; null without one.</summary>
+    public bool? StartsInReasoning { get; init; }
+
     /// <summary>Whether a reply may also be one call as a bare object (auto without a response format).</summary>
     public bool SingleCall => ToolMode is { } mode && ToolCalls.AllowsSingleCall(mode, Sampling.StructuredOutput);
 
     /// <summary>The names ChatOptions.AdditionalProperties may carry for settings ChatOptions has no property for.</summary>
     public const string MinPKey = "min_p", RepetitionPenaltyKey = "repetition_penalty", MinTokensKey = "min_tokens",
-        IgnoreEosKey = "ignore_eos", LogitBiasKey = "logit_bias", StructuredOutputKey = "structured_output", ToolPromptKey = "tool_prompt";
+        IgnoreEosKey = "ignore_eos", LogitBiasKey = "logit_bias", StructuredOutputKey = "structured_output", ToolPromptKey = "tool_prompt",
+        ChatTemplateKwargsKey = "chat_template_kwargs";
 
     /// <exception cref="ArgumentException">bad messages, options or values (the message names the option).</exception>
     /// <exception cref="NotSupportedException">an option this client cannot honour (server-side conversations, hosted tools).</exception>
-    public static ChatRequest Build(LlmEngine engine, IChatFormat chatFormat, string modelId, IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatOptions? options)
+    public static ChatRequest Build(LlmEngine engine, IChatFormat chatFormat, string modelId, IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, ChatOptions? options,
+        ReasoningFormat? reasoning = null)
     {
         options ??= new ChatOptions();
         if (options.ConversationId is not null || options.ContinuationToken is not null)
@@ -44,8 +51,17 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         if (mode is { } m) structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true, structured);
         sampling = sampling with { StructuredOutput = structured };
 
-        int[] promptIds = ToolConversation.BuildPrompt(chatFormat, turns, sampling.MaxTokens ?? 0, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties));
-        return new ChatRequest(promptIds, sampling, mode, functionName);
+        var templateKwargs = TemplateKwargs(options.AdditionalProperties);
+        if (templateKwargs is not null && chatFormat is not TemplateChatFormat)
+            throw new ArgumentException($"AdditionalProperties['{ChatTemplateKwargsKey}'] needs a chat template; this model uses the built-in {chatFormat.Name} format", "options");
+        int[] promptIds = ToolConversation.BuildPrompt(chatFormat, turns, sampling.MaxTokens ?? 0, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties),
+            templateKwargsJson: templateKwargs);
+        // As the server's --reasoning-parser: a reply that starts inside its reasoning is free until </think>, where a response
+        // format or tool grammar begins; the tags must stay in the text to be read.
+        bool? startsInReasoning = reasoning?.StartsInReasoning(promptIds, templateKwargs);
+        if (startsInReasoning == true && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = reasoning!.CloseId };
+        if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
+        return new ChatRequest(promptIds, sampling, mode, functionName) { StartsInReasoning = startsInReasoning };
     }
 
     // ModelId selects a LoRA adapter by name; the base model's id (or none) is the base model.
@@ -68,6 +84,24 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         if (extra.TryGetValue(StructuredOutputKey, out var value))
             sampling = sampling with { StructuredOutput = value as StructuredOutput ?? throw new ArgumentException($"AdditionalProperties['{StructuredOutputKey}'] must be an Estuary.Engine.StructuredOutput", "options") };
         return sampling;
+    }
+
+    // More chat-template variables (vLLM's chat_template_kwargs, e.g. Qwen3's enable_thinking) as JSON text, validated.
+    private static string? TemplateKwargs(AdditionalPropertiesDictionary? extra)
+    {
+        if (extra is null || !extra.TryGetValue(ChatTemplateKwargsKey, out var value) || value is null) return null;
+        if (value is not (IReadOnlyDictionary<string, object?> or IDictionary<string, object?> or JsonElement { ValueKind: JsonValueKind.Object }))
+            throw new ArgumentException($"AdditionalProperties['{ChatTemplateKwargsKey}'] must be a dictionary from variable name to value (got {value.GetType().Name})", "options");
+        var json = JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions);
+        try
+        {
+            Estuary.Tokenization.Templates.ChatTemplate.TemplateKwargs(json);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"AdditionalProperties['{ChatTemplateKwargsKey}']: {e.Message}", "options", e);
+        }
+        return json == "{}" ? null : json;
     }
 
     private static string? ToolPrompt(AdditionalPropertiesDictionary? extra) =>

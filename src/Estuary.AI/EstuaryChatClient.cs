@@ -8,6 +8,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Estuary.Engine;
+using Estuary.Engine.Reasoning;
 using Estuary.Engine.Tools;
 using Estuary.Tokenization;
 using Microsoft.Extensions.AI;
@@ -21,17 +22,23 @@ public sealed class EstuaryChatClient : IChatClient
     private readonly IChatFormat _chatFormat;
     private readonly bool _ownsEngine;
     private readonly ChatClientMetadata _metadata;
+    private readonly ReasoningFormat? _reasoning;
 
     /// <summary>
     /// A client over <paramref name="engine"/>, building prompts with <paramref name="chatFormat"/>; <paramref name="modelId"/>
     /// is the id responses carry (ChatOptions.ModelId may also name a loaded LoRA adapter). With <paramref name="ownsEngine"/>,
-    /// disposing the client disposes the engine.
+    /// disposing the client disposes the engine. With <paramref name="reasoningParser"/> (the server's --reasoning-parser),
+    /// a reply's &lt;think&gt;…&lt;/think&gt; comes back as <see cref="TextReasoningContent"/>, and assistant messages' reasoning
+    /// reaches the chat template.
     /// </summary>
-    public EstuaryChatClient(AsyncLlmEngine engine, IChatFormat chatFormat, string modelId, bool ownsEngine = false)
+    /// <exception cref="ArgumentException"><paramref name="reasoningParser"/> needs &lt;think&gt; and &lt;/think&gt; as tokens, and the tokenizer lacks one.</exception>
+    public EstuaryChatClient(AsyncLlmEngine engine, IChatFormat chatFormat, string modelId, bool ownsEngine = false,
+        ReasoningParser reasoningParser = ReasoningParser.None)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(chatFormat);
         ArgumentException.ThrowIfNullOrEmpty(modelId);
+        _reasoning = ReasoningFormat.Create(reasoningParser, engine.Engine.Tokenizer);
         (_engine, _chatFormat, _ownsEngine) = (engine, chatFormat, ownsEngine);
         ModelId = modelId;
         _metadata = new ChatClientMetadata("estuary", null, modelId);
@@ -42,14 +49,14 @@ public sealed class EstuaryChatClient : IChatClient
     /// <paramref name="chatTemplate"/>, as the server's --chat-template); the client owns the engine.
     /// </summary>
     public static EstuaryChatClient Load(string modelDir, EngineConfig? config = null, string? chatTemplate = null,
-        IReadOnlyDictionary<string, string>? loras = null)
+        IReadOnlyDictionary<string, string>? loras = null, ReasoningParser reasoningParser = ReasoningParser.None)
     {
         var engine = LlmEngine.Load(modelDir, config, loras: loras);
         try
         {
             var format = ChatFormats.ForModel(modelDir, engine.Tokenizer, chatTemplate: chatTemplate);
             var modelId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir)));
-            return new EstuaryChatClient(new AsyncLlmEngine(engine), format, modelId, ownsEngine: true);
+            return new EstuaryChatClient(new AsyncLlmEngine(engine), format, modelId, ownsEngine: true, reasoningParser);
         }
         catch
         {
@@ -77,7 +84,7 @@ public sealed class EstuaryChatClient : IChatClient
     {
         ArgumentNullException.ThrowIfNull(messages);
         // Built and validated here, so bad input throws at the call; the request starts when the updates are first read.
-        var request = ChatRequest.Build(_engine.Engine, _chatFormat, ModelId, messages, options);
+        var request = ChatRequest.Build(_engine.Engine, _chatFormat, ModelId, messages, options, _reasoning);
         var errors = _engine.Engine.ValidateRequest(request.PromptIds, request.Sampling);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
         return Stream(request, cancellationToken);
@@ -93,9 +100,17 @@ public sealed class EstuaryChatClient : IChatClient
         // "auto" reply whose first character other than whitespace is "[" or has not come yet.
         int released = 0;
         RequestOutput? last = null;
+        // With a reasoning parser the reasoning goes out as it comes; the content after it is the reply read below.
+        var splitter = request.StartsInReasoning is { } starts ? new ReasoningSplitter(starts) : null;
         await foreach (var output in outputs.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            reply.Append(output.NewText);
+            var content = output.NewText;
+            if (splitter is not null)
+            {
+                (var reasoning, content) = splitter.Add(output.NewText, output.Finished);
+                if (reasoning.Length > 0) yield return Update(responseId, created, new TextReasoningContent(reasoning));
+            }
+            reply.Append(content);
             last = output;
             if (IsText(request, reply) && reply.Length > released)
             {

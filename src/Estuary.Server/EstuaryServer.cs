@@ -10,7 +10,7 @@ using Estuary.Server.Apis.Triton;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
 using Estuary.Server.Metrics;
-using Estuary.Server.Reasoning;
+using Estuary.Engine.Reasoning;
 using Estuary.Tokenization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

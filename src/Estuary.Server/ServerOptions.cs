@@ -1,5 +1,7 @@
 // Settings of one HTTP server in front of one engine: where it listens and how it admits, authenticates and shuts down.
 // Invariant: immutable; EstuaryServer.Create validates it once.
+using Estuary.Engine.Reasoning;
+
 namespace Estuary.Server;
 
 /// <summary>How <see cref="EstuaryServer"/> listens and admits requests.</summary>

@@ -2,10 +2,12 @@
 // prompt, but for the tags the template may end the prompt with): the reasoning goes to message.reasoning (and
 // reasoning_content), streamed and not; the template's opened or closed reasoning is honoured; a guided regex or a Hermes
 // tool call applies after </think>; assistant reasoning reaches the template; a tokenizer without the tags is refused.
+using Estuary.Engine.Reasoning;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Estuary.Engine;
+using Estuary.Testing;
 
 namespace Estuary.Server.Tests;
 

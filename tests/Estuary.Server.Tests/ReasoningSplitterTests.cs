@@ -1,6 +1,6 @@
 // The reasoning splitter on whole replies (the non-streamed reading, as vLLM's deepseek_r1/qwen3 parsers read them) and on
 // every way of cutting them into two or three pieces (the streamed reading must add up to the whole).
-using Estuary.Server.Reasoning;
+using Estuary.Engine.Reasoning;
 
 namespace Estuary.Server.Tests;
 

@@ -5,10 +5,12 @@
 // admission or KV block.
 // Bounded by default (a few hundred requests); ESTUARY_FUZZ_SEED / ESTUARY_FUZZ_COUNT / ESTUARY_FUZZ_CONCURRENCY run it long
 // (scripts/fuzz-server.sh).
+using Estuary.Engine.Reasoning;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Estuary.Engine;
+using Estuary.Testing;
 using Estuary.Server.Tests.Fuzzing;
 using Estuary.Tokenization;
 using Xunit.Abstractions;

@@ -1,6 +1,7 @@
 // `estuary serve`: loads one model (progress bar), serves /inference, OpenAI /v1 and Triton /v2 over one engine, logs one ready
 // line and, while busy, an engine line every --log-stats-interval; on Ctrl-C/SIGTERM stops accepting, finishes or aborts in-flight
 // requests within the timeout, and exits 0.
+using Estuary.Engine.Reasoning;
 using System.CommandLine;
 using Estuary.Cli.Hosting;
 using Estuary.Engine;

@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Estuary.Engine;
 using Estuary.Server.Metrics;
-using Estuary.Server.Reasoning;
+using Estuary.Engine.Reasoning;
 using Estuary.Tokenization;
 using Estuary.Tokenization.Templates;
 

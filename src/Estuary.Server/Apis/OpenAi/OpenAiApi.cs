@@ -8,7 +8,7 @@ using Estuary.Engine.Tools;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
-using Estuary.Server.Reasoning;
+using Estuary.Engine.Reasoning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -5,9 +5,9 @@
 using System.Text.Json;
 using Estuary.Tokenization;
 
-namespace Estuary.Server.Reasoning;
+namespace Estuary.Engine.Reasoning;
 
-internal sealed class ReasoningFormat
+public sealed class ReasoningFormat
 {
     public const string Open = "<think>";
     public const string Close = "</think>";

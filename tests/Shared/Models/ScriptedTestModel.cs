@@ -10,7 +10,7 @@ using Estuary.Models.Synthetic;
 using Estuary.Tensors;
 using Estuary.Tokenization;
 
-namespace Estuary.Server.Tests;
+namespace Estuary.Testing;
 
 internal static class ScriptedTestModel
 {

@@ -1,5 +1,5 @@
 // How a chat reply's reasoning is told apart from its answer (vLLM's --reasoning-parser).
-namespace Estuary.Server;
+namespace Estuary.Engine.Reasoning;
 
 /// <summary>The reading of reasoning (&lt;think&gt;…&lt;/think&gt;) out of chat replies.</summary>
 public enum ReasoningParser

@@ -5,9 +5,9 @@
 // reply given at once (what a non-streamed reply returns).
 using System.Text;
 
-namespace Estuary.Server.Reasoning;
+namespace Estuary.Engine.Reasoning;
 
-internal sealed class ReasoningSplitter(bool startsInReasoning)
+public sealed class ReasoningSplitter(bool startsInReasoning)
 {
     private readonly StringBuilder _held = new();
     private bool _inReasoning = startsInReasoning;
