@@ -98,9 +98,8 @@ internal static class OpenAiApi
             var choices = new ChatChoice[n];
             for (int i = 0; i < n; i++)
             {
-                var (message, reason) = reasoning is null
-                    ? Reply(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort")
-                    : ReplyWithReasoning(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort", startsInReasoning, includeReasoning);
+                var (message, reason) = ChatReply.Read(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort",
+                    reasoning is null ? null : startsInReasoning, includeReasoning);
                 choices[i] = new ChatChoice(i, message, logprobs[i] is { } l ? new ChatLogprobs(l) : null, reason);
             }
             return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
@@ -110,107 +109,21 @@ internal static class OpenAiApi
         for (int i = 0; i < n; i++)
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
         int generated = 0;
-        var callIds = new string?[n];             // named tool: the call's id, once its first piece went out
-        var streamers = new ToolCallStreamer?[n]; // required tools: the array's calls as they complete
-        var autoStreamers = new AutoToolCallStreamer?[n]; // auto: text, or the array's calls
-        var hermesStreamers = new HermesToolCallStreamer?[n]; // auto with the Hermes parser: text, then <tool_call> blocks
-        var splitters = new ReasoningSplitter?[n];          // with a reasoning parser: reasoning, then the content the rest reads
+        var replies = new ChatReplyStreamer[n];
+        for (int i = 0; i < n; i++) replies[i] = new ChatReplyStreamer(tools, singleCall, reasoning is null ? null : startsInReasoning, includeReasoning);
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
             var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
-            var reason = o.Finished ? ServedModel.ReasonName(o.FinishReason) : null;
             if (o.Finished) generated += o.NumOutputTokens;
-            var (newReasoning, newText) = reasoning is null ? ("", o.NewText) : (splitters[i] ??= new ReasoningSplitter(startsInReasoning)).Add(o.NewText, o.Finished);
-            if (!includeReasoning) newReasoning = "";
-            if (newReasoning.Length == 0 && newText.Length == 0 && lp is null && !o.Finished) continue; // a tag still held back
-            ChatDelta delta;
-            switch (tools?.Mode)
-            {
-                case ToolCallMode.Named when newText.Length == 0 && callIds[i] is null:
-                    delta = new ChatDelta(null, null); // still reasoning: the call has not begun
-                    break;
-                case ToolCallMode.Named:
-                    // The arguments stream as they come, as vLLM streams a named function's call.
-                    bool first = callIds[i] is null;
-                    callIds[i] ??= ToolCalls.NewCallId();
-                    delta = new ChatDelta(null, null, [new ToolCallDelta(0, first ? callIds[i] : null, first ? "function" : null,
-                        new FunctionCallDelta(first ? tools.FunctionName : null, newText))]);
-                    break;
-                case ToolCallMode.Required:
-                    // Each call goes out as soon as its name is complete, then its arguments as they come (as vLLM streams them).
-                    var pieces = (streamers[i] ??= new ToolCallStreamer()).Add(newText);
-                    if (o.Finished && reason == "stop" && streamers[i]!.IsComplete) reason = "tool_calls";
-                    if (pieces.Count == 0 && newReasoning.Length == 0 && lp is null && !o.Finished) continue;
-                    delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
-                    break;
-                case ToolCallMode.Auto when tools.Hermes:
-                    var hermes = hermesStreamers[i] ??= new HermesToolCallStreamer();
-                    var (text, found) = hermes.Add(newText, o.Finished);
-                    // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).
-                    if (!tools.Parallel) found.RemoveAll(c => c.Index > 0);
-                    if (o.Finished && reason == "stop" && hermes.CallCount > 0) reason = "tool_calls";
-                    if (text.Length == 0 && found.Count == 0 && newReasoning.Length == 0 && lp is null && !o.Finished) continue;
-                    delta = new ChatDelta(null, text.Length > 0 || found.Count == 0 ? text : null, found.Count > 0 ? found : null);
-                    break;
-                case ToolCallMode.Auto:
-                    var auto = autoStreamers[i] ??= new AutoToolCallStreamer(singleCall);
-                    var (content, calls) = auto.Add(newText, o.Finished);
-                    if (o.Finished && reason == "stop" && auto.IsCompleteCalls) reason = "tool_calls";
-                    if (content.Length == 0 && calls.Count == 0 && newReasoning.Length == 0 && lp is null && !o.Finished) continue;
-                    delta = auto.IsCalls ? new ChatDelta(null, null, calls.Count > 0 ? calls : null) : new ChatDelta(null, content);
-                    break;
-                default:
-                    delta = new ChatDelta(null, newText);
-                    break;
-            }
-            if (newReasoning.Length > 0) delta = delta with { Content = delta.Content is "" ? null : delta.Content, Reasoning = newReasoning };
+            var (delta, reason) = replies[i].Add(o, mustSend: lp is not null);
+            if (delta is null) continue;
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], null), ApiJson.Options, ct);
         }
         if (r.StreamOptions?.IncludeUsage == true)
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], Usage(promptIds.Length * n, generated)), ApiJson.Options, ct);
         await sse.WriteDoneAsync(ct);
         return TypedResults.Empty;
-    }
-
-    /// <summary>
-    /// The assistant message for a finished choice: plain text, a named function's call (finish reason as generated, as
-    /// OpenAI reports a forced call), or the calls of a complete "required" or "auto" array (finish reason tool_calls). An
-    /// array cut short (length, abort, a stop string) is not complete and is returned as text. (Streamed, the calls go out as
-    /// they come, so a cut array ends with its partial calls and the finish reason it had.)
-    /// </summary>
-    private static (ChatMessageOut Message, string Reason) Reply(ToolPlan? tools, bool singleCall, string text, string reason)
-    {
-        switch (tools?.Mode)
-        {
-            case ToolCallMode.Named:
-                return (new ChatMessageOut(null, [new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
-            case ToolCallMode.Auto when tools.Hermes:
-                // vLLM's hermes parser: the text before the first block is the content (none when empty), the blocks the calls.
-                if (HermesToolCalls.TryParse(text) is not { } hermes) return (new ChatMessageOut(text), reason);
-                var hermesCalls = hermes.Calls.Take(tools.Parallel ? int.MaxValue : 1).Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
-                return (new ChatMessageOut(hermes.Content.Length > 0 ? hermes.Content : null, hermesCalls), reason == "stop" ? "tool_calls" : reason);
-            case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text, singleCall) is { } parsed:
-                var calls = parsed.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
-                return (new ChatMessageOut(null, calls), "tool_calls");
-            default:
-                return (new ChatMessageOut(text), reason);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Reply"/> of the content after a reply's reasoning, with the reasoning (left out when not
-    /// <paramref name="includeReasoning"/>). A reply whose reasoning never ended has no content: no calls are read from it, and
-    /// its finish reason is as generated. Empty content is null, as vLLM returns it.
-    /// </summary>
-    private static (ChatMessageOut Message, string Reason) ReplyWithReasoning(ToolPlan? tools, bool singleCall, string text, string reason,
-        bool startsInReasoning, bool includeReasoning)
-    {
-        var splitter = new ReasoningSplitter(startsInReasoning);
-        var (reasoningText, content) = splitter.Add(text, last: true);
-        var (message, finalReason) = splitter.ReasoningEnded ? Reply(tools, singleCall, content, reason) : (new ChatMessageOut(null), reason);
-        if (!splitter.HasReasoning) return (message, finalReason);
-        return (message with { Content = message.Content is "" ? null : message.Content, Reasoning = includeReasoning ? reasoningText : null }, finalReason);
     }
 
     private static async Task<IResult> Completions(HttpContext context, ServedModel model)
