@@ -4,6 +4,7 @@ using System.Net;
 using Estuary.Engine;
 using Estuary.Server.Apis;
 using Estuary.Server.Apis.OpenAi;
+using Estuary.Server.Apis.Responses;
 using Estuary.Server.Apis.Simple;
 using Estuary.Server.Apis.Tokenize;
 using Estuary.Server.Apis.Triton;
@@ -59,7 +60,9 @@ public sealed class EstuaryServer : IAsyncDisposable
 
         var metrics = new ServerMetrics(() => engine.Stats);
         builder.Services.AddSingleton(metrics);
-        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics) { ToolPrompt = options.ToolPrompt, ToolCallParser = options.ToolCallParser, Reasoning = reasoning });
+        builder.Services.AddSingleton(new ServedModel(engine, chatFormat, options.ServedModelName, options.MaxQueue, metrics) { ToolPrompt = options.ToolPrompt, ToolCallParser = options.ToolCallParser, Reasoning = reasoning,
+            Responses = options.ResponsesStoreCapacity > 0 ? new ResponseStore(options.ResponsesStoreCapacity) : null,
+        });
         builder.Services.AddSingleton(options);
 
         var app = builder.Build();
@@ -68,6 +71,7 @@ public sealed class EstuaryServer : IAsyncDisposable
         app.MapHealthApi();
         app.MapInferenceApi();
         app.MapOpenAiApi();
+        app.MapResponsesApi();
         app.MapTritonApi();
         app.MapTokenizeApi();
         app.MapMetrics("/metrics", metrics.Registry);

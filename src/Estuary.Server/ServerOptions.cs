@@ -37,6 +37,11 @@ public sealed record ServerOptions
     /// output or a tool grammar only after it. Both tags must be tokens of the model's tokenizer.
     /// </summary>
     public ReasoningParser ReasoningParser { get; init; }
+    /// <summary>
+    /// How many finished /v1/responses responses are kept in memory for GET /v1/responses/{id} and previous_response_id
+    /// (vLLM's --enable-responses-api-store); 0 (the default) keeps none.
+    /// </summary>
+    public int ResponsesStoreCapacity { get; init; }
     /// <summary>How long shutdown waits for in-flight requests before aborting them.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -50,6 +55,7 @@ public sealed record ServerOptions
         if (string.IsNullOrWhiteSpace(ServedModelName)) errors.Add("served_model_name must not be empty");
         if (MaxQueue < 0) errors.Add($"max_queue must be >= 0 (got {MaxQueue})");
         if (MaxRequestBodyBytes < 1024) errors.Add($"max_request_body must be at least 1024 bytes (got {MaxRequestBodyBytes})");
+        if (ResponsesStoreCapacity < 0) errors.Add($"responses_store_capacity must be >= 0 (got {ResponsesStoreCapacity})");
         if (ShutdownTimeout < TimeSpan.Zero) errors.Add("shutdown_timeout must not be negative");
         return errors;
     }

@@ -24,6 +24,7 @@ internal static class ServeCommand
         var excludeInput = new Option<bool>("--exclude-input-in-output") { Description = "Triton: leave the prompt out of text_output unless a request says otherwise" };
         var toolPrompt = new Option<string?>("--tool-prompt") { Description = "What the system message says before the tools when a built-in chat format (Baichuan2, Llama 2) gets them as text, e.g. in the model's language (a request's tool_prompt overrides it)" };
         var reasoningParser = new Option<string?>("--reasoning-parser") { Description = "How chat replies' reasoning is read: deepseek_r1 or qwen3 (<think>…</think> into the message's reasoning, as vLLM's parsers); default: none, all content" };
+        var responsesStore = new Option<bool>("--enable-responses-api-store") { Description = "Keep the latest 1024 /v1/responses responses in memory: GET /v1/responses/{id} and previous_response_id (vLLM's switch)" };
         var toolParser = new Option<string?>("--tool-call-parser") { Description = "How tool calls are read from an \"auto\" reply: hermes (<tool_call> blocks in the model's own text, as vLLM's hermes parser); default: Estuary's constrained JSON" };
         var autoToolChoice = new Option<bool>("--enable-auto-tool-choice") { Description = "Accepted for vLLM command lines: tool_choice \"auto\" is always on" };
         var enableChunked = new Option<bool>("--enable-chunked-prefill") { Description = "Split long prompts across steps (the default)" };
@@ -37,7 +38,7 @@ internal static class ServeCommand
         engineOptions.AddTo(command);
         var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
         command.Options.Add(engineKind);
-        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, toolParser, reasoningParser, autoToolChoice, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, toolParser, reasoningParser, responsesStore, autoToolChoice, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
             command.Options.Add(o);
         chatOptions.AddTo(command);
         command.SetAction(r =>
@@ -74,6 +75,7 @@ internal static class ServeCommand
                     "qwen3" => ReasoningParser.Qwen3,
                     var other => throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{other}')"),
                 },
+                ResponsesStoreCapacity = r.GetValue(responsesStore) ? 1024 : 0,
                 MaxRequestBodyBytes = ByteSize.Parse(r.GetValue(maxBody)!, "--max-request-body"),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(shutdownTimeout))),
             };
@@ -95,7 +97,7 @@ internal static class ServeCommand
         await using var server = EstuaryServer.Create(engine, format, options);
         await server.StartAsync();
         Console.Error.WriteLine($"serving '{options.ServedModelName}' on {string.Join(", ", server.Addresses)} " +
-            $"(/inference, OpenAI /v1, Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}" +
+            $"(/inference, OpenAI /v1 (chat, completions, responses), Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}" +
             $"{Speculation(engine.Engine.Config)}); Ctrl-C stops");
         using var stopLogging = new CancellationTokenSource();
         var logging = logStats is { } every ? StatsLog.RunAsync(() => engine.Stats, every, Console.Error, stopLogging.Token) : Task.CompletedTask;

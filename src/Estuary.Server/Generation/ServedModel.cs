@@ -30,6 +30,9 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// <summary>How chat replies' reasoning is read (--reasoning-parser); null when it is not.</summary>
     public ReasoningFormat? Reasoning { get; init; }
 
+    /// <summary>The Responses API's store (--enable-responses-api-store); null when responses are not kept.</summary>
+    public Apis.Responses.ResponseStore? Responses { get; init; }
+
     /// <summary>Number of admitted requests not yet finished.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 

@@ -1,4 +1,4 @@
-// Server-sent events over an HTTP response: headers once, then one flushed "data: …" event at a time.
+// Server-sent events over an HTTP response: headers once, then one flushed "data: …" event (named or not) at a time.
 // Invariant: every event is written whole and flushed before the next, so a client sees each delta as soon as it exists.
 using System.Text;
 using System.Text.Json;
@@ -25,6 +25,13 @@ internal sealed class SseWriter
 
     public Task WriteAsync<T>(T value, JsonSerializerOptions options, CancellationToken cancellationToken) =>
         WriteRawAsync(JsonSerializer.SerializeToUtf8Bytes(value, options), cancellationToken);
+
+    /// <summary>A named event ("event: NAME" then "data: …"), as the Responses API streams.</summary>
+    public async Task WriteEventAsync(string name, System.Text.Json.Nodes.JsonNode value, CancellationToken cancellationToken)
+    {
+        await _response.Body.WriteAsync(Encoding.UTF8.GetBytes("event: " + name + "\n"), cancellationToken);
+        await WriteRawAsync(Encoding.UTF8.GetBytes(value.ToJsonString(ApiJson.Options)), cancellationToken);
+    }
 
     public Task WriteDoneAsync(CancellationToken cancellationToken) => WriteRawAsync("[DONE]"u8.ToArray(), cancellationToken);
 

@@ -10,6 +10,9 @@ internal static class FuzzSeeds
     private const string Tool = "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"d\",\"parameters\":" +
         "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":8},\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":9}},\"required\":[\"city\"]}}}";
 
+    private const string FlatTool = "{\"type\":\"function\",\"name\":\"get_weather\",\"description\":\"d\",\"parameters\":" +
+        "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\",\"maxLength\":8}},\"required\":[\"city\"]}}";
+
     public static readonly (string Path, string Body)[] All =
     [
         ("/inference", "{\"messages\":" + Msg + ",\"max_tokens\":6}"),
@@ -36,6 +39,10 @@ internal static class FuzzSeeds
         ("/v2/models/ensemble/generate_stream", "{\"text_input\":\"Once\",\"max_tokens\":6,\"exclude_input_in_output\":false,\"return_log_probs\":true}"),
         ("/v2/models/ensemble/versions/1/generate", "{\"text_input\":\"hi\",\"max_tokens\":8,\"guided_decoding_guide_type\":\"json_schema\",\"guided_decoding_guide\":\"{\\\"enum\\\":[\\\"a\\\",1]}\",\"stream\":true}"),
         ("/v2/models/ensemble/generate", "{\"text_input\":\"hi\",\"max_tokens\":8,\"guided_decoding_guide_type\":\"regex\",\"guided_decoding_guide\":\"(ab|c)+\"}"),
+        ("/v1/responses", "{\"model\":\"fuzzed\",\"input\":\"Tell me a story\",\"instructions\":\"Be brief\",\"max_output_tokens\":6,\"temperature\":0.5,\"top_p\":0.9,\"seed\":3,\"stream\":true,\"metadata\":{\"k\":\"v\"},\"store\":false}"),
+        ("/v1/responses", "{\"input\":[{\"role\":\"user\",\"content\":\"w?\"},{\"type\":\"function_call\",\"call_id\":\"c1\",\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"x\\\"}\"},{\"type\":\"function_call_output\",\"call_id\":\"c1\",\"output\":\"sunny\"},{\"type\":\"reasoning\",\"summary\":[{\"type\":\"summary_text\",\"text\":\"s\"}]},{\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\",\"text\":\"ok\"}]},{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"more\"}]}],\"tools\":[" + FlatTool + "],\"tool_choice\":\"auto\",\"max_output_tokens\":8}"),
+        ("/v1/responses", "{\"input\":\"a\",\"tools\":[" + FlatTool + "],\"tool_choice\":\"required\",\"parallel_tool_calls\":false,\"max_output_tokens\":40,\"stream\":true}"),
+        ("/v1/responses", "{\"input\":\"a\",\"max_output_tokens\":30,\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"p\",\"schema\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"integer\"}},\"required\":[\"a\"]}}}}"),
         ("/tokenize", "{\"prompt\":\"Once upon a time\",\"add_special_tokens\":true,\"return_token_strs\":true}"),
         ("/tokenize", "{\"messages\":" + Msg + ",\"add_generation_prompt\":true,\"return_token_strs\":false}"),
         ("/detokenize", "{\"tokens\":[1,40,41,42]}"),

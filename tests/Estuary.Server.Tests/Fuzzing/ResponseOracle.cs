@@ -73,6 +73,16 @@ internal static class ResponseOracle
             if (path.StartsWith("/v1/models", StringComparison.Ordinal)) root.GetProperty(path == "/v1/models" ? "data" : "id");
             else if (path.StartsWith("/v2/models/", StringComparison.Ordinal) && !path.Contains("/generate", StringComparison.Ordinal)) root.GetProperty("inputs");
             else if (path is "/v2" or "/health" or "/version") root.GetProperty(path == "/health" ? "status" : "version");
+            else if (path.StartsWith("/v1/responses", StringComparison.Ordinal))
+            {
+                var status = root.GetProperty("status").GetString();
+                if (status is not ("completed" or "incomplete")) return $"a response with status {status}: {body}";
+                if ((status == "incomplete") != (root.GetProperty("incomplete_details").ValueKind == JsonValueKind.Object))
+                    return $"incomplete_details do not match the status: {body}";
+                foreach (var item in root.GetProperty("output").EnumerateArray())
+                    if (item.GetProperty("type").GetString() is not ("message" or "reasoning" or "function_call")) return $"an unknown output item: {body}";
+                root.GetProperty("usage").GetProperty("total_tokens").GetInt32();
+            }
             else if (path.StartsWith("/v1/", StringComparison.Ordinal))
             {
                 var choices = root.GetProperty("choices");
@@ -101,6 +111,7 @@ internal static class ResponseOracle
     /// </summary>
     public static string? CheckStream(string path, IReadOnlyList<string> events)
     {
+        if (path.StartsWith("/v1/responses", StringComparison.Ordinal)) return CheckResponsesStream(events);
         bool openAi = path.StartsWith("/v1/", StringComparison.Ordinal);
         var seen = new HashSet<int>();
         var finished = new HashSet<int>();
@@ -138,5 +149,36 @@ internal static class ResponseOracle
             }
         }
         return openAi ? $"the stream ended without [DONE] after {events.Count} events" : null;
+    }
+
+    /// <summary>
+    /// A Responses stream: typed events numbered 0, 1, …, response.created first, and last a response.completed or
+    /// response.incomplete whose response has that status; no [DONE].
+    /// </summary>
+    private static string? CheckResponsesStream(IReadOnlyList<string> events)
+    {
+        string? type = null;
+        for (int k = 0; k < events.Count; k++)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(events[k]);
+                var root = doc.RootElement;
+                type = root.GetProperty("type").GetString();
+                if (root.GetProperty("sequence_number").GetInt32() != k) return $"event {k} is numbered {root.GetProperty("sequence_number")}: {events[k]}";
+                if (k == 0 && type != "response.created") return $"the stream began with {type}";
+                if (type is "response.completed" or "response.incomplete")
+                {
+                    if (k != events.Count - 1) return $"events after {type}";
+                    var status = root.GetProperty("response").GetProperty("status").GetString();
+                    if (type != "response." + status) return $"{type} with status {status}";
+                }
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                return $"a malformed event ({e.Message}): {events[k]}";
+            }
+        }
+        return type is "response.completed" or "response.incomplete" ? null : $"the stream ended with {type ?? "nothing"}";
     }
 }

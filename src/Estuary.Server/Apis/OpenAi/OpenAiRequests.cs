@@ -37,6 +37,9 @@ internal abstract class SamplingRequest
     public string? GuidedGrammar { get; init; }
     public JsonElement? StructuredOutputs { get; init; }
 
+    /// <summary>The answer format as chat completions' response_format reads it, and the field to name in errors.</summary>
+    internal virtual (JsonElement? Value, string Field, string SchemaPath) AnswerFormat => (ResponseFormat, "response_format", "response_format.json_schema");
+
     /// <summary>Chat only (see OpenAiTools); on completions a 400.</summary>
     public JsonElement? Tools { get; init; }
 

@@ -15,7 +15,8 @@ internal static class OpenAiStructuredOutput
     public static (StructuredOutput? Spec, string? Field) Read(SamplingRequest r)
     {
         var found = new List<(StructuredOutput Spec, string Field)>();
-        if (FromResponseFormat(r.ResponseFormat) is { } format) found.Add((format, "response_format"));
+        var (formatValue, formatField, schemaPath) = r.AnswerFormat;
+        if (FromResponseFormat(formatValue, formatField, schemaPath) is { } format) found.Add((format, formatField));
         if (Given(r.GuidedJson)) found.Add((StructuredOutput.JsonSchema(SchemaText(r.GuidedJson!.Value, "guided_json")), "guided_json"));
         if (r.GuidedRegex is { } regex) found.Add((StructuredOutput.Regex(regex), "guided_regex"));
         if (r.GuidedChoice is { } choice) found.Add((StructuredOutput.Choice(Choices(choice, "guided_choice")), "guided_choice"));
@@ -28,12 +29,12 @@ internal static class OpenAiStructuredOutput
 
     private static bool Given(JsonElement? e) => e is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) };
 
-    private static StructuredOutput? FromResponseFormat(JsonElement? value)
+    private static StructuredOutput? FromResponseFormat(JsonElement? value, string field, string schemaPath)
     {
         if (!Given(value)) return null;
         var format = value!.Value;
         if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-            throw RequestException.BadRequest("'response_format' must be an object with a string 'type'", "response_format");
+            throw RequestException.BadRequest($"'{field}' must be an object with a string 'type'", field);
         switch (type.GetString())
         {
             case "text":
@@ -42,13 +43,13 @@ internal static class OpenAiStructuredOutput
                 return StructuredOutput.JsonObject();
             case "json_schema":
                 if (!format.TryGetProperty("json_schema", out var wrapper) || wrapper.ValueKind != JsonValueKind.Object)
-                    throw RequestException.BadRequest("'response_format.json_schema' must be an object with the 'schema'", "response_format");
+                    throw RequestException.BadRequest($"'{schemaPath}' must be an object with the 'schema'", field);
                 if (!wrapper.TryGetProperty("schema", out var schema) || schema.ValueKind == JsonValueKind.Null)
-                    throw RequestException.BadRequest("'response_format.json_schema.schema' is required", "response_format");
-                return StructuredOutput.JsonSchema(SchemaText(schema, "response_format.json_schema.schema"));
+                    throw RequestException.BadRequest($"'{schemaPath}.schema' is required", field);
+                return StructuredOutput.JsonSchema(SchemaText(schema, $"{schemaPath}.schema"));
             default:
                 throw RequestException.BadRequest(
-                    $"'response_format' type '{type.GetString()}' is not supported; use text, json_object or json_schema", "response_format");
+                    $"'{field}' type '{type.GetString()}' is not supported; use text, json_object or json_schema", field);
         }
     }
 

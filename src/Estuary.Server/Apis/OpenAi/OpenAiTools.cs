@@ -34,23 +34,30 @@ internal static class OpenAiTools
     private const string ChoiceShape = "'tool_choice' must be none, auto, required or {\"type\": \"function\", \"function\": {\"name\": …}}";
 
     /// <summary>The plan for <paramref name="r"/>'s tools and tool_choice, or null when none are given.</summary>
-    public static ToolPlan? Read(ChatCompletionRequest r, ToolCallParser parser = ToolCallParser.Constrained)
+    public static ToolPlan? Read(ChatCompletionRequest r, ToolCallParser parser = ToolCallParser.Constrained) =>
+        Read(r.Tools, r.ToolChoice, r.ParallelToolCalls, parser);
+
+    /// <summary>
+    /// The plan for <paramref name="toolsValue"/> (chat completions' shape, {"type": "function", "function": {…}}) and
+    /// <paramref name="toolChoice"/>, or null when no tools are given.
+    /// </summary>
+    public static ToolPlan? Read(JsonElement? toolsValue, JsonElement? toolChoice, bool? parallelToolCalls, ToolCallParser parser)
     {
         // An empty list is what SDKs send when no tools are used.
-        bool hasTools = r.Tools is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } t && !(t.ValueKind == JsonValueKind.Array && t.GetArrayLength() == 0);
-        var choice = r.ToolChoice is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } c ? c : (JsonElement?)null;
+        bool hasTools = toolsValue is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } t && !(t.ValueKind == JsonValueKind.Array && t.GetArrayLength() == 0);
+        var choice = toolChoice is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } c ? c : (JsonElement?)null;
         if (!hasTools)
         {
             if (choice is { ValueKind: JsonValueKind.String } s && s.ValueEquals("none")) return null;
             if (choice is not null) throw RequestException.BadRequest("'tool_choice' needs 'tools'", "tool_choice");
             return null;
         }
-        var tools = ParseTools(r.Tools!.Value);
+        var tools = ParseTools(toolsValue!.Value);
         var (mode, name) = ReadChoice(choice);
         if (mode == ToolCallMode.Named && tools.All(tool => tool.Name != name))
             throw RequestException.BadRequest($"tool_choice names '{name}', which is not among the tools ({string.Join(", ", tools.Select(tool => tool.Name))})", "tool_choice");
         // The constraint is built once, with the answer format, by OpenAiSampling (which names the field of what it refuses).
-        return new ToolPlan(mode, name, tools, r.ParallelToolCalls ?? true, r.Tools.Value.GetRawText()) { Hermes = parser == ToolCallParser.Hermes };
+        return new ToolPlan(mode, name, tools, parallelToolCalls ?? true, toolsValue.Value.GetRawText()) { Hermes = parser == ToolCallParser.Hermes };
     }
 
     /// <summary>
@@ -100,6 +107,8 @@ internal static class OpenAiTools
                 || nameElement.GetString() is not { } name || !ToolDefinition.IsValidName(name))
                 throw RequestException.BadRequest($"'{at}.function.name' must be 1–{ToolDefinition.MaxNameLength} letters, digits, '_' or '-'", "tools");
             if (tools.Any(t => t.Name == name)) throw RequestException.BadRequest($"'{at}.function.name' '{name}' is given twice", "tools");
+            if (function.TryGetProperty("description", out var description) && description.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+                throw RequestException.BadRequest($"'{at}.function.description' must be a string", "tools");
             JsonObject parameters;
             if (!function.TryGetProperty("parameters", out var p) || p.ValueKind == JsonValueKind.Null)
                 parameters = new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };

@@ -1,0 +1,173 @@
+// OpenAI's Responses API as vLLM serves it: POST /v1/responses (whole, or as named server-sent events), and with the store
+// on (--enable-responses-api-store) GET and DELETE /v1/responses/{id} and previous_response_id. A response is one chat
+// reply: the input items and instructions are the conversation, the tools, text.format and sampling fields are the chat
+// request's, and its reasoning (with a reasoning parser), text and function calls are the output items.
+// Invariant: the reply is generated, split and read exactly as /v1/chat/completions does (ChatReplyStreamer, ChatReply);
+// a client that disconnects aborts it.
+using System.Text;
+using System.Text.Json;
+using Estuary.Engine;
+using Estuary.Server.Apis.OpenAi;
+using Estuary.Server.Generation;
+using Estuary.Server.Http;
+using Estuary.Tokenization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Estuary.Server.Apis.Responses;
+
+internal static class ResponsesApi
+{
+    public static IEndpointRouteBuilder MapResponsesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/responses", Create);
+        app.MapGet("/v1/responses/{id}", (string id, ServedModel model) =>
+            TypedResults.Json(Stored(model, id, "response_id").Response, ApiJson.Options));
+        app.MapDelete("/v1/responses/{id}", (string id, ServedModel model) =>
+        {
+            Stored(model, id, "response_id");
+            model.Responses!.Remove(id);
+            return TypedResults.Json(new { Id = id, Object = "response", Deleted = true }, ApiJson.Options);
+        });
+        return app;
+    }
+
+    private static (ResponseObject Response, IReadOnlyList<ChatMessage> Conversation) Stored(ServedModel model, string id, string field)
+    {
+        if (model.Responses is not { } store)
+            throw RequestException.BadRequest("responses are not stored on this server (start it with --enable-responses-api-store)", field);
+        if (!store.TryGet(id, out var response, out var conversation))
+            throw new RequestException(404, $"no stored response has the id '{id}' (responses are kept in memory, the latest {store.Capacity})", field, "not_found");
+        return (response, conversation);
+    }
+
+    private static async Task<IResult> Create(HttpContext context, ServedModel model)
+    {
+        var ct = context.RequestAborted;
+        var r = await JsonBody.ReadAsync<ResponsesRequest>(context.Request, ct);
+        var lora = model.ResolveLora(r.Model);
+        RefuseUnsupported(r);
+
+        // The conversation: the stored one this response continues, then the input; the instructions go first, unstored.
+        var history = new List<ChatMessage>();
+        if (r.PreviousResponseId is { } previous) history.AddRange(Stored(model, previous, "previous_response_id").Conversation);
+        history.AddRange(ResponseInput.ToMessages(r.Input));
+        if (history.Count == 0) throw RequestException.BadRequest("'input' is required (a string or a list of items)", "input");
+        var messages = WithInstructions(history, r.Instructions);
+
+        var tools = OpenAiTools.Read(ResponseInput.ChatTools(r.Tools), ResponseInput.ChatToolChoice(r.ToolChoice), r.ParallelToolCalls, model.ToolCallParser);
+        var sampling = OpenAiSampling.Build(model, r, r.MaxOutputTokens, null, tools) with { LoraName = lora };
+        if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
+        bool singleCall = tools is not null && Estuary.Engine.Tools.ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
+        var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
+        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "input", null, null, tools?.ToolsJson, null, templateKwargs);
+        var reasoning = model.Reasoning;
+        bool? startsInReasoning = reasoning?.StartsInReasoning(promptIds, templateKwargs);
+        if (startsInReasoning == true && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = reasoning!.CloseId };
+        if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
+        OpenAiSampling.CheckContext(model, promptIds.Length, r.MaxOutputTokens, "max_output_tokens");
+        using var admission = model.Admit(1, ct);
+        var stream = model.Start(promptIds, sampling, "input", admission.Token);
+
+        var shell = new ResponseShell(r, sampling, model.Name, promptIds.Length, model.Responses is not null && r.Store != false);
+        var reasoningTokens = new ReasoningTokenCounter(startsInReasoning == true ? reasoning!.CloseId : null);
+        RequestOutput? last = null;
+        if (r.Stream != true)
+        {
+            var text = new StringBuilder();
+            await foreach (var o in stream.WithCancellation(ct))
+            {
+                text.Append(o.NewText);
+                reasoningTokens.Add(o.NewTokenIds);
+                last = o;
+            }
+            var (message, reason) = ChatReply.Read(tools, singleCall, text.ToString(), ServedModel.ReasonName(last?.FinishReason), startsInReasoning, includeReasoning: true);
+            var response = shell.Finish(reason, Items(message, reason), last, reasoningTokens.Count);
+            Keep(model, shell, response, history);
+            return TypedResults.Json(response, ApiJson.Options);
+        }
+
+        var sse = new SseWriter(context.Response);
+        var events = new ResponseEventStream(sse, ct);
+        var inProgress = shell.InProgress();
+        await events.WriteAsync("response.created", new System.Text.Json.Nodes.JsonObject { ["response"] = ResponseEventStream.Node(inProgress) });
+        await events.WriteAsync("response.in_progress", new System.Text.Json.Nodes.JsonObject { ["response"] = ResponseEventStream.Node(inProgress) });
+        var reply = new ChatReplyStreamer(tools, singleCall, startsInReasoning, includeReasoning: true);
+        string finish = "abort";
+        await foreach (var o in stream.WithCancellation(ct))
+        {
+            reasoningTokens.Add(o.NewTokenIds);
+            last = o;
+            var (delta, reason) = reply.Add(o, mustSend: false);
+            if (reason is not null) finish = reason;
+            if (delta is not null) await events.AddAsync(delta);
+        }
+        await events.CloseAsync(ResponseShell.Status(finish) == "completed" ? "completed" : "incomplete");
+        var final = shell.Finish(finish, events.Items, last, reasoningTokens.Count);
+        Keep(model, shell, final, history);
+        await events.WriteAsync(final.Status == "completed" ? "response.completed" : "response.incomplete",
+            new System.Text.Json.Nodes.JsonObject { ["response"] = ResponseEventStream.Node(final) });
+        return TypedResults.Empty;
+    }
+
+    // Fields that would change the answer if honoured, and OpenAI or chat-completions fields that do not belong here.
+    private static void RefuseUnsupported(ResponsesRequest r)
+    {
+        if (r.Background == true) throw RequestException.BadRequest("'background' responses are not supported; stream, or wait for the response", "background");
+        if (r.Truncation is not (null or "disabled"))
+            throw RequestException.BadRequest($"'truncation' '{r.Truncation}' is not supported (only disabled: a conversation too long for the context is a 400)", "truncation");
+        if (r.TopLogprobs is not null) throw RequestException.BadRequest("'top_logprobs' is not supported on /v1/responses (use /v1/chat/completions)", "top_logprobs");
+        if (r.N is not (null or 1)) throw RequestException.BadRequest("'n' is not a Responses field: a response has one reply", "n");
+        if (r.MaxTokens is not null) throw RequestException.BadRequest("'max_tokens' is not a Responses field; use 'max_output_tokens'", "max_tokens");
+    }
+
+    // The instructions as the system turn: before the conversation's own system turn, joined by a blank line.
+    private static List<ChatMessage> WithInstructions(List<ChatMessage> history, string? instructions)
+    {
+        if (string.IsNullOrEmpty(instructions)) return history;
+        var messages = new List<ChatMessage>(history);
+        if (messages[0].Role == ChatRoles.System) messages[0] = messages[0] with { Content = instructions + "\n\n" + messages[0].Content };
+        else messages.Insert(0, new ChatMessage(ChatRoles.System, instructions));
+        return messages;
+    }
+
+    // The output items of a whole reply: its reasoning, its text, its calls.
+    private static List<object> Items(ChatMessageOut message, string reason)
+    {
+        var status = ResponseShell.Status(reason) == "completed" ? "completed" : "incomplete";
+        var items = new List<object>();
+        if (message.Reasoning is { } reasoning) items.Add(new ReasoningItem(ResponseIds.New("rs"), status, [new ReasoningTextPart(reasoning)]));
+        if (message.Content is { } content) items.Add(new ResponseMessageItem(ResponseIds.New("msg"), status, [new OutputTextPart(content)]));
+        foreach (var call in message.ToolCalls ?? [])
+            items.Add(new FunctionCallItem(ResponseIds.New("fc"), call.Id, call.Function.Name, call.Function.Arguments, status));
+        return items;
+    }
+
+    // Stores the response and its conversation (history, then its output items as one assistant turn) when the store is on
+    // and the request did not say store false.
+    private static void Keep(ServedModel model, ResponseShell shell, ResponseObject response, List<ChatMessage> history)
+    {
+        if (!shell.Store) return;
+        string? reasoning = null;
+        var content = new StringBuilder();
+        var calls = new List<ChatToolCall>();
+        foreach (var item in response.Output)
+        {
+            switch (item)
+            {
+                case ReasoningItem r:
+                    reasoning = string.Concat(r.Content.Select(p => p.Text));
+                    break;
+                case ResponseMessageItem m:
+                    content.Append(string.Concat(m.Content.Select(p => p.Text)));
+                    break;
+                case FunctionCallItem f:
+                    calls.Add(new ChatToolCall(f.CallId, f.Name, f.Arguments));
+                    break;
+            }
+        }
+        var turn = new ChatMessage(ChatRoles.Assistant, content.ToString()) { ToolCalls = calls.Count > 0 ? calls : null, Reasoning = reasoning };
+        model.Responses!.Add(response, [.. history, turn]);
+    }
+}
