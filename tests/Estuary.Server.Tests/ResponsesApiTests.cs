@@ -244,6 +244,7 @@ public sealed class ResponsesApiTests(ServerFixture fx) : IDisposable
     [InlineData("{\"input\":\"a\",\"background\":true}", "background", "'background' responses are not supported")]
     [InlineData("{\"input\":\"a\",\"n\":2}", "n", "'n' is not a Responses field")]
     [InlineData("{\"input\":\"a\",\"max_tokens\":2}", "max_tokens", "use 'max_output_tokens'")]
+    [InlineData("{\"input\":\"a\",\"prompt_logprobs\":1}", "prompt_logprobs", "not available on /v1/responses")]
     [InlineData("{\"input\":\"a\",\"truncation\":\"auto\"}", "truncation", "'truncation' 'auto' is not supported")]
     [InlineData("{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}", "input[0].content[0].type", "text parts only")]
     [InlineData("{\"input\":[{\"role\":\"robot\",\"content\":\"a\"}]}", "input[0].role", "'input[0].role' is 'robot'")]

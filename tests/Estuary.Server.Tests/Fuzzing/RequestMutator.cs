@@ -27,6 +27,8 @@ internal sealed class RequestMutator(Random random)
         "return_log_probs", "guided_decoding_guide_type", "guided_decoding_guide", "add_special_tokens", "return_token_strs", "tokens",
         "include_usage", "content", "role", "tool_calls", "tool_call_id", "name", "type", "function", "arguments", "json_schema", "schema",
         "regex", "choice", "grammar", "json_object", "structural_tag", "unknown_field", "", "MAX_TOKENS",
+        "reasoning", "reasoning_content", "include_reasoning", "chat_template_kwargs", "input", "instructions", "max_output_tokens", "text",
+        "format", "previous_response_id", "store", "background", "truncation", "include", "metadata", "call_id", "output", "summary",
     ];
 
     // Valid settings that take other paths through the server; several together make combinations no seed has.
@@ -53,6 +55,10 @@ internal sealed class RequestMutator(Random random)
         ("prompt", "[" + string.Join(",", Enumerable.Range(0, 480).Select(i => 1 + i * 13 % 250)) + "]"),
         ("messages", "[{\"role\":\"user\",\"content\":\"" + string.Concat(Enumerable.Repeat("Once upon a time ", 90)) + "\"}]"),
         ("text_input", "\"" + string.Concat(Enumerable.Repeat("the dog ran ", 100)) + "\""),
+        ("include_reasoning", "false"), ("max_output_tokens", "1"), ("max_output_tokens", "300"), ("instructions", "\"Be brief\""),
+        ("input", "\"\""), ("input", "[]"), ("input", "[{\"type\":\"reasoning\",\"content\":[{\"type\":\"reasoning_text\",\"text\":\"r\"}]},{\"role\":\"assistant\",\"content\":\"a\"},{\"role\":\"user\",\"content\":\"u\"}]"),
+        ("text", "{\"format\":{\"type\":\"json_object\"}}"), ("store", "true"), ("previous_response_id", "\"resp_0\""), ("truncation", "\"disabled\""),
+        ("chat_template_kwargs", "{\"enable_thinking\":false}"),
     ];
 
     private static readonly string?[] s_contentTypes =

@@ -9,12 +9,12 @@ namespace Estuary.Server.Apis.Responses;
 internal sealed record ResponseObject(
     string Id, long CreatedAt, string Status, ResponseIncompleteDetails? IncompleteDetails, string? Instructions, int? MaxOutputTokens,
     string Model, IReadOnlyList<object> Output, bool ParallelToolCalls, string? PreviousResponseId, JsonElement Reasoning, bool Store,
-    float? Temperature, JsonElement Text, JsonElement ToolChoice, JsonElement Tools, float? TopP, ResponseUsage? Usage, JsonElement Metadata)
+    float? Temperature, JsonElement Text, JsonElement ToolChoice, JsonElement Tools, float? TopP, ResponseUsage? Usage, JsonElement Metadata,
+    string? User)
 {
     public string Object => "response";
     public object? Error => null;
     public string Truncation => "disabled";
-    public string? User => null;
 }
 
 internal sealed record ResponseIncompleteDetails(string Reason);

@@ -42,7 +42,7 @@ internal sealed class ResponseShell(ResponsesRequest request, SamplingParams sam
     private ResponseObject Build(string status, ResponseIncompleteDetails? details, IReadOnlyList<object> items, ResponseUsage? usage) => new(
         Id, CreatedAt, status, details, request.Instructions, request.MaxOutputTokens, model, items, request.ParallelToolCalls ?? true,
         request.PreviousResponseId, Given(request.Reasoning) ?? s_noReasoning, Store, sampling.Temperature, Given(request.Text) ?? s_textFormat,
-        Given(request.ToolChoice) ?? s_auto, Given(request.Tools) ?? s_emptyList, sampling.TopP, usage, Given(request.Metadata) ?? s_emptyObject);
+        Given(request.ToolChoice) ?? s_auto, Given(request.Tools) ?? s_emptyList, sampling.TopP, usage, Given(request.Metadata) ?? s_emptyObject, request.User);
 
     private static JsonElement? Given(JsonElement? value) => value is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } v ? v : null;
 }

@@ -120,6 +120,7 @@ internal static class ResponsesApi
         if (r.TopLogprobs is not null) throw RequestException.BadRequest("'top_logprobs' is not supported on /v1/responses (use /v1/chat/completions)", "top_logprobs");
         if (r.N is not (null or 1)) throw RequestException.BadRequest("'n' is not a Responses field: a response has one reply", "n");
         if (r.MaxTokens is not null) throw RequestException.BadRequest("'max_tokens' is not a Responses field; use 'max_output_tokens'", "max_tokens");
+        if (r.PromptLogprobs is not null) throw RequestException.BadRequest("'prompt_logprobs' is not available on /v1/responses (use /v1/completions or /v1/chat/completions)", "prompt_logprobs");
     }
 
     // The instructions as the system turn: before the conversation's own system turn, joined by a blank line.
