@@ -172,7 +172,7 @@ internal static class ResponseInput
             {
                 var partAt = $"{at}.{name}[{i++}]";
                 if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String
-                    || !part.TryGetProperty("type", out var type) || !type.ValueEquals(partType))
+                    || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String || !type.ValueEquals(partType))
                     throw RequestException.BadRequest($"'{partAt}' must be {{\"type\": \"{partType}\", \"text\": …}}", partAt);
                 text.Append(JsonText.Read(t, $"{partAt}.text"));
             }
