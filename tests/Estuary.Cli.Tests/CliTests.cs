@@ -99,6 +99,35 @@ public class CliTests
     }
 
     [Fact]
+    public void ChatWithAReasoningParserShowsTheThinkingApartAndKeepsTheAnswerAsTheTurn()
+    {
+        // The scripted model answers "<think>Let me</think>\nFour" after the assistant header, in every turn.
+        const string template = "{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>" +
+            "{{ m['content'] }}<|eot_id|>{% endfor %}" +
+            "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>{% endif %}";
+        var dir = Directory.CreateTempSubdirectory("estuary-chat-reasoning-").FullName;
+        try
+        {
+            var model = Estuary.Testing.ScriptedTestModel.Write(Path.Combine(dir, "model"), template, ["<think>", "</think>"], tok =>
+                [[tok.PieceToId("<|end_header_id|>")!.Value, tok.PieceToId("<think>")!.Value, .. tok.Encode("Let me", false),
+                  tok.PieceToId("</think>")!.Value, .. tok.Encode("\nFour", false)]]);
+            var (code, output, error) = RunWithInput("2+2?\nagain\n", "chat", "--model", model, "--temperature", "0", "--max-tokens", "20",
+                "--reasoning-parser", "qwen3");
+            Assert.True(code == 0, error);
+            Assert.Equal(2, error.Split("[thinking]\nLet me\n[/thinking]").Length - 1);
+            Assert.Equal("> \nFour\n> \nFour\n> ", output);
+
+            var (plainCode, plain, plainError) = RunWithInput("2+2?\n", "chat", "--model", model, "--temperature", "0", "--max-tokens", "20");
+            Assert.True(plainCode == 0, plainError);
+            Assert.Equal("> <think>Let me</think>\nFour\n> ", plain);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ChatSurvivesATurnTooLongForTheContextAndTrimsALongConversation()
     {
         // One 1000-word line (3000+ tokens against a 512-token context), then 30 ordinary turns that together outgrow it.

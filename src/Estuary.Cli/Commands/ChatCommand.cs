@@ -1,6 +1,8 @@
-// `estuary chat`: an interactive terminal chat with streamed replies in the model's chat format (/reset, /exit).
+// `estuary chat`: an interactive terminal chat with streamed replies in the model's chat format (/reset, /exit). With a
+// reasoning parser, a reply's thinking goes to the error stream (between "[thinking]" lines) and its answer to the output.
 using System.CommandLine;
 using Estuary.Cli.Hosting;
+using Estuary.Engine.Reasoning;
 using Estuary.Tokenization;
 
 namespace Estuary.Cli.Commands;
@@ -13,18 +15,29 @@ internal static class ChatCommand
         var engineOptions = new EngineOptions();
         var samplingOptions = new SamplingOptions();
         var system = new Option<string?>("--system") { Description = "System prompt" };
+        var reasoningParser = new Option<string?>("--reasoning-parser") { Description = "deepseek_r1 or qwen3: show a reply's <think>…</think> apart (on the error stream), keep the answer as the turn" };
         var chatOptions = new ChatFormatOptions();
         var command = new Command("chat", "Chat with a model in the terminal");
         engineOptions.AddTo(command);
         samplingOptions.AddTo(command);
         command.Options.Add(system);
+        command.Options.Add(reasoningParser);
         chatOptions.AddTo(command);
         command.SetAction(r =>
         {
             chatOptions.TemplateText(r); // a bad name or file fails before the model loads
+            var parser = r.GetValue(reasoningParser) switch
+            {
+                null or "none" => ReasoningParser.None,
+                "deepseek_r1" => ReasoningParser.DeepSeekR1,
+                "qwen3" => ReasoningParser.Qwen3,
+                var other => throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{other}')"),
+            };
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var sampling = samplingOptions.Build(r, engine);
             var format = chatOptions.Resolve(r, engineOptions.ModelDirectory(r), engine.Tokenizer);
+            var reasoning = ReasoningFormat.Create(parser, engine.Tokenizer);
+            if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
             var history = new List<ChatMessage>();
             if (r.GetValue(system) is { Length: > 0 } sys) history.Add(new ChatMessage("system", sys));
             int baseCount = history.Count;
@@ -62,16 +75,26 @@ internal static class ChatCommand
                     history.RemoveAt(history.Count - 1);
                     continue;
                 }
+                var splitter = reasoning is null ? null : new ReasoningSplitter(reasoning.StartsInReasoning(ids, null));
+                var thought = new System.Text.StringBuilder();
                 while (engine.HasUnfinishedRequests)
                 {
                     foreach (var o in engine.Step())
                     {
-                        Console.Write(o.NewText);
-                        reply.Append(o.NewText);
+                        var (thinking, text) = splitter?.Add(o.NewText, o.Finished) ?? ("", o.NewText);
+                        if (thinking.Length > 0)
+                        {
+                            if (thought.Length == 0) Console.Error.WriteLine("[thinking]");
+                            Console.Error.Write(thinking);
+                            thought.Append(thinking);
+                        }
+                        if (text.Length > 0 && thought.Length > 0 && reply.Length == 0) Console.Error.WriteLine("\n[/thinking]");
+                        Console.Write(text);
+                        reply.Append(text);
                     }
                 }
                 Console.WriteLine();
-                history.Add(new ChatMessage("assistant", reply.ToString()));
+                history.Add(new ChatMessage("assistant", reply.ToString()) { Reasoning = splitter is { HasReasoning: true } ? thought.ToString() : null });
             }
             return 0;
         });
