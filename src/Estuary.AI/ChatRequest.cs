@@ -58,9 +58,8 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
             templateKwargsJson: templateKwargs);
         // As the server's --reasoning-parser: a reply that starts inside its reasoning is free until </think>, where a response
         // format or tool grammar begins; the tags must stay in the text to be read.
-        bool? startsInReasoning = reasoning?.StartsInReasoning(promptIds, templateKwargs);
-        if (startsInReasoning == true && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = reasoning!.CloseId };
-        if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
+        bool? startsInReasoning = null;
+        if (reasoning is not null) (sampling, startsInReasoning) = reasoning.Prepare(sampling, promptIds, templateKwargs);
         return new ChatRequest(promptIds, sampling, mode, functionName) { StartsInReasoning = startsInReasoning };
     }
 

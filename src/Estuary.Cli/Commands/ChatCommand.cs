@@ -37,7 +37,6 @@ internal static class ChatCommand
             var sampling = samplingOptions.Build(r, engine);
             var format = chatOptions.Resolve(r, engineOptions.ModelDirectory(r), engine.Tokenizer);
             var reasoning = ReasoningFormat.Create(parser, engine.Tokenizer);
-            if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
             var history = new List<ChatMessage>();
             if (r.GetValue(system) is { Length: > 0 } sys) history.Add(new ChatMessage("system", sys));
             int baseCount = history.Count;
@@ -64,9 +63,10 @@ internal static class ChatCommand
                     Console.Error.WriteLine($"(dropped the oldest turn to fit the {engine.MaxModelLen}-token context)");
                 }
                 var reply = new System.Text.StringBuilder();
+                var (turnSampling, startsInReasoning) = reasoning?.Prepare(sampling, ids, null) ?? (sampling, false);
                 try
                 {
-                    engine.AddRequest($"chat-{turn++}", ids, sampling);
+                    engine.AddRequest($"chat-{turn++}", ids, turnSampling);
                 }
                 catch (ArgumentException e)
                 {
@@ -75,7 +75,7 @@ internal static class ChatCommand
                     history.RemoveAt(history.Count - 1);
                     continue;
                 }
-                var splitter = reasoning is null ? null : new ReasoningSplitter(reasoning.StartsInReasoning(ids, null));
+                var splitter = reasoning is null ? null : new ReasoningSplitter(startsInReasoning);
                 var thought = new System.Text.StringBuilder();
                 while (engine.HasUnfinishedRequests)
                 {

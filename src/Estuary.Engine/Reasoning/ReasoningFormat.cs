@@ -72,6 +72,20 @@ public sealed class ReasoningFormat
         return Parser != ReasoningParser.Qwen3 || !ThinkingTurnedOff(templateKwargsJson);
     }
 
+    /// <summary>
+    /// <paramref name="sampling"/> for a reply to <paramref name="promptIds"/>, and whether the reply starts inside its
+    /// reasoning (<see cref="StartsInReasoning"/>): then a structured output applies only after &lt;/think&gt; (as vLLM defers
+    /// the grammar to the end of reasoning); special tokens stay in the text when a tag is one, so the tags can be read.
+    /// </summary>
+    public (SamplingParams Sampling, bool StartsInReasoning) Prepare(SamplingParams sampling, ReadOnlySpan<int> promptIds, string? templateKwargsJson)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        bool starts = StartsInReasoning(promptIds, templateKwargsJson);
+        if (starts && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = CloseId };
+        if (TagsAreSpecial) sampling = sampling with { SkipSpecialTokens = false };
+        return (sampling, starts);
+    }
+
     private static bool ThinkingTurnedOff(string? templateKwargsJson)
     {
         if (templateKwargsJson is null) return false;

@@ -8,7 +8,6 @@ using Estuary.Engine.Tools;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
-using Estuary.Engine.Reasoning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -56,10 +55,8 @@ internal static class OpenAiApi
             templateKwargs);
         // With a reasoning parser, a reply that starts inside its reasoning is free until </think>: a structured output or a
         // tool grammar applies to the content after it (as vLLM defers the grammar), and the tags must stay in the text.
-        var reasoning = model.Reasoning;
-        bool startsInReasoning = reasoning?.StartsInReasoning(promptIds, templateKwargs) ?? false;
-        if (startsInReasoning && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = reasoning!.CloseId };
-        if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
+        bool? startsInReasoning = null;
+        if (model.Reasoning is { } reasoning) (sampling, startsInReasoning) = reasoning.Prepare(sampling, promptIds, templateKwargs);
         bool includeReasoning = r.IncludeReasoning ?? true;
         OpenAiSampling.CheckContext(model, promptIds.Length, maxTokens, maxField);
         int n = r.N ?? 1;
@@ -98,8 +95,7 @@ internal static class OpenAiApi
             var choices = new ChatChoice[n];
             for (int i = 0; i < n; i++)
             {
-                var (message, reason) = ChatReply.Read(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort",
-                    reasoning is null ? null : startsInReasoning, includeReasoning);
+                var (message, reason) = ChatReply.Read(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort", startsInReasoning, includeReasoning);
                 choices[i] = new ChatChoice(i, message, logprobs[i] is { } l ? new ChatLogprobs(l) : null, reason);
             }
             return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
@@ -110,7 +106,7 @@ internal static class OpenAiApi
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
         int generated = 0;
         var replies = new ChatReplyStreamer[n];
-        for (int i = 0; i < n; i++) replies[i] = new ChatReplyStreamer(tools, singleCall, reasoning is null ? null : startsInReasoning, includeReasoning);
+        for (int i = 0; i < n; i++) replies[i] = new ChatReplyStreamer(tools, singleCall, startsInReasoning, includeReasoning);
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;

@@ -62,16 +62,14 @@ internal static class ResponsesApi
         bool singleCall = tools is not null && Estuary.Engine.Tools.ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "input", null, null, tools?.ToolsJson, null, templateKwargs);
-        var reasoning = model.Reasoning;
-        bool? startsInReasoning = reasoning?.StartsInReasoning(promptIds, templateKwargs);
-        if (startsInReasoning == true && sampling.StructuredOutput is not null) sampling = sampling with { StructuredOutputAfterTokenId = reasoning!.CloseId };
-        if (reasoning is { TagsAreSpecial: true }) sampling = sampling with { SkipSpecialTokens = false };
+        bool? startsInReasoning = null;
+        if (model.Reasoning is { } reasoning) (sampling, startsInReasoning) = reasoning.Prepare(sampling, promptIds, templateKwargs);
         OpenAiSampling.CheckContext(model, promptIds.Length, r.MaxOutputTokens, "max_output_tokens");
         using var admission = model.Admit(1, ct);
         var stream = model.Start(promptIds, sampling, "input", admission.Token);
 
         var shell = new ResponseShell(r, sampling, model.Name, promptIds.Length, model.Responses is not null && r.Store != false);
-        var reasoningTokens = new ReasoningTokenCounter(startsInReasoning == true ? reasoning!.CloseId : null);
+        var reasoningTokens = new ReasoningTokenCounter(startsInReasoning == true ? model.Reasoning!.CloseId : null);
         RequestOutput? last = null;
         if (r.Stream != true)
         {
