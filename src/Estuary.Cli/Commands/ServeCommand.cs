@@ -98,7 +98,7 @@ internal static class ServeCommand
         await server.StartAsync();
         Console.Error.WriteLine($"serving '{options.ServedModelName}' on {string.Join(", ", server.Addresses)} " +
             $"(/inference, OpenAI /v1 (chat, completions, responses), Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}" +
-            $"{Speculation(engine.Engine.Config)}); Ctrl-C stops");
+            $"{Speculation(engine.Engine.Config)}{Parsers(options)}); Ctrl-C stops");
         using var stopLogging = new CancellationTokenSource();
         var logging = logStats is { } every ? StatsLog.RunAsync(() => engine.Stats, every, Console.Error, stopLogging.Token) : Task.CompletedTask;
         await server.WaitForShutdownAsync();
@@ -112,6 +112,12 @@ internal static class ServeCommand
     private static string Speculation(EngineConfig config) => config.NumSpeculativeTokens == 0 ? "" :
         $"; speculative decoding: ngram, {config.NumSpeculativeTokens} tokens, n-grams of {config.PromptLookupMin}–{config.PromptLookupMax}" +
         (config.SpeculativeDisableBySize is { } n ? $", off from {n} requests" : "");
+
+    // "; reasoning parser qwen3; tool-call parser hermes; responses stored (1024)" for what is on.
+    private static string Parsers(ServerOptions options) =>
+        (options.ReasoningParser == ReasoningParser.None ? "" : $"; reasoning parser {ReasoningFormat.Name(options.ReasoningParser)}") +
+        (options.ToolCallParser == ToolCallParser.Hermes ? "; tool-call parser hermes" : "") +
+        (options.ResponsesStoreCapacity > 0 ? $"; responses stored (the latest {options.ResponsesStoreCapacity})" : "");
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
