@@ -23,6 +23,7 @@ public sealed class EstuaryChatClient : IChatClient
     private readonly bool _ownsEngine;
     private readonly ChatClientMetadata _metadata;
     private readonly ReasoningFormat? _reasoning;
+    private readonly ToolCallIdStyle _callIdStyle; // Mistral's templates demand nine-character ids
 
     /// <summary>
     /// A client over <paramref name="engine"/>, building prompts with <paramref name="chatFormat"/>; <paramref name="modelId"/>
@@ -39,6 +40,7 @@ public sealed class EstuaryChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(chatFormat);
         ArgumentException.ThrowIfNullOrEmpty(modelId);
         _reasoning = ReasoningFormat.Create(reasoningParser, engine.Engine.Tokenizer);
+        _callIdStyle = ToolCalls.IdStyleFor((chatFormat as TemplateChatFormat)?.Template.Source);
         (_engine, _chatFormat, _ownsEngine) = (engine, chatFormat, ownsEngine);
         ModelId = modelId;
         _metadata = new ChatClientMetadata("estuary", null, modelId);
@@ -121,7 +123,7 @@ public sealed class EstuaryChatClient : IChatClient
         if (last is null) yield break; // aborted before anything was produced
 
         var text = reply.ToString();
-        var calls = IsText(request, reply) ? null : Calls(request, text, last.FinishReason);
+        var calls = IsText(request, reply) ? null : Calls(request, text, last.FinishReason, _callIdStyle);
         var final = Update(responseId, created);
         if (calls is not null)
         {
@@ -163,17 +165,17 @@ public sealed class EstuaryChatClient : IChatClient
     }
 
     // The function calls of a finished reply, or null when it was cut before they were complete.
-    private static List<FunctionCallContent>? Calls(ChatRequest request, string text, FinishReason? reason)
+    private static List<FunctionCallContent>? Calls(ChatRequest request, string text, FinishReason? reason, ToolCallIdStyle idStyle)
     {
         if (reason != FinishReason.Stop) return null;
         if (request.ToolMode == ToolCallMode.Named)
-            return Arguments(text) is { } args ? [new FunctionCallContent(ToolCalls.NewCallId(), request.FunctionName!, args)] : null;
+            return Arguments(text) is { } args ? [new FunctionCallContent(ToolCalls.NewCallId(idStyle), request.FunctionName!, args)] : null;
         if (ToolCalls.TryParseCalls(text, request.SingleCall) is not { } parsed) return null;
         var calls = new List<FunctionCallContent>();
         foreach (var (name, arguments) in parsed)
         {
             if (Arguments(arguments) is not { } args) return null;
-            calls.Add(new FunctionCallContent(ToolCalls.NewCallId(), name, args));
+            calls.Add(new FunctionCallContent(ToolCalls.NewCallId(idStyle), name, args));
         }
         return calls;
     }

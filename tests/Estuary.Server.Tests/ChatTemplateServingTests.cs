@@ -115,6 +115,51 @@ public sealed class ChatTemplateServingTests(ServerFixture fx) : IDisposable
         await ServerFixture.AssertAllBlocksFreeAsync(engine);
     }
 
+    // A template that, as Mistral's do, refuses tool call ids that are not nine characters (on calls and on results).
+    private const string NineCharacterIdTemplate =
+        "{% for m in messages %}{% if m.role == 'tool' %}{% if m.tool_call_id | length != 9 %}{{ raise_exception('Tool call IDs should be alphanumeric strings with length 9!') }}{% endif %}" +
+        "RESULT: {{ m.content }}\n{% elif m.tool_calls %}{% for c in m.tool_calls %}{% if c.id | length != 9 %}{{ raise_exception('Tool call IDs should be alphanumeric strings with length 9!') }}{% endif %}" +
+        "CALL {{ c.function.name }}\n{% endfor %}{% else %}{{ m.role | upper }}: {{ m.content }}\n{% endif %}{% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}";
+
+    [Fact]
+    public async Task ToolCallIdsAreNineCharactersWhenTheTemplateDemandsIt()
+    {
+        // Microsoft.Extensions.AI's function loop sends the call's id back twice (the call, its result); a Mistral-style
+        // template raises on OpenAI-style ids, so the second round would be a 400. Chat completions and Responses.
+        using var engine = EngineWithTemplate(NineCharacterIdTemplate);
+        var http = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "tools" });
+        var add = AIFunctionFactory.Create((int a, int b) => a + b, "add", "Adds two integers");
+#pragma warning disable OPENAI001 // the SDK marks its Responses client experimental
+        var responses = new OpenAI.Responses.ResponsesClient(new System.ClientModel.ApiKeyCredential("unused"),
+            new OpenAI.Responses.ResponsesClientOptions { Endpoint = new Uri(http.BaseAddress!, "/v1"), NetworkTimeout = TimeSpan.FromSeconds(30) });
+        foreach (var client in new[] { ServerFixture.OpenAiChat(http, "tools").AsIChatClient(), responses.AsIChatClient("tools") })
+#pragma warning restore OPENAI001
+        {
+            using var chat = new ChatClientBuilder(client).UseFunctionInvocation().Build();
+            var response = await chat.GetResponseAsync("What is 2 + 3?", new ChatOptions
+            {
+                Temperature = 0, MaxOutputTokens = 150, Tools = [add], ToolMode = ChatToolMode.RequireAny, AllowMultipleToolCalls = false,
+            });
+            var call = Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>());
+            Assert.Matches("^[A-Za-z0-9]{9}$", call.CallId);
+            Assert.False(string.IsNullOrEmpty(response.Messages[^1].Text));
+        }
+
+        // A reply's ids through the plain API too, streamed and not.
+        const string body = "{\"messages\":[{\"role\":\"user\",\"content\":\"2+3?\"}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"add\"," +
+            "\"parameters\":{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}}}],\"tool_choice\":\"required\",\"parallel_tool_calls\":false,\"max_tokens\":100}";
+        using var whole = await http.PostAsync("/v1/chat/completions", Json(body));
+        using var doc = JsonDocument.Parse(await whole.Content.ReadAsStringAsync());
+        Assert.Matches("^[A-Za-z0-9]{9}$", doc.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls")[0].GetProperty("id").GetString());
+        var streamedIds = (await Sse.ReadAsync(http, "/v1/chat/completions", body[..^1] + ",\"stream\":true}"))
+            .Where(d => d != "[DONE]").Select(d => JsonDocument.Parse(d).RootElement.GetProperty("choices")[0].GetProperty("delta"))
+            .Where(d => d.TryGetProperty("tool_calls", out _)).SelectMany(d => d.GetProperty("tool_calls").EnumerateArray())
+            .Where(c => c.TryGetProperty("id", out _)).Select(c => c.GetProperty("id").GetString()).ToList();
+        Assert.All(streamedIds, id => Assert.Matches("^[A-Za-z0-9]{9}$", id));
+        Assert.NotEmpty(streamedIds);
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
+
     [Fact]
     public async Task ToolsAndToolTurnsReachTheTemplate()
     {

@@ -11,7 +11,7 @@ using System.Text.Json.Nodes;
 namespace Estuary.Engine.Tools;
 
 /// <summary>The constraint behind each tool mode, and the reading of the calls in a reply.</summary>
-public static class ToolCalls
+public static partial class ToolCalls
 {
     /// <summary>
     /// The structured output a reply under <paramref name="mode"/> must follow (under None, only the answer format, if any). <paramref name="functionName"/> is the
@@ -103,8 +103,26 @@ public static class ToolCalls
         return -1;
     }
 
-    /// <summary>A new call id in OpenAI's style.</summary>
-    public static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
+    /// <summary>A new call id in <paramref name="style"/> (OpenAI's by default).</summary>
+    public static string NewCallId(ToolCallIdStyle style = ToolCallIdStyle.OpenAi)
+    {
+        if (style == ToolCallIdStyle.OpenAi) return "call_" + Guid.NewGuid().ToString("N")[..24];
+        const string alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        return string.Create(9, 0, (chars, _) =>
+        {
+            for (int i = 0; i < chars.Length; i++) chars[i] = alphabet[System.Security.Cryptography.RandomNumberGenerator.GetInt32(alphabet.Length)];
+        });
+    }
+
+    /// <summary>
+    /// The id style a chat template needs: nine letters and digits when it checks that ids have length 9 (Mistral's raise
+    /// "Tool call IDs should be alphanumeric strings with length 9!" otherwise), else OpenAI's.
+    /// </summary>
+    public static ToolCallIdStyle IdStyleFor(string? chatTemplateSource) =>
+        chatTemplateSource is not null && NineCharacterIdCheck().IsMatch(chatTemplateSource) ? ToolCallIdStyle.NineAlphanumeric : ToolCallIdStyle.OpenAi;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\|\s*length\s*[!=]=\s*9\b")]
+    private static partial System.Text.RegularExpressions.Regex NineCharacterIdCheck();
 
     // {"anyOf": [calls, answer]} with the calls' $defs kept at the top. The answer must be an object (what MEAI's typed
     // results and OpenAI's json_schema formats are), so that "[" begins calls and "{" an answer.

@@ -24,6 +24,10 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     /// <summary>The server's tool prompt for the built-in formats (--tool-prompt), or null for the default.</summary>
     public string? ToolPrompt { get; init; }
 
+    /// <summary>How new tool call ids look: nine letters and digits when the chat template demands it (Mistral's), else OpenAI's.</summary>
+    public Estuary.Engine.Tools.ToolCallIdStyle ToolCallIdStyle { get; } =
+        Estuary.Engine.Tools.ToolCalls.IdStyleFor((chatFormat as TemplateChatFormat)?.Template.Source);
+
     /// <summary>How "auto" replies' tool calls are read (--tool-call-parser).</summary>
     public ToolCallParser ToolCallParser { get; init; }
 

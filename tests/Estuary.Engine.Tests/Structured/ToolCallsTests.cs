@@ -70,4 +70,21 @@ public sealed class ToolCallsTests
         Assert.Contains("\"type\": \"object\"", Assert.Throws<ArgumentException>(() => ToolCalls.Constraint(Tools, ToolCallMode.Auto,
             answerFormat: StructuredOutput.JsonSchema("""{"type": "array"}"""))).Message);
     }
+
+    [Fact]
+    public void CallIdsTakeTheShapeTheChatTemplateDemands()
+    {
+        // Mistral's templates check the ids they render back (as the Mistral NeMo and v0.3 templates write it).
+        const string mistral = """{%- if not tool_call.id is defined or tool_call.id|length != 9 %}{{- raise_exception("Tool call IDs should be alphanumeric strings with length 9!") }}{%- endif %}""";
+        Assert.Equal(ToolCallIdStyle.NineAlphanumeric, ToolCalls.IdStyleFor(mistral));
+        Assert.Equal(ToolCallIdStyle.NineAlphanumeric, ToolCalls.IdStyleFor("{% if message.tool_call_id | length == 9 %}ok{% endif %}"));
+        Assert.Equal(ToolCallIdStyle.OpenAi, ToolCalls.IdStyleFor("{% for m in messages %}{{ m.content | length }}{% endfor %}"));
+        Assert.Equal(ToolCallIdStyle.OpenAi, ToolCalls.IdStyleFor("{% if x|length != 90 %}{% endif %}"));
+        Assert.Equal(ToolCallIdStyle.OpenAi, ToolCalls.IdStyleFor(null));
+
+        var ids = Enumerable.Range(0, 200).Select(_ => ToolCalls.NewCallId(ToolCallIdStyle.NineAlphanumeric)).ToList();
+        Assert.All(ids, id => Assert.Matches("^[A-Za-z0-9]{9}$", id));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Matches("^call_[0-9a-f]{24}$", ToolCalls.NewCallId());
+    }
 }

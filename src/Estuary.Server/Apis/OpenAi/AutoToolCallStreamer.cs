@@ -9,10 +9,10 @@ using Estuary.Engine.Tools;
 namespace Estuary.Server.Apis.OpenAi;
 
 /// <summary>A streamer for one reply; <paramref name="singleCall"/>: a bare call object ("{") is calls too.</summary>
-internal sealed class AutoToolCallStreamer(bool singleCall = false)
+internal sealed class AutoToolCallStreamer(bool singleCall = false, Func<string>? newCallId = null)
 {
     private readonly StringBuilder _held = new();
-    private readonly ToolCallStreamer _calls = new();
+    private readonly ToolCallStreamer _calls = new(newCallId);
     private bool? _isCalls;
     private bool _bareObject;
 

@@ -35,14 +35,14 @@ internal static class ChatReply
         switch (tools?.Mode)
         {
             case ToolCallMode.Named:
-                return (new ChatMessageOut(null, [new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
+                return (new ChatMessageOut(null, [new ToolCallOut(tools.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
             case ToolCallMode.Auto when tools.Hermes:
                 // vLLM's hermes parser: the text before the first block is the content (none when empty), the blocks the calls.
                 if (HermesToolCalls.TryParse(text) is not { } hermes) return (new ChatMessageOut(text), reason);
-                var hermesCalls = hermes.Calls.Take(tools.Parallel ? int.MaxValue : 1).Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                var hermesCalls = hermes.Calls.Take(tools.Parallel ? int.MaxValue : 1).Select(c => new ToolCallOut(tools.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(hermes.Content.Length > 0 ? hermes.Content : null, hermesCalls), reason == "stop" ? "tool_calls" : reason);
             case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text, singleCall) is { } parsed:
-                var calls = parsed.Select(c => new ToolCallOut(ToolCalls.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                var calls = parsed.Select(c => new ToolCallOut(tools!.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(null, calls), "tool_calls");
             default:
                 return (new ChatMessageOut(text), reason);

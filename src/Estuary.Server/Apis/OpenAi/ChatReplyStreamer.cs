@@ -36,19 +36,19 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
             case ToolCallMode.Named:
                 // The arguments stream as they come, as vLLM streams a named function's call.
                 bool first = _callId is null;
-                _callId ??= ToolCalls.NewCallId();
+                _callId ??= tools.NewCallId();
                 delta = new ChatDelta(null, null, [new ToolCallDelta(0, first ? _callId : null, first ? "function" : null,
                     new FunctionCallDelta(first ? tools.FunctionName : null, newText))]);
                 break;
             case ToolCallMode.Required:
                 // Each call goes out as soon as its name is complete, then its arguments as they come (as vLLM streams them).
-                var pieces = (_required ??= new ToolCallStreamer()).Add(newText);
+                var pieces = (_required ??= new ToolCallStreamer(tools.NewCallId)).Add(newText);
                 if (o.Finished && reason == "stop" && _required.IsComplete) reason = "tool_calls";
                 if (pieces.Count == 0 && quiet) return (null, reason);
                 delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                 break;
             case ToolCallMode.Auto when tools.Hermes:
-                _hermes ??= new HermesToolCallStreamer();
+                _hermes ??= new HermesToolCallStreamer(tools.NewCallId);
                 var (text, found) = _hermes.Add(newText, o.Finished);
                 // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).
                 if (!tools.Parallel) found.RemoveAll(c => c.Index > 0);
@@ -57,7 +57,7 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
                 delta = new ChatDelta(null, text.Length > 0 || found.Count == 0 ? text : null, found.Count > 0 ? found : null);
                 break;
             case ToolCallMode.Auto:
-                _auto ??= new AutoToolCallStreamer(singleCall);
+                _auto ??= new AutoToolCallStreamer(singleCall, tools.NewCallId);
                 var (content, calls) = _auto.Add(newText, o.Finished);
                 if (o.Finished && reason == "stop" && _auto.IsCompleteCalls) reason = "tool_calls";
                 if (content.Length == 0 && calls.Count == 0 && quiet) return (null, reason);

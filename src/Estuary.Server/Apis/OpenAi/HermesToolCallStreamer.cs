@@ -8,8 +8,9 @@ using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-internal sealed class HermesToolCallStreamer
+internal sealed class HermesToolCallStreamer(Func<string>? newCallId = null)
 {
+    private readonly Func<string> _newCallId = newCallId ?? (() => ToolCalls.NewCallId());
     private readonly StringBuilder _pending = new();
     private bool _inCalls;
     private bool _failed;
@@ -57,7 +58,7 @@ internal sealed class HermesToolCallStreamer
                 _pending.Clear();
                 break;
             }
-            calls.Add(new ToolCallDelta(CallCount++, ToolCalls.NewCallId(), "function", new FunctionCallDelta(call.Name, call.Arguments)));
+            calls.Add(new ToolCallDelta(CallCount++, _newCallId(), "function", new FunctionCallDelta(call.Name, call.Arguments)));
             _pending.Remove(0, close < 0 ? pending.Length : close + HermesToolCalls.Close.Length);
             _inCalls = false;
             if (close < 0) break;

@@ -45,7 +45,7 @@ internal static class OpenAiApi
             throw RequestException.BadRequest($"top_logprobs must be in [0, {SamplingParams.MaxLogprobs}] (got {r.TopLogprobs})", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
-        var tools = OpenAiTools.Read(r, model.ToolCallParser);
+        var tools = OpenAiTools.Read(r, model.ToolCallParser) is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null, tools) with { LoraName = lora };
         // The Hermes tags may be special tokens of the model's tokenizer: they must stay in the text to be read (as vLLM does).
         if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };

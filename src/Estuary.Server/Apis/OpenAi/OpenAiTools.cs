@@ -17,6 +17,12 @@ internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOn
     /// <summary>Whether an "auto" reply is read with the Hermes parser (unconstrained, &lt;tool_call&gt; blocks).</summary>
     public bool Hermes { get; init; }
 
+    /// <summary>How the calls' ids look (nine letters and digits for chat templates that demand it, e.g. Mistral's).</summary>
+    public ToolCallIdStyle IdStyle { get; init; }
+
+    /// <summary>A new id for one of the reply's calls.</summary>
+    public string NewCallId() => ToolCalls.NewCallId(IdStyle);
+
     /// <summary>Whether this is an "auto" reply read with the Hermes parser.</summary>
     public bool HermesAuto => Hermes && Mode == ToolCallMode.Auto;
 

@@ -8,8 +8,9 @@ using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-internal sealed partial class ToolCallStreamer
+internal sealed partial class ToolCallStreamer(Func<string>? newCallId = null)
 {
+    private readonly Func<string> _newCallId = newCallId ?? (() => ToolCalls.NewCallId());
     private enum Place { BeforeArray, BetweenCalls, InKeys, InValue, AfterValue, Done }
 
     private readonly StringBuilder _keys = new();
@@ -67,7 +68,7 @@ internal sealed partial class ToolCallStreamer
                 {
                     _named = true;
                     FlushArguments(deltas, arguments);
-                    deltas.Add(new ToolCallDelta(_index, ToolCalls.NewCallId(), "function", new FunctionCallDelta(name.Groups[1].Value, "")));
+                    deltas.Add(new ToolCallDelta(_index, _newCallId(), "function", new FunctionCallDelta(name.Groups[1].Value, "")));
                 }
                 break;
             case Place.InValue:

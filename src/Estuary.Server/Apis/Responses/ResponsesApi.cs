@@ -56,7 +56,8 @@ internal static class ResponsesApi
         if (history.Count == 0) throw RequestException.BadRequest("'input' is required (a string or a list of items)", "input");
         var messages = WithInstructions(history, r.Instructions);
 
-        var tools = OpenAiTools.Read(ResponseInput.ChatTools(r.Tools), ResponseInput.ChatToolChoice(r.ToolChoice), r.ParallelToolCalls, model.ToolCallParser);
+        var tools = OpenAiTools.Read(ResponseInput.ChatTools(r.Tools), ResponseInput.ChatToolChoice(r.ToolChoice), r.ParallelToolCalls, model.ToolCallParser)
+            is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
         var sampling = OpenAiSampling.Build(model, r, r.MaxOutputTokens, null, tools) with { LoraName = lora };
         if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && Estuary.Engine.Tools.ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
