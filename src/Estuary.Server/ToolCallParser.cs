@@ -9,4 +9,10 @@ public enum ToolCallParser
 
     /// <summary>Hermes's format: the reply is the model's own, and &lt;tool_call&gt;…&lt;/tool_call&gt; blocks in it are the calls.</summary>
     Hermes,
+
+    /// <summary>
+    /// Mistral's format: the reply is the model's own, and [TOOL_CALLS] followed by a JSON array of {"name", "arguments"} are
+    /// the calls (ids of nine letters and digits, as Mistral's templates demand).
+    /// </summary>
+    Mistral,
 }

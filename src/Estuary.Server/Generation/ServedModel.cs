@@ -25,8 +25,10 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     public string? ToolPrompt { get; init; }
 
     /// <summary>How new tool call ids look: nine letters and digits when the chat template demands it (Mistral's), else OpenAI's.</summary>
-    public Estuary.Engine.Tools.ToolCallIdStyle ToolCallIdStyle { get; } =
-        Estuary.Engine.Tools.ToolCalls.IdStyleFor((chatFormat as TemplateChatFormat)?.Template.Source);
+    public Estuary.Engine.Tools.ToolCallIdStyle ToolCallIdStyle => ToolCallParser == ToolCallParser.Mistral
+        ? Estuary.Engine.Tools.ToolCallIdStyle.NineAlphanumeric : _templateIdStyle;
+
+    private readonly Estuary.Engine.Tools.ToolCallIdStyle _templateIdStyle = Estuary.Engine.Tools.ToolCalls.IdStyleFor((chatFormat as TemplateChatFormat)?.Template.Source);
 
     /// <summary>How "auto" replies' tool calls are read (--tool-call-parser).</summary>
     public ToolCallParser ToolCallParser { get; init; }

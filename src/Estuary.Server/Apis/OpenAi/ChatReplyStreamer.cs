@@ -15,6 +15,7 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
     private ToolCallStreamer? _required;     // required tools: the array's calls as they complete
     private AutoToolCallStreamer? _auto;     // auto: text, or the array's calls
     private HermesToolCallStreamer? _hermes; // auto with the Hermes parser: text, then <tool_call> blocks
+    private MistralToolCallStreamer? _mistral; // auto with the Mistral parser: text, then the [TOOL_CALLS] array
 
     /// <summary>
     /// The delta for the next output <paramref name="o"/> of the reply (null: nothing to send yet, unless
@@ -47,7 +48,15 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
                 if (pieces.Count == 0 && quiet) return (null, reason);
                 delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                 break;
-            case ToolCallMode.Auto when tools.Hermes:
+            case ToolCallMode.Auto when tools.Parser == ToolCallParser.Mistral:
+                _mistral ??= new MistralToolCallStreamer(tools.NewCallId);
+                var (said, made) = _mistral.Add(newText, o.Finished);
+                if (!tools.Parallel) made.RemoveAll(c => c.Index > 0);
+                if (o.Finished && reason == "stop" && _mistral.CallCount > 0) reason = "tool_calls";
+                if (said.Length == 0 && made.Count == 0 && quiet) return (null, reason);
+                delta = new ChatDelta(null, said.Length > 0 || made.Count == 0 ? said : null, made.Count > 0 ? made : null);
+                break;
+            case ToolCallMode.Auto when tools.Parser == ToolCallParser.Hermes:
                 _hermes ??= new HermesToolCallStreamer(tools.NewCallId);
                 var (text, found) = _hermes.Add(newText, o.Finished);
                 // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).

@@ -14,8 +14,8 @@ namespace Estuary.Server.Apis.OpenAi;
 /// <summary>A chat request's tools: the mode, the named function, the tools, whether calls may be parallel, and the tools for the template.</summary>
 internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOnlyList<ToolDefinition> Tools, bool Parallel, string ToolsJson)
 {
-    /// <summary>Whether an "auto" reply is read with the Hermes parser (unconstrained, &lt;tool_call&gt; blocks).</summary>
-    public bool Hermes { get; init; }
+    /// <summary>How an "auto" reply is read: constrained, or in the model's own format (Hermes, Mistral).</summary>
+    public ToolCallParser Parser { get; init; }
 
     /// <summary>How the calls' ids look (nine letters and digits for chat templates that demand it, e.g. Mistral's).</summary>
     public ToolCallIdStyle IdStyle { get; init; }
@@ -23,16 +23,16 @@ internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOn
     /// <summary>A new id for one of the reply's calls.</summary>
     public string NewCallId() => ToolCalls.NewCallId(IdStyle);
 
-    /// <summary>Whether this is an "auto" reply read with the Hermes parser.</summary>
-    public bool HermesAuto => Hermes && Mode == ToolCallMode.Auto;
+    /// <summary>Whether this is an "auto" reply in the model's own format (Hermes or Mistral parser): unconstrained, read after.</summary>
+    public bool ModelFormatAuto => Parser != ToolCallParser.Constrained && Mode == ToolCallMode.Auto;
 
     /// <summary>
     /// The reply's constraint, with the request's answer format if any (see ToolCalls.Constraint); null under "none" without
-    /// one. A Hermes "auto" reply is the model's own: only the answer format, if any, constrains it (as in vLLM).
+    /// one. A Hermes or Mistral "auto" reply is the model's own: only the answer format, if any, constrains it (as in vLLM).
     /// </summary>
     /// <exception cref="ArgumentException">the answer format cannot be combined with the tools.</exception>
     public StructuredOutput? Constraint(StructuredOutput? answerFormat = null) =>
-        HermesAuto ? answerFormat : ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
+        ModelFormatAuto ? answerFormat : ToolCalls.Constraint(Tools, Mode, FunctionName, Parallel, answerFormat);
 }
 
 internal static class OpenAiTools
@@ -63,7 +63,7 @@ internal static class OpenAiTools
         if (mode == ToolCallMode.Named && tools.All(tool => tool.Name != name))
             throw RequestException.BadRequest($"tool_choice names '{name}', which is not among the tools ({string.Join(", ", tools.Select(tool => tool.Name))})", "tool_choice");
         // The constraint is built once, with the answer format, by OpenAiSampling (which names the field of what it refuses).
-        return new ToolPlan(mode, name, tools, parallelToolCalls ?? true, toolsValue.Value.GetRawText()) { Hermes = parser == ToolCallParser.Hermes };
+        return new ToolPlan(mode, name, tools, parallelToolCalls ?? true, toolsValue.Value.GetRawText()) { Parser = parser };
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ internal static class ResponsesApi
         var tools = OpenAiTools.Read(ResponseInput.ChatTools(r.Tools), ResponseInput.ChatToolChoice(r.ToolChoice), r.ParallelToolCalls, model.ToolCallParser)
             is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
         var sampling = OpenAiSampling.Build(model, r, r.MaxOutputTokens, null, tools) with { LoraName = lora };
-        if (tools is { HermesAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
+        if (tools is { ModelFormatAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && Estuary.Engine.Tools.ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
         var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "input", null, null, tools?.ToolsJson, null, templateKwargs);
