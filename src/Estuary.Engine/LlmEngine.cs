@@ -25,6 +25,9 @@ public sealed class LlmEngine : IDisposable
     private readonly ModelRunner _runner;
     private readonly BatchBuilder _batchBuilder;
     private readonly Sampler _sampler;
+    // Ids below this the tokenizer can decode; a model's embedding may have more rows (padding: Qwen's 151936 for 151669
+    // tokens, a tokenizer swapped in), which are never sampled nor shown as alternatives.
+    private readonly int _decodableVocab;
     private readonly Dictionary<string, Sequence> _sequences = [];
     private readonly int[] _eosIds;
     private readonly LoraSet? _loras;
@@ -76,6 +79,7 @@ public sealed class LlmEngine : IDisposable
         if (tokenizer.EosId >= 0 && tokenizer.EosId < mc.VocabSize && !eos.Contains(tokenizer.EosId)) eos.Add(tokenizer.EosId);
         _eosIds = [.. eos];
         _sampler = new Sampler(mc.VocabSize, _eosIds);
+        _decodableVocab = Math.Min(mc.VocabSize, tokenizer.VocabSize);
         _structured = new StructuredOutputCompiler(() => TokenVocabulary.FromTokenizer(tokenizer, mc.VocabSize));
     }
 
@@ -269,6 +273,7 @@ public sealed class LlmEngine : IDisposable
                 logits = _runner.Logits(batch, r, Math.Min(_runner.MaxLogitsRows, batch.NumLogitsRows - r));
             }
             var row = logits.Span.Slice((r - sliceStart) * vocab, vocab);
+            if (_decodableVocab < vocab) row[_decodableVocab..].Fill(float.NegativeInfinity); // rows the tokenizer has no token for
             var seq = plan.Scheduled[_batchBuilder.LogitsOwners[r]].Sequence;
             int position = _batchBuilder.LogitsPositions[r];
             int sampleIndex = _batchBuilder.LogitsSampleIndex[r];

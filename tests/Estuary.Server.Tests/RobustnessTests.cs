@@ -281,3 +281,44 @@ public sealed class RobustnessTests(ServerFixture fx)
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 }
+
+[Collection(ServerCollection.Name)]
+public sealed class PaddingVocabularyTests(ServerFixture fx) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("estuary-padding-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task Embedding_rows_past_the_tokenizer_are_never_sampled_nor_shown()
+    {
+        // The model's favourite next token is a padding row (an id the tokenizer has no token for, as a Qwen checkpoint's
+        // 151936 rows against its 151669 tokens allow). Sampling it made the detokenizer throw inside the engine step, which
+        // failed every request in flight (a 500).
+        const string template = "{% for m in messages %}{{ m['content'] }}{% endfor %}";
+        int padding = 0;
+        var dir = Estuary.Testing.ScriptedTestModel.Write(Path.Combine(_dir, "model"), template, [], tok =>
+        {
+            padding = tok.VocabSize + 3;
+            return [[.. tok.Encode("Go", false)[^1..], padding]];
+        }, paddingRows: 8);
+        using var engine = new Estuary.Engine.AsyncLlmEngine(Estuary.Engine.LlmEngine.Load(dir, new Estuary.Engine.EngineConfig { NumThreads = 1, NumKvBlocks = 64 }));
+        Assert.True(engine.Engine.ModelConfig.VocabSize > engine.Engine.Tokenizer.VocabSize);
+        var client = await fx.StartAsync(engine, new ServerOptions { ServedModelName = "padded" });
+        foreach (var body in new[]
+        {
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"Go\"}],\"max_tokens\":4,\"temperature\":0,\"logprobs\":true,\"top_logprobs\":20}",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"Go\"}],\"max_tokens\":4,\"temperature\":1.5,\"seed\":1,\"stream\":true}",
+        })
+        {
+            using var response = await client.PostAsync("/v1/chat/completions", new System.Net.Http.StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, text);
+            Assert.DoesNotContain("error", text);
+        }
+        using var prompt = await client.PostAsync("/v1/completions", new System.Net.Http.StringContent(
+            "{\"prompt\":\"Go\",\"max_tokens\":3,\"temperature\":0,\"prompt_logprobs\":20,\"logprobs\":20,\"echo\":true}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.True(prompt.StatusCode == System.Net.HttpStatusCode.OK, await prompt.Content.ReadAsStringAsync());
+        await ServerFixture.AssertAllBlocksFreeAsync(engine);
+    }
+}

@@ -17,9 +17,11 @@ internal static class ScriptedTestModel
     /// <summary>
     /// Writes the model into <paramref name="dir"/> with <paramref name="chatTemplate"/> and the tokenizer plus
     /// <paramref name="addedTokens"/>; <paramref name="chains"/> gets that tokenizer and returns the token chains, each from
-    /// its trigger to its last token (EOS follows it).
+    /// its trigger to its last token (EOS follows it). <paramref name="paddingRows"/> more embedding rows than the tokenizer has
+    /// tokens (as Qwen's checkpoints have) may appear in chains too.
     /// </summary>
-    public static string Write(string dir, string chatTemplate, IReadOnlyList<string> addedTokens, Func<TextTokenizer, IEnumerable<int[]>> chains)
+    public static string Write(string dir, string chatTemplate, IReadOnlyList<string> addedTokens, Func<TextTokenizer, IEnumerable<int[]>> chains,
+        int paddingRows = 0)
     {
         var source = Path.Combine(AppContext.BaseDirectory, "byte-level", "llama3-style");
         var tokenizerDir = Directory.CreateTempSubdirectory("estuary-scripted-tokenizer-").FullName;
@@ -40,7 +42,7 @@ internal static class ScriptedTestModel
             File.WriteAllText(Path.Combine(tokenizerDir, "tokenizer_config.json"), config.ToJsonString());
             var tokenizer = TextTokenizer.Load(tokenizerDir);
 
-            var shape = ModelShapes.Get("tiny-llama") with { Name = "tiny-scripted", VocabSize = tokenizer.VocabSize, NumLayers = 1 };
+            var shape = ModelShapes.Get("tiny-llama") with { Name = "tiny-scripted", VocabSize = tokenizer.VocabSize + paddingRows, NumLayers = 1 };
             var successor = Successors(chains(tokenizer), tokenizer.EosId, shape.HiddenSize);
             RandomModelWriter.Write(shape, DType.F32, dir, seed: 1, alsoWrite: model =>
             {
