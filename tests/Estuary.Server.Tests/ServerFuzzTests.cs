@@ -1,5 +1,6 @@
 // The seeded server fuzzer (Fuzzing/) against three servers: the embedded stories260K (SentencePiece, built-in chat format), a
-// tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE, and a scripted model with
+// tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE (served with the mistral
+// tool-call parser), and a scripted model with
 // that template which thinks before it answers, served with the qwen3 reasoning parser and the Hermes tool-call parser. Every
 // answer must keep ResponseOracle's rules; afterwards each server answers a normal request as before and holds no request,
 // admission or KV block.
@@ -47,7 +48,7 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
         using var engine = new AsyncLlmEngine(LlmEngine.Load(ByteLevelTestModel.Write(Path.Combine(_dir, "model"), Template),
             new EngineConfig { NumThreads = 1, NumKvBlocks = 128, MaxNumSeqs = 8 }));
         Assert.True(engine.Engine.Tokenizer.IsByteLevel);
-        await FuzzAsync(engine, "byte-level");
+        await FuzzAsync(engine, "byte-level", tools: ToolCallParser.Mistral); // auto replies read for [TOOL_CALLS], as vLLM's mistral parser
     }
 
     [Fact]
