@@ -1,9 +1,8 @@
 // The seeded server fuzzer (Fuzzing/) against three servers: the embedded stories260K (SentencePiece, built-in chat format), a
 // tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE (served with the mistral
-// tool-call parser), and a scripted model with
-// that template which thinks before it answers, served with the qwen3 reasoning parser and the Hermes tool-call parser. Every
-// answer must keep ResponseOracle's rules; afterwards each server answers a normal request as before and holds no request,
-// admission or KV block.
+// tool-call parser), and a scripted model with that template which thinks before it answers, served with the qwen3 reasoning
+// parser and the Hermes tool-call parser. Every answer must keep ResponseOracle's rules; afterwards each server answers a
+// normal request as before and holds no request, admission or KV block.
 // Bounded by default (a few hundred requests); ESTUARY_FUZZ_SEED / ESTUARY_FUZZ_COUNT / ESTUARY_FUZZ_CONCURRENCY run it long
 // (scripts/fuzz-server.sh).
 using Estuary.Engine.Reasoning;
