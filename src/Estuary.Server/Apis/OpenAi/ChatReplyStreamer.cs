@@ -14,8 +14,7 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
     private string? _callId;                 // named tool: the call's id, once its first piece went out
     private ToolCallStreamer? _required;     // required tools: the array's calls as they complete
     private AutoToolCallStreamer? _auto;     // auto: text, or the array's calls
-    private HermesToolCallStreamer? _hermes; // auto with the Hermes parser: text, then <tool_call> blocks
-    private MistralToolCallStreamer? _mistral; // auto with the Mistral parser: text, then the [TOOL_CALLS] array
+    private IModelFormatToolCallStreamer? _modelFormat; // auto with the Hermes or Mistral parser: text, then the calls
 
     /// <summary>
     /// The delta for the next output <paramref name="o"/> of the reply (null: nothing to send yet, unless
@@ -48,20 +47,12 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
                 if (pieces.Count == 0 && quiet) return (null, reason);
                 delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                 break;
-            case ToolCallMode.Auto when tools.Parser == ToolCallParser.Mistral:
-                _mistral ??= new MistralToolCallStreamer(tools.NewCallId);
-                var (said, made) = _mistral.Add(newText, o.Finished);
-                if (!tools.Parallel) made.RemoveAll(c => c.Index > 0);
-                if (o.Finished && reason == "stop" && _mistral.CallCount > 0) reason = "tool_calls";
-                if (said.Length == 0 && made.Count == 0 && quiet) return (null, reason);
-                delta = new ChatDelta(null, said.Length > 0 || made.Count == 0 ? said : null, made.Count > 0 ? made : null);
-                break;
-            case ToolCallMode.Auto when tools.Parser == ToolCallParser.Hermes:
-                _hermes ??= new HermesToolCallStreamer(tools.NewCallId);
-                var (text, found) = _hermes.Add(newText, o.Finished);
+            case ToolCallMode.Auto when tools.Parser != ToolCallParser.Constrained:
+                _modelFormat ??= tools.Parser == ToolCallParser.Mistral ? new MistralToolCallStreamer(tools.NewCallId) : new HermesToolCallStreamer(tools.NewCallId);
+                var (text, found) = _modelFormat.Add(newText, o.Finished);
                 // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).
                 if (!tools.Parallel) found.RemoveAll(c => c.Index > 0);
-                if (o.Finished && reason == "stop" && _hermes.CallCount > 0) reason = "tool_calls";
+                if (o.Finished && reason == "stop" && _modelFormat.CallCount > 0) reason = "tool_calls";
                 if (text.Length == 0 && found.Count == 0 && quiet) return (null, reason);
                 delta = new ChatDelta(null, text.Length > 0 || found.Count == 0 ? text : null, found.Count > 0 ? found : null);
                 break;

@@ -8,7 +8,7 @@ using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-internal sealed class HermesToolCallStreamer(Func<string>? newCallId = null)
+internal sealed class HermesToolCallStreamer(Func<string>? newCallId = null) : IModelFormatToolCallStreamer
 {
     private readonly Func<string> _newCallId = newCallId ?? (() => ToolCalls.NewCallId());
     private readonly StringBuilder _pending = new();

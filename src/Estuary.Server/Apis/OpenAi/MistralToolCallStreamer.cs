@@ -8,7 +8,7 @@ using Estuary.Engine.Tools;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-internal sealed class MistralToolCallStreamer(Func<string>? newCallId = null)
+internal sealed class MistralToolCallStreamer(Func<string>? newCallId = null) : IModelFormatToolCallStreamer
 {
     private readonly Func<string> _newCallId = newCallId ?? (() => ToolCalls.NewCallId(ToolCallIdStyle.NineAlphanumeric));
     private readonly StringBuilder _held = new(); // a possible tag prefix, or everything from the tag on
