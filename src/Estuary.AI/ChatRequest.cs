@@ -18,6 +18,12 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
     /// <summary>With a reasoning parser, whether the reply starts inside its reasoning; null without one.</summary>
     public bool? StartsInReasoning { get; init; }
 
+    /// <summary>Whether the reasoning is returned (ChatOptions.Reasoning.Output other than None).</summary>
+    public bool IncludeReasoning { get; init; } = true;
+
+    /// <summary>The id that ends the reasoning, to count its tokens; null when the reply starts past it or there is no parser.</summary>
+    public int? ReasoningCloseId { get; init; }
+
     /// <summary>Whether a reply may also be one call as a bare object (auto without a response format).</summary>
     public bool SingleCall => ToolMode is { } mode && ToolCalls.AllowsSingleCall(mode, Sampling.StructuredOutput);
 
@@ -51,7 +57,7 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         if (mode is { } m) structured = ToolCalls.Constraint(tools, m, functionName, options.AllowMultipleToolCalls ?? true, structured);
         sampling = sampling with { StructuredOutput = structured };
 
-        var templateKwargs = TemplateKwargs(options.AdditionalProperties);
+        var templateKwargs = WithThinking(TemplateKwargs(options.AdditionalProperties), options.Reasoning, reasoning, chatFormat);
         if (templateKwargs is not null && chatFormat is not TemplateChatFormat)
             throw new ArgumentException($"AdditionalProperties['{ChatTemplateKwargsKey}'] needs a chat template; this model uses the built-in {chatFormat.Name} format", "options");
         int[] promptIds = ToolConversation.BuildPrompt(chatFormat, turns, sampling.MaxTokens ?? 0, mode is null ? null : toolsJson, ToolPrompt(options.AdditionalProperties),
@@ -60,7 +66,12 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         // format or tool grammar begins; the tags must stay in the text to be read.
         bool? startsInReasoning = null;
         if (reasoning is not null) (sampling, startsInReasoning) = reasoning.Prepare(sampling, promptIds, templateKwargs);
-        return new ChatRequest(promptIds, sampling, mode, functionName) { StartsInReasoning = startsInReasoning };
+        return new ChatRequest(promptIds, sampling, mode, functionName)
+        {
+            StartsInReasoning = startsInReasoning,
+            IncludeReasoning = options.Reasoning?.Output != ReasoningOutput.None,
+            ReasoningCloseId = startsInReasoning == true ? reasoning!.CloseId : null,
+        };
     }
 
     // ModelId selects a LoRA adapter by name; the base model's id (or none) is the base model.
@@ -101,6 +112,19 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
             throw new ArgumentException($"AdditionalProperties['{ChatTemplateKwargsKey}']: {e.Message}", "options", e);
         }
         return json == "{}" ? null : json;
+    }
+
+    // ChatOptions.Reasoning.Effort None turns thinking off where the model's template can: Qwen3's reads enable_thinking (set
+    // here unless the caller's chat_template_kwargs set it). DeepSeek-R1's always thinks, so None cannot be honoured there.
+    // Other efforts leave thinking on: a local model has no effort setting (how long it thinks is its own).
+    private static string? WithThinking(string? templateKwargs, ReasoningOptions? wanted, ReasoningFormat? reasoning, IChatFormat chatFormat)
+    {
+        if (wanted?.Effort != ReasoningEffort.None || reasoning is null) return templateKwargs;
+        if (reasoning.Parser != ReasoningParser.Qwen3 || chatFormat is not TemplateChatFormat)
+            throw new NotSupportedException($"ChatOptions.Reasoning.Effort None: this model's reasoning ({ReasoningFormat.Name(reasoning.Parser)}) cannot be turned off");
+        var kwargs = templateKwargs is null ? new JsonObject() : JsonNode.Parse(templateKwargs)!.AsObject();
+        kwargs.TryAdd("enable_thinking", false);
+        return kwargs.ToJsonString();
     }
 
     private static string? ToolPrompt(AdditionalPropertiesDictionary? extra) =>

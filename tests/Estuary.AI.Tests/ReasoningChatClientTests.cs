@@ -64,6 +64,29 @@ public sealed class ReasoningChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task ChatOptions_reasoning_turns_thinking_off_hides_it_and_usage_counts_it()
+    {
+        var tok = _client.Engine.Engine.Tokenizer;
+        var counted = await _client.GetResponseAsync("2+2?", Greedy());
+        Assert.Equal(2 + tok.Encode("Let me", false).Length, counted.Usage!.ReasoningTokenCount); // <think>, "Let me", </think>
+
+        // Effort None: Qwen3's template gets enable_thinking false (it closes an empty reasoning), so the reply is all answer.
+        var off = await _client.GetResponseAsync("2+2?", new ChatOptions { Temperature = 0, MaxOutputTokens = 40, Reasoning = new ReasoningOptions { Effort = ReasoningEffort.None } });
+        Assert.Equal(("\nFour", ""), (off.Text, Reasoning(off.Messages.SelectMany(m => m.Contents))));
+        Assert.Equal(0, off.Usage!.ReasoningTokenCount);
+
+        // Output None: the model still thinks (and it is counted), but the reasoning is not returned.
+        var hidden = await _client.GetResponseAsync("2+2?", new ChatOptions { Temperature = 0, MaxOutputTokens = 40, Reasoning = new ReasoningOptions { Output = ReasoningOutput.None } });
+        Assert.Equal(("\nFour", ""), (hidden.Text, Reasoning(hidden.Messages.SelectMany(m => m.Contents))));
+        Assert.Equal(counted.Usage.ReasoningTokenCount, hidden.Usage!.ReasoningTokenCount);
+
+        // DeepSeek-R1's reasoning cannot be turned off: refused by name.
+        using var r1 = new EstuaryChatClient(_client.Engine, ChatFormats.ForModel(Path.Combine(_dir, "model"), tok), "r1", reasoningParser: ReasoningParser.DeepSeekR1);
+        var refused = Assert.Throws<NotSupportedException>(() => r1.GetStreamingResponseAsync("2+2?", new ChatOptions { Reasoning = new ReasoningOptions { Effort = ReasoningEffort.None } }));
+        Assert.Contains("Reasoning.Effort None", refused.Message);
+    }
+
+    [Fact]
     public async Task A_structured_output_applies_after_the_reasoning()
     {
         var response = await _client.GetResponseAsync("2+2?", Greedy(new() { ["structured_output"] = StructuredOutput.Regex("[0-9]!") }));

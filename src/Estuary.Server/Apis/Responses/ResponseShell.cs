@@ -46,21 +46,3 @@ internal sealed class ResponseShell(ResponsesRequest request, SamplingParams sam
 
     private static JsonElement? Given(JsonElement? value) => value is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } v ? v : null;
 }
-
-/// <summary>Counts a reply's reasoning tokens: those up to and including the first closing tag (all of them if it never came).</summary>
-internal sealed class ReasoningTokenCounter(int? closeId)
-{
-    private bool _closed = closeId is null;
-
-    public int Count { get; private set; }
-
-    public void Add(IReadOnlyList<int> tokenIds)
-    {
-        foreach (var id in tokenIds)
-        {
-            if (_closed) return;
-            Count++;
-            _closed = id == closeId;
-        }
-    }
-}

@@ -7,6 +7,7 @@
 using System.Text;
 using System.Text.Json;
 using Estuary.Engine;
+using Estuary.Engine.Reasoning;
 using Estuary.Server.Apis.OpenAi;
 using Estuary.Server.Generation;
 using Estuary.Server.Http;
