@@ -99,6 +99,15 @@ public sealed class ReasoningServingTests(ServerFixture fx) : IDisposable
         Assert.Equal((Reasoning, Answer, "stop"), await AskAsync(client));
         Assert.Equal((Reasoning, Answer, "stop"), await StreamAsync(client));
 
+        // Usage counts the reasoning tokens (<think>, "Let me", </think>) among the completion tokens, for every choice.
+        int reasoningTokens = 2 + engine.Engine.Tokenizer.Encode(Reasoning, false).Length;
+        using (var usage = JsonDocument.Parse(await (await client.PostAsync("/v1/chat/completions",
+            new StringContent(Body(false, ",\"n\":2"), Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()))
+            Assert.Equal(2 * reasoningTokens, usage.RootElement.GetProperty("usage").GetProperty("completion_tokens_details").GetProperty("reasoning_tokens").GetInt32());
+        var streamedUsage = (await Sse.ReadAsync(client, "/v1/chat/completions", Body(true, ",\"stream_options\":{\"include_usage\":true}")))[^2];
+        using (var chunk = JsonDocument.Parse(streamedUsage))
+            Assert.Equal(reasoningTokens, chunk.RootElement.GetProperty("usage").GetProperty("completion_tokens_details").GetProperty("reasoning_tokens").GetInt32());
+
         // The template opened the reasoning (the model writes no <think>): the same reading.
         const string opened = ",\"chat_template_kwargs\":{\"open_thinking\":true}";
         Assert.Equal((Reasoning, Answer, "stop"), await AskAsync(client, opened));
@@ -107,6 +116,9 @@ public sealed class ReasoningServingTests(ServerFixture fx) : IDisposable
         // The template closed it (thinking off): all content, no reasoning field.
         const string closed = ",\"chat_template_kwargs\":{\"enable_thinking\":false}";
         Assert.Equal((null, Answer, "stop"), await AskAsync(client, closed));
+        using (var none = JsonDocument.Parse(await (await client.PostAsync("/v1/chat/completions",
+            new StringContent(Body(false, closed), Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync()))
+            Assert.Equal(0, none.RootElement.GetProperty("usage").GetProperty("completion_tokens_details").GetProperty("reasoning_tokens").GetInt32());
         Assert.Equal((null, Answer, "stop"), await StreamAsync(client, closed));
 
         // Thinking off but the template ignores it (the prompt ends neutral): Qwen3's parser reads the reply as content,

@@ -4,6 +4,7 @@
 using System.Text;
 using Estuary.Engine;
 using Estuary.Engine.Sampling;
+using Estuary.Engine.Reasoning;
 using Estuary.Engine.Tools;
 using Estuary.Server.Apis.Shared;
 using Estuary.Server.Generation;
@@ -72,6 +73,14 @@ internal static class OpenAiApi
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
+        // With a reasoning parser, usage tells how many completion tokens were reasoning (those up to </think>, per choice).
+        var reasoningTokens = new ReasoningTokenCounter?[n];
+        if (startsInReasoning is not null)
+            for (int i = 0; i < n; i++) reasoningTokens[i] = new ReasoningTokenCounter(startsInReasoning == true ? model.Reasoning!.CloseId : null);
+        Usage ChatUsage(int completion) => Usage(promptIds.Length * n, completion) with
+        {
+            CompletionTokensDetails = startsInReasoning is null ? null : new CompletionTokensDetails(reasoningTokens.Sum(c => c!.Count)),
+        };
 
         if (r.Stream != true)
         {
@@ -85,6 +94,7 @@ internal static class OpenAiApi
             {
                 if (o.PromptLogprobs is { } pl) promptLogprobs = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, r.PromptLogprobs ?? 0);
                 texts[i].Append(o.NewText);
+                reasoningTokens[i]?.Add(o.NewTokenIds);
                 foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(tokenizer, s));
                 if (o.Finished)
                 {
@@ -98,7 +108,7 @@ internal static class OpenAiApi
                 var (message, reason) = ChatReply.Read(tools, singleCall, texts[i].ToString(), reasons[i] ?? "abort", startsInReasoning, includeReasoning);
                 choices[i] = new ChatChoice(i, message, logprobs[i] is { } l ? new ChatLogprobs(l) : null, reason);
             }
-            return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, Usage(promptIds.Length * n, completionTokens), promptLogprobs), ApiJson.Options);
+            return TypedResults.Json(new ChatCompletion(id, created, model.Name, choices, ChatUsage(completionTokens), promptLogprobs), ApiJson.Options);
         }
 
         var sse = new SseWriter(context.Response);
@@ -112,12 +122,13 @@ internal static class OpenAiApi
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
             var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
             if (o.Finished) generated += o.NumOutputTokens;
+            reasoningTokens[i]?.Add(o.NewTokenIds);
             var (delta, reason) = replies[i].Add(o, mustSend: lp is not null);
             if (delta is null) continue;
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], null), ApiJson.Options, ct);
         }
         if (r.StreamOptions?.IncludeUsage == true)
-            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], Usage(promptIds.Length * n, generated)), ApiJson.Options, ct);
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], ChatUsage(generated)), ApiJson.Options, ct);
         await sse.WriteDoneAsync(ct);
         return TypedResults.Empty;
     }

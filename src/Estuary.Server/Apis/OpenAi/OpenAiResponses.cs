@@ -4,7 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace Estuary.Server.Apis.OpenAi;
 
-internal sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens);
+internal sealed record Usage(int PromptTokens, int CompletionTokens, int TotalTokens)
+{
+    /// <summary>With a reasoning parser: how many of the completion tokens were reasoning (OpenAI's field).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CompletionTokensDetails? CompletionTokensDetails { get; init; }
+}
+
+internal sealed record CompletionTokensDetails(int ReasoningTokens);
 
 internal sealed record ModelList(IReadOnlyList<ModelCard> Data)
 {
