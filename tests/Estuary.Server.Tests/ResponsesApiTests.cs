@@ -147,7 +147,7 @@ public sealed class ResponsesApiTests(ServerFixture fx) : IDisposable
     [Fact]
     public async Task The_store_keeps_responses_for_get_delete_and_previous_response_id()
     {
-        var client = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", ResponsesStoreCapacity = 3 });
+        var client = await fx.StartAsync(fx.Stories, new ServerOptions { ServedModelName = "stories260k", ResponsesStoreCapacity = 4 });
         var first = await PostAsync(client, "/v1/responses", "{\"input\":\"Tell me a story\",\"max_output_tokens\":8,\"temperature\":0}");
         Assert.True(first.GetProperty("store").GetBoolean());
         var id = first.GetProperty("id").GetString();
@@ -160,6 +160,24 @@ public sealed class ResponsesApiTests(ServerFixture fx) : IDisposable
         Assert.Equal(chat.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString(), OutputText(next));
         Assert.Equal(id, next.GetProperty("previous_response_id").GetString());
 
+        // Its input items, listed back with ids: newest first by default, paged.
+        var listed = await PostAsync(client, "/v1/responses", "{\"input\":[{\"role\":\"user\",\"content\":\"Tell me\"}," +
+            "{\"type\":\"message\",\"role\":\"assistant\",\"content\":\"a story\"},{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"please\"}]}],\"max_output_tokens\":2}");
+        var listedId = listed.GetProperty("id").GetString();
+        using (var items = JsonDocument.Parse(await client.GetStringAsync($"/v1/responses/{listedId}/input_items")))
+        {
+            var data = items.RootElement.GetProperty("data").EnumerateArray().ToList();
+            Assert.Equal(["please", "a story", "Tell me"], data.Select(i => i.GetProperty("content")[0].GetProperty("text").GetString()));
+            Assert.Equal(["input_text", "output_text", "input_text"], data.Select(i => i.GetProperty("content")[0].GetProperty("type").GetString()));
+            Assert.All(data, i => Assert.StartsWith("msg_", i.GetProperty("id").GetString()));
+            Assert.False(items.RootElement.GetProperty("has_more").GetBoolean());
+            var firstAsc = data[^1].GetProperty("id").GetString();
+            using var page = JsonDocument.Parse(await client.GetStringAsync($"/v1/responses/{listedId}/input_items?order=asc&limit=1&after={firstAsc}"));
+            Assert.Equal("a story", page.RootElement.GetProperty("data")[0].GetProperty("content")[0].GetProperty("text").GetString());
+            Assert.True(page.RootElement.GetProperty("has_more").GetBoolean());
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/v1/responses/{listedId}/input_items?limit=0")).StatusCode);
+
         // store false is not kept; deleting removes; past the capacity the oldest goes.
         var unstored = await PostAsync(client, "/v1/responses", "{\"input\":\"a\",\"max_output_tokens\":2,\"store\":false}");
         Assert.False(unstored.GetProperty("store").GetBoolean());
@@ -167,7 +185,7 @@ public sealed class ResponsesApiTests(ServerFixture fx) : IDisposable
         var nextId = next.GetProperty("id").GetString();
         Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/v1/responses/{nextId}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/v1/responses/{nextId}")).StatusCode);
-        for (int i = 0; i < 3; i++) await PostAsync(client, "/v1/responses", "{\"input\":\"b\",\"max_output_tokens\":2}");
+        for (int i = 0; i < 4; i++) await PostAsync(client, "/v1/responses", "{\"input\":\"b\",\"max_output_tokens\":2}");
         var gone = await PostAsync(client, "/v1/responses", $"{{\"previous_response_id\":\"{id}\",\"input\":\"c\"}}", HttpStatusCode.NotFound);
         Assert.Equal("previous_response_id", gone.GetProperty("error").GetProperty("param").GetString());
 

@@ -69,6 +69,38 @@ internal static class ResponseInput
         return turns;
     }
 
+    /// <summary>
+    /// The input as OpenAI lists it back (GET /v1/responses/{id}/input_items): a string is one user message; every item gets
+    /// its type and an id when it has none, and a message's text content becomes one input_text (output_text for the
+    /// assistant) part. Call after <see cref="ToMessages"/>, which validated the items.
+    /// </summary>
+    public static List<JsonObject> Items(JsonElement? input)
+    {
+        var items = new List<JsonObject>();
+        if (input is not { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } value) return items;
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            items.Add(Message("user", JsonText.Read(value, "input")));
+            return items;
+        }
+        foreach (var element in value.EnumerateArray())
+        {
+            var item = JsonNode.Parse(element.GetRawText())!.AsObject();
+            var type = (string?)item["type"] ?? "message";
+            item["type"] = type;
+            if (type == "message" && item["content"] is JsonValue text && text.GetValueKind() == JsonValueKind.String)
+                item["content"] = new JsonArray(Part((string?)item["role"] == "assistant" ? "output_text" : "input_text", (string)text!));
+            if (item["id"] is null)
+                item["id"] = ResponseIds.New(type switch { "function_call" => "fc", "function_call_output" => "fco", "reasoning" => "rs", _ => "msg" });
+            items.Add(item);
+        }
+        return items;
+
+        static JsonObject Message(string role, string text) =>
+            new() { ["type"] = "message", ["role"] = role, ["content"] = new JsonArray(Part("input_text", text)), ["id"] = ResponseIds.New("msg") };
+        static JsonObject Part(string type, string text) => new() { ["type"] = type, ["text"] = text };
+    }
+
     /// <summary>The tools in chat completions' shape ({"type": "function", "function": {name, description, parameters}}), or null.</summary>
     public static JsonElement? ChatTools(JsonElement? tools)
     {

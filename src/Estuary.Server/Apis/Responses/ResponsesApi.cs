@@ -6,6 +6,7 @@
 // a client that disconnects aborts it.
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Estuary.Engine;
 using Estuary.Engine.Reasoning;
 using Estuary.Server.Apis.OpenAi;
@@ -25,6 +26,8 @@ internal static class ResponsesApi
         app.MapPost("/v1/responses", Create);
         app.MapGet("/v1/responses/{id}", (string id, ServedModel model) =>
             TypedResults.Json(Stored(model, id, "response_id").Response, ApiJson.Options));
+        app.MapGet("/v1/responses/{id}/input_items", (string id, int? limit, string? order, string? after, ServedModel model) =>
+            TypedResults.Json(InputItems(Stored(model, id, "response_id").InputItems, limit, order, after), ApiJson.Options));
         app.MapDelete("/v1/responses/{id}", (string id, ServedModel model) =>
         {
             Stored(model, id, "response_id");
@@ -34,13 +37,39 @@ internal static class ResponsesApi
         return app;
     }
 
-    private static (ResponseObject Response, IReadOnlyList<ChatMessage> Conversation) Stored(ServedModel model, string id, string field)
+    private static StoredResponse Stored(ServedModel model, string id, string field)
     {
         if (model.Responses is not { } store)
             throw RequestException.BadRequest("responses are not stored on this server (start it with --enable-responses-api-store)", field);
-        if (!store.TryGet(id, out var response, out var conversation))
-            throw new RequestException(404, $"no stored response has the id '{id}' (responses are kept in memory, the latest {store.Capacity})", field, "not_found");
-        return (response, conversation);
+        return store.Get(id) ?? throw new RequestException(404,
+            $"no stored response has the id '{id}' (responses are kept in memory, the latest {store.Capacity})", field, "not_found");
+    }
+
+    // OpenAI's list of a response's input items: newest first unless order=asc, at most limit (1–100, 20), after an item id.
+    private static object InputItems(IReadOnlyList<JsonObject> items, int? limit, string? order, string? after)
+    {
+        if (limit is < 1 or > 100) throw RequestException.BadRequest($"'limit' must be in [1, 100] (got {limit})", "limit");
+        var ordered = order switch
+        {
+            null or "desc" => items.Reverse().ToList(),
+            "asc" => items.ToList(),
+            _ => throw RequestException.BadRequest($"'order' must be asc or desc (got '{order}')", "order"),
+        };
+        int start = 0;
+        if (after is not null)
+        {
+            start = ordered.FindIndex(i => (string?)i["id"] == after) + 1;
+            if (start == 0) throw RequestException.BadRequest($"'after' names no input item of this response ('{after}')", "after");
+        }
+        var page = ordered.Skip(start).Take(limit ?? 20).Select(i => i.DeepClone()).ToList();
+        return new
+        {
+            Object = "list",
+            Data = page,
+            FirstId = page.Count > 0 ? (string?)page[0]!["id"] : null,
+            LastId = page.Count > 0 ? (string?)page[^1]!["id"] : null,
+            HasMore = start + page.Count < ordered.Count,
+        };
     }
 
     private static async Task<IResult> Create(HttpContext context, ServedModel model)
@@ -54,6 +83,7 @@ internal static class ResponsesApi
         var history = new List<ChatMessage>();
         if (r.PreviousResponseId is { } previous) history.AddRange(Stored(model, previous, "previous_response_id").Conversation);
         history.AddRange(ResponseInput.ToMessages(r.Input));
+        var inputItems = ResponseInput.Items(r.Input); // after ToMessages validated them
         if (history.Count == 0) throw RequestException.BadRequest("'input' is required (a string or a list of items)", "input");
         var messages = WithInstructions(history, r.Instructions);
 
@@ -84,7 +114,7 @@ internal static class ResponsesApi
             }
             var (message, reason) = ChatReply.Read(tools, singleCall, text.ToString(), ServedModel.ReasonName(last?.FinishReason), startsInReasoning, includeReasoning: true);
             var response = shell.Finish(reason, Items(message, reason), last, reasoningTokens.Count);
-            Keep(model, shell, response, history);
+            Keep(model, shell, response, history, inputItems);
             return TypedResults.Json(response, ApiJson.Options);
         }
 
@@ -105,7 +135,7 @@ internal static class ResponsesApi
         }
         await events.CloseAsync(ResponseShell.Status(finish) == "completed" ? "completed" : "incomplete");
         var final = shell.Finish(finish, events.Items, last, reasoningTokens.Count);
-        Keep(model, shell, final, history);
+        Keep(model, shell, final, history, inputItems);
         await events.WriteAsync(final.Status == "completed" ? "response.completed" : "response.incomplete",
             new System.Text.Json.Nodes.JsonObject { ["response"] = ResponseEventStream.Node(final) });
         return TypedResults.Empty;
@@ -147,7 +177,7 @@ internal static class ResponsesApi
 
     // Stores the response and its conversation (history, then its output items as one assistant turn) when the store is on
     // and the request did not say store false.
-    private static void Keep(ServedModel model, ResponseShell shell, ResponseObject response, List<ChatMessage> history)
+    private static void Keep(ServedModel model, ResponseShell shell, ResponseObject response, List<ChatMessage> history, IReadOnlyList<JsonObject> inputItems)
     {
         if (!shell.Store) return;
         string? reasoning = null;
@@ -169,6 +199,6 @@ internal static class ResponsesApi
             }
         }
         var turn = new ChatMessage(ChatRoles.Assistant, content.ToString()) { ToolCalls = calls.Count > 0 ? calls : null, Reasoning = reasoning };
-        model.Responses!.Add(response, [.. history, turn]);
+        model.Responses!.Add(new StoredResponse(response, [.. history, turn], inputItems));
     }
 }
