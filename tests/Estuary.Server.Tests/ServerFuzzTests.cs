@@ -1,8 +1,8 @@
 // The seeded server fuzzer (Fuzzing/) against three servers: the embedded stories260K (SentencePiece, built-in chat format), a
 // tiny byte-level model with a chat template that uses tools and raises on a message saying RAISE (served with the mistral
 // tool-call parser), and a scripted model with that template which thinks before it answers, served with the qwen3 reasoning
-// parser and the Hermes tool-call parser. Every answer must keep ResponseOracle's rules; afterwards each server answers a
-// normal request as before and holds no request, admission or KV block.
+// parser, the Hermes tool-call parser and a responses store. Every answer must keep ResponseOracle's rules; afterwards each
+// server answers a normal request as before and holds no request, admission or KV block.
 // Bounded by default (a few hundred requests); ESTUARY_FUZZ_SEED / ESTUARY_FUZZ_COUNT / ESTUARY_FUZZ_CONCURRENCY run it long
 // (scripts/fuzz-server.sh).
 using Estuary.Engine.Reasoning;
@@ -59,7 +59,7 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
             [[.. tok.Encode("\n\n", false)[^1..], tok.PieceToId("<think>")!.Value, .. tok.Encode("Let me", false), tok.PieceToId("</think>")!.Value,
               .. tok.Encode("Four", false)]]);
         using var engine = new AsyncLlmEngine(LlmEngine.Load(dir, new EngineConfig { NumThreads = 1, NumKvBlocks = 128, MaxNumSeqs = 8 }));
-        await FuzzAsync(engine, "reasoning", ReasoningParser.Qwen3, ToolCallParser.Hermes);
+        await FuzzAsync(engine, "reasoning", ReasoningParser.Qwen3, ToolCallParser.Hermes, responsesStore: 16);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
     }
 
     private async Task FuzzAsync(AsyncLlmEngine engine, string label, ReasoningParser reasoning = ReasoningParser.None,
-        ToolCallParser tools = ToolCallParser.Constrained)
+        ToolCallParser tools = ToolCallParser.Constrained, int responsesStore = 0)
     {
         int seed = Setting("ESTUARY_FUZZ_SEED", 20261202);
         int count = Setting("ESTUARY_FUZZ_COUNT", 300);
@@ -86,6 +86,7 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
             new ServerOptions
             {
                 ServedModelName = "fuzzed", Host = "127.0.0.1", Port = 0, MaxQueue = 8, ReasoningParser = reasoning, ToolCallParser = tools,
+                ResponsesStoreCapacity = responsesStore,
             }, logging => { });
         await server.StartAsync();
         try
