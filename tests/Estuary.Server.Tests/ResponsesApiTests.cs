@@ -271,7 +271,8 @@ public sealed class ResponsesApiTests(ServerFixture fx) : IDisposable
     [InlineData("{\"input\":[{\"type\":\"reasoning\",\"summary\":[{\"type\":1,\"text\":\"s\"}]}]}", "input[0].summary[0]", "must be {\"type\": \"summary_text\"")] // was a 500 (fuzzer, seed 911)
     [InlineData("{\"input\":\"a\",\"tools\":[{\"type\":\"web_search\"}]}", "tools", "only function tools")]
     [InlineData("{\"input\":\"a\",\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"x\"}}}", "text.format", "'text.format.schema' is required")]
-    [InlineData("{\"input\":\"a\",\"tools\":[{\"type\":\"function\",\"name\":\"f\",\"description\":{\"type\":\"text\"}}]}", "tools", "description' must be a string")]
+    [InlineData("{\"input\":\"a\",\"tools\":[{\"type\":\"function\",\"name\":\"f\",\"description\":{\"type\":\"text\"}}]}", "tools", "'tools[0].description' must be a string")]
+    [InlineData("{\"input\":\"a\",\"tools\":[{\"type\":\"function\",\"name\":\"bad name!\"}]}", "tools", "'tools[0].name' must be")]
     [InlineData("{\"input\":\"a\",\"text\":{\"format\":{\"type\":\"xml\"}}}", "text.format", "'text.format' type 'xml' is not supported")]
     [InlineData("{\"input\":\"a\",\"tool_choice\":{\"type\":\"file_search\"}}", "tool_choice", "'tool_choice' must be")]
     [InlineData("{\"input\":\"a\",\"max_output_tokens\":100000}", "max_output_tokens", "max_output_tokens is 100000")]

@@ -87,8 +87,7 @@ internal static class ResponsesApi
         if (history.Count == 0) throw RequestException.BadRequest("'input' is required (a string or a list of items)", "input");
         var messages = WithInstructions(history, r.Instructions);
 
-        var tools = OpenAiTools.Read(ResponseInput.ChatTools(r.Tools), ResponseInput.ChatToolChoice(r.ToolChoice), r.ParallelToolCalls, model.ToolCallParser)
-            is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
+        var tools = ReadTools(r, model);
         var sampling = OpenAiSampling.Build(model, r, r.MaxOutputTokens, null, tools) with { LoraName = lora };
         if (tools is { ModelFormatAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && Estuary.Engine.Tools.ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
@@ -139,6 +138,22 @@ internal static class ResponsesApi
         await events.WriteAsync(final.Status == "completed" ? "response.completed" : "response.incomplete",
             new System.Text.Json.Nodes.JsonObject { ["response"] = ResponseEventStream.Node(final) });
         return TypedResults.Empty;
+    }
+
+    // The tools, read as chat completions' are; errors name the Responses shape's fields (tools[0].name, not .function.name).
+    private static ToolPlan? ReadTools(ResponsesRequest r, ServedModel model)
+    {
+        try
+        {
+            return OpenAiTools.Read(ResponseInput.ChatTools(r.Tools), ResponseInput.ChatToolChoice(r.ToolChoice), r.ParallelToolCalls, model.ToolCallParser)
+                is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
+        }
+        catch (RequestException e) when (e.Message.Contains(".function.", StringComparison.Ordinal) || e.Message.Contains("'tool_choice'", StringComparison.Ordinal))
+        {
+            var message = e.Message.Replace(".function.", ".", StringComparison.Ordinal)
+                .Replace("{\"type\": \"function\", \"function\": {\"name\": …}}", "{\"type\": \"function\", \"name\": …}", StringComparison.Ordinal);
+            throw new RequestException(e.Status, message, e.Param, e.Code);
+        }
     }
 
     // Fields that would change the answer if honoured, and OpenAI or chat-completions fields that do not belong here.
