@@ -82,62 +82,59 @@ internal sealed class GrammarBuilder
     }
 
     /// <summary>
-    /// Exactly one of <paramref name="texts"/> (UTF-8), built as a byte trie: a shared prefix is matched once, so even
-    /// thousands of alternatives keep one parse stack per distinct next byte (a plain Choice of literals keeps one per text).
+    /// Exactly one of <paramref name="texts"/> (UTF-8), built as a compressed byte trie: a shared prefix is matched once, so
+    /// even thousands of alternatives keep one parse stack per distinct next byte (a plain Choice of literals keeps one per
+    /// text), and a run of bytes no other text branches from is one sequence, not a rule per byte (a text of a million
+    /// characters costs what a regex literal of it does).
     /// </summary>
     public GrammarSymbol OneOfLiterals(IEnumerable<string> texts)
     {
-        var root = new TrieNode();
-        foreach (var text in texts)
-        {
-            var node = root;
-            foreach (var b in Encoding.UTF8.GetBytes(text))
-            {
-                node.Children ??= [];
-                if (!node.Children.TryGetValue(b, out var child)) node.Children[b] = child = new TrieNode();
-                node = child;
-            }
-            node.IsEnd = true;
-        }
-        if (root.Children is null) return Empty();
-        return RuleFor(root);
+        // Distinct texts in byte order: those sharing a prefix sit together, and a text sorts before its extensions.
+        var sorted = texts.Select(Encoding.UTF8.GetBytes).ToArray();
+        Array.Sort(sorted, CompareBytes);
+        sorted = sorted.Where((t, i) => i == 0 || CompareBytes(sorted[i - 1], t) != 0).ToArray();
+        if (sorted.Length == 0 || sorted is [{ Length: 0 }]) return Empty();
 
-        // A node's rule: one alternative per next byte (that byte, then the child's rule unless the child is a bare end),
-        // plus ε when a text ends here. Built bottom-up with an explicit stack (texts may be long).
-        GrammarSymbol RuleFor(TrieNode top)
+        // A node is the texts [lo, hi) past their shared first `depth` bytes; its rule has ε when one of them ends there, and
+        // per next byte one alternative: the bytes up to where that group next branches or a text ends, then the group's
+        // node (left out when the group is that one text). Rules are declared when referenced and filled from a work stack.
+        int top = DeclareRule("literal set");
+        var pending = new Stack<(int Rule, int Lo, int Hi, int Depth)>();
+        pending.Push((top, 0, sorted.Length, 0));
+        while (pending.Count > 0)
         {
-            var pending = new Stack<(TrieNode Node, bool Expanded)>();
-            pending.Push((top, false));
-            while (pending.Count > 0)
+            var (rule, lo, hi, depth) = pending.Pop();
+            if (sorted[lo].Length == depth)
             {
-                var (node, expanded) = pending.Pop();
-                if (!expanded)
-                {
-                    pending.Push((node, true));
-                    foreach (var child in node.Children?.Values ?? Enumerable.Empty<TrieNode>())
-                        if (child.Children is not null) pending.Push((child, false));
-                    continue;
-                }
-                int rule = DeclareRule("literal set");
-                foreach (var (b, child) in node.Children!.OrderBy(c => c.Key))
-                {
-                    var terminal = Bytes(ByteSet.Of(b));
-                    if (child.Children is null) AddAlternative(rule, terminal);
-                    else AddAlternative(rule, terminal, child.Symbol!.Value);
-                }
-                if (node.IsEnd) AddAlternative(rule);
-                node.Symbol = Ref(rule);
+                AddAlternative(rule);
+                lo++;
             }
-            return top.Symbol!.Value;
+            for (int g = lo; g < hi;)
+            {
+                byte first = sorted[g][depth];
+                int gEnd = g + 1;
+                while (gEnd < hi && sorted[gEnd][depth] == first) gEnd++;
+                // The group's common prefix: that of its first and last text, the group being sorted.
+                int shared = depth + 1;
+                var (a, b) = (sorted[g], sorted[gEnd - 1]);
+                while (shared < a.Length && shared < b.Length && a[shared] == b[shared]) shared++;
+                bool single = gEnd - g == 1 && a.Length == shared;
+                var symbols = new GrammarSymbol[shared - depth + (single ? 0 : 1)];
+                for (int i = depth; i < shared; i++) symbols[i - depth] = Bytes(ByteSet.Of(a[i]));
+                if (!single)
+                {
+                    int child = DeclareRule("literal set");
+                    symbols[^1] = Ref(child);
+                    pending.Push((child, g, gEnd, shared));
+                }
+                AddAlternative(rule, symbols);
+                g = gEnd;
+            }
         }
+        return Ref(top);
     }
 
-    private sealed class TrieNode
-    {
-        public Dictionary<byte, TrieNode>? Children;
-        public bool IsEnd;
-        public GrammarSymbol? Symbol;
-    }
+    private static int CompareBytes(byte[] x, byte[] y) => x.AsSpan().SequenceCompareTo(y);
 
     /// <summary>One character whose code point is in one of <paramref name="ranges"/> (inclusive), as UTF-8.</summary>
     public GrammarSymbol CodePoints(IEnumerable<(int Lo, int Hi)> ranges)

@@ -97,6 +97,47 @@ public class GrammarAutomatonTests
     }
 
     [Fact]
+    public void LiteralSetsAcceptExactlyTheirTextsAndTheirPrefixes()
+    {
+        // Random sets over a tiny alphabet (so texts are prefixes of each other and share runs), with the empty text,
+        // duplicates and multi-byte characters: every text, prefix and near miss is judged as plain string checks judge it.
+        var random = new Random(5);
+        string[] alphabet = ["a", "b", "é", "🙂"];
+        string Word(int max) => string.Concat(Enumerable.Range(0, random.Next(max + 1)).Select(_ => alphabet[random.Next(alphabet.Length)]));
+        for (int round = 0; round < 200; round++)
+        {
+            var texts = Enumerable.Range(0, random.Next(1, 12)).Select(_ => Word(random.Next(1, 9))).ToList();
+            if (round % 5 == 0) texts.Add(texts[0]);
+            var b = new GrammarBuilder();
+            var automaton = new GrammarAutomaton(b.Build(b.OneOfLiterals(texts)));
+            var probes = texts.SelectMany(t => Enumerable.Range(0, t.Length + 1).Select(n => t[..n]))
+                .Concat(texts.Select(t => t + "a")).Concat(Enumerable.Range(0, 30).Select(_ => Word(9)));
+            foreach (var probe in probes)
+            {
+                if (probe.Length > 0 && char.IsHighSurrogate(probe[^1])) continue; // half a character is no UTF-8 text
+                Assert.True(texts.Contains(probe) == automaton.Accepts(probe), $"accepts '{probe}' of [{string.Join(", ", texts)}]");
+                Assert.True(texts.Any(t => t.StartsWith(probe, StringComparison.Ordinal)) == automaton.AcceptsPrefix(probe),
+                    $"prefix '{probe}' of [{string.Join(", ", texts)}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_long_literal_set_builds_as_runs_not_a_rule_per_byte()
+    {
+        // One text of 20,000 CJK characters (60,000 bytes) and a sibling that branches at its very end: a rule per byte was
+        // 60,000 rules; runs make a handful.
+        var text = string.Concat(Enumerable.Range(0, 20_000).Select(i => (char)(0x4E00 + i % 20000)));
+        var b = new GrammarBuilder();
+        var grammar = b.Build(b.OneOfLiterals([text, text[..^1] + "x"]));
+        Assert.True(grammar.RuleAlternatives.Length < 10, $"{grammar.RuleAlternatives.Length} rules");
+        var automaton = new GrammarAutomaton(grammar);
+        Assert.True(automaton.Accepts(text));
+        Assert.True(automaton.Accepts(text[..^1] + "x"));
+        Assert.False(automaton.Accepts(text[..^1]));
+    }
+
+    [Fact]
     public void TheTokenMaskAllowsExactlyTheTokensThatKeepTheTextAPrefix()
     {
         string[] pieces = ["a", "b", "ab", "ba", "abc", "c", "\"", "\"a", "ca", "", "bb"];
