@@ -267,6 +267,7 @@ public sealed class ResponsesApiTests(ServerFixture fx) : IDisposable
     [InlineData("{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_image\",\"image_url\":\"x\"}]}]}", "input[0].content[0].type", "text parts only")]
     [InlineData("{\"input\":[{\"role\":\"robot\",\"content\":\"a\"}]}", "input[0].role", "'input[0].role' is 'robot'")]
     [InlineData("{\"input\":[{\"type\":\"web_search_call\"}]}", "input[0].type", "'input[0].type' is 'web_search_call'")]
+    [InlineData("{\"input\":[{\"role\":\"user\",\"content\":\"a\",\"id\":5}]}", "input[0].id", "'input[0].id' must be a string")]
     [InlineData("{\"input\":[{\"type\":\"function_call_output\",\"call_id\":\"c\"}]}", "input[0].output", "'input[0].output' is required")]
     [InlineData("{\"input\":[{\"type\":\"reasoning\",\"summary\":[{\"type\":1,\"text\":\"s\"}]}]}", "input[0].summary[0]", "must be {\"type\": \"summary_text\"")] // was a 500 (fuzzer, seed 911)
     [InlineData("{\"input\":\"a\",\"tools\":[{\"type\":\"web_search\"}]}", "tools", "only function tools")]

@@ -83,9 +83,13 @@ internal static class ResponseInput
             items.Add(Message("user", JsonText.Read(value, "input")));
             return items;
         }
+        int index = 0;
         foreach (var element in value.EnumerateArray())
         {
+            var at = $"input[{index++}]";
             var item = JsonNode.Parse(element.GetRawText())!.AsObject();
+            if (item["id"] is { } id && id.GetValueKind() != JsonValueKind.String)
+                throw RequestException.BadRequest($"'{at}.id' must be a string", $"{at}.id");
             var type = (string?)item["type"] ?? "message";
             item["type"] = type;
             if (type == "message" && item["content"] is JsonValue text && text.GetValueKind() == JsonValueKind.String)
