@@ -21,9 +21,6 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
     /// <summary>Whether the reasoning is returned (ChatOptions.Reasoning.Output other than None).</summary>
     public bool IncludeReasoning { get; init; } = true;
 
-    /// <summary>The id that ends the reasoning, to count its tokens; null when the reply starts past it or there is no parser.</summary>
-    public int? ReasoningCloseId { get; init; }
-
     /// <summary>Whether a reply may also be one call as a bare object (auto without a response format).</summary>
     public bool SingleCall => ToolMode is { } mode && ToolCalls.AllowsSingleCall(mode, Sampling.StructuredOutput);
 
@@ -70,7 +67,6 @@ internal sealed record ChatRequest(int[] PromptIds, SamplingParams Sampling, Too
         {
             StartsInReasoning = startsInReasoning,
             IncludeReasoning = options.Reasoning?.Output != ReasoningOutput.None,
-            ReasoningCloseId = startsInReasoning == true ? reasoning!.CloseId : null,
         };
     }
 

@@ -104,14 +104,14 @@ public sealed class EstuaryChatClient : IChatClient
         RequestOutput? last = null;
         // With a reasoning parser the reasoning goes out as it comes; the content after it is the reply read below.
         var splitter = request.StartsInReasoning is { } starts ? new ReasoningSplitter(starts) : null;
-        var reasoningTokens = new ReasoningTokenCounter(request.ReasoningCloseId);
+        var reasoningTokens = _reasoning?.TokenCounter(splitter!.HasReasoning);
         await foreach (var output in outputs.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
             var content = output.NewText;
             if (splitter is not null)
             {
                 (var reasoning, content) = splitter.Add(output.NewText, output.Finished);
-                reasoningTokens.Add(output.NewTokenIds);
+                reasoningTokens!.Add(output.NewTokenIds);
                 if (reasoning.Length > 0 && request.IncludeReasoning) yield return Update(responseId, created, new TextReasoningContent(reasoning));
             }
             reply.Append(content);
@@ -148,7 +148,7 @@ public sealed class EstuaryChatClient : IChatClient
             OutputTokenCount = last.NumOutputTokens,
             TotalTokenCount = last.NumPromptTokens + last.NumOutputTokens,
             CachedInputTokenCount = last.NumCachedTokens,
-            ReasoningTokenCount = splitter is null ? null : reasoningTokens.Count,
+            ReasoningTokenCount = reasoningTokens?.Count,
         }));
         yield return final;
     }

@@ -26,13 +26,8 @@ internal static class ChatCommand
         command.SetAction(r =>
         {
             chatOptions.TemplateText(r); // a bad name or file fails before the model loads
-            var parser = r.GetValue(reasoningParser) switch
-            {
-                null or "none" => ReasoningParser.None,
-                "deepseek_r1" => ReasoningParser.DeepSeekR1,
-                "qwen3" => ReasoningParser.Qwen3,
-                var other => throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{other}')"),
-            };
+            var parser = ReasoningFormat.Parse(r.GetValue(reasoningParser))
+                ?? throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{r.GetValue(reasoningParser)}')");
             using var engine = ModelLoading.Load(engineOptions.ModelDirectory(r), engineOptions.ToConfig(r), loras: engineOptions.Loras(r));
             var sampling = samplingOptions.Build(r, engine);
             var format = chatOptions.Resolve(r, engineOptions.ModelDirectory(r), engine.Tokenizer);

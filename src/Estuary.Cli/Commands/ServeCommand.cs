@@ -1,10 +1,10 @@
 // `estuary serve`: loads one model (progress bar), serves /inference, OpenAI /v1 and Triton /v2 over one engine, logs one ready
 // line and, while busy, an engine line every --log-stats-interval; on Ctrl-C/SIGTERM stops accepting, finishes or aborts in-flight
 // requests within the timeout, and exits 0.
-using Estuary.Engine.Reasoning;
 using System.CommandLine;
 using Estuary.Cli.Hosting;
 using Estuary.Engine;
+using Estuary.Engine.Reasoning;
 using Estuary.Server;
 using Estuary.Tokenization;
 
@@ -69,13 +69,8 @@ internal static class ServeCommand
                     "mistral" => ToolCallParser.Mistral,
                     var other => throw new UsageException($"--tool-call-parser must be hermes or mistral (got '{other}'); without it, calls are Estuary's constrained JSON"),
                 },
-                ReasoningParser = r.GetValue(reasoningParser) switch
-                {
-                    null or "none" => ReasoningParser.None,
-                    "deepseek_r1" => ReasoningParser.DeepSeekR1,
-                    "qwen3" => ReasoningParser.Qwen3,
-                    var other => throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{other}')"),
-                },
+                ReasoningParser = ReasoningFormat.Parse(r.GetValue(reasoningParser))
+                    ?? throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{r.GetValue(reasoningParser)}')"),
                 ResponsesStoreCapacity = r.GetValue(responsesStore) ? 1024 : 0,
                 MaxRequestBodyBytes = ByteSize.Parse(r.GetValue(maxBody)!, "--max-request-body"),
                 ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(0, r.GetValue(shutdownTimeout))),

@@ -55,6 +55,18 @@ public sealed class ReasoningFormat
         _ => "none",
     };
 
+    /// <summary>The parser a command-line name (or null, "none") names; null for a name it does not know.</summary>
+    public static ReasoningParser? Parse(string? name) => name switch
+    {
+        null or "none" => ReasoningParser.None,
+        "deepseek_r1" => ReasoningParser.DeepSeekR1,
+        "qwen3" => ReasoningParser.Qwen3,
+        _ => null,
+    };
+
+    /// <summary>A counter of a reply's reasoning tokens (none when it starts past its reasoning).</summary>
+    public ReasoningTokenCounter TokenCounter(bool startsInReasoning) => new(startsInReasoning ? CloseId : null);
+
     /// <summary>
     /// Whether a reply to <paramref name="promptIds"/> starts inside its reasoning: yes when the prompt ends (but for white
     /// space) with &lt;think&gt;, no when it ends with &lt;/think&gt;; otherwise yes, except for Qwen3 with thinking turned off

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Estuary.Engine;
 using Estuary.Server.Metrics;
 using Estuary.Engine.Reasoning;
+using Estuary.Engine.Tools;
 using Estuary.Tokenization;
 using Estuary.Tokenization.Templates;
 
@@ -25,10 +26,9 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
     public string? ToolPrompt { get; init; }
 
     /// <summary>How new tool call ids look: nine letters and digits when the chat template demands it (Mistral's), else OpenAI's.</summary>
-    public Estuary.Engine.Tools.ToolCallIdStyle ToolCallIdStyle => ToolCallParser == ToolCallParser.Mistral
-        ? Estuary.Engine.Tools.ToolCallIdStyle.NineAlphanumeric : _templateIdStyle;
+    public ToolCallIdStyle ToolCallIdStyle => ToolCallParser == ToolCallParser.Mistral ? ToolCallIdStyle.NineAlphanumeric : _templateIdStyle;
 
-    private readonly Estuary.Engine.Tools.ToolCallIdStyle _templateIdStyle = Estuary.Engine.Tools.ToolCalls.IdStyleFor((chatFormat as TemplateChatFormat)?.Template.Source);
+    private readonly ToolCallIdStyle _templateIdStyle = ToolCalls.IdStyleFor((chatFormat as TemplateChatFormat)?.Template.Source);
 
     /// <summary>How "auto" replies' tool calls are read (--tool-call-parser).</summary>
     public ToolCallParser ToolCallParser { get; init; }

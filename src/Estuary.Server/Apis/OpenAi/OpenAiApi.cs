@@ -75,8 +75,7 @@ internal static class OpenAiApi
         var tokenizer = model.Tokenizer;
         // With a reasoning parser, usage tells how many completion tokens were reasoning (those up to </think>, per choice).
         var reasoningTokens = new ReasoningTokenCounter?[n];
-        if (startsInReasoning is not null)
-            for (int i = 0; i < n; i++) reasoningTokens[i] = new ReasoningTokenCounter(startsInReasoning == true ? model.Reasoning!.CloseId : null);
+        for (int i = 0; i < n; i++) reasoningTokens[i] = model.Reasoning?.TokenCounter(startsInReasoning == true);
         Usage ChatUsage(int completion) => Usage(promptIds.Length * n, completion) with
         {
             CompletionTokensDetails = startsInReasoning is null ? null : new CompletionTokensDetails(reasoningTokens.Sum(c => c!.Count)),

@@ -20,7 +20,7 @@ internal sealed class ResponseShell(ResponsesRequest request, SamplingParams sam
     /// <summary>Whether the finished response is kept in the store.</summary>
     public bool Store { get; } = store;
 
-    /// <summary>The response's status for a chat finish reason: completed (stop, tool_calls), else incomplete.</summary>
+    /// <summary>The response's (and its items') status for a chat finish reason: completed (stop, tool_calls), else incomplete.</summary>
     public static string Status(string reason) => reason is "stop" or "tool_calls" ? "completed" : "incomplete";
 
     public ResponseObject InProgress() => Build("in_progress", null, [], null);

@@ -100,7 +100,7 @@ internal static class ResponsesApi
         var stream = model.Start(promptIds, sampling, "input", admission.Token);
 
         var shell = new ResponseShell(r, sampling, model.Name, promptIds.Length, model.Responses is not null && r.Store != false);
-        var reasoningTokens = new ReasoningTokenCounter(startsInReasoning == true ? model.Reasoning!.CloseId : null);
+        var reasoningTokens = model.Reasoning?.TokenCounter(startsInReasoning == true) ?? new ReasoningTokenCounter(null);
         RequestOutput? last = null;
         if (r.Stream != true)
         {
@@ -132,7 +132,7 @@ internal static class ResponsesApi
             if (reason is not null) finish = reason;
             if (delta is not null) await events.AddAsync(delta);
         }
-        await events.CloseAsync(ResponseShell.Status(finish) == "completed" ? "completed" : "incomplete");
+        await events.CloseAsync(ResponseShell.Status(finish));
         var final = shell.Finish(finish, events.Items, last, reasoningTokens.Count);
         Keep(model, shell, final, history, inputItems);
         await events.WriteAsync(final.Status == "completed" ? "response.completed" : "response.incomplete",
@@ -181,7 +181,7 @@ internal static class ResponsesApi
     // The output items of a whole reply: its reasoning, its text, its calls.
     private static List<object> Items(ChatMessageOut message, string reason)
     {
-        var status = ResponseShell.Status(reason) == "completed" ? "completed" : "incomplete";
+        var status = ResponseShell.Status(reason);
         var items = new List<object>();
         if (message.Reasoning is { } reasoning) items.Add(new ReasoningItem(ResponseIds.New("rs"), status, [new ReasoningTextPart(reasoning)]));
         if (message.Content is { } content) items.Add(new ResponseMessageItem(ResponseIds.New("msg"), status, [new OutputTextPart(content)]));
