@@ -155,6 +155,7 @@ public class CliTests
     [InlineData("(see 'estuary bench compare --help')", "bench", "compare", "--rounds", "x")]
     [InlineData("--base-url: 'notaurl' is not an http:// or https:// address", "bench", "serve", "--base-url", "notaurl")]
     [InlineData("--reasoning-parser must be deepseek_r1 or qwen3 (got 'r1')", "serve", "--reasoning-parser", "r1")]
+    [InlineData("--tool-call-parser must be hermes, mistral, llama3_json, llama4_json, pythonic, llama4_pythonic (got 'llama3')", "serve", "--tool-call-parser", "llama3")]
     [InlineData("error: reasoning_parser deepseek_r1 needs '<think>' as one token of the model's tokenizer", "serve", "--port", "0", "--reasoning-parser", "deepseek_r1")]
     [InlineData("--batch must be at least 1 (got 0)", "bench", "cpu", "--batch", "0")]
     [InlineData("--window must be at least 2 tokens (got 0)", "eval", "perplexity", "--text", "/nonexistent.txt", "--window", "0")]

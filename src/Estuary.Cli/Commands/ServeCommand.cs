@@ -25,7 +25,7 @@ internal static class ServeCommand
         var toolPrompt = new Option<string?>("--tool-prompt") { Description = "What the system message says before the tools when a built-in chat format (Baichuan2, Llama 2) gets them as text, e.g. in the model's language (a request's tool_prompt overrides it)" };
         var reasoningParser = new Option<string?>("--reasoning-parser") { Description = "How chat replies' reasoning is read: deepseek_r1 or qwen3 (<think>…</think> into the message's reasoning, as vLLM's parsers); default: none, all content" };
         var responsesStore = new Option<bool>("--enable-responses-api-store") { Description = "Keep the latest 1024 /v1/responses responses in memory: GET /v1/responses/{id} and previous_response_id (vLLM's switch)" };
-        var toolParser = new Option<string?>("--tool-call-parser") { Description = "How tool calls are read from an \"auto\" reply: hermes (<tool_call> blocks) or mistral ([TOOL_CALLS] and a JSON array) in the model's own text, as vLLM's parsers; default: Estuary's constrained JSON" };
+        var toolParser = new Option<string?>("--tool-call-parser") { Description = "How tool calls are read from an \"auto\" reply: hermes (<tool_call> blocks), mistral ([TOOL_CALLS] and a JSON array), llama3_json ({\"name\", \"parameters\"} objects) or pythonic ([f(a=1)]) in the model's own text, as vLLM's parsers; default: Estuary's constrained JSON" };
         var autoToolChoice = new Option<bool>("--enable-auto-tool-choice") { Description = "Accepted for vLLM command lines: tool_choice \"auto\" is always on" };
         var enableChunked = new Option<bool>("--enable-chunked-prefill") { Description = "Split long prompts across steps (the default)" };
         var disableChunked = new Option<bool>("--disable-chunked-prefill") { Description = "Run every prompt in one step" };
@@ -65,9 +65,9 @@ internal static class ServeCommand
                 ToolCallParser = r.GetValue(toolParser) switch
                 {
                     null => ToolCallParser.Constrained,
-                    "hermes" => ToolCallParser.Hermes,
-                    "mistral" => ToolCallParser.Mistral,
-                    var other => throw new UsageException($"--tool-call-parser must be hermes or mistral (got '{other}'); without it, calls are Estuary's constrained JSON"),
+                    var name when ToolCallParserNames.ByName.TryGetValue(name, out var parser) => parser,
+                    var other => throw new UsageException($"--tool-call-parser must be {string.Join(", ", ToolCallParserNames.ByName.Keys)} " +
+                        $"(got '{other}'); without it, calls are Estuary's constrained JSON"),
                 },
                 ReasoningParser = ReasoningFormat.Parse(r.GetValue(reasoningParser))
                     ?? throw new UsageException($"--reasoning-parser must be deepseek_r1 or qwen3 (got '{r.GetValue(reasoningParser)}')"),
@@ -112,7 +112,7 @@ internal static class ServeCommand
     // "; reasoning parser qwen3; tool-call parser hermes; responses stored (1024)" for what is on.
     private static string Parsers(ServerOptions options) =>
         (options.ReasoningParser == ReasoningParser.None ? "" : $"; reasoning parser {ReasoningFormat.Name(options.ReasoningParser)}") +
-        (options.ToolCallParser == ToolCallParser.Constrained ? "" : $"; tool-call parser {options.ToolCallParser.ToString().ToLowerInvariant()}") +
+        (options.ToolCallParser == ToolCallParser.Constrained ? "" : $"; tool-call parser {options.ToolCallParser.Name()}") +
         (options.ResponsesStoreCapacity > 0 ? $"; responses stored (the latest {options.ResponsesStoreCapacity})" : "");
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -26,7 +26,8 @@ internal static class ChatReply
 
     /// <summary>
     /// The message for a reply's content: plain text, a named function's call (finish reason as generated, as OpenAI reports a
-    /// forced call), Hermes blocks or Mistral's [TOOL_CALLS] array, or the calls of a complete "required" or "auto" array (finish reason tool_calls). An array
+    /// forced call), calls in the model's own format (a tool-call parser's: Hermes blocks, Mistral's [TOOL_CALLS] array, Llama 3
+    /// JSON objects, a pythonic list), or the calls of a complete "required" or "auto" array (finish reason tool_calls). An array
     /// cut short (length, abort, a stop string) is not complete and is returned as text. (Streamed, the calls go out as they
     /// come, so a cut array ends with its partial calls and the finish reason it had.)
     /// </summary>
@@ -37,11 +38,10 @@ internal static class ChatReply
             case ToolCallMode.Named:
                 return (new ChatMessageOut(null, [new ToolCallOut(tools.NewCallId(), new FunctionCallOut(tools.FunctionName!, text))]), reason);
             case ToolCallMode.Auto when tools.Parser != ToolCallParser.Constrained:
-                // vLLM's hermes and mistral parsers: the text before the calls is the content (none when empty).
-                var found = tools.Parser == ToolCallParser.Mistral ? MistralToolCalls.TryParse(text) : HermesToolCalls.TryParse(text);
-                if (found is not { } hermes) return (new ChatMessageOut(text), reason);
-                var hermesCalls = hermes.Calls.Take(tools.Parallel ? int.MaxValue : 1).Select(c => new ToolCallOut(tools.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
-                return (new ChatMessageOut(hermes.Content.Length > 0 ? hermes.Content : null, hermesCalls), reason == "stop" ? "tool_calls" : reason);
+                // vLLM's parsers: the text before the calls is the content (none when empty).
+                if (ModelFormatToolCalls.TryParse(tools.Parser, text) is not { } found) return (new ChatMessageOut(text), reason);
+                var foundCalls = found.Calls.Take(tools.Parallel ? int.MaxValue : 1).Select(c => new ToolCallOut(tools.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
+                return (new ChatMessageOut(found.Content.Length > 0 ? found.Content : null, foundCalls), reason == "stop" ? "tool_calls" : reason);
             case ToolCallMode.Required or ToolCallMode.Auto when reason == "stop" && ToolCalls.TryParseCalls(text, singleCall) is { } parsed:
                 var calls = parsed.Select(c => new ToolCallOut(tools!.NewCallId(), new FunctionCallOut(c.Name, c.Arguments))).ToList();
                 return (new ChatMessageOut(null, calls), "tool_calls");

@@ -14,7 +14,7 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
     private string? _callId;                 // named tool: the call's id, once its first piece went out
     private ToolCallStreamer? _required;     // required tools: the array's calls as they complete
     private AutoToolCallStreamer? _auto;     // auto: text, or the array's calls
-    private IModelFormatToolCallStreamer? _modelFormat; // auto with the Hermes or Mistral parser: text, then the calls
+    private IModelFormatToolCallStreamer? _modelFormat; // auto with a tool-call parser: text and the calls in the model's format
 
     /// <summary>
     /// The delta for the next output <paramref name="o"/> of the reply (null: nothing to send yet, unless
@@ -48,7 +48,7 @@ internal sealed class ChatReplyStreamer(ToolPlan? tools, bool singleCall, bool? 
                 delta = new ChatDelta(null, null, pieces.Count > 0 ? pieces : null);
                 break;
             case ToolCallMode.Auto when tools.Parser != ToolCallParser.Constrained:
-                _modelFormat ??= tools.Parser == ToolCallParser.Mistral ? new MistralToolCallStreamer(tools.NewCallId) : new HermesToolCallStreamer(tools.NewCallId);
+                _modelFormat ??= ModelFormatToolCalls.Streamer(tools.Parser, tools.NewCallId);
                 var (text, found) = _modelFormat.Add(newText, o.Finished);
                 // parallel_tool_calls false: the first call only (vLLM filters the parsed calls the same way).
                 if (!tools.Parallel) found.RemoveAll(c => c.Index > 0);

@@ -48,7 +48,7 @@ internal static class OpenAiApi
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var tools = OpenAiTools.Read(r, model.ToolCallParser) is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
         var sampling = OpenAiSampling.Build(model, r, maxTokens, r.Logprobs == true ? r.TopLogprobs ?? 0 : null, tools) with { LoraName = lora };
-        // The Hermes and Mistral tags may be special tokens of the model's tokenizer: they must stay in the text to be read (as vLLM does).
+        // The parsers' tags (<tool_call>, [TOOL_CALLS], <|python_tag|>) may be special tokens: they must stay in the text to be read (as vLLM does).
         if (tools is { ModelFormatAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);

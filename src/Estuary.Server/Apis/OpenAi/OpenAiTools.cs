@@ -14,7 +14,7 @@ namespace Estuary.Server.Apis.OpenAi;
 /// <summary>A chat request's tools: the mode, the named function, the tools, whether calls may be parallel, and the tools for the template.</summary>
 internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOnlyList<ToolDefinition> Tools, bool Parallel, string ToolsJson)
 {
-    /// <summary>How an "auto" reply is read: constrained, or in the model's own format (Hermes, Mistral).</summary>
+    /// <summary>How an "auto" reply is read: constrained, or in the model's own format (Hermes, Mistral, Llama 3 JSON, pythonic).</summary>
     public ToolCallParser Parser { get; init; }
 
     /// <summary>How the calls' ids look (nine letters and digits for chat templates that demand it, e.g. Mistral's).</summary>
@@ -23,12 +23,12 @@ internal sealed record ToolPlan(ToolCallMode Mode, string? FunctionName, IReadOn
     /// <summary>A new id for one of the reply's calls.</summary>
     public string NewCallId() => ToolCalls.NewCallId(IdStyle);
 
-    /// <summary>Whether this is an "auto" reply in the model's own format (Hermes or Mistral parser): unconstrained, read after.</summary>
+    /// <summary>Whether this is an "auto" reply in the model's own format (a tool-call parser's): unconstrained, read after.</summary>
     public bool ModelFormatAuto => Parser != ToolCallParser.Constrained && Mode == ToolCallMode.Auto;
 
     /// <summary>
     /// The reply's constraint, with the request's answer format if any (see ToolCalls.Constraint); null under "none" without
-    /// one. A Hermes or Mistral "auto" reply is the model's own: only the answer format, if any, constrains it (as in vLLM).
+    /// one. An "auto" reply read by a tool-call parser is the model's own: only the answer format, if any, constrains it (as in vLLM).
     /// </summary>
     /// <exception cref="ArgumentException">the answer format cannot be combined with the tools.</exception>
     public StructuredOutput? Constraint(StructuredOutput? answerFormat = null) =>
