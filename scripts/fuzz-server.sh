@@ -2,6 +2,8 @@
 # Long server fuzzing: runs ServerFuzzTests (tests/Estuary.Server.Tests/Fuzzing) for several seeds with many requests each,
 # against the embedded stories260K, a byte-level model with a chat template and a reasoning model, and keeps a log of every request's outcome.
 # Usage: scripts/fuzz-server.sh [FIRST_SEED] [SEEDS] [REQUESTS_PER_SERVER] [CONCURRENCY]   (defaults: 1 5 5000 4)
+# ESTUARY_FUZZ_STORIES_TOOL_PARSER=llama3_json (any --tool-call-parser name) serves stories260K with that parser instead of
+# the constrained default.
 # A failure prints the broken rule and the request (seed, index, mutations, body); rebuild it with ServerFuzzer.Build(seed, index).
 set -euo pipefail
 cd "$(dirname "$0")/.."

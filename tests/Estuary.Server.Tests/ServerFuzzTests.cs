@@ -38,7 +38,11 @@ public sealed class ServerFuzzTests(ServerFixture fx, ITestOutputHelper output) 
     [Fact]
     public async Task Seeded_fuzzing_never_breaks_the_stories_server()
     {
-        await FuzzAsync(fx.Stories, "stories260k");
+        // ESTUARY_FUZZ_STORIES_TOOL_PARSER (a --tool-call-parser name) reads its auto replies with that parser instead of the
+        // constrained default, so a long run can fuzz the parsers that have no server of their own here.
+        var parser = Environment.GetEnvironmentVariable("ESTUARY_FUZZ_STORIES_TOOL_PARSER") is { Length: > 0 } name
+            ? ToolCallParserNames.ByName[name] : ToolCallParser.Constrained;
+        await FuzzAsync(fx.Stories, "stories260k", tools: parser);
     }
 
     [Fact]
