@@ -237,15 +237,16 @@ public sealed class CpuBackend : IBackend
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(b);
         var xt = Cpu(x, nameof(Rope), nameof(x));
-        if (numHeads <= 0 || xt.Cols != numHeads * table.HeadDim)
-            throw new ArgumentException($"Rope: x {xt.Shape} is not [T, {numHeads}·{table.HeadDim}]");
+        // A head may be wider than the table's D (partial rotary): its first D dimensions turn, the rest pass through.
+        if (numHeads <= 0 || xt.Cols % numHeads != 0 || xt.Cols / numHeads < table.HeadDim)
+            throw new ArgumentException($"Rope: x {xt.Shape} is not [T, {numHeads}·D'] with D' ≥ the table's {table.HeadDim}");
         if (xt.Rows > b.Positions.Length) throw new ArgumentException($"Rope: x has {xt.Rows} rows but the batch holds {b.Positions.Length} positions");
         for (int t = 0; t < xt.Rows; t++)
         {
             if ((uint)b.Positions[t] >= (uint)table.MaxPositions)
                 throw new ArgumentOutOfRangeException(nameof(b), $"Rope: position {b.Positions[t]} of row {t} outside the table's {table.MaxPositions} positions");
         }
-        _rows.SetRope(table, numHeads, b.Positions);
+        _rows.SetRope(table, numHeads, xt.Cols / numHeads, b.Positions);
         RunRows(RowOp.Rope, xt.Rows, xt.Cols, xt, [], 0, xt, Vector256.IsHardwareAccelerated, 0);
     }
 

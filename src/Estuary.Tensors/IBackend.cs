@@ -53,7 +53,10 @@ public interface IBackend : IDisposable
     /// <summary>y[T, I] = silu(gate[T, I]) · up[T, I].</summary>
     void SiluMul(DeviceTensor gate, DeviceTensor up, DeviceTensor y);
 
-    /// <summary>In place on x[T, heads·D]: rotate_half RoPE at positions b.Positions[t].</summary>
+    /// <summary>
+    /// In place on x[T, heads·D']: rotate_half RoPE at positions b.Positions[t] on the first D = table.HeadDim dimensions of each
+    /// head (D' = D, or wider with partial rotary, whose other dimensions pass through).
+    /// </summary>
     void Rope(DeviceTensor x, int numHeads, RopeTable table, ForwardBatch b);
 
     /// <summary>k, v [T, Hkv·D] → cache slots b.SlotMapping[t].</summary>

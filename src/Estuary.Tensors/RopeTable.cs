@@ -1,6 +1,7 @@
 // Precomputed rotary-embedding cos/sin tables (Hugging Face rotate_half layout) for positions 0..MaxPositions-1.
-// Invariant: Cos/Sin[p, j] = cos/sin(p · InverseFrequencies[j]) with the angle in double, rounded once to float; the inverse
-// frequencies are float32 values (as Hugging Face keeps them), positive and finite, D/2 of them.
+// Invariant: Cos/Sin[p, j] = Scale · cos/sin(p · θ_j) with the angle in double, rounded once to float, where θ = InverseFrequencies
+// for p < SwitchPosition and LongInverseFrequencies from there on (LongRoPE; one set otherwise); the inverse frequencies are
+// float32 values (as Hugging Face keeps them), positive and finite, D/2 of them, D the rotated dimensions of a head.
 namespace Estuary.Tensors;
 
 /// <summary>cos/sin of p·θ_j for p &lt; MaxPositions and j &lt; D/2: θ_j = base^(-2j/D) by default, or any scaled set of inverse
@@ -19,13 +20,26 @@ public sealed class RopeTable
     /// <exception cref="ArgumentException">no frequencies, or one that is not a positive finite number.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxPositions"/> is not positive, or the table would not fit an array.</exception>
     public RopeTable(int maxPositions, ReadOnlySpan<float> inverseFrequencies)
+        : this(maxPositions, inverseFrequencies, [], int.MaxValue, 1.0)
+    {
+    }
+
+    /// <summary>
+    /// Builds a LongRoPE table: <paramref name="inverseFrequencies"/> for positions below <paramref name="switchPosition"/>,
+    /// <paramref name="longInverseFrequencies"/> (as many, or none: the first set everywhere) from it on, cos and sin multiplied by
+    /// <paramref name="scale"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">no frequencies, one that is not a positive finite number, sets of different sizes, or a
+    /// scale that is not a positive finite number.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxPositions"/> is not positive, or the table would not fit an array.</exception>
+    public RopeTable(int maxPositions, ReadOnlySpan<float> inverseFrequencies, ReadOnlySpan<float> longInverseFrequencies, int switchPosition, double scale)
     {
         if (inverseFrequencies.IsEmpty) throw new ArgumentException("RoPE needs at least one frequency", nameof(inverseFrequencies));
-        for (int j = 0; j < inverseFrequencies.Length; j++)
-        {
-            if (!(inverseFrequencies[j] > 0 && float.IsFinite(inverseFrequencies[j])))
-                throw new ArgumentException($"RoPE inverse frequency {j} is {inverseFrequencies[j]}; it must be positive and finite", nameof(inverseFrequencies));
-        }
+        CheckFrequencies(inverseFrequencies, nameof(inverseFrequencies));
+        CheckFrequencies(longInverseFrequencies, nameof(longInverseFrequencies));
+        if (!longInverseFrequencies.IsEmpty && longInverseFrequencies.Length != inverseFrequencies.Length)
+            throw new ArgumentException($"RoPE has {inverseFrequencies.Length} short and {longInverseFrequencies.Length} long frequencies; they must be as many", nameof(longInverseFrequencies));
+        if (!(scale > 0 && double.IsFinite(scale))) throw new ArgumentException($"RoPE scale {scale} must be positive and finite", nameof(scale));
         if (maxPositions <= 0) throw new ArgumentOutOfRangeException(nameof(maxPositions));
         int half = inverseFrequencies.Length;
         if ((long)maxPositions * half > Array.MaxLength)
@@ -34,19 +48,41 @@ public sealed class RopeTable
         HeadDim = 2 * half;
         MaxPositions = maxPositions;
         _inverseFrequencies = inverseFrequencies.ToArray();
+        _longInverseFrequencies = longInverseFrequencies.ToArray();
+        SwitchPosition = _longInverseFrequencies.Length == 0 ? int.MaxValue : Math.Max(0, switchPosition);
+        Scale = scale;
         Cos = new float[maxPositions * half];
         Sin = new float[maxPositions * half];
         for (int j = 0; j < half; j++)
         {
-            double invFreq = _inverseFrequencies[j];
             for (int p = 0; p < maxPositions; p++)
             {
-                double angle = p * invFreq;
-                Cos[p * half + j] = (float)Math.Cos(angle);
-                Sin[p * half + j] = (float)Math.Sin(angle);
+                double angle = p * (double)(p < SwitchPosition ? _inverseFrequencies[j] : _longInverseFrequencies[j]);
+                Cos[p * half + j] = scale == 1.0 ? (float)Math.Cos(angle) : (float)(scale * Math.Cos(angle));
+                Sin[p * half + j] = scale == 1.0 ? (float)Math.Sin(angle) : (float)(scale * Math.Sin(angle));
             }
         }
     }
+
+    private static void CheckFrequencies(ReadOnlySpan<float> inverseFrequencies, string name)
+    {
+        for (int j = 0; j < inverseFrequencies.Length; j++)
+        {
+            if (!(inverseFrequencies[j] > 0 && float.IsFinite(inverseFrequencies[j])))
+                throw new ArgumentException($"RoPE inverse frequency {j} is {inverseFrequencies[j]}; it must be positive and finite", name);
+        }
+    }
+
+    private readonly float[] _longInverseFrequencies;
+
+    /// <summary>The first position rotated by <see cref="LongInverseFrequencies"/> (int.MaxValue: none is).</summary>
+    public int SwitchPosition { get; }
+
+    /// <summary>What every cos and sin is multiplied by (LongRoPE's attention factor; 1 otherwise).</summary>
+    public double Scale { get; }
+
+    /// <summary>LongRoPE's frequencies from <see cref="SwitchPosition"/> on (empty: the one set everywhere).</summary>
+    public ReadOnlySpan<float> LongInverseFrequencies => _longInverseFrequencies;
 
     /// <summary>
     /// The unscaled inverse frequencies θ_j = <paramref name="theta"/>^(-2j/<paramref name="headDim"/>), j &lt; D/2, computed in double and
@@ -62,7 +98,7 @@ public sealed class RopeTable
         return result;
     }
 
-    /// <summary>D.</summary>
+    /// <summary>D: the dimensions of a head it rotates (all of them, or the first D of a wider head with partial rotary).</summary>
     public int HeadDim { get; }
 
     /// <summary>Positions covered.</summary>

@@ -100,6 +100,34 @@ public sealed class RowOpTests : IDisposable
         TestData.AssertClose(expected, TestData.Download(_cpu, xt), 1e-5f, 1e-2f, "rope");
     }
 
+    [Theory]
+    [InlineData(3, 4, 16, 12)] // Phi-4-mini's partial_rotary_factor 0.75
+    [InlineData(7, 2, 64, 32)]
+    [InlineData(2, 3, 20, 2)]
+    public void PartialRopeTurnsTheFirstDimensionsOfEachHeadAndLeavesTheRest(int tokens, int heads, int stride, int d)
+    {
+        // A LongRoPE table too: other frequencies from position 50 on, cos and sin scaled.
+        var shortFreq = RopeTable.DefaultInverseFrequencies(d, 10000);
+        var longFreq = shortFreq.Select(f => f / 3f).ToArray();
+        var table = new RopeTable(128, shortFreq, longFreq, switchPosition: 50, scale: 1.19);
+        var b = new ForwardBatch(tokens, 1, 1, 16);
+        for (int t = 0; t < tokens; t++) b.Positions[t] = (t * 37 + 3) % 128;
+        var x = TestData.Random(tokens * heads * stride, stride);
+        var expected = (float[])x.Clone();
+        RopeReference.Run(expected, tokens, heads, table, b.Positions, stride);
+        var xt = TestData.Upload(_cpu, x, tokens, heads * stride);
+        _cpu.Rope(xt, heads, table, b);
+        var got = TestData.Download(_cpu, xt);
+        TestData.AssertClose(expected, got, 1e-5f, 1e-2f, "partial rope");
+        for (int i = 0; i < x.Length; i++)
+            if (i % stride >= d) Assert.Equal(x[i], got[i]); // the pass-through dimensions are untouched
+        // The table itself: scaled, and the long frequencies from the switch on.
+        int j = d / 2 - 1;
+        Assert.Equal((float)(1.19 * Math.Cos(49 * (double)shortFreq[j])), table.Cos[49 * (d / 2) + j]);
+        Assert.Equal((float)(1.19 * Math.Sin(50 * (double)longFreq[j])), table.Sin[50 * (d / 2) + j]);
+        Assert.Throws<ArgumentException>(() => _cpu.Rope(xt, heads * stride, table, b)); // heads narrower than the table
+    }
+
     [Fact]
     public void RopeAtPositionZeroIsIdentityAndRejectsBadPositions()
     {

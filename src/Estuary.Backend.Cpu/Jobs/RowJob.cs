@@ -31,7 +31,7 @@ internal sealed class RowJob : ParallelJob
     private int _aOff, _bOff, _cOff;
     private int _rows, _cols, _rowsPerChunk;
     private float _eps;
-    private int _heads, _headDim;
+    private int _heads, _headDim, _headStride;
     private RopeTable? _rope;
     private int[] _positions = [];
     private bool _simd;
@@ -62,9 +62,9 @@ internal sealed class RowJob : ParallelJob
 
     /// <summary>Extra arguments of Rope.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void SetRope(RopeTable table, int heads, int[] positions)
+    public void SetRope(RopeTable table, int heads, int headStride, int[] positions)
     {
-        _rope = table; _heads = heads; _headDim = table.HeadDim; _positions = positions;
+        _rope = table; _heads = heads; _headDim = table.HeadDim; _headStride = headStride; _positions = positions;
     }
 
     /// <summary>Drops references to the call's buffers.</summary>
@@ -108,12 +108,12 @@ internal sealed class RowJob : ParallelJob
                         RmsNormKernel.Row(ref head, ref Unsafe.Add(ref b, _bOff), _headDim, _eps, ref head, _simd);
                     }
                     break;
-                case RowOp.Rope: // a = x [rows, heads·D]
+                case RowOp.Rope: // a = x [rows, heads·stride], the first D of each head rotated
                     {
                         var t = _rope!;
                         int half = _headDim / 2;
                         nint p = (nint)_positions[r] * half;
-                        RopeKernel.Row(ref Unsafe.Add(ref a, _aOff + off), _heads, _headDim,
+                        RopeKernel.Row(ref Unsafe.Add(ref a, _aOff + off), _heads, _headStride, _headDim,
                             ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(t.Cos), p),
                             ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(t.Sin), p), _simd);
                         break;

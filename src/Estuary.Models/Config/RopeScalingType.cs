@@ -10,4 +10,9 @@ public enum RopeScalingType
     Linear,
     /// <summary><c>"llama3"</c> (Llama 3.1/3.2): low frequencies divided by the factor, high ones kept, a smooth blend between.</summary>
     Llama3,
+    /// <summary>
+    /// <c>"longrope"</c> (Phi-3 128k, Phi-3.5, Phi-4-mini; legacy name <c>"su"</c>): every inverse frequency divided by its own
+    /// factor, the short factors below the original context and the long ones from it on, and cos/sin scaled by the attention factor.
+    /// </summary>
+    LongRope,
 }

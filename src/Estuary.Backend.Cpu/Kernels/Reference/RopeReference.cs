@@ -6,17 +6,18 @@ namespace Estuary.Backend.Cpu.Kernels.Reference;
 /// <summary>Obviously-correct RoPE for tests, written in the Hugging Face form (full-width cos/sin, rotate_half).</summary>
 internal static class RopeReference
 {
-    /// <summary>x[T, heads·D] in place at positions[t].</summary>
-    public static void Run(Span<float> x, int tokens, int heads, RopeTable table, ReadOnlySpan<int> positions)
+    /// <summary>x[T, heads·stride] in place at positions[t]: the first D = table.HeadDim of each head (stride ≥ D).</summary>
+    public static void Run(Span<float> x, int tokens, int heads, RopeTable table, ReadOnlySpan<int> positions, int stride = 0)
     {
         int d = table.HeadDim, half = d / 2;
+        if (stride == 0) stride = d;
         var rotated = new float[d];
         for (int t = 0; t < tokens; t++)
         {
             int p = positions[t];
             for (int h = 0; h < heads; h++)
             {
-                var v = x.Slice((t * heads + h) * d, d);
+                var v = x.Slice((t * heads + h) * stride, d);
                 for (int i = 0; i < d; i++) rotated[i] = i < half ? -v[i + half] : v[i - half];
                 for (int i = 0; i < d; i++)
                 {
