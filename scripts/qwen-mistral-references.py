@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Tiny random Qwen2 / Qwen3 / Mistral / biased-Llama checkpoints and their float64 reference logits (standard library only).
+"""Tiny random Qwen2 / Qwen3 / Mistral / biased-Llama / Phi-3 checkpoints and their float64 reference logits (standard library only).
 
 For each model this writes config.json, model.safetensors (F32 or BF16) and reference.json into
 tests/Estuary.Models.Tests/Data/qwen-mistral/<name>/. The forward pass below is written from the formulas of Hugging Face
-transformers' modeling_llama.py, modeling_qwen2.py, modeling_qwen3.py and modeling_mistral.py (no code copied):
+transformers' modeling_llama.py, modeling_qwen2.py, modeling_qwen3.py, modeling_mistral.py and modeling_phi3.py (no code copied):
 
   x = embed[ids]
   per layer:  h = rmsnorm(x) * g_in
@@ -14,6 +14,12 @@ transformers' modeling_llama.py, modeling_qwen2.py, modeling_qwen3.py and modeli
               x += a Wo^T (+ bo)
               h = rmsnorm(x) * g_post;  x += (silu(h Wg^T (+ bg)) * (h Wu^T (+ bu))) Wd^T (+ bd)
   logits = rmsnorm(x) * g_final · head^T   (head = embed when tie_word_embeddings and no lm_head)
+
+Phi-3: q, k, v are rows [0, Hq·D), [Hq·D, Hq·D + Hkv·D) and the rest of one qkv_proj; gate and up the first and second I rows of
+gate_up_proj; RoPE turns only the first R = D·partial_rotary_factor dimensions of each head, with inv_freq_j = theta^(-2j/R), and
+longrope divides inv_freq_j by short_factor[j] at positions below original_max_position_embeddings and by long_factor[j] from there
+on (Estuary's per-position rule; transformers' own for every sequence that stays below that length), cos and sin multiplied by
+sqrt(1 + ln(max_position_embeddings / original) / ln(original)).
 
 All arithmetic is float64 on the stored weights (BF16 ones rounded to BF16 first, as the checkpoint holds them). Greedy
 continuations take the argmax (lowest id on a tie) of the last position and feed it back. Run from the repository root:
@@ -81,17 +87,29 @@ def rmsnorm(x, g, eps):
     return [v * inv * gi for v, gi in zip(x, g)]
 
 
-def rope(vec, pos, inv_freq):
-    """rotate_half RoPE of one head vector at position pos."""
-    half = len(vec) // 2
+def rope(vec, pos, inv_freq, scale=1.0):
+    """rotate_half RoPE of the first 2·len(inv_freq) dimensions of one head vector at position pos (the rest pass through)."""
+    half = len(inv_freq)
     out = list(vec)
     for j in range(half):
         angle = pos * inv_freq[j]
-        c, s = math.cos(angle), math.sin(angle)
+        c, s = math.cos(angle) * scale, math.sin(angle) * scale
         a, b = vec[j], vec[j + half]
         out[j] = a * c - b * s
         out[j + half] = b * c + a * s
     return out
+
+
+def rope_frequencies(cfg, pos):
+    """(inv_freq over the rotary dimensions, cos/sin scale) at position pos."""
+    R = cfg.get("rotary_dim") or cfg["head_dim"]
+    base = [cfg["rope_theta"] ** (-(2.0 * j) / R) for j in range(R // 2)]
+    longrope = cfg.get("longrope")
+    if not longrope:
+        return base, 1.0
+    factors = longrope["short_factor"] if pos < longrope["original"] else longrope["long_factor"]
+    scale = math.sqrt(1 + math.log(longrope["max_positions"] / longrope["original"]) / math.log(longrope["original"]))
+    return [f / e for f, e in zip(base, factors)], scale
 
 
 def silu(v):
@@ -102,8 +120,8 @@ def forward(cfg, w, ids):
     """Logits [len(ids)][V] for every position (teacher forcing)."""
     H, Hq, Hkv, D = cfg["hidden"], cfg["heads"], cfg["kv_heads"], cfg["head_dim"]
     eps = cfg["rms_norm_eps"]
-    inv_freq = [cfg["rope_theta"] ** (-(2.0 * j) / D) for j in range(D // 2)]
     group = Hq // Hkv
+    phi3 = cfg.get("phi3", False)
     xs = [list(w["model.embed_tokens.weight"][t]) for t in ids]
     n = len(ids)
     for l in range(cfg["layers"]):
@@ -112,16 +130,21 @@ def forward(cfg, w, ids):
         qs, ks, vs = [], [], []
         for t in range(n):
             h = rmsnorm(xs[t], w[p + "input_layernorm.weight"], eps)
-            q = matvec(w[p + "self_attn.q_proj.weight"], h, w.get(p + "self_attn.q_proj.bias"))
-            k = matvec(w[p + "self_attn.k_proj.weight"], h, w.get(p + "self_attn.k_proj.bias"))
-            v = matvec(w[p + "self_attn.v_proj.weight"], h, w.get(p + "self_attn.v_proj.bias"))
+            if phi3:
+                qkv = matvec(w[p + "self_attn.qkv_proj.weight"], h)
+                q, k, v = qkv[:Hq * D], qkv[Hq * D:(Hq + Hkv) * D], qkv[(Hq + Hkv) * D:]
+            else:
+                q = matvec(w[p + "self_attn.q_proj.weight"], h, w.get(p + "self_attn.q_proj.bias"))
+                k = matvec(w[p + "self_attn.k_proj.weight"], h, w.get(p + "self_attn.k_proj.bias"))
+                v = matvec(w[p + "self_attn.v_proj.weight"], h, w.get(p + "self_attn.v_proj.bias"))
             qh = [q[i * D:(i + 1) * D] for i in range(Hq)]
             kh = [k[i * D:(i + 1) * D] for i in range(Hkv)]
             if cfg["qk_norm"]:
                 qh = [rmsnorm(x, w[p + "self_attn.q_norm.weight"], eps) for x in qh]
                 kh = [rmsnorm(x, w[p + "self_attn.k_norm.weight"], eps) for x in kh]
-            qs.append([rope(x, t, inv_freq) for x in qh])
-            ks.append([rope(x, t, inv_freq) for x in kh])
+            inv_freq, scale = rope_frequencies(cfg, t)
+            qs.append([rope(x, t, inv_freq, scale) for x in qh])
+            ks.append([rope(x, t, inv_freq, scale) for x in kh])
             vs.append([v[i * D:(i + 1) * D] for i in range(Hkv)])
         scale = 1.0 / math.sqrt(D)
         for t in range(n):
@@ -141,8 +164,12 @@ def forward(cfg, w, ids):
             o = matvec(w[p + "self_attn.o_proj.weight"], attn, w.get(p + "self_attn.o_proj.bias"))
             xs[t] = [a + b for a, b in zip(xs[t], o)]
             h = rmsnorm(xs[t], w[p + "post_attention_layernorm.weight"], eps)
-            g = matvec(w[p + "mlp.gate_proj.weight"], h, w.get(p + "mlp.gate_proj.bias"))
-            u = matvec(w[p + "mlp.up_proj.weight"], h, w.get(p + "mlp.up_proj.bias"))
+            if phi3:
+                gu = matvec(w[p + "mlp.gate_up_proj.weight"], h)
+                g, u = gu[:len(gu) // 2], gu[len(gu) // 2:]
+            else:
+                g = matvec(w[p + "mlp.gate_proj.weight"], h, w.get(p + "mlp.gate_proj.bias"))
+                u = matvec(w[p + "mlp.up_proj.weight"], h, w.get(p + "mlp.up_proj.bias"))
             d = matvec(w[p + "mlp.down_proj.weight"], [silu(a) * b for a, b in zip(g, u)], w.get(p + "mlp.down_proj.bias"))
             xs[t] = [a + b for a, b in zip(xs[t], d)]
     head = w.get("lm_head.weight", w["model.embed_tokens.weight"])
@@ -183,15 +210,19 @@ def make_model(spec):
         p = "model.layers.%d." % l
         add(p + "input_layernorm.weight", [H], 0.1, 1.0)
         add(p + "post_attention_layernorm.weight", [H], 0.1, 1.0)
-        for name, rows, cols, bias in (("q_proj", Hq * D, H, spec["qkv_bias"]), ("k_proj", Hkv * D, H, spec["qkv_bias"]),
-                                       ("v_proj", Hkv * D, H, spec["qkv_bias"]), ("o_proj", H, Hq * D, spec["o_bias"])):
+        attention = (("q_proj", Hq * D, H, spec["qkv_bias"]), ("k_proj", Hkv * D, H, spec["qkv_bias"]),
+                     ("v_proj", Hkv * D, H, spec["qkv_bias"]), ("o_proj", H, Hq * D, spec["o_bias"]))
+        if spec.get("phi3"):
+            attention = (("qkv_proj", (Hq + 2 * Hkv) * D, H, False), ("o_proj", H, Hq * D, False))
+        for name, rows, cols, bias in attention:
             add(p + "self_attn." + name + ".weight", [rows, cols], 1.0 / math.sqrt(cols))
             if bias:
                 add(p + "self_attn." + name + ".bias", [rows], 0.5)
         if spec["qk_norm"]:
             add(p + "self_attn.q_norm.weight", [D], 0.2, 1.0)
             add(p + "self_attn.k_norm.weight", [D], 0.2, 1.0)
-        for name, rows, cols in (("gate_proj", I, H), ("up_proj", I, H), ("down_proj", H, I)):
+        mlp = (("gate_up_proj", 2 * I, H), ("down_proj", H, I)) if spec.get("phi3") else (("gate_proj", I, H), ("up_proj", I, H), ("down_proj", H, I))
+        for name, rows, cols in mlp:
             add(p + "mlp." + name + ".weight", [rows, cols], 1.0 / math.sqrt(cols))
             if spec["mlp_bias"]:
                 add(p + "mlp." + name + ".bias", [rows], 0.5)
@@ -211,7 +242,7 @@ def config_json(spec):
         "num_hidden_layers": spec["layers"],
         "num_attention_heads": spec["heads"],
         "num_key_value_heads": spec["kv_heads"],
-        "max_position_embeddings": 64,
+        "max_position_embeddings": spec.get("max_positions", 64),
         "rms_norm_eps": spec["rms_norm_eps"],
         "rope_theta": spec["rope_theta"],
         "tie_word_embeddings": spec["tie"],
@@ -252,11 +283,36 @@ SPECS = [
          rope_theta=10000.0, extra={"attention_bias": True, "mlp_bias": True}),
 ]
 
+SPECS += [
+    # Phi-3-mini-4k's shape in small: fused qkv_proj and gate_up_proj, multi-head, a sliding window (5) on every layer, F32.
+    dict(spec("phi3-tiny", "Phi3ForCausalLM", "phi3", "F32", 35, kv_heads=4, layer_windows=(5, 5), rope_theta=10000.0,
+              extra={"sliding_window": 5, "original_max_position_embeddings": 64, "rope_scaling": None}), phi3=True),
+    # Phi-4-mini's in small: GQA, tied, partial_rotary_factor 0.75 (6 of 8 dimensions turn), longrope whose original context (16)
+    # covers every sequence here, so only the short factors and the attention factor sqrt(1 + ln 4 / ln 16) act (transformers'
+    # reading exactly), no window, BF16.
+    dict(spec("phi4-mini-tiny", "Phi3ForCausalLM", "phi3", "BF16", 40, tie=True, rope_theta=10000.0,
+              extra={"partial_rotary_factor": 0.75, "original_max_position_embeddings": 16, "sliding_window": None,
+                     "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.25, 1.5], "long_factor": [2.0, 4.0, 8.0]}}),
+         phi3=True, rotary_dim=6, max_positions=64,
+         longrope={"short_factor": [1.0, 1.25, 1.5], "long_factor": [2.0, 4.0, 8.0], "original": 16, "max_positions": 64}),
+    # The same with an original context of 8: the nine-token prompt and the continuations cross it, so positions from 8 on turn
+    # by the long factors (Estuary's per-position rule; see the docstring).
+    dict(spec("phi3-tiny-longrope-switch", "Phi3ForCausalLM", "phi3", "F32", 33, tie=False, rope_theta=10000.0,
+              extra={"partial_rotary_factor": 0.75, "original_max_position_embeddings": 8, "sliding_window": None,
+                     "rope_scaling": {"rope_type": "longrope", "short_factor": [1.0, 1.25, 1.5], "long_factor": [2.0, 4.0, 8.0]}}),
+         phi3=True, rotary_dim=6, max_positions=64,
+         longrope={"short_factor": [1.0, 1.25, 1.5], "long_factor": [2.0, 4.0, 8.0], "original": 8, "max_positions": 64}),
+]
+
 PROMPT_LENGTHS = (9, 4)
 
 
 def main():
+    import sys
+    only = set(sys.argv[1:])  # model names to write (default: all)
     for s in SPECS:
+        if only and s["name"] not in only:
+            continue
         folder = os.path.join(OUT, s["name"])
         os.makedirs(folder, exist_ok=True)
         tensors, w = make_model(s)

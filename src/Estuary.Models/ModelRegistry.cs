@@ -21,6 +21,8 @@ public static class ModelRegistry
         ["Qwen2ForCausalLM"] = LlamaForCausalLM.Create,
         ["Qwen3ForCausalLM"] = LlamaForCausalLM.Create,
         ["MistralForCausalLM"] = LlamaForCausalLM.Create,
+        // Phi-3 is the Llama decoder with fused qkv_proj and gate_up_proj (ModelConfig.FusedQkv/FusedGateUp), partial rotary and longrope.
+        [Config.ModelConfig.Phi3Architecture] = LlamaForCausalLM.Create,
     };
 
     /// <summary>Supported architecture names.</summary>

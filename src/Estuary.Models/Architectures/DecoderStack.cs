@@ -29,7 +29,8 @@ internal static class DecoderStack
             var qNorm = variant.QkNorm ? new HeadRmsNorm(backend, weights.QNorm(l), config.RmsNormEps, config.NumHeads) : null;
             var kNorm = variant.QkNorm ? new HeadRmsNorm(backend, weights.KNorm(l), config.RmsNormEps, config.NumKvHeads) : null;
             var attn = new Attention(backend, q, k, v, linears.OProj(l), variant.WindowOf(l) > 0 ? windowed : attention, rope, qNorm, kNorm);
-            var mlp = new GatedMlp(backend, linears.Gate(l), linears.Up(l), linears.Down(l));
+            var (gate, up) = linears.GateUp(l);
+            var mlp = new GatedMlp(backend, gate, up, linears.Down(l));
             layers[l] = new DecoderLayer(backend, new RmsNorm(backend, weights.InputNorm(l), config.RmsNormEps), attn,
                 new RmsNorm(backend, weights.PostAttentionNorm(l), config.RmsNormEps), mlp);
             layerLoaded?.Report(l + 1);

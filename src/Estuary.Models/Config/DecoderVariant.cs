@@ -1,4 +1,4 @@
-// The optional parts of a Llama-family decoder (Llama, Qwen2, Qwen3, Mistral): linear biases, per-head q/k RMSNorm and sliding-window
+// The optional parts of a Llama-family decoder (Llama, Qwen2, Qwen3, Mistral, Phi-3): linear biases, per-head q/k RMSNorm and sliding-window
 // layers, read from config.json the way each architecture's transformers config reads them.
 // Invariant: a plain Llama (no attention_bias, mlp_bias or window) gets Llama, whose layers run exactly the code they always ran.
 using System.Text.Json.Nodes;
@@ -51,6 +51,14 @@ public sealed record DecoderVariant(bool QkvBias, bool OutputBias, bool MlpBias,
             {
                 // MistralConfig defaults sliding_window to 4096 when the key is absent; an explicit null turns it off (v0.2, v0.3).
                 int? window = json.ContainsKey("sliding_window") ? reader.Int("sliding_window") : MistralDefaultSlidingWindow;
+                if (window is null) return Llama;
+                PositiveWindow(window.Value, source);
+                return new(false, false, false, false, window.Value, [.. Enumerable.Repeat(true, numLayers)]);
+            }
+            case "Phi3ForCausalLM":
+            {
+                // Phi3Config: sliding_window (null: none) on every layer, as transformers masks it; no biases.
+                int? window = reader.Int("sliding_window");
                 if (window is null) return Llama;
                 PositiveWindow(window.Value, source);
                 return new(false, false, false, false, window.Value, [.. Enumerable.Repeat(true, numLayers)]);

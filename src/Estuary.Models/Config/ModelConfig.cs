@@ -40,8 +40,15 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Whether lm_head rows are L2-normalised before use (Baichuan2 NormHead).</summary>
     public bool NormHead { get; init; }
-    /// <summary>Whether q, k, v are one fused checkpoint tensor (Baichuan's W_pack).</summary>
+    /// <summary>Whether q, k, v are one fused checkpoint tensor (Baichuan's W_pack, Phi-3's qkv_proj).</summary>
     public bool FusedQkv { get; init; }
+    /// <summary>Whether the MLP's gate and up rows are one fused checkpoint tensor, gate first (Phi-3's gate_up_proj).</summary>
+    public bool FusedGateUp { get; init; }
+    /// <summary>
+    /// The dimensions of each head RoPE turns: D, or the first D·partial_rotary_factor of it (Phi-4-mini's 0.75), an even number.
+    /// </summary>
+    public int RotaryDim { get => _rotaryDim > 0 ? _rotaryDim : HeadDim; init => _rotaryDim = value; }
+    private readonly int _rotaryDim;
     /// <summary>Linear biases, per-head q/k norm and sliding-window layers (Qwen2, Qwen3, Mistral, Llama's bias keys).</summary>
     public DecoderVariant Variant { get; init; } = DecoderVariant.Llama;
     /// <summary>Stored dtype name (<c>torch_dtype</c>), informational.</summary>
@@ -84,6 +91,7 @@ public sealed record ModelConfig
             throw new InvalidDataException($"{source}: hidden_size ({hidden}) must be a multiple of num_attention_heads ({heads})");
         int headDim = explicitHeadDim ?? (heads > 0 ? hidden / heads : 0);
         bool baichuan = arch == "BaichuanForCausalLM";
+        bool phi3 = arch == Phi3Architecture;
         if (!SupportedArchitectures.Contains(arch))
             throw new NotSupportedException($"{source}: unknown architecture '{arch}' (supported: {string.Join(", ", SupportedArchitectures)})");
         var act = reader.String("hidden_act") ?? "silu";
@@ -118,6 +126,13 @@ public sealed record ModelConfig
         if (baichuan && ropeScaling.Type != RopeScalingType.Default)
             throw new NotSupportedException($"{source}: rope_scaling type '{ropeScaling.Type.ToString().ToLowerInvariant()}' is not supported for " +
                 "BaichuanForCausalLM (Baichuan2's modeling code has no RoPE scaling)");
+        // Phi-3 (transformers' Phi3Config): the lengths longrope needs are at the top of config.json; only Phi-3 rotates part of a head.
+        if (ropeScaling.Type == RopeScalingType.LongRope)
+            ropeScaling = ropeScaling.ResolveLongRope(reader.Int("original_max_position_embeddings"), reader.Int("max_position_embeddings") ?? 0, source);
+        double partialRotary = phi3 ? reader.Double("partial_rotary_factor") ?? 1.0 : 1.0;
+        if (!(partialRotary > 0 && partialRotary <= 1))
+            throw new InvalidDataException($"{source}: partial_rotary_factor must be in (0, 1] (got {partialRotary})");
+        int rotaryDim = (int)(headDim * partialRotary);
         int numLayers = reader.RequiredInt("num_hidden_layers");
         var variant = DecoderVariant.Parse(arch, json, Math.Max(numLayers, 0), source);
         int? maxPos = reader.Int("max_position_embeddings");
@@ -140,7 +155,9 @@ public sealed record ModelConfig
             MaxPositions = maxPos ?? modelMaxLen ?? 4096,
             TieWordEmbeddings = reader.Bool("tie_word_embeddings") ?? false,
             NormHead = baichuan,
-            FusedQkv = baichuan,
+            FusedQkv = baichuan || phi3,
+            FusedGateUp = phi3,
+            RotaryDim = rotaryDim,
             Variant = variant,
             TorchDtype = reader.String("torch_dtype") ?? "float32",
             BosTokenId = reader.Int("bos_token_id"),
@@ -153,7 +170,10 @@ public sealed record ModelConfig
 
     /// <summary>Architecture names config.json may declare.</summary>
     public static IReadOnlyList<string> SupportedArchitectures { get; } =
-        ["LlamaForCausalLM", "BaichuanForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM"];
+        ["LlamaForCausalLM", "BaichuanForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM", "MistralForCausalLM", Phi3Architecture];
+
+    /// <summary>Phi-3's architecture name (Phi-3, Phi-3.5-mini, Phi-4-mini): fused qkv_proj and gate_up_proj, partial rotary, longrope.</summary>
+    public const string Phi3Architecture = "Phi3ForCausalLM";
 
     // Baichuan2 ships one architecture name for two position encodings. The real 7B config carries
     // max_position_embeddings (its RoPE cache length); the real 13B config has only model_max_length (ALiBi has
@@ -191,6 +211,11 @@ public sealed record ModelConfig
             throw new InvalidDataException($"{source}: num_attention_heads ({NumHeads}) must be a multiple of num_key_value_heads ({NumKvHeads})");
         if (PositionEncoding == PositionEncoding.Rope && HeadDim % 2 != 0)
             throw new InvalidDataException($"{source}: head_dim ({HeadDim}) must be even for RoPE");
+        if (PositionEncoding == PositionEncoding.Rope && (RotaryDim <= 0 || RotaryDim % 2 != 0 || RotaryDim > HeadDim))
+            throw new InvalidDataException($"{source}: the rotary dimension head_dim × partial_rotary_factor ({RotaryDim}) must be an even number in (0, {HeadDim}]");
+        if (RopeScaling.Type == RopeScalingType.LongRope && RopeScaling.ShortFactors.Count != RotaryDim / 2)
+            throw new InvalidDataException($"{source}: rope_scaling.short_factor and long_factor have {RopeScaling.ShortFactors.Count} entries; " +
+                $"the rotary dimension {RotaryDim} needs {RotaryDim / 2} (one per pair of turned dimensions)");
         if (!(RmsNormEps > 0 && RmsNormEps < 1))
             throw new InvalidDataException($"{source}: rms_norm_eps must be in (0, 1) (got {RmsNormEps})");
         if (PositionEncoding == PositionEncoding.Rope && !(RopeTheta > 1 && double.IsFinite(RopeTheta)))

@@ -4,7 +4,7 @@ namespace Estuary.Models.Loading;
 /// <summary>A decoder block's linear layers.</summary>
 public enum LinearRole
 {
-    /// <summary>Fused q, k, v rows (Baichuan's W_pack).</summary>
+    /// <summary>Fused q, k, v rows (Baichuan's W_pack, Phi-3's qkv_proj).</summary>
     Qkv,
     /// <summary>Query projection (unfused).</summary>
     Q,
@@ -20,4 +20,6 @@ public enum LinearRole
     Up,
     /// <summary>MLP down projection.</summary>
     Down,
+    /// <summary>Fused gate and up rows, gate first (Phi-3's gate_up_proj).</summary>
+    GateUp,
 }

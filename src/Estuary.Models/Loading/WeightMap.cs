@@ -1,4 +1,4 @@
-// The only place checkpoint tensor names live: maps Hugging Face Llama/Baichuan/Qwen2/Qwen3/Mistral names to layer weights and
+// The only place checkpoint tensor names live: maps Hugging Face Llama/Baichuan/Qwen2/Qwen3/Mistral/Phi-3 names to layer weights and
 // checks shapes; biases and q/k norms are read exactly where config.json says the architecture has them.
 // Invariant: every weight handed out has the shape the config implies and a float dtype, or loading fails naming the tensor.
 using Estuary.Models.Config;
@@ -78,11 +78,21 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
     /// <summary>[H, Hq·D] attention output projection.</summary>
     public Weight OProj(int layer) => Linear(layer, LinearRole.O);
 
-    /// <summary>[I, H].</summary>
-    public Weight GateProj(int layer) => Linear(layer, LinearRole.Gate);
+    /// <summary>[I, H]; the first I rows of Phi-3's fused gate_up_proj, without copying.</summary>
+    public Weight GateProj(int layer)
+    {
+        if (!config.FusedGateUp) return Linear(layer, LinearRole.Gate);
+        var fused = Linear(layer, LinearRole.GateUp);
+        return fused.SliceRows(0, config.IntermediateSize, fused.Name + "[gate]");
+    }
 
-    /// <summary>[I, H].</summary>
-    public Weight UpProj(int layer) => Linear(layer, LinearRole.Up);
+    /// <summary>[I, H]; the last I rows of Phi-3's fused gate_up_proj, without copying.</summary>
+    public Weight UpProj(int layer)
+    {
+        if (!config.FusedGateUp) return Linear(layer, LinearRole.Up);
+        var fused = Linear(layer, LinearRole.GateUp);
+        return fused.SliceRows(config.IntermediateSize, config.IntermediateSize, fused.Name + "[up]");
+    }
 
     /// <summary>[H, I].</summary>
     public Weight DownProj(int layer) => Linear(layer, LinearRole.Down);
@@ -93,13 +103,14 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
     /// </summary>
     public string Module(int layer, LinearRole role) => role switch
     {
-        LinearRole.Qkv when config.FusedQkv => $"model.layers.{layer}.self_attn.W_pack",
+        LinearRole.Qkv when config.FusedQkv => $"model.layers.{layer}.self_attn.{(config.Architecture == ModelConfig.Phi3Architecture ? "qkv_proj" : "W_pack")}",
         LinearRole.Q when !config.FusedQkv => $"model.layers.{layer}.self_attn.q_proj",
         LinearRole.K when !config.FusedQkv => $"model.layers.{layer}.self_attn.k_proj",
         LinearRole.V when !config.FusedQkv => $"model.layers.{layer}.self_attn.v_proj",
         LinearRole.O => $"model.layers.{layer}.self_attn.o_proj",
-        LinearRole.Gate => $"model.layers.{layer}.mlp.gate_proj",
-        LinearRole.Up => $"model.layers.{layer}.mlp.up_proj",
+        LinearRole.Gate when !config.FusedGateUp => $"model.layers.{layer}.mlp.gate_proj",
+        LinearRole.Up when !config.FusedGateUp => $"model.layers.{layer}.mlp.up_proj",
+        LinearRole.GateUp when config.FusedGateUp => $"model.layers.{layer}.mlp.gate_up_proj",
         LinearRole.Down => $"model.layers.{layer}.mlp.down_proj",
         _ => throw new ArgumentException($"{role} is not a linear of this {(config.FusedQkv ? "fused" : "unfused")}-qkv model", nameof(role)),
     };
@@ -145,10 +156,14 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
         }
     }
 
-    /// <summary>The linears of every decoder layer in checkpoint order: fused Qkv or Q, K, V; then O, Gate, Up, Down.</summary>
-    public IReadOnlyList<LinearRole> LayerRoles => config.FusedQkv
-        ? [LinearRole.Qkv, LinearRole.O, LinearRole.Gate, LinearRole.Up, LinearRole.Down]
-        : [LinearRole.Q, LinearRole.K, LinearRole.V, LinearRole.O, LinearRole.Gate, LinearRole.Up, LinearRole.Down];
+    /// <summary>The linears of every decoder layer in checkpoint order: fused Qkv or Q, K, V; then O; fused GateUp or Gate, Up; then Down.</summary>
+    public IReadOnlyList<LinearRole> LayerRoles =>
+    [
+        .. config.FusedQkv ? [LinearRole.Qkv] : new[] { LinearRole.Q, LinearRole.K, LinearRole.V },
+        LinearRole.O,
+        .. config.FusedGateUp ? [LinearRole.GateUp] : new[] { LinearRole.Gate, LinearRole.Up },
+        LinearRole.Down,
+    ];
 
     /// <summary>[out, in] features of a decoder-layer linear, as config.json implies.</summary>
     public (long Out, long In) LinearShape(LinearRole role) => role switch
@@ -158,6 +173,7 @@ public sealed class WeightMap(ICheckpointReader reader, ModelConfig config)
         LinearRole.K or LinearRole.V => (KvDim, H),
         LinearRole.O => (H, QDim),
         LinearRole.Gate or LinearRole.Up => (config.IntermediateSize, H),
+        LinearRole.GateUp => (2L * config.IntermediateSize, H),
         LinearRole.Down => (H, config.IntermediateSize),
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, "not a decoder-layer linear"),
     };

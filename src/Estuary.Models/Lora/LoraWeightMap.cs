@@ -1,5 +1,6 @@
 // The adapter-side counterpart of WeightMap: which checkpoint module (and which rows of it) each linear of a loaded model is.
-// PEFT module names of the decoder linears live here and in LoraAdapter only. Fused W_pack maps to q, k, v as row ranges.
+// PEFT module names of the decoder linears live here and in LoraAdapter only. Fused W_pack / qkv_proj maps to q, k, v as row
+// ranges, and Phi-3's fused gate_up_proj to gate and up.
 using Estuary.Models.Config;
 
 namespace Estuary.Models.Lora;
@@ -19,7 +20,7 @@ internal static class LoraWeightMap
             string p = $"model.layers.{l}.";
             if (c.FusedQkv)
             {
-                string pack = p + "self_attn.W_pack";
+                string pack = p + (c.Architecture == ModelConfig.Phi3Architecture ? "self_attn.qkv_proj" : "self_attn.W_pack");
                 int rows = qDim + 2 * kvDim;
                 sites.Add(new(pack, 0, rows, () => attn.QProj, v => attn.QProj = v));
                 sites.Add(new(pack, qDim, rows, () => attn.KProj, v => attn.KProj = v));
@@ -32,8 +33,17 @@ internal static class LoraWeightMap
                 sites.Add(new(p + "self_attn.v_proj", 0, kvDim, () => attn.VProj, v => attn.VProj = v));
             }
             sites.Add(new(p + "self_attn.o_proj", 0, c.HiddenSize, () => attn.OProj, v => attn.OProj = v));
-            sites.Add(new(p + "mlp.gate_proj", 0, c.IntermediateSize, () => mlp.Gate, v => mlp.Gate = v));
-            sites.Add(new(p + "mlp.up_proj", 0, c.IntermediateSize, () => mlp.Up, v => mlp.Up = v));
+            if (c.FusedGateUp)
+            {
+                string fused = p + "mlp.gate_up_proj";
+                sites.Add(new(fused, 0, 2 * c.IntermediateSize, () => mlp.Gate, v => mlp.Gate = v));
+                sites.Add(new(fused, c.IntermediateSize, 2 * c.IntermediateSize, () => mlp.Up, v => mlp.Up = v));
+            }
+            else
+            {
+                sites.Add(new(p + "mlp.gate_proj", 0, c.IntermediateSize, () => mlp.Gate, v => mlp.Gate = v));
+                sites.Add(new(p + "mlp.up_proj", 0, c.IntermediateSize, () => mlp.Up, v => mlp.Up = v));
+            }
             sites.Add(new(p + "mlp.down_proj", 0, c.HiddenSize, () => mlp.Down, v => mlp.Down = v));
         }
         return sites;

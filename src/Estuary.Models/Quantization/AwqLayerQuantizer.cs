@@ -27,8 +27,9 @@ internal sealed class AwqLayerQuantizer(ModelConfig config, WeightMap map, AwqSe
         }
         var qkv = config.FusedQkv ? [Load(LinearRole.Qkv)] : new[] { Load(LinearRole.Q), Load(LinearRole.K), Load(LinearRole.V) };
         var o = Load(LinearRole.O);
-        var gate = Load(LinearRole.Gate);
-        var up = Load(LinearRole.Up);
+        // Phi-3's fused gate_up_proj is one module (gate rows, then up rows), scaled and packed whole, as AutoAWQ treats it.
+        var gateUp = config.FusedGateUp ? [Load(LinearRole.GateUp)] : new[] { Load(LinearRole.Gate), Load(LinearRole.Up) };
+        var (up, upRows) = config.FusedGateUp ? (gateUp[0], config.IntermediateSize) : (gateUp[1], 0);
         var down = Load(LinearRole.Down);
         var inNorm = map.InputNorm(layer);
         var postNorm = map.PostAttentionNorm(layer);
@@ -39,14 +40,13 @@ internal sealed class AwqLayerQuantizer(ModelConfig config, WeightMap map, AwqSe
         var s1 = search.SearchScales(stats.Qkv, [.. qkv.Select(m => (m.W, m.N))]);
         foreach (var m in qkv) ScaleColumns(m, s1);
         for (int i = 0; i < inGamma.Length; i++) inGamma[i] /= s1[i];
-        var s2 = search.SearchScales(stats.GateUp, [(gate.W, gate.N), (up.W, up.N)]);
-        ScaleColumns(gate, s2);
-        ScaleColumns(up, s2);
+        var s2 = search.SearchScales(stats.GateUp, [.. gateUp.Select(m => (m.W, m.N))]);
+        foreach (var m in gateUp) ScaleColumns(m, s2);
         for (int i = 0; i < postGamma.Length; i++) postGamma[i] /= s2[i];
         // down: act = silu(gate)·up, so dividing up's output rows by s divides act by s.
         var s3 = search.SearchScales(stats.Down, [(down.W, down.N)]);
         ScaleColumns(down, s3);
-        ScaleRows(up, 0, s3);
+        ScaleRows(up, upRows, s3);
         var folded = new Dictionary<string, float[]>(StringComparer.Ordinal) { [inNorm.Name] = inGamma, [postNorm.Name] = postGamma };
         float[]? s4 = null;
         if (qDim == kvDim)
@@ -75,8 +75,7 @@ internal sealed class AwqLayerQuantizer(ModelConfig config, WeightMap map, AwqSe
         }
         modules[o.Name] = Pack(o, Scaled(stats.O.MeanSquare(), s4), 0);
         var xGateUp = Scaled(stats.GateUp.MeanSquare(), s2);
-        modules[gate.Name] = Pack(gate, xGateUp, 0);
-        modules[up.Name] = Pack(up, xGateUp, 0);
+        foreach (var m in gateUp) modules[m.Name] = Pack(m, xGateUp, 0);
         modules[down.Name] = Pack(down, Scaled(stats.Down.MeanSquare(), s3), 0);
         return new AwqLayerResult(layer, modules, folded);
     }

@@ -43,11 +43,15 @@ internal sealed class LinearLoader(ModelConfig config, WeightMap weights, IBacke
     /// <summary>[H, Hq·D].</summary>
     public ILinear OProj(int layer) => Layer(layer, LinearRole.O, weights.OProj, H, QDim);
 
-    /// <summary>[I, H].</summary>
-    public ILinear Gate(int layer) => Layer(layer, LinearRole.Gate, weights.GateProj, I, H);
-
-    /// <summary>[I, H].</summary>
-    public ILinear Up(int layer) => Layer(layer, LinearRole.Up, weights.UpProj, I, H);
+    /// <summary>gate [I, H] and up [I, H] (split out of Phi-3's fused gate_up_proj, gate rows first).</summary>
+    public (ILinear Gate, ILinear Up) GateUp(int layer)
+    {
+        if (!config.FusedGateUp) return (Layer(layer, LinearRole.Gate, weights.GateProj, I, H), Layer(layer, LinearRole.Up, weights.UpProj, I, H));
+        string m = weights.Module(layer, LinearRole.GateUp);
+        if (_quant is not null) return (Quantized(m, 2 * I, H, 0, I, m + "[gate]"), Quantized(m, 2 * I, H, I, I, m + "[up]"));
+        return Dense([weights.GateProj(layer), weights.UpProj(layer)], [m], [null, null]) is [var gate, var up]
+            ? (gate, up) : throw new InvalidOperationException();
+    }
 
     /// <summary>[H, I].</summary>
     public ILinear Down(int layer) => Layer(layer, LinearRole.Down, weights.DownProj, H, I);

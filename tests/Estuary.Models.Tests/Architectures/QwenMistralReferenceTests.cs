@@ -1,4 +1,4 @@
-// The tiny Qwen2 / Qwen3 / Mistral / biased-Llama checkpoints of Data/qwen-mistral, loaded through the real loader, reproduce the
+// The tiny Qwen2 / Qwen3 / Mistral / biased-Llama / Phi-3 checkpoints of Data/qwen-mistral, loaded through the real loader, reproduce the
 // float64 references of scripts/qwen-mistral-references.py: every logit of every position within 1e-3, every argmax exactly.
 using System.Text.Json;
 
@@ -7,7 +7,8 @@ namespace Estuary.Models.Tests.Architectures;
 public class QwenMistralReferenceTests
 {
     public static TheoryData<string> Models =>
-        new() { "qwen2-tiny", "qwen2-tiny-window", "qwen3-tiny", "qwen3-tiny-bias", "mistral-tiny", "llama-tiny-bias" };
+        new() { "qwen2-tiny", "qwen2-tiny-window", "qwen3-tiny", "qwen3-tiny-bias", "mistral-tiny", "llama-tiny-bias", "phi3-tiny", "phi4-mini-tiny",
+            "phi3-tiny-longrope-switch" };
 
     internal static string ModelDir(string model) => Path.Combine(AppContext.BaseDirectory, "Data", "qwen-mistral", model);
 
