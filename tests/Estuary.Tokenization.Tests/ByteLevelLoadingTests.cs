@@ -107,6 +107,31 @@ public sealed class ByteLevelLoadingTests : IDisposable
     }
 
     [Fact]
+    public void A_removed_inverted_split_keeps_only_its_matches()
+    {
+        // o200k's tokenizers (GPT-4o, Phi-4-mini) split with behavior Removed and invert: the matches are the pieces and the
+        // text between them is dropped. Their pattern matches every character; this one does not, so the drop shows.
+        var json = Llama3Style();
+        var text = "ab 12 cd";
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json.ToJsonString());
+        var isolated = TextTokenizer.Load(_dir);
+        var split = json["pre_tokenizer"]!["pretokenizers"]![0]!.AsObject();
+        split["pattern"] = new JsonObject { ["Regex"] = "\\p{L}+" };
+        split["behavior"] = "Removed";
+        split["invert"] = true;
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json.ToJsonString());
+        var removed = TextTokenizer.Load(_dir);
+        Assert.Equal("abcd", removed.Decode(removed.Encode(text, addSpecialTokens: false)));
+        Assert.Equal(text, isolated.Decode(isolated.Encode(text, addSpecialTokens: false)));
+        // With a pattern that matches every character (the original one), Removed inverted and Isolated cut alike.
+        split["pattern"] = Llama3Style()["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!.DeepClone();
+        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json.ToJsonString());
+        var same = TextTokenizer.Load(_dir);
+        foreach (var t in new[] { text, "Hello, world! 12345 don't\n\n  x", "日本語 テキスト" })
+            Assert.Equal(isolated.Encode(t, addSpecialTokens: false), same.Encode(t, addSpecialTokens: false));
+    }
+
+    [Fact]
     public void Tokenizer_model_wins_over_tokenizer_json_as_before()
     {
         // Llama 2 folders carry both; SentencePiece's own file stays the one read.

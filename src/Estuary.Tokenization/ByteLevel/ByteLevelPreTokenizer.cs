@@ -1,8 +1,10 @@
 // Pre-tokenization of byte-level BPE tokenizers: Split steps (regex matches isolated as pieces of their own, the text
-// between them kept as pieces too), then the ByteLevel step (optional prefix space, optional GPT-2 split). Patterns are
+// between them kept as pieces too — or, for behavior Removed with invert (o200k's tokenizers: GPT-4o, Phi-4-mini), the
+// matches alone), then the ByteLevel step (optional prefix space, optional GPT-2 split). Patterns are
 // written for Oniguruma, which matches code points; .NET matches UTF-16 units, so text with characters beyond U+FFFF
 // is matched through a stand-in string with one unit per code point (see SplitIsolated).
-// Invariant: the pieces concatenate to the input (plus the prefix spaces the ByteLevel step adds).
+// Invariant: the pieces concatenate to the input (plus the prefix spaces the ByteLevel step adds), less the text between
+// matches of a matches-only step.
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -15,16 +17,19 @@ internal sealed class ByteLevelPreTokenizer
     public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     private readonly Regex[] _splits;
+    private readonly bool[] _matchesOnly;
     private readonly bool _addPrefixSpace;
     private readonly int _prefixBeforeSplit;
 
-    /// <param name="splitPatterns">Split steps' patterns in order (behavior Isolated), the ByteLevel step's GPT-2 split last when it has one.</param>
+    /// <param name="splitPatterns">Split steps' patterns in order, the ByteLevel step's GPT-2 split last when it has one.</param>
     /// <param name="addPrefixSpace">The ByteLevel step's <c>add_prefix_space</c>: a piece not starting with a space gets one.</param>
     /// <param name="prefixBeforeSplit">Index in <paramref name="splitPatterns"/> where the ByteLevel step starts (its prefix space comes first).</param>
-    public ByteLevelPreTokenizer(IReadOnlyList<string> splitPatterns, bool addPrefixSpace, int prefixBeforeSplit)
+    /// <param name="matchesOnly">Per pattern (null: none): keep only the matches (behavior Removed, inverted), dropping the text between them.</param>
+    public ByteLevelPreTokenizer(IReadOnlyList<string> splitPatterns, bool addPrefixSpace, int prefixBeforeSplit, IReadOnlyList<bool>? matchesOnly = null)
     {
         // Oniguruma's Ruby syntax reads ^ and $ at every line.
         _splits = [.. splitPatterns.Select(p => new Regex(p, RegexOptions.CultureInvariant | RegexOptions.Multiline))];
+        _matchesOnly = [.. Enumerable.Range(0, _splits.Length).Select(i => matchesOnly is not null && i < matchesOnly.Count && matchesOnly[i])];
         _addPrefixSpace = addPrefixSpace;
         _prefixBeforeSplit = prefixBeforeSplit;
     }
@@ -42,14 +47,17 @@ internal sealed class ByteLevelPreTokenizer
             }
             if (step == _splits.Length) break;
             List<string> next = [];
-            foreach (var piece in pieces) SplitIsolated(_splits[step], piece, next);
+            foreach (var piece in pieces) SplitIsolated(_splits[step], piece, next, keepGaps: !_matchesOnly[step]);
             pieces = next;
         }
         output.AddRange(pieces);
     }
 
-    /// <summary>Isolated split: every match is a piece, and so is every non-empty stretch between matches.</summary>
-    internal static void SplitIsolated(Regex regex, string text, List<string> output)
+    /// <summary>
+    /// Isolated split: every match is a piece, and so is every non-empty stretch between matches (unless not
+    /// <paramref name="keepGaps"/>: then those stretches are dropped, as behavior Removed with invert drops them).
+    /// </summary>
+    internal static void SplitIsolated(Regex regex, string text, List<string> output, bool keepGaps = true)
     {
         if (text.Length == 0) return;
         var (subject, offsets) = CodePointSubject(text);
@@ -59,11 +67,11 @@ internal sealed class ByteLevelPreTokenizer
             if (match.Length == 0) continue;
             var start = offsets?[match.Index] ?? match.Index;
             var end = offsets?[match.Index + match.Length] ?? match.Index + match.Length;
-            if (start > last) output.Add(text[last..start]);
+            if (start > last && keepGaps) output.Add(text[last..start]);
             output.Add(text[start..end]);
             last = end;
         }
-        if (last < text.Length) output.Add(text[last..]);
+        if (last < text.Length && keepGaps) output.Add(text[last..]);
     }
 
     // Text without surrogates is matched as it is. Otherwise every code point beyond U+FFFF becomes one stand-in unit of

@@ -162,6 +162,7 @@ internal static class TokenizerJsonReader
             throw new NotSupportedException($"'{path}': no pre_tokenizer; only byte-level BPE tokenizers are supported");
         var steps = StringOrNull(p, "type") == "Sequence" ? [.. p.GetProperty("pretokenizers").EnumerateArray()] : new[] { p };
         List<string> patterns = [];
+        List<bool> matchesOnly = [];
         for (var i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
@@ -169,8 +170,14 @@ internal static class TokenizerJsonReader
             switch (type)
             {
                 case "Split":
-                    if (StringOrNull(step, "behavior") != "Isolated" || Bool(step, "invert"))
-                        throw new NotSupportedException($"'{path}': Split pre-tokenizer with behavior {StringOrNull(step, "behavior")}{(Bool(step, "invert") ? ", inverted" : "")} is not supported (only Isolated)");
+                    // Isolated cuts at both ends of every match, inverted or not (the same pieces); Removed with invert keeps the
+                    // matches alone (o200k's tokenizers, whose pattern matches every character anyway).
+                    var behavior = StringOrNull(step, "behavior");
+                    bool inverted = Bool(step, "invert");
+                    if (behavior != "Isolated" && !(behavior == "Removed" && inverted))
+                        throw new NotSupportedException($"'{path}': Split pre-tokenizer with behavior {behavior}{(inverted ? ", inverted" : "")} is not supported " +
+                            "(only Isolated, and Removed inverted)");
+                    matchesOnly.Add(behavior == "Removed");
                     var pattern = step.GetProperty("pattern");
                     var regex = StringOrNull(pattern, "Regex") ?? Regex.Escape(StringOrNull(pattern, "String")
                         ?? throw new InvalidDataException($"'{path}': Split pattern is neither Regex nor String"));
@@ -186,7 +193,7 @@ internal static class TokenizerJsonReader
                     if (Property(step, "use_regex") is not { ValueKind: JsonValueKind.False }) patterns.Add(ByteLevelPreTokenizer.Gpt2Pattern);
                     try
                     {
-                        return new ByteLevelPreTokenizer(patterns, addPrefixSpace, splitAt);
+                        return new ByteLevelPreTokenizer(patterns, addPrefixSpace, splitAt, matchesOnly);
                     }
                     catch (ArgumentException e)
                     {
