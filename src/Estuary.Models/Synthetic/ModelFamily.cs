@@ -14,4 +14,9 @@ public enum ModelFamily
     Qwen3,
     /// <summary><c>BaichuanForCausalLM</c> (Baichuan2): fused <c>W_pack</c>, NormHead, RoPE (7B) or ALiBi (13B).</summary>
     Baichuan,
+    /// <summary>
+    /// <c>Phi3ForCausalLM</c> (Phi-3, Phi-3.5-mini, Phi-4-mini): fused <c>qkv_proj</c> and <c>gate_up_proj</c>, a sliding window or
+    /// none, and optionally partial rotary with longrope scaling.
+    /// </summary>
+    Phi3,
 }

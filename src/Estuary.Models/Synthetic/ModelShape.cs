@@ -36,7 +36,13 @@ public sealed record ModelShape
     public RopeScaling RopeScaling { get; init; } = RopeScaling.None;
     /// <summary><c>tie_word_embeddings</c>: the checkpoint then has no <c>lm_head.weight</c> (Llama only).</summary>
     public bool TieWordEmbeddings { get; init; }
-    /// <summary>The synthetic tokenizer the folder gets, and with it the special ids of the configs (byte-level: Llama only).</summary>
+    /// <summary><c>partial_rotary_factor</c> (Phi-3 only): the share of each head RoPE turns.</summary>
+    public double PartialRotaryFactor { get; init; } = 1.0;
+    /// <summary><c>sliding_window</c> (Phi-3 only; null: none).</summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary><c>original_max_position_embeddings</c> (Phi-3 only; null: not written).</summary>
+    public int? OriginalMaxPositionEmbeddings { get; init; }
+    /// <summary>The synthetic tokenizer the folder gets, and with it the special ids of the configs (byte-level: Llama and Phi-3 only).</summary>
     public SyntheticTokenizer Tokenizer { get; init; } = SyntheticTokenizer.SentencePiece;
 
     /// <summary>Head size D = hidden / heads.</summary>

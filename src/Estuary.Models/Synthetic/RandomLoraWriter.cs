@@ -16,7 +16,8 @@ public static class RandomLoraWriter
 {
     /// <summary>
     /// Writes an adapter of rank <paramref name="rank"/> targeting every attention and MLP projection of the model in
-    /// <paramref name="modelDir"/> (Baichuan: W_pack, o_proj, gate/up/down_proj; Llama: q/k/v/o_proj, gate/up/down_proj).
+    /// <paramref name="modelDir"/> (Baichuan: W_pack, o_proj, gate/up/down_proj; Llama: q/k/v/o_proj, gate/up/down_proj; Phi-3:
+    /// qkv_proj, o_proj, gate_up_proj, down_proj).
     /// A ~ N(0, 1/K), B ~ N(0, 0.02²), so the adapter visibly changes outputs. Returns the number of adapted modules.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="alpha"/> is not finite and positive, or <paramref name="rank"/> is
@@ -29,10 +30,13 @@ public static class RandomLoraWriter
         if (rank < 1) throw new ArgumentOutOfRangeException(nameof(rank), $"rank must be at least 1, got {rank}");
         var config = ModelConfig.Load(modelDir);
         int h = config.HiddenSize, q = config.NumHeads * config.HeadDim, kv = config.NumKvHeads * config.HeadDim, i = config.IntermediateSize;
+        bool phi3 = config.Architecture == ModelConfig.Phi3Architecture;
         var modules = config.FusedQkv
-            ? new (string Path, string Name, int In, int Out)[] { ("self_attn", "W_pack", h, q + 2 * kv), ("self_attn", "o_proj", q, h) }
+            ? new (string Path, string Name, int In, int Out)[] { ("self_attn", phi3 ? "qkv_proj" : "W_pack", h, q + 2 * kv), ("self_attn", "o_proj", q, h) }
             : [("self_attn", "q_proj", h, q), ("self_attn", "k_proj", h, kv), ("self_attn", "v_proj", h, kv), ("self_attn", "o_proj", q, h)];
-        modules = [.. modules, ("mlp", "gate_proj", h, i), ("mlp", "up_proj", h, i), ("mlp", "down_proj", i, h)];
+        modules = config.FusedGateUp
+            ? [.. modules, ("mlp", "gate_up_proj", h, 2 * i), ("mlp", "down_proj", i, h)]
+            : [.. modules, ("mlp", "gate_proj", h, i), ("mlp", "up_proj", h, i), ("mlp", "down_proj", i, h)];
         var smallest = modules.MinBy(m => Math.Min(m.In, m.Out));
         int maxRank = Math.Min(smallest.In, smallest.Out);
         if (rank > maxRank)

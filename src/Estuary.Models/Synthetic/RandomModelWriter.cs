@@ -178,6 +178,39 @@ public static class RandomModelWriter
                 ["vocab_size"] = shape.VocabSize,
             };
         }
+        if (shape.Family == ModelFamily.Phi3)
+        {
+            // Phi-3-mini-4k-instruct's / Phi-4-mini-instruct's config.json keys.
+            var phi = new JsonObject
+            {
+                ["architectures"] = new JsonArray("Phi3ForCausalLM"),
+                ["attention_bias"] = false,
+                ["attention_dropout"] = 0.0,
+                ["bos_token_id"] = BosTokenId(shape),
+                ["eos_token_id"] = EosTokenId(shape),
+                ["hidden_act"] = "silu",
+                ["hidden_size"] = shape.HiddenSize,
+                ["initializer_range"] = WeightStd,
+                ["intermediate_size"] = shape.IntermediateSize,
+                ["max_position_embeddings"] = shape.MaxPositionEmbeddings ?? 4096,
+                ["model_type"] = "phi3",
+                ["num_attention_heads"] = shape.NumHeads,
+                ["num_hidden_layers"] = shape.NumLayers,
+                ["num_key_value_heads"] = shape.NumKvHeads,
+                ["original_max_position_embeddings"] = shape.OriginalMaxPositionEmbeddings ?? shape.MaxPositionEmbeddings ?? 4096,
+                ["partial_rotary_factor"] = shape.PartialRotaryFactor,
+                ["rms_norm_eps"] = shape.RmsNormEps,
+                ["rope_scaling"] = shape.RopeScaling.ToJson(),
+                ["rope_theta"] = shape.RopeTheta,
+                ["sliding_window"] = shape.SlidingWindow,
+                ["tie_word_embeddings"] = shape.TieWordEmbeddings,
+                ["torch_dtype"] = dtype.TorchName(),
+                ["transformers_version"] = "4.45.0",
+                ["use_cache"] = true,
+                ["vocab_size"] = shape.VocabSize,
+            };
+            return phi;
+        }
         if (shape.Family == ModelFamily.Llama)
         {
             return new JsonObject
@@ -355,8 +388,8 @@ public static class RandomModelWriter
     {
         if (shape.Family == ModelFamily.Baichuan && (shape.TieWordEmbeddings || shape.RopeScaling.Type != RopeScalingType.Default))
             throw new ArgumentException($"shape '{shape.Name}': Baichuan2 has neither tied embeddings nor RoPE scaling", nameof(shape));
-        if (shape.Tokenizer == SyntheticTokenizer.ByteLevel && shape.Family != ModelFamily.Llama)
-            throw new ArgumentException($"shape '{shape.Name}': only a Llama shape gets a byte-level tokenizer", nameof(shape));
+        if (shape.Tokenizer == SyntheticTokenizer.ByteLevel && shape.Family is not (ModelFamily.Llama or ModelFamily.Phi3))
+            throw new ArgumentException($"shape '{shape.Name}': only a Llama or Phi-3 shape gets a byte-level tokenizer", nameof(shape));
         if ((shape.Tokenizer == SyntheticTokenizer.Qwen) != (shape.Family is ModelFamily.Qwen2 or ModelFamily.Qwen3))
             throw new ArgumentException($"shape '{shape.Name}': Qwen shapes, and only they, get Qwen's tokenizer layout", nameof(shape));
         if (shape.Tokenizer == SyntheticTokenizer.Qwen && shape.VocabSize < QwenEndOfText + QwenSpecialTokens)
@@ -408,6 +441,10 @@ public static class RandomModelWriter
             {
                 Linear(p + "self_attn.W_pack.weight", q + 2 * kv, h);
             }
+            else if (s.Family == ModelFamily.Phi3)
+            {
+                Linear(p + "self_attn.qkv_proj.weight", q + 2 * kv, h);
+            }
             else
             {
                 Linear(p + "self_attn.q_proj.weight", q, h);
@@ -426,8 +463,15 @@ public static class RandomModelWriter
                 list.Add(Random(p + "self_attn.k_norm.weight", dtype, new Shape(s.HeadDim), seed, 1f, WeightStd, written));
             }
             Linear(p + "self_attn.o_proj.weight", h, q);
-            Linear(p + "mlp.gate_proj.weight", inter, h);
-            Linear(p + "mlp.up_proj.weight", inter, h);
+            if (s.Family == ModelFamily.Phi3)
+            {
+                Linear(p + "mlp.gate_up_proj.weight", 2 * inter, h);
+            }
+            else
+            {
+                Linear(p + "mlp.gate_proj.weight", inter, h);
+                Linear(p + "mlp.up_proj.weight", inter, h);
+            }
             Linear(p + "mlp.down_proj.weight", h, inter);
             Norm(p + "input_layernorm.weight");
             Norm(p + "post_attention_layernorm.weight");

@@ -14,6 +14,29 @@ public sealed class QwenMistralLoraTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
+    public void Phi3FusedModulesServeUnmergedAsTheyMerge()
+    {
+        // Phi-3's adapters target qkv_proj and gate_up_proj, each fused: unmerged, their lora_B rows are split over q, k, v and gate, up
+        // as the base rows are; merged, they add to the fused tensors. Both must generate alike.
+        string baseDir = Path.Combine(_root, "phi3"), adapter = Path.Combine(_root, "phi3-adapter"), merged = Path.Combine(_root, "phi3-merged");
+        TinyModelFolder.Write("phi3-tiny", baseDir);
+        Assert.Equal(2 * 4, RandomLoraWriter.Write(baseDir, adapter, rank: 4, alpha: 64, seed: 5)); // qkv, o, gate_up, down per layer
+        LoraMerger.Merge(new LoraMergeOptions(adapter, merged) { BaseDir = baseDir, DType = DType.F32 });
+        foreach (var f in Directory.GetFiles(baseDir, "tokenizer*")) File.Copy(f, Path.Combine(merged, Path.GetFileName(f)), overwrite: true);
+        int[][] prompts = [[5, 17, 33, 60, 2, 91, 44, 8, 12], [70, 3, 3, 19]];
+        var sampling = SamplingParams.Greedy(12) with { IgnoreEos = true };
+        var config = new EngineConfig { NumKvBlocks = 64, BlockSize = 4 };
+        using var unmerged = Llm.Load(baseDir, config, loras: new Dictionary<string, string> { ["a"] = adapter });
+        using var mergedLlm = Llm.Load(merged, config);
+        var withAdapter = unmerged.Generate(prompts, sampling with { LoraName = "a" });
+        var plain = unmerged.Generate(prompts, sampling);
+        var fromMerged = mergedLlm.Generate(prompts, sampling);
+        for (int i = 0; i < prompts.Length; i++) Assert.Equal(withAdapter[i].OutputIds, fromMerged[i].OutputIds);
+        Assert.True(Enumerable.Range(0, prompts.Length).Any(i => !withAdapter[i].OutputIds.SequenceEqual(plain[i].OutputIds)),
+            "the adapter does not change any output, so the comparison above says nothing");
+    }
+
+    [Fact]
     public void MergedAdapterKeepsBiasesAndNormsAndGeneratesAsUnmerged()
     {
         string baseDir = Path.Combine(_root, "base"), adapter = Path.Combine(_root, "adapter"), merged = Path.Combine(_root, "merged");
