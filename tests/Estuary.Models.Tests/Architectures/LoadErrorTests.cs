@@ -88,7 +88,7 @@ public sealed class LoadErrorTests : IDisposable
     }
 
     [Theory]
-    [InlineData("rope_scaling", "{\"type\":\"dynamic\",\"factor\":2}", "rope_scaling type 'dynamic' is not supported (supported: default, linear, llama3)")]
+    [InlineData("rope_scaling", "{\"type\":\"dynamic\",\"factor\":2}", "rope_scaling type 'dynamic' is not supported (supported: default, linear, llama3, longrope)")]
     [InlineData("rope_scaling", "{\"rope_type\":\"yarn\",\"factor\":4}", "rope_scaling type 'yarn' is not supported")]
     [InlineData("rope_scaling", "{\"rope_type\":\"llama3\"}", "required key 'rope_scaling.factor' is missing")]
     [InlineData("rope_scaling", "{\"rope_type\":\"linear\",\"factor\":0}", "rope_scaling.factor must be a finite number greater than 0 (got 0)")]

@@ -53,14 +53,12 @@ public class RopeScalingParseTests
     [Theory]
     [InlineData("dynamic")]
     [InlineData("yarn")]
-    [InlineData("longrope")]
-    [InlineData("su")]
     [InlineData("ntk")]
     [InlineData("Linear")] // transformers' names are case-sensitive
     public void OtherTypesAreNotSupportedNamingTheTypeAndFile(string type)
     {
         var e = Assert.Throws<NotSupportedException>(() => Parse($$"""{"rope_type": "{{type}}", "factor": 4.0}"""));
-        Assert.Contains($"rope_scaling type '{type}' is not supported (supported: default, linear, llama3)", e.Message);
+        Assert.Contains($"rope_scaling type '{type}' is not supported (supported: default, linear, llama3, longrope)", e.Message);
         Assert.StartsWith(Source + ":", e.Message);
         var legacy = Assert.Throws<NotSupportedException>(() => Parse($$"""{"type": "{{type}}", "factor": 4.0}"""));
         Assert.Contains($"'{type}'", legacy.Message);
@@ -101,6 +99,57 @@ public class RopeScalingParseTests
     public void InvalidValuesAreRefusedNamingTheKeyAndFile(string value, string message)
     {
         var e = Assert.Throws<InvalidDataException>(() => Parse(value));
+        Assert.Contains(message, e.Message);
+        Assert.StartsWith(Source + ":", e.Message);
+    }
+
+    // A small Phi-3 config (head_dim 16): partial_rotary_factor, original_max_position_embeddings and rope_scaling as given.
+    private static ModelConfig ParsePhi3(string extra) => ModelConfig.Parse(JsonNode.Parse($$"""
+        {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100, "max_position_embeddings": 131072 {{extra}}}
+        """)!.AsObject(), Source);
+
+    [Theory]
+    [InlineData("longrope")]
+    [InlineData("su")] // the name early Phi-3 configs used
+    public void LongRopeTakesItsLengthsFromTheTopOfTheConfig(string type)
+    {
+        var config = ParsePhi3($$""", "partial_rotary_factor": 0.75, "original_max_position_embeddings": 4096, "rope_scaling": {"type": "{{type}}", "short_factor": [1, 1.5, 2, 2.5, 3, 3.5], "long_factor": [2, 3, 4, 5, 6, 7]}""");
+        var s = config.RopeScaling;
+        Assert.Equal(RopeScalingType.LongRope, s.Type);
+        Assert.Equal(12, config.RotaryDim);
+        Assert.Equal(4096, s.OriginalMaxPositions);
+        Assert.Equal(Math.Sqrt(1 + Math.Log(32) / Math.Log(4096)), s.AttentionFactor, 12); // 131072 / 4096 = 32
+        Assert.Equal([1, 1.5, 2, 2.5, 3, 3.5], s.ShortFactors);
+        Assert.Equal([2.0, 3, 4, 5, 6, 7], s.LongFactors);
+        // An explicit attention_factor wins; without any original length the context is not extended (attention factor 1).
+        Assert.Equal(1.5, ParsePhi3(""", "partial_rotary_factor": 0.75, "original_max_position_embeddings": 4096, "rope_scaling": {"type": "longrope", "attention_factor": 1.5, "short_factor": [1, 1, 1, 1, 1, 1], "long_factor": [1, 1, 1, 1, 1, 1]}""").RopeScaling.AttentionFactor);
+        Assert.Equal(1.0, ParsePhi3(""", "partial_rotary_factor": 0.75, "rope_scaling": {"type": "longrope", "short_factor": [1, 1, 1, 1, 1, 1], "long_factor": [1, 1, 1, 1, 1, 1]}""").RopeScaling.AttentionFactor);
+        // Written back, it reads as the same scaling.
+        var again = ParsePhi3($$""", "partial_rotary_factor": 0.75, "original_max_position_embeddings": 4096, "rope_scaling": {{s.ToJson()!.ToJsonString()}}""");
+        Assert.Equal(s, again.RopeScaling);
+        Assert.NotEqual(s, ParsePhi3(""", "partial_rotary_factor": 0.75, "original_max_position_embeddings": 4096, "rope_scaling": {"type": "longrope", "short_factor": [1, 1.5, 2, 2.5, 3, 3.5], "long_factor": [2, 3, 4, 5, 6, 8]}""").RopeScaling);
+    }
+
+    [Theory]
+    [InlineData(""", "rope_scaling": {"type": "longrope", "short_factor": [1, 1], "long_factor": [1, 1]}""",
+        "rope_scaling.short_factor and long_factor have 2 entries; the rotary dimension 16 needs 8")]
+    [InlineData(""", "rope_scaling": {"type": "longrope", "short_factor": [1, 1, 1, 1, 1, 1, 1, 1], "long_factor": [1, 1]}""",
+        "rope_scaling.long_factor must have as many entries as rope_scaling.short_factor (2 and 8)")]
+    [InlineData(""", "rope_scaling": {"type": "longrope", "short_factor": [1, 1, 1, 0, 1, 1, 1, 1], "long_factor": [1, 1, 1, 1, 1, 1, 1, 1]}""",
+        "rope_scaling.short_factor must hold finite numbers greater than 0")]
+    [InlineData(""", "rope_scaling": {"type": "longrope", "short_factor": "1", "long_factor": [1]}""",
+        "rope_scaling.short_factor must be a non-empty list of numbers (got \"1\")")]
+    [InlineData(""", "rope_scaling": {"type": "longrope", "short_factor": [1, "x"], "long_factor": [1, 1]}""",
+        "rope_scaling.short_factor[1] must be a number")]
+    [InlineData(""", "rope_scaling": {"type": "longrope", "short_factor": [1, 1, 1, 1, 1, 1, 1, 1]}""",
+        "rope_scaling.long_factor must be a non-empty list of numbers (got nothing)")]
+    [InlineData(""", "partial_rotary_factor": 0""", "partial_rotary_factor must be in (0, 1] (got 0)")]
+    [InlineData(""", "partial_rotary_factor": 1.5""", "partial_rotary_factor must be in (0, 1] (got 1.5)")]
+    [InlineData(""", "partial_rotary_factor": 0.3125""", "the rotary dimension head_dim × partial_rotary_factor (5) must be an even number in (0, 16]")]
+    public void BadLongRopeAndPartialRotaryValuesAreRefusedNamingTheKey(string extra, string message)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ParsePhi3(extra));
         Assert.Contains(message, e.Message);
         Assert.StartsWith(Source + ":", e.Message);
     }
