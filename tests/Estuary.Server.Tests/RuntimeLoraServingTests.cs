@@ -1,6 +1,6 @@
 // vLLM's runtime LoRA endpoints: POST /v1/load_lora_adapter and /v1/unload_lora_adapter load, list, serve, unload and reload an
 // adapter; bad requests are 400/404 naming the field and leave serving intact; a stream of an adapter unloaded mid-way finishes
-// with its full output and frees every KV block; without the switch both paths are unknown routes (404).
+// with its full output and frees every KV block; --api-key guards them; without the switch both paths are unknown routes (404).
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -163,6 +163,27 @@ public sealed class RuntimeLoraServingTests : IAsyncLifetime
         Assert.Equal(200, (await PostAsync(_client, "/v1/load_lora_adapter", new { lora_name = "b", lora_path = s_adapter })).Status);
         Assert.Equal(200, (await PostAsync(_client, "/v1/unload_lora_adapter", new { lora_name = "a" })).Status);
         Assert.Equal(200, (await PostAsync(_client, "/v1/unload_lora_adapter", new { lora_name = "b" })).Status);
+    }
+
+    [Fact]
+    public async Task WithAnApiKeyLoadingNeedsTheKey()
+    {
+        var servers = new ServerFixture();
+        using var engine = new AsyncLlmEngine(LlmEngine.Load(s_base, new EngineConfig { NumThreads = 1, NumKvBlocks = 64, EnableRuntimeLoraUpdating = true }));
+        try
+        {
+            var client = await servers.StartAsync(engine, new ServerOptions { ServedModelName = "base", ApiKey = "secret" });
+            client.DefaultRequestHeaders.Authorization = null;
+            Assert.Equal(401, (await PostAsync(client, "/v1/load_lora_adapter", new { lora_name = "bible", lora_path = s_adapter })).Status);
+            Assert.Empty(engine.Engine.LoraNames);
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "secret");
+            Assert.Equal(200, (await PostAsync(client, "/v1/load_lora_adapter", new { lora_name = "bible", lora_path = s_adapter })).Status);
+            Assert.Equal(["bible"], engine.Engine.LoraNames);
+        }
+        finally
+        {
+            await servers.StopServersAsync();
+        }
     }
 
     [Fact]
