@@ -123,6 +123,25 @@ public sealed class RuntimeLoraServingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentLoadsNeverExceedMaxLorasNorLoadOneNameTwice()
+    {
+        var distinct = await Task.WhenAll(Enumerable.Range(0, 5).Select(i =>
+            PostAsync(_client, "/v1/load_lora_adapter", new { lora_name = $"n{i}", lora_path = s_adapter })));
+        Assert.Equal(2, distinct.Count(r => r.Status == 200));
+        foreach (var refused in distinct.Where(r => r.Status != 200)) AssertError(refused, 400, "lora_name", "max_loras (2)");
+        Assert.Equal(2, _engine.Engine.LoraNames.Count);
+        foreach (var name in _engine.Engine.LoraNames.ToArray())
+            Assert.Equal(200, (await PostAsync(_client, "/v1/unload_lora_adapter", new { lora_name = name })).Status);
+
+        var same = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+            PostAsync(_client, "/v1/load_lora_adapter", new { lora_name = "dup", lora_path = s_adapter })));
+        Assert.Equal(1, same.Count(r => r.Status == 200));
+        foreach (var refused in same.Where(r => r.Status != 200)) AssertError(refused, 400, "lora_name", "already loaded");
+        Assert.Equal(["dup"], _engine.Engine.LoraNames);
+        Assert.Equal(200, (await PostAsync(_client, "/v1/unload_lora_adapter", new { lora_name = "dup" })).Status);
+    }
+
+    [Fact]
     public async Task AStreamWhoseAdapterIsUnloadedMidwayFinishesWithItsFullOutput()
     {
         var (prompt, _) = Reference();
