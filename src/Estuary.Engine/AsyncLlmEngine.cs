@@ -1,6 +1,6 @@
 // A background loop that drives LlmEngine.Step() and streams each request's outputs through its own channel.
-// Invariant: only the loop thread touches the engine; adds and aborts are queued to it. Cancelling a stream aborts the request,
-// which frees its KV blocks before the next step.
+// Invariant: only the loop thread touches the engine; adds, aborts and LoRA installs/unloads are queued to it and run between
+// steps. Cancelling a stream aborts the request, which frees its KV blocks before the next step.
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 
@@ -81,6 +81,62 @@ public sealed class AsyncLlmEngine : IDisposable
         foreach (var id in _streams.Keys) AbortOnLoop(id);
     });
 
+    /// <summary>
+    /// Loads the PEFT adapter in <paramref name="dir"/> as <paramref name="name"/> while serving (needs
+    /// <see cref="EngineConfig.EnableRuntimeLoraUpdating"/>): the files are read and checked on the thread pool, then the adapter is
+    /// installed on the loop between two steps. Fails as <see cref="LlmEngine.LoadLora"/> does, leaving everything unchanged.
+    /// </summary>
+    public async Task LoadLoraAsync(string name, string dir, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        var prepared = await Task.Run(() => _engine.PrepareLora(name, dir), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await OnLoopAsync(() => _engine.InstallLora(prepared)).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            prepared.Dispose(); // the engine stopped before the install ran
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Unloads adapter <paramref name="name"/> between two steps (see <see cref="LlmEngine.UnloadLora"/>: running requests finish);
+    /// false when no adapter has that name.
+    /// </summary>
+    public async Task<bool> UnloadLoraAsync(string name)
+    {
+        ObjectDisposedException.ThrowIf(_stopping, this);
+        bool found = false;
+        await OnLoopAsync(() => found = _engine.UnloadLora(name)).ConfigureAwait(false);
+        return found;
+    }
+
+    // Runs work on the loop thread between steps; the task carries its exception (ObjectDisposedException if the engine stopped first).
+    private Task OnLoopAsync(Action work)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(() =>
+        {
+            if (_stopping)
+            {
+                done.TrySetException(new ObjectDisposedException(nameof(AsyncLlmEngine)));
+                return;
+            }
+            try
+            {
+                work();
+                done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                done.TrySetException(e);
+            }
+        });
+        return done.Task;
+    }
+
     private void AbortOnLoop(string requestId)
     {
         var last = _engine.AbortRequest(requestId);
@@ -96,6 +152,7 @@ public sealed class AsyncLlmEngine : IDisposable
         _stopping = true;
         _wake.Release();
         _loop.Join();
+        while (_commands.TryDequeue(out var command)) command(); // a queued LoRA load or unload answers (ObjectDisposedException)
         foreach (var writer in _streams.Values) writer.TryComplete(new ObjectDisposedException(nameof(AsyncLlmEngine)));
         _engine.Dispose();
         _wake.Dispose();

@@ -35,6 +35,12 @@ public sealed record EngineConfig
     /// <summary>Serve LoRA factors in the model's dtype (vLLM's --lora-dtype auto) instead of as stored (exact, the default).</summary>
     public bool LoraInModelDType { get; init; }
     /// <summary>
+    /// Let adapters be loaded and unloaded while the engine runs (vLLM's VLLM_ALLOW_RUNTIME_LORA_UPDATING): every attention and MLP
+    /// projection is wrapped at load with <see cref="MaxLoras"/> empty slots. Off by default: the model then carries LoRA wrappers only
+    /// where a start-up adapter needs them (none without adapters).
+    /// </summary>
+    public bool EnableRuntimeLoraUpdating { get; init; }
+    /// <summary>
     /// Speculative decoding by prompt lookup (vLLM's "ngram" method): up to this many draft tokens per decoding sequence and
     /// step, copied from what followed the latest earlier occurrence of its last tokens, verified in the same forward pass;
     /// 0 = off. Outputs are the same as without it (each token is still sampled from the model's own distribution).

@@ -1,5 +1,5 @@
 // The synchronous engine: AddRequest, Step (schedule → build batch → forward → sample → stop checks), Abort.
-// Not thread-safe: one thread drives it (AsyncLlmEngine's loop, or Llm's offline loop).
+// Not thread-safe: one thread drives it (AsyncLlmEngine's loop, or Llm's offline loop); LoRA loads and unloads run on that thread too.
 // Invariant: a finished or aborted request holds no KV blocks.
 using System.Diagnostics;
 using Estuary.Backend.Cpu;
@@ -30,7 +30,7 @@ public sealed class LlmEngine : IDisposable
     private readonly int _decodableVocab;
     private readonly Dictionary<string, Sequence> _sequences = [];
     private readonly int[] _eosIds;
-    private readonly LoraSet? _loras;
+    private readonly LoraRegistry _loras;
     private readonly StructuredOutputCompiler _structured;
     private long _arrivals;
     private long _steps;
@@ -48,7 +48,7 @@ public sealed class LlmEngine : IDisposable
             errors = [.. errors, $"{loras.Count} LoRA adapters are loaded but max_loras is {config.MaxLoras}"];
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
         _model = model;
-        _loras = loras;
+        _loras = new LoraRegistry(loras);
         Tokenizer = tokenizer;
         Generation = generation;
         Config = config;
@@ -101,7 +101,9 @@ public sealed class LlmEngine : IDisposable
         LoraSet? set = null;
         try
         {
-            if (loras is { Count: > 0 }) set = LoraSet.Attach(model, [.. loras], config.LoraInModelDType);
+            if (loras is { Count: > 0 } || config.EnableRuntimeLoraUpdating)
+                set = LoraSet.Attach(model, [.. loras ?? new Dictionary<string, string>()], config.LoraInModelDType,
+                    config.EnableRuntimeLoraUpdating ? config.MaxLoras : null);
             return new LlmEngine(model, tokenizer, generation, config, set) { ModelDirectory = modelDir };
         }
         catch
@@ -131,7 +133,9 @@ public sealed class LlmEngine : IDisposable
     /// <summary>EOS ids that stop generation (unless ignored).</summary>
     public IReadOnlyList<int> EosTokenIds => _eosIds;
     /// <summary>Names of the loaded LoRA adapters (empty when none).</summary>
-    public IReadOnlyList<string> LoraNames => _loras?.Names ?? [];
+    public IReadOnlyList<string> LoraNames => _loras.Names;
+    /// <summary>Whether adapters can be loaded and unloaded while the engine runs (<see cref="EngineConfig.EnableRuntimeLoraUpdating"/>).</summary>
+    public bool RuntimeLoraUpdating => _loras.AcceptsNewAdapters;
     /// <summary>Whether any request is unfinished.</summary>
     public bool HasUnfinishedRequests => _scheduler.HasUnfinished;
 
@@ -153,7 +157,7 @@ public sealed class LlmEngine : IDisposable
     public IReadOnlyList<string> ValidateRequest(IReadOnlyList<int> promptIds, SamplingParams sampling)
     {
         var errors = new List<string>(sampling.Validate());
-        if (sampling.LoraName is { } lora && !(_loras?.TryGetId(lora, out _) ?? false))
+        if (sampling.LoraName is { } lora && !_loras.Contains(lora))
             errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
         if (sampling.StructuredOutput is { } structured && ValidateStructuredOutput(structured) is { } problem)
@@ -210,6 +214,7 @@ public sealed class LlmEngine : IDisposable
         var errors = ValidateRequest(promptIds, sampling);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
         if (_sequences.ContainsKey(requestId)) throw new ArgumentException($"request id '{requestId}' is already in use");
+        var (loraId, loraCacheKey) = _loras.Resolve(sampling.LoraName);
         var stopIds = new HashSet<int>(sampling.StopTokenIds);
         if (!sampling.IgnoreEos) stopIds.UnionWith(_eosIds);
         var stop = new StopChecker(Tokenizer.CreateDetokenizer(promptIds, sampling.SkipSpecialTokens), sampling.Stop, stopIds);
@@ -218,7 +223,8 @@ public sealed class LlmEngine : IDisposable
             BadWordIds = EncodeBadWords(sampling.BadWords),
             LogitBiasIds = [.. sampling.LogitBias.Keys],
             LogitBiasValues = [.. sampling.LogitBias.Values],
-            LoraId = sampling.LoraName is { } lora && _loras!.TryGetId(lora, out int loraId) ? loraId : 0,
+            LoraId = loraId,
+            LoraCacheKey = loraCacheKey,
         };
         if (sampling.StructuredOutput is { } structured)
         {
@@ -227,9 +233,30 @@ public sealed class LlmEngine : IDisposable
             seq.GuideActive = sampling.StructuredOutputAfterTokenId is null;
         }
         _sequences.Add(requestId, seq);
+        _loras.AddUser(loraId);
         _scheduler.Add(seq);
         return seq;
     }
+
+    /// <summary>
+    /// Loads the PEFT adapter in <paramref name="dir"/> as <paramref name="name"/> while the engine runs (needs
+    /// <see cref="EngineConfig.EnableRuntimeLoraUpdating"/>); call between steps, from the thread that drives the engine. Throws
+    /// <see cref="ArgumentException"/> naming the problem (ParamName "name" or "dir") and <see cref="InvalidOperationException"/> when
+    /// runtime updating is off or max_loras adapters are held; then nothing changed.
+    /// </summary>
+    public void LoadLora(string name, string dir) => InstallLora(PrepareLora(name, dir));
+
+    /// <summary>
+    /// Unloads adapter <paramref name="name"/>: new requests cannot use it from now on; requests already using it finish normally, and
+    /// its slot and weights are freed when the last of them finishes. Returns false when no adapter has that name. Engine thread only.
+    /// </summary>
+    public bool UnloadLora(string name) => _loras.Unload(name);
+
+    /// <summary>Opens and checks an adapter without touching the running model (thread-safe; the slow part of a load).</summary>
+    internal PreparedLora PrepareLora(string name, string dir) => _loras.Prepare(name, dir);
+
+    /// <summary>Installs a prepared adapter (engine thread, between steps).</summary>
+    internal void InstallLora(PreparedLora lora) => _loras.Install(lora);
 
     /// <summary>Cancels a request and frees its blocks at once; returns false if it is unknown or already finished.</summary>
     public bool Abort(string requestId) => AbortRequest(requestId) is not null;
@@ -317,7 +344,7 @@ public sealed class LlmEngine : IDisposable
     {
         _runner.Dispose();
         _model.Dispose();
-        _loras?.Dispose();
+        _loras.Dispose();
         _model.Backend.Dispose();
     }
 
@@ -326,6 +353,8 @@ public sealed class LlmEngine : IDisposable
         seq.FinishReason = reason;
         _scheduler.Finish(seq);
         _sequences.Remove(seq.RequestId);
+        // Safe here: this step's forward pass is done (the LM head carries no adapter), so an unloaded adapter's last user lets it go.
+        _loras.Release(seq.LoraId);
         return Output(seq, delta, newToken.HasValue ? [newToken.Value] : [], logprobs, finished: true);
     }
 

@@ -74,8 +74,13 @@ public sealed class Sequence
     /// <summary>The request's logit_bias as parallel arrays (ids, values), so the sampler walks them without allocating.</summary>
     internal int[] LogitBiasIds { get; init; } = [];
     internal float[] LogitBiasValues { get; init; } = [];
-    /// <summary>LoRA adapter id of every token (0 = base model); also seeds the prefix hashes so adapters never share KV.</summary>
+    /// <summary>LoRA adapter id (its slot) of every token (0 = base model).</summary>
     internal int LoraId { get; init; }
+    /// <summary>
+    /// The adapter's prefix-cache identity (0 = base model): seeds the prefix hashes so adapters never share KV, including an adapter
+    /// loaded later into the same slot.
+    /// </summary>
+    internal long LoraCacheKey { get; init; }
 
     /// <summary>Log-probabilities of prompt tokens 1, 2, … as computed so far (null when not requested).</summary>
     internal List<SampleResult>? PromptLogprobs { get; }

@@ -1,8 +1,9 @@
 // Composes the HTTP server: Kestrel on one address, error handling, API-key check, and the API families (health, /inference,
-// OpenAI /v1, Triton /v2, /tokenize and /detokenize, /metrics) all over one AsyncLlmEngine. Invariant: composition only; behaviour lives in the Map* classes.
+// OpenAI /v1, Triton /v2, /tokenize and /detokenize, /metrics, and vLLM's LoRA load/unload when runtime updating is on) all over one AsyncLlmEngine. Invariant: composition only; behaviour lives in the Map* classes.
 using System.Net;
 using Estuary.Engine;
 using Estuary.Server.Apis;
+using Estuary.Server.Apis.LoraAdapters;
 using Estuary.Server.Apis.OpenAi;
 using Estuary.Server.Apis.Responses;
 using Estuary.Server.Apis.Simple;
@@ -74,6 +75,7 @@ public sealed class EstuaryServer : IAsyncDisposable
         app.MapResponsesApi();
         app.MapTritonApi();
         app.MapTokenizeApi();
+        app.MapLoraAdapterApi(engine.Engine.RuntimeLoraUpdating);
         app.MapMetrics("/metrics", metrics.Registry);
         AbortWhatIsLeftBeforeTheShutdownDeadline(app.Lifetime, engine, options.ShutdownTimeout);
         return new EstuaryServer(app);

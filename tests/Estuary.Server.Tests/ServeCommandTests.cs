@@ -51,6 +51,36 @@ public sealed partial class ServeCommandTests
         }
     }
 
+    [Theory]
+    [InlineData("env")]
+    [InlineData("flag")]
+    public async Task RuntimeLoraUpdatingIsSwitchedOnByTheFlagOrVllmsVariable(string how)
+    {
+        var config = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Name;
+        var exe = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "Estuary.Cli", config, "estuary"));
+        string[] args = ["serve", "--port", "0", "--threads", "1", "--num-kv-blocks", "64", "--disable-log-stats", "--max-loras", "3",
+            "--model", Estuary.Testing.Fixtures.Path("baichuan2-tiny-rope"), .. how == "flag" ? new[] { "--enable-runtime-lora-updating" } : []];
+        var start = new ProcessStartInfo(exe, args) { RedirectStandardError = true, RedirectStandardOutput = true };
+        start.Environment["VLLM_ALLOW_RUNTIME_LORA_UPDATING"] = how == "env" ? "TRUE" : "false";
+        using var process = Process.Start(start)!;
+        try
+        {
+            var ready = await ReadLogUntilAsync(process, WholeReadyLine(), TimeSpan.FromSeconds(30), "ready line");
+            Assert.Contains("runtime LoRA updating on (/v1/load_lora_adapter, /v1/unload_lora_adapter; max 3 adapters)", ready.Value);
+            using var client = new HttpClient { BaseAddress = new Uri(ready.Groups[1].Value), Timeout = TimeSpan.FromSeconds(30) };
+            var body = $"{{\"lora_name\": \"bible\", \"lora_path\": {System.Text.Json.JsonSerializer.Serialize(Estuary.Testing.Fixtures.Path("lora"))}}}";
+            using var load = await client.PostAsync("/v1/load_lora_adapter", new StringContent(body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, load.StatusCode);
+            using var completion = await client.PostAsync("/v1/completions",
+                new StringContent("{\"model\": \"bible\", \"prompt\": \"x\", \"max_tokens\": 2}", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, completion.StatusCode);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill();
+        }
+    }
+
     /// <summary>Reads serve's log (stderr) until a line matches <paramref name="pattern"/>; fails after <paramref name="timeout"/>.</summary>
     private static async Task<Match> ReadLogUntilAsync(Process process, Regex pattern, TimeSpan timeout, string what)
     {
@@ -66,6 +96,9 @@ public sealed partial class ServeCommandTests
 
     [GeneratedRegex(@"^serving '[^']+' on (http://[^ ,]+)")]
     private static partial Regex ReadyLine();
+
+    [GeneratedRegex(@"^serving '[^']+' on (http://[^ ,]+).*$")]
+    private static partial Regex WholeReadyLine();
 
     [GeneratedRegex(@"^engine: prompt (\d+\.\d) tokens/s, generation (\d+\.\d) tokens/s, running \d+, waiting \d+, KV cache")]
     private static partial Regex EngineLine();

@@ -34,11 +34,12 @@ internal static class ServeCommand
         var shutdownTimeout = new Option<double>("--shutdown-timeout") { Description = "Seconds in-flight requests get to finish on shutdown", DefaultValueFactory = _ => 10 };
         var statsInterval = new Option<double>("--log-stats-interval") { Description = "Seconds between engine lines in the log (throughput, queue, KV cache) while busy", DefaultValueFactory = _ => 10 };
         var disableStats = new Option<bool>("--disable-log-stats") { Description = "No periodic engine lines" };
+        var runtimeLora = new Option<bool>("--enable-runtime-lora-updating") { Description = "Let POST /v1/load_lora_adapter and /v1/unload_lora_adapter add and remove adapters while serving, up to --max-loras (also on when $VLLM_ALLOW_RUNTIME_LORA_UPDATING is true or 1)" };
         var command = new Command("serve", "Serve a model over HTTP: /inference, OpenAI /v1, Triton /v2, /metrics");
         engineOptions.AddTo(command);
         var engineKind = new Option<string>("--engine") { Description = "continuous (paged KV, continuous batching) or naive (one request at a time, as HF + Flask)", DefaultValueFactory = _ => "continuous" };
         command.Options.Add(engineKind);
-        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, toolParser, reasoningParser, responsesStore, autoToolChoice, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats })
+        foreach (var o in new Option[] { host, port, apiKey, servedName, maxQueue, excludeInput, toolPrompt, toolParser, reasoningParser, responsesStore, autoToolChoice, enableChunked, disableChunked, maxBody, shutdownTimeout, statsInterval, disableStats, runtimeLora })
             command.Options.Add(o);
         chatOptions.AddTo(command);
         command.SetAction(r =>
@@ -46,7 +47,11 @@ internal static class ServeCommand
             if (r.GetValue(enableChunked) && r.GetValue(disableChunked))
                 throw new UsageException("--enable-chunked-prefill and --disable-chunked-prefill contradict each other");
             var dir = engineOptions.ModelDirectory(r);
-            var config = engineOptions.ToConfig(r) with { EnableChunkedPrefill = !r.GetValue(disableChunked) };
+            var config = engineOptions.ToConfig(r) with
+            {
+                EnableChunkedPrefill = !r.GetValue(disableChunked),
+                EnableRuntimeLoraUpdating = r.GetValue(runtimeLora) || RuntimeLoraUpdatingFromEnvironment(),
+            };
             config = r.GetValue(engineKind) switch
             {
                 "continuous" => config,
@@ -94,7 +99,7 @@ internal static class ServeCommand
         await server.StartAsync();
         Console.Error.WriteLine($"serving '{options.ServedModelName}' on {string.Join(", ", server.Addresses)} " +
             $"(/inference, OpenAI /v1 (chat, completions, responses), Triton /v2, /tokenize, /health, /metrics{(options.ApiKey is null ? "" : "; API key required")}" +
-            $"{Speculation(engine.Engine.Config)}{Parsers(options)}); Ctrl-C stops");
+            $"{Speculation(engine.Engine.Config)}{Parsers(options)}{RuntimeLora(engine.Engine)}); Ctrl-C stops");
         using var stopLogging = new CancellationTokenSource();
         var logging = logStats is { } every ? StatsLog.RunAsync(() => engine.Stats, every, Console.Error, stopLogging.Token) : Task.CompletedTask;
         await server.WaitForShutdownAsync();
@@ -114,6 +119,14 @@ internal static class ServeCommand
         (options.ReasoningParser == ReasoningParser.None ? "" : $"; reasoning parser {ReasoningFormat.Name(options.ReasoningParser)}") +
         (options.ToolCallParser == ToolCallParser.Constrained ? "" : $"; tool-call parser {options.ToolCallParser.Name()}") +
         (options.ResponsesStoreCapacity > 0 ? $"; responses stored (the latest {options.ResponsesStoreCapacity})" : "");
+
+    // "; runtime LoRA updating on (/v1/load_lora_adapter, /v1/unload_lora_adapter; max 16 adapters)" when it is.
+    private static string RuntimeLora(LlmEngine engine) => !engine.RuntimeLoraUpdating ? "" :
+        $"; runtime LoRA updating on (/v1/load_lora_adapter, /v1/unload_lora_adapter; max {engine.Config.MaxLoras} adapters)";
+
+    /// <summary>vLLM's switch: VLLM_ALLOW_RUNTIME_LORA_UPDATING set to true or 1 (any case) turns runtime updating on.</summary>
+    internal static bool RuntimeLoraUpdatingFromEnvironment() =>
+        Environment.GetEnvironmentVariable("VLLM_ALLOW_RUNTIME_LORA_UPDATING")?.Trim().ToLowerInvariant() is "true" or "1";
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

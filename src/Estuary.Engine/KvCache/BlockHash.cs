@@ -8,10 +8,11 @@ namespace Estuary.Engine.KvCache;
 internal readonly record struct BlockHash(UInt128 Value)
 {
     /// <summary>
-    /// The parent of a sequence's first block: none for the base model, a per-adapter value otherwise, so the same tokens under
-    /// different LoRA adapters (whose KV differs) never share blocks.
+    /// The parent of a sequence's first block: none for the base model, a per-adapter value otherwise (the adapter's cache key,
+    /// never reused by a later adapter in the same slot), so the same tokens under different LoRA adapters (whose KV differs) never
+    /// share blocks.
     /// </summary>
-    public static BlockHash? Root(int loraId) => loraId == 0 ? null : new BlockHash(UInt128.MaxValue - (UInt128)(uint)loraId);
+    public static BlockHash? Root(long loraCacheKey) => loraCacheKey == 0 ? null : new BlockHash(UInt128.MaxValue - (UInt128)(ulong)loraCacheKey);
 
     /// <summary>Hash of a block holding <paramref name="tokens"/> after the prefix <paramref name="parent"/>.</summary>
     public static BlockHash Compute(BlockHash? parent, ReadOnlySpan<int> tokens)

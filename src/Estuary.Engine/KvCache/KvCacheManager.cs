@@ -102,7 +102,7 @@ internal sealed class KvCacheManager
         for (int i = seq.BlockHashes.Count; i < numBlocks; i++)
         {
             for (int j = 0; j < BlockSize; j++) _hashScratch[j] = seq.TokenAt(i * BlockSize + j);
-            BlockHash? parent = i == 0 ? BlockHash.Root(seq.LoraId) : seq.BlockHashes[i - 1];
+            BlockHash? parent = i == 0 ? BlockHash.Root(seq.LoraCacheKey) : seq.BlockHashes[i - 1];
             seq.BlockHashes.Add(BlockHash.Compute(parent, _hashScratch));
         }
     }

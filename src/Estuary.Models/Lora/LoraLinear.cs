@@ -1,7 +1,7 @@
 // A linear with unmerged LoRA adapters beside it: y = x·Wᵀ, then for each adapter present in the step, its rows get s·(x·Aᵀ)·Bᵀ —
 // all adapters in one backend call where the backend has one (TryAddLoraDeltas), else four operations per adapter.
 // Invariant: the base weight is shared by every request; rows of the base model (adapter 0) and of adapters that do not adapt this
-// linear are exactly the base output.
+// linear are exactly the base output. Slots (index = adapter id) are written by LoraSet only between forward passes.
 using Estuary.Models.Layers;
 using Estuary.Tensors;
 
@@ -10,6 +10,9 @@ namespace Estuary.Models.Lora;
 /// <summary>Applies per-row LoRA deltas (chosen by <see cref="ForwardBatch.LoraIds"/>) on top of an inner linear.</summary>
 internal sealed class LoraLinear(IBackend backend, ILinear inner, LoraFactors?[] adapters, LoraWorkspace workspace) : ILinear
 {
+    /// <summary>Each adapter id's factors for this linear (index 0, the base model, and free or unadapting slots: null).</summary>
+    public LoraFactors?[] Slots { get; } = adapters;
+
     /// <summary>The wrapped base linear.</summary>
     public ILinear Inner { get; } = inner;
 
@@ -30,11 +33,12 @@ internal sealed class LoraLinear(IBackend backend, ILinear inner, LoraFactors?[]
         int t = x.Rows;
         var ids = batch.LoraIds;
         var rows = workspace.RowsFor(t);
-        var segments = workspace.SegmentsFor(adapters.Length);
+        var slots = Slots;
+        var segments = workspace.SegmentsFor(slots.Length);
         int used = 0, count = 0;
-        for (int a = 1; a < adapters.Length; a++)
+        for (int a = 1; a < slots.Length; a++)
         {
-            var f = adapters[a];
+            var f = slots[a];
             if (f == null) continue;
             int start = used;
             for (int i = 0; i < t; i++) if (ids[i] == a) rows[used++] = i;

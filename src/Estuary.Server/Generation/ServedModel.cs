@@ -166,20 +166,31 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         {
             throw new RequestException(503, "the server is shutting down", code: "shutting_down");
         }
-        return Track(stream, started, cancellationToken);
+        return Track(stream, sampling.LoraName, started, cancellationToken);
     }
 
-    private async IAsyncEnumerable<RequestOutput> Track(IAsyncEnumerable<RequestOutput> stream, long started,
+    private async IAsyncEnumerable<RequestOutput> Track(IAsyncEnumerable<RequestOutput> stream, string? lora, long started,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         double? firstToken = null;
         double? queue = null;
         int outputTokens = 0;
         string reason = "abort";
+        var outputs = stream.GetAsyncEnumerator(cancellationToken);
         try
         {
-            await foreach (var output in stream.WithCancellation(cancellationToken))
+            while (true)
             {
+                try
+                {
+                    if (!await outputs.MoveNextAsync()) break;
+                }
+                catch (ArgumentException) when (lora is not null && !Adapters.Contains(lora))
+                {
+                    // The adapter was unloaded after this request was checked and before the engine queued it.
+                    throw new RequestException(404, $"the model '{lora}' does not exist; it was unloaded", "model", "model_not_found");
+                }
+                var output = outputs.Current;
                 if (firstToken is null && output.NewTokenIds.Count > 0)
                 {
                     firstToken = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -193,6 +204,7 @@ internal sealed class ServedModel(AsyncLlmEngine engine, IChatFormat chatFormat,
         }
         finally
         {
+            await outputs.DisposeAsync();
             metrics.RecordFinish(reason, Stopwatch.GetElapsedTime(started).TotalSeconds, firstToken, outputTokens, queue);
         }
     }
