@@ -52,8 +52,9 @@ internal static class OpenAiApi
         if (tools is { ModelFormatAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
-        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt,
-            templateKwargs);
+        int? keepPromptTokens = PromptTruncation.KeepCount(model, r.TruncatePromptTokens);
+        var promptIds = PromptTruncation.Apply(model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt,
+            r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt, templateKwargs), keepPromptTokens);
         // With a reasoning parser, a reply that starts inside its reasoning is free until </think>: a structured output or a
         // tool grammar applies to the content after it (as vLLM defers the grammar), and the tags must stay in the text.
         bool? startsInReasoning = null;
@@ -139,7 +140,9 @@ internal static class OpenAiApi
         var lora = model.ResolveLora(r.Model);
         if (!string.IsNullOrEmpty(r.Suffix))
             throw RequestException.BadRequest("'suffix' (text after the insertion) is not supported", "suffix");
-        var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
+        int? keepPromptTokens = PromptTruncation.KeepCount(model, r.TruncatePromptTokens);
+        var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices)
+            .Select(p => PromptTruncation.Apply(p, keepPromptTokens, model.Tokenizer)).ToList();
         // echo with logprobs scores the prompt too (OpenAI's legacy behaviour, what lm-evaluation-harness's loglikelihood uses).
         bool scorePrompt = r.Echo == true && r.Logprobs.HasValue;
         // echo with max_tokens 0 returns the prompt alone (with its scores): the engine samples one token, which is dropped.

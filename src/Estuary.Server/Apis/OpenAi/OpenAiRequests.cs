@@ -26,6 +26,8 @@ internal abstract class SamplingRequest
     public bool? SkipSpecialTokens { get; init; }
     public List<int>? StopTokenIds { get; init; }
     public int? PromptLogprobs { get; init; }
+    /// <summary>vLLM's truncate_prompt_tokens: keep only the prompt's last k tokens (-1 = the context length).</summary>
+    public int? TruncatePromptTokens { get; init; }
 
     public JsonElement? LogitBias { get; init; }
 
