@@ -176,6 +176,12 @@ public sealed class LlmEngine : IDisposable
                 break;
             }
         }
+        foreach (var id in sampling.AllowedTokenIds ?? [])
+        {
+            if (id < ModelConfig.VocabSize) continue;
+            errors.Add($"allowed_token_ids: token id {id} is outside the vocabulary [0, {ModelConfig.VocabSize})");
+            break;
+        }
         if (promptIds.Count >= MaxModelLen)
             errors.Add($"prompt is {promptIds.Count} tokens; the context length is {MaxModelLen}, leaving no room to generate");
         else
@@ -218,6 +224,7 @@ public sealed class LlmEngine : IDisposable
             BadWordIds = EncodeBadWords(sampling.BadWords),
             LogitBiasIds = [.. sampling.LogitBias.Keys],
             LogitBiasValues = [.. sampling.LogitBias.Values],
+            AllowedTokenMask = AllowedTokenMask(sampling.AllowedTokenIds),
             LoraId = sampling.LoraName is { } lora && _loras!.TryGetId(lora, out int loraId) ? loraId : 0,
         };
         if (sampling.StructuredOutput is { } structured)
@@ -373,6 +380,16 @@ public sealed class LlmEngine : IDisposable
 
     private int EffectiveMaxTokens(int promptLength, SamplingParams sampling) =>
         Math.Max(1, Math.Min(sampling.MaxTokens ?? int.MaxValue, MaxModelLen - promptLength));
+
+    // One bit per vocabulary id, built once per request so the sampler's mask costs one pass over the row and nothing for
+    // requests without allowed_token_ids.
+    private ulong[]? AllowedTokenMask(IReadOnlyList<int>? ids)
+    {
+        if (ids is null) return null;
+        var mask = new ulong[(ModelConfig.VocabSize + 63) / 64];
+        foreach (var id in ids) mask[id >> 6] |= 1UL << (id & 63);
+        return mask;
+    }
 
     private int[][] EncodeBadWords(IReadOnlyList<string> words)
     {

@@ -36,6 +36,11 @@ public sealed record SamplingParams
 
     /// <summary>Added to the logits of these token ids before penalties and sampling (OpenAI <c>logit_bias</c>; ±100 bans or forces).</summary>
     public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+    /// <summary>
+    /// The only token ids that may be sampled (vLLM's allowed_token_ids; null = every id). A mask over the logits after the
+    /// model's logprobs are taken, so logprobs stay the model's.
+    /// </summary>
+    public IReadOnlyList<int>? AllowedTokenIds { get; init; }
     /// <summary>Strings the model may not produce (their token sequences are banned).</summary>
     public IReadOnlyList<string> BadWords { get; init; } = [];
     /// <summary>Keep generating past EOS.</summary>
@@ -91,6 +96,13 @@ public sealed record SamplingParams
         if (StructuredOutputAfterTokenId is { } after && StructuredOutput is null)
             errors.Add($"structured output after token {after} needs a structured output");
         if (StructuredOutputAfterTokenId is < 0) errors.Add($"structured output after token {StructuredOutputAfterTokenId}: the id is negative");
+        if (AllowedTokenIds is { Count: 0 }) errors.Add("allowed_token_ids must not be empty (leave it out to allow every token)");
+        foreach (var id in AllowedTokenIds ?? [])
+        {
+            if (id >= 0) continue;
+            errors.Add($"allowed_token_ids: token id {id} is negative");
+            break;
+        }
         foreach (var (id, bias) in LogitBias)
         {
             if (id < 0) errors.Add($"logit_bias token id {id} is negative");

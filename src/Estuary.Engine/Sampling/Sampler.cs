@@ -1,4 +1,4 @@
-// Turns one sequence's logits row into a token: logprobs (raw) → logit bias → penalties → bans → structured-output mask → greedy, or temperature → top-k/top-p/min-p → draw.
+// Turns one sequence's logits row into a token: logprobs (raw) → allowed-token mask → logit bias → penalties → bans → structured-output mask → greedy, or temperature → top-k/top-p/min-p → draw.
 // Invariant: randomness comes only from the sequence's own Random, so a seed gives the same tokens whatever else is batched.
 // Scratch arrays are sized to V once; nothing is allocated per token except the optional logprob list.
 using Estuary.Engine.Structured;
@@ -39,6 +39,7 @@ internal sealed class Sampler
             top = TopLogprobs(logits, p.Logprobs.Value, logSumExp);
         }
         Span<float> raw = p.Logprobs.HasValue ? logits.ToArray() : default; // only when logprobs are asked for
+        if (seq.AllowedTokenMask is { } allowed) ApplyAllowedTokens(allowed, logits);
         ApplyLogitBias(seq, logits);
         ApplyPenalties(seq, logits);
         ApplyBans(seq, logits);
@@ -58,6 +59,20 @@ internal sealed class Sampler
         float own = logits[tokenId];
         foreach (var v in logits) if (v > own) rank++;
         return new SampleResult(tokenId, own - logSumExp, TopLogprobs(logits, topK, logSumExp), rank);
+    }
+
+    // vLLM's allowed_token_ids: every id whose bit is clear gets -∞, before the bias and penalties (which then cannot revive it).
+    private static void ApplyAllowedTokens(ulong[] allowed, Span<float> logits)
+    {
+        for (int word = 0; word * 64 < logits.Length; word++)
+        {
+            ulong bits = allowed[word];
+            if (bits == ulong.MaxValue) continue;
+            int start = word * 64;
+            int end = Math.Min(start + 64, logits.Length);
+            for (int i = start; i < end; i++)
+                if ((bits >> (i - start) & 1) == 0) logits[i] = float.NegativeInfinity;
+        }
     }
 
     // Before the penalties, as vLLM orders its logits processors; logprobs stay those of the model (taken above).

@@ -30,6 +30,8 @@ internal abstract class SamplingRequest
     public int? TruncatePromptTokens { get; init; }
 
     public JsonElement? LogitBias { get; init; }
+    /// <summary>vLLM's allowed_token_ids: the only ids that may be sampled.</summary>
+    public List<int>? AllowedTokenIds { get; init; }
 
     // Structured output: OpenAI's response_format and vLLM's guided_* / structured_outputs (read by OpenAiStructuredOutput).
     public JsonElement? ResponseFormat { get; init; }

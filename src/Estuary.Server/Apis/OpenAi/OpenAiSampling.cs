@@ -37,6 +37,7 @@ internal static class OpenAiSampling
             Logprobs = logprobs,
             LogitBias = LogitBias(r.LogitBias),
             PromptLogprobs = r.PromptLogprobs,
+            AllowedTokenIds = r.AllowedTokenIds,
         };
         var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
         if (tools is not null)
