@@ -1,5 +1,5 @@
-// vLLM's allowed_token_ids on /v1/completions and /v1/chat/completions: the output keeps to the allowed tokens
-// (the argmax over them when greedy is checked in the engine tests); bad lists are a 400 naming the field.
+// vLLM's allowed_token_ids and bad_words on /v1/completions and /v1/chat/completions: the output keeps to the allowed tokens
+// and leaves out the bad words; bad lists are a 400 naming the field.
 using System.Text;
 using System.Text.Json;
 
@@ -40,11 +40,33 @@ public sealed class TokenMaskServingTests(ServerFixture fx)
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
 
+    [Fact]
+    public async Task BadWordsAreLeftOutOfTheOutput()
+    {
+        const string prompt = "\"prompt\":\"Once upon a time\",\"max_tokens\":60,\"temperature\":0,\"ignore_eos\":true";
+        var free = (await PostOkAsync("/v1/completions", $"{{{prompt}}}")).GetProperty("choices")[0].GetProperty("text").GetString()!;
+        Assert.Contains("Lily", free);
+        var banned = (await PostOkAsync("/v1/completions", $"{{{prompt},\"bad_words\":[\"Lily\"]}}")).GetProperty("choices")[0].GetProperty("text").GetString()!;
+        Assert.DoesNotContain("Lily", banned);
+        var one = (await PostOkAsync("/v1/completions", $"{{{prompt},\"bad_words\":\"Lily\"}}")).GetProperty("choices")[0].GetProperty("text").GetString()!;
+        Assert.Equal(banned, one); // a single string is a one-word list
+
+        const string messages = "\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}],\"max_tokens\":60,\"temperature\":0,\"ignore_eos\":true";
+        static string Content(JsonElement r) => r.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
+        var chatFree = Content(await PostOkAsync("/v1/chat/completions", $"{{{messages}}}"));
+        var word = chatFree.Split(' ', StringSplitOptions.RemoveEmptyEntries).First(w => w.Length > 3 && w.All(char.IsLetter));
+        var chatBanned = Content(await PostOkAsync("/v1/chat/completions", $"{{{messages},\"bad_words\":[\"{word}\"]}}"));
+        Assert.DoesNotContain(" " + word, " " + chatBanned.Replace("\n", " "));
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
     [Theory]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"allowed_token_ids\":[]}", "allowed_token_ids")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"allowed_token_ids\":[3,99999]}", "allowed_token_ids")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"allowed_token_ids\":[-1]}", "allowed_token_ids")]
     [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"allowed_token_ids\":\"5\"}", "allowed_token_ids")]
+    [InlineData("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"bad_words\":5}", "bad_words")]
+    [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"bad_words\":[\"a\",3]}", "bad_words")]
     public async Task BadListsAreA400NamingTheField(string path, string body, string param)
     {
         using var response = await fx.Client.PostAsync(path, Json(body));

@@ -32,6 +32,8 @@ internal abstract class SamplingRequest
     public JsonElement? LogitBias { get; init; }
     /// <summary>vLLM's allowed_token_ids: the only ids that may be sampled.</summary>
     public List<int>? AllowedTokenIds { get; init; }
+    /// <summary>vLLM's bad_words: a string or a list of strings the output may not contain.</summary>
+    public JsonElement? BadWords { get; init; }
 
     // Structured output: OpenAI's response_format and vLLM's guided_* / structured_outputs (read by OpenAiStructuredOutput).
     public JsonElement? ResponseFormat { get; init; }

@@ -38,6 +38,7 @@ internal static class OpenAiSampling
             LogitBias = LogitBias(r.LogitBias),
             PromptLogprobs = r.PromptLogprobs,
             AllowedTokenIds = r.AllowedTokenIds,
+            BadWords = StringOrList(r.BadWords, "bad_words"),
         };
         var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
         if (tools is not null)
