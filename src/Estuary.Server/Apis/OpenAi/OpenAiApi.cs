@@ -74,6 +74,7 @@ internal static class OpenAiApi
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
+        var names = new LogprobTokenNames(tokenizer, r.ReturnTokensAsTokenIds == true);
         // With a reasoning parser, usage tells how many completion tokens were reasoning (those up to </think>, per choice).
         var reasoningTokens = new ReasoningTokenCounter?[n];
         for (int i = 0; i < n; i++) reasoningTokens[i] = model.Reasoning?.TokenCounter(startsInReasoning == true);
@@ -95,7 +96,7 @@ internal static class OpenAiApi
                 if (o.PromptLogprobs is { } pl) promptLogprobs = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, r.PromptLogprobs ?? 0);
                 texts[i].Append(o.NewText);
                 reasoningTokens[i]?.Add(o.NewTokenIds);
-                foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(tokenizer, s));
+                foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(names, s));
                 if (o.Finished)
                 {
                     reasons[i] = ServedModel.ReasonName(o.FinishReason);
@@ -120,7 +121,7 @@ internal static class OpenAiApi
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
-            var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
+            var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(names, s))]) : null;
             if (o.Finished) generated += o.NumOutputTokens;
             reasoningTokens[i]?.Add(o.NewTokenIds);
             var (delta, reason) = replies[i].Add(o, mustSend: lp is not null);
@@ -172,6 +173,7 @@ internal static class OpenAiApi
         var id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
+        var names = new LogprobTokenNames(tokenizer, r.ReturnTokensAsTokenIds == true);
         int promptTokens = prompts.Sum(p => p.Ids.Length) * n;
         string Echo(int choice) => r.Echo == true ? prompts[choice / n].Text : "";
 
@@ -193,7 +195,7 @@ internal static class OpenAiApi
                 if (o.PromptLogprobs is { } pl) scores[i / n] = pl;
                 if (!promptOnly)
                 {
-                    foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
+                    foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, names, s, texts[i].Length);
                     texts[i].Append(o.NewText);
                 }
                 if (o.Finished)
@@ -209,7 +211,7 @@ internal static class OpenAiApi
                 {
                     // The prompt's entries come first, then the generated ones (whose text offsets already count the echo).
                     var whole = CompletionLogprobs.Empty();
-                    OpenAiLogprobs.AddPromptForCompletion(whole, tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
+                    OpenAiLogprobs.AddPromptForCompletion(whole, names, prompts[i / n].Ids, pl, r.Logprobs!.Value);
                     whole.Append(logprobs[i]!);
                     logprobs[i] = whole;
                 }
@@ -237,7 +239,7 @@ internal static class OpenAiApi
                 int p = i / n;
                 if (o.PromptLogprobs is { } pl)
                 {
-                    OpenAiLogprobs.AddPromptForCompletion(streamScores[p] = CompletionLogprobs.Empty(), tokenizer, prompts[p].Ids, pl, r.Logprobs!.Value);
+                    OpenAiLogprobs.AddPromptForCompletion(streamScores[p] = CompletionLogprobs.Empty(), names, prompts[p].Ids, pl, r.Logprobs!.Value);
                     scored[p] = true;
                 }
                 else if (i % n == 0) scored[p] = true; // aborted before its scores: the choices echo without them
@@ -284,7 +286,7 @@ internal static class OpenAiApi
             if (o.NewLogprobs is { } ls)
             {
                 lp = CompletionLogprobs.Empty();
-                foreach (var s in ls) OpenAiLogprobs.AddForCompletion(lp, tokenizer, s, offsets[i]);
+                foreach (var s in ls) OpenAiLogprobs.AddForCompletion(lp, names, s, offsets[i]);
             }
             offsets[i] += o.NewText.Length;
             if (o.Finished) generated += o.NumOutputTokens;

@@ -28,6 +28,8 @@ internal abstract class SamplingRequest
     public int? PromptLogprobs { get; init; }
     /// <summary>vLLM's truncate_prompt_tokens: keep only the prompt's last k tokens (-1 = the context length).</summary>
     public int? TruncatePromptTokens { get; init; }
+    /// <summary>vLLM's return_tokens_as_token_ids: logprobs name tokens "token_id:1234" rather than by their text.</summary>
+    public bool? ReturnTokensAsTokenIds { get; init; }
 
     public JsonElement? LogitBias { get; init; }
     /// <summary>vLLM's allowed_token_ids: the only ids that may be sampled.</summary>
