@@ -113,8 +113,11 @@ internal static class OpenAiApi
         }
 
         var sse = new SseWriter(context.Response);
+        // continuous_usage_stats: each chunk carries its choice's prompt and the tokens it generated so far (vLLM's counts).
+        bool continuous = r.StreamOptions?.Continuous == true;
+        Usage? SoFar(int completion) => continuous ? Usage(promptIds.Length, completion) : null;
         for (int i = 0; i < n; i++)
-            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], SoFar(0)), ApiJson.Options, ct);
         int generated = 0;
         var replies = new ChatReplyStreamer[n];
         for (int i = 0; i < n; i++) replies[i] = new ChatReplyStreamer(tools, singleCall, startsInReasoning, includeReasoning);
@@ -126,7 +129,7 @@ internal static class OpenAiApi
             reasoningTokens[i]?.Add(o.NewTokenIds);
             var (delta, reason) = replies[i].Add(o, mustSend: lp is not null);
             if (delta is null) continue;
-            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], SoFar(o.NumOutputTokens)), ApiJson.Options, ct);
         }
         if (r.StreamOptions?.IncludeUsage == true)
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], ChatUsage(generated)), ApiJson.Options, ct);
@@ -223,6 +226,9 @@ internal static class OpenAiApi
         }
 
         var sse = new SseWriter(context.Response);
+        // continuous_usage_stats: each chunk carries its choice's prompt and the tokens it generated so far (vLLM's counts).
+        bool continuous = r.StreamOptions?.Continuous == true;
+        Usage? SoFar(int choice, int completion) => continuous ? Usage(prompts[choice / n].Ids.Length, completion) : null;
         var offsets = new int[total];
         var echoed = new bool[total];
         // The echo goes first; when the prompt is scored, it waits for the scores, which the prompt's first choice brings
@@ -278,7 +284,7 @@ internal static class OpenAiApi
             if (promptOnly)
             {
                 if (o.Finished)
-                    await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, "", null, ReasonName(o, promptOnly))], null), ApiJson.Options, ct);
+                    await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, "", null, ReasonName(o, promptOnly))], SoFar(i, 0)), ApiJson.Options, ct);
                 return;
             }
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) return;
@@ -291,14 +297,14 @@ internal static class OpenAiApi
             offsets[i] += o.NewText.Length;
             if (o.Finished) generated += o.NumOutputTokens;
             var choice = new CompletionChoice(i, o.NewText, lp, o.Finished ? ServedModel.ReasonName(o.FinishReason) : null);
-            await sse.WriteAsync(new Completion(id, created, model.Name, [choice], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new Completion(id, created, model.Name, [choice], SoFar(i, o.NumOutputTokens)), ApiJson.Options, ct);
         }
 
         async Task WriteEchoAsync(int i, CompletionLogprobs? promptLogprobs)
         {
             echoed[i] = true;
             offsets[i] = Echo(i).Length;
-            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), promptLogprobs, null)], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), promptLogprobs, null)], SoFar(i, 0)), ApiJson.Options, ct);
         }
     }
 

@@ -59,6 +59,11 @@ internal abstract class SamplingRequest
 internal sealed class StreamOptions
 {
     public bool? IncludeUsage { get; init; }
+    /// <summary>vLLM's continuous_usage_stats: with include_usage, every chunk carries its choice's counts so far.</summary>
+    public bool? ContinuousUsageStats { get; init; }
+
+    /// <summary>Whether every chunk carries usage (vLLM asks for include_usage as well).</summary>
+    public bool Continuous => IncludeUsage == true && ContinuousUsageStats == true;
 }
 
 internal sealed class ChatCompletionRequest : SamplingRequest
