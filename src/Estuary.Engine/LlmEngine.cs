@@ -126,6 +126,8 @@ public sealed class LlmEngine : IDisposable
     public string? ModelDirectory { get; init; }
     /// <summary>Context limit (prompt + output).</summary>
     public int MaxModelLen { get; }
+    /// <summary>The most logprobs / prompt_logprobs a request may ask (<see cref="EngineConfig.MaxLogprobs"/>; no cap = the vocabulary size).</summary>
+    public int MaxLogprobs => Config.MaxLogprobs < 0 ? ModelConfig.VocabSize : Config.MaxLogprobs;
     /// <summary>KV blocks in the pool.</summary>
     public int NumKvBlocks { get; }
     /// <summary>EOS ids that stop generation (unless ignored).</summary>
@@ -152,7 +154,7 @@ public sealed class LlmEngine : IDisposable
     /// <summary>Checks a request without queuing it; returns the problems, each naming the field (thread-safe).</summary>
     public IReadOnlyList<string> ValidateRequest(IReadOnlyList<int> promptIds, SamplingParams sampling)
     {
-        var errors = new List<string>(sampling.Validate());
+        var errors = new List<string>(sampling.Validate(MaxLogprobs));
         if (sampling.LoraName is { } lora && !(_loras?.TryGetId(lora, out _) ?? false))
             errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");

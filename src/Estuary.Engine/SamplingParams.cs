@@ -4,8 +4,11 @@ namespace Estuary.Engine;
 /// <summary>How one request samples and when it stops.</summary>
 public sealed record SamplingParams
 {
-    /// <summary>Most alternatives per token a request may ask logprobs for (OpenAI's limit).</summary>
-    public const int MaxLogprobs = 20;
+    /// <summary>
+    /// Most alternatives per token a request may ask logprobs for unless the engine says otherwise (OpenAI's limit, vLLM's
+    /// --max-logprobs default; see <see cref="EngineConfig.MaxLogprobs"/>).
+    /// </summary>
+    public const int DefaultMaxLogprobs = 20;
 
     /// <summary>0 = greedy.</summary>
     public float Temperature { get; init; } = 1.0f;
@@ -75,8 +78,11 @@ public sealed record SamplingParams
     /// <summary>Whether the request picks the argmax.</summary>
     public bool IsGreedy => Temperature < 1e-5f;
 
-    /// <summary>Problems with the settings, each naming the field; empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// Problems with the settings, each naming the field; empty when valid. <paramref name="maxLogprobs"/> is the most
+    /// logprobs / prompt_logprobs the engine allows.
+    /// </summary>
+    public IReadOnlyList<string> Validate(int maxLogprobs = DefaultMaxLogprobs)
     {
         var errors = new List<string>();
         if (!(Temperature >= 0) || float.IsInfinity(Temperature)) errors.Add($"temperature must be a finite number >= 0 (got {Temperature})");
@@ -89,8 +95,9 @@ public sealed record SamplingParams
         if (MaxTokens is < 1) errors.Add($"max_tokens must be at least 1 (got {MaxTokens})");
         if (MinTokens < 0) errors.Add($"min_tokens must be >= 0 (got {MinTokens})");
         if (MaxTokens.HasValue && MinTokens > MaxTokens) errors.Add($"min_tokens ({MinTokens}) must not exceed max_tokens ({MaxTokens})");
-        if (Logprobs is < 0 or > MaxLogprobs) errors.Add($"logprobs must be in [0, {MaxLogprobs}] (got {Logprobs})");
-        if (PromptLogprobs is < 0 or > MaxLogprobs) errors.Add($"prompt_logprobs must be in [0, {MaxLogprobs}] (got {PromptLogprobs})");
+        if (Logprobs < 0 || Logprobs > maxLogprobs) errors.Add($"logprobs must be in [0, {maxLogprobs}] (got {Logprobs}; the server's max_logprobs is {maxLogprobs})");
+        if (PromptLogprobs < 0 || PromptLogprobs > maxLogprobs)
+            errors.Add($"prompt_logprobs must be in [0, {maxLogprobs}] (got {PromptLogprobs}; the server's max_logprobs is {maxLogprobs})");
         foreach (var s in Stop)
             if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
         if (StructuredOutputAfterTokenId is { } after && StructuredOutput is null)

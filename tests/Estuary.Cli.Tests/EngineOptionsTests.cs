@@ -73,4 +73,13 @@ public class EngineOptionsTests
         Assert.Contains("num_speculative_tokens", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "ngram"}""")).Message);
         Assert.Contains("--speculative-config", Assert.Throws<UsageException>(() => Parse("--speculative-config", "ngram")).Message);
     }
+
+    [Fact]
+    public void MaxLogprobsDefaultsToTwentyAsInVllmAndMinusOneLiftsTheCap()
+    {
+        Assert.Equal(20, Parse().MaxLogprobs);
+        Assert.Equal(5, Parse("--max-logprobs", "5").MaxLogprobs);
+        Assert.Empty(Parse("--max-logprobs", "-1").Validate());
+        Assert.Contains(Parse("--max-logprobs", "-2").Validate(), e => e.StartsWith("max_logprobs", StringComparison.Ordinal));
+    }
 }

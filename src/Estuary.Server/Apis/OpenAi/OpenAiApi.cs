@@ -42,8 +42,9 @@ internal static class OpenAiApi
         var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
         if (r.TopLogprobs is not null && r.Logprobs != true)
             throw RequestException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs");
-        if (r.TopLogprobs is < 0 or > SamplingParams.MaxLogprobs)
-            throw RequestException.BadRequest($"top_logprobs must be in [0, {SamplingParams.MaxLogprobs}] (got {r.TopLogprobs})", "top_logprobs");
+        if (r.TopLogprobs < 0 || r.TopLogprobs > model.Core.MaxLogprobs)
+            throw RequestException.BadRequest(
+                $"top_logprobs must be in [0, {model.Core.MaxLogprobs}] (got {r.TopLogprobs}; the server's max_logprobs is {model.Core.MaxLogprobs})", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var tools = OpenAiTools.Read(r, model.ToolCallParser) is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
