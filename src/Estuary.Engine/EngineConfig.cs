@@ -29,6 +29,8 @@ public sealed record EngineConfig
     public int? MaxModelLen { get; init; }
     /// <summary>Admission/eviction policy.</summary>
     public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.MaxUtilization;
+    /// <summary>Admission and preemption order (vLLM's fcfs or priority; requests may set a priority only with Priority).</summary>
+    public RequestOrder Order { get; init; } = RequestOrder.Fcfs;
     /// <summary>Share full KV blocks between requests with the same prefix (enable_kv_cache_reuse).</summary>
     public bool EnablePrefixCaching { get; init; } = true;
     /// <summary>Split long prompts across steps.</summary>

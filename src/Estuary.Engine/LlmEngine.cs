@@ -70,6 +70,7 @@ public sealed class LlmEngine : IDisposable
         {
             NumSpeculativeTokens = config.NumSpeculativeTokens,
             SpeculativeDisableBySize = config.SpeculativeDisableBySize,
+            Order = config.Order,
         }, _kvCache, proposer);
         _runner = new ModelRunner(model, spec, config.MaxNumSeqs);
         _batchBuilder = new BatchBuilder(new ForwardBatch(maxBatched, config.MaxNumSeqs, blocksPerSeq, config.BlockSize));
@@ -158,6 +159,8 @@ public sealed class LlmEngine : IDisposable
         if (sampling.LoraName is { } lora && !(_loras?.TryGetId(lora, out _) ?? false))
             errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
+        if (sampling.Priority != 0 && Config.Order != RequestOrder.Priority)
+            errors.Add($"priority {sampling.Priority} needs the priority scheduling policy (start the server with --scheduling-policy priority)");
         if (sampling.StructuredOutput is { } structured && ValidateStructuredOutput(structured) is { } problem)
             errors.Add($"structured_outputs: {problem}");
         foreach (var id in promptIds)

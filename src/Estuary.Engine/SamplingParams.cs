@@ -69,6 +69,11 @@ public sealed record SamplingParams
     /// token itself are free. Null = the constraint applies from the first token.
     /// </summary>
     public int? StructuredOutputAfterTokenId { get; init; }
+    /// <summary>
+    /// Scheduling priority (vLLM's priority): with <see cref="Scheduling.RequestOrder.Priority"/>, lower values are admitted first
+    /// and preempted last; arrival order among equals. Must stay 0 under first-come-first-served.
+    /// </summary>
+    public int Priority { get; init; }
     /// <summary>Name of a loaded LoRA adapter to generate with (null = the base model).</summary>
     public string? LoraName { get; init; }
 

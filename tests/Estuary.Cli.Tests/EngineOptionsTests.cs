@@ -82,4 +82,19 @@ public class EngineOptionsTests
         Assert.Empty(Parse("--max-logprobs", "-1").Validate());
         Assert.Contains(Parse("--max-logprobs", "-2").Validate(), e => e.StartsWith("max_logprobs", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void SchedulingPolicyTakesVllmOrdersAloneOrWithACapacityPolicy()
+    {
+        Assert.Equal(RequestOrder.Fcfs, Parse().Order);
+        var priority = Parse("--scheduling-policy", "priority");
+        Assert.Equal((SchedulingPolicy.MaxUtilization, RequestOrder.Priority), (priority.Policy, priority.Order));
+        Assert.Equal(RequestOrder.Fcfs, Parse("--scheduling-policy", "fcfs").Order);
+        var both = Parse("--scheduling-policy", "guaranteed_no_evict,priority");
+        Assert.Equal((SchedulingPolicy.GuaranteedNoEvict, RequestOrder.Priority), (both.Policy, both.Order));
+        Assert.Equal(RequestOrder.Fcfs, Parse("--scheduling-policy", "guaranteed_no_evict").Order);
+        Assert.Contains("--scheduling-policy", Assert.Throws<UsageException>(() => Parse("--scheduling-policy", "fcfs,priority")).Message);
+        Assert.Contains("--scheduling-policy", Assert.Throws<UsageException>(() => Parse("--scheduling-policy", "lifo")).Message);
+        Assert.Contains("--scheduling-policy", Assert.Throws<UsageException>(() => Parse("--scheduling-policy", ",")).Message);
+    }
 }

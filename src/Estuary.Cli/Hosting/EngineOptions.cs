@@ -21,7 +21,7 @@ internal sealed class EngineOptions
     public Option<int> MaxLogprobs { get; } = new("--max-logprobs") { Description = "Most logprobs / top_logprobs / prompt_logprobs a request may ask (-1 = no cap)", DefaultValueFactory = _ => 20 };
     public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Most sequences per step", DefaultValueFactory = _ => 64 };
     public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
-    public Option<string> Policy { get; } = new("--scheduling-policy", "--scheduler-policy") { Description = "max_utilization or guaranteed_no_evict (--scheduler-policy is an alias)", DefaultValueFactory = _ => "max_utilization" };
+    public Option<string> Policy { get; } = new("--scheduling-policy", "--scheduler-policy") { Description = "max_utilization or guaranteed_no_evict (capacity), fcfs or priority (order), or one of each comma-separated (--scheduler-policy is an alias)", DefaultValueFactory = _ => "max_utilization" };
     public Option<string> Quantization { get; } = new("--quantization") { Description = "none, int8 (quantize linears on the fly) or awq (require an AWQ checkpoint)", DefaultValueFactory = _ => "none" };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
     public Option<bool?> EnablePrefixCaching { get; } = new("--enable-prefix-caching") { Description = "KV-cache reuse between requests with a common prefix: on by default; '--enable-prefix-caching false' turns it off", Arity = ArgumentArity.ZeroOrOne };
@@ -58,12 +58,8 @@ internal sealed class EngineOptions
         MaxLogprobs = r.GetValue(MaxLogprobs),
         MaxNumSeqs = r.GetValue(MaxNumSeqs),
         MaxNumBatchedTokens = r.GetValue(MaxNumBatchedTokens),
-        Policy = r.GetValue(Policy) switch
-        {
-            "max_utilization" => SchedulingPolicy.MaxUtilization,
-            "guaranteed_no_evict" => SchedulingPolicy.GuaranteedNoEvict,
-            var other => throw new UsageException($"--scheduling-policy must be max_utilization or guaranteed_no_evict (got '{other}')"),
-        },
+        Policy = SchedulingPolicyOption.Parse(r.GetValue(Policy)!).Policy,
+        Order = SchedulingPolicyOption.Parse(r.GetValue(Policy)!).Order,
         EnablePrefixCaching = (r.GetValue(EnablePrefixCaching), r.GetValue(NoPrefixCaching)) switch
         {
             (true, true) => throw new UsageException("--enable-prefix-caching and --no-prefix-caching contradict each other"),

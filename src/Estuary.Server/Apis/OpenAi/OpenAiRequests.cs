@@ -30,6 +30,8 @@ internal abstract class SamplingRequest
     public int? TruncatePromptTokens { get; init; }
     /// <summary>vLLM's return_tokens_as_token_ids: logprobs name tokens "token_id:1234" rather than by their text.</summary>
     public bool? ReturnTokensAsTokenIds { get; init; }
+    /// <summary>vLLM's priority: lower is scheduled first (only when the server runs the priority scheduling policy).</summary>
+    public int? Priority { get; init; }
 
     public JsonElement? LogitBias { get; init; }
     /// <summary>vLLM's allowed_token_ids: the only ids that may be sampled.</summary>

@@ -39,6 +39,7 @@ internal static class OpenAiSampling
             PromptLogprobs = r.PromptLogprobs,
             AllowedTokenIds = r.AllowedTokenIds,
             BadWords = StringOrList(r.BadWords, "bad_words"),
+            Priority = r.Priority ?? 0,
         };
         var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
         if (tools is not null)
