@@ -56,6 +56,20 @@ public class AllowedTokenIdsTests
     }
 
     [Fact]
+    public void WhenBansTakeEveryAllowedIdTheListStillWins()
+    {
+        using var llm = Llm.Load(Fixtures.Path("stories260k"));
+        var prompt = llm.Engine.Tokenizer.Encode("Once upon a time");
+        int eos = llm.Engine.Tokenizer.EosId;
+        Assert.True(eos > 0);
+        // Only EOS is allowed, and min_tokens bans it: nothing sampleable is left; the allowed list wins (its lowest id), so the
+        // request ends at once rather than producing a token outside the list.
+        var result = llm.Generate([prompt], SamplingParams.Greedy(4) with { AllowedTokenIds = [eos], MinTokens = 2 })[0];
+        Assert.Equal(FinishReason.Stop, result.FinishReason);
+        Assert.All(result.OutputIds, id => Assert.Equal(eos, id));
+    }
+
+    [Fact]
     public void EmptyNegativeOrOutOfVocabularyListsAreRefusedNamingTheField()
     {
         Assert.Contains((SamplingParams.Greedy() with { AllowedTokenIds = [] }).Validate(), e => e.StartsWith("allowed_token_ids", StringComparison.Ordinal));

@@ -45,7 +45,13 @@ internal sealed class Sampler
         ApplyBans(seq, logits);
         int token = -1;
         if (seq.Guide is { } guide && seq.GuideActive && !ApplyGuide(seq, guide, logits)) token = FirstAllowed(seq, guide);
-        if (token < 0) token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
+        // (A grammar's own pick above, made when nothing else was left, stands: its automaton must stay consistent.)
+        if (token < 0)
+        {
+            token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
+            // Bans (min_tokens, bad words) may have taken every allowed id: the list wins, with its lowest id (as the grammar does).
+            if (seq.AllowedTokenMask is { } mask && (mask[token >> 6] >> (token & 63) & 1) == 0) token = LowestAllowed(mask);
+        }
         float logprob = p.Logprobs.HasValue ? raw[token] - logSumExp : float.NaN;
         return new SampleResult(token, logprob, top);
     }
@@ -73,6 +79,13 @@ internal sealed class Sampler
             for (int i = start; i < end; i++)
                 if ((bits >> (i - start) & 1) == 0) logits[i] = float.NegativeInfinity;
         }
+    }
+
+    private static int LowestAllowed(ulong[] mask)
+    {
+        for (int word = 0; word < mask.Length; word++)
+            if (mask[word] != 0) return word * 64 + System.Numerics.BitOperations.TrailingZeroCount(mask[word]);
+        return 0; // unreachable: an empty list is refused
     }
 
     // Before the penalties, as vLLM orders its logits processors; logprobs stay those of the model (taken above).
