@@ -62,7 +62,19 @@ public sealed class PromptTruncationTests(ServerFixture fx)
         await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
     }
 
+    [Fact]
+    public async Task ResponsesKeepTheLastTokensToo()
+    {
+        const string input = "\"input\":\"Tell me a long story about a dog and a cat\",\"max_output_tokens\":4";
+        var whole = await PostOkAsync("/v1/responses", $"{{{input}}}");
+        var cut = await PostOkAsync("/v1/responses", $"{{{input},\"truncate_prompt_tokens\":5}}");
+        Assert.True(whole.GetProperty("usage").GetProperty("input_tokens").GetInt32() > 5);
+        Assert.Equal(5, cut.GetProperty("usage").GetProperty("input_tokens").GetInt32());
+        await ServerFixture.AssertAllBlocksFreeAsync(fx.Stories);
+    }
+
     [Theory]
+    [InlineData("/v1/responses", "{\"input\":\"hi\",\"truncate_prompt_tokens\":0}")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"truncate_prompt_tokens\":0}")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"truncate_prompt_tokens\":-2}")]
     [InlineData("/v1/completions", "{\"prompt\":\"hi\",\"truncate_prompt_tokens\":100000}")]
