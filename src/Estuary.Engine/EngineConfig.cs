@@ -16,6 +16,11 @@ public sealed record EngineConfig
     public Estuary.Tensors.DType? KvCacheDType { get; init; }
     /// <summary>Fraction of the machine's available memory given to the KV cache when no budget is set.</summary>
     public double KvCacheMemoryFraction { get; init; } = 0.25;
+    /// <summary>
+    /// vLLM's --max-logprobs: the most logprobs (alternatives per token) and prompt_logprobs a request may ask; -1 = no cap
+    /// (the vocabulary size).
+    /// </summary>
+    public int MaxLogprobs { get; init; } = SamplingParams.DefaultMaxLogprobs;
     /// <summary>Most sequences in one step.</summary>
     public int MaxNumSeqs { get; init; } = 64;
     /// <summary>Most tokens in one step (the chunked-prefill budget).</summary>
@@ -24,6 +29,8 @@ public sealed record EngineConfig
     public int? MaxModelLen { get; init; }
     /// <summary>Admission/eviction policy.</summary>
     public SchedulingPolicy Policy { get; init; } = SchedulingPolicy.MaxUtilization;
+    /// <summary>Admission and preemption order (vLLM's fcfs or priority; requests may set a priority only with Priority).</summary>
+    public RequestOrder Order { get; init; } = RequestOrder.Fcfs;
     /// <summary>Share full KV blocks between requests with the same prefix (enable_kv_cache_reuse).</summary>
     public bool EnablePrefixCaching { get; init; } = true;
     /// <summary>Split long prompts across steps.</summary>
@@ -81,6 +88,7 @@ public sealed record EngineConfig
         if (KvCacheMemoryBytes is < 1) errors.Add($"kv_cache_memory must be positive (got {KvCacheMemoryBytes})");
         if (!(KvCacheMemoryFraction > 0 && KvCacheMemoryFraction <= 1)) errors.Add($"kv_cache_memory_fraction must be in (0, 1] (got {KvCacheMemoryFraction})");
         if (KvCacheDType is { } kvd && !Estuary.Tensors.KvCacheSpec.IsSupported(kvd)) errors.Add($"kv_cache_dtype must be auto, float32, bfloat16, float16 or int8 (got {kvd})");
+        if (MaxLogprobs < -1) errors.Add($"max_logprobs must be -1 (no cap) or at least 0 (got {MaxLogprobs})");
         if (MaxNumSeqs < 1) errors.Add($"max_num_seqs must be positive (got {MaxNumSeqs})");
         if (MaxNumBatchedTokens < 1) errors.Add($"max_num_batched_tokens must be positive (got {MaxNumBatchedTokens})");
         if (MaxModelLen is < 2) errors.Add($"max_model_len must be at least 2 (got {MaxModelLen})");

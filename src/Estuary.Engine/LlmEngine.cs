@@ -70,6 +70,7 @@ public sealed class LlmEngine : IDisposable
         {
             NumSpeculativeTokens = config.NumSpeculativeTokens,
             SpeculativeDisableBySize = config.SpeculativeDisableBySize,
+            Order = config.Order,
         }, _kvCache, proposer);
         _runner = new ModelRunner(model, spec, config.MaxNumSeqs);
         _batchBuilder = new BatchBuilder(new ForwardBatch(maxBatched, config.MaxNumSeqs, blocksPerSeq, config.BlockSize));
@@ -128,6 +129,8 @@ public sealed class LlmEngine : IDisposable
     public string? ModelDirectory { get; init; }
     /// <summary>Context limit (prompt + output).</summary>
     public int MaxModelLen { get; }
+    /// <summary>The most logprobs / prompt_logprobs a request may ask (<see cref="EngineConfig.MaxLogprobs"/>; no cap = the vocabulary size).</summary>
+    public int MaxLogprobs => Config.MaxLogprobs < 0 ? ModelConfig.VocabSize : Config.MaxLogprobs;
     /// <summary>KV blocks in the pool.</summary>
     public int NumKvBlocks { get; }
     /// <summary>EOS ids that stop generation (unless ignored).</summary>
@@ -156,10 +159,12 @@ public sealed class LlmEngine : IDisposable
     /// <summary>Checks a request without queuing it; returns the problems, each naming the field (thread-safe).</summary>
     public IReadOnlyList<string> ValidateRequest(IReadOnlyList<int> promptIds, SamplingParams sampling)
     {
-        var errors = new List<string>(sampling.Validate());
+        var errors = new List<string>(sampling.Validate(MaxLogprobs));
         if (sampling.LoraName is { } lora && !_loras.Contains(lora))
             errors.Add($"lora_name '{lora}' is not a loaded adapter (loaded: {(LoraNames.Count == 0 ? "none" : string.Join(", ", LoraNames))})");
         if (promptIds.Count == 0) errors.Add("prompt must contain at least one token");
+        if (sampling.Priority != 0 && Config.Order != RequestOrder.Priority)
+            errors.Add($"priority {sampling.Priority} needs the priority scheduling policy (start the server with --scheduling-policy priority)");
         if (sampling.StructuredOutput is { } structured && ValidateStructuredOutput(structured) is { } problem)
             errors.Add($"structured_outputs: {problem}");
         foreach (var id in promptIds)
@@ -179,6 +184,12 @@ public sealed class LlmEngine : IDisposable
                 errors.Add($"logit_bias token id {id} is outside the vocabulary [0, {ModelConfig.VocabSize})");
                 break;
             }
+        }
+        foreach (var id in sampling.AllowedTokenIds ?? [])
+        {
+            if (id < ModelConfig.VocabSize) continue;
+            errors.Add($"allowed_token_ids: token id {id} is outside the vocabulary [0, {ModelConfig.VocabSize})");
+            break;
         }
         if (promptIds.Count >= MaxModelLen)
             errors.Add($"prompt is {promptIds.Count} tokens; the context length is {MaxModelLen}, leaving no room to generate");
@@ -223,6 +234,7 @@ public sealed class LlmEngine : IDisposable
             BadWordIds = EncodeBadWords(sampling.BadWords),
             LogitBiasIds = [.. sampling.LogitBias.Keys],
             LogitBiasValues = [.. sampling.LogitBias.Values],
+            AllowedTokenMask = AllowedTokenMask(sampling.AllowedTokenIds),
             LoraId = loraId,
             LoraCacheKey = loraCacheKey,
         };
@@ -402,6 +414,16 @@ public sealed class LlmEngine : IDisposable
 
     private int EffectiveMaxTokens(int promptLength, SamplingParams sampling) =>
         Math.Max(1, Math.Min(sampling.MaxTokens ?? int.MaxValue, MaxModelLen - promptLength));
+
+    // One bit per vocabulary id, built once per request so the sampler's mask costs one pass over the row and nothing for
+    // requests without allowed_token_ids.
+    private ulong[]? AllowedTokenMask(IReadOnlyList<int>? ids)
+    {
+        if (ids is null) return null;
+        var mask = new ulong[(ModelConfig.VocabSize + 63) / 64];
+        foreach (var id in ids) mask[id >> 6] |= 1UL << (id & 63);
+        return mask;
+    }
 
     private int[][] EncodeBadWords(IReadOnlyList<string> words)
     {

@@ -4,8 +4,11 @@ namespace Estuary.Engine;
 /// <summary>How one request samples and when it stops.</summary>
 public sealed record SamplingParams
 {
-    /// <summary>Most alternatives per token a request may ask logprobs for (OpenAI's limit).</summary>
-    public const int MaxLogprobs = 20;
+    /// <summary>
+    /// Most alternatives per token a request may ask logprobs for unless the engine says otherwise (OpenAI's limit, vLLM's
+    /// --max-logprobs default; see <see cref="EngineConfig.MaxLogprobs"/>).
+    /// </summary>
+    public const int DefaultMaxLogprobs = 20;
 
     /// <summary>0 = greedy.</summary>
     public float Temperature { get; init; } = 1.0f;
@@ -36,6 +39,11 @@ public sealed record SamplingParams
 
     /// <summary>Added to the logits of these token ids before penalties and sampling (OpenAI <c>logit_bias</c>; ±100 bans or forces).</summary>
     public IReadOnlyDictionary<int, float> LogitBias { get; init; } = new Dictionary<int, float>();
+    /// <summary>
+    /// The only token ids that may be sampled (vLLM's allowed_token_ids; null = every id). A mask over the logits after the
+    /// model's logprobs are taken, so logprobs stay the model's.
+    /// </summary>
+    public IReadOnlyList<int>? AllowedTokenIds { get; init; }
     /// <summary>Strings the model may not produce (their token sequences are banned).</summary>
     public IReadOnlyList<string> BadWords { get; init; } = [];
     /// <summary>Keep generating past EOS.</summary>
@@ -61,6 +69,11 @@ public sealed record SamplingParams
     /// token itself are free. Null = the constraint applies from the first token.
     /// </summary>
     public int? StructuredOutputAfterTokenId { get; init; }
+    /// <summary>
+    /// Scheduling priority (vLLM's priority): with <see cref="Scheduling.RequestOrder.Priority"/>, lower values are admitted first
+    /// and preempted last; arrival order among equals. Must stay 0 under first-come-first-served.
+    /// </summary>
+    public int Priority { get; init; }
     /// <summary>Name of a loaded LoRA adapter to generate with (null = the base model).</summary>
     public string? LoraName { get; init; }
 
@@ -70,8 +83,11 @@ public sealed record SamplingParams
     /// <summary>Whether the request picks the argmax.</summary>
     public bool IsGreedy => Temperature < 1e-5f;
 
-    /// <summary>Problems with the settings, each naming the field; empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// Problems with the settings, each naming the field; empty when valid. <paramref name="maxLogprobs"/> is the most
+    /// logprobs / prompt_logprobs the engine allows.
+    /// </summary>
+    public IReadOnlyList<string> Validate(int maxLogprobs = DefaultMaxLogprobs)
     {
         var errors = new List<string>();
         if (!(Temperature >= 0) || float.IsInfinity(Temperature)) errors.Add($"temperature must be a finite number >= 0 (got {Temperature})");
@@ -84,13 +100,21 @@ public sealed record SamplingParams
         if (MaxTokens is < 1) errors.Add($"max_tokens must be at least 1 (got {MaxTokens})");
         if (MinTokens < 0) errors.Add($"min_tokens must be >= 0 (got {MinTokens})");
         if (MaxTokens.HasValue && MinTokens > MaxTokens) errors.Add($"min_tokens ({MinTokens}) must not exceed max_tokens ({MaxTokens})");
-        if (Logprobs is < 0 or > MaxLogprobs) errors.Add($"logprobs must be in [0, {MaxLogprobs}] (got {Logprobs})");
-        if (PromptLogprobs is < 0 or > MaxLogprobs) errors.Add($"prompt_logprobs must be in [0, {MaxLogprobs}] (got {PromptLogprobs})");
+        if (Logprobs < 0 || Logprobs > maxLogprobs) errors.Add($"logprobs must be in [0, {maxLogprobs}] (got {Logprobs}; the server's max_logprobs is {maxLogprobs})");
+        if (PromptLogprobs < 0 || PromptLogprobs > maxLogprobs)
+            errors.Add($"prompt_logprobs must be in [0, {maxLogprobs}] (got {PromptLogprobs}; the server's max_logprobs is {maxLogprobs})");
         foreach (var s in Stop)
             if (string.IsNullOrEmpty(s)) errors.Add("stop strings must not be empty");
         if (StructuredOutputAfterTokenId is { } after && StructuredOutput is null)
             errors.Add($"structured output after token {after} needs a structured output");
         if (StructuredOutputAfterTokenId is < 0) errors.Add($"structured output after token {StructuredOutputAfterTokenId}: the id is negative");
+        if (AllowedTokenIds is { Count: 0 }) errors.Add("allowed_token_ids must not be empty (leave it out to allow every token)");
+        foreach (var id in AllowedTokenIds ?? [])
+        {
+            if (id >= 0) continue;
+            errors.Add($"allowed_token_ids: token id {id} is negative");
+            break;
+        }
         foreach (var (id, bias) in LogitBias)
         {
             if (id < 0) errors.Add($"logit_bias token id {id} is negative");

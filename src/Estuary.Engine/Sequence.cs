@@ -74,6 +74,8 @@ public sealed class Sequence
     /// <summary>The request's logit_bias as parallel arrays (ids, values), so the sampler walks them without allocating.</summary>
     internal int[] LogitBiasIds { get; init; } = [];
     internal float[] LogitBiasValues { get; init; } = [];
+    /// <summary>allowed_token_ids as a bitmask over the vocabulary (bit i set ⇒ id i may be sampled); null = every id.</summary>
+    internal ulong[]? AllowedTokenMask { get; init; }
     /// <summary>LoRA adapter id (its slot) of every token (0 = base model).</summary>
     internal int LoraId { get; init; }
     /// <summary>

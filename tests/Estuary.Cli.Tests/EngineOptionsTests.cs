@@ -73,4 +73,28 @@ public class EngineOptionsTests
         Assert.Contains("num_speculative_tokens", Assert.Throws<UsageException>(() => Parse("--speculative-config", """{"method": "ngram"}""")).Message);
         Assert.Contains("--speculative-config", Assert.Throws<UsageException>(() => Parse("--speculative-config", "ngram")).Message);
     }
+
+    [Fact]
+    public void MaxLogprobsDefaultsToTwentyAsInVllmAndMinusOneLiftsTheCap()
+    {
+        Assert.Equal(20, Parse().MaxLogprobs);
+        Assert.Equal(5, Parse("--max-logprobs", "5").MaxLogprobs);
+        Assert.Empty(Parse("--max-logprobs", "-1").Validate());
+        Assert.Contains(Parse("--max-logprobs", "-2").Validate(), e => e.StartsWith("max_logprobs", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SchedulingPolicyTakesVllmOrdersAloneOrWithACapacityPolicy()
+    {
+        Assert.Equal(RequestOrder.Fcfs, Parse().Order);
+        var priority = Parse("--scheduling-policy", "priority");
+        Assert.Equal((SchedulingPolicy.MaxUtilization, RequestOrder.Priority), (priority.Policy, priority.Order));
+        Assert.Equal(RequestOrder.Fcfs, Parse("--scheduling-policy", "fcfs").Order);
+        var both = Parse("--scheduling-policy", "guaranteed_no_evict,priority");
+        Assert.Equal((SchedulingPolicy.GuaranteedNoEvict, RequestOrder.Priority), (both.Policy, both.Order));
+        Assert.Equal(RequestOrder.Fcfs, Parse("--scheduling-policy", "guaranteed_no_evict").Order);
+        Assert.Contains("--scheduling-policy", Assert.Throws<UsageException>(() => Parse("--scheduling-policy", "fcfs,priority")).Message);
+        Assert.Contains("--scheduling-policy", Assert.Throws<UsageException>(() => Parse("--scheduling-policy", "lifo")).Message);
+        Assert.Contains("--scheduling-policy", Assert.Throws<UsageException>(() => Parse("--scheduling-policy", ",")).Message);
+    }
 }

@@ -57,9 +57,14 @@ public sealed partial class OperationsTests(ServerFixture fx)
         }
         open.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
         Assert.Equal(HttpStatusCode.Unauthorized, (await open.GetAsync("/v1/models")).StatusCode);
-        foreach (var path in new[] { "/health", "/v2/health/live", "/v2/health/ready", "/metrics", "/version" })
+        foreach (var path in new[] { "/health", "/ping", "/v2/health/live", "/v2/health/ready", "/metrics", "/version" })
             Assert.Equal(HttpStatusCode.OK, (await open.GetAsync(path)).StatusCode);
-        foreach (var path in new[] { "/health", "/v2/health/live", "/v2/health/ready" })
+        // SageMaker probes POST /ping (vLLM serves it): the same answer as GET /health.
+        using var ping = await open.PostAsync("/ping", null);
+        Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+        Assert.Equal(await (await open.GetAsync("/health")).Content.ReadAsStringAsync(), await ping.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await open.DeleteAsync("/ping")).StatusCode);
+        foreach (var path in new[] { "/health", "/ping", "/v2/health/live", "/v2/health/ready" })
         {
             // Load balancers and uptime probes often send HEAD: same status, no body.
             using var head = await open.SendAsync(new HttpRequestMessage(HttpMethod.Head, path));

@@ -18,9 +18,10 @@ internal sealed class EngineOptions
     public Option<string?> KvCacheMemory { get; } = new("--kv-cache-memory") { Description = "KV-cache budget, e.g. 2GiB or 512MB (default: a fraction of free memory)" };
     public Option<string> KvCacheDType { get; } = new("--kv-cache-dtype") { Description = "KV-cache element type: auto (the activation dtype: float32 on the CPU), float32, bfloat16 or float16 (half the bytes; K/V rounded), or int8 (about a quarter: each head's key and value quantized with one scale)", DefaultValueFactory = _ => "auto" };
     public Option<double> KvCacheMemoryFraction { get; } = new("--kv-cache-memory-fraction") { Description = "Fraction of free memory for the KV cache", DefaultValueFactory = _ => 0.25 };
+    public Option<int> MaxLogprobs { get; } = new("--max-logprobs") { Description = "Most logprobs / top_logprobs / prompt_logprobs a request may ask (-1 = no cap)", DefaultValueFactory = _ => 20 };
     public Option<int> MaxNumSeqs { get; } = new("--max-num-seqs") { Description = "Most sequences per step", DefaultValueFactory = _ => 64 };
     public Option<int> MaxNumBatchedTokens { get; } = new("--max-num-batched-tokens") { Description = "Most tokens per step (chunked-prefill budget)", DefaultValueFactory = _ => 512 };
-    public Option<string> Policy { get; } = new("--scheduling-policy", "--scheduler-policy") { Description = "max_utilization or guaranteed_no_evict (--scheduler-policy is an alias)", DefaultValueFactory = _ => "max_utilization" };
+    public Option<string> Policy { get; } = new("--scheduling-policy", "--scheduler-policy") { Description = "max_utilization or guaranteed_no_evict (capacity), fcfs or priority (order), or one of each comma-separated (--scheduler-policy is an alias)", DefaultValueFactory = _ => "max_utilization" };
     public Option<string> Quantization { get; } = new("--quantization") { Description = "none, int8 (quantize linears on the fly) or awq (require an AWQ checkpoint)", DefaultValueFactory = _ => "none" };
     public Option<bool> NoPrefixCaching { get; } = new("--no-prefix-caching") { Description = "Disable KV-cache reuse between requests with a common prefix" };
     public Option<bool?> EnablePrefixCaching { get; } = new("--enable-prefix-caching") { Description = "KV-cache reuse between requests with a common prefix: on by default; '--enable-prefix-caching false' turns it off", Arity = ArgumentArity.ZeroOrOne };
@@ -31,7 +32,7 @@ internal sealed class EngineOptions
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheDType, KvCacheMemoryFraction, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, EnablePrefixCaching, Lora, LoraDType, MaxLoras, Quantization, SpeculativeConfig })
+        foreach (var o in new Option[] { Model, Threads, MaxModelLen, BlockSize, NumKvBlocks, KvCacheMemory, KvCacheDType, KvCacheMemoryFraction, MaxLogprobs, MaxNumSeqs, MaxNumBatchedTokens, Policy, NoPrefixCaching, EnablePrefixCaching, Lora, LoraDType, MaxLoras, Quantization, SpeculativeConfig })
             command.Options.Add(o);
     }
 
@@ -54,14 +55,11 @@ internal sealed class EngineOptions
             "int8" => DType.I8,
             var other => throw new UsageException($"--kv-cache-dtype must be auto, float32, bfloat16, float16 or int8 (got '{other}')"),
         },
+        MaxLogprobs = r.GetValue(MaxLogprobs),
         MaxNumSeqs = r.GetValue(MaxNumSeqs),
         MaxNumBatchedTokens = r.GetValue(MaxNumBatchedTokens),
-        Policy = r.GetValue(Policy) switch
-        {
-            "max_utilization" => SchedulingPolicy.MaxUtilization,
-            "guaranteed_no_evict" => SchedulingPolicy.GuaranteedNoEvict,
-            var other => throw new UsageException($"--scheduling-policy must be max_utilization or guaranteed_no_evict (got '{other}')"),
-        },
+        Policy = SchedulingPolicyOption.Parse(r.GetValue(Policy)!).Policy,
+        Order = SchedulingPolicyOption.Parse(r.GetValue(Policy)!).Order,
         EnablePrefixCaching = (r.GetValue(EnablePrefixCaching), r.GetValue(NoPrefixCaching)) switch
         {
             (true, true) => throw new UsageException("--enable-prefix-caching and --no-prefix-caching contradict each other"),

@@ -1,4 +1,4 @@
-// Turns one sequence's logits row into a token: logprobs (raw) → logit bias → penalties → bans → structured-output mask → greedy, or temperature → top-k/top-p/min-p → draw.
+// Turns one sequence's logits row into a token: logprobs (raw) → allowed-token mask → logit bias → penalties → bans → structured-output mask → greedy, or temperature → top-k/top-p/min-p → draw.
 // Invariant: randomness comes only from the sequence's own Random, so a seed gives the same tokens whatever else is batched.
 // Scratch arrays are sized to V once; nothing is allocated per token except the optional logprob list.
 using Estuary.Engine.Structured;
@@ -39,12 +39,19 @@ internal sealed class Sampler
             top = TopLogprobs(logits, p.Logprobs.Value, logSumExp);
         }
         Span<float> raw = p.Logprobs.HasValue ? logits.ToArray() : default; // only when logprobs are asked for
+        if (seq.AllowedTokenMask is { } allowed) ApplyAllowedTokens(allowed, logits);
         ApplyLogitBias(seq, logits);
         ApplyPenalties(seq, logits);
         ApplyBans(seq, logits);
         int token = -1;
         if (seq.Guide is { } guide && seq.GuideActive && !ApplyGuide(seq, guide, logits)) token = FirstAllowed(seq, guide);
-        if (token < 0) token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
+        // (A grammar's own pick above, made when nothing else was left, stands: its automaton must stay consistent.)
+        if (token < 0)
+        {
+            token = p.IsGreedy ? ArgMax(logits) : Draw(seq, logits);
+            // Bans (min_tokens, bad words) may have taken every allowed id: the list wins, with its lowest id (as the grammar does).
+            if (seq.AllowedTokenMask is { } mask && (mask[token >> 6] >> (token & 63) & 1) == 0) token = LowestAllowed(mask);
+        }
         float logprob = p.Logprobs.HasValue ? raw[token] - logSumExp : float.NaN;
         return new SampleResult(token, logprob, top);
     }
@@ -58,6 +65,27 @@ internal sealed class Sampler
         float own = logits[tokenId];
         foreach (var v in logits) if (v > own) rank++;
         return new SampleResult(tokenId, own - logSumExp, TopLogprobs(logits, topK, logSumExp), rank);
+    }
+
+    // vLLM's allowed_token_ids: every id whose bit is clear gets -∞, before the bias and penalties (which then cannot revive it).
+    private static void ApplyAllowedTokens(ulong[] allowed, Span<float> logits)
+    {
+        for (int word = 0; word * 64 < logits.Length; word++)
+        {
+            ulong bits = allowed[word];
+            if (bits == ulong.MaxValue) continue;
+            int start = word * 64;
+            int end = Math.Min(start + 64, logits.Length);
+            for (int i = start; i < end; i++)
+                if ((bits >> (i - start) & 1) == 0) logits[i] = float.NegativeInfinity;
+        }
+    }
+
+    private static int LowestAllowed(ulong[] mask)
+    {
+        for (int word = 0; word < mask.Length; word++)
+            if (mask[word] != 0) return word * 64 + System.Numerics.BitOperations.TrailingZeroCount(mask[word]);
+        return 0; // unreachable: an empty list is refused
     }
 
     // Before the penalties, as vLLM orders its logits processors; logprobs stay those of the model (taken above).

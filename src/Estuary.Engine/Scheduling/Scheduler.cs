@@ -1,6 +1,7 @@
 // Continuous batching, vLLM v1 style: no prefill/decode phases; each sequence catches up on its uncomputed tokens within a
 // per-step token budget (chunked prefill), running sequences first, then new ones. Sees the KV cache only through KvCacheManager.
-// Invariant: a sequence is in exactly one of waiting/running until finished; preempted sequences hold no blocks.
+// Invariant: a sequence is in exactly one of waiting/running until finished; preempted sequences hold no blocks; under
+// RequestOrder.Priority the waiting list stays sorted by (priority, arrival).
 using System.Diagnostics;
 using Estuary.Engine.KvCache;
 
@@ -26,7 +27,8 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
     public void Add(Sequence seq)
     {
         seq.Status = SequenceStatus.Waiting;
-        _waiting.AddLast(seq);
+        if (config.Order == RequestOrder.Priority) InsertByPriority(seq);
+        else _waiting.AddLast(seq);
     }
 
     /// <summary>Plans the next step.</summary>
@@ -52,7 +54,7 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
             while (!kvCache.TryAllocateSlots(seq, numNew))
             {
                 Debug.Assert(config.Policy == SchedulingPolicy.MaxUtilization, "guaranteed_no_evict reserved every block at admission");
-                var victim = _running[^1];
+                var victim = Victim();
                 if (victim == seq && _running.Count == 1)
                 {
                     // Alone and still out of blocks: the cache can never hold this sequence.
@@ -62,8 +64,15 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
                     allocated = false;
                     break;
                 }
+                int victimIndex = _running.IndexOf(victim);
                 Preempt(victim);
                 preempted = true;
+                if (victimIndex < i)
+                {
+                    // Under priority order the victim may have been scheduled earlier in this step: it gives its tokens back.
+                    i--;
+                    budget += Unschedule(victim);
+                }
                 if (victim == seq)
                 {
                     allocated = false;
@@ -123,6 +132,43 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
         if (room > 0) proposer.Propose(seq.Tokens, room, seq.Draft);
     }
 
+    // FCFS: the newest running sequence. Priority: the highest (priority, arrival), i.e. the least urgent, newest among equals.
+    private Sequence Victim()
+    {
+        if (config.Order == RequestOrder.Fcfs) return _running[^1];
+        var victim = _running[0];
+        foreach (var seq in _running)
+            if (ComesBefore(victim, seq)) victim = seq;
+        return victim;
+    }
+
+    private static bool ComesBefore(Sequence a, Sequence b) =>
+        a.Sampling.Priority != b.Sampling.Priority ? a.Sampling.Priority < b.Sampling.Priority : a.ArrivalIndex < b.ArrivalIndex;
+
+    // Keeps the waiting list sorted by (priority, arrival): a new request goes after every one that comes before it, and a
+    // preempted one (older) ahead of newer requests of its priority.
+    private void InsertByPriority(Sequence seq)
+    {
+        var node = _waiting.Last;
+        while (node != null && ComesBefore(seq, node.Value)) node = node.Previous;
+        if (node is null) _waiting.AddFirst(seq);
+        else _waiting.AddAfter(node, seq);
+    }
+
+    // Takes a preempted sequence out of this step's plan; returns the tokens it had been given.
+    private int Unschedule(Sequence seq)
+    {
+        var scheduled = _output.Scheduled;
+        for (int j = 0; j < scheduled.Count; j++)
+        {
+            if (scheduled[j].Sequence != seq) continue;
+            int tokens = scheduled[j].NumScheduledTokens;
+            scheduled.RemoveAt(j);
+            return tokens;
+        }
+        return 0;
+    }
+
     private void Preempt(Sequence victim)
     {
         victim.Draft.Clear();
@@ -133,7 +179,8 @@ internal sealed class Scheduler(SchedulerConfig config, KvCacheManager kvCache, 
         victim.Status = SequenceStatus.Preempted;
         victim.NumPreemptions++;
         NumPreemptions++;
-        _waiting.AddFirst(victim);
+        if (config.Order == RequestOrder.Priority) InsertByPriority(victim);
+        else _waiting.AddFirst(victim);
         _output.Preempted.Add(victim);
     }
 }

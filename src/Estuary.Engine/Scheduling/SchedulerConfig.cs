@@ -8,4 +8,6 @@ internal sealed record SchedulerConfig(int MaxNumSeqs, int MaxNumBatchedTokens, 
     public int NumSpeculativeTokens { get; init; }
     /// <summary>No drafts while this many requests or more are running or waiting (null = no limit).</summary>
     public int? SpeculativeDisableBySize { get; init; }
+    /// <summary>Admission and preemption order.</summary>
+    public RequestOrder Order { get; init; }
 }

@@ -1,4 +1,4 @@
-// Bearer-key check for /v1, /v2, /inference, /tokenize and /detokenize (health, metrics and version stay open), answering 401 in each API family's error shape.
+// Bearer-key check for /v1, /v2, /inference, /tokenize and /detokenize (health, /ping, metrics and version stay open), answering 401 in each API family's error shape.
 // Invariant: keys are compared in constant time; a request without the exact key never reaches an endpoint.
 using System.Security.Cryptography;
 using System.Text;

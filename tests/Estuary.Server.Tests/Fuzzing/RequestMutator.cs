@@ -29,6 +29,7 @@ internal sealed class RequestMutator(Random random)
         "regex", "choice", "grammar", "json_object", "structural_tag", "unknown_field", "", "MAX_TOKENS",
         "reasoning", "reasoning_content", "include_reasoning", "chat_template_kwargs", "input", "instructions", "max_output_tokens", "text",
         "format", "previous_response_id", "store", "background", "truncation", "include", "metadata", "call_id", "output", "summary",
+        "truncate_prompt_tokens", "allowed_token_ids", "return_tokens_as_token_ids", "continuous_usage_stats", "priority",
     ];
 
     // Valid settings that take other paths through the server; several together make combinations no seed has.
@@ -57,6 +58,9 @@ internal sealed class RequestMutator(Random random)
         ("text_input", "\"" + string.Concat(Enumerable.Repeat("the dog ran ", 100)) + "\""),
         ("include_reasoning", "false"), ("max_output_tokens", "1"), ("max_output_tokens", "300"), ("instructions", "\"Be brief\""),
         ("input", "\"\""), ("input", "[]"), ("input", "[{\"type\":\"reasoning\",\"content\":[{\"type\":\"reasoning_text\",\"text\":\"r\"}]},{\"role\":\"assistant\",\"content\":\"a\"},{\"role\":\"user\",\"content\":\"u\"}]"),
+        ("truncate_prompt_tokens", "1"), ("truncate_prompt_tokens", "-1"), ("truncate_prompt_tokens", "3"), ("allowed_token_ids", "[2]"),
+        ("allowed_token_ids", "[5,6,7]"), ("return_tokens_as_token_ids", "true"), ("priority", "0"),
+        ("stream_options", "{\"include_usage\":true,\"continuous_usage_stats\":true}"),
         ("text", "{\"format\":{\"type\":\"json_object\"}}"), ("store", "true"), ("previous_response_id", "\"resp_0\""), ("truncation", "\"disabled\""),
         ("chat_template_kwargs", "{\"enable_thinking\":false}"),
     ];

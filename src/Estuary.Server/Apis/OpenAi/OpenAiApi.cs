@@ -42,8 +42,9 @@ internal static class OpenAiApi
         var messages = ChatMessageDto.ToMessages(r.Messages, "messages");
         if (r.TopLogprobs is not null && r.Logprobs != true)
             throw RequestException.BadRequest("top_logprobs requires logprobs to be true", "top_logprobs");
-        if (r.TopLogprobs is < 0 or > SamplingParams.MaxLogprobs)
-            throw RequestException.BadRequest($"top_logprobs must be in [0, {SamplingParams.MaxLogprobs}] (got {r.TopLogprobs})", "top_logprobs");
+        if (r.TopLogprobs < 0 || r.TopLogprobs > model.Core.MaxLogprobs)
+            throw RequestException.BadRequest(
+                $"top_logprobs must be in [0, {model.Core.MaxLogprobs}] (got {r.TopLogprobs}; the server's max_logprobs is {model.Core.MaxLogprobs})", "top_logprobs");
         var maxField = r.MaxCompletionTokens is not null ? "max_completion_tokens" : "max_tokens";
         var maxTokens = r.MaxCompletionTokens ?? r.MaxTokens;
         var tools = OpenAiTools.Read(r, model.ToolCallParser) is { } plan ? plan with { IdStyle = model.ToolCallIdStyle } : null;
@@ -52,8 +53,9 @@ internal static class OpenAiApi
         if (tools is { ModelFormatAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
-        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt, r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt,
-            templateKwargs);
+        int? keepPromptTokens = PromptTruncation.KeepCount(model, r.TruncatePromptTokens);
+        var promptIds = PromptTruncation.Apply(model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "messages", r.AddGenerationPrompt,
+            r.ContinueFinalMessage, tools?.ToolsJson, r.ToolPrompt, templateKwargs), keepPromptTokens);
         // With a reasoning parser, a reply that starts inside its reasoning is free until </think>: a structured output or a
         // tool grammar applies to the content after it (as vLLM defers the grammar), and the tags must stay in the text.
         bool? startsInReasoning = null;
@@ -73,6 +75,7 @@ internal static class OpenAiApi
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
+        var names = new LogprobTokenNames(tokenizer, r.ReturnTokensAsTokenIds == true);
         // With a reasoning parser, usage tells how many completion tokens were reasoning (those up to </think>, per choice).
         var reasoningTokens = new ReasoningTokenCounter?[n];
         for (int i = 0; i < n; i++) reasoningTokens[i] = model.Reasoning?.TokenCounter(startsInReasoning == true);
@@ -94,7 +97,7 @@ internal static class OpenAiApi
                 if (o.PromptLogprobs is { } pl) promptLogprobs = OpenAiLogprobs.VllmPromptLogprobs(tokenizer, pl, r.PromptLogprobs ?? 0);
                 texts[i].Append(o.NewText);
                 reasoningTokens[i]?.Add(o.NewTokenIds);
-                foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(tokenizer, s));
+                foreach (var s in o.NewLogprobs ?? []) logprobs[i]!.Add(OpenAiLogprobs.ForChat(names, s));
                 if (o.Finished)
                 {
                     reasons[i] = ServedModel.ReasonName(o.FinishReason);
@@ -111,20 +114,23 @@ internal static class OpenAiApi
         }
 
         var sse = new SseWriter(context.Response);
+        // continuous_usage_stats: each chunk carries its choice's prompt and the tokens it generated so far (vLLM's counts).
+        bool continuous = r.StreamOptions?.Continuous == true;
+        Usage? SoFar(int completion) => continuous ? Usage(promptIds.Length, completion) : null;
         for (int i = 0; i < n; i++)
-            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, new ChatDelta("assistant", ""), null, null)], SoFar(0)), ApiJson.Options, ct);
         int generated = 0;
         var replies = new ChatReplyStreamer[n];
         for (int i = 0; i < n; i++) replies[i] = new ChatReplyStreamer(tools, singleCall, startsInReasoning, includeReasoning);
         await foreach (var (i, o) in StreamMerger.Merge(streams, ct))
         {
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) continue;
-            var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(tokenizer, s))]) : null;
+            var lp = o.NewLogprobs is { } ls ? new ChatLogprobs([.. ls.Select(s => OpenAiLogprobs.ForChat(names, s))]) : null;
             if (o.Finished) generated += o.NumOutputTokens;
             reasoningTokens[i]?.Add(o.NewTokenIds);
             var (delta, reason) = replies[i].Add(o, mustSend: lp is not null);
             if (delta is null) continue;
-            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [new ChatChunkChoice(i, delta, lp, reason)], SoFar(o.NumOutputTokens)), ApiJson.Options, ct);
         }
         if (r.StreamOptions?.IncludeUsage == true)
             await sse.WriteAsync(new ChatCompletionChunk(id, created, model.Name, [], ChatUsage(generated)), ApiJson.Options, ct);
@@ -139,7 +145,9 @@ internal static class OpenAiApi
         var lora = model.ResolveLora(r.Model);
         if (!string.IsNullOrEmpty(r.Suffix))
             throw RequestException.BadRequest("'suffix' (text after the insertion) is not supported", "suffix");
-        var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices);
+        int? keepPromptTokens = PromptTruncation.KeepCount(model, r.TruncatePromptTokens);
+        var prompts = CompletionPrompts.Parse(r.Prompt, model.Tokenizer, OpenAiSampling.MaxChoices)
+            .Select(p => PromptTruncation.Apply(p, keepPromptTokens, model.Tokenizer)).ToList();
         // echo with logprobs scores the prompt too (OpenAI's legacy behaviour, what lm-evaluation-harness's loglikelihood uses).
         bool scorePrompt = r.Echo == true && r.Logprobs.HasValue;
         // echo with max_tokens 0 returns the prompt alone (with its scores): the engine samples one token, which is dropped.
@@ -169,6 +177,7 @@ internal static class OpenAiApi
         var id = "cmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var tokenizer = model.Tokenizer;
+        var names = new LogprobTokenNames(tokenizer, r.ReturnTokensAsTokenIds == true);
         int promptTokens = prompts.Sum(p => p.Ids.Length) * n;
         string Echo(int choice) => r.Echo == true ? prompts[choice / n].Text : "";
 
@@ -190,7 +199,7 @@ internal static class OpenAiApi
                 if (o.PromptLogprobs is { } pl) scores[i / n] = pl;
                 if (!promptOnly)
                 {
-                    foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, tokenizer, s, texts[i].Length);
+                    foreach (var s in o.NewLogprobs ?? []) OpenAiLogprobs.AddForCompletion(logprobs[i]!, names, s, texts[i].Length);
                     texts[i].Append(o.NewText);
                 }
                 if (o.Finished)
@@ -206,7 +215,7 @@ internal static class OpenAiApi
                 {
                     // The prompt's entries come first, then the generated ones (whose text offsets already count the echo).
                     var whole = CompletionLogprobs.Empty();
-                    OpenAiLogprobs.AddPromptForCompletion(whole, tokenizer, prompts[i / n].Ids, pl, r.Logprobs!.Value);
+                    OpenAiLogprobs.AddPromptForCompletion(whole, names, prompts[i / n].Ids, pl, r.Logprobs!.Value);
                     whole.Append(logprobs[i]!);
                     logprobs[i] = whole;
                 }
@@ -218,6 +227,9 @@ internal static class OpenAiApi
         }
 
         var sse = new SseWriter(context.Response);
+        // continuous_usage_stats: each chunk carries its choice's prompt and the tokens it generated so far (vLLM's counts).
+        bool continuous = r.StreamOptions?.Continuous == true;
+        Usage? SoFar(int choice, int completion) => continuous ? Usage(prompts[choice / n].Ids.Length, completion) : null;
         var offsets = new int[total];
         var echoed = new bool[total];
         // The echo goes first; when the prompt is scored, it waits for the scores, which the prompt's first choice brings
@@ -234,7 +246,7 @@ internal static class OpenAiApi
                 int p = i / n;
                 if (o.PromptLogprobs is { } pl)
                 {
-                    OpenAiLogprobs.AddPromptForCompletion(streamScores[p] = CompletionLogprobs.Empty(), tokenizer, prompts[p].Ids, pl, r.Logprobs!.Value);
+                    OpenAiLogprobs.AddPromptForCompletion(streamScores[p] = CompletionLogprobs.Empty(), names, prompts[p].Ids, pl, r.Logprobs!.Value);
                     scored[p] = true;
                 }
                 else if (i % n == 0) scored[p] = true; // aborted before its scores: the choices echo without them
@@ -273,7 +285,7 @@ internal static class OpenAiApi
             if (promptOnly)
             {
                 if (o.Finished)
-                    await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, "", null, ReasonName(o, promptOnly))], null), ApiJson.Options, ct);
+                    await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, "", null, ReasonName(o, promptOnly))], SoFar(i, 0)), ApiJson.Options, ct);
                 return;
             }
             if (o.NewText.Length == 0 && !o.Finished && o.NewLogprobs is null) return;
@@ -281,19 +293,19 @@ internal static class OpenAiApi
             if (o.NewLogprobs is { } ls)
             {
                 lp = CompletionLogprobs.Empty();
-                foreach (var s in ls) OpenAiLogprobs.AddForCompletion(lp, tokenizer, s, offsets[i]);
+                foreach (var s in ls) OpenAiLogprobs.AddForCompletion(lp, names, s, offsets[i]);
             }
             offsets[i] += o.NewText.Length;
             if (o.Finished) generated += o.NumOutputTokens;
             var choice = new CompletionChoice(i, o.NewText, lp, o.Finished ? ServedModel.ReasonName(o.FinishReason) : null);
-            await sse.WriteAsync(new Completion(id, created, model.Name, [choice], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new Completion(id, created, model.Name, [choice], SoFar(i, o.NumOutputTokens)), ApiJson.Options, ct);
         }
 
         async Task WriteEchoAsync(int i, CompletionLogprobs? promptLogprobs)
         {
             echoed[i] = true;
             offsets[i] = Echo(i).Length;
-            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), promptLogprobs, null)], null), ApiJson.Options, ct);
+            await sse.WriteAsync(new Completion(id, created, model.Name, [new CompletionChoice(i, Echo(i), promptLogprobs, null)], SoFar(i, 0)), ApiJson.Options, ct);
         }
     }
 

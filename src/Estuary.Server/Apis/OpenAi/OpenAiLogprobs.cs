@@ -1,8 +1,7 @@
 // Renders the engine's per-token log-probabilities in OpenAI's two shapes (chat "content" entries, legacy completions arrays).
-// Invariant: a token's text is TextTokenizer.TokenText (a SentencePiece piece with '▁' shown as a space, a byte-level token's
+// Invariant: a token's text is TextTokenizer.TokenText (or "token_id:N", see LogprobTokenNames) (a SentencePiece piece with '▁' shown as a space, a byte-level token's
 // bytes as UTF-8), so adjacent tokens read as the text does.
 using System.Globalization;
-using System.Text;
 using Estuary.Engine.Sampling;
 using Estuary.Tokenization;
 
@@ -10,25 +9,25 @@ namespace Estuary.Server.Apis.OpenAi;
 
 internal static class OpenAiLogprobs
 {
-    public static ChatTokenLogprob ForChat(TextTokenizer tokenizer, SampleResult s)
+    public static ChatTokenLogprob ForChat(LogprobTokenNames names, SampleResult s)
     {
         var top = new List<TopLogprob>();
         foreach (var t in s.TopLogprobs ?? [])
         {
-            var text = tokenizer.TokenText(t.TokenId);
-            top.Add(new TopLogprob(text, t.Logprob, Bytes(tokenizer, t.TokenId, text)));
+            var text = names.Name(t.TokenId);
+            top.Add(new TopLogprob(text, t.Logprob, names.Bytes(t.TokenId, text)));
         }
-        var token = tokenizer.TokenText(s.TokenId);
-        return new ChatTokenLogprob(token, s.Logprob, Bytes(tokenizer, s.TokenId, token), top);
+        var token = names.Name(s.TokenId);
+        return new ChatTokenLogprob(token, s.Logprob, names.Bytes(s.TokenId, token), top);
     }
 
     /// <summary>Appends one token to a legacy completions logprobs object; <paramref name="offset"/> is the token's text offset.</summary>
-    public static void AddForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, SampleResult s, int offset)
+    public static void AddForCompletion(CompletionLogprobs into, LogprobTokenNames names, SampleResult s, int offset)
     {
-        into.Tokens.Add(tokenizer.TokenText(s.TokenId));
+        into.Tokens.Add(names.Name(s.TokenId));
         into.TokenLogprobs.Add(s.Logprob);
         var top = new Dictionary<string, float>();
-        foreach (var t in s.TopLogprobs ?? []) top.TryAdd(tokenizer.TokenText(t.TokenId), t.Logprob);
+        foreach (var t in s.TopLogprobs ?? []) top.TryAdd(names.Name(t.TokenId), t.Logprob);
         into.TopLogprobs.Add(top);
         into.TextOffset.Add(offset);
     }
@@ -37,11 +36,11 @@ internal static class OpenAiLogprobs
     /// Appends the prompt's tokens (echo): the first with no log-probability (nothing precedes it), then each under the tokens
     /// before it. Text offsets are where each token's decoded text starts.
     /// </summary>
-    public static void AddPromptForCompletion(CompletionLogprobs into, TextTokenizer tokenizer, int[] promptIds, IReadOnlyList<SampleResult> promptLogprobs, int topK)
+    public static void AddPromptForCompletion(CompletionLogprobs into, LogprobTokenNames names, int[] promptIds, IReadOnlyList<SampleResult> promptLogprobs, int topK)
     {
         if (promptIds.Length == 0) return;
-        var detokenizer = tokenizer.CreateDetokenizer();
-        into.Tokens.Add(tokenizer.TokenText(promptIds[0]));
+        var detokenizer = names.Tokenizer.CreateDetokenizer();
+        into.Tokens.Add(names.Name(promptIds[0]));
         into.TokenLogprobs.Add(null);
         into.TopLogprobs.Add(null);
         into.TextOffset.Add(0);
@@ -49,7 +48,7 @@ internal static class OpenAiLogprobs
         for (int k = 1; k < promptIds.Length && k - 1 < promptLogprobs.Count; k++)
         {
             var s = promptLogprobs[k - 1];
-            AddForCompletion(into, tokenizer, s with { TopLogprobs = s.TopLogprobs?[..Math.Min(topK, s.TopLogprobs.Length)] }, offset);
+            AddForCompletion(into, names, s with { TopLogprobs = s.TopLogprobs?[..Math.Min(topK, s.TopLogprobs.Length)] }, offset);
             offset += detokenizer.Add(promptIds[k]).Length;
         }
     }
@@ -72,9 +71,4 @@ internal static class OpenAiLogprobs
         }
         return result;
     }
-
-    // The token's own bytes where it has text (so part of a character keeps its real bytes, as OpenAI's "bytes" field gives
-    // them), else those of its shown text (a special token's name).
-    private static int[] Bytes(TextTokenizer tokenizer, int id, string text) =>
-        [.. (tokenizer.TokenBytes(id) ?? Encoding.UTF8.GetBytes(text)).Select(b => (int)b)];
 }

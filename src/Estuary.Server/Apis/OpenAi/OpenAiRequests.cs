@@ -26,8 +26,18 @@ internal abstract class SamplingRequest
     public bool? SkipSpecialTokens { get; init; }
     public List<int>? StopTokenIds { get; init; }
     public int? PromptLogprobs { get; init; }
+    /// <summary>vLLM's truncate_prompt_tokens: keep only the prompt's last k tokens (-1 = the context length).</summary>
+    public int? TruncatePromptTokens { get; init; }
+    /// <summary>vLLM's return_tokens_as_token_ids: logprobs name tokens "token_id:1234" rather than by their text.</summary>
+    public bool? ReturnTokensAsTokenIds { get; init; }
+    /// <summary>vLLM's priority: lower is scheduled first (only when the server runs the priority scheduling policy).</summary>
+    public int? Priority { get; init; }
 
     public JsonElement? LogitBias { get; init; }
+    /// <summary>vLLM's allowed_token_ids: the only ids that may be sampled.</summary>
+    public List<int>? AllowedTokenIds { get; init; }
+    /// <summary>vLLM's bad_words: a string or a list of strings the output may not contain.</summary>
+    public JsonElement? BadWords { get; init; }
 
     // Structured output: OpenAI's response_format and vLLM's guided_* / structured_outputs (read by OpenAiStructuredOutput).
     public JsonElement? ResponseFormat { get; init; }
@@ -51,6 +61,11 @@ internal abstract class SamplingRequest
 internal sealed class StreamOptions
 {
     public bool? IncludeUsage { get; init; }
+    /// <summary>vLLM's continuous_usage_stats: with include_usage, every chunk carries its choice's counts so far.</summary>
+    public bool? ContinuousUsageStats { get; init; }
+
+    /// <summary>Whether every chunk carries usage (vLLM asks for include_usage as well).</summary>
+    public bool Continuous => IncludeUsage == true && ContinuousUsageStats == true;
 }
 
 internal sealed class ChatCompletionRequest : SamplingRequest

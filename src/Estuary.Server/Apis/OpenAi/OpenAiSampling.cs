@@ -37,6 +37,9 @@ internal static class OpenAiSampling
             Logprobs = logprobs,
             LogitBias = LogitBias(r.LogitBias),
             PromptLogprobs = r.PromptLogprobs,
+            AllowedTokenIds = r.AllowedTokenIds,
+            BadWords = StringOrList(r.BadWords, "bad_words"),
+            Priority = r.Priority ?? 0,
         };
         var (structured, structuredField) = OpenAiStructuredOutput.Read(r);
         if (tools is not null)
@@ -60,7 +63,7 @@ internal static class OpenAiSampling
         if (r.PromptLogprobs is not null && r.Stream == true)
             throw RequestException.BadRequest("prompt_logprobs is not available with stream", "prompt_logprobs");
         if (r.N is < 1 or > MaxChoices) throw RequestException.BadRequest($"n must be in [1, {MaxChoices}] (got {r.N})", "n");
-        var errors = p.Validate();
+        var errors = p.Validate(model.Core.MaxLogprobs);
         if (errors.Count > 0) throw RequestException.FromValidation(errors, "prompt");
         return p;
     }

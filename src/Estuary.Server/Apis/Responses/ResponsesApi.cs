@@ -92,7 +92,9 @@ internal static class ResponsesApi
         if (tools is { ModelFormatAuto: true }) sampling = sampling with { SkipSpecialTokens = false };
         bool singleCall = tools is not null && Estuary.Engine.Tools.ToolCalls.AllowsSingleCall(tools.Mode, sampling.StructuredOutput);
         var templateKwargs = ServedModel.TemplateKwargsJson(r.ChatTemplateKwargs);
-        var promptIds = model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "input", null, null, tools?.ToolsJson, null, templateKwargs);
+        int? keepPromptTokens = PromptTruncation.KeepCount(model, r.TruncatePromptTokens);
+        var promptIds = PromptTruncation.Apply(
+            model.BuildChatPrompt(messages, sampling.MaxTokens ?? 0, "input", null, null, tools?.ToolsJson, null, templateKwargs), keepPromptTokens);
         bool? startsInReasoning = null;
         if (model.Reasoning is { } reasoning) (sampling, startsInReasoning) = reasoning.Prepare(sampling, promptIds, templateKwargs);
         OpenAiSampling.CheckContext(model, promptIds.Length, r.MaxOutputTokens, "max_output_tokens");
