@@ -15,6 +15,8 @@ public class ModelShapesTests
     [InlineData("mistral-7b", 7_248_023_552L)] // v0.3 (32768-piece vocabulary)
     [InlineData("qwen2.5-7b", 7_615_616_512L)] // q/k/v biases included
     [InlineData("qwen3-8b", 8_190_735_360L)]   // q/k norms included
+    [InlineData("phi-3-mini", 3_821_079_552L)]
+    [InlineData("phi-4-mini", 3_836_021_760L)] // tied
     [InlineData("baichuan2-7b", 7_505_973_248L)]
     [InlineData("baichuan2-13b", 13_896_668_160L)]
     public void RealPresetsHaveTheParameterCountsOfThePublishedModels(string name, long parameters) =>
@@ -31,6 +33,9 @@ public class ModelShapesTests
     [InlineData("tiny-mistral", PositionEncoding.Rope, 2)]
     [InlineData("tiny-qwen2", PositionEncoding.Rope, 2)]
     [InlineData("tiny-qwen3", PositionEncoding.Rope, 2)]
+    [InlineData("phi-3-mini", PositionEncoding.Rope, 32)]
+    [InlineData("phi-4-mini", PositionEncoding.Rope, 8)]
+    [InlineData("tiny-phi3", PositionEncoding.Rope, 2)]
     [InlineData("baichuan2-7b", PositionEncoding.Rope, 32)]
     [InlineData("baichuan2-13b", PositionEncoding.Alibi, 40)]
     [InlineData("tiny-llama", PositionEncoding.Rope, 2)]
@@ -70,8 +75,23 @@ public class ModelShapesTests
     }
 
     [Fact]
-    public void OnlyTheLlama3PresetsGetAByteLevelTokenizer() =>
-        Assert.Equal(["llama3.2-1b", "llama3.1-8b"], ModelShapes.All.Where(s => s.Tokenizer == SyntheticTokenizer.ByteLevel).Select(s => s.Name));
+    public void OnlyTheLlama3AndPhi4PresetsGetAByteLevelTokenizer() =>
+        Assert.Equal(["llama3.2-1b", "llama3.1-8b", "phi-4-mini"], ModelShapes.All.Where(s => s.Tokenizer == SyntheticTokenizer.ByteLevel).Select(s => s.Name));
+
+    [Fact]
+    public void Phi3PresetsCarryTheirPublishedLayout()
+    {
+        var mini3 = ModelConfig.Parse(RandomModelWriter.BuildConfig(ModelShapes.Get("phi-3-mini"), DType.BF16));
+        Assert.Equal((true, true, 96, 2047), (mini3.FusedQkv, mini3.FusedGateUp, mini3.RotaryDim, mini3.Variant.SlidingWindow));
+        Assert.Equal(RopeScalingType.Default, mini3.RopeScaling.Type);
+        var mini4 = ModelConfig.Parse(RandomModelWriter.BuildConfig(ModelShapes.Get("phi-4-mini"), DType.BF16));
+        Assert.Equal((128, 96, 0), (mini4.HeadDim, mini4.RotaryDim, mini4.Variant.SlidingWindow));
+        Assert.Equal(RopeScalingType.LongRope, mini4.RopeScaling.Type);
+        Assert.Equal(4096, mini4.RopeScaling.OriginalMaxPositions);
+        Assert.Equal(Math.Sqrt(1 + Math.Log(32) / Math.Log(4096)), mini4.RopeScaling.AttentionFactor, 12);
+        Assert.Equal(48, mini4.RopeScaling.LongFactors.Count);
+        Assert.True(mini4.TieWordEmbeddings);
+    }
 
     [Fact]
     public void LookupIsCaseInsensitiveAndUnknownNamesListTheValidOnes()
@@ -80,7 +100,7 @@ public class ModelShapesTests
         var e = Assert.Throws<ArgumentException>(() => ModelShapes.Get("gpt-5"));
         Assert.Contains("gpt-5", e.Message);
         Assert.All(ModelShapes.Names, n => Assert.Contains(n, e.Message));
-        Assert.Equal(16, ModelShapes.Names.Count);
+        Assert.Equal(19, ModelShapes.Names.Count);
         Assert.Contains("llama-110m", ModelShapes.Names);
         Assert.Equal(125696, ModelShapes.Get("baichuan2-13b").VocabSize);
         Assert.Null(ModelShapes.Get("baichuan2-13b").MaxPositionEmbeddings);

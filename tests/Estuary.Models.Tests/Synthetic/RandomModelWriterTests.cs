@@ -263,7 +263,7 @@ public sealed class RandomModelWriterTests : IDisposable
     public void AByteLevelShapeThatIsNotALlamaOrTooSmallIsRefused()
     {
         var baichuan = ModelShapes.Get("tiny-baichuan-rope") with { Tokenizer = SyntheticTokenizer.ByteLevel };
-        Assert.Contains("only a Llama shape gets a byte-level tokenizer", Assert.Throws<ArgumentException>(() =>
+        Assert.Contains("only a Llama or Phi-3 shape gets a byte-level tokenizer", Assert.Throws<ArgumentException>(() =>
             RandomModelWriter.Write(baichuan, DType.F32, Dir("b"), seed: 0)).Message);
         var small = ModelShapes.Get("tiny-llama") with { VocabSize = 511, Tokenizer = SyntheticTokenizer.ByteLevel };
         Assert.Contains("at least 512 tokens", Assert.Throws<ArgumentException>(() =>
