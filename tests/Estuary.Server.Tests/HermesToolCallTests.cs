@@ -43,35 +43,8 @@ public sealed class HermesToolCallParsingTests
     [InlineData("<<tool_call>{\"name\": \"x\", \"arguments\": {\"s\": \"</tool_cal\"}}</tool_call>")]
     [InlineData("plain text < with > brackets")]
     [InlineData("")]
-    public void Streamed_pieces_add_up_to_the_whole_reply(string text)
-    {
-        var expected = HermesToolCalls.TryParse(text);
-        var random = new Random(text.Length);
-        for (int split = 0; split < 40; split++)
-        {
-            var streamer = new HermesToolCallStreamer();
-            var content = new StringBuilder();
-            var calls = new List<(string, string)>();
-            var ids = new HashSet<string>();
-            int at = 0;
-            do
-            {
-                int length = split < 8 ? split + 1 : random.Next(1, 12);
-                var piece = text.Substring(at, Math.Min(length, text.Length - at));
-                at += piece.Length;
-                var (c, deltas) = streamer.Add(piece, last: at == text.Length);
-                content.Append(c);
-                foreach (var d in deltas)
-                {
-                    Assert.Equal(calls.Count, d.Index);
-                    Assert.True(d.Id is { } id && ids.Add(id));
-                    calls.Add((d.Function.Name!, d.Function.Arguments!));
-                }
-            } while (at < text.Length);
-            Assert.Equal(expected?.Content ?? text, content.ToString());
-            Assert.Equal(expected?.Calls ?? [], calls);
-        }
-    }
+    public void Streamed_pieces_add_up_to_the_whole_reply(string text) =>
+        WholeReplyStreaming.AssertSplitInvariant(text, HermesToolCalls.TryParse(text), () => new HermesToolCallStreamer());
 }
 
 [Collection(ServerCollection.Name)]

@@ -39,34 +39,9 @@ public sealed class MistralToolCallParsingTests
     [InlineData("[TOOL_CALLS] not json")]
     [InlineData("plain [text] with brackets")]
     [InlineData("")]
-    public void Streamed_pieces_add_up_to_the_whole_reply(string text)
-    {
-        var expected = MistralToolCalls.TryParse(text);
-        var random = new Random(text.Length);
-        for (int split = 0; split < 40; split++)
-        {
-            var streamer = new MistralToolCallStreamer();
-            var content = new StringBuilder();
-            var calls = new List<(string, string)>();
-            int at = 0;
-            do
-            {
-                int length = split < 8 ? split + 1 : random.Next(1, 12);
-                var piece = text.Substring(at, Math.Min(length, text.Length - at));
-                at += piece.Length;
-                var (said, made) = streamer.Add(piece, last: at == text.Length);
-                content.Append(said);
-                foreach (var call in made)
-                {
-                    Assert.Matches("^[A-Za-z0-9]{9}$", call.Id);
-                    calls.Add((call.Function.Name!, call.Function.Arguments!));
-                }
-            }
-            while (at < text.Length);
-            Assert.Equal(expected?.Content ?? text, content.ToString());
-            Assert.Equal(expected?.Calls ?? [], calls);
-        }
-    }
+    public void Streamed_pieces_add_up_to_the_whole_reply(string text) =>
+        WholeReplyStreaming.AssertSplitInvariant(text, MistralToolCalls.TryParse(text), () => new MistralToolCallStreamer(),
+            call => Assert.Matches("^[A-Za-z0-9]{9}$", call.Id));
 }
 
 [Collection(ServerCollection.Name)]

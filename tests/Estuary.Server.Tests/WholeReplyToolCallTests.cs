@@ -173,11 +173,13 @@ public sealed class WholeReplyToolCallStreamerTests
     }
 }
 
+// Shared by every model-format streamer's tests (Hermes, Mistral, Llama 3 JSON, pythonic).
 internal static class WholeReplyStreaming
 {
-    // Streams text cut in many ways and checks that the content and calls sent add up to the whole reply's reading.
+    // Streams text cut in many ways and checks that the content and calls sent add up to the whole reply's reading (and, when
+    // given, checks every call sent).
     public static void AssertSplitInvariant(string text, (string Content, List<(string Name, string Arguments)> Calls)? expected,
-        Func<IModelFormatToolCallStreamer> newStreamer)
+        Func<IModelFormatToolCallStreamer> newStreamer, Action<ToolCallDelta>? checkCall = null)
     {
         var random = new Random(text.Length);
         for (int split = 0; split < 40; split++)
@@ -185,6 +187,7 @@ internal static class WholeReplyStreaming
             var streamer = newStreamer();
             var content = new StringBuilder();
             var calls = new List<(string, string)>();
+            var ids = new HashSet<string>();
             int at = 0;
             do
             {
@@ -193,7 +196,13 @@ internal static class WholeReplyStreaming
                 at += piece.Length;
                 var (said, made) = streamer.Add(piece, last: at == text.Length);
                 content.Append(said);
-                calls.AddRange(made.Select(c => (c.Function.Name!, c.Function.Arguments!)));
+                foreach (var call in made)
+                {
+                    Assert.Equal(calls.Count, call.Index);                 // numbered in order
+                    Assert.True(call.Id is { } id && ids.Add(id));         // each with an id of its own
+                    checkCall?.Invoke(call);
+                    calls.Add((call.Function.Name!, call.Function.Arguments!));
+                }
             }
             while (at < text.Length);
             Assert.Equal(expected?.Content ?? text, content.ToString());
