@@ -107,6 +107,10 @@ internal static class ServerFuzzer
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
             if (r.Hangup == Hangup.Early) return ("hung up early", null, null);
+            // The same bare 400 for a NUL in the path, sent while a large body is still uploading: Kestrel closes the socket with
+            // the body unread, so the client's write fails before it reads the answer (seen with a 1 MB body, seed 980).
+            if (response is null && r.Path.Contains("%00", StringComparison.Ordinal) && r.Body.Length > 64 * 1024)
+                return ("400 from Kestrel", null, null);
             // Kestrel may answer a body it will not read (413 with Content-Length) and close before the upload ends; anything else is a
             // response cut off half-way.
             return ("connection error", $"the connection broke ({e.GetType().Name}: {e.Message}{(e.InnerException is { } inner ? " / " + inner.Message : "")}; status {(response is null ? "none" : ((int)response.StatusCode).ToString())})", null);
