@@ -53,6 +53,13 @@ public sealed class TextTokenizer
     public bool IsByteLevel => _core is ByteLevelBpeCore;
 
     /// <summary>
+    /// Added tokens that tokenizer_config.json's <c>added_tokens_decoder</c> lists past a SentencePiece model's pieces (Phi-3-mini's
+    /// <c>&lt;|user|&gt;</c>, <c>&lt;|end|&gt;</c>, a fine-tune's <c>&lt;pad&gt;</c>), by id: they are not read, so text naming them is
+    /// encoded as text and their ids are never decoded. Empty for byte-level tokenizers, whose added tokens are read.
+    /// </summary>
+    public IReadOnlyList<(int Id, string Content)> UnreadAddedTokens { get; private init; } = [];
+
+    /// <summary>
     /// Loads the tokenizer of a Hugging Face model folder: <c>tokenizer.model</c> (SentencePiece) when present, with
     /// <c>add_bos_token</c>/<c>add_eos_token</c> from <c>tokenizer_config.json</c> (Llama defaults true/false when absent);
     /// otherwise <c>tokenizer.json</c> (byte-level BPE), whose post-processor says which ids surround a sequence. Special
@@ -85,6 +92,7 @@ public sealed class TextTokenizer
         }
 
         string? bosPiece = null, eosPiece = null, padPiece = null;
+        List<(int Id, string Content)> unreadAdded = [];
         var configPath = Path.Combine(modelDir, "tokenizer_config.json");
         if (File.Exists(configPath))
         {
@@ -94,6 +102,7 @@ public sealed class TextTokenizer
             {
                 addBos = ReadBool(root, "add_bos_token", addBos, configPath);
                 addEos = ReadBool(root, "add_eos_token", addEos, configPath);
+                unreadAdded = AddedTokensPast(root, core.Count);
             }
             bosPiece = ReadTokenContent(root, "bos_token");
             eosPiece = ReadTokenContent(root, "eos_token");
@@ -115,11 +124,31 @@ public sealed class TextTokenizer
             var bosId = Resolve(core, bosPiece) ?? sp.Model.BosId;
             var eosId = Resolve(core, eosPiece) ?? sp.Model.EosId;
             var padId = Resolve(core, padPiece) ?? (sp.Model.PadId >= 0 ? sp.Model.PadId : null);
-            return new TextTokenizer(core, addBos && bosId >= 0 ? [bosId] : [], addEos && eosId >= 0 ? [eosId] : [], bosId, eosId, padId);
+            return new TextTokenizer(core, addBos && bosId >= 0 ? [bosId] : [], addEos && eosId >= 0 ? [eosId] : [], bosId, eosId, padId)
+            {
+                UnreadAddedTokens = unreadAdded,
+            };
         }
         var bos = Resolve(core, bosPiece) ?? (prefix.Length == 1 ? prefix[0] : -1);
         var eos = Resolve(core, eosPiece) ?? (suffix.Length == 1 ? suffix[0] : -1);
         return new TextTokenizer(core, prefix, suffix, bos, eos, Resolve(core, padPiece));
+    }
+
+    // added_tokens_decoder entries ({"32010": {"content": "<|user|>", …}}) whose id is past the model's pieces, in id order.
+    private static List<(int Id, string Content)> AddedTokensPast(JsonElement root, int count)
+    {
+        var result = new List<(int, string)>();
+        if (!root.TryGetProperty("added_tokens_decoder", out var decoder) || decoder.ValueKind != JsonValueKind.Object) return result;
+        foreach (var entry in decoder.EnumerateObject())
+        {
+            if (!int.TryParse(entry.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) || id < count)
+                continue;
+            var content = entry.Value.ValueKind == JsonValueKind.Object && entry.Value.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String
+                ? c.GetString()! : "";
+            result.Add((id, content));
+        }
+        result.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return result;
     }
 
     /// <summary>Loads a <c>tokenizer.model</c> file directly, with an explicit BOS/EOS policy.</summary>

@@ -86,3 +86,31 @@ public class ModelFolderTests
         Assert.Equal(1200, baichuan.VocabSize);
     }
 }
+
+public sealed class UnreadAddedTokensTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("estuary-added-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Added_tokens_past_a_sentencepiece_model_are_reported_as_unread()
+    {
+        // Phi-3-mini's layout: chat tokens after the SentencePiece pieces, listed only in tokenizer_config.json.
+        var source = Estuary.Testing.Fixtures.Path("stories260k");
+        File.Copy(Path.Combine(source, "tokenizer.model"), Path.Combine(_dir, "tokenizer.model"));
+        File.WriteAllText(Path.Combine(_dir, "tokenizer_config.json"), """
+            {"add_bos_token": true, "added_tokens_decoder": {
+              "1": {"content": "<s>", "special": true},
+              "513": {"content": "<|end|>", "rstrip": true, "special": true},
+              "512": {"content": "<|user|>", "rstrip": true, "special": true}}}
+            """);
+        var tok = TextTokenizer.Load(_dir);
+        Assert.Equal(512, tok.VocabSize);
+        Assert.Equal([(512, "<|user|>"), (513, "<|end|>")], tok.UnreadAddedTokens);
+        var ids = tok.EncodeWithSpecialTokens("<|user|>hi"); // what the warning says: not read, spelled out as text
+        Assert.DoesNotContain(512, ids);
+        Assert.Equal("<|user|>hi", tok.Decode(ids));
+        Assert.Empty(TestData.FolderTokenizer("stories260k").UnreadAddedTokens);
+    }
+}

@@ -35,6 +35,11 @@ internal static class ModelLoading
             Console.Error.WriteLine($"loaded {mc.Architecture} ({mc.NumLayers} layers, hidden {mc.HiddenSize}, {mc.PositionEncoding}) " +
                 $"{engine.Model.WeightBytes / 1e6:F1} MB of weights in {started.Elapsed.TotalSeconds:F2} s; " +
                 $"KV cache {engine.NumKvBlocks} blocks × {config.BlockSize} tokens; {engine.Model.Backend.Name} backend");
+            if (engine.Tokenizer.UnreadAddedTokens is { Count: > 0 } unread)
+                Console.Error.WriteLine($"warning: tokenizer_config.json lists {unread.Count} added token(s) past tokenizer.model's " +
+                    $"{engine.Tokenizer.VocabSize} pieces ({string.Join(", ", unread.Take(4).Select(t => $"{t.Content} = {t.Id}"))}" +
+                    $"{(unread.Count > 4 ? ", …" : "")}), which Estuary does not read for SentencePiece folders: text naming them " +
+                    "(a chat template's markers) is encoded as plain text, and the model cannot produce them");
             long cacheTokens = (long)engine.NumKvBlocks * config.BlockSize;
             if (cacheTokens < engine.MaxModelLen)
                 Console.Error.WriteLine($"warning: the KV cache holds {cacheTokens} tokens, fewer than the {engine.MaxModelLen}-token context: " +
