@@ -126,16 +126,16 @@ public sealed record ModelConfig
         if (baichuan && ropeScaling.Type != RopeScalingType.Default)
             throw new NotSupportedException($"{source}: rope_scaling type '{ropeScaling.Type.ToString().ToLowerInvariant()}' is not supported for " +
                 "BaichuanForCausalLM (Baichuan2's modeling code has no RoPE scaling)");
+        int? maxPos = reader.Int("max_position_embeddings");
         // Phi-3 (transformers' Phi3Config): the lengths longrope needs are at the top of config.json; only Phi-3 rotates part of a head.
         if (ropeScaling.Type == RopeScalingType.LongRope)
-            ropeScaling = ropeScaling.ResolveLongRope(reader.Int("original_max_position_embeddings"), reader.Int("max_position_embeddings") ?? 0, source);
+            ropeScaling = ropeScaling.ResolveLongRope(reader.Int("original_max_position_embeddings"), maxPos ?? 0, source);
         double partialRotary = phi3 ? reader.Double("partial_rotary_factor") ?? 1.0 : 1.0;
         if (!(partialRotary > 0 && partialRotary <= 1))
             throw new InvalidDataException($"{source}: partial_rotary_factor must be in (0, 1] (got {partialRotary})");
         int rotaryDim = (int)(headDim * partialRotary);
         int numLayers = reader.RequiredInt("num_hidden_layers");
         var variant = DecoderVariant.Parse(arch, json, Math.Max(numLayers, 0), source);
-        int? maxPos = reader.Int("max_position_embeddings");
         int? modelMaxLen = reader.Int("model_max_length");
         var config = new ModelConfig
         {

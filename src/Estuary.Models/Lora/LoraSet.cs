@@ -17,7 +17,6 @@ public sealed class LoraSet : IDisposable
     private readonly bool _modelDType;
     private readonly LoraAdapter?[] _slots;   // [NumSlots + 1]: the adapter holding each slot (named or draining); index 0 unused
     private readonly long[] _cacheKeys;       // [NumSlots + 1]: the current occupant's cache key
-    private readonly string?[] _slotNames;    // [NumSlots + 1]: the occupant's name; null when free or unloaded (draining)
     private volatile LoraNameTable _names = LoraNameTable.Empty;
     private long _lastCacheKey;
     private bool _sealed;                      // a fixed set after Attach: no further installs
@@ -29,7 +28,6 @@ public sealed class LoraSet : IDisposable
         _modelDType = modelDType;
         _slots = new LoraAdapter?[numSlots + 1];
         _cacheKeys = new long[numSlots + 1];
-        _slotNames = new string?[numSlots + 1];
         AcceptsNewAdapters = acceptsNewAdapters;
     }
 
@@ -151,7 +149,6 @@ public sealed class LoraSet : IDisposable
         for (int i = 0; i < linears.Length; i++) linears[i].Slots[id] = lora.Factors[i].Factors;
         _slots[id] = lora.Adapter;
         _cacheKeys[id] = ++_lastCacheKey;
-        _slotNames[id] = lora.Name;
         lora.Installed = true;
         _names = names.With(lora.Name, id);
         return id;
@@ -165,13 +162,20 @@ public sealed class LoraSet : IDisposable
     {
         var names = _names;
         if (!names.Ids.TryGetValue(name, out id)) return false;
-        _slotNames[id] = null;
         _names = names.Without(name);
         return true;
     }
 
     /// <summary>Whether slot <paramref name="id"/> holds an adapter whose name was forgotten (it waits for <see cref="Remove"/>).</summary>
-    public bool IsDraining(int id) => _slots[id] is not null && _slotNames[id] is null;
+    public bool IsDraining(int id) => _slots[id] is not null && NameOf(id) is null;
+
+    // The name now holding slot id, if any (the name table is the one record of names; at most max_loras entries).
+    private string? NameOf(int id)
+    {
+        foreach (var (name, slot) in _names.Ids)
+            if (slot == id) return name;
+        return null;
+    }
 
     /// <summary>Frees slot <paramref name="id"/>: clears its factors everywhere and closes its files. Call between forward passes, once
     /// no request uses it.</summary>
@@ -180,7 +184,7 @@ public sealed class LoraSet : IDisposable
         if (_slots[id] is not { } adapter) return;
         foreach (var site in _sites)
             if (site.Get() is LoraLinear linear) linear.Slots[id] = null;
-        if (_slotNames[id] is { } name) Forget(name, out _);
+        if (NameOf(id) is { } name) Forget(name, out _);
         _slots[id] = null;
         adapter.Dispose();
     }
